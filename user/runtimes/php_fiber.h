@@ -1,0 +1,31 @@
+/* What the PHP profiles (php-fiber, swoole) share: Zend engine offsets and PHP sites. */
+#ifndef CODEFER_PHP_FIBER_H
+#define CODEFER_PHP_FIBER_H
+
+#include "runtime.h"
+
+/* A PHP source position: addr is a zend_string* file name in the target, aux the line. */
+#define SITE_PHP SITE_RUNTIME
+
+/* Offsets into Zend engine structures (NTS builds). */
+struct zend_offs {
+	long eg_current_execute_data;	/* zend_executor_globals */
+	long ex_opline, ex_func, ex_prev;	/* zend_execute_data */
+	long op_lineno;			/* zend_op */
+	long fn_type, fn_filename, fn_line_start;	/* zend_function (op_array) */
+	const char *from;		/* "DWARF of FILE" or "table for PHP X.Y" */
+};
+
+/* ZEND_MODULE_API_NO of the PHP in the target (20220829 for 8.2), 0 if unknown;
+ * *zts is set for thread-safe builds (whose globals codefer cannot reach). */
+unsigned php_api_version(struct target *t, int *zts);
+/* Offsets from `dwarf`'s debug info if it has Zend's types, else from the table for `api`.
+ * 0, or -1 when neither knows them. */
+int php_zend_offsets(struct elf_file *dwarf, unsigned api, struct zend_offs *o);
+/* The site of the PHP frame that called the internal function whose frame is `frame`:
+ * its file (site) and line (site_aux). */
+void php_caller_site(const struct zend_offs *o, struct loc frame, struct probe_cfg *cfg);
+/* "file.php:12" for a SITE_PHP site. */
+void php_describe_site(struct target *t, const struct site *s, char *buf, size_t len);
+
+#endif
