@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* The `swoole` profile: PHP coroutines of the Swoole extension (5.1 to 6.2), their
+ * `defer()` callbacks, and Coroutine\Channel used as a connection pool.
+ *
+ * Probe points (all exported by swoole.so, so they survive stripping):
+ *   create  PHPCoroutine::main_func entry: runs for PHP coroutines only, whatever started
+ *           them (go(), Coroutine::create, server callbacks), and `current` is already the
+ *           new coroutine there. Its site is the body function's file:line.
+ *   defer   PHPCoroutine::defer(zend::Function *): called (through the PLT, so never
+ *           inlined) by defer() / Coroutine::defer() once the callable is accepted. Site:
+ *           the PHP line calling defer(), from EG(current_execute_data).
+ *   exit    Coroutine::close(), for coroutines with a task (a PHPContext): main_func has
+ *           run the pending defers by then (LIFO, in a loop inlined into main_func with no
+ *           probe-able symbol), so the exit retires them all.
+ *   get     each return instruction of Channel::pop(double), when it returns an item: the
+ *           channel is saved at entry per coroutine. Never a uretprobe: pop may yield, and
+ *           a coroutine switching stacks breaks the kernel's return-probe bookkeeping
+ *           (the process gets SIGILL).
+ *   put     Channel::push(void *data, double) entry.
+ * The coroutine id is swoole::Coroutine::current->cid. An item is a heap copy of the
+ * pushed zval, so the connection's identity is the zval's value (the object pointer).
+ *
+ * The census walks swoole::Coroutine::coroutines (a std::unordered_map<long, Coroutine*>)
+ * and each PHPContext's defer_tasks (std::stack<zend::Function*> over a std::deque) by
+ * hand: it works the same on a live process and on a core file.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "disasm.h"
+#include "elfsym.h"
+#include "php_fiber.h"
+
+#define SYM_CURRENT "_ZN6swoole9Coroutine7currentE"
+#define SYM_COROUTINES "_ZN6swoole9Coroutine10coroutinesE"
+#define SYM_MAIN_FUNC "_ZN6swoole12PHPCoroutine9main_funcEPv"
+#define SYM_DEFER "_ZN6swoole12PHPCoroutine5deferEPN4zend8FunctionE"
+#define SYM_CLOSE "_ZN6swoole9Coroutine5closeEv"
+#define SYM_POP "_ZN6swoole9coroutine7Channel3popEd"
+#define SYM_PUSH "_ZN6swoole9coroutine7Channel4pushEPvd"
+#define SYM_MODULE "swoole_module_entry"
+
+/* zend_module_entry.version: the same offset since PHP 5. */
+#define MODULE_ENTRY_VERSION 88
+/* ZEND_USER_FUNCTION in zend_function.type. */
+#define ZEND_USER_FUNCTION 2
+#define MAX_RETURNS 16
+
+/* libstdc++'s std::deque<T*> (80 bytes): _M_map, _M_map_size, then the start and finish
+ * iterators {cur, first, last, node}; each node holds 512 bytes, 64 pointers. */
+#define DEQUE_NODE_BYTES 512
+struct deque_iter {
+	uint64_t cur, first, last, node;
+};
+struct std_deque {
+	uint64_t map, map_size;
+	struct deque_iter start, finish;
+};
+
+/* libstdc++'s std::unordered_map<long, T*>: the node list behind _M_before_begin at +16,
+ * the element count at +24; node = {next, key, value} (std::hash<long> is not cached). */
+#define UMAP_BEFORE_BEGIN 16
+#define UMAP_COUNT 24
+struct umap_node {
+	uint64_t next;
+	int64_t key;
+	uint64_t value;
+};
+
+struct swoole_offs {
+	long co_state, co_cid, co_init_msec, co_task;	/* swoole::Coroutine */
+	long ctx_fci_cache, ctx_defer_tasks;	/* swoole::PHPContext */
+	long fn_fci_cache;			/* zend::Function */
+	long fcc_function_handler;		/* zend_fcall_info_cache */
+	long args_fci_cache;			/* swoole::PHPCoroutine::Args */
+};
+
+/* For builds without DWARF. Measured with offsetof() over each release's headers (5.1.8,
+ * 6.0.2, 6.1.6, 6.2.1, 6.2.2) and PHP 8.2's, and for 6.2.1 + PHP 8.2 checked against the
+ * DWARF of a -g build. PHP 8.3 and 8.4 define ZEND_CHECK_STACK_LIMIT, which inserts a
+ * stack_base/stack_limit pair before defer_tasks (+16); PHP 8.1 lays PHPContext out as 8.2. */
+static const struct {
+	const char *version;	/* major.minor */
+	long fci_cache, defer_tasks_php82, defer_tasks_php83;	/* in PHPContext */
+} swoole_table[] = {
+	{ "5.1", 168, 232, 248 },
+	{ "6.0", 168, 232, 248 },
+	{ "6.1", 208, 272, 288 },
+	{ "6.2", 208, 272, 288 },
+};
+#define PHP_API_8_1 20210902u
+#define PHP_API_8_3 20230831u
+
+static const struct swoole_offs swoole_common = {
+	.co_state = 0, .co_cid = 8, .co_init_msec = 16, .co_task = 40,
+	.fn_fci_cache = 64, .fcc_function_handler = 0, .args_fci_cache = 0,
+};
+
+struct swoole {
+	struct module *mod;
+	uint64_t current, coroutines, eg;	/* runtime addresses */
+	char version[32];
+	unsigned php_api;
+	struct swoole_offs so;
+	char so_from[160];
+	struct zend_offs zo;
+	int have_zend;				/* zo is known: PHP sites can be read */
+};
+
+static int swoole_detect(struct target *t)
+{
+	return target_sym(t, NULL, SYM_CURRENT, NULL) ? 20 : 0;
+}
+
+static void read_version(struct target *t, struct swoole *s)
+{
+	uint64_t entry = target_sym(t, s->mod, SYM_MODULE, NULL), str;
+
+	s->version[0] = 0;
+	if (!entry || target_read_u64(t, entry + MODULE_ENTRY_VERSION, &str) ||
+	    target_read_str(t, str, s->version, sizeof(s->version)) < 0)
+		snprintf(s->version, sizeof(s->version), "unknown");
+}
+
+static int dwarf_offsets(struct elf_file *e, struct swoole_offs *o)
+{
+	o->co_state = elf_dwarf_member_offset(e, "swoole::Coroutine", "state");
+	o->co_cid = elf_dwarf_member_offset(e, "swoole::Coroutine", "cid");
+	o->co_init_msec = elf_dwarf_member_offset(e, "swoole::Coroutine", "init_msec");
+	o->co_task = elf_dwarf_member_offset(e, "swoole::Coroutine", "task");
+	o->ctx_fci_cache = elf_dwarf_member_offset(e, "swoole::PHPContext", "fci_cache");
+	o->ctx_defer_tasks = elf_dwarf_member_offset(e, "swoole::PHPContext", "defer_tasks");
+	o->fn_fci_cache = elf_dwarf_member_offset(e, "zend::Function", "fci_cache");
+	o->fcc_function_handler =
+		elf_dwarf_member_offset(e, "_zend_fcall_info_cache", "function_handler");
+	o->args_fci_cache = elf_dwarf_member_offset(e, "swoole::PHPCoroutine::Args", "fci_cache");
+	return o->co_state < 0 || o->co_cid < 0 || o->co_init_msec < 0 || o->co_task < 0 ||
+	       o->ctx_fci_cache < 0 || o->ctx_defer_tasks < 0 || o->fn_fci_cache < 0 ||
+	       o->fcc_function_handler < 0 || o->args_fci_cache < 0 ? -1 : 0;
+}
+
+static int table_offsets(struct swoole *s)
+{
+	size_t i, n = strcspn(s->version, ".");
+
+	/* PHP 8.0 (Swoole 5.1 still builds for it) has another PHPContext layout. */
+	if (s->php_api < PHP_API_8_1)
+		return -1;
+	/* "6.2.1" -> "6.2": layouts changed only between minor releases. */
+	if (s->version[n] == '.')
+		n += 1 + strcspn(s->version + n + 1, ".");
+	for (i = 0; i < sizeof(swoole_table) / sizeof(swoole_table[0]); i++) {
+		if (strlen(swoole_table[i].version) != n || strncmp(s->version, swoole_table[i].version, n))
+			continue;
+		s->so = swoole_common;
+		s->so.ctx_fci_cache = swoole_table[i].fci_cache;
+		s->so.ctx_defer_tasks = s->php_api >= PHP_API_8_3 ? swoole_table[i].defer_tasks_php83
+								  : swoole_table[i].defer_tasks_php82;
+		snprintf(s->so_from, sizeof(s->so_from), "table for Swoole %s, PHP %s",
+			 swoole_table[i].version, s->php_api >= PHP_API_8_3 ? "8.3+" : "8.1/8.2");
+		return 0;
+	}
+	return -1;
+}
+
+/* Everything both the plan and the census need. 0, or an exit code with err set. */
+static int swoole_resolve(struct target *t, struct swoole *s, char *err, size_t errlen)
+{
+	const struct elf_sym *cur;
+	struct elf_file *e;
+	int zts;
+
+	memset(s, 0, sizeof(*s));
+	s->current = target_sym(t, NULL, SYM_CURRENT, &s->mod);
+	if (!s->current || !s->mod || !(e = module_elf(s->mod))) {
+		snprintf(err, errlen, "swoole.so (symbol %s) not found in the target", SYM_CURRENT);
+		return EXIT_NO_RUNTIME;
+	}
+	s->php_api = php_api_version(t, &zts);
+	read_version(t, s);
+	cur = elf_sym_by_name(e, SYM_CURRENT);
+	if (zts || !cur || cur->is_tls) {
+		snprintf(err, errlen, "Swoole %s: thread-safe builds (ZTS, SW_THREAD) keep the "
+			 "current coroutine in TLS: not supported", s->version);
+		return EXIT_NO_RUNTIME;
+	}
+	s->coroutines = target_sym(t, s->mod, SYM_COROUTINES, NULL);
+	if (!s->coroutines) {
+		snprintf(err, errlen, "Swoole %s: symbol %s missing", s->version, SYM_COROUTINES);
+		return EXIT_SYMBOL;
+	}
+	if (!dwarf_offsets(e, &s->so)) {
+		snprintf(s->so_from, sizeof(s->so_from), "DWARF of %s", s->mod->path);
+	} else if (table_offsets(s)) {
+		snprintf(err, errlen, "Swoole %s (PHP API %u): %s has no DWARF and codefer has no "
+			 "offset table for this version (known: 5.1, 6.0, 6.1, 6.2)", s->version,
+			 s->php_api, s->mod->path);
+		return EXIT_SYMBOL;
+	}
+	s->eg = target_sym(t, NULL, "executor_globals", NULL);
+	s->have_zend = s->eg && !php_zend_offsets(e, s->php_api, &s->zo);
+	return 0;
+}
+
+/* swoole::Coroutine::current->cid */
+static struct loc cid_loc(const struct swoole *s)
+{
+	struct loc l = { .base = LOC_ADDR, .base_off = s->current };
+
+	return loc_deref(loc_deref(l, 0, 8), s->so.co_cid, 8);
+}
+
+/* The PHP line that called the running internal function (defer(), Channel->pop()). */
+static void caller_site(const struct swoole *s, struct probe_cfg *cfg)
+{
+	struct loc eg = { .base = LOC_ADDR, .base_off = s->eg + s->zo.eg_current_execute_data };
+
+	if (s->have_zend)
+		php_caller_site(&s->zo, loc_deref(eg, 0, 8), cfg);
+}
+
+static int swoole_plan(struct target *t, const struct runtime_opts *o, struct probe_plan *p,
+		       char *err, size_t errlen)
+{
+	struct probe_cfg create = { .kind = EV_CREATE }, defer = { .kind = EV_DEFER };
+	struct probe_cfg exit_ = { .kind = EV_EXIT, .co = loc_deref(loc_reg(REG_RDI), 0, 8) };
+	struct probe_cfg save = { .kind = EV_SAVE, .slot = 0, .save = loc_reg(REG_RDI) };
+	struct probe_cfg get = { .kind = EV_POOL_GET, .flags = PF_COND_NONZERO };
+	struct probe_cfg put = { .kind = EV_POOL_PUT };
+	const struct elf_sym *pop;
+	uint64_t rets[MAX_RETURNS];
+	struct swoole s;
+	char desc[160];
+	int i, n, r;
+
+	(void)o;
+	if ((r = swoole_resolve(t, &s, err, errlen)))
+		return r;
+	snprintf(p->version, sizeof(p->version), "Swoole %s, PHP API %u", s.version, s.php_api);
+	p->pools_need_round_trip = 1;
+
+	create.co = defer.co = save.co = get.co = put.co = cid_loc(&s);
+
+	/* main_func(Args *): the body is args->fci_cache->function_handler. */
+	if (s.have_zend) {
+		struct loc fn = loc_deref(loc_deref(loc_reg(REG_RDI), s.so.args_fci_cache, 8),
+					  s.so.fcc_function_handler, 8);
+
+		create.site_kind = SITE_PHP;
+		create.site = loc_deref(fn, s.zo.fn_filename, 8);
+		create.site_aux = loc_deref(fn, s.zo.fn_line_start, 4);
+	}
+	caller_site(&s, &defer);
+	caller_site(&s, &get);
+
+	/* Coroutine::close(this): only coroutines with a task are PHP coroutines. */
+	exit_.co = loc_deref(loc_reg(REG_RDI), s.so.co_cid, 8);
+	exit_.cond = loc_deref(loc_reg(REG_RDI), s.so.co_task, 8);
+	exit_.flags = PF_COND_NONZERO;
+
+	/* pop() returns the item (a zval*) or NULL; the connection is the zval's value. */
+	get.pool = (struct loc){ .base = LOC_SAVED, .reg = 0 };
+	get.conn = loc_deref(loc_reg(REG_RAX), 0, 8);
+	get.cond = loc_reg(REG_RAX);
+	put.pool = loc_reg(REG_RDI);
+	put.conn = loc_deref(loc_reg(REG_RSI), 0, 8);
+
+	if ((r = plan_add_sym(p, t, s.mod, SYM_MAIN_FUNC, 0, &create, err, errlen)) ||
+	    (r = plan_add_sym(p, t, s.mod, SYM_DEFER, 0, &defer, err, errlen)) ||
+	    (r = plan_add_sym(p, t, s.mod, SYM_CLOSE, 0, &exit_, err, errlen)))
+		return r;
+
+	pop = elf_sym_by_name(s.mod->elf, SYM_POP);
+	if (!pop || !elf_sym_by_name(s.mod->elf, SYM_PUSH)) {
+		plan_note(p, "pools: Channel::pop/push not found (inlined in this build): not probed");
+	} else {
+		n = disasm_returns(s.mod->elf, pop->value, pop->size, rets, MAX_RETURNS);
+		if (n <= 0) {
+			snprintf(err, errlen, "Channel::pop: no return instruction found");
+			return EXIT_SYMBOL;
+		}
+		if ((r = plan_add_sym(p, t, s.mod, SYM_POP, 0, &save, err, errlen)))
+			return r;
+		for (i = 0; i < n; i++) {
+			snprintf(desc, sizeof(desc), "Channel::pop+0x%llx (return)",
+				 (unsigned long long)(rets[i] - pop->value));
+			if ((r = plan_add(p, s.mod, rets[i], desc, &get, err, errlen)))
+				return r;
+		}
+		if ((r = plan_add_sym(p, t, s.mod, SYM_PUSH, 0, &put, err, errlen)))
+			return r;
+		plan_note(p, "pools: every Coroutine\\Channel; a pool is one whose items come back");
+		plan_note(p, "pools: a push that then fails (closed channel, timeout) counts as a put");
+	}
+	plan_note(p, "offsets: %s: Coroutine.cid %ld task %ld, PHPContext.defer_tasks %ld",
+		  s.so_from, s.so.co_cid, s.so.co_task, s.so.ctx_defer_tasks);
+	if (s.have_zend)
+		plan_note(p, "PHP sites: Zend offsets from %s (EG.current_execute_data %ld)",
+			  s.zo.from, s.zo.eg_current_execute_data);
+	else
+		plan_note(p, "PHP sites: unavailable (no DWARF, no Zend table for PHP API %u)",
+			  s.php_api);
+	plan_note(p, "defers are retired at coroutine exit (their run loop has no symbol)");
+	return 0;
+}
+
+/* A zend_function's file and first line as a SITE_PHP site (user functions only). */
+static void function_site(struct target *t, const struct swoole *s, uint64_t func,
+			  struct site *out)
+{
+	uint64_t file;
+	uint32_t line;
+	uint8_t type;
+
+	memset(out, 0, sizeof(*out));
+	out->addr = func;
+	if (!s->have_zend || target_read(t, func + s->zo.fn_type, &type, 1) ||
+	    type != ZEND_USER_FUNCTION ||
+	    target_read_u64(t, func + s->zo.fn_filename, &file) ||
+	    target_read_u32(t, func + s->zo.fn_line_start, &line))
+		return;
+	out->kind = SITE_PHP;
+	out->addr = file;
+	out->aux = line;
+}
+
+/* Pending defers of one PHPContext, oldest first. 0, or -1 when the deque is unreadable. */
+static int walk_defers(struct target *t, const struct swoole *s, uint64_t ctx,
+		       struct census_coro *co)
+{
+	uint64_t stack, node, buf, lo, hi, items[DEQUE_NODE_BYTES / 8], func;
+	struct std_deque dq;
+	struct site fn;
+	size_t i, n, total = 0;
+
+	if (target_read_u64(t, ctx + s->so.ctx_defer_tasks, &stack))
+		return -1;
+	if (!stack)
+		return 0;
+	if (target_read(t, stack, &dq, sizeof(dq)) || dq.finish.node < dq.start.node ||
+	    (dq.finish.node - dq.start.node) / 8 > WALK_MAX_DEFERS / (DEQUE_NODE_BYTES / 8))
+		return -1;
+	for (node = dq.start.node; node <= dq.finish.node; node += 8) {
+		if (target_read_u64(t, node, &buf))
+			return -1;
+		lo = node == dq.start.node ? dq.start.cur : buf;
+		hi = node == dq.finish.node ? dq.finish.cur : buf + DEQUE_NODE_BYTES;
+		if (lo < buf || hi < lo || hi > buf + DEQUE_NODE_BYTES || (hi - lo) % 8)
+			return -1;
+		n = (hi - lo) / 8;
+		if (n && target_read(t, lo, items, n * 8))
+			return -1;
+		for (i = 0; i < n && total < WALK_MAX_DEFERS; i++, total++) {
+			if (target_read_u64(t, items[i] + s->so.fn_fci_cache +
+					    s->so.fcc_function_handler, &func))
+				func = 0;
+			function_site(t, s, func, &fn);
+			/* The registering line is gone from memory; the closure's first line is
+			 * the same line for the usual defer(function () {...}). */
+			if (census_add_defer(co, &fn, &fn))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static const char *state_name(uint32_t state)
+{
+	static const char *const names[] = { "init", "waiting", "running", "end" };
+
+	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "?";
+}
+
+static int swoole_census(struct target *t, struct census *c, char *err, size_t errlen)
+{
+	struct umap_node nd;
+	struct census_coro *co;
+	struct timespec now;
+	struct swoole s;
+	uint64_t count, node, task, fn;
+	uint32_t state;
+	int64_t cid, init_msec;
+	size_t seen = 0;
+
+	if (swoole_resolve(t, &s, err, errlen))
+		return -1;
+	snprintf(c->version, sizeof(c->version), "Swoole %s", s.version);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (target_read_u64(t, s.coroutines + UMAP_COUNT, &count) ||
+	    target_read_u64(t, s.coroutines + UMAP_BEFORE_BEGIN, &node)) {
+		snprintf(err, errlen, "cannot read swoole::Coroutine::coroutines");
+		return -1;
+	}
+	for (; node; node = nd.next) {
+		if (++seen > count || seen > WALK_MAX_COROS) {
+			snprintf(c->warning, sizeof(c->warning),
+				 "coroutine list longer than its count (%llu): walk cut short",
+				 (unsigned long long)count);
+			break;
+		}
+		if (target_read(t, node, &nd, sizeof(nd)) ||
+		    target_read_u32(t, nd.value + s.so.co_state, &state) ||
+		    target_read_u64(t, nd.value + s.so.co_cid, (uint64_t *)&cid) ||
+		    target_read_u64(t, nd.value + s.so.co_task, &task) ||
+		    target_read_u64(t, nd.value + s.so.co_init_msec, (uint64_t *)&init_msec) ||
+		    cid != nd.key) {
+			snprintf(c->warning, sizeof(c->warning),
+				 "unreadable coroutine in the list (node 0x%llx): walk cut short",
+				 (unsigned long long)node);
+			break;
+		}
+		/* Coroutines without a task are Swoole's internal C++ ones. */
+		if (!task)
+			continue;
+		co = census_add_coro(c, cid);
+		if (!co)
+			break;
+		snprintf(co->state, sizeof(co->state), "%s", state_name(state));
+		/* init_msec is steady_clock (CLOCK_MONOTONIC) milliseconds: only comparable
+		 * with now on the same running machine. */
+		if (t->pid)
+			co->age_ns = (now.tv_sec * 1000 + now.tv_nsec / 1000000 - init_msec) * 1000000;
+		/* The body, as the create probe reports it: the context's fci_cache. */
+		if (!target_read_u64(t, task + s.so.ctx_fci_cache + s.so.fcc_function_handler, &fn))
+			function_site(t, &s, fn, &co->create_site);
+		if (walk_defers(t, &s, task, co))
+			snprintf(c->warning, sizeof(c->warning),
+				 "coroutine %lld: unreadable defer stack", (long long)cid);
+	}
+	return 0;
+}
+
+const struct runtime runtime_swoole = {
+	.name = "swoole",
+	.id_is_number = 1,
+	.detect = swoole_detect,
+	.plan = swoole_plan,
+	.census = swoole_census,
+	.describe_site = php_describe_site,
+};
