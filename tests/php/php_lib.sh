@@ -8,6 +8,7 @@ if [ -f "$PHP_TESTS/../lib.sh" ]; then
 fi
 CODEFER_TOP=${CODEFER_TOP:-$PHP_TESTS/../../build/codefer-top}
 PHP=${PHP:-php}
+PHP_ARGS=()	# options for the target's php (-n -d extension=...)
 
 WORK=$(mktemp -d)
 PHP_PID=
@@ -41,7 +42,8 @@ need_basics() {
 }
 
 need_swoole() {
-	"$PHP" -m 2>/dev/null | grep -qx swoole || skip "swoole extension not loaded (php -m)"
+	"$PHP" "${PHP_ARGS[@]}" -m 2>/dev/null | grep -qx swoole ||
+		skip "swoole extension not loaded (php -m)"
 }
 
 # wait_line FILE REGEX SECONDS: waits until FILE has a line matching REGEX.
@@ -58,11 +60,20 @@ wait_line() {
 # php_start SCRIPT ARGS...: runs the target with its stdin on a FIFO (fd 3 here), waits
 # for it to print READY. The target waits for a line on stdin before doing anything.
 php_start() {
+	rm -f "$WORK/in"
 	mkfifo "$WORK/in"
-	"$PHP" "$@" <"$WORK/in" >"$WORK/php.out" 2>"$WORK/php.err" &
+	"$PHP" "${PHP_ARGS[@]}" "$@" <"$WORK/in" >"$WORK/php.out" 2>"$WORK/php.err" &
 	PHP_PID=$!
 	exec 3>"$WORK/in"
 	wait_line "$WORK/php.out" '^READY' 30 || fail "target did not start"
+}
+
+# php_stop: ends the target started by php_start.
+php_stop() {
+	exec 3>&-
+	kill -9 "$PHP_PID" 2>/dev/null
+	wait "$PHP_PID" 2>/dev/null
+	PHP_PID=
 }
 
 # top_start ARGS...: attaches codefer-top (JSON, one snapshot a second) and waits for its
