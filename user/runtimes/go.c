@@ -1,0 +1,507 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* The `go` profile: goroutines, their `defer` records and the database/sql pool, for
+ * Go 1.17+ on x86-64 (register ABI: R14 holds the current g in Go code).
+ *
+ * Probe points, none of them a uretprobe (a goroutine switching stacks breaks the
+ * kernel's return-probe bookkeeping and the Go unwinder rejects the patched return
+ * address). Entry probes sit after the stack-check prologue: a function that grows its
+ * stack or is preempted there restarts from its entry, and a probe on the entry would
+ * fire twice for one call. At that point no frame is allocated yet, so [RSP] is still
+ * the return address.
+ *   create    each RET of runtime.newproc1 (it runs on g0): RAX is the new g; its body
+ *             is g.startpc
+ *   exit      runtime.goexit1 (and runtime.coroexit when linked in), on the dying g
+ *   defer     runtime.deferproc (heap records: defers in loops, ...) and
+ *             runtime.deferprocStack (stack records: open-coding is off for functions
+ *             with more than eight defers); the site is the return address, the value
+ *             the runtime stores in _defer.pc, so probes and census agree
+ *   defer-run runtime.popDefer(gp) (Go 1.22+) or runtime.freedefer(d) (before): called
+ *             once per record unlinked from g._defer, on deferreturn, panic and Goexit
+ *             paths alike; records that stand for no defer statement (openDefer frames
+ *             before 1.22, range-over-func heads since 1.23) are filtered out
+ *   get       each RET of database/sql.(*DB).conn with a nil error: RAX is the
+ *             *driverConn; the *DB and the caller's PC are saved at its entry
+ *   put       database/sql.(*DB).putConn(db, dc, ...): RAX db, RBX dc
+ * Open-coded defers (at most eight in a function, not in a loop) make no runtime call
+ * and are on no list: neither probes nor census see them.
+ *
+ * The census walks runtime.allgs and each live g's _defer chain.
+ */
+#include <capstone/capstone.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "disasm.h"
+#include "elfsym.h"
+#include "runtime.h"
+
+#define MAX_RETURNS 24
+#define PROLOGUE_MAX_INSNS 6
+#define PROLOGUE_MAX_BYTES 64
+/* g.atomicstatus: _Gscan is or-ed into the state while the GC scans the stack. */
+#define G_SCAN 0x1000
+#define G_DEAD 6
+#define BUILDINFO_MAGIC "\xff Go buildinf:"
+#define BUILDINFO_HDR 32
+#define BUILDINFO_INLINE 0x2
+#define ALLGS_CHUNK 512
+
+struct go_offs {
+	long g_defer, g_status, g_goid, g_startpc;		/* runtime.g */
+	long d_sp, d_pc, d_fn, d_link;				/* runtime._defer */
+	long d_skip;	/* bool marking records that are no defer statement, or -1 */
+};
+
+/* For binaries without DWARF (-ldflags=-w), by Go release; layouts only change between
+ * minor releases. Measured with libdw on binaries built here (go1.19.8, go1.23.5).
+ * d_skip: _defer.openDefer in 1.19, _defer.rangefunc in 1.23. */
+static const struct {
+	const char *version;
+	struct go_offs o;
+} go_table[] = {
+	{ "go1.19", { 40, 144, 152, 312, 8, 16, 24, 40, 2 } },
+	{ "go1.23", { 40, 152, 160, 304, 8, 16, 24, 32, 1 } },
+};
+
+struct go {
+	struct module *mod;
+	struct elf_file *elf;
+	char version[32];
+	int minor;			/* 19 for go1.19.8 */
+	struct go_offs o;
+	char o_from[64];
+	const char *run_fn;		/* runtime.popDefer or runtime.freedefer */
+	uint64_t allgs;			/* runtime address of the slice header */
+};
+
+static const char *const state_names[] = {
+	"idle", "runnable", "running", "syscall", "waiting", "moribund", "dead", "enqueue",
+	"copystack", "preempted",
+};
+
+/* The version string of .go.buildinfo (Go 1.18+: inline, length-prefixed at +32;
+ * before: a pointer to a string header at +16). 0, or -1 when absent. */
+static int buildinfo_version(struct elf_file *e, char *buf, size_t len)
+{
+	const uint8_t *p;
+	uint64_t str[2], vaddr;
+	size_t size, n, shift, i = BUILDINFO_HDR;
+
+	p = elf_section(e, ".go.buildinfo", &size, &vaddr);
+	if (!p || size < BUILDINFO_HDR || memcmp(p, BUILDINFO_MAGIC, 14) || p[14] != 8)
+		return -1;
+	if (p[15] & BUILDINFO_INLINE) {
+		for (n = 0, shift = 0; i < size && shift < 28; i++, shift += 7) {
+			n |= (size_t)(p[i] & 0x7f) << shift;
+			if (!(p[i] & 0x80))
+				break;
+		}
+		if (++i > size || n > size - i)
+			return -1;
+		snprintf(buf, len, "%.*s", (int)n, p + i);
+		return 0;
+	}
+	memcpy(&vaddr, p + 16, 8);
+	if (elf_read_vaddr(e, vaddr, str, sizeof(str)) || str[1] >= len ||
+	    elf_read_vaddr(e, str[0], buf, str[1]))
+		return -1;
+	buf[str[1]] = 0;
+	return 0;
+}
+
+static int go_detect(struct target *t)
+{
+	struct module *exe = target_module(t, NULL);
+	struct elf_file *e = exe ? module_elf(exe) : NULL;
+	char v[32];
+
+	if (target_sym(t, NULL, "runtime.newproc1", NULL))
+		return 20;
+	/* A stripped Go binary still has its build info: detect it, so that plan() can say
+	 * why it cannot be probed. */
+	return e && !buildinfo_version(e, v, sizeof(v)) ? 20 : 0;
+}
+
+static int dwarf_offsets(struct elf_file *e, struct go_offs *o)
+{
+	o->g_defer = elf_dwarf_member_offset(e, "runtime.g", "_defer");
+	o->g_status = elf_dwarf_member_offset(e, "runtime.g", "atomicstatus");
+	o->g_goid = elf_dwarf_member_offset(e, "runtime.g", "goid");
+	o->g_startpc = elf_dwarf_member_offset(e, "runtime.g", "startpc");
+	o->d_sp = elf_dwarf_member_offset(e, "runtime._defer", "sp");
+	o->d_pc = elf_dwarf_member_offset(e, "runtime._defer", "pc");
+	o->d_fn = elf_dwarf_member_offset(e, "runtime._defer", "fn");
+	o->d_link = elf_dwarf_member_offset(e, "runtime._defer", "link");
+	o->d_skip = elf_dwarf_member_offset(e, "runtime._defer", "openDefer");
+	if (o->d_skip < 0)
+		o->d_skip = elf_dwarf_member_offset(e, "runtime._defer", "rangefunc");
+	return o->g_defer < 0 || o->g_status < 0 || o->g_goid < 0 || o->g_startpc < 0 ||
+	       o->d_sp < 0 || o->d_pc < 0 || o->d_fn < 0 || o->d_link < 0 ? -1 : 0;
+}
+
+static int table_offsets(struct go *g)
+{
+	size_t i, n;
+
+	for (i = 0; i < sizeof(go_table) / sizeof(go_table[0]); i++) {
+		n = strlen(go_table[i].version);
+		/* "go1.19" matches go1.19 and go1.19.8, not go1.190 */
+		if (strncmp(g->version, go_table[i].version, n) ||
+		    (g->version[n] && g->version[n] != '.'))
+			continue;
+		g->o = go_table[i].o;
+		snprintf(g->o_from, sizeof(g->o_from), "table for %s", go_table[i].version);
+		return 0;
+	}
+	return -1;
+}
+
+/* Everything the plan and the census need. 0, or an exit code with err set. */
+static int go_resolve(struct target *t, struct go *g, char *err, size_t errlen)
+{
+	struct module *exe = target_module(t, NULL);
+	int major = 0;
+
+	memset(g, 0, sizeof(*g));
+	if (!target_sym(t, NULL, "runtime.newproc1", &g->mod)) {
+		if (exe && module_elf(exe) && !buildinfo_version(exe->elf, g->version,
+								 sizeof(g->version))) {
+			snprintf(err, errlen, "%s: %s binary without a symbol table (built with "
+				 "-ldflags=-s?): codefer needs its .symtab to place probes",
+				 exe->path, g->version);
+			return EXIT_SYMBOL;
+		}
+		snprintf(err, errlen, "no Go runtime (runtime.newproc1) in the target");
+		return EXIT_NO_RUNTIME;
+	}
+	g->elf = module_elf(g->mod);
+	if (!g->elf || buildinfo_version(g->elf, g->version, sizeof(g->version)))
+		snprintf(g->version, sizeof(g->version), "go (unknown version)");
+	if (sscanf(g->version, "go%d.%d", &major, &g->minor) == 2 &&
+	    (major != 1 || g->minor < 17)) {
+		snprintf(err, errlen, "%s: Go before 1.17 has no register ABI (R14 = g) on "
+			 "x86-64: not supported", g->version);
+		return EXIT_NO_RUNTIME;
+	}
+	if (!dwarf_offsets(g->elf, &g->o)) {
+		snprintf(g->o_from, sizeof(g->o_from), "DWARF");
+	} else if (table_offsets(g)) {
+		snprintf(err, errlen, "%s: %s has no DWARF (built with -ldflags=-w?) and codefer "
+			 "has no offset table for this version (known: go1.19, go1.23)",
+			 g->version, g->mod->path);
+		return EXIT_SYMBOL;
+	}
+	g->run_fn = elf_sym_by_name(g->elf, "runtime.popDefer") ? "runtime.popDefer"
+								 : "runtime.freedefer";
+	g->allgs = target_sym(t, g->mod, "runtime.allgs", NULL);
+	return 0;
+}
+
+/* Is insn `cmp REG, [r14 + 0x10]` (the stack bound, g.stackguard0)? */
+static int is_stack_check(const cs_insn *insn)
+{
+	const cs_x86 *x = &insn->detail->x86;
+	int i;
+
+	if (insn->id != X86_INS_CMP)
+		return 0;
+	for (i = 0; i < x->op_count; i++)
+		if (x->operands[i].type == X86_OP_MEM && x->operands[i].mem.base == X86_REG_R14 &&
+		    x->operands[i].mem.disp == 0x10)
+			return 1;
+	return 0;
+}
+
+/* The first instruction after the stack-check prologue, or the entry of a function with
+ * none (nosplit). Checks that nothing before it moved RSP, so [RSP] is the return
+ * address there. 0, or -1 when the code cannot be decoded. */
+static int after_prologue(struct elf_file *e, const struct elf_sym *s, uint64_t *vaddr)
+{
+	uint8_t buf[PROLOGUE_MAX_BYTES], nrd, nwr, i;
+	size_t left = s->size < sizeof(buf) ? s->size : sizeof(buf);
+	const uint8_t *code = buf;
+	uint64_t addr = s->value;
+	int n = 0, checked = 0, moves_sp = 0;
+	cs_regs rd, wr;
+	cs_insn *insn;
+	csh cs;
+
+	if (elf_read_vaddr(e, s->value, buf, left) || cs_open(CS_ARCH_X86, CS_MODE_64, &cs))
+		return -1;
+	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+	insn = cs_malloc(cs);
+	*vaddr = s->value;
+	while (!moves_sp && n++ < PROLOGUE_MAX_INSNS &&
+	       cs_disasm_iter(cs, &code, &left, &addr, insn) &&
+	       !cs_regs_access(cs, insn, rd, &nrd, wr, &nwr)) {
+		/* A frame being set up means there was no stack check to skip. */
+		for (i = 0; i < nwr; i++)
+			moves_sp |= wr[i] == X86_REG_RSP;
+		if (checked && cs_insn_group(cs, insn, CS_GRP_JUMP) && insn->id != X86_INS_JMP) {
+			*vaddr = insn->address + insn->size;
+			break;
+		}
+		checked = checked || is_stack_check(insn);
+	}
+	cs_free(insn, 1);
+	cs_close(&cs);
+	return 0;
+}
+
+/* Adds a probe after the prologue of `sym`. */
+static int add_entry(struct probe_plan *p, struct go *g, const char *sym,
+		     const struct probe_cfg *cfg, char *err, size_t errlen)
+{
+	const struct elf_sym *s = elf_sym_by_name(g->elf, sym);
+	char desc[160];
+	uint64_t at;
+
+	if (!s || !s->is_func) {
+		snprintf(err, errlen, "%s: symbol %s not found in %s", g->version, sym,
+			 g->mod->path);
+		return EXIT_SYMBOL;
+	}
+	if (after_prologue(g->elf, s, &at)) {
+		snprintf(err, errlen, "%s: cannot decode its first instructions", sym);
+		return EXIT_SYMBOL;
+	}
+	snprintf(desc, sizeof(desc), at == s->value ? "%s (entry, no stack check)"
+						     : "%s+0x%llx (after the stack check)",
+		 sym, (unsigned long long)(at - s->value));
+	return plan_add(p, g->mod, at, desc, cfg, err, errlen);
+}
+
+/* Adds a probe on each return instruction of `sym`. */
+static int add_returns(struct probe_plan *p, struct go *g, const char *sym,
+		       const struct probe_cfg *cfg, char *err, size_t errlen)
+{
+	const struct elf_sym *s = elf_sym_by_name(g->elf, sym);
+	uint64_t rets[MAX_RETURNS];
+	char desc[160];
+	int i, n, r;
+
+	n = s ? disasm_returns(g->elf, s->value, s->size, rets, MAX_RETURNS) : -1;
+	if (n <= 0 || n == MAX_RETURNS) {
+		snprintf(err, errlen, "%s: %s", sym, !s ? "symbol not found" : n <= 0 ?
+			 "no return instruction found" : "too many return instructions");
+		return EXIT_SYMBOL;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(desc, sizeof(desc), "%s+0x%llx (return)", sym,
+			 (unsigned long long)(rets[i] - s->value));
+		if ((r = plan_add(p, g->mod, rets[i], desc, cfg, err, errlen)))
+			return r;
+	}
+	return 0;
+}
+
+/* The goid of the g in register r. */
+static struct loc goid_of(const struct go *g, enum loc_reg r)
+{
+	return loc_deref(loc_reg(r), g->o.g_goid, 8);
+}
+
+static int plan_pool(struct probe_plan *p, struct go *g, char *err, size_t errlen)
+{
+	struct probe_cfg save_db = { .kind = EV_SAVE, .slot = 0, .save = loc_reg(REG_RAX) };
+	struct probe_cfg save_pc = { .kind = EV_SAVE, .slot = 1,
+				     .save = loc_deref(loc_reg(REG_RSP), 0, 8) };
+	struct probe_cfg get = {
+		.kind = EV_POOL_GET, .flags = PF_COND_ZERO, .site_kind = SITE_PC,
+		.pool = { .base = LOC_SAVED, .reg = 0 }, .site = { .base = LOC_SAVED, .reg = 1 },
+		.conn = loc_reg(REG_RAX), .cond = loc_reg(REG_RBX),
+	};
+	struct probe_cfg put = { .kind = EV_POOL_PUT, .pool = loc_reg(REG_RAX),
+				 .conn = loc_reg(REG_RBX) };
+	int r;
+
+	if (!elf_sym_by_name(g->elf, "database/sql.(*DB).conn") ||
+	    !elf_sym_by_name(g->elf, "database/sql.(*DB).putConn")) {
+		plan_note(p, "pools: database/sql is not linked in: no pool probes");
+		return 0;
+	}
+	save_db.co = save_pc.co = get.co = put.co = goid_of(g, REG_R14);
+	if ((r = add_entry(p, g, "database/sql.(*DB).conn", &save_db, err, errlen)) ||
+	    (r = add_entry(p, g, "database/sql.(*DB).conn", &save_pc, err, errlen)) ||
+	    (r = add_returns(p, g, "database/sql.(*DB).conn", &get, err, errlen)) ||
+	    (r = add_entry(p, g, "database/sql.(*DB).putConn", &put, err, errlen)))
+		return r;
+	plan_note(p, "pools: each *sql.DB; a get is (*DB).conn returning no error, its site "
+		  "the database/sql function that called it");
+	plan_note(p, "pools: the census cannot tell which goroutine holds a connection: "
+		  "only connections taken after attach are seen");
+	return 0;
+}
+
+static int go_plan(struct target *t, const struct runtime_opts *opts, struct probe_plan *p,
+		   char *err, size_t errlen)
+{
+	struct probe_cfg create = { .kind = EV_CREATE, .site_kind = SITE_FUNC };
+	struct probe_cfg exit_ = { .kind = EV_EXIT };
+	struct probe_cfg defer = { .kind = EV_DEFER, .site_kind = SITE_PC,
+				   .site = loc_deref(loc_reg(REG_RSP), 0, 8) };
+	struct probe_cfg run = { .kind = EV_DEFER_RUN };
+	struct go g;
+	int r;
+
+	(void)opts;
+	if ((r = go_resolve(t, &g, err, errlen)))
+		return r;
+	snprintf(p->version, sizeof(p->version), "%s", g.version);
+	p->pools_need_round_trip = 0;
+
+	create.co = goid_of(&g, REG_RAX);
+	create.site = loc_deref(loc_reg(REG_RAX), g.o.g_startpc, 8);
+	exit_.co = defer.co = run.co = goid_of(&g, REG_R14);
+	if (g.o.d_skip >= 0) {
+		/* popDefer(gp) unlinks gp._defer; freedefer(d) gets the record itself. */
+		run.cond = loc_reg(REG_RAX);
+		if (!strcmp(g.run_fn, "runtime.popDefer"))
+			run.cond = loc_deref(run.cond, g.o.g_defer, 8);
+		run.cond = loc_deref(run.cond, g.o.d_skip, 1);
+		run.flags = PF_COND_ZERO;
+	}
+	if ((r = add_returns(p, &g, "runtime.newproc1", &create, err, errlen)) ||
+	    (r = add_entry(p, &g, "runtime.goexit1", &exit_, err, errlen)) ||
+	    (r = add_entry(p, &g, "runtime.deferproc", &defer, err, errlen)) ||
+	    (r = add_entry(p, &g, "runtime.deferprocStack", &defer, err, errlen)) ||
+	    (r = add_entry(p, &g, g.run_fn, &run, err, errlen)))
+		return r;
+	/* iter.Pull's coroutines end in coroexit, not goexit1 (Go 1.23+). */
+	if (elf_sym_by_name(g.elf, "runtime.coroexit") &&
+	    (r = add_entry(p, &g, "runtime.coroexit", &exit_, err, errlen)))
+		return r;
+	if ((r = plan_pool(p, &g, err, errlen)))
+		return r;
+	plan_note(p, "offsets (%s): g.goid %ld g._defer %ld g.atomicstatus %ld g.startpc %ld, "
+		  "_defer.sp %ld pc %ld fn %ld link %ld", g.o_from, g.o.g_goid, g.o.g_defer,
+		  g.o.g_status, g.o.g_startpc, g.o.d_sp, g.o.d_pc, g.o.d_fn, g.o.d_link);
+	plan_note(p, "defers: deferproc and deferprocStack registrations, %s runs; open-coded "
+		  "defers (<= 8 per function, not in a loop) make no runtime call: invisible",
+		  g.run_fn);
+	if (g.o.d_skip >= 0)
+		plan_note(p, "defers: records flagged at _defer+%ld (open-coded frames, "
+			  "range-over-func heads) are not counted", g.o.d_skip);
+	return 0;
+}
+
+struct defer_rec {
+	uint64_t fn, pc;
+};
+
+/* g's _defer chain (newest first), added to co oldest first. 0, or -1 when cut short. */
+static int walk_defers(struct target *t, const struct go *g, uint64_t gp,
+		       struct census_coro *co)
+{
+	struct defer_rec *recs = NULL, *tmp;
+	size_t n = 0, cap = 0;
+	uint64_t d, fv;
+	uint8_t skip;
+	int ret = 0;
+
+	if (target_read_u64(t, gp + g->o.g_defer, &d))
+		return -1;
+	for (; d; ) {
+		if (n == WALK_MAX_DEFERS) {
+			ret = -1;	/* a cycle, or a runaway chain */
+			break;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if (!(tmp = realloc(recs, cap * sizeof(*recs)))) {
+				ret = -1;
+				break;
+			}
+			recs = tmp;
+		}
+		skip = 0;
+		if ((g->o.d_skip >= 0 && target_read(t, d + g->o.d_skip, &skip, 1)) ||
+		    target_read_u64(t, d + g->o.d_pc, &recs[n].pc) ||
+		    target_read_u64(t, d + g->o.d_fn, &fv)) {
+			ret = -1;
+			break;
+		}
+		/* fn is a *funcval whose first word is the code address. */
+		if (!fv || target_read_u64(t, fv, &recs[n].fn))
+			recs[n].fn = 0;
+		if (!skip)
+			n++;
+		if (target_read_u64(t, d + g->o.d_link, &d)) {
+			ret = -1;
+			break;
+		}
+	}
+	while (n--) {
+		struct site fn = { .addr = recs[n].fn, .kind = SITE_FUNC };
+		struct site at = { .addr = recs[n].pc, .kind = SITE_PC };
+
+		if (census_add_defer(co, &fn, &at)) {
+			ret = -1;
+			break;
+		}
+	}
+	free(recs);
+	return ret;
+}
+
+static int go_census(struct target *t, struct census *c, char *err, size_t errlen)
+{
+	uint64_t hdr[3], gps[ALLGS_CHUNK], goid, startpc;
+	struct census_coro *co;
+	size_t i, j, n;
+	uint32_t status;
+	struct go g;
+
+	if (go_resolve(t, &g, err, errlen))
+		return -1;
+	snprintf(c->version, sizeof(c->version), "%s", g.version);
+	/* allgs is a []*g: pointer, length, capacity. */
+	if (!g.allgs || target_read(t, g.allgs, hdr, sizeof(hdr)) || hdr[1] > hdr[2]) {
+		snprintf(err, errlen, "cannot read runtime.allgs");
+		return -1;
+	}
+	if (hdr[1] > WALK_MAX_COROS) {
+		snprintf(c->warning, sizeof(c->warning), "allgs has %llu entries: walked %d",
+			 (unsigned long long)hdr[1], WALK_MAX_COROS);
+		hdr[1] = WALK_MAX_COROS;
+	}
+	for (i = 0; i < hdr[1]; i += n) {
+		n = hdr[1] - i < ALLGS_CHUNK ? hdr[1] - i : ALLGS_CHUNK;
+		if (target_read(t, hdr[0] + i * 8, gps, n * 8)) {
+			snprintf(c->warning, sizeof(c->warning), "allgs unreadable at entry %zu", i);
+			break;
+		}
+		for (j = 0; j < n; j++) {
+			if (target_read_u32(t, gps[j] + g.o.g_status, &status) ||
+			    target_read_u64(t, gps[j] + g.o.g_goid, &goid) ||
+			    target_read_u64(t, gps[j] + g.o.g_startpc, &startpc)) {
+				snprintf(c->warning, sizeof(c->warning),
+					 "unreadable g at 0x%llx", (unsigned long long)gps[j]);
+				continue;
+			}
+			status &= ~G_SCAN;
+			if (status == G_DEAD)
+				continue;
+			if (!(co = census_add_coro(c, goid)))
+				return 0;
+			snprintf(co->state, sizeof(co->state), "%s",
+				 status < sizeof(state_names) / sizeof(state_names[0]) ?
+				 state_names[status] : "?");
+			co->create_site.addr = startpc;
+			co->create_site.kind = SITE_FUNC;
+			if (walk_defers(t, &g, gps[j], co))
+				snprintf(c->warning, sizeof(c->warning),
+					 "goroutine %llu: defer chain cut short",
+					 (unsigned long long)goid);
+		}
+	}
+	return 0;
+}
+
+const struct runtime runtime_go = {
+	.name = "go",
+	.id_is_number = 1,
+	.detect = go_detect,
+	.plan = go_plan,
+	.census = go_census,
+};
