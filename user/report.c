@@ -1,0 +1,652 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* The post-mortem report (see report.h): open the target, pick the runtime, run its
+ * census walker once, then render.
+ *
+ * A census of a big server holds millions of pending defers but only a handful of
+ * distinct sites, and naming a site costs a symbol and a DWARF line lookup: so each
+ * distinct site is described once (a hash table keyed by the raw site) and the
+ * renderers work on site indexes.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core.h"
+#include "report.h"
+#include "runtime.h"
+
+struct site_ent {
+	struct site key;
+	char *text;
+	uint64_t pending;	/* pending defers registered here */
+	int used;
+};
+
+struct site_tab {
+	struct site_ent *ents;
+	size_t cap, n;
+	struct target *t;
+	const struct runtime *rt;
+};
+
+struct rep {
+	struct target *t;
+	const struct runtime *rt;
+	struct census *c;
+	struct site_tab sites;
+	size_t *dsite;		/* per defer, in census order: its registration site's index */
+	size_t *dfn;		/* ... and its function's */
+	size_t *first;		/* per coroutine: index of its first defer in dsite/dfn */
+	size_t *origin;		/* per coroutine: its create site's index */
+	uint64_t *live_ids;	/* sorted census ids, to tell orphaned connections */
+	size_t *conn_site;
+	uint64_t pending, held, orphans;
+};
+
+/* ---- escaping: everything read from the target is untrusted text ---- */
+
+/* Length of the valid UTF-8 sequence at s (not overlong, no surrogates), or 0. */
+static int utf8_len(const unsigned char *s)
+{
+	int n, i;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+/* A JSON string literal; bytes that are not UTF-8 become the text \xNN. */
+static void json_str(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int n;
+
+	fputc('"', f);
+	while (*p) {
+		if (*p == '"' || *p == '\\') {
+			fputc('\\', f);
+			fputc(*p++, f);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			fprintf(f, "\\u%04x", *p++);
+		} else if ((n = utf8_len(p))) {
+			fwrite(p, 1, n, f);
+			p += n;
+		} else {
+			fprintf(f, "\\\\x%02x", *p++);
+		}
+	}
+	fputc('"', f);
+}
+
+/* Text safe for a terminal: control bytes, C1 controls and invalid UTF-8 as \xNN. */
+void report_tty_str(char *dst, size_t len, const char *src)
+{
+	const unsigned char *p = (const unsigned char *)src;
+	size_t o = 0;
+	int n;
+
+	if (!len)
+		return;
+	while (*p) {
+		n = utf8_len(p);
+		/* U+0080..U+009F (C1 controls, 0xc2 0x80..0x9f) can start escape sequences. */
+		if (n == 1 && *p >= 0x20 && *p != 0x7f) {
+			if (o + 1 >= len)
+				break;
+			dst[o++] = *p++;
+		} else if (n > 1 && !(p[0] == 0xc2 && p[1] < 0xa0)) {
+			if (o + n >= len)
+				break;
+			memcpy(dst + o, p, n);
+			o += n;
+			p += n;
+		} else {
+			if (o + 4 >= len)
+				break;
+			snprintf(dst + o, 5, "\\x%02x", *p++);
+			o += 4;
+		}
+	}
+	dst[o] = 0;
+}
+
+/* ---- distinct sites ---- */
+
+static uint64_t site_hash(const struct site *s)
+{
+	uint64_t h = s->addr * 0x9e3779b97f4a7c15ull;
+
+	h ^= (s->aux + s->kind) * 0xc2b2ae3d27d4eb4full;
+	return h ^ (h >> 29);
+}
+
+static int site_eq(const struct site *a, const struct site *b)
+{
+	return a->addr == b->addr && a->aux == b->aux && a->kind == b->kind;
+}
+
+static int tab_grow(struct site_tab *st)
+{
+	size_t cap = st->cap ? st->cap * 2 : 1024, i;
+	struct site_ent *e = calloc(cap, sizeof(*e));
+
+	if (!e)
+		return -1;
+	for (i = 0; i < st->cap; i++) {
+		size_t j;
+
+		if (!st->ents[i].used)
+			continue;
+		for (j = site_hash(&st->ents[i].key) & (cap - 1); e[j].used; j = (j + 1) & (cap - 1))
+			;
+		e[j] = st->ents[i];
+	}
+	free(st->ents);
+	st->ents = e;
+	st->cap = cap;
+	return 0;
+}
+
+/* Index of the site's entry (described on first sight), or (size_t)-1 out of memory. */
+static size_t site_index(struct site_tab *st, const struct site *s)
+{
+	char raw[512], safe[1024];
+	size_t j;
+
+	if (st->n * 2 >= st->cap && tab_grow(st))
+		return (size_t)-1;
+	for (j = site_hash(s) & (st->cap - 1); st->ents[j].used; j = (j + 1) & (st->cap - 1))
+		if (site_eq(&st->ents[j].key, s))
+			return j;
+	describe_site(st->t, st->rt, s, raw, sizeof(raw));
+	report_tty_str(safe, sizeof(safe), raw);
+	if (!(st->ents[j].text = strdup(safe)))
+		return (size_t)-1;
+	st->ents[j].key = *s;
+	st->ents[j].used = 1;
+	st->n++;
+	return j;
+}
+
+static void tab_free(struct site_tab *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->cap; i++)
+		free(st->ents[i].text);
+	free(st->ents);
+}
+
+/* ---- the model the renderers share ---- */
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_coro_id(const void *a, const void *b)
+{
+	return cmp_u64(&((const struct census_coro *)a)->id, &((const struct census_coro *)b)->id);
+}
+
+static int cmp_conn(const void *a, const void *b)
+{
+	const struct census_conn *x = a, *y = b;
+
+	if (x->pool != y->pool)
+		return x->pool < y->pool ? -1 : 1;
+	return cmp_u64(&x->conn, &y->conn);
+}
+
+static int is_live(const struct rep *r, uint64_t id)
+{
+	return bsearch(&id, r->live_ids, r->c->ncoros, sizeof(id), cmp_u64) != NULL;
+}
+
+static int build(struct rep *r)
+{
+	struct census *c = r->c;
+	size_t i, k, nd = 0;
+
+	qsort(c->coros, c->ncoros, sizeof(*c->coros), cmp_coro_id);
+	qsort(c->conns, c->nconns, sizeof(*c->conns), cmp_conn);
+	for (i = 0; i < c->ncoros; i++)
+		nd += c->coros[i].ndefers;
+	r->dsite = malloc((nd + 1) * sizeof(*r->dsite));
+	r->dfn = malloc((nd + 1) * sizeof(*r->dfn));
+	r->first = malloc((c->ncoros + 1) * sizeof(*r->first));
+	r->origin = malloc((c->ncoros + 1) * sizeof(*r->origin));
+	r->live_ids = malloc((c->ncoros + 1) * sizeof(*r->live_ids));
+	r->conn_site = malloc((c->nconns + 1) * sizeof(*r->conn_site));
+	if (!r->dsite || !r->dfn || !r->first || !r->origin || !r->live_ids || !r->conn_site)
+		return -1;
+	for (i = 0, nd = 0; i < c->ncoros; i++) {
+		struct census_coro *co = &c->coros[i];
+
+		r->first[i] = nd;
+		if ((r->origin[i] = site_index(&r->sites, &co->create_site)) == (size_t)-1)
+			return -1;
+		r->live_ids[i] = co->id;
+		r->held += co->conns_held;
+		for (k = 0; k < co->ndefers; k++, nd++) {
+			const struct census_defer *d = &co->defers[k];
+			/* Walkers that only know the function leave the site empty: rank by it. */
+			const struct site *s = d->site.kind || d->site.addr ? &d->site : &d->fn;
+
+			r->dsite[nd] = site_index(&r->sites, s);
+			r->dfn[nd] = site_index(&r->sites, &d->fn);
+			if (r->dsite[nd] == (size_t)-1 || r->dfn[nd] == (size_t)-1)
+				return -1;
+			r->sites.ents[r->dsite[nd]].pending++;
+		}
+	}
+	r->pending = nd;
+	for (i = 0; i < c->nconns; i++) {
+		r->conn_site[i] = site_index(&r->sites, &c->conns[i].site);
+		if (r->conn_site[i] == (size_t)-1)
+			return -1;
+		r->orphans += !is_live(r, c->conns[i].co);
+	}
+	return 0;
+}
+
+/* Sites ranked by pending defers; entries with the same text (two raw sites naming the
+ * same line) are merged. Returns how many; *out is malloc'd. */
+struct ranked {
+	const char *text;
+	uint64_t pending;
+};
+
+static int cmp_ranked_text(const void *a, const void *b)
+{
+	return strcmp(((const struct ranked *)a)->text, ((const struct ranked *)b)->text);
+}
+
+static int cmp_ranked(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+
+	if (x->pending != y->pending)
+		return x->pending > y->pending ? -1 : 1;
+	return strcmp(x->text, y->text);
+}
+
+static size_t rank_sites(const struct rep *r, struct ranked **out)
+{
+	struct ranked *v = malloc((r->sites.n + 1) * sizeof(*v));
+	size_t i, n = 0, m = 0;
+
+	*out = v;
+	if (!v)
+		return 0;
+	for (i = 0; i < r->sites.cap; i++)
+		if (r->sites.ents[i].used && r->sites.ents[i].pending)
+			v[n++] = (struct ranked){ r->sites.ents[i].text, r->sites.ents[i].pending };
+	qsort(v, n, sizeof(*v), cmp_ranked_text);
+	for (i = 0; i < n; i++) {
+		if (m && !strcmp(v[m - 1].text, v[i].text))
+			v[m - 1].pending += v[i].pending;
+		else
+			v[m++] = v[i];
+	}
+	qsort(v, m, sizeof(*v), cmp_ranked);
+	return m;
+}
+
+static const size_t *sort_sites;
+
+/* Positions of defers by their site, then by age. */
+static int cmp_pos(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	if (sort_sites[x] != sort_sites[y])
+		return sort_sites[x] < sort_sites[y] ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/* The site where most of a coroutine's pending defers come from (ties: the site of the
+ * newest defer among them). */
+static const char *top_site(const struct rep *r, size_t ci)
+{
+	const struct census_coro *co = &r->c->coros[ci];
+	size_t base = r->first[ci], *v, i, run = 0, best_run = 0, best = 0, newest = 0;
+
+	if (!co->ndefers)
+		return "-";
+	v = malloc(co->ndefers * sizeof(*v));
+	if (!v)
+		return r->sites.ents[r->dsite[base + co->ndefers - 1]].text;
+	for (i = 0; i < co->ndefers; i++)
+		v[i] = base + i;
+	sort_sites = r->dsite;
+	qsort(v, co->ndefers, sizeof(*v), cmp_pos);
+	for (i = 0; i < co->ndefers; i++) {
+		run++;
+		if (i + 1 < co->ndefers && r->dsite[v[i + 1]] == r->dsite[v[i]])
+			continue;
+		/* v[i] is the newest defer of this site's run. */
+		if (run > best_run || (run == best_run && v[i] > newest)) {
+			best_run = run;
+			best = r->dsite[v[i]];
+			newest = v[i];
+		}
+		run = 0;
+	}
+	free(v);
+	return r->sites.ents[best].text;
+}
+
+static void print_id(FILE *f, const struct rep *r, uint64_t id, int json)
+{
+	if (r->rt->id_is_number)
+		fprintf(f, "%llu", (unsigned long long)id);
+	else
+		fprintf(f, json ? "\"0x%llx\"" : "0x%llx", (unsigned long long)id);
+}
+
+/* ---- JSON ---- */
+
+static void render_json(FILE *f, const struct rep *r, const struct report_opts *o)
+{
+	const struct census *c = r->c;
+	struct ranked *rk;
+	size_t i, k, nr;
+	char safe[1024];
+
+	fputs("{\"target\": {", f);
+	if (o->core) {
+		fputs("\"core\": ", f);
+		json_str(f, o->core);
+		fputs(", ", f);
+	} else {
+		fprintf(f, "\"pid\": %d, ", (int)o->pid);
+	}
+	fputs("\"exe\": ", f);
+	json_str(f, r->t->exe);
+	fputs(", \"comm\": ", f);
+	json_str(f, r->t->comm);
+	fputs("},\n \"runtime\": ", f);
+	json_str(f, r->rt->name);
+	fputs(", \"version\": ", f);
+	json_str(f, c->version);
+	fputs(",\n \"coroutines\": [", f);
+	for (i = 0; i < c->ncoros; i++) {
+		const struct census_coro *co = &c->coros[i];
+		size_t base = r->first[i];
+
+		fputs(i ? ",\n  {\"id\": " : "\n  {\"id\": ", f);
+		print_id(f, r, co->id, 1);
+		report_tty_str(safe, sizeof(safe), co->state);
+		fputs(", \"state\": ", f);
+		json_str(f, safe);
+		fputs(", \"origin\": ", f);
+		json_str(f, r->sites.ents[r->origin[i]].text);
+		if (co->age_ns >= 0)
+			fprintf(f, ", \"age_ns\": %lld", (long long)co->age_ns);
+		fprintf(f, ", \"defers_pending\": %zu, \"conns_held\": %zu, \"defers\": [",
+			co->ndefers, co->conns_held);
+		/* Newest first: the order they would run in. */
+		for (k = co->ndefers; k-- > 0;) {
+			fputs(k + 1 == co->ndefers ? "{\"function\": " : ", {\"function\": ", f);
+			json_str(f, r->sites.ents[r->dfn[base + k]].text);
+			fputs(", \"site\": ", f);
+			json_str(f, r->sites.ents[r->dsite[base + k]].text);
+			fputc('}', f);
+		}
+		fputs("]}", f);
+	}
+	fputs("],\n \"pools\": [", f);
+	for (i = 0; i < c->nconns;) {
+		size_t j, orphans = 0;
+
+		for (j = i; j < c->nconns && c->conns[j].pool == c->conns[i].pool; j++)
+			orphans += !is_live(r, c->conns[j].co);
+		fprintf(f, "%s\n  {\"pool\": \"0x%llx\", \"out\": %zu, \"orphans\": %zu, \"conns\": [",
+			i ? "," : "", (unsigned long long)c->conns[i].pool, j - i, orphans);
+		for (k = i; k < j; k++) {
+			fprintf(f, "%s{\"conn\": \"0x%llx\", \"coroutine\": ", k > i ? ", " : "",
+				(unsigned long long)c->conns[k].conn);
+			print_id(f, r, c->conns[k].co, 1);
+			fprintf(f, ", \"orphan\": %s, \"site\": ",
+				is_live(r, c->conns[k].co) ? "false" : "true");
+			json_str(f, r->sites.ents[r->conn_site[k]].text);
+			fputc('}', f);
+		}
+		fputs("]}", f);
+		i = j;
+	}
+	fprintf(f, "],\n \"summary\": {\"coroutines\": %zu, \"defers_pending\": %llu, "
+		"\"conns_held\": %llu, \"conns_out\": %zu, \"orphans\": %llu, \"sites\": [",
+		c->ncoros, (unsigned long long)r->pending, (unsigned long long)r->held, c->nconns,
+		(unsigned long long)r->orphans);
+	nr = rank_sites(r, &rk);
+	for (i = 0; i < nr; i++) {
+		fputs(i ? ", {\"site\": " : "{\"site\": ", f);
+		json_str(f, rk[i].text);
+		fprintf(f, ", \"pending\": %llu}", (unsigned long long)rk[i].pending);
+	}
+	free(rk);
+	fputs("]},\n \"warnings\": [", f);
+	if (c->warning[0]) {
+		report_tty_str(safe, sizeof(safe), c->warning);
+		json_str(f, safe);
+	}
+	fputs("]}\n", f);
+}
+
+/* ---- text ---- */
+
+static const struct rep *sort_rep;
+
+/* Most pending defers first, then most connections, then id. */
+static int cmp_row(const void *a, const void *b)
+{
+	const struct census_coro *x = &sort_rep->c->coros[*(const size_t *)a];
+	const struct census_coro *y = &sort_rep->c->coros[*(const size_t *)b];
+
+	if (x->ndefers != y->ndefers)
+		return x->ndefers > y->ndefers ? -1 : 1;
+	if (x->conns_held != y->conns_held)
+		return x->conns_held > y->conns_held ? -1 : 1;
+	return cmp_u64(&x->id, &y->id);
+}
+
+static void render_text(FILE *f, const struct rep *r, const struct report_opts *o)
+{
+	const struct census *c = r->c;
+	struct ranked *rk;
+	size_t i, nr, *rows;
+	char a[512], b[512];
+
+	report_tty_str(a, sizeof(a), r->t->exe);
+	report_tty_str(b, sizeof(b), r->t->comm);
+	if (o->core)
+		fprintf(f, "core %s: %s (%s)\n", o->core, b, a);
+	else
+		fprintf(f, "pid %d: %s (%s)\n", (int)o->pid, b, a);
+	report_tty_str(a, sizeof(a), c->version);
+	fprintf(f, "runtime %s %s\n", r->rt->name, a);
+	fprintf(f, "%zu coroutines, %llu pending defers, %llu connections held", c->ncoros,
+		(unsigned long long)r->pending, (unsigned long long)r->held);
+	if (c->nconns)
+		fprintf(f, " (%zu out of their pools, %llu orphaned)", c->nconns,
+			(unsigned long long)r->orphans);
+	fputs("\n", f);
+	if (c->warning[0]) {
+		report_tty_str(a, sizeof(a), c->warning);
+		fprintf(f, "warning: %s\n", a);
+	}
+
+	rows = malloc((c->ncoros + 1) * sizeof(*rows));
+	if (rows) {
+		for (i = 0; i < c->ncoros; i++)
+			rows[i] = i;
+		sort_rep = r;
+		qsort(rows, c->ncoros, sizeof(*rows), cmp_row);
+		fprintf(f, "\n%18s  %-10s %8s %6s  %s\n", "ID", "STATE", "DEFERS", "CONNS",
+			"TOP DEFER SITE");
+		for (i = 0; i < c->ncoros; i++) {
+			const struct census_coro *co = &c->coros[rows[i]];
+
+			report_tty_str(a, sizeof(a), co->state);
+			fprintf(f, r->rt->id_is_number ? "%18llu" : "%#18llx",
+				(unsigned long long)co->id);
+			fprintf(f, "  %-10s %8zu %6zu  %s\n", a, co->ndefers, co->conns_held,
+				top_site(r, rows[i]));
+		}
+		free(rows);
+	}
+
+	nr = rank_sites(r, &rk);
+	if (nr) {
+		fprintf(f, "\n%8s  %s\n", "PENDING", "DEFER SITE");
+		for (i = 0; i < nr; i++)
+			fprintf(f, "%8llu  %s\n", (unsigned long long)rk[i].pending, rk[i].text);
+	}
+	free(rk);
+
+	if (c->nconns) {
+		fprintf(f, "\n%18s %18s %18s  %s\n", "POOL", "CONN", "HOLDER", "TAKEN AT");
+		for (i = 0; i < c->nconns; i++) {
+			const struct census_conn *k = &c->conns[i];
+
+			fprintf(f, "%#18llx %#18llx ", (unsigned long long)k->pool,
+				(unsigned long long)k->conn);
+			fprintf(f, r->rt->id_is_number ? "%18llu" : "%#18llx",
+				(unsigned long long)k->co);
+			fprintf(f, "  %s%s\n", r->sites.ents[r->conn_site[i]].text,
+				is_live(r, k->co) ? "" : "  (orphan: holder ended)");
+		}
+	}
+}
+
+/* ---- entry points ---- */
+
+int report_run(const struct report_opts *o, FILE *out, char *err, size_t errlen)
+{
+	struct target t;
+	struct census c;
+	struct rep r;
+	char looked[256];
+	int ret;
+
+	memset(&c, 0, sizeof(c));
+	memset(&r, 0, sizeof(r));
+	ret = o->core ? target_open_core(&t, o->core, o->exe, err, errlen)
+		      : target_open_pid(&t, o->pid, err, errlen);
+	if (ret)
+		return ret;
+	if (o->runtime) {
+		r.rt = runtime_by_name(o->runtime);
+		if (!r.rt) {
+			snprintf(err, errlen, "unknown runtime '%s'", o->runtime);
+			ret = EXIT_USAGE;
+			goto out;
+		}
+	} else if (!(r.rt = runtime_detect(&t, looked, sizeof(looked)))) {
+		snprintf(err, errlen, "no supported coroutine runtime found in %s (looked for: %s)",
+			 t.exe, looked);
+		ret = EXIT_NO_RUNTIME;
+		goto out;
+	}
+	if (!r.rt->census) {
+		snprintf(err, errlen, "runtime %s has no walker: it cannot be read from a %s",
+			 r.rt->name, o->core ? "core file" : "process without probes");
+		ret = EXIT_NO_RUNTIME;
+		goto out;
+	}
+	if (r.rt->census(&t, &c, err, errlen)) {
+		ret = EXIT_SYMBOL;
+		goto out;
+	}
+	r.t = &t;
+	r.c = &c;
+	r.sites.t = &t;
+	r.sites.rt = r.rt;
+	if (build(&r)) {
+		snprintf(err, errlen, "out of memory");
+		ret = EXIT_FAILURE_;
+		goto out;
+	}
+	if (o->json)
+		render_json(out, &r, o);
+	else
+		render_text(out, &r, o);
+	if (fflush(out)) {
+		snprintf(err, errlen, "cannot write the report");
+		ret = EXIT_FAILURE_;
+	}
+out:
+	tab_free(&r.sites);
+	free(r.dsite);
+	free(r.dfn);
+	free(r.first);
+	free(r.origin);
+	free(r.live_ids);
+	free(r.conn_site);
+	census_free(&c);
+	target_close(&t);
+	return ret;
+}
+
+char *codefer_report(const char *core, const char *exe, int pid, const char *runtime, int json)
+{
+	struct report_opts o = {
+		.core = core && *core ? core : NULL,
+		.exe = exe && *exe ? exe : NULL,
+		.pid = pid,
+		.runtime = runtime && *runtime ? runtime : NULL,
+		.json = json,
+	};
+	char err[1024] = "", *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int ret;
+
+	if (!f)
+		return NULL;
+	ret = report_run(&o, f, err, sizeof(err));
+	fclose(f);
+	if (!ret)
+		return buf;
+	/* The caller gets the error alone, not a partial report. */
+	free(buf);
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	if (json) {
+		fputs("{\"error\": ", f);
+		json_str(f, err);
+		fprintf(f, ", \"exit_code\": %d}\n", ret);
+	} else {
+		fprintf(f, "error: %s\n", err);
+	}
+	fclose(f);
+	return buf;
+}
+
+void codefer_free(char *s)
+{
+	free(s);
+}
