@@ -43,7 +43,7 @@ go(function () use (&$t, $iterations, $short, $poolSize, $mode) {
     }
 
     // The Hyperf bug: a worker loop that never ends, one defer per iteration.
-    go(function () use (&$t, $pool, $iterations) {
+    $worker = function () use (&$t, $pool, $iterations) {
         $t['created']++;
         $t['worker_cid'] = Coroutine::getCid();
         for ($i = 0; $i < $iterations; $i++) {
@@ -63,7 +63,9 @@ go(function () use (&$t, $iterations, $short, $poolSize, $mode) {
         $t['gets']++;
         $t['worker_conns']++;
         Coroutine::yield();
-    });
+    };
+    $t['worker_body'] = __FILE__ . ':' . (new ReflectionFunction($worker))->getStartLine();
+    go($worker);
 
     for ($i = 0; $i < $short; $i++) {
         go(function () use (&$t, $pool) {
