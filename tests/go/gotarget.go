@@ -2,14 +2,19 @@
 //
 // It prints READY, waits for a line on stdin, then runs every scenario once, prints one
 // TRUTH line per fact (JSON) and DONE, and stays alive until stdin closes:
-//   looper    defers in a loop (runtime.deferproc, heap records) and never returns
-//   runner    defers in a loop in a function that returns: all of them run; stays alive
-//   exiter    the same, then the goroutine ends
-//   nine      a function with nine defers (open-coding is off above eight: deferprocStack),
-//             called several times, then once more where it blocks: nine stack records
-//   opencoded one defer per call, open-coded by the compiler: no runtime call, invisible
-//   db        a fake database/sql driver: a goroutine whose rows are closed, one that
-//             leaks rows and stays alive, goroutines that leak rows and end (orphans)
+//
+//	looper    defers in a loop (runtime.deferproc, heap records) and never returns
+//	runner    defers in a loop in a function that returns: all of them run; stays alive
+//	exiter    the same, then the goroutine ends
+//	nine      a function with nine defers (open-coding is off above eight: deferprocStack),
+//	          called several times, then once more where it blocks: nine stack records
+//	goexiter  runtime.Goexit inside the nine-defer function: the Goexit path runs them
+//	panicker  heap records run by a panic that a deferred recover() stops
+//	opencoded one defer per call, open-coded by the compiler: no runtime call, invisible
+//	db        a fake database/sql driver: a goroutine whose rows are closed, one that
+//	          leaks rows and stays alive, goroutines that leak rows and end (orphans)
+//
+// Every goroutine counts the defers it registers and the deferred calls that ran.
 // Usage: gotarget [LOOP_DEFERS]
 package main
 
@@ -34,13 +39,35 @@ const (
 	exiters      = 4
 	runnerDefers = 50
 	nineCalls    = 5
+	panics       = 3
 	openCalls    = 7
 	closedQuery  = 20
 	heldRows     = 3
 	orphanRows   = 2
 )
 
-var deferRuns atomic.Int64 // not read for the truth: keeps the deferred calls real
+// counts is what one goroutine registered and ran, counted by the program itself.
+type counts struct{ reg, run int }
+
+func (c *counts) ran() { c.run++ }
+
+func (c *counts) truth(role string) truth {
+	return truth{"role": role, "goid": goid(), "defers_registered": c.reg, "defers_run": c.run,
+		"defers_pending": c.reg - c.run, "conns_held": 0}
+}
+
+var totalReg, totalRun, spawned atomic.Int64
+
+// spawn starts f as a goroutine and counts it, for the truth.
+func spawn(f func()) {
+	spawned.Add(1)
+	go f()
+}
+
+func (c *counts) add() {
+	totalReg.Add(int64(c.reg))
+	totalRun.Add(int64(c.run))
+}
 
 func goid() int64 {
 	buf := make([]byte, 64)
@@ -63,32 +90,35 @@ var (
 	block = make(chan struct{}) // never closed: goroutines that stay alive wait here
 )
 
-func ran() { deferRuns.Add(1) }
-
 // looper registers n defers through runtime.deferproc and never returns.
 func looper(n int, ready *sync.WaitGroup) {
-	t := truth{"role": "looper", "goid": goid(), "defers_registered": n, "defers_run": 0,
-		"defers_pending": n, "conns_held": 0}
+	var c counts
+	at := 0
 	for i := 0; i < n; i++ {
-		t["line"] = line() + 1
-		defer ran()
+		c.reg++
+		at = line() + 1
+		defer c.ran()
 	}
+	t := c.truth("looper")
+	t["line"] = at
+	c.add()
 	out <- t
 	ready.Done()
 	<-block
 }
 
-func deferLoop(n int) {
+func deferLoop(c *counts, n int) {
 	for i := 0; i < n; i++ {
-		defer ran()
+		c.reg++
+		defer c.ran()
 	}
 }
 
 func runner(role string, ready *sync.WaitGroup) {
-	t := truth{"role": role, "goid": goid(), "defers_registered": runnerDefers,
-		"defers_run": runnerDefers, "defers_pending": 0, "conns_held": 0}
-	deferLoop(runnerDefers)
-	out <- t
+	var c counts
+	deferLoop(&c, runnerDefers)
+	c.add()
+	out <- c.truth(role)
 	ready.Done()
 	if role == "runner" {
 		<-block
@@ -96,42 +126,96 @@ func runner(role string, ready *sync.WaitGroup) {
 }
 
 // nine has nine defers: too many to open-code, so each is a deferprocStack call.
-func nine(wait bool) {
-	defer ran()
-	defer ran()
-	defer ran()
-	defer ran()
-	defer ran()
-	defer ran()
-	defer ran()
-	defer ran()
-	defer ran()
-	if wait {
-		<-block
+func nine(c *counts, then func()) {
+	c.reg++
+	defer c.ran()
+	c.reg++
+	defer c.ran()
+	c.reg++
+	defer c.ran()
+	c.reg++
+	defer c.ran()
+	c.reg++
+	defer c.ran()
+	c.reg++
+	defer c.ran()
+	c.reg++
+	defer c.ran()
+	c.reg++
+	defer c.ran()
+	c.reg++
+	defer c.ran()
+	if then != nil {
+		then()
 	}
 }
 
 func nineRunner(ready *sync.WaitGroup) {
-	out <- truth{"role": "nine", "goid": goid(), "defers_registered": 9*nineCalls + 9,
-		"defers_run": 9 * nineCalls, "defers_pending": 9, "conns_held": 0}
+	var c counts
 	for i := 0; i < nineCalls; i++ {
-		nine(false)
+		nine(&c, nil)
 	}
+	nine(&c, func() {
+		c.add()
+		out <- c.truth("nine")
+		ready.Done()
+		<-block
+	})
+}
+
+// goexiter ends inside nine(): runtime.Goexit runs the nine stack records.
+func goexiter(ready *sync.WaitGroup) {
+	var c counts
+	defer func() {
+		c.add()
+		out <- c.truth("goexiter")
+		ready.Done()
+	}()
+	nine(&c, runtime.Goexit)
+}
+
+// panicky registers n heap records and panics; recoverer's own defer is open-coded (in
+// Go before 1.22 a panic gives such a frame a _defer record of its own: not a defer).
+func panicky(c *counts, n int) {
+	for i := 0; i < n; i++ {
+		c.reg++
+		defer c.ran()
+	}
+	panic("boom")
+}
+
+func recoverer(c *counts, n int) (recovered bool) {
+	defer func() { recovered = recover() != nil }()
+	panicky(c, n)
+	return
+}
+
+func panicker(ready *sync.WaitGroup) {
+	var c counts
+	for i := 0; i < panics; i++ {
+		if !recoverer(&c, runnerDefers) {
+			panic("not recovered")
+		}
+	}
+	c.add()
+	out <- c.truth("panicker")
 	ready.Done()
-	nine(true)
+	<-block
 }
 
 // once has a single defer and one return: the compiler open-codes it.
-func once() {
-	defer ran()
+func once(c *counts) {
+	defer c.ran()
 }
 
 func openRunner(ready *sync.WaitGroup) {
-	t := truth{"role": "opencoded", "goid": goid(), "defers_registered": 0, "defers_run": 0,
-		"defers_pending": 0, "conns_held": 0, "open_coded": openCalls}
+	var c counts
 	for i := 0; i < openCalls; i++ {
-		once()
+		once(&c)
 	}
+	// Open-coded: the runtime never hears of them, so there is nothing to see.
+	t := truth{"role": "opencoded", "goid": goid(), "defers_registered": 0, "defers_run": 0,
+		"defers_pending": 0, "conns_held": 0, "open_coded_run": c.run}
 	out <- t
 	ready.Done()
 	<-block
@@ -143,16 +227,16 @@ type fakeConn struct{}
 type fakeStmt struct{}
 type fakeRows struct{ left int }
 
-func (fakeDriver) Open(string) (driver.Conn, error)            { return &fakeConn{}, nil }
-func (*fakeConn) Prepare(string) (driver.Stmt, error)          { return &fakeStmt{}, nil }
-func (*fakeConn) Close() error                                 { return nil }
-func (*fakeConn) Begin() (driver.Tx, error)                    { return nil, driver.ErrSkip }
-func (*fakeStmt) Close() error                                 { return nil }
-func (*fakeStmt) NumInput() int                                { return -1 }
-func (*fakeStmt) Exec([]driver.Value) (driver.Result, error)   { return driver.RowsAffected(0), nil }
-func (*fakeStmt) Query([]driver.Value) (driver.Rows, error)    { return &fakeRows{left: 1}, nil }
-func (*fakeRows) Columns() []string                            { return []string{"n"} }
-func (*fakeRows) Close() error                                 { return nil }
+func (fakeDriver) Open(string) (driver.Conn, error)          { return &fakeConn{}, nil }
+func (*fakeConn) Prepare(string) (driver.Stmt, error)        { return &fakeStmt{}, nil }
+func (*fakeConn) Close() error                               { return nil }
+func (*fakeConn) Begin() (driver.Tx, error)                  { return nil, driver.ErrSkip }
+func (*fakeStmt) Close() error                               { return nil }
+func (*fakeStmt) NumInput() int                              { return -1 }
+func (*fakeStmt) Exec([]driver.Value) (driver.Result, error) { return driver.RowsAffected(0), nil }
+func (*fakeStmt) Query([]driver.Value) (driver.Rows, error)  { return &fakeRows{left: 1}, nil }
+func (*fakeRows) Columns() []string                          { return []string{"n"} }
+func (*fakeRows) Close() error                               { return nil }
 func (r *fakeRows) Next(dest []driver.Value) error {
 	if r.left == 0 {
 		return io.EOF
@@ -176,7 +260,7 @@ func query(db *sql.DB) *sql.Rows {
 func dbWork(db *sql.DB, ready *sync.WaitGroup) {
 	var n int
 	closer := make(chan struct{})
-	go func() {
+	spawn(func() {
 		t := truth{"role": "db_closer", "goid": goid(), "conns_held": 0}
 		for i := 0; i < closedQuery; i++ {
 			if err := db.QueryRow("select 1").Scan(&n); err != nil {
@@ -186,11 +270,11 @@ func dbWork(db *sql.DB, ready *sync.WaitGroup) {
 		out <- t
 		close(closer)
 		<-block
-	}()
+	})
 	<-closer
 
 	holder := make(chan struct{})
-	go func() {
+	spawn(func() {
 		t := truth{"role": "db_holder", "goid": goid(), "conns_held": heldRows}
 		for i := 0; i < heldRows; i++ {
 			leaked = append(leaked, query(db))
@@ -198,21 +282,21 @@ func dbWork(db *sql.DB, ready *sync.WaitGroup) {
 		out <- t
 		close(holder)
 		<-block
-	}()
+	})
 	<-holder
 
 	for i := 0; i < orphanRows; i++ {
 		done := make(chan struct{})
-		go func() {
+		spawn(func() {
 			out <- truth{"role": "db_orphaner", "goid": goid(), "conns_held": 1}
 			leaked = append(leaked, query(db))
 			close(done)
-		}()
+		})
 		<-done
 	}
 	out <- truth{"pool": "db", "gets": closedQuery + heldRows + orphanRows,
 		"puts": closedQuery, "outstanding": heldRows + orphanRows, "peak": heldRows + orphanRows,
-		"orphans": orphanRows, "exited": exiters + orphanRows}
+		"orphans": orphanRows}
 	ready.Done()
 	<-block
 }
@@ -238,18 +322,23 @@ func main() {
 	}
 
 	var ready sync.WaitGroup
-	ready.Add(1 + runners + exiters + 1 + 1 + 1)
-	go looper(loops, &ready)
+	ready.Add(1 + runners + exiters + 1 + 1 + 1 + 1 + 1)
+	spawn(func() { looper(loops, &ready) })
 	for i := 0; i < runners; i++ {
-		go runner("runner", &ready)
+		spawn(func() { runner("runner", &ready) })
 	}
 	for i := 0; i < exiters; i++ {
-		go runner("exiter", &ready)
+		spawn(func() { runner("exiter", &ready) })
 	}
-	go nineRunner(&ready)
-	go openRunner(&ready)
-	go dbWork(db, &ready)
+	spawn(func() { nineRunner(&ready) })
+	spawn(func() { goexiter(&ready) })
+	spawn(func() { panicker(&ready) })
+	spawn(func() { openRunner(&ready) })
+	spawn(func() { dbWork(db, &ready) })
 	ready.Wait()
+	out <- truth{"totals": true, "defers_registered": totalReg.Load(),
+		"defers_run": totalRun.Load(), "defers_pending": totalReg.Load() - totalRun.Load(),
+		"exited": exiters + orphanRows + 1, "created": spawned.Load()}
 	close(out)
 	enc := json.NewEncoder(os.Stdout)
 	for t := range out {
