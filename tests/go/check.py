@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Compares one codefer-top JSON snapshot with the truth gotarget printed about itself.
+
+check.py live|census TRUTH SNAPSHOT
+  live    codefer-top attached before the target ran: every number must match
+  census  attached after: pending defers come from the attach-time walk; pools are
+          not compared (the census cannot know who holds a connection)
+Prints one line per comparison; exits 1 when any differs.
+"""
+import json
+import re
+import sys
+
+GONE = {"exiter", "goexiter", "db_orphaner"}
+
+
+def main():
+    mode, truth_path, snap_path = sys.argv[1:4]
+    facts = [json.loads(line) for line in open(truth_path) if line.strip()]
+    snap = json.loads(open(snap_path).read())
+    rows = {int(c["id"]): c for c in snap.get("coroutines", [])}
+    totals = snap.get("totals", {})
+    bad = 0
+
+    def expect(what, got, want):
+        nonlocal bad
+        if got == want:
+            print(f"ok: {what} = {got}")
+        else:
+            print(f"MISMATCH: {what}: codefer {got!r}, truth {want!r}")
+            bad = 1
+
+    expect("runtime", snap.get("runtime"), "go")
+    tot = next(f for f in facts if f.get("totals"))
+    looper = next(f for f in facts if f.get("role") == "looper")
+    site_re = re.compile(r"gotarget\.go:%d\b" % looper["line"])
+
+    for f in facts:
+        role = f.get("role")
+        if not role:
+            continue
+        g = f["goid"]
+        if role in GONE:
+            expect(f"{role} {g} has no row (it ended)", g in rows, False)
+            continue
+        row = rows.get(g)
+        if row is None:
+            expect(f"{role} {g} row", "missing", "present")
+            continue
+        if "defers_pending" in f:
+            expect(f"{role} {g} defers_pending", row.get("defers_pending"), f["defers_pending"])
+        if mode == "live":
+            if "defers_registered" in f:
+                expect(f"{role} {g} defers_registered", row.get("defers_registered"),
+                       f["defers_registered"])
+            expect(f"{role} {g} conns_held", row.get("conns_held"), f["conns_held"])
+    expect("looper site is its defer line", bool(site_re.search(
+        str(rows.get(looper["goid"], {}).get("site")))), True)
+    site = [s for s in snap.get("sites", []) if site_re.search(str(s.get("site")))]
+    expect("sites entry of the looper's line: pending",
+           site[0].get("pending") if len(site) == 1 else f"{len(site)} entries",
+           looper["defers_pending"])
+    expect("totals defers_pending", totals.get("defers_pending"), tot["defers_pending"])
+
+    if mode == "live":
+        for k in ("defers_registered", "defers_run"):
+            expect(f"totals {k}", totals.get(k), tot[k])
+        expect("totals coroutines_created", totals.get("coroutines_created"), tot["created"])
+        expect("totals coroutines_exited", totals.get("coroutines_exited"), tot["exited"])
+        pool = next(f for f in facts if f.get("pool"))
+        used = [p for p in snap.get("pools", []) if p.get("gets", 0) > 0]
+        expect("pools with gets", len(used), 1)
+        for k in ("gets", "puts", "outstanding", "peak", "orphans"):
+            expect(f"pool {k}", used[0].get(k) if used else None, pool[k])
+        expect("totals conns_outstanding", totals.get("conns_outstanding"), pool["outstanding"])
+        expect("totals conns_orphaned", totals.get("conns_orphaned"), pool["orphans"])
+        expect("totals lost", totals.get("lost"), 0)
+    return bad
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Go, attached after the leak built up: the attach-time census walks runtime.allgs and
+# each goroutine's _defer chain (heap records of a loop, stack records of a nine-defer
+# function); pending defers and their site must match the target's truth.
+. "$(dirname "$0")/go_lib.sh"
+need_basics
+
+LOOPS=5000
+for go in $(go_toolchains); do
+	for variant in plain cgo; do
+		bin=$(go_build "$go" "$variant") || fail "cannot build the $variant target with $go"
+		target_start "$bin" $LOOPS
+		target_go
+		top_start
+		top_settle 1
+		check census "$(basename "$bin")"
+		target_stop
+	done
+done
+finish
