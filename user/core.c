@@ -362,6 +362,56 @@ static int check_exe(struct target *t, struct module *m, char *err, size_t errle
 	return EXIT_BAD_CORE;
 }
 
+struct extent {
+	uint64_t off, end;
+};
+
+static int cmp_extent(const void *a, const void *b)
+{
+	const struct extent *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* Every segment's bytes must be in the file. Kernel and gcore cores never overlap
+ * segments in the file, so when they do not and the last ones run past the end, the dump
+ * was cut short (a full disk, a killed dumper): say "truncated", not "corrupt".
+ * Overlapping, or ending absurdly far past the file, they are garbage. */
+static int check_layout(const struct core_file *c, const char *core, const Elf64_Phdr *ph,
+			uint64_t phnum, char *err, size_t errlen)
+{
+	struct extent *x = calloc(phnum, sizeof(*x));
+	uint64_t i, n = 0, end = 0;
+	int overlap = 0, outside = 0;
+
+	if (!x)
+		return bad(err, errlen, core, "out of memory");
+	for (i = 0; i < phnum; i++) {
+		if ((ph[i].p_type != PT_LOAD && ph[i].p_type != PT_NOTE) || !ph[i].p_filesz)
+			continue;
+		if (ph[i].p_offset + ph[i].p_filesz < ph[i].p_offset) {
+			free(x);
+			return bad(err, errlen, core, "corrupt core: a segment's size overflows");
+		}
+		x[n++] = (struct extent){ ph[i].p_offset, ph[i].p_offset + ph[i].p_filesz };
+		outside |= !core_bytes(c, ph[i].p_offset, ph[i].p_filesz);
+	}
+	qsort(x, n, sizeof(*x), cmp_extent);
+	for (i = 0; i < n; i++) {
+		overlap |= i && x[i].off < x[i - 1].end;
+		if (x[i].end > end)
+			end = x[i].end;
+	}
+	free(x);
+	if (!outside)
+		return 0;
+	if (overlap || end > c->size * 64 + (1ull << 30))
+		return bad(err, errlen, core, "corrupt core: segments point outside the file");
+	snprintf(err, errlen, "%s: truncated core: %llu of %llu bytes", core,
+		 (unsigned long long)c->size, (unsigned long long)end);
+	return EXIT_BAD_CORE;
+}
+
 /* Program headers, PT_LOAD segments and the notes we use. */
 static int parse_core(struct core_file *c, const char *core, struct file_entry **fe, size_t *nfe,
 		      char *comm, size_t commlen, uint64_t *entry, char *err, size_t errlen)
@@ -369,6 +419,7 @@ static int parse_core(struct core_file *c, const char *core, struct file_entry *
 	const Elf64_Ehdr *eh = core_bytes(c, 0, sizeof(*eh));
 	const Elf64_Phdr *ph;
 	uint64_t phnum, i;
+	int ret;
 
 	if (!eh)
 		return bad(err, errlen, core, "truncated core: shorter than an ELF header");
@@ -395,6 +446,9 @@ static int parse_core(struct core_file *c, const char *core, struct file_entry *
 	ph = core_bytes(c, eh->e_phoff, phnum * sizeof(*ph));
 	if (!ph)
 		return bad(err, errlen, core, "truncated core: program headers past end of file");
+	ret = check_layout(c, core, ph, phnum, err, errlen);
+	if (ret)
+		return ret;
 	c->segs = calloc(phnum, sizeof(*c->segs));
 	if (!c->segs)
 		return bad(err, errlen, core, "out of memory");
@@ -405,12 +459,6 @@ static int parse_core(struct core_file *c, const char *core, struct file_entry *
 		if (ph[i].p_type == PT_LOAD) {
 			if (ph[i].p_filesz > ph[i].p_memsz || ph[i].p_vaddr + ph[i].p_memsz < ph[i].p_vaddr)
 				return bad(err, errlen, core, "corrupt core: bad segment sizes");
-			if (!core_bytes(c, ph[i].p_offset, ph[i].p_filesz)) {
-				snprintf(err, errlen, "%s: truncated core: segment at 0x%llx ends %llu bytes past the end of the file",
-					 core, (unsigned long long)ph[i].p_vaddr,
-					 (unsigned long long)(ph[i].p_offset + ph[i].p_filesz - c->size));
-				return EXIT_BAD_CORE;
-			}
 			if (!ph[i].p_memsz)
 				continue;
 			c->segs[c->nsegs++] = (struct core_seg){ ph[i].p_vaddr, ph[i].p_memsz,
@@ -419,8 +467,7 @@ static int parse_core(struct core_file *c, const char *core, struct file_entry *
 		}
 		if (ph[i].p_type != PT_NOTE)
 			continue;
-		if (!(d = core_bytes(c, ph[i].p_offset, ph[i].p_filesz)))
-			return bad(err, errlen, core, "truncated core: notes past end of file");
+		d = c->map + ph[i].p_offset;	/* in the file: check_layout() */
 		while (pos + sizeof(Elf64_Nhdr) <= ph[i].p_filesz) {
 			Elf64_Nhdr nh;
 			uint64_t name, desc;

@@ -1,0 +1,140 @@
+# Helpers for the post-mortem tests: start a target that prints its own truth, take a
+# core of it with gcore at a known point, run codefer-dump and gdb/codefer.py on it.
+# Sourced by tests/dump/test_*.sh and bench.sh.
+
+DUMP_TESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+if [ -f "$DUMP_TESTS/../lib.sh" ]; then
+	# shellcheck source=/dev/null
+	. "$DUMP_TESTS/../lib.sh"
+fi
+TESTS=${TESTS:-$(cd "$DUMP_TESTS/.." && pwd)}
+BUILD=${BUILD:-$TESTS/../build}
+CODEFER_DUMP=${CODEFER_DUMP:-$BUILD/codefer-dump}
+CODEFER_PY="$TESTS/../gdb/codefer.py"
+export CODEFER_LIB=${CODEFER_LIB:-$BUILD/libcodefer.so}
+
+WORK=$(mktemp -d)
+TARGET_PID=
+cleanup() {
+	exec 3>&- 2>/dev/null
+	[ -n "$TARGET_PID" ] && kill -9 "$TARGET_PID" 2>/dev/null
+	wait 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*"
+	for f in "$WORK"/target.out "$WORK"/dump.err "$WORK"/gdb.out; do
+		[ -s "$f" ] && { echo "--- $(basename "$f")"; tail -n 20 "$f"; }
+	done
+	exit 1
+}
+
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+FAILED=0
+# expect WHAT GOT WANT
+expect() {
+	if [ "$2" = "$3" ]; then
+		echo "ok   $1: $2"
+	else
+		echo "FAIL $1: got '$2', want '$3'"
+		FAILED=1
+	fi
+}
+
+finish() {
+	[ "$FAILED" = 0 ] || fail "codefer disagrees with the target's truth"
+	exit 0
+}
+
+need_basics() {
+	[ "$(id -u)" = 0 ] || skip "needs root (gcore attaches with ptrace)"
+	command -v gcore >/dev/null || skip "no gcore (gdb)"
+	command -v python3 >/dev/null || skip "no python3"
+	[ -x "$CODEFER_DUMP" ] || fail "codefer-dump not built ($CODEFER_DUMP)"
+	[ -f "$CODEFER_LIB" ] || fail "libcodefer.so not built ($CODEFER_LIB)"
+}
+
+# The native fixture (tests/native/leaky on the ucoro library), built by make or here.
+leaky_bin() {
+	local b="$BUILD/tests/native/leaky"
+	if [ ! -x "$b" ]; then
+		b="$WORK/leaky"
+		cc -g -O1 -I"$TESTS/native" "$TESTS/native/leaky.c" "$TESTS/native/ucoro.c" \
+			-o "$b" || fail "cannot build the leaky fixture"
+	fi
+	echo "$b"
+}
+
+# target_start CMD...: runs a target reading commands from fd 3; output in target.out.
+target_start() {
+	mkfifo "$WORK/in"
+	"$@" <"$WORK/in" >"$WORK/target.out" 2>&1 &
+	TARGET_PID=$!
+	exec 3>"$WORK/in"
+}
+
+# wait_for PATTERN COUNT [SECS]: until target.out has COUNT lines matching PATTERN.
+wait_for() {
+	local i
+	for ((i = 0; i < ${3:-30} * 10; i++)); do
+		[ "$(grep -c "$1" "$WORK/target.out")" -ge "$2" ] && return 0
+		kill -0 "$TARGET_PID" 2>/dev/null || fail "target died"
+		sleep 0.1
+	done
+	fail "timed out waiting for '$1' from the target"
+}
+
+# take_core NAME: gcore of the target as $WORK/NAME; prints the path.
+take_core() {
+	gcore -o "$WORK/$1" "$TARGET_PID" >"$WORK/gcore.log" 2>&1 || fail "gcore failed"
+	mv "$WORK/$1.$TARGET_PID" "$WORK/$1" || fail "gcore wrote no core"
+	echo "$WORK/$1"
+}
+
+# jq_get JSON-FILE EXPR: a value from a JSON file.
+jq_get() {
+	jq -r "$2" "$1"
+}
+
+# gdb_codefer EXE CORE COMMAND...: gdb's output for codefer commands on a core.
+gdb_codefer() {
+	local exe=$1 core=$2 args=() c
+	shift 2
+	for c in "$@"; do
+		args+=(-ex "$c")
+	done
+	gdb -batch -nx "$exe" "$core" -x "$CODEFER_PY" "${args[@]}" 2>&1
+}
+
+# vaddr_to_offset CORE VADDR: where an address's byte sits in the core file, for patches.
+vaddr_to_offset() {
+	python3 - "$1" "$2" <<'PY'
+import struct, sys
+core, addr = sys.argv[1], int(sys.argv[2], 0)
+with open(core, "rb") as f:
+    eh = f.read(64)
+    phoff, = struct.unpack_from("<Q", eh, 32)
+    phnum, = struct.unpack_from("<H", eh, 56)
+    f.seek(phoff)
+    for _ in range(phnum):
+        t, _fl, off, va, _pa, fsz, _msz, _al = struct.unpack("<IIQQQQQQ", f.read(56))
+        if t == 1 and va <= addr < va + fsz:
+            print(off + addr - va)
+            sys.exit(0)
+sys.exit("address %#x is not in the core" % addr)
+PY
+}
+
+# patch_u64 CORE VADDR VALUE: writes a little-endian u64 into the core's memory image.
+patch_u64() {
+	local off
+	off=$(vaddr_to_offset "$1" "$2") || fail "cannot patch $2"
+	python3 -c 'import struct,sys; f=open(sys.argv[1],"r+b"); f.seek(int(sys.argv[2])); f.write(struct.pack("<Q", int(sys.argv[3],0)))' \
+		"$1" "$off" "$3"
+}
