@@ -10,11 +10,14 @@
  * the return address.
  *   create    each RET of runtime.newproc1 (it runs on g0): RAX is the new g; its body
  *             is g.startpc
- *   exit      runtime.goexit1 (and runtime.coroexit when linked in), on the dying g
- *   defer     runtime.deferproc (heap records: defers in loops, ...) and
+ *   exit      runtime.goexit1, and runtime.coroexit (iter.Pull's coroutines, 1.23+),
+ *             on the dying g
+ *   defer     runtime.deferproc (heap records: defers in loops, ...),
  *             runtime.deferprocStack (stack records: open-coding is off for functions
- *             with more than eight defers); the site is the return address, the value
- *             the runtime stores in _defer.pc, so probes and census agree
+ *             with more than eight defers) and runtime.deferprocat (defers in the body
+ *             of a range-over-func loop); the site is the return address, the value
+ *             the runtime stores in _defer.pc, so probes and census agree (except for
+ *             deferprocat, whose records later take the loop's pc)
  *   defer-run runtime.popDefer(gp) (Go 1.22+) or runtime.freedefer(d) (before): called
  *             once per record unlinked from g._defer, on deferreturn, panic and Goexit
  *             paths alike; records that stand for no defer statement (openDefer frames
@@ -49,18 +52,22 @@
 struct go_offs {
 	long g_defer, g_status, g_goid, g_startpc;		/* runtime.g */
 	long d_sp, d_pc, d_fn, d_link;				/* runtime._defer */
-	long d_skip;	/* bool marking records that are no defer statement, or -1 */
+	/* A field that is non-zero in records standing for no defer statement, or -1:
+	 * _defer.openDefer (bool, before 1.22: a frame of open-coded defers during a
+	 * panic), _defer.head (pointer, 1.23+: the head record of a range-over-func loop,
+	 * popped once its list is spliced in, when rangefunc is already cleared). */
+	long d_skip;
+	int d_skip_size;
 };
 
 /* For binaries without DWARF (-ldflags=-w), by Go release; layouts only change between
- * minor releases. Measured with libdw on binaries built here (go1.19.8, go1.23.5).
- * d_skip: _defer.openDefer in 1.19, _defer.rangefunc in 1.23. */
+ * minor releases. Measured with libdw on binaries built here (go1.19.8, go1.23.5). */
 static const struct {
 	const char *version;
 	struct go_offs o;
 } go_table[] = {
-	{ "go1.19", { 40, 144, 152, 312, 8, 16, 24, 40, 2 } },
-	{ "go1.23", { 40, 152, 160, 304, 8, 16, 24, 32, 1 } },
+	{ "go1.19", { 40, 144, 152, 312, 8, 16, 24, 40, 2, 1 } },
+	{ "go1.23", { 40, 152, 160, 304, 8, 16, 24, 32, 40, 8 } },
 };
 
 struct go {
@@ -133,8 +140,11 @@ static int dwarf_offsets(struct elf_file *e, struct go_offs *o)
 	o->d_fn = elf_dwarf_member_offset(e, "runtime._defer", "fn");
 	o->d_link = elf_dwarf_member_offset(e, "runtime._defer", "link");
 	o->d_skip = elf_dwarf_member_offset(e, "runtime._defer", "openDefer");
-	if (o->d_skip < 0)
-		o->d_skip = elf_dwarf_member_offset(e, "runtime._defer", "rangefunc");
+	o->d_skip_size = 1;
+	if (o->d_skip < 0) {
+		o->d_skip = elf_dwarf_member_offset(e, "runtime._defer", "head");
+		o->d_skip_size = 8;
+	}
 	return o->g_defer < 0 || o->g_status < 0 || o->g_goid < 0 || o->g_startpc < 0 ||
 	       o->d_sp < 0 || o->d_pc < 0 || o->d_fn < 0 || o->d_link < 0 ? -1 : 0;
 }
@@ -271,6 +281,13 @@ static int add_entry(struct probe_plan *p, struct go *g, const char *sym,
 	return plan_add(p, g->mod, at, desc, cfg, err, errlen);
 }
 
+/* add_entry() for a function the linker may have left out. */
+static int add_present(struct probe_plan *p, struct go *g, const char *sym,
+		       const struct probe_cfg *cfg, char *err, size_t errlen)
+{
+	return elf_sym_by_name(g->elf, sym) ? add_entry(p, g, sym, cfg, err, errlen) : 0;
+}
+
 /* Adds a probe on each return instruction of `sym`. */
 static int add_returns(struct probe_plan *p, struct go *g, const char *sym,
 		       const struct probe_cfg *cfg, char *err, size_t errlen)
@@ -358,18 +375,19 @@ static int go_plan(struct target *t, const struct runtime_opts *opts, struct pro
 		run.cond = loc_reg(REG_RAX);
 		if (!strcmp(g.run_fn, "runtime.popDefer"))
 			run.cond = loc_deref(run.cond, g.o.g_defer, 8);
-		run.cond = loc_deref(run.cond, g.o.d_skip, 1);
+		run.cond = loc_deref(run.cond, g.o.d_skip, g.o.d_skip_size);
 		run.flags = PF_COND_ZERO;
 	}
 	if ((r = add_returns(p, &g, "runtime.newproc1", &create, err, errlen)) ||
-	    (r = add_entry(p, &g, "runtime.goexit1", &exit_, err, errlen)) ||
-	    (r = add_entry(p, &g, "runtime.deferproc", &defer, err, errlen)) ||
-	    (r = add_entry(p, &g, "runtime.deferprocStack", &defer, err, errlen)) ||
-	    (r = add_entry(p, &g, g.run_fn, &run, err, errlen)))
+	    (r = add_entry(p, &g, "runtime.goexit1", &exit_, err, errlen)))
 		return r;
-	/* iter.Pull's coroutines end in coroexit, not goexit1 (Go 1.23+). */
-	if (elf_sym_by_name(g.elf, "runtime.coroexit") &&
-	    (r = add_entry(p, &g, "runtime.coroexit", &exit_, err, errlen)))
+	/* The linker drops what the program never calls: a binary without any defer of a
+	 * kind has no function registering it, and nothing to probe. */
+	if ((r = add_present(p, &g, "runtime.deferproc", &defer, err, errlen)) ||
+	    (r = add_present(p, &g, "runtime.deferprocStack", &defer, err, errlen)) ||
+	    (r = add_present(p, &g, "runtime.deferprocat", &defer, err, errlen)) ||
+	    (r = add_present(p, &g, g.run_fn, &run, err, errlen)) ||
+	    (r = add_present(p, &g, "runtime.coroexit", &exit_, err, errlen)))
 		return r;
 	if ((r = plan_pool(p, &g, err, errlen)))
 		return r;
@@ -380,8 +398,9 @@ static int go_plan(struct target *t, const struct runtime_opts *opts, struct pro
 		  "defers (<= 8 per function, not in a loop) make no runtime call: invisible",
 		  g.run_fn);
 	if (g.o.d_skip >= 0)
-		plan_note(p, "defers: records flagged at _defer+%ld (open-coded frames, "
-			  "range-over-func heads) are not counted", g.o.d_skip);
+		plan_note(p, "defers: records with _defer+%ld set (%s) are not counted",
+			  g.o.d_skip, g.o.d_skip_size == 1 ? "openDefer: frames of open-coded defers"
+							   : "head: range-over-func loop heads");
 	return 0;
 }
 
@@ -395,8 +414,7 @@ static int walk_defers(struct target *t, const struct go *g, uint64_t gp,
 {
 	struct defer_rec *recs = NULL, *tmp;
 	size_t n = 0, cap = 0;
-	uint64_t d, fv;
-	uint8_t skip;
+	uint64_t d, fv, skip;
 	int ret = 0;
 
 	if (target_read_u64(t, gp + g->o.g_defer, &d))
@@ -415,7 +433,7 @@ static int walk_defers(struct target *t, const struct go *g, uint64_t gp,
 			recs = tmp;
 		}
 		skip = 0;
-		if ((g->o.d_skip >= 0 && target_read(t, d + g->o.d_skip, &skip, 1)) ||
+		if ((g->o.d_skip >= 0 && target_read(t, d + g->o.d_skip, &skip, g->o.d_skip_size)) ||
 		    target_read_u64(t, d + g->o.d_pc, &recs[n].pc) ||
 		    target_read_u64(t, d + g->o.d_fn, &fv)) {
 			ret = -1;
