@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Compares one codefer-top JSON snapshot with the truth gotarget printed about itself.
 
-check.py live|census TRUTH SNAPSHOT
+check.py live|census|dump TRUTH SNAPSHOT
   live    codefer-top attached before the target ran: every number must match
   census  attached after: pending defers come from the attach-time walk; pools are
           not compared (the census cannot know who holds a connection)
+  dump    codefer-dump --json of a core taken after the target ran: the same walk
 Prints one line per comparison; exits 1 when any differs.
 """
 import json
@@ -54,6 +55,15 @@ def main():
                 expect(f"{role} {g} defers_registered", row.get("defers_registered"),
                        f["defers_registered"])
             expect(f"{role} {g} conns_held", row.get("conns_held"), f["conns_held"])
+    if mode == "dump":
+        defers = rows.get(looper["goid"], {}).get("defers", [])
+        expect("looper defers listed", len(defers), looper["defers_pending"])
+        expect("looper defers at its defer line",
+               sum(1 for d in defers if site_re.search(str(d.get("site")))),
+               looper["defers_pending"])
+        expect("defers_pending of all goroutines",
+               sum(c.get("defers_pending", 0) for c in rows.values()), tot["defers_pending"])
+        return bad
     expect("looper site is its defer line", bool(site_re.search(
         str(rows.get(looper["goid"], {}).get("site")))), True)
     site = [s for s in snap.get("sites", []) if site_re.search(str(s.get("site")))]
