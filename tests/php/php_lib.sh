@@ -38,7 +38,6 @@ skip() {
 need_basics() {
 	[ "$(id -u)" = 0 ] || skip "needs root"
 	command -v "$PHP" >/dev/null || skip "no php CLI"
-	[ -x "$CODEFER_TOP" ] || fail "codefer-top not built ($CODEFER_TOP)"
 }
 
 need_swoole() {
@@ -79,6 +78,7 @@ php_stop() {
 # top_start ARGS...: attaches codefer-top (JSON, one snapshot a second) and waits for its
 # first snapshot, so that probes are in place.
 top_start() {
+	[ -x "$CODEFER_TOP" ] || fail "codefer-top not built ($CODEFER_TOP)"
 	"$CODEFER_TOP" -p "$PHP_PID" -b --json -n 600 -d 1 "$@" >"$WORK/top.json" 2>"$WORK/top.err" &
 	TOP_PID=$!
 	local i

@@ -6,7 +6,10 @@
 need_basics
 need_swoole
 CODEFER_DUMP=${CODEFER_DUMP:-$PHP_TESTS/../../build/codefer-dump}
+export CODEFER_LIB=${CODEFER_LIB:-$(dirname "$CODEFER_DUMP")/libcodefer.so}
+CODEFER_PY=$PHP_TESTS/../../gdb/codefer.py
 [ -x "$CODEFER_DUMP" ] || fail "codefer-dump not built ($CODEFER_DUMP)"
+[ -f "$CODEFER_LIB" ] || fail "libcodefer.so not built ($CODEFER_LIB)"
 command -v gcore >/dev/null || skip "no gcore (gdb)"
 
 php_start "$PHP_TESTS/swoole_leak.php" 45 12 census
@@ -31,4 +34,13 @@ expect "worker $worker defers at $(basename "$(t defer_site)")" \
 	"$(row 'count(array_filter($w["defers"], fn($d) => $d["site"] === "'"$(t defer_site)"'"))')" \
 	"$(t worker_pending)"
 expect "worker $worker body" "$(row '$w["origin"] ?? "missing"')" "$(t worker_body)"
+
+# gdb's codefer commands run the same walker on the same core.
+gdb -batch -nx "$(readlink -f "$(command -v "$PHP")")" "$core" -x "$CODEFER_PY" \
+	-ex 'codefer summary' >"$WORK/gdb.out" 2>&1
+expect "gdb codefer summary" "$(grep ' coroutines, ' "$WORK/gdb.out")" \
+	"$(t live) coroutines, $(t defers_pending) pending defers, 0 connections held"
+expect "gdb top site" "$(grep -A1 'PENDING' "$WORK/gdb.out" | tail -n 1 | sed 's/^ *//')" \
+	"$(t worker_pending)  $(t defer_site)"
+grep -q Traceback "$WORK/gdb.out" && fail "python traceback in gdb"
 finish
