@@ -51,7 +51,7 @@
 
 struct go_offs {
 	long g_defer, g_status, g_goid, g_startpc;		/* runtime.g */
-	long d_sp, d_pc, d_fn, d_link;				/* runtime._defer */
+	long d_pc, d_fn, d_link;				/* runtime._defer */
 	/* A field that is non-zero in records standing for no defer statement, or -1:
 	 * _defer.openDefer (bool, before 1.22: a frame of open-coded defers during a
 	 * panic), _defer.head (pointer, 1.23+: the head record of a range-over-func loop,
@@ -66,8 +66,8 @@ static const struct {
 	const char *version;
 	struct go_offs o;
 } go_table[] = {
-	{ "go1.19", { 40, 144, 152, 312, 8, 16, 24, 40, 2, 1 } },
-	{ "go1.23", { 40, 152, 160, 304, 8, 16, 24, 32, 40, 8 } },
+	{ "go1.19", { 40, 144, 152, 312, 16, 24, 40, 2, 1 } },
+	{ "go1.23", { 40, 152, 160, 304, 16, 24, 32, 40, 8 } },
 };
 
 struct go {
@@ -135,7 +135,6 @@ static int dwarf_offsets(struct elf_file *e, struct go_offs *o)
 	o->g_status = elf_dwarf_member_offset(e, "runtime.g", "atomicstatus");
 	o->g_goid = elf_dwarf_member_offset(e, "runtime.g", "goid");
 	o->g_startpc = elf_dwarf_member_offset(e, "runtime.g", "startpc");
-	o->d_sp = elf_dwarf_member_offset(e, "runtime._defer", "sp");
 	o->d_pc = elf_dwarf_member_offset(e, "runtime._defer", "pc");
 	o->d_fn = elf_dwarf_member_offset(e, "runtime._defer", "fn");
 	o->d_link = elf_dwarf_member_offset(e, "runtime._defer", "link");
@@ -146,7 +145,7 @@ static int dwarf_offsets(struct elf_file *e, struct go_offs *o)
 		o->d_skip_size = 8;
 	}
 	return o->g_defer < 0 || o->g_status < 0 || o->g_goid < 0 || o->g_startpc < 0 ||
-	       o->d_sp < 0 || o->d_pc < 0 || o->d_fn < 0 || o->d_link < 0 ? -1 : 0;
+	       o->d_pc < 0 || o->d_fn < 0 || o->d_link < 0 ? -1 : 0;
 }
 
 static int table_offsets(struct go *g)
@@ -392,11 +391,11 @@ static int go_plan(struct target *t, const struct runtime_opts *opts, struct pro
 	if ((r = plan_pool(p, &g, err, errlen)))
 		return r;
 	plan_note(p, "offsets (%s): g.goid %ld g._defer %ld g.atomicstatus %ld g.startpc %ld, "
-		  "_defer.sp %ld pc %ld fn %ld link %ld", g.o_from, g.o.g_goid, g.o.g_defer,
-		  g.o.g_status, g.o.g_startpc, g.o.d_sp, g.o.d_pc, g.o.d_fn, g.o.d_link);
-	plan_note(p, "defers: deferproc and deferprocStack registrations, %s runs; open-coded "
-		  "defers (<= 8 per function, not in a loop) make no runtime call: invisible",
-		  g.run_fn);
+		  "_defer.pc %ld fn %ld link %ld", g.o_from, g.o.g_goid, g.o.g_defer,
+		  g.o.g_status, g.o.g_startpc, g.o.d_pc, g.o.d_fn, g.o.d_link);
+	plan_note(p, "defers: registered in deferproc, deferprocStack, deferprocat; run: %s; "
+		  "open-coded defers (<= 8 in a function, not in a loop) make no runtime call: "
+		  "invisible", g.run_fn);
 	if (g.o.d_skip >= 0)
 		plan_note(p, "defers: records with _defer+%ld set (%s) are not counted",
 			  g.o.d_skip, g.o.d_skip_size == 1 ? "openDefer: frames of open-coded defers"
