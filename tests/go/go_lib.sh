@@ -70,7 +70,9 @@ go_build() {
 	esac
 	if [ ! -x "$out" ] || [ "$out" -ot "$GO_TESTS/gotarget.go" ]; then
 		case $variant in cgo*) export CGO_ENABLED=1 ;; *) export CGO_ENABLED=0 ;; esac
-		GO111MODULE=off GOFLAGS='' GOCACHE=${GOCACHE:-$GO_BIN_DIR/gocache} \
+		# The user's build cache when there is a home for it: a fresh one rebuilds std.
+		local cache=${GOCACHE:-${HOME:+$HOME/.cache/go-build}}
+		GO111MODULE=off GOFLAGS='' GOCACHE=${cache:-$GO_BIN_DIR/gocache} \
 			"$go" build "${flags[@]}" -o "$out" "${files[@]}" >"$WORK/build.err" 2>&1 ||
 			{ cat "$WORK/build.err" >&2; return 1; }
 	fi
