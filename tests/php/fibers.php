@@ -1,12 +1,19 @@
 <?php
-// Target for test_php_fiber.sh: fibers that finish and fibers that stay suspended
-// forever (the leak codefer must show), started only after codefer has attached.
-// Prints its own truth as `TRUTH {json}`, then waits on stdin until killed.
+// Target for the Fiber tests: fibers that finish and fibers that stay suspended forever
+// (the leak codefer must show). Prints its own truth as `TRUTH {json}`, then waits on
+// stdin until killed.
+//
+// php fibers.php FINISHING STUCK MODE
+//   MODE live:   print READY, wait for a line on stdin, then run (codefer attached first)
+//   MODE census: run at once, then print READY (codefer attaches to the finished leak)
 $finishing = (int)($argv[1] ?? 7);
 $stuck = (int)($argv[2] ?? 4);
+$mode = $argv[3] ?? 'live';
 
-echo "READY\n";
-fgets(STDIN);
+if ($mode === 'live') {
+    echo "READY\n";
+    fgets(STDIN);
+}
 
 $done = 0;
 for ($i = 0; $i < $finishing; $i++) {
@@ -20,10 +27,11 @@ for ($i = 0; $i < $finishing; $i++) {
 unset($f);
 
 $keep = [];
+$body = function () {
+    Fiber::suspend();
+};
 for ($i = 0; $i < $stuck; $i++) {
-    $f = new Fiber(function () {
-        Fiber::suspend();
-    });
+    $f = new Fiber($body);
     $stuck_line = __LINE__ + 1;
     $f->start();
     $keep[] = $f;
@@ -35,5 +43,9 @@ echo "TRUTH ", json_encode([
     'finished' => $done,
     'live' => count($keep),
     'stuck_site' => __FILE__ . ':' . $stuck_line,
+    'stuck_body' => __FILE__ . ':' . (new ReflectionFunction($body))->getStartLine(),
 ]), "\n";
+if ($mode === 'census') {
+    echo "READY\n";
+}
 fgets(STDIN);

@@ -3,8 +3,10 @@
 # line that started each stuck one, must match what the script counted itself.
 . "$(dirname "$0")/php_lib.sh"
 need_basics
+# Without php.ini: an extension such as swoole would otherwise be detected first.
+PHP_ARGS=(-n)
 
-php_start "$PHP_TESTS/fibers.php" 7 4
+php_start "$PHP_TESTS/fibers.php" 7 4 live
 top_start
 go
 top_settle 2

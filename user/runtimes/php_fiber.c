@@ -9,6 +9,11 @@
  * have no defer mechanism; what leaks is fibers that never finish, so the profile counts
  * them and names the PHP line that started each one.
  *
+ * The census finds fibers that were started before attach (and in core files) in the
+ * object store, EG(objects_store): every object whose class is zend_ce_fiber and whose
+ * context is running or suspended. Its site there is the fiber's body function: the line
+ * that called start() is no longer in memory.
+ *
  * Debian's php8.2 is stripped (.dynsym only, no -dbgsym package in the main archive), so
  * the Zend offsets come from a table keyed by the PHP API number, unless the binary
  * carries DWARF (a self-built PHP).
@@ -22,6 +27,13 @@
 /* ZEND_MODULE_API_NO per PHP minor version; the build id string "API20220829,NTS" is in
  * every PHP binary (extensions are checked against it when loaded). */
 #define PHP_API_8_2 20220829u
+/* ZEND_USER_FUNCTION in zend_function.type. */
+#define ZEND_USER_FUNCTION 2
+/* zend_fiber_status: ZEND_FIBER_STATUS_RUNNING and _SUSPENDED are the live ones. */
+#define FIBER_RUNNING 1
+#define FIBER_SUSPENDED 2
+/* Object store buckets read at a time by the census. */
+#define BUCKET_CHUNK 4096
 
 /* Measured with offsetof() against Debian's php8.2-dev headers (8.2.36, NTS, x86-64) and
  * checked against the running Debian php8.2 by the tests. */
@@ -31,6 +43,22 @@ static const struct zend_offs zend_8_2 = {
 	.op_lineno = 24,
 	.fn_type = 0, .fn_filename = 152, .fn_line_start = 160,
 	.from = "table for PHP 8.2 (API 20220829)",
+};
+
+/* What the Fiber census needs beyond the shared Zend offsets. */
+struct fiber_offs {
+	long eg_store_buckets, eg_store_top;	/* EG(objects_store).object_buckets, .top */
+	long obj_ce;				/* zend_object */
+	long fiber_context, ctx_status;		/* zend_fiber, zend_fiber_context */
+	long fiber_function;			/* zend_fiber.fci_cache.function_handler */
+};
+
+/* Same provenance as zend_8_2. */
+static const struct fiber_offs fiber_8_2 = {
+	.eg_store_buckets = 840, .eg_store_top = 848,
+	.obj_ce = 16,
+	.fiber_context = 64, .ctx_status = 40,
+	.fiber_function = 248,
 };
 
 unsigned php_api_version(struct target *t, int *zts)
@@ -97,6 +125,24 @@ void php_caller_site(const struct zend_offs *o, struct loc frame, struct probe_c
 	cfg->site_aux = loc_deref(loc_deref(caller, o->ex_opline, 8), o->op_lineno, 4);
 }
 
+void php_function_site(struct target *t, const struct zend_offs *o, uint64_t func,
+		       struct site *out)
+{
+	uint64_t file;
+	uint32_t line;
+	uint8_t type;
+
+	memset(out, 0, sizeof(*out));
+	out->addr = func;
+	if (!o || !func || target_read(t, func + o->fn_type, &type, 1) ||
+	    type != ZEND_USER_FUNCTION || target_read_u64(t, func + o->fn_filename, &file) ||
+	    target_read_u32(t, func + o->fn_line_start, &line))
+		return;
+	out->kind = SITE_PHP;
+	out->addr = file;
+	out->aux = line;
+}
+
 void php_describe_site(struct target *t, const struct site *s, char *buf, size_t len)
 {
 	/* zend_string layout (refcount, hash, len, val[]) is the same in every PHP 7 and 8. */
@@ -158,7 +204,104 @@ static int php_fiber_plan(struct target *t, const struct runtime_opts *o, struct
 	    (r = plan_add_sym(p, t, m, "zend_fiber_destroy_context", 0, &exit_, err, errlen)))
 		return r;
 	plan_note(p, "coroutine id: the zend_fiber_context*; fibers have no defers or pools");
-	plan_note(p, "fibers started before attach are not seen (no census walker)");
+	return 0;
+}
+
+static int fiber_offsets(struct elf_file *e, unsigned api, struct fiber_offs *f)
+{
+	if (e && elf_file_has_dwarf(e)) {
+		f->eg_store_buckets = elf_dwarf_member_offset(e, "_zend_executor_globals",
+							      "objects_store.object_buckets");
+		f->eg_store_top = elf_dwarf_member_offset(e, "_zend_executor_globals",
+							  "objects_store.top");
+		f->obj_ce = elf_dwarf_member_offset(e, "_zend_object", "ce");
+		f->fiber_context = elf_dwarf_member_offset(e, "_zend_fiber", "context");
+		f->ctx_status = elf_dwarf_member_offset(e, "_zend_fiber_context", "status");
+		f->fiber_function = elf_dwarf_member_offset(e, "_zend_fiber",
+							    "fci_cache.function_handler");
+		if (f->eg_store_buckets >= 0 && f->eg_store_top >= 0 && f->obj_ce >= 0 &&
+		    f->fiber_context >= 0 && f->ctx_status >= 0 && f->fiber_function >= 0)
+			return 0;
+	}
+	if (api == PHP_API_8_2) {
+		*f = fiber_8_2;
+		return 0;
+	}
+	return -1;
+}
+
+/* One object store entry: a started, unfinished Fiber becomes a census coroutine. */
+static int census_object(struct target *t, const struct zend_offs *zo, const struct fiber_offs *f,
+			 uint64_t obj, uint64_t fiber_ce, struct census *c)
+{
+	struct census_coro *co;
+	uint64_t ce, func;
+	uint32_t status;
+
+	/* Free slots hold the next free index with the low bit set. */
+	if (!obj || (obj & 1) || target_read_u64(t, obj + f->obj_ce, &ce) || ce != fiber_ce ||
+	    target_read_u32(t, obj + f->fiber_context + f->ctx_status, &status) ||
+	    (status != FIBER_RUNNING && status != FIBER_SUSPENDED))
+		return 0;
+	co = census_add_coro(c, obj + f->fiber_context);
+	if (!co)
+		return -1;
+	snprintf(co->state, sizeof(co->state), "%s",
+		 status == FIBER_RUNNING ? "running" : "suspended");
+	if (!target_read_u64(t, obj + f->fiber_function, &func))
+		php_function_site(t, zo, func, &co->create_site);
+	return 0;
+}
+
+static int php_fiber_census(struct target *t, struct census *c, char *err, size_t errlen)
+{
+	uint64_t eg, ce_sym, fiber_ce, buckets, chunk[BUCKET_CHUNK];
+	struct module *m = NULL;
+	struct zend_offs zo;
+	struct fiber_offs f;
+	uint32_t top, i, n, k;
+	unsigned api;
+	int zts;
+
+	if (!target_sym(t, NULL, "zend_fiber_init_context", &m) || !m) {
+		snprintf(err, errlen, "zend_fiber_init_context not found: not PHP 8.1 or later");
+		return -1;
+	}
+	api = php_api_version(t, &zts);
+	snprintf(c->version, sizeof(c->version), "PHP API %u", api);
+	eg = target_sym(t, NULL, "executor_globals", NULL);
+	ce_sym = target_sym(t, NULL, "zend_ce_fiber", NULL);
+	if (zts || !eg || !ce_sym) {
+		snprintf(err, errlen, "%s", zts ? "thread-safe PHP keeps its globals in TLS: "
+				     "not supported" : "executor_globals or zend_ce_fiber not found");
+		return -1;
+	}
+	if (php_zend_offsets(module_elf(m), api, &zo) || fiber_offsets(module_elf(m), api, &f)) {
+		snprintf(err, errlen, "PHP API %u: no DWARF and no offset table for it", api);
+		return -1;
+	}
+	if (target_read_u64(t, ce_sym, &fiber_ce) || !fiber_ce ||
+	    target_read_u64(t, eg + f.eg_store_buckets, &buckets) ||
+	    target_read_u32(t, eg + f.eg_store_top, &top)) {
+		snprintf(err, errlen, "cannot read the object store");
+		return -1;
+	}
+	/* Handle 0 is never used; the store only grows, so top bounds it. */
+	for (i = 1; buckets && i < top; i += n) {
+		n = top - i < BUCKET_CHUNK ? top - i : BUCKET_CHUNK;
+		if (target_read(t, buckets + (uint64_t)i * 8, chunk, (size_t)n * 8)) {
+			snprintf(c->warning, sizeof(c->warning),
+				 "object store unreadable at handle %u of %u: walk cut short", i, top);
+			break;
+		}
+		for (k = 0; k < n; k++) {
+			if (census_object(t, &zo, &f, chunk[k], fiber_ce, c)) {
+				snprintf(c->warning, sizeof(c->warning),
+					 "more than %d fibers: walk cut short", WALK_MAX_COROS);
+				return 0;
+			}
+		}
+	}
 	return 0;
 }
 
@@ -167,5 +310,6 @@ const struct runtime runtime_php_fiber = {
 	.id_is_number = 0,
 	.detect = php_fiber_detect,
 	.plan = php_fiber_plan,
+	.census = php_fiber_census,
 	.describe_site = php_describe_site,
 };

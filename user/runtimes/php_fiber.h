@@ -25,6 +25,10 @@ int php_zend_offsets(struct elf_file *dwarf, unsigned api, struct zend_offs *o);
 /* The site of the PHP frame that called the internal function whose frame is `frame`:
  * its file (site) and line (site_aux). */
 void php_caller_site(const struct zend_offs *o, struct loc frame, struct probe_cfg *cfg);
+/* A zend_function's file and first line as a SITE_PHP site (user functions only; else a
+ * SITE_NONE site holding the function's address). o may be NULL (offsets unknown). */
+void php_function_site(struct target *t, const struct zend_offs *o, uint64_t func,
+		       struct site *out);
 /* "file.php:12" for a SITE_PHP site. */
 void php_describe_site(struct target *t, const struct site *s, char *buf, size_t len);
 

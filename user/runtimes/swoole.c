@@ -43,8 +43,6 @@
 
 /* zend_module_entry.version: the same offset since PHP 5. */
 #define MODULE_ENTRY_VERSION 88
-/* ZEND_USER_FUNCTION in zend_function.type. */
-#define ZEND_USER_FUNCTION 2
 #define MAX_RETURNS 16
 
 /* libstdc++'s std::deque<T*> (80 bytes): _M_map, _M_map_size, then the start and finish
@@ -305,26 +303,6 @@ static int swoole_plan(struct target *t, const struct runtime_opts *o, struct pr
 	return 0;
 }
 
-/* A zend_function's file and first line as a SITE_PHP site (user functions only). */
-static void function_site(struct target *t, const struct swoole *s, uint64_t func,
-			  struct site *out)
-{
-	uint64_t file;
-	uint32_t line;
-	uint8_t type;
-
-	memset(out, 0, sizeof(*out));
-	out->addr = func;
-	if (!s->have_zend || target_read(t, func + s->zo.fn_type, &type, 1) ||
-	    type != ZEND_USER_FUNCTION ||
-	    target_read_u64(t, func + s->zo.fn_filename, &file) ||
-	    target_read_u32(t, func + s->zo.fn_line_start, &line))
-		return;
-	out->kind = SITE_PHP;
-	out->addr = file;
-	out->aux = line;
-}
-
 /* Pending defers of one PHPContext, oldest first. 0, or -1 when the deque is unreadable. */
 static int walk_defers(struct target *t, const struct swoole *s, uint64_t ctx,
 		       struct census_coro *co)
@@ -355,7 +333,7 @@ static int walk_defers(struct target *t, const struct swoole *s, uint64_t ctx,
 			if (target_read_u64(t, items[i] + s->so.fn_fci_cache +
 					    s->so.fcc_function_handler, &func))
 				func = 0;
-			function_site(t, s, func, &fn);
+			php_function_site(t, s->have_zend ? &s->zo : NULL, func, &fn);
 			/* The registering line is gone from memory; the closure's first line is
 			 * the same line for the usual defer(function () {...}). */
 			if (census_add_defer(co, &fn, &fn))
@@ -423,7 +401,7 @@ static int swoole_census(struct target *t, struct census *c, char *err, size_t e
 			co->age_ns = (now.tv_sec * 1000 + now.tv_nsec / 1000000 - init_msec) * 1000000;
 		/* The body, as the create probe reports it: the context's fci_cache. */
 		if (!target_read_u64(t, task + s.so.ctx_fci_cache + s.so.fcc_function_handler, &fn))
-			function_site(t, &s, fn, &co->create_site);
+			php_function_site(t, s.have_zend ? &s.zo : NULL, fn, &co->create_site);
 		if (walk_defers(t, &s, task, co))
 			snprintf(c->warning, sizeof(c->warning),
 				 "coroutine %lld: unreadable defer stack", (long long)cid);
