@@ -109,7 +109,7 @@ gdb_codefer() {
 	for c in "$@"; do
 		args+=(-ex "$c")
 	done
-	gdb -batch -nx "$exe" "$core" -x "$CODEFER_PY" "${args[@]}" 2>&1
+	timeout 300 gdb -batch -nx "$exe" "$core" -x "$CODEFER_PY" "${args[@]}" 2>&1
 }
 
 # vaddr_to_offset CORE VADDR: where an address's byte sits in the core file, for patches.
