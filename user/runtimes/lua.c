@@ -1,0 +1,819 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* The `lua` profile: PUC Lua 5.4 (5.4.3+, where pending to-be-closed variables form the
+ * lua_State.tbclist chain), in the interpreter or in any program linked with liblua.
+ * A coroutine's id is its lua_State address; a defer is a pending `local x <close>`
+ * (or a generic for's closing value, or a lua_toclose slot).
+ *
+ * Probe points, none of them a uretprobe, all found from the public API by decoding,
+ * so they work on the stripped interpreter as well as with the -dbg symbols:
+ *   create    the call of stack_init(L1, L) inside lua_newthread: RDI is the new
+ *             thread, RSI the creating one, whose caller's frame (L->ci->previous: the
+ *             Lua function that called coroutine.create/wrap) gives the site
+ *   defer     luaF_newtbcupval (the one call of lua_toclose; OP_TBC and OP_TFORPREP call
+ *             it directly), at its store to L->tbclist: past the early return for
+ *             false/nil values and the error for values without __close, so only real
+ *             registrations count; the site is L->ci's function and saved pc
+ *   defer-run luaF_close (the call of lua_closeslot), at its store to L->tbclist, done
+ *             once per variable it pops before calling its __close: block exits,
+ *             returns, errors, coroutine.close and lua_settop alike
+ *   exit      luaE_freethread(L, L1) entry (-dbg symbols), or without them its call of
+ *             luaF_closeupval(L1, L1->stack): the GC frees the thread. A thread whose
+ *             body returned, or that coroutine.close() closed, lives until then.
+ * A site is (Proto *, saved pc): describe_site turns it into chunk:line.
+ *
+ * The census finds a lua_State through a word in the main thread's stack or in the
+ * executable's data (lua.c keeps its state in `globalL`), checks it against its
+ * global_State (L->l_G->mainthread->l_G == L->l_G), and walks g->allgc for threads.
+ */
+#include <capstone/capstone.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "elfsym.h"
+#include "runtime.h"
+
+enum { SITE_LUA = SITE_RUNTIME };	/* addr: Proto *, aux: saved pc into Proto.code */
+
+#define LUA_VTHREAD 8
+#define LUA_VPROTO 10
+#define LUA_TAG_LCL 0x46		/* tagged Lua closure (ctb(LUA_VLCL)) */
+#define CIST_C (1u << 1)
+#define LUA_YIELD 1
+#define TBC_MAXDELTA 0xffffu		/* a delta of 0 marks a dummy node this far down */
+#define EXTRASPACE 8			/* LX: LUA_EXTRASPACE bytes before each thread */
+
+#define FN_MAX_BYTES 8192		/* decoding bound for one function */
+#define FN_MAX_INSNS 2048
+#define TEXT_MAX_BYTES (16u << 20)
+#define MAX_STORES 8
+#define ALLGC_MAX_OBJECTS (64u << 20)
+#define CI_MAX 200000			/* LUAI_MAXCCALLS-bound call depth, with margin */
+#define ABSLINE_MAX 65536
+#define LOCVARS_MAX 65536
+#define STACK_SCAN_BYTES (512u << 10)
+#define DATA_SCAN_BYTES (1u << 20)
+#define SCAN_CHUNK 4096
+
+/* Offsets the probes and walkers use, by DWARF member name, with the Lua 5.4.4 x86-64
+ * values (measured on Debian's build) for binaries without DWARF. */
+enum {
+	O_L_STATUS, O_L_TOP, O_L_G, O_L_CI, O_L_STACK, O_L_TBCLIST, O_L_BASE_CI,
+	O_CI_FUNC, O_CI_PREVIOUS, O_CI_SAVEDPC, O_CI_CALLSTATUS,
+	O_G_ALLGC, O_G_MAINTHREAD,
+	O_CL_P,
+	O_P_TT, O_P_SIZECODE, O_P_SIZELOCVARS, O_P_SIZEABS, O_P_LINEDEFINED, O_P_CODE,
+	O_P_LINEINFO, O_P_ABSLINEINFO, O_P_LOCVARS, O_P_SOURCE,
+	O_TS_CONTENTS,
+	O__COUNT,
+};
+
+static const struct {
+	const char *type, *member;
+	long v544;
+} offs_spec[O__COUNT] = {
+	[O_L_STATUS] = { "lua_State", "status", 10 },
+	[O_L_TOP] = { "lua_State", "top", 16 },
+	[O_L_G] = { "lua_State", "l_G", 24 },
+	[O_L_CI] = { "lua_State", "ci", 32 },
+	[O_L_STACK] = { "lua_State", "stack", 48 },
+	[O_L_TBCLIST] = { "lua_State", "tbclist", 64 },
+	[O_L_BASE_CI] = { "lua_State", "base_ci", 96 },
+	[O_CI_FUNC] = { "CallInfo", "func", 0 },
+	[O_CI_PREVIOUS] = { "CallInfo", "previous", 16 },
+	[O_CI_SAVEDPC] = { "CallInfo", "u.l.savedpc", 32 },
+	[O_CI_CALLSTATUS] = { "CallInfo", "callstatus", 62 },
+	[O_G_ALLGC] = { "global_State", "allgc", 112 },
+	[O_G_MAINTHREAD] = { "global_State", "mainthread", 264 },
+	[O_CL_P] = { "LClosure", "p", 24 },
+	[O_P_TT] = { "Proto", "tt", 8 },
+	[O_P_SIZECODE] = { "Proto", "sizecode", 24 },
+	[O_P_SIZELOCVARS] = { "Proto", "sizelocvars", 36 },
+	[O_P_SIZEABS] = { "Proto", "sizeabslineinfo", 40 },
+	[O_P_LINEDEFINED] = { "Proto", "linedefined", 44 },
+	[O_P_CODE] = { "Proto", "code", 64 },
+	[O_P_LINEINFO] = { "Proto", "lineinfo", 88 },
+	[O_P_ABSLINEINFO] = { "Proto", "abslineinfo", 96 },
+	[O_P_LOCVARS] = { "Proto", "locvars", 104 },
+	[O_P_SOURCE] = { "Proto", "source", 112 },
+	[O_TS_CONTENTS] = { "TString", "contents", 24 },
+};
+
+#define STATE_SIZE_544 200	/* sizeof(lua_State): the main state's g follows it (LG) */
+
+struct lua {
+	struct module *mod;
+	struct elf_file *elf;
+	char version[32];
+	long o[O__COUNT];
+	long state_size;
+	int from_dwarf;
+};
+
+/* "Lua 5.4.4" from lua_ident ("$LuaVersion: Lua 5.4.4  Copyright ..."), read from the
+ * file: it is constant data. 0, or -1. */
+static int ident_version(struct elf_file *e, char *buf, size_t len)
+{
+	const struct elf_sym *s = elf_sym_by_name(e, "lua_ident");
+	char ident[80], *p, *end;
+
+	if (!s || elf_read_vaddr(e, s->value, ident, sizeof(ident) - 1))
+		return -1;
+	ident[sizeof(ident) - 1] = 0;
+	if (!(p = strstr(ident, "Lua 5.")))
+		return -1;
+	for (end = p + 4; *end && *end != ' '; end++)
+		;
+	snprintf(buf, len, "%.*s", (int)(end - p), p);
+	return 0;
+}
+
+/* The module with Lua 5.4's C API: lua_newthread, and lua_toclose (new in 5.4); LuaJIT
+ * (luaJIT_setmode) exports the former too, and is not this runtime. */
+static struct module *lua_module(struct target *t)
+{
+	struct module *m;
+
+	if (!target_sym(t, NULL, "lua_toclose", &m) || !target_sym(t, m, "lua_newthread", NULL) ||
+	    target_sym(t, m, "luaJIT_setmode", NULL))
+		return NULL;
+	return m;
+}
+
+static int lua_detect(struct target *t)
+{
+	return lua_module(t) ? 20 : 0;
+}
+
+/* Everything the plan, census and sites need. 0, or an exit code with err set. */
+static int lua_resolve(struct target *t, struct lua *l, char *err, size_t errlen)
+{
+	int i, missing = 0;
+
+	memset(l, 0, sizeof(*l));
+	if (!(l->mod = lua_module(t)) || !(l->elf = module_elf(l->mod))) {
+		snprintf(err, errlen, "no Lua 5.4 (lua_newthread and lua_toclose) in the target");
+		return EXIT_NO_RUNTIME;
+	}
+	if (ident_version(l->elf, l->version, sizeof(l->version)))
+		snprintf(l->version, sizeof(l->version), "Lua 5.4 (unknown release)");
+	for (i = 0; i < O__COUNT; i++) {
+		l->o[i] = elf_dwarf_member_offset(l->elf, offs_spec[i].type, offs_spec[i].member);
+		missing |= l->o[i] < 0;
+	}
+	l->state_size = elf_dwarf_type_size(l->elf, "lua_State");
+	if (!missing && l->state_size > 0) {
+		l->from_dwarf = 1;
+		return 0;
+	}
+	/* The table holds from 5.4.3 (tbclist appeared) to 5.4.6 (same layout on x86-64). */
+	if (strncmp(l->version, "Lua 5.4.", 8) || l->version[8] < '3' || l->version[8] > '6' ||
+	    l->version[9]) {
+		snprintf(err, errlen, "%s: %s has no DWARF and codefer has offsets for Lua 5.4.3 "
+			 "to 5.4.6 only (install its -dbg package)", l->version, l->mod->path);
+		return EXIT_SYMBOL;
+	}
+	for (i = 0; i < O__COUNT; i++)
+		l->o[i] = offs_spec[i].v544;
+	l->state_size = STATE_SIZE_544;
+	return 0;
+}
+
+/* --- decoding ---------------------------------------------------------------------- */
+
+static int loc_reg_of(x86_reg r, enum loc_reg *out)
+{
+	static const struct { x86_reg x; enum loc_reg l; } map[] = {
+		{ X86_REG_RDI, REG_RDI }, { X86_REG_RSI, REG_RSI }, { X86_REG_RDX, REG_RDX },
+		{ X86_REG_RCX, REG_RCX }, { X86_REG_R8, REG_R8 }, { X86_REG_R9, REG_R9 },
+		{ X86_REG_RAX, REG_RAX }, { X86_REG_RBX, REG_RBX }, { X86_REG_RBP, REG_RBP },
+		{ X86_REG_R10, REG_R10 }, { X86_REG_R11, REG_R11 }, { X86_REG_R12, REG_R12 },
+		{ X86_REG_R13, REG_R13 }, { X86_REG_R14, REG_R14 }, { X86_REG_R15, REG_R15 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (map[i].x == r) {
+			*out = map[i].l;
+			return 0;
+		}
+	return -1;
+}
+
+/* What a function does that the plan looks for. */
+struct fn_scan {
+	uint64_t calls[16];		/* call instructions ... */
+	uint64_t call_to[16];		/* ... and their direct targets (0: indirect) */
+	int ncalls;
+	uint64_t stores[MAX_STORES];	/* `mov [REG + disp], reg64` with disp = store_disp */
+	enum loc_reg store_base[MAX_STORES];
+	int nstores;
+};
+
+/* Decodes the function at `start` by following its control flow (a tail of padding or
+ * the next function is never reached: there is no symbol size without the -dbg file),
+ * recording calls and 8-byte register stores to [reg + store_disp]. 0, or -1. */
+static int scan_fn(struct elf_file *e, uint64_t start, long store_disp, struct fn_scan *fs)
+{
+	uint64_t todo[64], seen[FN_MAX_INSNS], addr, tgt;
+	int ntodo = 0, nseen = 0, i, ret = -1, stop;
+	uint8_t code[FN_MAX_BYTES];
+	size_t left, avail;
+	const uint8_t *p;
+	cs_insn *insn;
+	cs_x86 *x;
+	csh cs;
+
+	memset(fs, 0, sizeof(*fs));
+	/* A function near the end of its segment: read less. */
+	for (avail = sizeof(code); avail >= 256 && elf_read_vaddr(e, start, code, avail);)
+		avail /= 4;
+	if (avail < 256)
+		return -1;
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs))
+		return -1;
+	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+	insn = cs_malloc(cs);
+	todo[ntodo++] = start;
+	while (ntodo) {
+		addr = todo[--ntodo];
+		for (stop = 0; !stop;) {
+			for (i = 0; i < nseen && seen[i] != addr; i++)
+				;
+			if (i < nseen || nseen == FN_MAX_INSNS || addr < start ||
+			    addr >= start + avail)
+				break;
+			seen[nseen++] = addr;
+			p = code + (addr - start);
+			left = avail - (addr - start);
+			if (!cs_disasm_iter(cs, &p, &left, &addr, insn))
+				goto out;
+			x = &insn->detail->x86;
+			tgt = x->op_count == 1 && x->operands[0].type == X86_OP_IMM ?
+			      (uint64_t)x->operands[0].imm : 0;
+			switch (insn->id) {
+			case X86_INS_RET:
+			case X86_INS_UD2:
+			case X86_INS_HLT:
+			case X86_INS_INT3:
+				stop = 1;
+				break;
+			case X86_INS_CALL:
+				if (fs->ncalls < 16) {
+					fs->calls[fs->ncalls] = insn->address;
+					fs->call_to[fs->ncalls++] = tgt;
+				}
+				break;
+			case X86_INS_JMP:
+				/* A jump inside the function continues there; a tail call ends it. */
+				if (tgt > start && tgt < start + avail && ntodo < 64)
+					todo[ntodo++] = tgt;
+				stop = 1;
+				break;
+			case X86_INS_MOV:
+				if (x->op_count == 2 && x->operands[0].type == X86_OP_MEM &&
+				    x->operands[0].size == 8 && x->operands[1].type == X86_OP_REG &&
+				    x->operands[0].mem.disp == store_disp &&
+				    x->operands[0].mem.index == X86_REG_INVALID &&
+				    fs->nstores < MAX_STORES &&
+				    !loc_reg_of(x->operands[0].mem.base, &fs->store_base[fs->nstores]))
+					fs->stores[fs->nstores++] = insn->address;
+				break;
+			default:
+				if (cs_insn_group(cs, insn, CS_GRP_JUMP) && tgt && ntodo < 64)
+					todo[ntodo++] = tgt;
+			}
+		}
+	}
+	/* Calls in address order: "the last call" means the last one in the code. */
+	for (i = 1; i < fs->ncalls; i++) {
+		int j = i;
+
+		while (j > 0 && fs->calls[j - 1] > fs->calls[j]) {
+			uint64_t a = fs->calls[j], b = fs->call_to[j];
+
+			fs->calls[j] = fs->calls[j - 1];
+			fs->call_to[j] = fs->call_to[j - 1];
+			fs->calls[j - 1] = a;
+			fs->call_to[j - 1] = b;
+			j--;
+		}
+	}
+	ret = 0;
+out:
+	cs_free(insn, 1);
+	cs_close(&cs);
+	return ret;
+}
+
+/* The ELF vaddr of `sym` in the Lua module, or 0. */
+static uint64_t sym_vaddr(const struct lua *l, const char *sym)
+{
+	const struct elf_sym *s = elf_sym_by_name(l->elf, sym);
+
+	return s && s->is_func ? s->value : 0;
+}
+
+/* An internal function: by its symbol (-dbg), else the first direct call in `api`. */
+static uint64_t internal_fn(const struct lua *l, const char *sym, const char *api)
+{
+	uint64_t a = sym_vaddr(l, sym), api_a = sym_vaddr(l, api);
+	struct fn_scan fs;
+
+	if (a || !api_a || scan_fn(l->elf, api_a, 0x7fffffff, &fs) || !fs.ncalls)
+		return a;
+	return fs.call_to[0];
+}
+
+/* luaE_freethread without symbols: the call of luaF_closeupval(L1, L1->stack), told
+ * from its other callers (luaF_close, the VM) by RSI loaded from L1->stack right
+ * before it. A linear sweep of .text. The call's address, or 0. */
+static uint64_t freethread_call(const struct lua *l, uint64_t closeupval)
+{
+	uint64_t addr, vaddr, found = 0, load_at = 0;
+	const uint8_t *text, *p;
+	size_t size, left;
+	int nfound = 0;
+	cs_insn *insn;
+	cs_x86 *x;
+	csh cs;
+
+	text = elf_section(l->elf, ".text", &size, &vaddr);
+	if (!text || size > TEXT_MAX_BYTES || cs_open(CS_ARCH_X86, CS_MODE_64, &cs))
+		return 0;
+	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+	insn = cs_malloc(cs);
+	p = text;
+	left = size;
+	addr = vaddr;
+	while (left) {
+		if (!cs_disasm_iter(cs, &p, &left, &addr, insn)) {
+			p++;	/* data in .text: step over a byte */
+			left--;
+			addr++;
+			continue;
+		}
+		x = &insn->detail->x86;
+		if (insn->id == X86_INS_MOV && x->op_count == 2 &&
+		    x->operands[0].type == X86_OP_REG && x->operands[0].reg == X86_REG_RSI &&
+		    x->operands[1].type == X86_OP_MEM && x->operands[1].mem.disp == l->o[O_L_STACK] &&
+		    x->operands[1].mem.index == X86_REG_INVALID)
+			load_at = insn->address;
+		else if (insn->id == X86_INS_CALL && x->op_count == 1 &&
+			 x->operands[0].type == X86_OP_IMM &&
+			 (uint64_t)x->operands[0].imm == closeupval && load_at &&
+			 insn->address - load_at <= 16) {
+			found = insn->address;
+			nfound++;
+		}
+	}
+	cs_free(insn, 1);
+	cs_close(&cs);
+	return nfound == 1 ? found : 0;
+}
+
+/* --- plan -------------------------------------------------------------------------- */
+
+/* (Proto *, saved pc) of the frame that `ci` (a loc reaching a CallInfo *) designates. */
+static void site_of_ci(const struct lua *l, struct loc ci, struct probe_cfg *cfg)
+{
+	struct loc fn = loc_deref(ci, l->o[O_CI_FUNC], 8);
+
+	fn = loc_deref(fn, 0, 8);	/* the TValue's value: the closure */
+	cfg->site = loc_deref(fn, l->o[O_CL_P], 8);
+	cfg->site_aux = loc_deref(ci, l->o[O_CI_SAVEDPC], 8);
+	cfg->site_kind = SITE_LUA;
+}
+
+static int add_at(struct probe_plan *p, const struct lua *l, uint64_t vaddr, const char *what,
+		  const struct probe_cfg *cfg, char *err, size_t errlen)
+{
+	const struct elf_sym *s = elf_sym_by_addr(l->elf, vaddr);
+	char desc[160];
+
+	if (s)
+		snprintf(desc, sizeof(desc), "%s+0x%llx (%s)", s->name,
+			 (unsigned long long)(vaddr - s->value), what);
+	else
+		snprintf(desc, sizeof(desc), "0x%llx (%s)", (unsigned long long)vaddr, what);
+	return plan_add(p, l->mod, vaddr, desc, cfg, err, errlen);
+}
+
+/* Probes on each 8-byte store to L->tbclist in fn (all: `last` == 0; the last: 1). */
+static int add_tbclist_stores(struct probe_plan *p, const struct lua *l, uint64_t fn,
+			      int last, struct probe_cfg *cfg, const char *what, char *err,
+			      size_t errlen)
+{
+	struct fn_scan fs;
+	int i, r;
+
+	if (!fn || scan_fn(l->elf, fn, l->o[O_L_TBCLIST], &fs) || !fs.nstores) {
+		snprintf(err, errlen, "%s: %s: no store to lua_State.tbclist (+%ld) found",
+			 l->version, what, l->o[O_L_TBCLIST]);
+		return EXIT_SYMBOL;
+	}
+	for (i = last ? fs.nstores - 1 : 0; i < fs.nstores; i++) {
+		cfg->co = loc_reg(fs.store_base[i]);
+		if (cfg->site_kind)
+			site_of_ci(l, loc_deref(cfg->co, l->o[O_L_CI], 8), cfg);
+		if ((r = add_at(p, l, fs.stores[i], what, cfg, err, errlen)))
+			return r;
+	}
+	return 0;
+}
+
+static int plan_create(struct probe_plan *p, const struct lua *l, char *err, size_t errlen)
+{
+	struct probe_cfg create = { .kind = EV_CREATE, .co = loc_reg(REG_RDI) };
+	uint64_t fn = sym_vaddr(l, "lua_newthread"), stack_init = sym_vaddr(l, "stack_init");
+	struct fn_scan fs;
+
+	if (!fn || scan_fn(l->elf, fn, 0x7fffffff, &fs) || !fs.ncalls ||
+	    (stack_init && fs.call_to[fs.ncalls - 1] != stack_init)) {
+		snprintf(err, errlen, "%s: lua_newthread: its call of stack_init(L1, L) not found",
+			 l->version);
+		return EXIT_SYMBOL;
+	}
+	/* L->ci is coroutine.create's own C frame; the Lua line that called it is one up. */
+	site_of_ci(l, loc_deref(loc_deref(loc_reg(REG_RSI), l->o[O_L_CI], 8),
+				l->o[O_CI_PREVIOUS], 8), &create);
+	return add_at(p, l, fs.calls[fs.ncalls - 1], "create: stack_init(L1, L)", &create, err,
+		      errlen);
+}
+
+static int plan_exit(struct probe_plan *p, const struct lua *l, uint64_t close_fn, char *err,
+		     size_t errlen)
+{
+	struct probe_cfg exit_ = { .kind = EV_EXIT, .co = loc_reg(REG_RSI) };
+	uint64_t fn = sym_vaddr(l, "luaE_freethread"), call;
+	struct fn_scan fs;
+
+	if (fn)
+		return add_at(p, l, fn, "exit: the GC frees a thread", &exit_, err, errlen);
+	/* luaF_close starts with luaF_closeupval(L, level). */
+	if (scan_fn(l->elf, close_fn, 0x7fffffff, &fs) || !fs.ncalls ||
+	    !(call = freethread_call(l, fs.call_to[0]))) {
+		snprintf(err, errlen, "%s: luaE_freethread not found (no symbols, and no single "
+			 "call of luaF_closeupval(L1, L1->stack))", l->version);
+		return EXIT_SYMBOL;
+	}
+	exit_.co = loc_reg(REG_RDI);
+	return add_at(p, l, call, "exit: luaE_freethread's luaF_closeupval(L1, L1->stack)",
+		      &exit_, err, errlen);
+}
+
+static int lua_plan(struct target *t, const struct runtime_opts *opts, struct probe_plan *p,
+		    char *err, size_t errlen)
+{
+	struct probe_cfg defer = { .kind = EV_DEFER, .site_kind = SITE_LUA };
+	struct probe_cfg run = { .kind = EV_DEFER_RUN };
+	uint64_t newtbc, close_fn;
+	struct lua l;
+	int r;
+
+	(void)opts;
+	if ((r = lua_resolve(t, &l, err, errlen)))
+		return r;
+	snprintf(p->version, sizeof(p->version), "%s", l.version);
+	newtbc = internal_fn(&l, "luaF_newtbcupval", "lua_toclose");
+	close_fn = internal_fn(&l, "luaF_close", "lua_closeslot");
+	if ((r = plan_create(p, &l, err, errlen)) ||
+	    (r = add_tbclist_stores(p, &l, newtbc, 1, &defer, "defer: tbc variable linked",
+				    err, errlen)) ||
+	    (r = add_tbclist_stores(p, &l, close_fn, 0, &run, "defer-run: tbc variable "
+				    "unlinked", err, errlen)) ||
+	    (r = plan_exit(p, &l, close_fn, err, errlen)))
+		return r;
+	plan_note(p, "module %s%s; offsets from %s: lua_State.l_G %ld ci %ld stack %ld "
+		  "tbclist %ld, CallInfo.func %ld previous %ld savedpc %ld, LClosure.p %ld",
+		  l.mod->path, sym_vaddr(&l, "luaF_close") ? " (with symbols)" : " (no symbols: "
+		  "internal functions found by decoding the C API)",
+		  l.from_dwarf ? "DWARF" : "the Lua 5.4.4 table", l.o[O_L_G], l.o[O_L_CI],
+		  l.o[O_L_STACK], l.o[O_L_TBCLIST], l.o[O_CI_FUNC], l.o[O_CI_PREVIOUS],
+		  l.o[O_CI_SAVEDPC], l.o[O_CL_P]);
+	plan_note(p, "coroutines: born in lua_newthread, gone when the GC frees them: a "
+		  "finished or closed coroutine stays until collected");
+	plan_note(p, "defers: pending to-be-closed variables (local <close>, generic for, "
+		  "lua_toclose); a suspended coroutine the GC frees never runs its handlers");
+	plan_note(p, "sites: the Lua line that called coroutine.create/wrap, and the line of "
+		  "each <close>; lua_toclose from C has no Lua line");
+	plan_note(p, "not seen: resume and yield (no probe: states come from the census)");
+	return 0;
+}
+
+/* --- walking ----------------------------------------------------------------------- */
+
+/* Line of pc (an instruction index) in Proto p, as luaG_getfuncline computes it from
+ * abslineinfo (pc, line pairs) and lineinfo (signed deltas). -1 when unknown. */
+static int proto_line(struct target *t, const struct lua *l, uint64_t p, int pc)
+{
+	uint64_t lineinfo, abs;
+	int32_t nabs, line, pair[2];
+	int basepc = -1, lo, hi, mid;
+	int8_t deltas[256];
+
+	if (target_read_u64(t, p + l->o[O_P_LINEINFO], &lineinfo) || !lineinfo ||
+	    target_read(t, p + l->o[O_P_LINEDEFINED], &line, 4) ||
+	    target_read(t, p + l->o[O_P_SIZEABS], &nabs, 4) ||
+	    target_read_u64(t, p + l->o[O_P_ABSLINEINFO], &abs))
+		return -1;
+	if (nabs > ABSLINE_MAX)
+		return -1;
+	/* The last absolute entry at or before pc (pcs ascend): a binary search. */
+	for (lo = 0, hi = nabs - 1; lo <= hi;) {
+		mid = lo + (hi - lo) / 2;
+		if (target_read(t, abs + 8 * (uint64_t)mid, pair, sizeof(pair)))
+			return -1;
+		if (pair[0] <= pc) {
+			basepc = pair[0];
+			line = pair[1];
+			lo = mid + 1;
+		} else {
+			hi = mid - 1;
+		}
+	}
+	/* Absolute entries are at most 128 instructions apart. */
+	if (pc - basepc > (int)sizeof(deltas) ||
+	    (pc > basepc && target_read(t, lineinfo + basepc + 1, deltas, pc - basepc)))
+		return -1;
+	for (mid = 0; mid < pc - basepc; mid++)
+		line += deltas[mid];
+	return line;
+}
+
+/* Index of the instruction a saved pc was saved after, or -1 when savedpc does not
+ * point into p's code (p is no Proto, or it was freed). */
+static int saved_pc_index(struct target *t, const struct lua *l, uint64_t p, uint64_t savedpc)
+{
+	uint64_t code;
+	int32_t ncode;
+	uint8_t tt;
+
+	if (target_read(t, p + l->o[O_P_TT], &tt, 1) || tt != LUA_VPROTO ||
+	    target_read_u64(t, p + l->o[O_P_CODE], &code) ||
+	    target_read(t, p + l->o[O_P_SIZECODE], &ncode, 4) ||
+	    savedpc <= code || savedpc > code + 4 * (uint64_t)ncode || (savedpc - code) % 4)
+		return -1;
+	return (savedpc - code) / 4 - 1;
+}
+
+static void lua_describe_site(struct target *t, const struct site *s, char *buf, size_t len)
+{
+	char src[256], err[128];
+	uint64_t ts;
+	struct lua l;
+	int pc, line;
+
+	if (lua_resolve(t, &l, err, sizeof(err)) ||
+	    (pc = saved_pc_index(t, &l, s->addr, s->aux)) < 0 ||
+	    target_read_u64(t, s->addr + l.o[O_P_SOURCE], &ts) ||
+	    target_read_str(t, ts + l.o[O_TS_CONTENTS], src, sizeof(src)) < 0) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	line = proto_line(t, &l, s->addr, pc);
+	/* Chunk names as Lua shows them: "@file" and "=name" without the mark, code
+	 * loaded from a string as [string "its first line"]. */
+	if (src[0] == '@' || src[0] == '=')
+		snprintf(buf, len, "%s:%d", src + 1, line);
+	else
+		snprintf(buf, len, "[string \"%.*s\"]:%d", (int)strcspn(src, "\n"), src, line);
+}
+
+/* Is v a lua_State? Then *g is its global_State. Checked both ways: the main thread of
+ * its global state shares it. */
+static int is_state(struct target *t, const struct lua *l, uint64_t v, uint64_t *g)
+{
+	uint64_t main, main_g;
+
+	return !(v & 7) && v > 0x10000 && !target_read_u64(t, v + l->o[O_L_G], g) && *g &&
+	       !(*g & 7) && !target_read_u64(t, *g + l->o[O_G_MAINTHREAD], &main) &&
+	       !target_read_u64(t, main + l->o[O_L_G], &main_g) && main_g == *g &&
+	       main + l->state_size == *g;
+}
+
+/* Scans [from, to) word by word for a lua_State; its global_State in *g. 0, or -1. */
+static int scan_range(struct target *t, const struct lua *l, uint64_t from, uint64_t to,
+		      uint64_t *g)
+{
+	uint64_t words[SCAN_CHUNK / 8], a;
+	size_t i;
+
+	for (a = from & ~7ull; a < to; a += sizeof(words)) {
+		if (target_read(t, a, words, sizeof(words)))
+			return -1;
+		for (i = 0; i < sizeof(words) / 8; i++)
+			if (target_module_at(t, words[i]) == NULL && is_state(t, l, words[i], g))
+				return 0;
+	}
+	return -1;
+}
+
+/* The global_State, from a lua_State found in the main thread's stack (from the top,
+ * where main() and lua_pcall's callers keep it) or the executable's data. 0, or -1. */
+static int find_global(struct target *t, const struct lua *l, uint64_t *g)
+{
+	struct module *exe = target_module(t, NULL);
+	uint64_t top, at, vaddr;
+	size_t size;
+
+	if ((at = target_sym(t, NULL, "__libc_stack_end", NULL)) && !target_read_u64(t, at, &top)) {
+		top = (top + SCAN_CHUNK) & ~(uint64_t)(SCAN_CHUNK - 1);
+		for (at = top - SCAN_CHUNK; at + STACK_SCAN_BYTES > top; at -= SCAN_CHUNK)
+			if (!scan_range(t, l, at, at + SCAN_CHUNK, g))
+				return 0;
+	}
+	if (exe && module_elf(exe) && elf_section(exe->elf, ".data", &size, &vaddr) &&
+	    vaddr + exe->bias < exe->end &&
+	    !scan_range(t, l, vaddr + exe->bias, exe->end < vaddr + exe->bias + DATA_SCAN_BYTES ?
+			exe->end : vaddr + exe->bias + DATA_SCAN_BYTES, g))
+		return 0;
+	return -1;
+}
+
+/* The frame owning stack slot `level` and its (Proto, saved pc); the Lua frame of a
+ * suspended or running thread (skipping C frames) when level is 0. 0, or -1 when that
+ * frame is a C function. */
+static int frame_site(struct target *t, const struct lua *l, uint64_t L, uint64_t level,
+		      uint64_t *func, struct site *s)
+{
+	uint64_t ci, fn, clo, proto, savedpc;
+	uint16_t status;
+	uint8_t tag;
+	int n;
+
+	if (target_read_u64(t, L + l->o[O_L_CI], &ci))
+		return -1;
+	for (n = 0; ci && n < CI_MAX; n++) {
+		if (target_read_u64(t, ci + l->o[O_CI_FUNC], &fn) ||
+		    target_read(t, ci + l->o[O_CI_CALLSTATUS], &status, 2))
+			return -1;
+		if (!level ? !(status & CIST_C) : fn < level)
+			break;
+		if (target_read_u64(t, ci + l->o[O_CI_PREVIOUS], &ci))
+			return -1;
+	}
+	if (!ci || n == CI_MAX || (status & CIST_C) || target_read(t, fn + 8, &tag, 1) ||
+	    tag != LUA_TAG_LCL || target_read_u64(t, fn, &clo) ||
+	    target_read_u64(t, clo + l->o[O_CL_P], &proto) ||
+	    target_read_u64(t, ci + l->o[O_CI_SAVEDPC], &savedpc))
+		return -1;
+	s->addr = proto;
+	s->aux = savedpc;
+	s->kind = SITE_LUA;
+	*func = fn;
+	return 0;
+}
+
+/* The site a probe would have given the <close> variable at stack slot `level`: the
+ * pc after its OP_TBC, which is the variable's startpc (locvars, in register order of
+ * the variables active at the frame's pc). The frame's current line when not found. */
+static void tbc_site(struct target *t, const struct lua *l, uint64_t L, uint64_t level,
+		     struct site *s)
+{
+	int32_t nloc, range[2];
+	uint64_t func, locvars, code;
+	int pc, i, reg;
+
+	memset(s, 0, sizeof(*s));
+	if (frame_site(t, l, L, level, &func, s) ||
+	    (pc = saved_pc_index(t, l, s->addr, s->aux)) < 0 ||
+	    target_read(t, s->addr + l->o[O_P_SIZELOCVARS], &nloc, 4) ||
+	    target_read_u64(t, s->addr + l->o[O_P_LOCVARS], &locvars) ||
+	    target_read_u64(t, s->addr + l->o[O_P_CODE], &code))
+		return;
+	reg = (level - func) / 16 - 1;
+	for (i = 0; i < nloc && i < LOCVARS_MAX; i++) {
+		/* LocVar: varname, startpc, endpc */
+		if (target_read(t, locvars + 16 * (uint64_t)i + 8, range, sizeof(range)) ||
+		    range[0] > pc)
+			return;
+		if (pc < range[1] && reg-- == 0) {
+			s->aux = code + 4 * ((uint64_t)range[0] + 1);
+			return;
+		}
+	}
+}
+
+/* Pending to-be-closed variables of thread L, oldest first. 0, or -1 when cut short. */
+static int walk_tbc(struct target *t, const struct lua *l, uint64_t L, struct census_coro *co)
+{
+	uint64_t tbc, stack, *levels = NULL, *tmp;
+	size_t n = 0, cap = 0;
+	uint16_t delta;
+	struct site s;
+	int ret = 0;
+
+	if (target_read_u64(t, L + l->o[O_L_TBCLIST], &tbc) ||
+	    target_read_u64(t, L + l->o[O_L_STACK], &stack))
+		return -1;
+	while (tbc > stack) {
+		if (n == WALK_MAX_DEFERS || target_read(t, tbc + 10, &delta, 2)) {
+			ret = -1;
+			break;
+		}
+		if (!delta) {	/* a dummy node: the next entry was too far for 16 bits */
+			tbc -= (uint64_t)TBC_MAXDELTA * 16;
+			continue;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			if (!(tmp = realloc(levels, cap * sizeof(*levels)))) {
+				ret = -1;
+				break;
+			}
+			levels = tmp;
+		}
+		levels[n++] = tbc;
+		tbc -= (uint64_t)delta * 16;
+	}
+	while (n--) {
+		tbc_site(t, l, L, levels[n], &s);
+		if (census_add_defer(co, NULL, &s)) {
+			ret = -1;
+			break;
+		}
+	}
+	free(levels);
+	return ret;
+}
+
+/* coroutine.status() seen from outside: a thread that is running or has resumed
+ * another (Lua's "running"/"normal") cannot be told apart, both are "active". */
+static void thread_state(struct target *t, const struct lua *l, uint64_t L, uint64_t main,
+			 char *buf, size_t len)
+{
+	uint64_t ci, top, stack;
+	uint8_t status;
+
+	if (target_read(t, L + l->o[O_L_STATUS], &status, 1) ||
+	    target_read_u64(t, L + l->o[O_L_CI], &ci) ||
+	    target_read_u64(t, L + l->o[O_L_TOP], &top) ||
+	    target_read_u64(t, L + l->o[O_L_STACK], &stack))
+		snprintf(buf, len, "?");
+	else if (L == main)
+		snprintf(buf, len, "main");
+	else if (status == LUA_YIELD)
+		snprintf(buf, len, "suspended");
+	else if (status)
+		snprintf(buf, len, "dead");	/* an error ended it */
+	else if (ci != L + l->o[O_L_BASE_CI])
+		snprintf(buf, len, "active");
+	else
+		/* No frame: not started yet (its function is on the stack) or finished. */
+		snprintf(buf, len, top > stack + 16 ? "suspended" : "dead");
+}
+
+static int lua_census(struct target *t, struct census *c, char *err, size_t errlen)
+{
+	uint64_t g, obj, main, next;
+	struct census_coro *co;
+	struct site s;
+	uint64_t func, n;
+	struct lua l;
+	uint8_t tt;
+
+	if (lua_resolve(t, &l, err, errlen))
+		return -1;
+	snprintf(c->version, sizeof(c->version), "%s", l.version);
+	if (find_global(t, &l, &g) || target_read_u64(t, g + l.o[O_G_MAINTHREAD], &main) ||
+	    target_read_u64(t, g + l.o[O_G_ALLGC], &obj)) {
+		snprintf(err, errlen, "no lua_State found in the main thread's stack or the "
+			 "executable's data");
+		return -1;
+	}
+	/* allgc holds every collectable object but those with finalizers (never threads),
+	 * the main thread among them; all generations are on the one chain. */
+	for (n = 0; obj; obj = next, n++) {
+		if (n == ALLGC_MAX_OBJECTS) {
+			snprintf(c->warning, sizeof(c->warning), "allgc walk stopped after %llu "
+				 "objects (a cycle?)", (unsigned long long)n);
+			break;
+		}
+		if (target_read_u64(t, obj, &next) || target_read(t, obj + 8, &tt, 1)) {
+			snprintf(c->warning, sizeof(c->warning), "allgc: unreadable object at "
+				 "0x%llx", (unsigned long long)obj);
+			break;
+		}
+		if (tt != LUA_VTHREAD)
+			continue;
+		if (!(co = census_add_coro(c, obj)))
+			break;
+		thread_state(t, &l, obj, main, co->state, sizeof(co->state));
+		/* Where it is now: the line it yielded at, or runs. */
+		if (!frame_site(t, &l, obj, 0, &func, &s))
+			co->create_site = s;
+		if (walk_tbc(t, &l, obj, co))
+			snprintf(c->warning, sizeof(c->warning), "thread 0x%llx: tbclist walk cut "
+				 "short", (unsigned long long)obj);
+	}
+	return 0;
+}
+
+const struct runtime runtime_lua = {
+	.name = "lua",
+	.id_is_number = 0,
+	.detect = lua_detect,
+	.plan = lua_plan,
+	.census = lua_census,
+	.describe_site = lua_describe_site,
+};
