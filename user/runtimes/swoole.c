@@ -40,6 +40,8 @@
 #define SYM_POP "_ZN6swoole9coroutine7Channel3popEd"
 #define SYM_PUSH "_ZN6swoole9coroutine7Channel4pushEPvd"
 #define SYM_MODULE "swoole_module_entry"
+/* Only in development snapshots after 6.2.1, which still call themselves "6.2.1". */
+#define SYM_CHANNEL_BASE "_ZN6swoole9coroutine11ChannelBase15notify_producerEv"
 
 /* zend_module_entry.version: the same offset since PHP 5. */
 #define MODULE_ENTRY_VERSION 88
@@ -68,7 +70,7 @@ struct umap_node {
 
 struct swoole_offs {
 	long co_state, co_cid, co_init_msec, co_task;	/* swoole::Coroutine */
-	long ctx_fci_cache, ctx_defer_tasks;	/* swoole::PHPContext */
+	long ctx_fci_cache, ctx_defer_tasks;	/* swoole::PHPContext; fci_cache -1: unknown */
 	long fn_fci_cache;			/* zend::Function */
 	long fcc_function_handler;		/* zend_fcall_info_cache */
 	long args_fci_cache;			/* swoole::PHPCoroutine::Args */
@@ -157,6 +159,9 @@ static int table_offsets(struct swoole *s)
 								  : swoole_table[i].defer_tasks_php82;
 		snprintf(s->so_from, sizeof(s->so_from), "table for Swoole %s, PHP %s",
 			 swoole_table[i].version, s->php_api >= PHP_API_8_3 ? "8.3+" : "8.1/8.2");
+		/* Those snapshots moved PHPContext.fci_cache (200); the rest matches. */
+		if (elf_sym_by_name(s->mod->elf, SYM_CHANNEL_BASE))
+			s->so.ctx_fci_cache = -1;
 		return 0;
 	}
 	return -1;
@@ -400,7 +405,8 @@ static int swoole_census(struct target *t, struct census *c, char *err, size_t e
 		if (t->pid)
 			co->age_ns = (now.tv_sec * 1000 + now.tv_nsec / 1000000 - init_msec) * 1000000;
 		/* The body, as the create probe reports it: the context's fci_cache. */
-		if (!target_read_u64(t, task + s.so.ctx_fci_cache + s.so.fcc_function_handler, &fn))
+		if (s.so.ctx_fci_cache >= 0 &&
+		    !target_read_u64(t, task + s.so.ctx_fci_cache + s.so.fcc_function_handler, &fn))
 			php_function_site(t, s.have_zend ? &s.zo : NULL, fn, &co->create_site);
 		if (walk_defers(t, &s, task, co))
 			snprintf(c->warning, sizeof(c->warning),
