@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for the PHP tests: run a PHP target that reports its own truth, attach
 # codefer-top to it, and read numbers out of JSON. Sourced by tests/php/test_*.sh.
 
@@ -108,6 +109,7 @@ top_settle() {
 }
 
 # go: tells the target to run, waits for its TRUTH line; $TRUTH is its JSON.
+# shellcheck disable=SC2034  # TRUTH is read by the test scripts
 go() {
 	echo go >&3
 	wait_line "$WORK/php.out" '^TRUTH ' "${1:-30}" || fail "target printed no TRUTH"
