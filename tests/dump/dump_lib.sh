@@ -73,6 +73,7 @@ leaky_bin() {
 
 # target_start CMD...: runs a target reading commands from fd 3; output in target.out.
 target_start() {
+	rm -f "$WORK/in"
 	mkfifo "$WORK/in"
 	"$@" <"$WORK/in" >"$WORK/target.out" 2>&1 &
 	TARGET_PID=$!
@@ -137,4 +138,35 @@ patch_u64() {
 	off=$(vaddr_to_offset "$1" "$2") || fail "cannot patch $2"
 	python3 -c 'import struct,sys; f=open(sys.argv[1],"r+b"); f.seek(int(sys.argv[2])); f.write(struct.pack("<Q", int(sys.argv[3],0)))' \
 		"$1" "$off" "$3"
+}
+
+# The installed Go toolchains (Debian's golang-1.NN-go), one `go` binary a line.
+go_toolchains() {
+	local g
+	for g in /usr/lib/go-1.*/bin/go; do
+		[ -x "$g" ] && echo "$g"
+	done
+}
+
+# go_parked GO: tests/dump/parked.go built with that toolchain; prints the binary.
+go_parked() {
+	local out
+	out="$WORK/parked-$(basename "$(dirname "$(dirname "$1")")")"
+	export GOCACHE=${GOCACHE:-$BUILD/go-cache} GOFLAGS=${GOFLAGS:-} GO111MODULE=off
+	[ -x "$out" ] || "$1" build -o "$out" "$DUMP_TESTS/parked.go" >"$WORK/go-build.log" 2>&1 ||
+		fail "cannot build parked.go with $1: $(tail -n 1 "$WORK/go-build.log")"
+	echo "$out"
+}
+
+# g_defer EXE CORE GOID: the address of goroutine GOID's newest _defer record and of its
+# `link` field, from the core's own DWARF with gdb.
+g_defer() {
+	timeout 120 gdb -batch -nx "$1" "$2" -ex 'python
+allgs = gdb.parse_and_eval("\x27runtime.allgs\x27")
+arr, n = allgs["array"], int(allgs["len"])
+for i in range(n):
+    g = arr[i].dereference()
+    if int(g["goid"]) == '"$3"' and int(g["_defer"]):
+        print("DEFER %d %d" % (int(g["_defer"]), int(g["_defer"].dereference()["link"].address)))
+' 2>&1 | sed -n 's/^DEFER //p'
 }
