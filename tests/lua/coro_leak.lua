@@ -161,13 +161,16 @@ truth({ kind = "created", n = created })
 truth({ kind = "finished", n = created - #parked - #holders })
 truth({ kind = "live", n = #parked + #holders })
 for site, n in pairs(sites) do truth({ kind = "suspended", site = site, n = n }) end
+for _, co in ipairs(parked) do
+	truth({ kind = "coroutine", id = id(co), pending = 0, site = S.parked })
+end
 for _, co in ipairs(holders) do
-	truth({ kind = "pending", id = id(co), n = 3 })
+	truth({ kind = "coroutine", id = id(co), pending = 3, site = S.holder })
 end
 for _, k in ipairs({ "d1", "d2", "d3" }) do pending_per_site[S[k]] = #holders end
 pending_per_site[S.main] = 1
 for site, n in pairs(pending_per_site) do truth({ kind = "defer_site", site = site, n = n }) end
-truth({ kind = "main", id = id(coroutine.running()), n = 1 })
+truth({ kind = "main", id = id(coroutine.running()), pending = 1 })
 truth({ kind = "registered", n = made })
 truth({ kind = "closes_run", n = closes_run })
 truth({ kind = "pending_total", n = 3 * #holders + 1 })
