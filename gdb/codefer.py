@@ -69,10 +69,11 @@ class Library:
         return cls._lib
 
     @classmethod
-    def report(cls, core, exe, pid, runtime):
+    def report(cls, core, exe, pid, runtime, full):
+        """The report as a dict; without `full`, coroutines carry no list of defers."""
         lib = cls.get()
         enc = lambda s: s.encode() if s else None
-        ptr = lib.codefer_report(enc(core), enc(exe), pid, enc(runtime), 1)
+        ptr = lib.codefer_report(enc(core), enc(exe), pid, enc(runtime), 1 if full else 2)
         if not ptr:
             raise gdb.GdbError("codefer: out of memory")
         try:
@@ -139,7 +140,9 @@ class Coroutine:
         self.state = c.get("state", "?")
         self.origin = c.get("origin", "-")
         self.conns_held = c.get("conns_held", 0)
-        self.defers = [Defer(d) for d in c.get("defers", [])]  # newest first
+        self.pending = c.get("defers_pending", 0)
+        self.top_site = c.get("top_site", "-")
+        self.defers = [Defer(d) for d in c.get("defers", [])]  # newest first; full reports
 
     def matches(self, arg):
         if str(self.id) == arg:
@@ -148,16 +151,6 @@ class Coroutine:
             return int(str(self.id), 0) == int(arg, 0)
         except ValueError:
             return False
-
-    def top_site(self):
-        """Where most pending defers were registered (ties: the newest)."""
-        if not self.defers:
-            return "-"
-        counts = {}
-        for d in self.defers:
-            counts[d.site] = counts.get(d.site, 0) + 1
-        best = max(counts.values())
-        return next(d.site for d in self.defers if counts[d.site] == best)
 
 
 class Conn:
@@ -189,7 +182,7 @@ class Summary:
 class Report:
     """One census of the target, as codefer_report() returned it."""
 
-    _cache = (None, None)
+    _cache = {}  # full or not -> (target key, Report): the last core's reports
 
     def __init__(self, data):
         self.runtime = data.get("runtime", "?")
@@ -200,17 +193,19 @@ class Report:
         self.warnings = data.get("warnings", [])
 
     @classmethod
-    def current(cls):
+    def current(cls, full=False):
+        """The report of what gdb looks at now; `full` for the lists of defers (on a big
+        core ten times the JSON: only `codefer defers` asks for it)."""
         t = Target()
         runtime = _runtime.value or None
         key = t.key()
         if key is not None:
             key += (runtime,)
-            if cls._cache[0] == key:
-                return cls._cache[1]
-        rep = cls(Library.report(t.core, t.exe, t.pid, runtime))
+            if cls._cache.get(full, (None,))[0] == key:
+                return cls._cache[full][1]
+        rep = cls(Library.report(t.core, t.exe, t.pid, runtime, full))
         if key is not None:
-            cls._cache = (key, rep)
+            cls._cache[full] = (key, rep)
         return rep
 
     def header(self):
@@ -267,8 +262,8 @@ class CodeferList(gdb.Command):
         print(rep.header())
         print("%18s  %-10s %8s %6s  %s" % ("ID", "STATE", "DEFERS", "CONNS", "TOP DEFER SITE"))
         for c in rep.coroutines:
-            print("%18s  %-10s %8d %6d  %s" % (_safe(c.id), _safe(c.state), len(c.defers),
-                                              c.conns_held, _safe(c.top_site())))
+            print("%18s  %-10s %8d %6d  %s" % (_safe(c.id), _safe(c.state), c.pending,
+                                              c.conns_held, _safe(c.top_site)))
 
 
 class CodeferDefers(gdb.Command):
@@ -280,7 +275,7 @@ Without IDs: every coroutine that has pending defers."""
 
     @_command
     def invoke(self, arg, from_tty):
-        rep = Report.current()
+        rep = Report.current(full=True)
         ids = gdb.string_to_argv(arg)
         if ids:
             chosen = []

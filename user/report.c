@@ -403,8 +403,14 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 		json_str(f, r->sites.ents[r->origin[i]].text);
 		if (co->age_ns >= 0)
 			fprintf(f, ", \"age_ns\": %lld", (long long)co->age_ns);
-		fprintf(f, ", \"defers_pending\": %zu, \"conns_held\": %zu, \"defers\": [",
+		fprintf(f, ", \"defers_pending\": %zu, \"conns_held\": %zu, \"top_site\": ",
 			co->ndefers, co->conns_held);
+		json_str(f, top_site(r, i));
+		if (o->json == REPORT_JSON_BRIEF) {
+			fputc('}', f);
+			continue;
+		}
+		fputs(", \"defers\": [", f);
 		/* Newest first: the order they would run in. */
 		for (k = co->ndefers; k-- > 0;) {
 			fputs(k + 1 == co->ndefers ? "{\"function\": " : ", {\"function\": ", f);

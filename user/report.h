@@ -12,8 +12,12 @@ struct report_opts {
 	const char *exe;	/* executable (NULL: the one the core names) */
 	pid_t pid;
 	const char *runtime;	/* NULL: detect */
-	int json;
+	int json;		/* 0 text, 1 JSON, REPORT_JSON_BRIEF */
 };
+
+/* JSON without each coroutine's list of defers (its count and top site stay): what
+ * gdb's list/summary/pools need, at a tenth of the size on a big core. */
+#define REPORT_JSON_BRIEF 2
 
 /* Writes the report to out: 0, or an enum exit_code with a one-line message in err. */
 int report_run(const struct report_opts *o, FILE *out, char *err, size_t errlen);
@@ -21,7 +25,8 @@ int report_run(const struct report_opts *o, FILE *out, char *err, size_t errlen)
 /* src made safe for a terminal: control bytes and invalid UTF-8 as \xNN. */
 void report_tty_str(char *dst, size_t len, const char *src);
 
-/* For ctypes (gdb): the report as malloc'd text; core == NULL or "" means live `pid`.
+/* For ctypes (gdb): the report as malloc'd text; core == NULL or "" means live `pid`;
+ * json as in struct report_opts.
  * On failure the text is, with json, {"error": "...", "exit_code": N}, else
  * "error: ...". Free it with codefer_free(). */
 char *codefer_report(const char *core, const char *exe, int pid, const char *runtime, int json);
