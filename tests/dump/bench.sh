@@ -45,7 +45,7 @@ rtgdb="$("$go" env GOROOT)/src/runtime/runtime-gdb.py"
 if [ -f "$rtgdb" ]; then
 	timed "gdb: runtime-gdb.py info goroutines" timeout "${BENCH_GDB_TIMEOUT:-600}" \
 		gdb -batch -nx "$bin" "$core" -ex "source $rtgdb" -ex 'info goroutines'
-	echo "  $(grep -cE '^[* ]*[0-9]+ ' "$WORK/out") goroutines listed, no defers (exit 124: hit BENCH_GDB_TIMEOUT)"
+	echo "  $(grep -cE '^[* ]*[0-9]+ ' "$WORK/out") goroutines listed, none of their defers (exit 124 would mean BENCH_GDB_TIMEOUT)"
 else
 	echo "no $rtgdb: runtime-gdb.py figure skipped"
 fi
