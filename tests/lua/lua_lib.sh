@@ -120,7 +120,8 @@ check() {
 	exit 0
 }
 
-# run_lua_test live|census CMD ARGS...: the whole flow for one target.
+# run_lua_test live|census CMD ARGS...: the whole flow for one target; $RUNTIME is the
+# runtime codefer must detect (default lua).
 run_lua_test() {
 	local mode=$1
 	shift
@@ -133,5 +134,5 @@ run_lua_test() {
 		top_start
 	fi
 	top_settle 2
-	check "$mode"
+	check "$mode" "${RUNTIME:-lua}"
 }

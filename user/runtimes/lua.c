@@ -25,10 +25,12 @@
  * executable's data (lua.c keeps its state in `globalL`), checks it against its
  * global_State (L->l_G->mainthread->l_G == L->l_G), and walks g->allgc for threads.
  */
+#define _GNU_SOURCE	/* memmem */
 #include <capstone/capstone.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "disasm.h"
 #include "elfsym.h"
 #include "runtime.h"
 
@@ -579,66 +581,84 @@ static void lua_describe_site(struct target *t, const struct site *s, char *buf,
 		snprintf(buf, len, "[string \"%.*s\"]:%d", (int)strcspn(src, "\n"), src, line);
 }
 
+/* How to recognise a lua_State in memory: its global state pointer, the global state's
+ * main thread, and the main thread's size (the global state follows it in one block). */
+struct anchor {
+	long l_g, g_main, state_size;
+};
+
 /* Is v a lua_State? Then *g is its global_State. Checked both ways: the main thread of
- * its global state shares it. */
-static int is_state(struct target *t, const struct lua *l, uint64_t v, uint64_t *g)
+ * its global state shares it, and sits right before it. */
+static int is_state(struct target *t, const struct anchor *a, uint64_t v, uint64_t *g)
 {
 	uint64_t main, main_g;
 
-	return !(v & 7) && v > 0x10000 && !target_read_u64(t, v + l->o[O_L_G], g) && *g &&
-	       !(*g & 7) && !target_read_u64(t, *g + l->o[O_G_MAINTHREAD], &main) &&
-	       !target_read_u64(t, main + l->o[O_L_G], &main_g) && main_g == *g &&
-	       main + l->state_size == *g;
+	return !(v & 7) && v > 0x10000 && !target_read_u64(t, v + a->l_g, g) && *g &&
+	       !(*g & 7) && !target_read_u64(t, *g + a->g_main, &main) &&
+	       !target_read_u64(t, main + a->l_g, &main_g) && main_g == *g &&
+	       main + a->state_size == *g;
 }
 
 /* Scans [from, to) word by word for a lua_State; its global_State in *g. 0, or -1. */
-static int scan_range(struct target *t, const struct lua *l, uint64_t from, uint64_t to,
+static int scan_range(struct target *t, const struct anchor *a, uint64_t from, uint64_t to,
 		      uint64_t *g)
 {
-	uint64_t words[SCAN_CHUNK / 8], a;
+	uint64_t words[SCAN_CHUNK / 8], at;
 	size_t i;
 
-	for (a = from & ~7ull; a < to; a += sizeof(words)) {
-		if (target_read(t, a, words, sizeof(words)))
+	for (at = from & ~7ull; at < to; at += sizeof(words)) {
+		if (target_read(t, at, words, sizeof(words)))
 			return -1;
 		for (i = 0; i < sizeof(words) / 8; i++)
-			if (target_module_at(t, words[i]) == NULL && is_state(t, l, words[i], g))
+			if (target_module_at(t, words[i]) == NULL && is_state(t, a, words[i], g))
 				return 0;
 	}
 	return -1;
 }
 
 /* The global_State, from a lua_State found in the main thread's stack (from the top,
- * where main() and lua_pcall's callers keep it) or the executable's data. 0, or -1. */
-static int find_global(struct target *t, const struct lua *l, uint64_t *g)
+ * where main() and lua_pcall's callers keep it) or the executable's data (lua.c and
+ * luajit.c keep it in `globalL`). A state used only by another thread, and referenced
+ * only from the heap, is not found. 0, or -1. */
+static int find_global(struct target *t, const struct anchor *a, uint64_t *g)
 {
 	struct module *exe = target_module(t, NULL);
-	uint64_t top, at, vaddr;
+	uint64_t top, at, vaddr, end;
 	size_t size;
 
 	if ((at = target_sym(t, NULL, "__libc_stack_end", NULL)) && !target_read_u64(t, at, &top)) {
 		top = (top + SCAN_CHUNK) & ~(uint64_t)(SCAN_CHUNK - 1);
 		for (at = top - SCAN_CHUNK; at + STACK_SCAN_BYTES > top; at -= SCAN_CHUNK)
-			if (!scan_range(t, l, at, at + SCAN_CHUNK, g))
+			if (!scan_range(t, a, at, at + SCAN_CHUNK, g))
 				return 0;
 	}
-	if (exe && module_elf(exe) && elf_section(exe->elf, ".data", &size, &vaddr) &&
-	    vaddr + exe->bias < exe->end &&
-	    !scan_range(t, l, vaddr + exe->bias, exe->end < vaddr + exe->bias + DATA_SCAN_BYTES ?
-			exe->end : vaddr + exe->bias + DATA_SCAN_BYTES, g))
-		return 0;
-	return -1;
+	if (!exe || !module_elf(exe) || !elf_section(exe->elf, ".data", &size, &vaddr))
+		return -1;
+	vaddr += exe->bias;
+	end = exe->end < vaddr + DATA_SCAN_BYTES ? exe->end : vaddr + DATA_SCAN_BYTES;
+	return vaddr < end ? scan_range(t, a, vaddr, end, g) : -1;
 }
 
-/* The frame owning stack slot `level` and its (Proto, saved pc); the Lua frame of a
- * suspended or running thread (skipping C frames) when level is 0. 0, or -1 when that
- * frame is a C function. */
+/* The Proto of the Lua closure in stack slot fn. 0, or -1 when it holds no Lua closure. */
+static int slot_proto(struct target *t, const struct lua *l, uint64_t fn, uint64_t *proto)
+{
+	uint64_t clo;
+	uint8_t tag;
+
+	return target_read(t, fn + 8, &tag, 1) || tag != LUA_TAG_LCL ||
+	       target_read_u64(t, fn, &clo) || target_read_u64(t, clo + l->o[O_CL_P], proto) ?
+	       -1 : 0;
+}
+
+/* The frame owning stack slot `level` and its (Proto, saved pc); with level 0, the
+ * innermost Lua frame of the thread (a suspended one is in coroutine.yield, a C
+ * frame), or for a coroutine not started yet the first line of its body. 0, or -1 when
+ * that frame is a C function. */
 static int frame_site(struct target *t, const struct lua *l, uint64_t L, uint64_t level,
 		      uint64_t *func, struct site *s)
 {
-	uint64_t ci, fn, clo, proto, savedpc;
-	uint16_t status;
-	uint8_t tag;
+	uint64_t ci, fn = 0, proto, savedpc, code;
+	uint16_t status = 0;
 	int n;
 
 	if (target_read_u64(t, L + l->o[O_L_CI], &ci))
@@ -652,11 +672,16 @@ static int frame_site(struct target *t, const struct lua *l, uint64_t L, uint64_
 		if (target_read_u64(t, ci + l->o[O_CI_PREVIOUS], &ci))
 			return -1;
 	}
-	if (!ci || n == CI_MAX || (status & CIST_C) || target_read(t, fn + 8, &tag, 1) ||
-	    tag != LUA_TAG_LCL || target_read_u64(t, fn, &clo) ||
-	    target_read_u64(t, clo + l->o[O_CL_P], &proto) ||
-	    target_read_u64(t, ci + l->o[O_CI_SAVEDPC], &savedpc))
+	if (!ci && !level) {
+		/* Only base_ci: the body waits in the slot above it (stack[1]). */
+		if (target_read_u64(t, L + l->o[O_L_STACK], &fn) || slot_proto(t, l, fn + 16, &proto) ||
+		    target_read_u64(t, proto + l->o[O_P_CODE], &code))
+			return -1;
+		savedpc = code + 4;
+	} else if (!ci || n == CI_MAX || (status & CIST_C) || slot_proto(t, l, fn, &proto) ||
+		   target_read_u64(t, ci + l->o[O_CI_SAVEDPC], &savedpc)) {
 		return -1;
+	}
 	s->addr = proto;
 	s->aux = savedpc;
 	s->kind = SITE_LUA;
@@ -767,6 +792,7 @@ static int lua_census(struct target *t, struct census *c, char *err, size_t errl
 {
 	uint64_t g, obj, main, next;
 	struct census_coro *co;
+	struct anchor a;
 	struct site s;
 	uint64_t func, n;
 	struct lua l;
@@ -775,7 +801,10 @@ static int lua_census(struct target *t, struct census *c, char *err, size_t errl
 	if (lua_resolve(t, &l, err, errlen))
 		return -1;
 	snprintf(c->version, sizeof(c->version), "%s", l.version);
-	if (find_global(t, &l, &g) || target_read_u64(t, g + l.o[O_G_MAINTHREAD], &main) ||
+	a.l_g = l.o[O_L_G];
+	a.g_main = l.o[O_G_MAINTHREAD];
+	a.state_size = l.state_size;
+	if (find_global(t, &a, &g) || target_read_u64(t, g + l.o[O_G_MAINTHREAD], &main) ||
 	    target_read_u64(t, g + l.o[O_G_ALLGC], &obj)) {
 		snprintf(err, errlen, "no lua_State found in the main thread's stack or the "
 			 "executable's data");
@@ -816,4 +845,168 @@ const struct runtime runtime_lua = {
 	.plan = lua_plan,
 	.census = lua_census,
 	.describe_site = lua_describe_site,
+};
+
+/* --- LuaJIT 2.1 -------------------------------------------------------------------- */
+
+/* The `luajit` profile: coroutines only (LuaJIT has no <close>), created in lua_newthread
+ * (coroutine.create and wrap call it). Resume and yield are assembler fast paths that
+ * call no C function, and the GC frees threads through a function table (lj_state_free
+ * has no symbol in the packaged builds): neither can be probed, so exits are not seen
+ * live; the census shows what is alive. */
+
+/* LuaJIT 2.1 x86-64 GC64 layouts, measured on Debian's luajit 2.1.0-beta3 (it ships no
+ * DWARF): lua_State, global_State (right after the main lua_State in GG_State). */
+#define LJ_L_GCT 9
+#define LJ_L_STATUS 11
+#define LJ_L_GLREF 16
+#define LJ_L_BASE 32
+#define LJ_L_TOP 40
+#define LJ_L_STACK 56
+#define LJ_STATE_SIZE 96
+#define LJ_G_ROOT 40
+#define LJ_G_MAINTHREAD 192
+#define LJ_G_CUR_L 368
+#define LJ_GCT_THREAD 6		/* ~LJ_TTHREAD */
+#define LJ_FRAME_SLOTS 2	/* 1 + LJ_FR2: a started coroutine's base is above them */
+#define LJ_MAX_RETURNS 8
+
+static struct module *luajit_module(struct target *t)
+{
+	struct module *m;
+
+	return target_sym(t, NULL, "luaJIT_setmode", &m) && target_sym(t, m, "lua_newthread", NULL) ?
+	       m : NULL;
+}
+
+static int luajit_detect(struct target *t)
+{
+	return luajit_module(t) ? 20 : 0;
+}
+
+/* "LuaJIT 2.1.0-beta3": the start of LUAJIT_VERSION in .rodata (banner, jit.version). */
+static void luajit_version(struct module *m, char *buf, size_t len)
+{
+	const char *ro, *v;
+	uint64_t vaddr;
+	size_t size;
+
+	snprintf(buf, len, "LuaJIT");
+	if (module_elf(m) && (ro = elf_section(m->elf, ".rodata", &size, &vaddr)) &&
+	    (v = memmem(ro, size, "LuaJIT 2.", 9)))
+		snprintf(buf, len, "LuaJIT %.*s", (int)strcspn(v + 7, " \n"), v + 7);
+}
+
+static int luajit_plan(struct target *t, const struct runtime_opts *opts,
+		       struct probe_plan *p, char *err, size_t errlen)
+{
+	struct probe_cfg create = { .kind = EV_CREATE, .co = loc_reg(REG_RAX) };
+	struct module *m = luajit_module(t);
+	uint64_t rets[LJ_MAX_RETURNS];
+	const struct elf_sym *s;
+	char desc[160];
+	int i, n, r;
+
+	(void)opts;
+	if (!m || !module_elf(m)) {
+		snprintf(err, errlen, "no LuaJIT (luaJIT_setmode) in the target");
+		return EXIT_NO_RUNTIME;
+	}
+	luajit_version(m, p->version, sizeof(p->version));
+	s = elf_sym_by_name(m->elf, "lua_newthread");
+	n = s ? disasm_returns(m->elf, s->value, s->size, rets, LJ_MAX_RETURNS) : -1;
+	if (n <= 0 || n == LJ_MAX_RETURNS) {
+		snprintf(err, errlen, "%s: lua_newthread: no return instructions found", p->version);
+		return EXIT_SYMBOL;
+	}
+	/* lua_newthread returns the new thread: read it at each RET, no uretprobe. */
+	for (i = 0; i < n; i++) {
+		snprintf(desc, sizeof(desc), "lua_newthread+0x%llx (return: create)",
+			 (unsigned long long)(rets[i] - s->value));
+		if ((r = plan_add(p, m, rets[i], desc, &create, err, errlen)))
+			return r;
+	}
+	plan_note(p, "module %s; offsets: the LuaJIT 2.1 GC64 table (lua_State.glref %d, "
+		  "global_State.gc.root %d mainthref %d)", m->path, LJ_L_GLREF, LJ_G_ROOT,
+		  LJ_G_MAINTHREAD);
+	plan_note(p, "coroutines: creations only; the GC frees threads through a function "
+		  "table: exits are not seen live (the census shows the living)");
+	plan_note(p, "not seen: resume and yield (assembler fast paths), creation sites");
+	return 0;
+}
+
+/* coroutine.status() as lj_ffh_coroutine_status computes it, seen from outside. */
+static void luajit_state(struct target *t, uint64_t L, uint64_t main, uint64_t cur,
+			 char *buf, size_t len)
+{
+	uint64_t base, top, stack;
+	uint8_t status;
+
+	if (target_read(t, L + LJ_L_STATUS, &status, 1) ||
+	    target_read_u64(t, L + LJ_L_BASE, &base) ||
+	    target_read_u64(t, L + LJ_L_TOP, &top) || target_read_u64(t, L + LJ_L_STACK, &stack))
+		snprintf(buf, len, "?");
+	else if (L == main)
+		snprintf(buf, len, "main");
+	else if (L == cur)
+		snprintf(buf, len, "running");
+	else if (status == LUA_YIELD)
+		snprintf(buf, len, "suspended");
+	else if (status)
+		snprintf(buf, len, "dead");
+	else if (base > stack + 8 * LJ_FRAME_SLOTS)
+		snprintf(buf, len, "active");
+	else
+		snprintf(buf, len, top == base ? "dead" : "suspended");
+}
+
+static int luajit_census(struct target *t, struct census *c, char *err, size_t errlen)
+{
+	const struct anchor a = { LJ_L_GLREF, LJ_G_MAINTHREAD, LJ_STATE_SIZE };
+	struct module *m = luajit_module(t);
+	uint64_t g, main, cur, obj, next, n;
+	struct census_coro *co;
+	uint8_t gct;
+
+	if (!m) {
+		snprintf(err, errlen, "no LuaJIT (luaJIT_setmode) in the target");
+		return -1;
+	}
+	luajit_version(m, c->version, sizeof(c->version));
+	if (find_global(t, &a, &g) || target_read_u64(t, g + LJ_G_MAINTHREAD, &main) ||
+	    target_read_u64(t, g + LJ_G_CUR_L, &cur) || target_read_u64(t, g + LJ_G_ROOT, &obj)) {
+		snprintf(err, errlen, "no lua_State found in the main thread's stack or the "
+			 "executable's data");
+		return -1;
+	}
+	/* The main thread lives in GG_State, on no list. */
+	if (!(co = census_add_coro(c, main)))
+		return 0;
+	luajit_state(t, main, main, cur, co->state, sizeof(co->state));
+	for (n = 0; obj; obj = next, n++) {
+		if (n == ALLGC_MAX_OBJECTS) {
+			snprintf(c->warning, sizeof(c->warning), "gc.root walk stopped after %llu "
+				 "objects (a cycle?)", (unsigned long long)n);
+			break;
+		}
+		if (target_read_u64(t, obj, &next) || target_read(t, obj + LJ_L_GCT, &gct, 1)) {
+			snprintf(c->warning, sizeof(c->warning), "gc.root: unreadable object at "
+				 "0x%llx", (unsigned long long)obj);
+			break;
+		}
+		if (gct != LJ_GCT_THREAD || obj == main)
+			continue;
+		if (!(co = census_add_coro(c, obj)))
+			break;
+		luajit_state(t, obj, main, cur, co->state, sizeof(co->state));
+	}
+	return 0;
+}
+
+const struct runtime runtime_luajit = {
+	.name = "luajit",
+	.id_is_number = 0,
+	.detect = luajit_detect,
+	.plan = luajit_plan,
+	.census = luajit_census,
 };
