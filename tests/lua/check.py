@@ -3,7 +3,7 @@
 
 Usage: check.py live|census TARGET_OUTPUT SNAPSHOT_JSON RUNTIME
 live: codefer attached before the work (probes saw it all); census: after (the attach-time
-walk alone). Prints one line per comparison; exits 1 on any mismatch.
+walk alone), or a codefer-dump --json report of a core taken after the work. Prints one line per comparison; exits 1 on any mismatch.
 """
 import json
 import sys
@@ -20,6 +20,13 @@ def main():
     facts = [json.loads(line.split(" ", 1)[1]) for line in open(out_path)
              if line.startswith("TRUTH ")]
     snap = json.loads(open(snap_path).read())
+    if "summary" in snap:
+        # codefer-dump's report: the census alone, with the same facts under other names.
+        snap["totals"] = {"coroutines_live": snap["summary"]["coroutines"],
+                          "defers_pending": snap["summary"]["defers_pending"]}
+        snap["sites"] = snap["summary"]["sites"]
+        for c in snap["coroutines"]:
+            c["site"] = c["origin"] if not c["defers_pending"] else c["top_site"]
     one = {f["kind"]: f for f in facts}
     bad = []
 
