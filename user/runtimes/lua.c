@@ -42,7 +42,6 @@ enum { SITE_LUA = SITE_RUNTIME };	/* addr: Proto *, aux: saved pc into Proto.cod
 #define CIST_C (1u << 1)
 #define LUA_YIELD 1
 #define TBC_MAXDELTA 0xffffu		/* a delta of 0 marks a dummy node this far down */
-#define EXTRASPACE 8			/* LX: LUA_EXTRASPACE bytes before each thread */
 
 #define FN_MAX_BYTES 8192		/* decoding bound for one function */
 #define FN_MAX_INSNS 2048
