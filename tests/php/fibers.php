@@ -32,7 +32,6 @@ $body = function () {
 };
 for ($i = 0; $i < $stuck; $i++) {
     $f = new Fiber($body);
-    $stuck_line = __LINE__ + 1;
     $f->start();
     $keep[] = $f;
 }
@@ -42,7 +41,6 @@ echo "TRUTH ", json_encode([
     'created' => $finishing + $stuck,
     'finished' => $done,
     'live' => count($keep),
-    'stuck_site' => __FILE__ . ':' . $stuck_line,
     'stuck_body' => __FILE__ . ':' . (new ReflectionFunction($body))->getStartLine(),
 ]), "\n";
 if ($mode === 'census') {

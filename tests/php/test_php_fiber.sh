@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # PHP Fibers (php-fiber profile): created, finished and still-suspended fibers, and the
-# line that started each stuck one, must match what the script counted itself.
+# body function each stuck one runs, must match what the script counted itself.
 . "$(dirname "$0")/php_lib.sh"
 need_basics
 # Without php.ini: an extension such as swoole would otherwise be detected first.
@@ -18,8 +18,8 @@ expect coroutines_exited "$(jq_php "$SNAP" '$j["totals"]["coroutines_exited"]')"
 	"$(jq_php "$TRUTH" '$j["finished"]')"
 expect coroutines_live "$(jq_php "$SNAP" '$j["totals"]["coroutines_live"]')" \
 	"$(jq_php "$TRUTH" '$j["live"]')"
-site=$(jq_php "$TRUTH" '$j["stuck_site"]')
-expect "rows started at $(basename "$site")" \
+site=$(jq_php "$TRUTH" '$j["stuck_body"]')
+expect "rows running $(basename "$site")" \
 	"$(jq_php "$SNAP" 'count(array_filter($j["coroutines"], fn($c) => $c["site"] === "'"$site"'"))')" \
 	"$(jq_php "$TRUTH" '$j["live"]')"
 finish

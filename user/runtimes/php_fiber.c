@@ -7,16 +7,15 @@
  * zend_fiber_destroy_context(context) when it has finished (or was unwound because its
  * object was freed while suspended). The zend_fiber_context* is the coroutine id. Fibers
  * have no defer mechanism; what leaks is fibers that never finish, so the profile counts
- * them and names the PHP line that started each one.
+ * them and names the body function (file:line) each one runs.
  *
  * The census finds fibers that were started before attach (and in core files) in the
  * object store, EG(objects_store): every object whose class is zend_ce_fiber and whose
- * context is running or suspended. Its site there is the fiber's body function: the line
- * that called start() is no longer in memory.
+ * context is running or suspended.
  *
  * Debian's php8.2 is stripped (.dynsym only, no -dbgsym package in the main archive), so
- * the Zend offsets come from a table keyed by the PHP API number, unless the binary
- * carries DWARF (a self-built PHP).
+ * the Zend offsets come from a table keyed by the PHP API number, unless the PHP binary
+ * or a loaded extension carries DWARF with Zend's types.
  */
 #define _GNU_SOURCE	/* memmem */
 #include <stdio.h>
@@ -87,33 +86,74 @@ unsigned php_api_version(struct target *t, int *zts)
 	return 0;
 }
 
-int php_zend_offsets(struct elf_file *dwarf, unsigned api, struct zend_offs *o)
+/* The module whose DWARF describes Zend's structures: the PHP binary (or libphp) itself,
+ * else any module built with -g against PHP's headers (swoole.so is). NULL if none. */
+static struct elf_file *zend_dwarf(struct target *t)
 {
-	static char from[256];
+	struct module *m = NULL;
+	int i;
 
-	if (dwarf && elf_file_has_dwarf(dwarf)) {
-		o->eg_current_execute_data =
-			elf_dwarf_member_offset(dwarf, "_zend_executor_globals", "current_execute_data");
-		o->ex_opline = elf_dwarf_member_offset(dwarf, "_zend_execute_data", "opline");
-		o->ex_func = elf_dwarf_member_offset(dwarf, "_zend_execute_data", "func");
-		o->ex_prev = elf_dwarf_member_offset(dwarf, "_zend_execute_data", "prev_execute_data");
-		o->op_lineno = elf_dwarf_member_offset(dwarf, "_zend_op", "lineno");
-		o->fn_type = elf_dwarf_member_offset(dwarf, "_zend_function", "type");
-		o->fn_filename = elf_dwarf_member_offset(dwarf, "_zend_function", "op_array.filename");
-		o->fn_line_start = elf_dwarf_member_offset(dwarf, "_zend_function", "op_array.line_start");
-		if (o->eg_current_execute_data >= 0 && o->ex_opline >= 0 && o->ex_func >= 0 &&
-		    o->ex_prev >= 0 && o->op_lineno >= 0 && o->fn_type >= 0 && o->fn_filename >= 0 &&
-		    o->fn_line_start >= 0) {
-			snprintf(from, sizeof(from), "DWARF of %s", elf_file_path(dwarf));
-			o->from = from;
-			return 0;
-		}
+	if (target_sym(t, NULL, "executor_globals", &m) && m && module_elf(m) &&
+	    elf_file_has_dwarf(m->elf) && elf_dwarf_type_size(m->elf, "_zend_executor_globals") > 0)
+		return m->elf;
+	for (i = 0; i < t->nmods; i++) {
+		struct elf_file *e = module_elf(&t->mods[i]);
+
+		if (e && elf_file_has_dwarf(e) && elf_dwarf_type_size(e, "_zend_executor_globals") > 0)
+			return e;
 	}
-	if (api == PHP_API_8_2) {
+	return NULL;
+}
+
+static int dwarf_zend_offsets(struct elf_file *e, struct zend_offs *o)
+{
+	o->eg_current_execute_data =
+		elf_dwarf_member_offset(e, "_zend_executor_globals", "current_execute_data");
+	o->ex_opline = elf_dwarf_member_offset(e, "_zend_execute_data", "opline");
+	o->ex_func = elf_dwarf_member_offset(e, "_zend_execute_data", "func");
+	o->ex_prev = elf_dwarf_member_offset(e, "_zend_execute_data", "prev_execute_data");
+	o->op_lineno = elf_dwarf_member_offset(e, "_zend_op", "lineno");
+	o->fn_type = elf_dwarf_member_offset(e, "_zend_function", "type");
+	o->fn_filename = elf_dwarf_member_offset(e, "_zend_function", "op_array.filename");
+	o->fn_line_start = elf_dwarf_member_offset(e, "_zend_function", "op_array.line_start");
+	snprintf(o->from, sizeof(o->from), "DWARF of %s", elf_file_path(e));
+	return o->eg_current_execute_data < 0 || o->ex_opline < 0 || o->ex_func < 0 ||
+	       o->ex_prev < 0 || o->op_lineno < 0 || o->fn_type < 0 || o->fn_filename < 0 ||
+	       o->fn_line_start < 0 ? -1 : 0;
+}
+
+int php_target_zend_offsets(struct target *t, struct zend_offs *o)
+{
+	/* describe_site asks for every site it prints: remember the last target's answer
+	 * (the module list identifies an open target). */
+	static struct {
+		const struct module *mods;
+		int nmods, ok;
+		struct zend_offs o;
+	} last;
+	struct elf_file *e;
+	unsigned api;
+	int zts;
+
+	if (last.mods && last.mods == t->mods && last.nmods == t->nmods) {
+		*o = last.o;
+		return last.ok ? 0 : -1;
+	}
+	api = php_api_version(t, &zts);
+	e = zend_dwarf(t);
+	last.mods = t->mods;
+	last.nmods = t->nmods;
+	last.ok = 0;
+	if (zts)
+		return -1;
+	if (!(e && !dwarf_zend_offsets(e, o))) {
+		if (api != PHP_API_8_2)
+			return -1;
 		*o = zend_8_2;
-		return 0;
 	}
-	return -1;
+	last.o = *o;
+	last.ok = 1;
+	return 0;
 }
 
 void php_caller_site(const struct zend_offs *o, struct loc frame, struct probe_cfg *cfg)
@@ -146,70 +186,33 @@ void php_function_site(struct target *t, const struct zend_offs *o, uint64_t fun
 void php_describe_site(struct target *t, const struct site *s, char *buf, size_t len)
 {
 	/* zend_string layout (refcount, hash, len, val[]) is the same in every PHP 7 and 8. */
+	struct site fs = *s;
+	struct zend_offs zo;
 	char name[512];
 	uint64_t n;
 
-	if (!s->addr) {
+	if (s->kind == SITE_PHP_FUNC && s->addr)
+		php_function_site(t, php_target_zend_offsets(t, &zo) ? NULL : &zo, s->addr, &fs);
+	if (!fs.addr) {
 		snprintf(buf, len, "-");
 		return;
 	}
-	if (target_read_u64(t, s->addr + 16, &n) || !n || n > 4096 ||
-	    target_read(t, s->addr + 24, name, n < sizeof(name) ? n : sizeof(name) - 1)) {
-		snprintf(buf, len, "0x%llx:%llu", (unsigned long long)s->addr,
-			 (unsigned long long)s->aux);
+	if (fs.kind != SITE_PHP || target_read_u64(t, fs.addr + 16, &n) || !n || n > 4096 ||
+	    target_read(t, fs.addr + 24, name, n < sizeof(name) ? n : sizeof(name) - 1)) {
+		snprintf(buf, len, "0x%llx:%llu", (unsigned long long)fs.addr,
+			 (unsigned long long)fs.aux);
 		return;
 	}
 	name[n < sizeof(name) ? n : sizeof(name) - 1] = 0;
-	snprintf(buf, len, "%s:%llu", name, (unsigned long long)s->aux);
+	snprintf(buf, len, "%s:%llu", name, (unsigned long long)fs.aux);
 }
 
-static int php_fiber_detect(struct target *t)
+static int fiber_offsets(struct target *t, struct fiber_offs *f)
 {
-	return target_sym(t, NULL, "zend_fiber_init_context", NULL) ? 10 : 0;
-}
+	struct elf_file *e = zend_dwarf(t);
+	int zts;
 
-static int php_fiber_plan(struct target *t, const struct runtime_opts *o, struct probe_plan *p,
-			  char *err, size_t errlen)
-{
-	struct probe_cfg create = { .kind = EV_CREATE, .co = loc_reg(REG_RDI) };
-	struct probe_cfg exit_ = { .kind = EV_EXIT, .co = loc_reg(REG_RDI) };
-	struct module *m = NULL;
-	struct zend_offs zo;
-	uint64_t eg;
-	unsigned api;
-	int zts, r;
-
-	(void)o;
-	if (!target_sym(t, NULL, "zend_fiber_init_context", &m) || !m) {
-		snprintf(err, errlen, "zend_fiber_init_context not found: not PHP 8.1 or later");
-		return EXIT_NO_RUNTIME;
-	}
-	api = php_api_version(t, &zts);
-	snprintf(p->version, sizeof(p->version), "PHP API %u%s", api, zts ? " ZTS" : "");
-	eg = target_sym(t, NULL, "executor_globals", NULL);
-	/* The creation site is the PHP line calling Fiber::start(): EG(current_execute_data) is
-	 * Fiber::start's own (internal) frame there, its prev_execute_data the caller. */
-	if (zts || !eg || php_zend_offsets(module_elf(m), api, &zo)) {
-		plan_note(p, "creation sites: unavailable (%s)",
-			  zts ? "thread-safe PHP keeps its globals in TLS" :
-			  !eg ? "no executor_globals symbol" :
-			  "no DWARF and no offset table for this PHP API");
-	} else {
-		struct loc frame = { .base = LOC_ADDR, .base_off = eg + zo.eg_current_execute_data };
-
-		php_caller_site(&zo, loc_deref(frame, 0, 8), &create);
-		plan_note(p, "creation sites: caller of Fiber::start, Zend offsets from %s", zo.from);
-	}
-	if ((r = plan_add_sym(p, t, m, "zend_fiber_init_context", 0, &create, err, errlen)) ||
-	    (r = plan_add_sym(p, t, m, "zend_fiber_destroy_context", 0, &exit_, err, errlen)))
-		return r;
-	plan_note(p, "coroutine id: the zend_fiber_context*; fibers have no defers or pools");
-	return 0;
-}
-
-static int fiber_offsets(struct elf_file *e, unsigned api, struct fiber_offs *f)
-{
-	if (e && elf_file_has_dwarf(e)) {
+	if (e) {
 		f->eg_store_buckets = elf_dwarf_member_offset(e, "_zend_executor_globals",
 							      "objects_store.object_buckets");
 		f->eg_store_top = elf_dwarf_member_offset(e, "_zend_executor_globals",
@@ -223,16 +226,56 @@ static int fiber_offsets(struct elf_file *e, unsigned api, struct fiber_offs *f)
 		    f->fiber_context >= 0 && f->ctx_status >= 0 && f->fiber_function >= 0)
 			return 0;
 	}
-	if (api == PHP_API_8_2) {
+	if (php_api_version(t, &zts) == PHP_API_8_2 && !zts) {
 		*f = fiber_8_2;
 		return 0;
 	}
 	return -1;
 }
 
+static int php_fiber_detect(struct target *t)
+{
+	return target_sym(t, NULL, "zend_fiber_init_context", NULL) ? 10 : 0;
+}
+
+static int php_fiber_plan(struct target *t, const struct runtime_opts *o, struct probe_plan *p,
+			  char *err, size_t errlen)
+{
+	struct probe_cfg create = { .kind = EV_CREATE, .co = loc_reg(REG_RDI) };
+	struct probe_cfg exit_ = { .kind = EV_EXIT, .co = loc_reg(REG_RDI) };
+	struct module *m = NULL;
+	struct fiber_offs f;
+	unsigned api;
+	int zts, r;
+
+	(void)o;
+	if (!target_sym(t, NULL, "zend_fiber_init_context", &m) || !m) {
+		snprintf(err, errlen, "zend_fiber_init_context not found: not PHP 8.1 or later");
+		return EXIT_NO_RUNTIME;
+	}
+	api = php_api_version(t, &zts);
+	snprintf(p->version, sizeof(p->version), "PHP API %u%s", api, zts ? " ZTS" : "");
+	/* The site is the fiber's body, context->(fiber)->fci_cache.function_handler. The
+	 * line calling start() would need a second word, which a coroutine's creation site
+	 * does not have. */
+	if (fiber_offsets(t, &f)) {
+		plan_note(p, "creation sites: unavailable (no DWARF and no offset table for PHP "
+			  "API %u%s)", api, zts ? " ZTS" : "");
+	} else {
+		create.site_kind = SITE_PHP_FUNC;
+		create.site = loc_deref(loc_reg(REG_RDI), f.fiber_function - f.fiber_context, 8);
+		plan_note(p, "creation sites: the fiber's body function");
+	}
+	if ((r = plan_add_sym(p, t, m, "zend_fiber_init_context", 0, &create, err, errlen)) ||
+	    (r = plan_add_sym(p, t, m, "zend_fiber_destroy_context", 0, &exit_, err, errlen)))
+		return r;
+	plan_note(p, "coroutine id: the zend_fiber_context*; fibers have no defers or pools");
+	return 0;
+}
+
 /* One object store entry: a started, unfinished Fiber becomes a census coroutine. */
-static int census_object(struct target *t, const struct zend_offs *zo, const struct fiber_offs *f,
-			 uint64_t obj, uint64_t fiber_ce, struct census *c)
+static int census_object(struct target *t, const struct fiber_offs *f, uint64_t obj,
+			 uint64_t fiber_ce, struct census *c)
 {
 	struct census_coro *co;
 	uint64_t ce, func;
@@ -248,22 +291,22 @@ static int census_object(struct target *t, const struct zend_offs *zo, const str
 		return -1;
 	snprintf(co->state, sizeof(co->state), "%s",
 		 status == FIBER_RUNNING ? "running" : "suspended");
-	if (!target_read_u64(t, obj + f->fiber_function, &func))
-		php_function_site(t, zo, func, &co->create_site);
+	if (!target_read_u64(t, obj + f->fiber_function, &func)) {
+		co->create_site.kind = SITE_PHP_FUNC;
+		co->create_site.addr = func;
+	}
 	return 0;
 }
 
 static int php_fiber_census(struct target *t, struct census *c, char *err, size_t errlen)
 {
 	uint64_t eg, ce_sym, fiber_ce, buckets, chunk[BUCKET_CHUNK];
-	struct module *m = NULL;
-	struct zend_offs zo;
 	struct fiber_offs f;
 	uint32_t top, i, n, k;
 	unsigned api;
 	int zts;
 
-	if (!target_sym(t, NULL, "zend_fiber_init_context", &m) || !m) {
+	if (!target_sym(t, NULL, "zend_fiber_init_context", NULL)) {
 		snprintf(err, errlen, "zend_fiber_init_context not found: not PHP 8.1 or later");
 		return -1;
 	}
@@ -276,7 +319,7 @@ static int php_fiber_census(struct target *t, struct census *c, char *err, size_
 				     "not supported" : "executor_globals or zend_ce_fiber not found");
 		return -1;
 	}
-	if (php_zend_offsets(module_elf(m), api, &zo) || fiber_offsets(module_elf(m), api, &f)) {
+	if (fiber_offsets(t, &f)) {
 		snprintf(err, errlen, "PHP API %u: no DWARF and no offset table for it", api);
 		return -1;
 	}
@@ -295,7 +338,7 @@ static int php_fiber_census(struct target *t, struct census *c, char *err, size_
 			break;
 		}
 		for (k = 0; k < n; k++) {
-			if (census_object(t, &zo, &f, chunk[k], fiber_ce, c)) {
+			if (census_object(t, &f, chunk[k], fiber_ce, c)) {
 				snprintf(c->warning, sizeof(c->warning),
 					 "more than %d fibers: walk cut short", WALK_MAX_COROS);
 				return 0;

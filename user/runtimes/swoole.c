@@ -5,7 +5,7 @@
  * Probe points (all exported by swoole.so, so they survive stripping):
  *   create  PHPCoroutine::main_func entry: runs for PHP coroutines only, whatever started
  *           them (go(), Coroutine::create, server callbacks), and `current` is already the
- *           new coroutine there. Its site is the body function's file:line.
+ *           new coroutine there. Its site is the body function (zend_function*).
  *   defer   PHPCoroutine::defer(zend::Function *): called (through the PLT, so never
  *           inlined) by defer() / Coroutine::defer() once the callable is accepted. Site:
  *           the PHP line calling defer(), from EG(current_execute_data).
@@ -202,7 +202,7 @@ static int swoole_resolve(struct target *t, struct swoole *s, char *err, size_t 
 		return EXIT_SYMBOL;
 	}
 	s->eg = target_sym(t, NULL, "executor_globals", NULL);
-	s->have_zend = s->eg && !php_zend_offsets(e, s->php_api, &s->zo);
+	s->have_zend = s->eg && !php_target_zend_offsets(t, &s->zo);
 	return 0;
 }
 
@@ -246,14 +246,9 @@ static int swoole_plan(struct target *t, const struct runtime_opts *o, struct pr
 	create.co = defer.co = save.co = get.co = put.co = cid_loc(&s);
 
 	/* main_func(Args *): the body is args->fci_cache->function_handler. */
-	if (s.have_zend) {
-		struct loc fn = loc_deref(loc_deref(loc_reg(REG_RDI), s.so.args_fci_cache, 8),
-					  s.so.fcc_function_handler, 8);
-
-		create.site_kind = SITE_PHP;
-		create.site = loc_deref(fn, s.zo.fn_filename, 8);
-		create.site_aux = loc_deref(fn, s.zo.fn_line_start, 4);
-	}
+	create.site_kind = SITE_PHP_FUNC;
+	create.site = loc_deref(loc_deref(loc_reg(REG_RDI), s.so.args_fci_cache, 8),
+				s.so.fcc_function_handler, 8);
 	caller_site(&s, &defer);
 	caller_site(&s, &get);
 
@@ -406,8 +401,10 @@ static int swoole_census(struct target *t, struct census *c, char *err, size_t e
 			co->age_ns = (now.tv_sec * 1000 + now.tv_nsec / 1000000 - init_msec) * 1000000;
 		/* The body, as the create probe reports it: the context's fci_cache. */
 		if (s.so.ctx_fci_cache >= 0 &&
-		    !target_read_u64(t, task + s.so.ctx_fci_cache + s.so.fcc_function_handler, &fn))
-			php_function_site(t, s.have_zend ? &s.zo : NULL, fn, &co->create_site);
+		    !target_read_u64(t, task + s.so.ctx_fci_cache + s.so.fcc_function_handler, &fn)) {
+			co->create_site.kind = SITE_PHP_FUNC;
+			co->create_site.addr = fn;
+		}
 		if (walk_defers(t, &s, task, co))
 			snprintf(c->warning, sizeof(c->warning),
 				 "coroutine %lld: unreadable defer stack", (long long)cid);
