@@ -227,7 +227,7 @@ static int swoole_plan(struct target *t, const struct runtime_opts *o, struct pr
 		       char *err, size_t errlen)
 {
 	struct probe_cfg create = { .kind = EV_CREATE }, defer = { .kind = EV_DEFER };
-	struct probe_cfg exit_ = { .kind = EV_EXIT, .co = loc_deref(loc_reg(REG_RDI), 0, 8) };
+	struct probe_cfg exit_ = { .kind = EV_EXIT, .flags = PF_COND_NONZERO };
 	struct probe_cfg save = { .kind = EV_SAVE, .slot = 0, .save = loc_reg(REG_RDI) };
 	struct probe_cfg get = { .kind = EV_POOL_GET, .flags = PF_COND_NONZERO };
 	struct probe_cfg put = { .kind = EV_POOL_PUT };
@@ -255,7 +255,6 @@ static int swoole_plan(struct target *t, const struct runtime_opts *o, struct pr
 	/* Coroutine::close(this): only coroutines with a task are PHP coroutines. */
 	exit_.co = loc_deref(loc_reg(REG_RDI), s.so.co_cid, 8);
 	exit_.cond = loc_deref(loc_reg(REG_RDI), s.so.co_task, 8);
-	exit_.flags = PF_COND_NONZERO;
 
 	/* pop() returns the item (a zval*) or NULL; the connection is the zval's value. */
 	get.pool = (struct loc){ .base = LOC_SAVED, .reg = 0 };
@@ -303,7 +302,8 @@ static int swoole_plan(struct target *t, const struct runtime_opts *o, struct pr
 	return 0;
 }
 
-/* Pending defers of one PHPContext, oldest first. 0, or -1 when the deque is unreadable. */
+/* Pending defers of one PHPContext, oldest first. 0; 1 when there were more than
+ * WALK_MAX_DEFERS; -1 when the deque is unreadable. */
 static int walk_defers(struct target *t, const struct swoole *s, uint64_t ctx,
 		       struct census_coro *co)
 {
@@ -329,7 +329,9 @@ static int walk_defers(struct target *t, const struct swoole *s, uint64_t ctx,
 		n = (hi - lo) / 8;
 		if (n && target_read(t, lo, items, n * 8))
 			return -1;
-		for (i = 0; i < n && total < WALK_MAX_DEFERS; i++, total++) {
+		for (i = 0; i < n; i++, total++) {
+			if (total == WALK_MAX_DEFERS)
+				return 1;
 			if (target_read_u64(t, items[i] + s->so.fn_fci_cache +
 					    s->so.fcc_function_handler, &func))
 				func = 0;
@@ -360,6 +362,7 @@ static int swoole_census(struct target *t, struct census *c, char *err, size_t e
 	uint32_t state;
 	int64_t cid, init_msec;
 	size_t seen = 0;
+	int r;
 
 	if (swoole_resolve(t, &s, err, errlen))
 		return -1;
@@ -392,8 +395,11 @@ static int swoole_census(struct target *t, struct census *c, char *err, size_t e
 		if (!task)
 			continue;
 		co = census_add_coro(c, cid);
-		if (!co)
+		if (!co) {
+			snprintf(c->warning, sizeof(c->warning),
+				 "more than %d coroutines: walk cut short", WALK_MAX_COROS);
 			break;
+		}
 		snprintf(co->state, sizeof(co->state), "%s", state_name(state));
 		/* init_msec is steady_clock (CLOCK_MONOTONIC) milliseconds: only comparable
 		 * with now on the same running machine. */
@@ -405,7 +411,11 @@ static int swoole_census(struct target *t, struct census *c, char *err, size_t e
 			co->create_site.kind = SITE_PHP_FUNC;
 			co->create_site.addr = fn;
 		}
-		if (walk_defers(t, &s, task, co))
+		r = walk_defers(t, &s, task, co);
+		if (r > 0)
+			snprintf(c->warning, sizeof(c->warning), "coroutine %lld: more than %d "
+				 "pending defers, list cut short", (long long)cid, WALK_MAX_DEFERS);
+		else if (r < 0)
 			snprintf(c->warning, sizeof(c->warning),
 				 "coroutine %lld: unreadable defer stack", (long long)cid);
 	}
