@@ -1,0 +1,68 @@
+# codefer: `make` builds into $(BUILD); `make test` installs what it needs, builds, tests.
+BUILD ?= build
+PREFIX ?= /usr/local
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= cc
+
+PKGS := libbpf libelf libdw
+CFLAGS ?= -g -O2
+CFLAGS += -Wall -Wextra -fPIC -I$(BUILD) -Ibpf -Iuser $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcapstone -lz
+
+BPF_SRC := bpf/codefer.bpf.c
+LIB_SRC := $(filter-out user/codefer-top.c user/codefer-dump.c,$(wildcard user/*.c user/runtimes/*.c))
+LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
+TOOLS := $(BUILD)/codefer-top $(BUILD)/codefer-dump
+FIXTURES := $(patsubst tests/native/%.c,$(BUILD)/tests/native/%,$(filter-out tests/native/ucoro.c,$(wildcard tests/native/*.c)))
+
+.PHONY: all deps test bench demo install clean
+all: $(TOOLS) $(BUILD)/libcodefer.so $(FIXTURES)
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/vmlinux.h:
+	@mkdir -p $(@D)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/codefer.bpf.o: $(BPF_SRC) bpf/codefer.h $(BUILD)/vmlinux.h
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -I$(BUILD) -Ibpf -c $< -o $@
+
+$(BUILD)/codefer.skel.h: $(BUILD)/codefer.bpf.o
+	$(BPFTOOL) gen skeleton $< name codefer > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/user/%.o: user/%.c $(wildcard user/*.h) bpf/codefer.h $(BUILD)/codefer.skel.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/codefer-%: $(BUILD)/user/codefer-%.o $(LIB_OBJ)
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/libcodefer.so: $(LIB_OBJ)
+	$(CC) $(CFLAGS) -shared $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/native/%: tests/native/%.c tests/native/ucoro.c tests/native/ucoro.h
+	@mkdir -p $(@D)
+	$(CC) -g -O1 -Wall -Wextra -Itests/native $< tests/native/ucoro.c -o $@
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(abspath $(BUILD)) tests/run.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(abspath $(BUILD)) scripts/bench.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(abspath $(BUILD)) scripts/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/codefer $(DESTDIR)$(PREFIX)/share/codefer/gdb
+	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(BUILD)/libcodefer.so $(DESTDIR)$(PREFIX)/lib/codefer/
+	install -m 644 gdb/codefer.py $(DESTDIR)$(PREFIX)/share/codefer/gdb/
+
+clean:
+	rm -rf $(BUILD)
