@@ -1,0 +1,544 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* codefer's BPF side: one handler per event kind, no runtime knowledge.
+ *
+ * Every probe is attached with a cookie indexing `probe_cfgs`, which says where the
+ * coroutine id, pool, connection and site are for that probe point. State is kept per
+ * (tgid, coroutine id), never per thread: coroutines move between threads.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "codefer.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile __u32 targ_tgid = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAX_PROBES);
+	__type(key, __u32);
+	__type(value, struct probe_cfg);
+} probe_cfgs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_COROS);
+	__type(key, struct coro_key);
+	__type(value, struct coro);
+} coros SEC(".maps");
+
+/* Each coroutine's pending defers as a stack of sites, so a run retires the right site. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_DEFER_RECORDS);
+	__type(key, struct defer_key);
+	__type(value, struct site);
+} defer_stack SEC(".maps");
+
+/* Pending defers per (coroutine, site): the coroutine's top site and the site ranking. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_CORO_SITES);
+	__type(key, struct coro_site_key);
+	__type(value, __s64);
+} coro_sites SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_POOLS);
+	__type(key, struct pool_key);
+	__type(value, struct pool_stats);
+} pools SEC(".maps");
+
+/* Connections out of their pool, by identity: who holds them, since when, taken where. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_CONNS);
+	__type(key, struct conn_key);
+	__type(value, struct conn_hold);
+} conns SEC(".maps");
+
+/* Values saved at a function's entry for probes on its return instructions. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_SAVED);
+	__type(key, struct save_key);
+	__type(value, __u64);
+} saved SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, C__COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+static __always_inline void count_n(enum counter c, __u64 n)
+{
+	__u32 key = c;
+	__u64 *v = bpf_map_lookup_elem(&counters, &key);
+
+	if (v)
+		*v += n;
+}
+
+static __always_inline void count(enum counter c)
+{
+	count_n(c, 1);
+}
+
+static __always_inline int update_or_count(void *map, const void *key, const void *val, __u64 flags)
+{
+	int err = bpf_map_update_elem(map, key, val, flags);
+
+	if (err)
+		count(C_LOST_MAP_FULL);
+	return err;
+}
+
+static __always_inline __u64 reg_value(const struct pt_regs *regs, __u8 reg)
+{
+	switch (reg) {
+	case REG_RDI: return regs->di;
+	case REG_RSI: return regs->si;
+	case REG_RDX: return regs->dx;
+	case REG_RCX: return regs->cx;
+	case REG_R8: return regs->r8;
+	case REG_R9: return regs->r9;
+	case REG_RAX: return regs->ax;
+	case REG_RBX: return regs->bx;
+	case REG_RBP: return regs->bp;
+	case REG_RSP: return regs->sp;
+	case REG_R10: return regs->r10;
+	case REG_R11: return regs->r11;
+	case REG_R12: return regs->r12;
+	case REG_R13: return regs->r13;
+	case REG_R14: return regs->r14;
+	case REG_R15: return regs->r15;
+	case REG_RIP: return regs->ip;
+	}
+	return 0;
+}
+
+static __always_inline int load(__u64 addr, __u8 size, __u64 *out)
+{
+	__u64 v = 0;
+	int err;
+
+	switch (size) {
+	case 1: err = bpf_probe_read_user(&v, 1, (void *)addr); break;
+	case 2: err = bpf_probe_read_user(&v, 2, (void *)addr); break;
+	case 4: err = bpf_probe_read_user(&v, 4, (void *)addr); break;
+	default: err = bpf_probe_read_user(&v, 8, (void *)addr); break;
+	}
+	*out = v;
+	return err;
+}
+
+/* Evaluates a loc; `co` is the current coroutine id, for LOC_SAVED. Returns 0 or -1. */
+static __noinline int eval_loc(struct pt_regs *regs, const struct loc *l, __u64 co, __u64 *out)
+{
+	struct task_struct *task;
+	struct save_key sk = {};
+	__u64 v = 0, *sv;
+	int i;
+
+	if (!l)
+		return -1;
+	switch (l->base) {
+	case LOC_REG:
+		v = reg_value(regs, l->reg) + l->base_off;
+		break;
+	case LOC_ADDR:
+	case LOC_CONST:
+		v = l->base_off;
+		break;
+	case LOC_TLS:
+		task = bpf_get_current_task_btf();
+		v = BPF_CORE_READ(task, thread.fsbase) + l->base_off;
+		break;
+	case LOC_SAVED:
+		sk.tgid = targ_tgid;
+		sk.slot = l->reg;
+		sk.id = co;
+		sv = bpf_map_lookup_elem(&saved, &sk);
+		if (!sv)
+			return -1;
+		v = *sv;
+		break;
+	default:
+		*out = 0;
+		return 0;
+	}
+	for (i = 0; i < LOC_MAX_DEREF; i++) {
+		if (i >= l->nderef)
+			break;
+		if (load(v + l->off[i], i == l->nderef - 1 ? l->size : 8, &v)) {
+			count(C_LOST_READ);
+			return -1;
+		}
+	}
+	*out = v;
+	return 0;
+}
+
+static __always_inline struct probe_cfg *probe_cfg_of(struct pt_regs *regs)
+{
+	__u32 idx = bpf_get_attach_cookie(regs);
+	struct probe_cfg *cfg;
+
+	if ((bpf_get_current_pid_tgid() >> 32) != targ_tgid)
+		return NULL;
+	cfg = bpf_map_lookup_elem(&probe_cfgs, &idx);
+	if (!cfg) {
+		count(C_LOST_NO_CFG);
+		return NULL;
+	}
+	count(C_EVENTS);
+	return cfg;
+}
+
+/* The probe's condition, if it has one, says whether this hit counts. */
+static __always_inline bool cond_holds(struct pt_regs *regs, struct probe_cfg *cfg, __u64 co)
+{
+	__u64 v;
+
+	if (!(cfg->flags & (PF_COND_ZERO | PF_COND_NONZERO)))
+		return true;
+	if (eval_loc(regs, &cfg->cond, co, &v))
+		return false;
+	if ((cfg->flags & PF_COND_ZERO) ? v == 0 : v != 0)
+		return true;
+	count(C_COND_SKIPPED);
+	return false;
+}
+
+static __always_inline int eval_site(struct pt_regs *regs, struct probe_cfg *cfg, __u64 co,
+				     struct site *s)
+{
+	s->kind = cfg->site_kind;
+	if (eval_loc(regs, &cfg->site, co, &s->addr))
+		return -1;
+	return eval_loc(regs, &cfg->site_aux, co, &s->aux);
+}
+
+static __always_inline struct coro *coro_get(__u64 id, __u64 now)
+{
+	struct coro_key key = { .tgid = targ_tgid, .id = id };
+	struct coro fresh = { .first_ns = now, .flags = CF_UNSEEN_BIRTH };
+	struct coro *c = bpf_map_lookup_elem(&coros, &key);
+
+	if (c)
+		return c;
+	if (update_or_count(&coros, &key, &fresh, BPF_NOEXIST) && !bpf_map_lookup_elem(&coros, &key))
+		return NULL;
+	return bpf_map_lookup_elem(&coros, &key);
+}
+
+static __always_inline void coro_site_add(__u64 id, const struct site *s, __s64 delta)
+{
+	struct coro_site_key key = { .tgid = targ_tgid, .id = id, .site = *s };
+	__s64 *n = bpf_map_lookup_elem(&coro_sites, &key);
+
+	if (n) {
+		*n += delta;
+		if (*n <= 0)
+			bpf_map_delete_elem(&coro_sites, &key);
+	} else if (delta > 0) {
+		update_or_count(&coro_sites, &key, &delta, BPF_ANY);
+	}
+}
+
+/* Pops the top pending defer of coroutine `id` whose stack holds `pending` entries. */
+static __always_inline void pop_defer(__u64 id, __s64 pending)
+{
+	struct defer_key key = { .tgid = targ_tgid, .id = id, .depth = pending - 1 };
+	struct site *s = bpf_map_lookup_elem(&defer_stack, &key);
+
+	if (!s)
+		return;
+	coro_site_add(id, s, -1);
+	bpf_map_delete_elem(&defer_stack, &key);
+}
+
+struct retire_ctx {
+	__u64 id;
+	__s64 pending;
+};
+
+static long retire_one(__u64 i, struct retire_ctx *rc)
+{
+	if (rc->pending <= 0)
+		return 1;
+	pop_defer(rc->id, rc->pending);
+	rc->pending--;
+	return 0;
+}
+
+static long mark_orphan(struct bpf_map *map, struct conn_key *key, struct conn_hold *h, __u64 *id)
+{
+	struct pool_key pk = { .tgid = targ_tgid };
+	struct pool_stats *ps;
+
+	if (key->tgid != targ_tgid || h->co != *id || h->orphan)
+		return 0;
+	h->orphan = 1;
+	pk.pool = h->pool;
+	ps = bpf_map_lookup_elem(&pools, &pk);
+	if (ps)
+		__sync_fetch_and_add(&ps->orphans, 1);
+	count(C_ORPHANED);
+	return 0;
+}
+
+/* A coroutine ended (or its id is being reused): retire its defers, orphan its conns. */
+static __always_inline void retire_coro(__u64 id, struct coro *c)
+{
+	struct coro_key key = { .tgid = targ_tgid, .id = id };
+	struct retire_ctx rc = { .id = id, .pending = c->pending };
+	__u64 n;
+
+	if (rc.pending > 0) {
+		n = rc.pending;
+		if (n > MAX_EXIT_DEFERS) {
+			count(C_LOST_TRUNCATED);
+			n = MAX_EXIT_DEFERS;
+		}
+		count_n(C_DEFERS_RUN_AT_EXIT, n);
+		bpf_loop(n, retire_one, &rc, 0);
+	}
+	if (c->conns > 0)
+		bpf_for_each_map_elem(&conns, mark_orphan, &id, 0);
+	bpf_map_delete_elem(&coros, &key);
+}
+
+SEC("uprobe")
+int BPF_UPROBE(on_create)
+{
+	struct pt_regs *regs = ctx;
+	struct probe_cfg *cfg = probe_cfg_of(regs);
+	struct coro fresh = {}, *old;
+	struct coro_key key = { .tgid = targ_tgid };
+	struct site s = {};
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!cfg || eval_loc(regs, &cfg->co, 0, &key.id) || !cond_holds(regs, cfg, key.id))
+		return 0;
+	old = bpf_map_lookup_elem(&coros, &key);
+	if (old)
+		retire_coro(key.id, old);
+	eval_site(regs, cfg, key.id, &s);
+	fresh.created_ns = fresh.first_ns = fresh.last_ns = now;
+	fresh.create_site = s.addr;
+	fresh.create_site_kind = s.kind;
+	if (!update_or_count(&coros, &key, &fresh, BPF_ANY))
+		count(C_CREATED);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_UPROBE(on_defer)
+{
+	struct pt_regs *regs = ctx;
+	struct probe_cfg *cfg = probe_cfg_of(regs);
+	struct defer_key dk = { .tgid = targ_tgid };
+	struct site s = {};
+	__u64 now = bpf_ktime_get_ns(), id;
+	struct coro *c;
+
+	if (!cfg || eval_loc(regs, &cfg->co, 0, &id) || !cond_holds(regs, cfg, id))
+		return 0;
+	c = coro_get(id, now);
+	if (!c)
+		return 0;
+	eval_site(regs, cfg, id, &s);
+	dk.id = id;
+	dk.depth = c->pending;
+	if (update_or_count(&defer_stack, &dk, &s, BPF_ANY))
+		return 0;
+	coro_site_add(id, &s, 1);
+	c->pending++;
+	c->registered++;
+	if (c->pending > c->peak)
+		c->peak = c->pending;
+	c->last_ns = now;
+	count(C_DEFERS_REGISTERED);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_UPROBE(on_defer_run)
+{
+	struct pt_regs *regs = ctx;
+	struct probe_cfg *cfg = probe_cfg_of(regs);
+	struct coro_key key = { .tgid = targ_tgid };
+	struct coro *c;
+
+	if (!cfg || eval_loc(regs, &cfg->co, 0, &key.id) || !cond_holds(regs, cfg, key.id))
+		return 0;
+	count(C_DEFERS_RUN);
+	c = bpf_map_lookup_elem(&coros, &key);
+	if (!c || c->pending <= 0) {
+		count(C_DEFERS_RUN_UNSEEN);
+		return 0;
+	}
+	pop_defer(key.id, c->pending);
+	c->pending--;
+	c->run++;
+	c->last_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_UPROBE(on_exit)
+{
+	struct pt_regs *regs = ctx;
+	struct probe_cfg *cfg = probe_cfg_of(regs);
+	struct coro_key key = { .tgid = targ_tgid };
+	struct coro *c;
+
+	if (!cfg || eval_loc(regs, &cfg->co, 0, &key.id) || !cond_holds(regs, cfg, key.id))
+		return 0;
+	count(C_EXITED);
+	c = bpf_map_lookup_elem(&coros, &key);
+	if (c)
+		retire_coro(key.id, c);
+	return 0;
+}
+
+static __always_inline struct pool_stats *pool_get(__u64 pool)
+{
+	struct pool_key key = { .tgid = targ_tgid, .pool = pool };
+	struct pool_stats fresh = {}, *ps = bpf_map_lookup_elem(&pools, &key);
+
+	if (ps)
+		return ps;
+	update_or_count(&pools, &key, &fresh, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&pools, &key);
+}
+
+/* A held connection comes back (or is taken again without a put we saw). */
+static __always_inline void release_conn(struct conn_key *ck, struct conn_hold *h, __u64 put_pool)
+{
+	struct coro_key holder = { .tgid = targ_tgid, .id = h->co };
+	struct pool_stats *ps = pool_get(h->pool);
+	struct coro *c = bpf_map_lookup_elem(&coros, &holder);
+
+	if (c && !h->orphan)
+		__sync_fetch_and_add(&c->conns, -1);
+	if (ps) {
+		__sync_fetch_and_add(&ps->outstanding, -1);
+		if (h->orphan)
+			__sync_fetch_and_add(&ps->orphans, -1);
+		if (put_pool == h->pool)
+			ps->flags |= POOL_ROUND_TRIP;
+	}
+	bpf_map_delete_elem(&conns, ck);
+}
+
+SEC("uprobe")
+int BPF_UPROBE(on_pool_get)
+{
+	struct pt_regs *regs = ctx;
+	struct probe_cfg *cfg = probe_cfg_of(regs);
+	struct conn_key ck = { .tgid = targ_tgid };
+	struct conn_hold hold = {}, *old;
+	__u64 now = bpf_ktime_get_ns(), id;
+	struct pool_stats *ps;
+	struct coro *c;
+
+	if (!cfg || eval_loc(regs, &cfg->co, 0, &id) || !cond_holds(regs, cfg, id))
+		return 0;
+	if (eval_loc(regs, &cfg->conn, id, &ck.conn) || eval_loc(regs, &cfg->pool, id, &hold.pool))
+		return 0;
+	old = bpf_map_lookup_elem(&conns, &ck);
+	if (old)
+		release_conn(&ck, old, 0);
+	c = coro_get(id, now);
+	ps = pool_get(hold.pool);
+	if (!c || !ps)
+		return 0;
+	eval_site(regs, cfg, id, &hold.site);
+	hold.co = id;
+	hold.get_ns = now;
+	if (update_or_count(&conns, &ck, &hold, BPF_ANY))
+		return 0;
+	__sync_fetch_and_add(&c->conns, 1);
+	c->last_ns = now;
+	__sync_fetch_and_add(&ps->gets, 1);
+	if (__sync_fetch_and_add(&ps->outstanding, 1) + 1 > ps->peak)
+		ps->peak = ps->outstanding;
+	count(C_GETS);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_UPROBE(on_pool_put)
+{
+	struct pt_regs *regs = ctx;
+	struct probe_cfg *cfg = probe_cfg_of(regs);
+	struct conn_key ck = { .tgid = targ_tgid };
+	struct conn_hold *h;
+	struct pool_stats *ps;
+	__u64 id = 0, pool = 0;
+
+	if (!cfg)
+		return 0;
+	/* The coroutine id only matters for conditions and saved values. */
+	eval_loc(regs, &cfg->co, 0, &id);
+	if (!cond_holds(regs, cfg, id) || eval_loc(regs, &cfg->conn, id, &ck.conn))
+		return 0;
+	eval_loc(regs, &cfg->pool, id, &pool);
+	count(C_PUTS);
+	h = bpf_map_lookup_elem(&conns, &ck);
+	if (h) {
+		ps = pool_get(h->pool);
+		if (ps)
+			__sync_fetch_and_add(&ps->puts, 1);
+		release_conn(&ck, h, cfg->pool.base ? pool : h->pool);
+		return 0;
+	}
+	if (!cfg->pool.base)
+		return 0;
+	ps = pool_get(pool);
+	if (ps) {
+		__sync_fetch_and_add(&ps->puts, 1);
+		__sync_fetch_and_add(&ps->puts_unknown, 1);
+	}
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_UPROBE(on_save)
+{
+	struct pt_regs *regs = ctx;
+	struct probe_cfg *cfg = probe_cfg_of(regs);
+	struct save_key key = { .tgid = targ_tgid };
+	__u64 v;
+
+	if (!cfg || eval_loc(regs, &cfg->co, 0, &key.id) || !cond_holds(regs, cfg, key.id))
+		return 0;
+	if (eval_loc(regs, &cfg->save, key.id, &v))
+		return 0;
+	key.slot = cfg->slot;
+	update_or_count(&saved, &key, &v, BPF_ANY);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_UPROBE(on_touch)
+{
+	struct pt_regs *regs = ctx;
+	struct probe_cfg *cfg = probe_cfg_of(regs);
+	__u64 now = bpf_ktime_get_ns(), id;
+	struct coro *c;
+
+	if (!cfg || eval_loc(regs, &cfg->co, 0, &id) || !cond_holds(regs, cfg, id))
+		return 0;
+	c = coro_get(id, now);
+	if (c)
+		c->last_ns = now;
+	return 0;
+}

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Types shared by the BPF handlers (codefer.bpf.c) and user space.
+ *
+ * The handlers know no runtime. Each attached probe carries a cookie that indexes
+ * `probe_cfgs`: which event it is and where, in the registers and memory of the target,
+ * the coroutine id, pool, connection and site are. A runtime profile fills those in.
+ */
+#ifndef CODEFER_H
+#define CODEFER_H
+
+#define MAX_PROBES 64
+#define LOC_MAX_DEREF 6
+#define MAX_SAVE_SLOTS 4
+/* Upper bound of the loop that retires a dead coroutine's pending defers in one exit. */
+#define MAX_EXIT_DEFERS (1 << 20)
+
+#define MAX_COROS 262144
+#define MAX_DEFER_RECORDS 2097152
+#define MAX_CORO_SITES 262144
+#define MAX_POOLS 4096
+#define MAX_CONNS 65536
+#define MAX_SAVED 65536
+
+enum event_kind {
+	EV_CREATE = 1,	/* a coroutine is born: co = its id */
+	EV_DEFER,	/* co registered one defer at site */
+	EV_DEFER_RUN,	/* co ran (or dropped) its most recent pending defer */
+	EV_EXIT,	/* co ended: its pending defers are retired, its conns become orphans */
+	EV_POOL_GET,	/* co took conn from pool at site */
+	EV_POOL_PUT,	/* conn went back to pool */
+	EV_SAVE,	/* entry of a function whose result a return-site probe reads */
+	EV_TOUCH,	/* co is alive (first sighting creates the row); nothing else */
+	EV__COUNT,
+};
+
+/* Where a value comes from: a base, then up to LOC_MAX_DEREF loads.
+ *   v = base; for i < nderef: v = *(v + off[i]) (8 bytes; the last load reads `size`)
+ * The base is a register plus `base_off`, an absolute address (globals, relocated by
+ * user space), fs_base plus `base_off` (TLS), a value saved per coroutine by an
+ * EV_SAVE probe, or the constant `base_off`.
+ */
+enum loc_base {
+	LOC_NONE = 0,
+	LOC_REG,
+	LOC_ADDR,
+	LOC_TLS,
+	LOC_SAVED,
+	LOC_CONST,
+};
+
+/* Registers a loc can start from; indexes match the x86-64 SysV argument order first. */
+enum loc_reg {
+	REG_RDI, REG_RSI, REG_RDX, REG_RCX, REG_R8, REG_R9,
+	REG_RAX, REG_RBX, REG_RBP, REG_RSP, REG_R10, REG_R11,
+	REG_R12, REG_R13, REG_R14, REG_R15, REG_RIP,
+	REG__COUNT,
+};
+
+struct loc {
+	__u8 base;		/* enum loc_base */
+	__u8 reg;		/* enum loc_reg, or the save slot for LOC_SAVED */
+	__u8 nderef;
+	__u8 size;		/* bytes of the last load: 1, 2, 4 or 8 (0 means 8) */
+	__s32 off[LOC_MAX_DEREF];
+	__s64 base_off;
+};
+
+/* probe_cfg.flags */
+#define PF_COND_ZERO	(1u << 0)	/* count the event only when `cond` reads 0 */
+#define PF_COND_NONZERO	(1u << 1)	/* ... only when it reads non-zero */
+#define PF_SITE_IS_PC	(1u << 2)	/* the site is a code address (symbolized by user space) */
+
+struct probe_cfg {
+	__u32 kind;		/* enum event_kind */
+	__u32 flags;
+	__u32 slot;		/* EV_SAVE: which save slot `save` goes to */
+	__u32 site_kind;	/* a profile-defined tag telling user space how to read `site` */
+	struct loc co;		/* coroutine id: the current one, or the new one for EV_CREATE */
+	struct loc pool;
+	struct loc conn;
+	struct loc site;	/* site address (a PC, a file-name pointer, ...) */
+	struct loc site_aux;	/* second half of the site (a line number, ...) */
+	struct loc cond;
+	struct loc save;
+};
+
+struct coro_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 id;
+};
+
+/* coro.flags */
+#define CF_CENSUS	(1u << 0)	/* seeded by the attach-time census */
+#define CF_UNSEEN_BIRTH	(1u << 1)	/* first seen by an event other than create */
+
+struct coro {
+	__u64 created_ns;	/* 0 when born before attach; see first_ns */
+	__u64 first_ns;		/* first sighting (create, census or first event) */
+	__u64 last_ns;		/* last event */
+	__s64 pending;		/* defers registered and not yet run */
+	__u64 registered;	/* defers registered since first sighting (incl. census) */
+	__u64 run;
+	__s64 peak;		/* highest pending seen */
+	__s64 conns;		/* pool connections held now */
+	__u64 create_site;	/* where it was created, or its body (site_kind of the create probe) */
+	__u32 create_site_kind;
+	__u32 flags;
+};
+
+struct site {
+	__u64 addr;
+	__u64 aux;
+	__u32 kind;		/* profile's site_kind */
+	__u32 pad;
+};
+
+/* One pending defer, at position `depth` of its coroutine's stack (0 = oldest). */
+struct defer_key {
+	__u32 tgid;
+	__u32 depth;
+	__u64 id;
+};
+
+struct coro_site_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 id;
+	struct site site;
+};
+
+struct pool_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 pool;
+};
+
+/* pool_stats.flags */
+#define POOL_ROUND_TRIP	(1u << 0)	/* something taken from it came back */
+
+struct pool_stats {
+	__u64 gets;
+	__u64 puts;
+	__s64 outstanding;
+	__s64 peak;
+	__s64 orphans;		/* connections out whose borrower has ended */
+	__u64 puts_unknown;	/* puts of connections never seen taken (made before attach, ...) */
+	__u32 flags;
+	__u32 pad;
+};
+
+struct conn_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 conn;
+};
+
+struct conn_hold {
+	__u64 pool;
+	__u64 co;		/* borrower */
+	__u64 get_ns;
+	struct site site;
+	__u32 orphan;		/* the borrower ended while holding it */
+	__u32 pad;
+};
+
+struct save_key {
+	__u32 tgid;
+	__u32 slot;
+	__u64 id;
+};
+
+/* Per-CPU counters (array `counters`, summed by user space). */
+enum counter {
+	C_EVENTS,		/* probe hits that passed the pid filter */
+	C_CREATED,
+	C_EXITED,
+	C_DEFERS_REGISTERED,
+	C_DEFERS_RUN,
+	C_DEFERS_RUN_AT_EXIT,	/* pending defers retired by an exit */
+	C_DEFERS_RUN_UNSEEN,	/* runs of defers registered before attach and not in the census */
+	C_GETS,
+	C_PUTS,
+	C_ORPHANED,
+	C_COND_SKIPPED,		/* events filtered out by their probe's condition */
+	C_LOST_READ,		/* a loc could not be read */
+	C_LOST_MAP_FULL,	/* an update failed: map full */
+	C_LOST_NO_CFG,
+	C_LOST_TRUNCATED,	/* an exit had more pending defers than MAX_EXIT_DEFERS */
+	C__COUNT,
+};
+
+#endif
