@@ -1,0 +1,52 @@
+/* ELF symbols and DWARF of one file, with its separate debug file when there is one. */
+#ifndef CODEFER_ELFSYM_H
+#define CODEFER_ELFSYM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct elf_sym {
+	const char *name;
+	uint64_t value;		/* ELF virtual address */
+	uint64_t size;
+	int is_func;
+	int is_tls;		/* STT_TLS: value is the offset in the TLS block */
+};
+
+struct elf_file;
+
+struct elf_file *elf_file_open(const char *path);
+void elf_file_close(struct elf_file *e);
+const char *elf_file_path(const struct elf_file *e);
+/* Path of the debug file in use (build-id / .gnu_debuglink), or NULL. */
+const char *elf_file_debug_path(const struct elf_file *e);
+int elf_file_has_dwarf(struct elf_file *e);
+int elf_file_is_stripped(struct elf_file *e);	/* no .symtab anywhere */
+
+const struct elf_sym *elf_sym_by_name(struct elf_file *e, const char *name);
+/* Symbol containing vaddr (or the nearest below within max_gap bytes); NULL if none. */
+const struct elf_sym *elf_sym_by_addr(struct elf_file *e, uint64_t vaddr);
+/* Calls fn for each symbol; stops when fn returns non-zero and returns that value. */
+int elf_sym_each(struct elf_file *e, int (*fn)(const struct elf_sym *s, void *arg), void *arg);
+
+/* File offset of a virtual address (for uprobes); -1 when it is in no PT_LOAD. */
+int64_t elf_vaddr_to_offset(struct elf_file *e, uint64_t vaddr);
+/* The PT_LOAD segment containing file offset off: its vaddr - offset, for load bias. */
+int elf_offset_delta(struct elf_file *e, uint64_t off, int64_t *delta);
+/* Reads bytes at an ELF virtual address from the file (code, read-only data). */
+int elf_read_vaddr(struct elf_file *e, uint64_t vaddr, void *buf, size_t len);
+/* Section contents by name (NULL if absent); *vaddr gets its address. */
+const void *elf_section(struct elf_file *e, const char *name, size_t *size, uint64_t *vaddr);
+/* The PT_TLS segment: memory size and alignment. */
+int elf_tls_segment(struct elf_file *e, uint64_t *memsz, uint64_t *align);
+const char *elf_build_id(struct elf_file *e, size_t *len);
+
+/* DWARF: byte offset of member `member` ("a.b" follows nested structs) in struct or
+ * class `type` (as named in DWARF: "runtime.g", "lua_State", "swoole::Coroutine").
+ * Returns the offset or -1. The size of a named type, or -1. */
+long elf_dwarf_member_offset(struct elf_file *e, const char *type, const char *member);
+long elf_dwarf_type_size(struct elf_file *e, const char *type);
+/* Source file and line of a code vaddr; 0 on success. */
+int elf_dwarf_line(struct elf_file *e, uint64_t vaddr, const char **file, int *line);
+
+#endif

@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Live targets: modules from /proc/PID/maps (opened through /proc/PID/root, so processes
+ * in containers work) and memory through process_vm_readv. Core files: core.c. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include "core.h"
+#include "elfsym.h"
+#include "target.h"
+
+static struct module *module_for(struct target *t, const char *path)
+{
+	int i;
+
+	for (i = 0; i < t->nmods; i++)
+		if (!strcmp(t->mods[i].path, path))
+			return &t->mods[i];
+	t->mods = realloc(t->mods, (t->nmods + 1) * sizeof(*t->mods));
+	memset(&t->mods[t->nmods], 0, sizeof(*t->mods));
+	t->mods[t->nmods].path = strdup(path);
+	t->mods[t->nmods].bias = UINT64_MAX;
+	return &t->mods[t->nmods++];
+}
+
+static int read_maps(struct target *t, char *err, size_t errlen)
+{
+	char path[64], line[4096 + 256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", t->pid);
+	f = fopen(path, "re");
+	if (!f) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long start, end, off;
+		char perms[8], file[4096] = "";
+		struct module *m;
+
+		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %4095[^\n]", &start, &end, perms, &off,
+			   file) < 4 || file[0] != '/')
+			continue;
+		m = module_for(t, file);
+		if (!m->start || start < m->start)
+			m->start = start;
+		if (end > m->end)
+			m->end = end;
+		/* The bias comes from the lowest mapping's file offset (see module_elf). */
+		if (m->bias == UINT64_MAX || start < m->bias_map_start) {
+			m->bias_map_start = start;
+			m->bias_map_off = off;
+			m->bias = 0;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+int target_open_pid(struct target *t, pid_t pid, char *err, size_t errlen)
+{
+	char path[64];
+	ssize_t n;
+	FILE *f;
+	int i;
+
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	if (pid <= 0 || (kill(pid, 0) && errno == ESRCH)) {
+		snprintf(err, errlen, "no process with pid %d", pid);
+		return EXIT_NO_TARGET;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	if ((f = fopen(path, "re"))) {
+		if (fgets(t->comm, sizeof(t->comm), f))
+			t->comm[strcspn(t->comm, "\n")] = 0;
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	n = readlink(path, t->exe, sizeof(t->exe) - 1);
+	if (n < 0) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		return errno == EACCES || errno == EPERM ? EXIT_NOT_ROOT : EXIT_NO_TARGET;
+	}
+	t->exe[n] = 0;
+	/* A replaced binary reads " (deleted)": the mapping through /proc/PID/root still works. */
+	if (n > 10 && !strcmp(t->exe + n - 10, " (deleted)"))
+		t->exe[n - 10] = 0;
+	if (read_maps(t, err, errlen))
+		return EXIT_NO_TARGET;
+	for (i = 0; i < t->nmods; i++) {
+		char p[4200];
+
+		snprintf(p, sizeof(p), "/proc/%d/root%s", pid, t->mods[i].path);
+		t->mods[i].open_path = strdup(p);
+	}
+	return 0;
+}
+
+int target_alive(const struct target *t)
+{
+	return t->pid > 0 && !(kill(t->pid, 0) && errno == ESRCH);
+}
+
+void target_close(struct target *t)
+{
+	int i;
+
+	for (i = 0; i < t->nmods; i++) {
+		elf_file_close(t->mods[i].elf);
+		free(t->mods[i].path);
+		free(t->mods[i].open_path);
+	}
+	free(t->mods);
+	if (t->core)
+		core_close(t->core);
+	memset(t, 0, sizeof(*t));
+}
+
+struct elf_file *module_elf(struct module *m)
+{
+	int64_t delta;
+
+	if (m->elf || m->elf_failed)
+		return m->elf;
+	m->elf = elf_file_open(m->open_path ? m->open_path : m->path);
+	if (!m->elf) {
+		m->elf_failed = 1;
+		return NULL;
+	}
+	/* runtime = vaddr + bias, where the lowest mapping maps file offset bias_map_off. */
+	if (elf_offset_delta(m->elf, m->bias_map_off, &delta) == 0)
+		m->bias = m->bias_map_start - (m->bias_map_off + delta);
+	else
+		m->bias = 0;
+	return m->elf;
+}
+
+int target_read(struct target *t, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
+	int ok;
+
+	t->reads++;
+	if (t->core)
+		ok = core_read(t, addr, buf, len) == 0;
+	else
+		ok = process_vm_readv(t->pid, &local, 1, &remote, 1, 0) == (ssize_t)len;
+	if (!ok) {
+		t->read_failures++;
+		return -1;
+	}
+	t->read_bytes += len;
+	return 0;
+}
+
+int target_read_u64(struct target *t, uint64_t addr, uint64_t *v)
+{
+	return target_read(t, addr, v, sizeof(*v));
+}
+
+int target_read_u32(struct target *t, uint64_t addr, uint32_t *v)
+{
+	return target_read(t, addr, v, sizeof(*v));
+}
+
+int target_read_str(struct target *t, uint64_t addr, char *buf, size_t len)
+{
+	size_t got = 0;
+
+	if (!len)
+		return -1;
+	/* Chunks that never cross a page, so a string near an unmapped page still reads. */
+	while (got < len - 1) {
+		size_t chunk = 64 - ((addr + got) & 63), i;
+
+		if (chunk > len - 1 - got)
+			chunk = len - 1 - got;
+		if (target_read(t, addr + got, buf + got, chunk))
+			break;
+		for (i = 0; i < chunk; i++)
+			if (!buf[got + i]) {
+				return (int)(got + i);
+			}
+		got += chunk;
+	}
+	buf[got] = 0;
+	return got ? (int)got : -1;
+}
+
+static int name_matches(const char *path, const char *name)
+{
+	size_t lp = strlen(path), ln = strlen(name);
+	const char *base = strrchr(path, '/');
+
+	if (name[0] == '*')
+		return strstr(path, name + 1) != NULL;
+	if (lp >= ln && !strcmp(path + lp - ln, name) &&
+	    (lp == ln || path[lp - ln - 1] == '/' || name[0] == '/'))
+		return 1;
+	return base && !strcmp(base + 1, name);
+}
+
+struct module *target_module(struct target *t, const char *name)
+{
+	int i;
+
+	for (i = 0; i < t->nmods; i++)
+		if (name ? name_matches(t->mods[i].path, name) : !strcmp(t->mods[i].path, t->exe))
+			return &t->mods[i];
+	return NULL;
+}
+
+struct module *target_module_at(struct target *t, uint64_t addr)
+{
+	int i;
+
+	for (i = 0; i < t->nmods; i++)
+		if (addr >= t->mods[i].start && addr < t->mods[i].end)
+			return &t->mods[i];
+	return NULL;
+}
+
+static uint64_t sym_in(struct module *m, const char *name)
+{
+	struct elf_file *e = module_elf(m);
+	const struct elf_sym *s = e ? elf_sym_by_name(e, name) : NULL;
+
+	return s && !s->is_tls ? s->value + m->bias : 0;
+}
+
+uint64_t target_sym(struct target *t, struct module *m, const char *name, struct module **mp)
+{
+	struct module *exe = target_module(t, NULL);
+	uint64_t a;
+	int i;
+
+	if (m) {
+		a = sym_in(m, name);
+		if (a && mp)
+			*mp = m;
+		return a;
+	}
+	if (exe && (a = sym_in(exe, name))) {
+		if (mp)
+			*mp = exe;
+		return a;
+	}
+	for (i = 0; i < t->nmods; i++) {
+		if (&t->mods[i] == exe || !(a = sym_in(&t->mods[i], name)))
+			continue;
+		if (mp)
+			*mp = &t->mods[i];
+		return a;
+	}
+	return 0;
+}
+
+void target_describe_pc(struct target *t, uint64_t pc, int is_return, char *buf, size_t len)
+{
+	struct module *m = target_module_at(t, pc);
+	struct elf_file *e = m ? module_elf(m) : NULL;
+	const struct elf_sym *s;
+	const char *file, *base;
+	int line, n;
+
+	if (!e || !(s = elf_sym_by_addr(e, pc - m->bias))) {
+		snprintf(buf, len, "0x%llx", (unsigned long long)pc);
+		return;
+	}
+	n = snprintf(buf, len, "%s+0x%llx", s->name, (unsigned long long)(pc - m->bias - s->value));
+	/* A return address points past the call: the call's line is that of pc - 1. */
+	if (n > 0 && (size_t)n < len &&
+	    !elf_dwarf_line(e, pc - m->bias - (is_return ? 1 : 0), &file, &line)) {
+		base = strrchr(file, '/');
+		snprintf(buf + n, len - n, " %s:%d", base ? base + 1 : file, line);
+	}
+}

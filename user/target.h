@@ -1,0 +1,76 @@
+/* A target: a live process or a core file, seen as modules plus readable memory.
+ * Runtime walkers read through this interface only, so one walker serves
+ * codefer-top's attach-time census, codefer-dump and the gdb commands.
+ */
+#ifndef CODEFER_TARGET_H
+#define CODEFER_TARGET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct elf_file;
+
+struct module {
+	char *path;		/* as the process mapped it (/proc/PID/maps, NT_FILE) */
+	char *open_path;	/* where to open it from here (/proc/PID/root/..., the file) */
+	uint64_t start, end;	/* lowest and highest address of its mappings */
+	uint64_t bias;		/* runtime address = ELF vaddr + bias (set by module_elf()) */
+	uint64_t bias_map_start;	/* the lowest mapping's address ... */
+	uint64_t bias_map_off;		/* ... and the file offset it maps: they give the bias */
+	struct elf_file *elf;	/* opened on first use: see module_elf() */
+	int elf_failed;
+};
+
+struct core_file;
+
+struct target {
+	pid_t pid;		/* live process, or 0 for a core */
+	struct core_file *core;
+	char comm[64];
+	char exe[4096];		/* main executable as mapped */
+	struct module *mods;
+	int nmods;
+	uint64_t reads, read_bytes, read_failures;
+};
+
+/* Exit codes shared by the command-line tools (documented in README). */
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_FAILURE_ = 1,	/* internal failure (BPF load, out of memory) */
+	EXIT_USAGE = 2,		/* bad command line or probe spec */
+	EXIT_NO_TARGET = 3,	/* no such process, or the core/executable cannot be read */
+	EXIT_NOT_ROOT = 4,	/* needs root (CAP_BPF, CAP_SYS_PTRACE) */
+	EXIT_NO_RUNTIME = 5,	/* no supported runtime found / runtime support incomplete */
+	EXIT_SYMBOL = 6,	/* a symbol or offset the runtime needs is missing (stripped?) */
+	EXIT_TARGET_GONE = 7,	/* the target exited while codefer was attached */
+	EXIT_BAD_CORE = 8,	/* truncated, corrupt, or not matching the executable */
+};
+
+int target_open_pid(struct target *t, pid_t pid, char *err, size_t errlen);
+int target_open_core(struct target *t, const char *core, const char *exe, char *err, size_t errlen);
+void target_close(struct target *t);
+int target_alive(const struct target *t);
+
+/* Reads exactly len bytes at addr: 0, or -1 when any of it is unreadable. */
+int target_read(struct target *t, uint64_t addr, void *buf, size_t len);
+int target_read_u64(struct target *t, uint64_t addr, uint64_t *v);
+int target_read_u32(struct target *t, uint64_t addr, uint32_t *v);
+/* Reads a NUL-terminated string of at most len-1 bytes; returns its length or -1. */
+int target_read_str(struct target *t, uint64_t addr, char *buf, size_t len);
+
+/* The module whose path ends in `name` ("/libfoo.so.1", "lua5.4", ...) or contains
+ * `name` when it starts with '*'; NULL if none. NULL name: the main executable. */
+struct module *target_module(struct target *t, const char *name);
+struct module *target_module_at(struct target *t, uint64_t addr);
+struct elf_file *module_elf(struct module *m);
+
+/* Runtime address of a symbol in a module (0 if absent). With m == NULL every module
+ * is searched, the main executable first; *mp tells which one had it. */
+uint64_t target_sym(struct target *t, struct module *m, const char *name, struct module **mp);
+
+/* "func+0x1a file.c:12" for a code address, "0x..." when unknown. A return address
+ * (is_return) is given the line of the call before it. */
+void target_describe_pc(struct target *t, uint64_t pc, int is_return, char *buf, size_t len);
+
+#endif
