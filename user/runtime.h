@@ -1,0 +1,126 @@
+/* What codefer knows about one coroutine runtime, in one place per runtime
+ * (user/runtimes/<name>.c): how to recognise it, where to probe it, how to walk its
+ * structures (the census, also used by codefer-dump and gdb) and how to name its sites.
+ */
+#ifndef CODEFER_RUNTIME_H
+#define CODEFER_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "../bpf/codefer.h"
+#include "target.h"
+
+struct probe_point {
+	struct module *mod;	/* module whose file is probed */
+	uint64_t file_off;	/* file offset of the probed instruction */
+	char desc[160];		/* for --explain: "runtime.deferproc+0x14 (after prologue)" */
+	struct probe_cfg cfg;
+};
+
+struct probe_plan {
+	struct probe_point pts[MAX_PROBES];
+	int n;
+	char version[64];		/* runtime version shown in the header */
+	int pools_need_round_trip;	/* a pool is a pool once something taken comes back */
+	char notes[2048];		/* lines for --explain: offsets, what cannot be seen */
+};
+
+/* Site kinds: how user space turns a struct site into text. */
+enum site_kind {
+	SITE_NONE = 0,
+	SITE_PC,	/* addr is a return address in the target (a call site); aux unused */
+	SITE_FUNC,	/* addr is a function's entry (a coroutine body, a deferred function) */
+	SITE_RUNTIME,	/* kinds from here on are the runtime's own (its describe_site) */
+};
+
+struct census_defer {
+	struct site fn;		/* the deferred function or closure */
+	struct site site;	/* where it was registered (what the defer probe reports) */
+};
+
+struct census_coro {
+	uint64_t id;
+	char state[16];
+	struct site create_site;	/* body function or creation site */
+	struct census_defer *defers;	/* pending defers, oldest first */
+	size_t ndefers;
+	size_t conns_held;
+	int64_t age_ns;			/* -1 when the runtime does not keep it */
+};
+
+struct census_conn {
+	uint64_t conn, pool, co;
+	struct site site;
+};
+
+struct census {
+	struct census_coro *coros;
+	size_t ncoros, cap_coros;
+	struct census_conn *conns;
+	size_t nconns, cap_conns;
+	char version[64];
+	char warning[256];		/* set when a walk was cut short (cycle, wild pointer) */
+};
+
+/* Walk limits: every walk over target memory is bounded. */
+#define WALK_MAX_COROS 4000000
+#define WALK_MAX_DEFERS 1000000
+
+struct runtime_opts {
+	const char **probe_specs;	/* native profile: --probe arguments */
+	int nprobe_specs;
+};
+
+struct runtime {
+	const char *name;
+	int id_is_number;	/* ids print as numbers (cid, goid), else hex strings */
+	/* > 0 when the target runs this runtime (higher wins); 0 otherwise. */
+	int (*detect)(struct target *t);
+	/* Resolves probe points and offsets for this target. 0, or an exit code with err set. */
+	int (*plan)(struct target *t, const struct runtime_opts *o, struct probe_plan *p,
+		    char *err, size_t errlen);
+	/* Walks the runtime's structures (NULL if it has no walker). 0, or -1 with err set. */
+	int (*census)(struct target *t, struct census *c, char *err, size_t errlen);
+	/* Text for a site of one of the runtime's own kinds (>= SITE_RUNTIME). */
+	void (*describe_site)(struct target *t, const struct site *s, char *buf, size_t len);
+};
+
+extern const struct runtime *const runtimes[];
+
+const struct runtime *runtime_by_name(const char *name);
+/* The best match for the target, or NULL; `looked_for` lists what was tried. */
+const struct runtime *runtime_detect(struct target *t, char *looked_for, size_t len);
+void describe_site(struct target *t, const struct runtime *rt, const struct site *s,
+		   char *buf, size_t len);
+
+/* Helpers for profiles. */
+int plan_add(struct probe_plan *p, struct module *m, uint64_t vaddr, const char *desc,
+	     const struct probe_cfg *cfg, char *err, size_t errlen);
+int plan_add_sym(struct probe_plan *p, struct target *t, struct module *m, const char *sym,
+		 uint64_t sym_off, const struct probe_cfg *cfg, char *err, size_t errlen);
+void plan_note(struct probe_plan *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+struct census_coro *census_add_coro(struct census *c, uint64_t id);
+int census_add_defer(struct census_coro *co, const struct site *fn, const struct site *site);
+int census_add_conn(struct census *c, uint64_t conn, uint64_t pool, uint64_t co,
+		    const struct site *site);
+void census_free(struct census *c);
+
+static inline struct loc loc_reg(enum loc_reg r)
+{
+	struct loc l = { .base = LOC_REG, .reg = r };
+	return l;
+}
+
+static inline struct loc loc_deref(struct loc l, int32_t off, uint8_t size)
+{
+	if (l.nderef < LOC_MAX_DEREF) {
+		l.off[l.nderef++] = off;
+		l.size = size;
+	}
+	return l;
+}
+
+#endif

@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* The `native` profile: probe points given on the command line, for C/C++ coroutine
+ * libraries codefer has no profile for. One --probe per event:
+ *
+ *   EVENT=[MODULE:]SYMBOL[+OFF][%return],KEY=VALUE,...
+ *
+ * EVENT   create | defer | defer-run | exit | get | put | touch
+ * %return probe every return instruction of SYMBOL (decoded; never a uretprobe)
+ * KEY     co (coroutine id; required), pool, conn, site, if
+ * LOC     BASE[+N|-N][OFF]...[:SIZE]  e.g. arg0[8]:4 = 4 bytes at *(arg0 + 8)... see README
+ *         BASE: arg0..arg5, ret, %REG, sym:NAME (a global's address), tls:N (fs_base + N),
+ *               entry:LOC (read at the function's entry, for %return probes), or a number
+ * site    caller | func:LOC | pc:LOC | LOC, optionally behind entry:
+ * if      LOC==0 | LOC!=0
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "disasm.h"
+#include "elfsym.h"
+#include "native.h"
+
+#define MAX_RETURNS 64
+
+static const struct {
+	const char *name;
+	enum event_kind kind;
+} events[] = {
+	{ "create", EV_CREATE }, { "defer", EV_DEFER }, { "defer-run", EV_DEFER_RUN },
+	{ "exit", EV_EXIT }, { "get", EV_POOL_GET }, { "put", EV_POOL_PUT }, { "touch", EV_TOUCH },
+};
+
+static const char *const reg_names[REG__COUNT] = {
+	"rdi", "rsi", "rdx", "rcx", "r8", "r9", "rax", "rbx", "rbp", "rsp",
+	"r10", "r11", "r12", "r13", "r14", "r15", "rip",
+};
+
+struct parse {
+	struct target *t;
+	struct probe_plan *plan;
+	const char *spec;
+	char *err;
+	size_t errlen;
+	int is_return;
+	int nsaves;
+	struct {
+		struct loc what;
+		int slot;
+	} saves[8];
+};
+
+static int bad(struct parse *ps, const char *why, const char *at)
+{
+	snprintf(ps->err, ps->errlen, "bad probe spec '%s': %s%s%.40s%s", ps->spec, why,
+		 at ? " at '" : "", at ? at : "", at ? "'" : "");
+	return EXIT_USAGE;
+}
+
+static int parse_num(const char **p, long long *v)
+{
+	char *end;
+
+	*v = strtoll(*p, &end, 0);
+	if (end == *p)
+		return -1;
+	*p = end;
+	return 0;
+}
+
+static int parse_loc(struct parse *ps, const char **p, struct loc *l);
+
+/* entry:LOC in a %return probe: an EV_SAVE at the function's entry keeps the value per
+ * coroutine, and the return-site probe reads it back. */
+static int to_saved(struct parse *ps, struct loc *l, const char *at)
+{
+	if (!ps->is_return)
+		return bad(ps, "entry: needs a %return probe", at);
+	if (ps->nsaves == (int)(sizeof(ps->saves) / sizeof(ps->saves[0])))
+		return bad(ps, "too many entry: values", at);
+	/* The save probes take plan slots n.. in order, so their indexes are unique slots. */
+	ps->saves[ps->nsaves].what = *l;
+	ps->saves[ps->nsaves].slot = ps->plan->n + ps->nsaves;
+	*l = (struct loc){ .base = LOC_SAVED, .reg = ps->saves[ps->nsaves].slot };
+	ps->nsaves++;
+	return 0;
+}
+
+static int parse_base(struct parse *ps, const char **p, struct loc *l)
+{
+	char name[256];
+	long long v;
+	size_t n;
+	int i;
+
+	if (!strncmp(*p, "entry:", 6)) {
+		const char *at = *p;
+		int r;
+
+		*p += 6;
+		return (r = parse_loc(ps, p, l)) ? r : to_saved(ps, l, at);
+	}
+	if (!strncmp(*p, "sym:", 4)) {
+		*p += 4;
+		n = strcspn(*p, "[+-:,=!");
+		if (!n || n >= sizeof(name))
+			return bad(ps, "sym: needs a symbol name", *p);
+		snprintf(name, sizeof(name), "%.*s", (int)n, *p);
+		*p += n;
+		l->base = LOC_ADDR;
+		l->base_off = target_sym(ps->t, NULL, name, NULL);
+		if (!l->base_off) {
+			snprintf(ps->err, ps->errlen, "symbol %s not found in the target", name);
+			return EXIT_SYMBOL;
+		}
+		return 0;
+	}
+	if (!strncmp(*p, "tls:", 4)) {
+		*p += 4;
+		l->base = LOC_TLS;
+		return parse_num(p, &v) ? bad(ps, "tls: needs an offset", *p) : (l->base_off = v, 0);
+	}
+	if (!strncmp(*p, "arg", 3) && (*p)[3] >= '0' && (*p)[3] <= '5') {
+		*l = loc_reg((enum loc_reg)((*p)[3] - '0'));
+		*p += 4;
+		return 0;
+	}
+	if (!strncmp(*p, "ret", 3) && !isalnum((unsigned char)(*p)[3])) {
+		if (!ps->is_return)
+			return bad(ps, "ret needs a %return probe", *p);
+		*l = loc_reg(REG_RAX);
+		*p += 3;
+		return 0;
+	}
+	if (**p == '%') {
+		for (i = 0; i < REG__COUNT; i++) {
+			n = strlen(reg_names[i]);
+			if (!strncmp(*p + 1, reg_names[i], n) && !isalnum((unsigned char)(*p)[1 + n])) {
+				*l = loc_reg((enum loc_reg)i);
+				*p += 1 + n;
+				return 0;
+			}
+		}
+		return bad(ps, "unknown register", *p);
+	}
+	if (parse_num(p, &v))
+		return bad(ps, "expected a location", *p);
+	l->base = LOC_CONST;
+	l->base_off = v;
+	return 0;
+}
+
+static int parse_loc(struct parse *ps, const char **p, struct loc *l)
+{
+	long long v;
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	if ((r = parse_base(ps, p, l)))
+		return r;
+	if ((**p == '+' || **p == '-') && l->base != LOC_SAVED) {
+		if (parse_num(p, &v))
+			return bad(ps, "expected a number", *p);
+		l->base_off += v;
+	}
+	while (**p == '[') {
+		(*p)++;
+		if (parse_num(p, &v) || **p != ']')
+			return bad(ps, "expected [OFFSET]", *p);
+		(*p)++;
+		if (l->base == LOC_SAVED || l->nderef == LOC_MAX_DEREF)
+			return bad(ps, l->base == LOC_SAVED ? "dereference inside entry:, not after it"
+							    : "too many dereferences", *p);
+		l->off[l->nderef++] = (int32_t)v;
+		l->size = 8;
+	}
+	if (**p == ':') {
+		(*p)++;
+		if (parse_num(p, &v) || (v != 1 && v != 2 && v != 4 && v != 8) || !l->nderef)
+			return bad(ps, "size is :1, :2, :4 or :8 after a dereference", *p);
+		l->size = (uint8_t)v;
+	}
+	return 0;
+}
+
+static int parse_site(struct parse *ps, const char **p, struct probe_cfg *cfg)
+{
+	int entry = !strncmp(*p, "entry:", 6);
+	struct loc caller = loc_deref(loc_reg(REG_RSP), 0, 8);
+	const char *q = *p + (entry ? 6 : 0);
+	int r = 0;
+
+	cfg->site_kind = SITE_PC;
+	if (!strncmp(q, "caller", 6)) {
+		*p = q + 6;
+		cfg->site = caller;
+	} else if (!strncmp(q, "func:", 5) || !strncmp(q, "pc:", 3)) {
+		cfg->site_kind = q[0] == 'f' ? SITE_FUNC : SITE_PC;
+		*p = q + (q[0] == 'f' ? 5 : 3);
+		r = parse_loc(ps, p, &cfg->site);
+	} else {
+		*p = q;
+		r = parse_loc(ps, p, &cfg->site);
+	}
+	return r || !entry ? r : to_saved(ps, &cfg->site, q);
+}
+
+static int parse_key(struct parse *ps, const char **p, struct probe_cfg *cfg)
+{
+	size_t n = strcspn(*p, "=");
+	struct loc *dst = NULL;
+	int r;
+
+	if ((*p)[n] != '=')
+		return bad(ps, "expected KEY=VALUE", *p);
+	if (n == 2 && !strncmp(*p, "co", 2))
+		dst = &cfg->co;
+	else if (n == 4 && !strncmp(*p, "pool", 4))
+		dst = &cfg->pool;
+	else if (n == 4 && !strncmp(*p, "conn", 4))
+		dst = &cfg->conn;
+	else if (n == 4 && !strncmp(*p, "site", 4))
+		return *p += 5, parse_site(ps, p, cfg);
+	else if (n == 2 && !strncmp(*p, "if", 2)) {
+		*p += 3;
+		if ((r = parse_loc(ps, p, &cfg->cond)))
+			return r;
+		if (!strncmp(*p, "==0", 3))
+			cfg->flags |= PF_COND_ZERO;
+		else if (!strncmp(*p, "!=0", 3))
+			cfg->flags |= PF_COND_NONZERO;
+		else
+			return bad(ps, "if takes LOC==0 or LOC!=0", *p);
+		*p += 3;
+		return 0;
+	} else
+		return bad(ps, "unknown key (co, pool, conn, site, if)", *p);
+	*p += n + 1;
+	return parse_loc(ps, p, dst);
+}
+
+/* Probe points for one spec: the symbol's entry, or each of its return instructions. */
+static int add_points(struct parse *ps, struct module *m, const char *sym, long long off,
+		      struct probe_cfg *cfg)
+{
+	uint64_t rets[MAX_RETURNS];
+	const struct elf_sym *s = NULL;
+	struct probe_cfg save = { .kind = EV_SAVE, .co = cfg->co };
+	char desc[160];
+	int i, n, r;
+
+	for (i = m ? -1 : 0; !s && i < ps->t->nmods; i++) {
+		struct module *cand = i < 0 ? m : &ps->t->mods[i];
+
+		if (module_elf(cand) && (s = elf_sym_by_name(cand->elf, sym)) && s->is_func)
+			m = cand;
+		else
+			s = NULL;
+		if (i < 0)
+			break;
+	}
+	if (!s) {
+		snprintf(ps->err, ps->errlen, "symbol %s not found in %s", sym,
+			 m ? m->path : "the target's modules");
+		return EXIT_SYMBOL;
+	}
+	for (i = 0; i < ps->nsaves; i++) {
+		save.slot = ps->saves[i].slot;
+		save.save = ps->saves[i].what;
+		snprintf(desc, sizeof(desc), "%s (entry: save %d)", sym, i);
+		if ((r = plan_add(ps->plan, m, s->value, desc, &save, ps->err, ps->errlen)))
+			return r;
+	}
+	if (!ps->is_return)
+		return plan_add_sym(ps->plan, ps->t, m, sym, off, cfg, ps->err, ps->errlen);
+	n = disasm_returns(m->elf, s->value, s->size, rets, MAX_RETURNS);
+	if (n <= 0) {
+		snprintf(ps->err, ps->errlen, "%s: no return instruction found (size %llu)", sym,
+			 (unsigned long long)s->size);
+		return EXIT_SYMBOL;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(desc, sizeof(desc), "%s+0x%llx (return)", sym,
+			 (unsigned long long)(rets[i] - s->value));
+		if ((r = plan_add(ps->plan, m, rets[i], desc, cfg, ps->err, ps->errlen)))
+			return r;
+	}
+	return 0;
+}
+
+int native_add_spec(struct target *t, const char *spec, struct probe_plan *plan, char *err,
+		    size_t errlen)
+{
+	struct parse ps = { .t = t, .plan = plan, .spec = spec, .err = err, .errlen = errlen };
+	struct probe_cfg cfg = {};
+	char point[512], *sym, *colon, *plus, *ret;
+	struct module *m = NULL;
+	const char *p = strchr(spec, '=');
+	long long off = 0;
+	size_t i, n;
+	int r;
+
+	for (i = 0; p && i < sizeof(events) / sizeof(events[0]); i++)
+		if (strlen(events[i].name) == (size_t)(p - spec) &&
+		    !strncmp(spec, events[i].name, p - spec))
+			cfg.kind = events[i].kind;
+	if (!cfg.kind)
+		return bad(&ps, "expected EVENT=SYMBOL with EVENT one of create, defer, defer-run, "
+				"exit, get, put, touch", spec);
+	p++;
+	n = strcspn(p, ",");
+	if (!n || n >= sizeof(point))
+		return bad(&ps, "expected a symbol", p);
+	snprintf(point, sizeof(point), "%.*s", (int)n, p);
+	p += n;
+	if ((ret = strstr(point, "%return"))) {
+		*ret = 0;
+		ps.is_return = 1;
+	}
+	sym = point;
+	if ((colon = strrchr(point, ':'))) {
+		*colon = 0;
+		sym = colon + 1;
+		if (!(m = target_module(t, point))) {
+			snprintf(err, errlen, "module %s is not mapped in the target", point);
+			return EXIT_SYMBOL;
+		}
+	}
+	if ((plus = strchr(sym, '+'))) {
+		const char *q = plus + 1;
+
+		*plus = 0;
+		if (ps.is_return || parse_num(&q, &off) || *q)
+			return bad(&ps, "SYMBOL+OFFSET takes a number (and no %return)", plus);
+	}
+	while (*p == ',') {
+		p++;
+		if ((r = parse_key(&ps, &p, &cfg)))
+			return r;
+	}
+	if (*p)
+		return bad(&ps, "unexpected text", p);
+	if (!cfg.co.base && cfg.kind != EV_POOL_PUT)
+		return bad(&ps, "co=LOC (the coroutine id) is required", spec);
+	if ((cfg.kind == EV_POOL_GET || cfg.kind == EV_POOL_PUT) && !cfg.conn.base)
+		return bad(&ps, "get and put need conn=LOC", spec);
+	if (cfg.kind == EV_POOL_GET && !cfg.pool.base)
+		return bad(&ps, "get needs pool=LOC", spec);
+	return add_points(&ps, m, sym, off, &cfg);
+}
+
+static int native_plan(struct target *t, const struct runtime_opts *o, struct probe_plan *p,
+		       char *err, size_t errlen)
+{
+	int i, r;
+
+	if (!o->nprobe_specs) {
+		snprintf(err, errlen, "the native profile needs --probe specs (see --help)");
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < o->nprobe_specs; i++)
+		if ((r = native_add_spec(t, o->probe_specs[i], p, err, errlen)))
+			return r;
+	snprintf(p->version, sizeof(p->version), "probes from the command line");
+	return 0;
+}
+
+const struct runtime runtime_native = {
+	.name = "native",
+	.id_is_number = 1,
+	.plan = native_plan,
+};

@@ -1,0 +1,11 @@
+/* The native profile's probe-spec language, also used by profiles written in it. */
+#ifndef CODEFER_NATIVE_H
+#define CODEFER_NATIVE_H
+
+#include "runtime.h"
+
+/* Adds the probe points of one spec ("defer=lib_defer,co=arg0[0],site=caller"). */
+int native_add_spec(struct target *t, const char *spec, struct probe_plan *plan, char *err,
+		    size_t errlen);
+
+#endif

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* The runtimes codefer knows, and the helpers their profiles and walkers share. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "elfsym.h"
+#include "runtime.h"
+
+extern const struct runtime runtime_native, runtime_ucoro;
+
+/* Detection order matters only on ties: the first best score wins. */
+const struct runtime *const runtimes[] = {
+	&runtime_ucoro,
+	&runtime_native,
+	NULL,
+};
+
+const struct runtime *runtime_by_name(const char *name)
+{
+	int i;
+
+	for (i = 0; runtimes[i]; i++)
+		if (!strcmp(runtimes[i]->name, name))
+			return runtimes[i];
+	return NULL;
+}
+
+const struct runtime *runtime_detect(struct target *t, char *looked_for, size_t len)
+{
+	const struct runtime *best = NULL;
+	int i, score, best_score = 0, n = 0;
+
+	if (looked_for && len)
+		looked_for[0] = 0;
+	for (i = 0; runtimes[i]; i++) {
+		if (!runtimes[i]->detect)
+			continue;
+		if (looked_for)
+			n += snprintf(looked_for + n, n < (int)len ? len - n : 0, "%s%s", n ? ", " : "",
+				      runtimes[i]->name);
+		score = runtimes[i]->detect(t);
+		if (score > best_score) {
+			best = runtimes[i];
+			best_score = score;
+		}
+	}
+	return best;
+}
+
+void describe_site(struct target *t, const struct runtime *rt, const struct site *s, char *buf,
+		   size_t len)
+{
+	switch (s->kind) {
+	case SITE_NONE:
+		if (s->addr)
+			snprintf(buf, len, "0x%llx", (unsigned long long)s->addr);
+		else
+			snprintf(buf, len, "-");
+		break;
+	case SITE_PC:
+	case SITE_FUNC:
+		target_describe_pc(t, s->addr, s->kind == SITE_PC, buf, len);
+		break;
+	default:
+		if (rt && rt->describe_site)
+			rt->describe_site(t, s, buf, len);
+		else
+			snprintf(buf, len, "0x%llx:%llu", (unsigned long long)s->addr,
+				 (unsigned long long)s->aux);
+	}
+}
+
+void plan_note(struct probe_plan *p, const char *fmt, ...)
+{
+	size_t n = strlen(p->notes);
+	va_list ap;
+
+	if (n + 2 >= sizeof(p->notes))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(p->notes + n, sizeof(p->notes) - n - 1, fmt, ap);
+	va_end(ap);
+	strcat(p->notes, "\n");
+}
+
+int plan_add(struct probe_plan *p, struct module *m, uint64_t vaddr, const char *desc,
+	     const struct probe_cfg *cfg, char *err, size_t errlen)
+{
+	struct elf_file *e = module_elf(m);
+	int64_t off = e ? elf_vaddr_to_offset(e, vaddr) : -1;
+
+	if (p->n >= MAX_PROBES) {
+		snprintf(err, errlen, "too many probe points (at most %d)", MAX_PROBES);
+		return EXIT_USAGE;
+	}
+	if (off < 0) {
+		snprintf(err, errlen, "%s: address 0x%llx is not in a loaded segment of %s", desc,
+			 (unsigned long long)vaddr, m->path);
+		return EXIT_SYMBOL;
+	}
+	p->pts[p->n].mod = m;
+	p->pts[p->n].file_off = off;
+	p->pts[p->n].cfg = *cfg;
+	snprintf(p->pts[p->n].desc, sizeof(p->pts[p->n].desc), "%s", desc);
+	p->n++;
+	return 0;
+}
+
+int plan_add_sym(struct probe_plan *p, struct target *t, struct module *m, const char *sym,
+		 uint64_t sym_off, const struct probe_cfg *cfg, char *err, size_t errlen)
+{
+	struct module *where = m;
+	const struct elf_sym *s = NULL;
+	char desc[160];
+	int i;
+
+	for (i = m ? -1 : 0; !s && i < t->nmods; i++) {
+		where = i < 0 ? m : &t->mods[i];
+		if (module_elf(where))
+			s = elf_sym_by_name(where->elf, sym);
+		if (m)
+			break;
+	}
+	if (!s || !s->is_func) {
+		snprintf(err, errlen, "symbol %s not found in %s", sym, m ? m->path : "any module");
+		return EXIT_SYMBOL;
+	}
+	snprintf(desc, sizeof(desc), sym_off ? "%s+0x%llx" : "%s", sym, (unsigned long long)sym_off);
+	return plan_add(p, where, s->value + sym_off, desc, cfg, err, errlen);
+}
+
+struct census_coro *census_add_coro(struct census *c, uint64_t id)
+{
+	struct census_coro *co;
+
+	if (c->ncoros >= WALK_MAX_COROS)
+		return NULL;
+	if (c->ncoros == c->cap_coros) {
+		size_t cap = c->cap_coros ? c->cap_coros * 2 : 256;
+		void *p = realloc(c->coros, cap * sizeof(*c->coros));
+
+		if (!p)
+			return NULL;
+		c->coros = p;
+		c->cap_coros = cap;
+	}
+	co = &c->coros[c->ncoros++];
+	memset(co, 0, sizeof(*co));
+	co->id = id;
+	co->age_ns = -1;
+	return co;
+}
+
+int census_add_defer(struct census_coro *co, const struct site *fn, const struct site *site)
+{
+	struct census_defer *d;
+
+	if (co->ndefers >= WALK_MAX_DEFERS)
+		return -1;
+	/* Grow by doubling: capacity is implied by the count's next power of two. */
+	if (!(co->ndefers & (co->ndefers - 1)) || !co->ndefers) {
+		size_t cap = co->ndefers ? co->ndefers * 2 : 4;
+		void *p = realloc(co->defers, cap * sizeof(*co->defers));
+
+		if (!p)
+			return -1;
+		co->defers = p;
+	}
+	d = &co->defers[co->ndefers++];
+	memset(d, 0, sizeof(*d));
+	if (fn)
+		d->fn = *fn;
+	if (site)
+		d->site = *site;
+	return 0;
+}
+
+int census_add_conn(struct census *c, uint64_t conn, uint64_t pool, uint64_t co,
+		    const struct site *site)
+{
+	struct census_conn *k;
+
+	if (c->nconns == c->cap_conns) {
+		size_t cap = c->cap_conns ? c->cap_conns * 2 : 64;
+		void *p = realloc(c->conns, cap * sizeof(*c->conns));
+
+		if (!p)
+			return -1;
+		c->conns = p;
+		c->cap_conns = cap;
+	}
+	k = &c->conns[c->nconns++];
+	memset(k, 0, sizeof(*k));
+	k->conn = conn;
+	k->pool = pool;
+	k->co = co;
+	if (site)
+		k->site = *site;
+	return 0;
+}
+
+void census_free(struct census *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->ncoros; i++)
+		free(c->coros[i].defers);
+	free(c->coros);
+	free(c->conns);
+	memset(c, 0, sizeof(*c));
+}
