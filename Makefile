@@ -30,7 +30,7 @@ $(BUILD)/codefer.bpf.o: $(BPF_SRC) bpf/codefer.h $(BUILD)/vmlinux.h
 	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -I$(BUILD) -Ibpf -c $< -o $@
 
 $(BUILD)/codefer.skel.h: $(BUILD)/codefer.bpf.o
-	$(BPFTOOL) gen skeleton $< name codefer > $@.tmp && mv $@.tmp $@
+	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/user/%.o: user/%.c $(wildcard user/*.h) bpf/codefer.h $(BUILD)/codefer.skel.h
 	@mkdir -p $(@D)

@@ -98,28 +98,31 @@ static __always_inline int update_or_count(void *map, const void *key, const voi
 	return err;
 }
 
-static __always_inline __u64 reg_value(const struct pt_regs *regs, __u8 reg)
+/* The registers a loc may start from, copied out of pt_regs with constant offsets
+ * (the verifier rejects a ctx access at a computed offset). */
+struct regs_snap {
+	__u64 r[CFREG__COUNT];
+};
+
+static __always_inline void snap_regs(const struct pt_regs *regs, struct regs_snap *rs)
 {
-	switch (reg) {
-	case REG_RDI: return regs->di;
-	case REG_RSI: return regs->si;
-	case REG_RDX: return regs->dx;
-	case REG_RCX: return regs->cx;
-	case REG_R8: return regs->r8;
-	case REG_R9: return regs->r9;
-	case REG_RAX: return regs->ax;
-	case REG_RBX: return regs->bx;
-	case REG_RBP: return regs->bp;
-	case REG_RSP: return regs->sp;
-	case REG_R10: return regs->r10;
-	case REG_R11: return regs->r11;
-	case REG_R12: return regs->r12;
-	case REG_R13: return regs->r13;
-	case REG_R14: return regs->r14;
-	case REG_R15: return regs->r15;
-	case REG_RIP: return regs->ip;
-	}
-	return 0;
+	rs->r[CFREG_RDI] = regs->di;
+	rs->r[CFREG_RSI] = regs->si;
+	rs->r[CFREG_RDX] = regs->dx;
+	rs->r[CFREG_RCX] = regs->cx;
+	rs->r[CFREG_R8] = regs->r8;
+	rs->r[CFREG_R9] = regs->r9;
+	rs->r[CFREG_RAX] = regs->ax;
+	rs->r[CFREG_RBX] = regs->bx;
+	rs->r[CFREG_RBP] = regs->bp;
+	rs->r[CFREG_RSP] = regs->sp;
+	rs->r[CFREG_R10] = regs->r10;
+	rs->r[CFREG_R11] = regs->r11;
+	rs->r[CFREG_R12] = regs->r12;
+	rs->r[CFREG_R13] = regs->r13;
+	rs->r[CFREG_R14] = regs->r14;
+	rs->r[CFREG_R15] = regs->r15;
+	rs->r[CFREG_RIP] = regs->ip;
 }
 
 static __always_inline int load(__u64 addr, __u8 size, __u64 *out)
@@ -138,7 +141,7 @@ static __always_inline int load(__u64 addr, __u8 size, __u64 *out)
 }
 
 /* Evaluates a loc; `co` is the current coroutine id, for LOC_SAVED. Returns 0 or -1. */
-static __noinline int eval_loc(struct pt_regs *regs, const struct loc *l, __u64 co, __u64 *out)
+static __noinline int eval_loc(const struct regs_snap *rs, const struct loc *l, __u64 co, __u64 *out)
 {
 	struct task_struct *task;
 	struct save_key sk = {};
@@ -149,7 +152,9 @@ static __noinline int eval_loc(struct pt_regs *regs, const struct loc *l, __u64 
 		return -1;
 	switch (l->base) {
 	case LOC_REG:
-		v = reg_value(regs, l->reg) + l->base_off;
+		if (l->reg >= CFREG__COUNT)
+			return -1;
+		v = rs->r[l->reg] + l->base_off;
 		break;
 	case LOC_ADDR:
 	case LOC_CONST:
@@ -184,9 +189,10 @@ static __noinline int eval_loc(struct pt_regs *regs, const struct loc *l, __u64 
 	return 0;
 }
 
-static __always_inline struct probe_cfg *probe_cfg_of(struct pt_regs *regs)
+/* The hit's probe_cfg, with the registers snapshotted; NULL for other processes. */
+static __always_inline struct probe_cfg *probe_cfg_of(struct pt_regs *ctx, struct regs_snap *rs)
 {
-	__u32 idx = bpf_get_attach_cookie(regs);
+	__u32 idx = bpf_get_attach_cookie(ctx);
 	struct probe_cfg *cfg;
 
 	if ((bpf_get_current_pid_tgid() >> 32) != targ_tgid)
@@ -197,11 +203,12 @@ static __always_inline struct probe_cfg *probe_cfg_of(struct pt_regs *regs)
 		return NULL;
 	}
 	count(C_EVENTS);
+	snap_regs(ctx, rs);
 	return cfg;
 }
 
 /* The probe's condition, if it has one, says whether this hit counts. */
-static __always_inline bool cond_holds(struct pt_regs *regs, struct probe_cfg *cfg, __u64 co)
+static __always_inline bool cond_holds(const struct regs_snap *regs, struct probe_cfg *cfg, __u64 co)
 {
 	__u64 v;
 
@@ -215,7 +222,7 @@ static __always_inline bool cond_holds(struct pt_regs *regs, struct probe_cfg *c
 	return false;
 }
 
-static __always_inline int eval_site(struct pt_regs *regs, struct probe_cfg *cfg, __u64 co,
+static __always_inline int eval_site(const struct regs_snap *regs, struct probe_cfg *cfg, __u64 co,
 				     struct site *s)
 {
 	s->kind = cfg->site_kind;
@@ -268,12 +275,13 @@ struct retire_ctx {
 	__s64 pending;
 };
 
+/* bpf_loop callback: pops entry pending-1-i (the context is left unwritten, which keeps
+ * the verifier's state space small). */
 static long retire_one(__u64 i, struct retire_ctx *rc)
 {
-	if (rc->pending <= 0)
+	if ((__s64)i >= rc->pending)
 		return 1;
-	pop_defer(rc->id, rc->pending);
-	rc->pending--;
+	pop_defer(rc->id, rc->pending - i);
 	return 0;
 }
 
@@ -317,8 +325,8 @@ static __always_inline void retire_coro(__u64 id, struct coro *c)
 SEC("uprobe")
 int BPF_UPROBE(on_create)
 {
-	struct pt_regs *regs = ctx;
-	struct probe_cfg *cfg = probe_cfg_of(regs);
+	struct regs_snap rs, *regs = &rs;
+	struct probe_cfg *cfg = probe_cfg_of(ctx, regs);
 	struct coro fresh = {}, *old;
 	struct coro_key key = { .tgid = targ_tgid };
 	struct site s = {};
@@ -331,8 +339,7 @@ int BPF_UPROBE(on_create)
 		retire_coro(key.id, old);
 	eval_site(regs, cfg, key.id, &s);
 	fresh.created_ns = fresh.first_ns = fresh.last_ns = now;
-	fresh.create_site = s.addr;
-	fresh.create_site_kind = s.kind;
+	fresh.create_site = s;
 	if (!update_or_count(&coros, &key, &fresh, BPF_ANY))
 		count(C_CREATED);
 	return 0;
@@ -341,8 +348,8 @@ int BPF_UPROBE(on_create)
 SEC("uprobe")
 int BPF_UPROBE(on_defer)
 {
-	struct pt_regs *regs = ctx;
-	struct probe_cfg *cfg = probe_cfg_of(regs);
+	struct regs_snap rs, *regs = &rs;
+	struct probe_cfg *cfg = probe_cfg_of(ctx, regs);
 	struct defer_key dk = { .tgid = targ_tgid };
 	struct site s = {};
 	__u64 now = bpf_ktime_get_ns(), id;
@@ -371,8 +378,8 @@ int BPF_UPROBE(on_defer)
 SEC("uprobe")
 int BPF_UPROBE(on_defer_run)
 {
-	struct pt_regs *regs = ctx;
-	struct probe_cfg *cfg = probe_cfg_of(regs);
+	struct regs_snap rs, *regs = &rs;
+	struct probe_cfg *cfg = probe_cfg_of(ctx, regs);
 	struct coro_key key = { .tgid = targ_tgid };
 	struct coro *c;
 
@@ -394,8 +401,8 @@ int BPF_UPROBE(on_defer_run)
 SEC("uprobe")
 int BPF_UPROBE(on_exit)
 {
-	struct pt_regs *regs = ctx;
-	struct probe_cfg *cfg = probe_cfg_of(regs);
+	struct regs_snap rs, *regs = &rs;
+	struct probe_cfg *cfg = probe_cfg_of(ctx, regs);
 	struct coro_key key = { .tgid = targ_tgid };
 	struct coro *c;
 
@@ -441,8 +448,8 @@ static __always_inline void release_conn(struct conn_key *ck, struct conn_hold *
 SEC("uprobe")
 int BPF_UPROBE(on_pool_get)
 {
-	struct pt_regs *regs = ctx;
-	struct probe_cfg *cfg = probe_cfg_of(regs);
+	struct regs_snap rs, *regs = &rs;
+	struct probe_cfg *cfg = probe_cfg_of(ctx, regs);
 	struct conn_key ck = { .tgid = targ_tgid };
 	struct conn_hold hold = {}, *old;
 	__u64 now = bpf_ktime_get_ns(), id;
@@ -477,8 +484,8 @@ int BPF_UPROBE(on_pool_get)
 SEC("uprobe")
 int BPF_UPROBE(on_pool_put)
 {
-	struct pt_regs *regs = ctx;
-	struct probe_cfg *cfg = probe_cfg_of(regs);
+	struct regs_snap rs, *regs = &rs;
+	struct probe_cfg *cfg = probe_cfg_of(ctx, regs);
 	struct conn_key ck = { .tgid = targ_tgid };
 	struct conn_hold *h;
 	struct pool_stats *ps;
@@ -513,8 +520,8 @@ int BPF_UPROBE(on_pool_put)
 SEC("uprobe")
 int BPF_UPROBE(on_save)
 {
-	struct pt_regs *regs = ctx;
-	struct probe_cfg *cfg = probe_cfg_of(regs);
+	struct regs_snap rs, *regs = &rs;
+	struct probe_cfg *cfg = probe_cfg_of(ctx, regs);
 	struct save_key key = { .tgid = targ_tgid };
 	__u64 v;
 
@@ -530,8 +537,8 @@ int BPF_UPROBE(on_save)
 SEC("uprobe")
 int BPF_UPROBE(on_touch)
 {
-	struct pt_regs *regs = ctx;
-	struct probe_cfg *cfg = probe_cfg_of(regs);
+	struct regs_snap rs, *regs = &rs;
+	struct probe_cfg *cfg = probe_cfg_of(ctx, regs);
 	__u64 now = bpf_ktime_get_ns(), id;
 	struct coro *c;
 

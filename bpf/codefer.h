@@ -50,10 +50,10 @@ enum loc_base {
 
 /* Registers a loc can start from; indexes match the x86-64 SysV argument order first. */
 enum loc_reg {
-	REG_RDI, REG_RSI, REG_RDX, REG_RCX, REG_R8, REG_R9,
-	REG_RAX, REG_RBX, REG_RBP, REG_RSP, REG_R10, REG_R11,
-	REG_R12, REG_R13, REG_R14, REG_R15, REG_RIP,
-	REG__COUNT,
+	CFREG_RDI, CFREG_RSI, CFREG_RDX, CFREG_RCX, CFREG_R8, CFREG_R9,
+	CFREG_RAX, CFREG_RBX, CFREG_RBP, CFREG_RSP, CFREG_R10, CFREG_R11,
+	CFREG_R12, CFREG_R13, CFREG_R14, CFREG_R15, CFREG_RIP,
+	CFREG__COUNT,
 };
 
 struct loc {
@@ -84,6 +84,13 @@ struct probe_cfg {
 	struct loc save;
 };
 
+struct site {
+	__u64 addr;
+	__u64 aux;
+	__u32 kind;		/* profile's site_kind */
+	__u32 pad;
+};
+
 struct coro_key {
 	__u32 tgid;
 	__u32 pad;
@@ -103,15 +110,8 @@ struct coro {
 	__u64 run;
 	__s64 peak;		/* highest pending seen */
 	__s64 conns;		/* pool connections held now */
-	__u64 create_site;	/* where it was created, or its body (site_kind of the create probe) */
-	__u32 create_site_kind;
+	struct site create_site;	/* where it was created, or its body */
 	__u32 flags;
-};
-
-struct site {
-	__u64 addr;
-	__u64 aux;
-	__u32 kind;		/* profile's site_kind */
 	__u32 pad;
 };
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "escape.h"
 #include "report.h"
 #include "target.h"
 
@@ -61,7 +62,7 @@ int main(int argc, char **argv)
 	ret = report_run(&o, stdout, err, sizeof(err));
 	if (ret) {
 		/* The message can quote paths and names read from the core. */
-		report_tty_str(safe, sizeof(safe), err);
+		tty_str(safe, sizeof(safe), err);
 		fprintf(stderr, "codefer-dump: %s\n", safe);
 	}
 	return ret;

@@ -86,17 +86,6 @@ static Elf_Scn *find_section(Elf *elf, const char *name, GElf_Shdr *shdr)
 	return NULL;
 }
 
-static int has_section_type(Elf *elf, Elf64_Word type)
-{
-	Elf_Scn *scn = NULL;
-	GElf_Shdr shdr;
-
-	while (elf && (scn = elf_nextscn(elf, scn)))
-		if (gelf_getshdr(scn, &shdr) && shdr.sh_type == type)
-			return 1;
-	return 0;
-}
-
 static const char *image_build_id(struct elf_image *im, size_t *len)
 {
 	Elf_Scn *scn = NULL;

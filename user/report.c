@@ -13,21 +13,9 @@
 #include <string.h>
 #include "core.h"
 #include "report.h"
+#include "escape.h"
 #include "runtime.h"
-
-struct site_ent {
-	struct site key;
-	char *text;
-	uint64_t pending;	/* pending defers registered here */
-	int used;
-};
-
-struct site_tab {
-	struct site_ent *ents;
-	size_t cap, n;
-	struct target *t;
-	const struct runtime *rt;
-};
+#include "sitetab.h"
 
 struct rep {
 	struct target *t;
@@ -42,157 +30,6 @@ struct rep {
 	size_t *conn_site;
 	uint64_t pending, held, orphans;
 };
-
-/* ---- escaping: everything read from the target is untrusted text ---- */
-
-/* Length of the valid UTF-8 sequence at s (not overlong, no surrogates), or 0. */
-static int utf8_len(const unsigned char *s)
-{
-	int n, i;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return n;
-}
-
-/* A JSON string literal; bytes that are not UTF-8 become the text \xNN. */
-static void json_str(FILE *f, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	int n;
-
-	fputc('"', f);
-	while (*p) {
-		if (*p == '"' || *p == '\\') {
-			fputc('\\', f);
-			fputc(*p++, f);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			fprintf(f, "\\u%04x", *p++);
-		} else if ((n = utf8_len(p))) {
-			fwrite(p, 1, n, f);
-			p += n;
-		} else {
-			fprintf(f, "\\\\x%02x", *p++);
-		}
-	}
-	fputc('"', f);
-}
-
-/* Text safe for a terminal: control bytes, C1 controls and invalid UTF-8 as \xNN. */
-void report_tty_str(char *dst, size_t len, const char *src)
-{
-	const unsigned char *p = (const unsigned char *)src;
-	size_t o = 0;
-	int n;
-
-	if (!len)
-		return;
-	while (*p) {
-		n = utf8_len(p);
-		/* U+0080..U+009F (C1 controls, 0xc2 0x80..0x9f) can start escape sequences. */
-		if (n == 1 && *p >= 0x20 && *p != 0x7f) {
-			if (o + 1 >= len)
-				break;
-			dst[o++] = *p++;
-		} else if (n > 1 && !(p[0] == 0xc2 && p[1] < 0xa0)) {
-			if (o + n >= len)
-				break;
-			memcpy(dst + o, p, n);
-			o += n;
-			p += n;
-		} else {
-			if (o + 4 >= len)
-				break;
-			snprintf(dst + o, 5, "\\x%02x", *p++);
-			o += 4;
-		}
-	}
-	dst[o] = 0;
-}
-
-/* ---- distinct sites ---- */
-
-static uint64_t site_hash(const struct site *s)
-{
-	uint64_t h = s->addr * 0x9e3779b97f4a7c15ull;
-
-	h ^= (s->aux + s->kind) * 0xc2b2ae3d27d4eb4full;
-	return h ^ (h >> 29);
-}
-
-static int site_eq(const struct site *a, const struct site *b)
-{
-	return a->addr == b->addr && a->aux == b->aux && a->kind == b->kind;
-}
-
-static int tab_grow(struct site_tab *st)
-{
-	size_t cap = st->cap ? st->cap * 2 : 1024, i;
-	struct site_ent *e = calloc(cap, sizeof(*e));
-
-	if (!e)
-		return -1;
-	for (i = 0; i < st->cap; i++) {
-		size_t j;
-
-		if (!st->ents[i].used)
-			continue;
-		for (j = site_hash(&st->ents[i].key) & (cap - 1); e[j].used; j = (j + 1) & (cap - 1))
-			;
-		e[j] = st->ents[i];
-	}
-	free(st->ents);
-	st->ents = e;
-	st->cap = cap;
-	return 0;
-}
-
-/* Index of the site's entry (described on first sight), or (size_t)-1 out of memory. */
-static size_t site_index(struct site_tab *st, const struct site *s)
-{
-	char raw[512], safe[1024];
-	size_t j;
-
-	if (st->n * 2 >= st->cap && tab_grow(st))
-		return (size_t)-1;
-	for (j = site_hash(s) & (st->cap - 1); st->ents[j].used; j = (j + 1) & (st->cap - 1))
-		if (site_eq(&st->ents[j].key, s))
-			return j;
-	describe_site(st->t, st->rt, s, raw, sizeof(raw));
-	report_tty_str(safe, sizeof(safe), raw);
-	if (!(st->ents[j].text = strdup(safe)))
-		return (size_t)-1;
-	st->ents[j].key = *s;
-	st->ents[j].used = 1;
-	st->n++;
-	return j;
-}
-
-static void tab_free(struct site_tab *st)
-{
-	size_t i;
-
-	for (i = 0; i < st->cap; i++)
-		free(st->ents[i].text);
-	free(st->ents);
-}
 
 /* ---- the model the renderers share ---- */
 
@@ -243,7 +80,7 @@ static int build(struct rep *r)
 		struct census_coro *co = &c->coros[i];
 
 		r->first[i] = nd;
-		if ((r->origin[i] = site_index(&r->sites, &co->create_site)) == (size_t)-1)
+		if ((r->origin[i] = site_tab_index(&r->sites, &co->create_site)) == SITE_TAB_OOM)
 			return -1;
 		r->live_ids[i] = co->id;
 		r->held += co->conns_held;
@@ -252,17 +89,17 @@ static int build(struct rep *r)
 			/* Walkers that only know the function leave the site empty: rank by it. */
 			const struct site *s = d->site.kind || d->site.addr ? &d->site : &d->fn;
 
-			r->dsite[nd] = site_index(&r->sites, s);
-			r->dfn[nd] = site_index(&r->sites, &d->fn);
-			if (r->dsite[nd] == (size_t)-1 || r->dfn[nd] == (size_t)-1)
+			r->dsite[nd] = site_tab_index(&r->sites, s);
+			r->dfn[nd] = site_tab_index(&r->sites, &d->fn);
+			if (r->dsite[nd] == SITE_TAB_OOM || r->dfn[nd] == SITE_TAB_OOM)
 				return -1;
-			r->sites.ents[r->dsite[nd]].pending++;
+			r->sites.names[r->dsite[nd]].count++;
 		}
 	}
 	r->pending = nd;
 	for (i = 0; i < c->nconns; i++) {
-		r->conn_site[i] = site_index(&r->sites, &c->conns[i].site);
-		if (r->conn_site[i] == (size_t)-1)
+		r->conn_site[i] = site_tab_index(&r->sites, &c->conns[i].site);
+		if (r->conn_site[i] == SITE_TAB_OOM)
 			return -1;
 		r->orphans += !is_live(r, c->conns[i].co);
 	}
@@ -298,9 +135,9 @@ static size_t rank_sites(const struct rep *r, struct ranked **out)
 	*out = v;
 	if (!v)
 		return 0;
-	for (i = 0; i < r->sites.cap; i++)
-		if (r->sites.ents[i].used && r->sites.ents[i].pending)
-			v[n++] = (struct ranked){ r->sites.ents[i].text, r->sites.ents[i].pending };
+	for (i = 0; i < r->sites.n; i++)
+		if (r->sites.names[i].count)
+			v[n++] = (struct ranked){ r->sites.names[i].text, r->sites.names[i].count };
 	qsort(v, n, sizeof(*v), cmp_ranked_text);
 	for (i = 0; i < n; i++) {
 		if (m && !strcmp(v[m - 1].text, v[i].text))
@@ -335,7 +172,7 @@ static const char *top_site(const struct rep *r, size_t ci)
 		return "-";
 	v = malloc(co->ndefers * sizeof(*v));
 	if (!v)
-		return r->sites.ents[r->dsite[base + co->ndefers - 1]].text;
+		return r->sites.names[r->dsite[base + co->ndefers - 1]].text;
 	for (i = 0; i < co->ndefers; i++)
 		v[i] = base + i;
 	sort_sites = r->dsite;
@@ -353,7 +190,7 @@ static const char *top_site(const struct rep *r, size_t ci)
 		run = 0;
 	}
 	free(v);
-	return r->sites.ents[best].text;
+	return r->sites.names[best].text;
 }
 
 static void print_id(FILE *f, const struct rep *r, uint64_t id, int json)
@@ -396,11 +233,11 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 
 		fputs(i ? ",\n  {\"id\": " : "\n  {\"id\": ", f);
 		print_id(f, r, co->id, 1);
-		report_tty_str(safe, sizeof(safe), co->state);
+		tty_str(safe, sizeof(safe), co->state);
 		fputs(", \"state\": ", f);
 		json_str(f, safe);
 		fputs(", \"origin\": ", f);
-		json_str(f, r->sites.ents[r->origin[i]].text);
+		json_str(f, r->sites.names[r->origin[i]].text);
 		if (co->age_ns >= 0)
 			fprintf(f, ", \"age_ns\": %lld", (long long)co->age_ns);
 		fprintf(f, ", \"defers_pending\": %zu, \"conns_held\": %zu, \"top_site\": ",
@@ -414,9 +251,9 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 		/* Newest first: the order they would run in. */
 		for (k = co->ndefers; k-- > 0;) {
 			fputs(k + 1 == co->ndefers ? "{\"function\": " : ", {\"function\": ", f);
-			json_str(f, r->sites.ents[r->dfn[base + k]].text);
+			json_str(f, r->sites.names[r->dfn[base + k]].text);
 			fputs(", \"site\": ", f);
-			json_str(f, r->sites.ents[r->dsite[base + k]].text);
+			json_str(f, r->sites.names[r->dsite[base + k]].text);
 			fputc('}', f);
 		}
 		fputs("]}", f);
@@ -435,7 +272,7 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 			print_id(f, r, c->conns[k].co, 1);
 			fprintf(f, ", \"orphan\": %s, \"site\": ",
 				is_live(r, c->conns[k].co) ? "false" : "true");
-			json_str(f, r->sites.ents[r->conn_site[k]].text);
+			json_str(f, r->sites.names[r->conn_site[k]].text);
 			fputc('}', f);
 		}
 		fputs("]}", f);
@@ -454,7 +291,7 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 	free(rk);
 	fputs("]},\n \"warnings\": [", f);
 	if (c->warning[0]) {
-		report_tty_str(safe, sizeof(safe), c->warning);
+		tty_str(safe, sizeof(safe), c->warning);
 		json_str(f, safe);
 	}
 	fputs("]}\n", f);
@@ -484,13 +321,13 @@ static void render_text(FILE *f, const struct rep *r, const struct report_opts *
 	size_t i, nr, *rows;
 	char a[512], b[512];
 
-	report_tty_str(a, sizeof(a), r->t->exe);
-	report_tty_str(b, sizeof(b), r->t->comm);
+	tty_str(a, sizeof(a), r->t->exe);
+	tty_str(b, sizeof(b), r->t->comm);
 	if (o->core)
 		fprintf(f, "core %s: %s (%s)\n", o->core, b, a);
 	else
 		fprintf(f, "pid %d: %s (%s)\n", (int)o->pid, b, a);
-	report_tty_str(a, sizeof(a), c->version);
+	tty_str(a, sizeof(a), c->version);
 	fprintf(f, "runtime %s %s\n", r->rt->name, a);
 	fprintf(f, "%zu coroutines, %llu pending defers, %llu connections held", c->ncoros,
 		(unsigned long long)r->pending, (unsigned long long)r->held);
@@ -499,7 +336,7 @@ static void render_text(FILE *f, const struct rep *r, const struct report_opts *
 			(unsigned long long)r->orphans);
 	fputs("\n", f);
 	if (c->warning[0]) {
-		report_tty_str(a, sizeof(a), c->warning);
+		tty_str(a, sizeof(a), c->warning);
 		fprintf(f, "warning: %s\n", a);
 	}
 
@@ -514,7 +351,7 @@ static void render_text(FILE *f, const struct rep *r, const struct report_opts *
 		for (i = 0; i < c->ncoros; i++) {
 			const struct census_coro *co = &c->coros[rows[i]];
 
-			report_tty_str(a, sizeof(a), co->state);
+			tty_str(a, sizeof(a), co->state);
 			fprintf(f, r->rt->id_is_number ? "%18llu" : "%#18llx",
 				(unsigned long long)co->id);
 			fprintf(f, "  %-10s %8zu %6zu  %s\n", a, co->ndefers, co->conns_held,
@@ -540,7 +377,7 @@ static void render_text(FILE *f, const struct rep *r, const struct report_opts *
 				(unsigned long long)k->conn);
 			fprintf(f, r->rt->id_is_number ? "%18llu" : "%#18llx",
 				(unsigned long long)k->co);
-			fprintf(f, "  %s%s\n", r->sites.ents[r->conn_site[i]].text,
+			fprintf(f, "  %s%s\n", r->sites.names[r->conn_site[i]].text,
 				is_live(r, k->co) ? "" : "  (orphan: holder ended)");
 		}
 	}
@@ -603,7 +440,7 @@ int report_run(const struct report_opts *o, FILE *out, char *err, size_t errlen)
 		ret = EXIT_FAILURE_;
 	}
 out:
-	tab_free(&r.sites);
+	site_tab_free(&r.sites);
 	free(r.dsite);
 	free(r.dfn);
 	free(r.first);

@@ -22,9 +22,6 @@ struct report_opts {
 /* Writes the report to out: 0, or an enum exit_code with a one-line message in err. */
 int report_run(const struct report_opts *o, FILE *out, char *err, size_t errlen);
 
-/* src made safe for a terminal: control bytes and invalid UTF-8 as \xNN. */
-void report_tty_str(char *dst, size_t len, const char *src);
-
 /* For ctypes (gdb): the report as malloc'd text; core == NULL or "" means live `pid`;
  * json as in struct report_opts.
  * On failure the text is, with json, {"error": "...", "exit_code": N}, else

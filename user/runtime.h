@@ -23,6 +23,7 @@ struct probe_plan {
 	int n;
 	char version[64];		/* runtime version shown in the header */
 	int pools_need_round_trip;	/* a pool is a pool once something taken comes back */
+	int exit_runs_defers;		/* defers pending at exit run (else they are lost) */
 	char notes[2048];		/* lines for --explain: offsets, what cannot be seen */
 };
 
@@ -75,6 +76,7 @@ struct runtime_opts {
 struct runtime {
 	const char *name;
 	int id_is_number;	/* ids print as numbers (cid, goid), else hex strings */
+	const char *looks_for;	/* what detect() looks for, for "no runtime found" */
 	/* > 0 when the target runs this runtime (higher wins); 0 otherwise. */
 	int (*detect)(struct target *t);
 	/* Resolves probe points and offsets for this target. 0, or an exit code with err set. */

@@ -3,6 +3,7 @@
  * in containers work) and memory through process_vm_readv. Core files: core.c. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,9 +103,25 @@ int target_open_pid(struct target *t, pid_t pid, char *err, size_t errlen)
 	return 0;
 }
 
+/* Alive and not a zombie (a dead child its parent has not reaped yet). */
 int target_alive(const struct target *t)
 {
-	return t->pid > 0 && !(kill(t->pid, 0) && errno == ESRCH);
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	if (t->pid <= 0 || (kill(t->pid, 0) && errno == ESRCH))
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", t->pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return !(p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
 }
 
 void target_close(struct target *t)

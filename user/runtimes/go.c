@@ -319,16 +319,16 @@ static struct loc goid_of(const struct go *g, enum loc_reg r)
 
 static int plan_pool(struct probe_plan *p, struct go *g, char *err, size_t errlen)
 {
-	struct probe_cfg save_db = { .kind = EV_SAVE, .slot = 0, .save = loc_reg(REG_RAX) };
+	struct probe_cfg save_db = { .kind = EV_SAVE, .slot = 0, .save = loc_reg(CFREG_RAX) };
 	struct probe_cfg save_pc = { .kind = EV_SAVE, .slot = 1,
-				     .save = loc_deref(loc_reg(REG_RSP), 0, 8) };
+				     .save = loc_deref(loc_reg(CFREG_RSP), 0, 8) };
 	struct probe_cfg get = {
 		.kind = EV_POOL_GET, .flags = PF_COND_ZERO, .site_kind = SITE_PC,
 		.pool = { .base = LOC_SAVED, .reg = 0 }, .site = { .base = LOC_SAVED, .reg = 1 },
-		.conn = loc_reg(REG_RAX), .cond = loc_reg(REG_RBX),
+		.conn = loc_reg(CFREG_RAX), .cond = loc_reg(CFREG_RBX),
 	};
-	struct probe_cfg put = { .kind = EV_POOL_PUT, .pool = loc_reg(REG_RAX),
-				 .conn = loc_reg(REG_RBX) };
+	struct probe_cfg put = { .kind = EV_POOL_PUT, .pool = loc_reg(CFREG_RAX),
+				 .conn = loc_reg(CFREG_RBX) };
 	int r;
 
 	if (!elf_sym_by_name(g->elf, "database/sql.(*DB).conn") ||
@@ -336,7 +336,7 @@ static int plan_pool(struct probe_plan *p, struct go *g, char *err, size_t errle
 		plan_note(p, "pools: database/sql is not linked in: no pool probes");
 		return 0;
 	}
-	save_db.co = save_pc.co = get.co = put.co = goid_of(g, REG_R14);
+	save_db.co = save_pc.co = get.co = put.co = goid_of(g, CFREG_R14);
 	if ((r = add_entry(p, g, "database/sql.(*DB).conn", &save_db, err, errlen)) ||
 	    (r = add_entry(p, g, "database/sql.(*DB).conn", &save_pc, err, errlen)) ||
 	    (r = add_returns(p, g, "database/sql.(*DB).conn", &get, err, errlen)) ||
@@ -355,7 +355,7 @@ static int go_plan(struct target *t, const struct runtime_opts *opts, struct pro
 	struct probe_cfg create = { .kind = EV_CREATE, .site_kind = SITE_FUNC };
 	struct probe_cfg exit_ = { .kind = EV_EXIT };
 	struct probe_cfg defer = { .kind = EV_DEFER, .site_kind = SITE_PC,
-				   .site = loc_deref(loc_reg(REG_RSP), 0, 8) };
+				   .site = loc_deref(loc_reg(CFREG_RSP), 0, 8) };
 	struct probe_cfg run = { .kind = EV_DEFER_RUN };
 	struct go g;
 	int r;
@@ -366,12 +366,12 @@ static int go_plan(struct target *t, const struct runtime_opts *opts, struct pro
 	snprintf(p->version, sizeof(p->version), "%s", g.version);
 	p->pools_need_round_trip = 0;
 
-	create.co = goid_of(&g, REG_RAX);
-	create.site = loc_deref(loc_reg(REG_RAX), g.o.g_startpc, 8);
-	exit_.co = defer.co = run.co = goid_of(&g, REG_R14);
+	create.co = goid_of(&g, CFREG_RAX);
+	create.site = loc_deref(loc_reg(CFREG_RAX), g.o.g_startpc, 8);
+	exit_.co = defer.co = run.co = goid_of(&g, CFREG_R14);
 	if (g.o.d_skip >= 0) {
 		/* popDefer(gp) unlinks gp._defer; freedefer(d) gets the record itself. */
-		run.cond = loc_reg(REG_RAX);
+		run.cond = loc_reg(CFREG_RAX);
 		if (!strcmp(g.run_fn, "runtime.popDefer"))
 			run.cond = loc_deref(run.cond, g.o.g_defer, 8);
 		run.cond = loc_deref(run.cond, g.o.d_skip, g.o.d_skip_size);
@@ -518,6 +518,7 @@ static int go_census(struct target *t, struct census *c, char *err, size_t errle
 const struct runtime runtime_go = {
 	.name = "go",
 	.id_is_number = 1,
+	.looks_for = "Go (runtime.newproc1 or Go build info)",
 	.detect = go_detect,
 	.plan = go_plan,
 	.census = go_census,

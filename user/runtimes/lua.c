@@ -184,11 +184,11 @@ static int lua_resolve(struct target *t, struct lua *l, char *err, size_t errlen
 static int loc_reg_of(x86_reg r, enum loc_reg *out)
 {
 	static const struct { x86_reg x; enum loc_reg l; } map[] = {
-		{ X86_REG_RDI, REG_RDI }, { X86_REG_RSI, REG_RSI }, { X86_REG_RDX, REG_RDX },
-		{ X86_REG_RCX, REG_RCX }, { X86_REG_R8, REG_R8 }, { X86_REG_R9, REG_R9 },
-		{ X86_REG_RAX, REG_RAX }, { X86_REG_RBX, REG_RBX }, { X86_REG_RBP, REG_RBP },
-		{ X86_REG_R10, REG_R10 }, { X86_REG_R11, REG_R11 }, { X86_REG_R12, REG_R12 },
-		{ X86_REG_R13, REG_R13 }, { X86_REG_R14, REG_R14 }, { X86_REG_R15, REG_R15 },
+		{ X86_REG_RDI, CFREG_RDI }, { X86_REG_RSI, CFREG_RSI }, { X86_REG_RDX, CFREG_RDX },
+		{ X86_REG_RCX, CFREG_RCX }, { X86_REG_R8, CFREG_R8 }, { X86_REG_R9, CFREG_R9 },
+		{ X86_REG_RAX, CFREG_RAX }, { X86_REG_RBX, CFREG_RBX }, { X86_REG_RBP, CFREG_RBP },
+		{ X86_REG_R10, CFREG_R10 }, { X86_REG_R11, CFREG_R11 }, { X86_REG_R12, CFREG_R12 },
+		{ X86_REG_R13, CFREG_R13 }, { X86_REG_R14, CFREG_R14 }, { X86_REG_R15, CFREG_R15 },
 	};
 	size_t i;
 
@@ -424,7 +424,7 @@ static int add_tbclist_stores(struct probe_plan *p, const struct lua *l, uint64_
 
 static int plan_create(struct probe_plan *p, const struct lua *l, char *err, size_t errlen)
 {
-	struct probe_cfg create = { .kind = EV_CREATE, .co = loc_reg(REG_RDI) };
+	struct probe_cfg create = { .kind = EV_CREATE, .co = loc_reg(CFREG_RDI) };
 	uint64_t fn = sym_vaddr(l, "lua_newthread"), stack_init = sym_vaddr(l, "stack_init");
 	struct fn_scan fs;
 
@@ -435,7 +435,7 @@ static int plan_create(struct probe_plan *p, const struct lua *l, char *err, siz
 		return EXIT_SYMBOL;
 	}
 	/* L->ci is coroutine.create's own C frame; the Lua line that called it is one up. */
-	site_of_ci(l, loc_deref(loc_deref(loc_reg(REG_RSI), l->o[O_L_CI], 8),
+	site_of_ci(l, loc_deref(loc_deref(loc_reg(CFREG_RSI), l->o[O_L_CI], 8),
 				l->o[O_CI_PREVIOUS], 8), &create);
 	return add_at(p, l, fs.calls[fs.ncalls - 1], "create: stack_init(L1, L)", &create, err,
 		      errlen);
@@ -444,7 +444,7 @@ static int plan_create(struct probe_plan *p, const struct lua *l, char *err, siz
 static int plan_exit(struct probe_plan *p, const struct lua *l, uint64_t close_fn, char *err,
 		     size_t errlen)
 {
-	struct probe_cfg exit_ = { .kind = EV_EXIT, .co = loc_reg(REG_RSI) };
+	struct probe_cfg exit_ = { .kind = EV_EXIT, .co = loc_reg(CFREG_RSI) };
 	uint64_t fn = sym_vaddr(l, "luaE_freethread"), call;
 	struct fn_scan fs;
 
@@ -457,7 +457,7 @@ static int plan_exit(struct probe_plan *p, const struct lua *l, uint64_t close_f
 			 "call of luaF_closeupval(L1, L1->stack))", l->version);
 		return EXIT_SYMBOL;
 	}
-	exit_.co = loc_reg(REG_RDI);
+	exit_.co = loc_reg(CFREG_RDI);
 	return add_at(p, l, call, "exit: luaE_freethread's luaF_closeupval(L1, L1->stack)",
 		      &exit_, err, errlen);
 }
@@ -840,6 +840,7 @@ static int lua_census(struct target *t, struct census *c, char *err, size_t errl
 const struct runtime runtime_lua = {
 	.name = "lua",
 	.id_is_number = 0,
+	.looks_for = "Lua 5.4 (lua_newthread and lua_toclose)",
 	.detect = lua_detect,
 	.plan = lua_plan,
 	.census = lua_census,
@@ -899,7 +900,7 @@ static void luajit_version(struct module *m, char *buf, size_t len)
 static int luajit_plan(struct target *t, const struct runtime_opts *opts,
 		       struct probe_plan *p, char *err, size_t errlen)
 {
-	struct probe_cfg create = { .kind = EV_CREATE, .co = loc_reg(REG_RAX) };
+	struct probe_cfg create = { .kind = EV_CREATE, .co = loc_reg(CFREG_RAX) };
 	struct module *m = luajit_module(t);
 	uint64_t rets[LJ_MAX_RETURNS];
 	const struct elf_sym *s;
@@ -1005,6 +1006,7 @@ static int luajit_census(struct target *t, struct census *c, char *err, size_t e
 const struct runtime runtime_luajit = {
 	.name = "luajit",
 	.id_is_number = 0,
+	.looks_for = "LuaJIT (luaJIT_setmode and lua_newthread)",
 	.detect = luajit_detect,
 	.plan = luajit_plan,
 	.census = luajit_census,

@@ -31,7 +31,7 @@ static const struct {
 	{ "exit", EV_EXIT }, { "get", EV_POOL_GET }, { "put", EV_POOL_PUT }, { "touch", EV_TOUCH },
 };
 
-static const char *const reg_names[REG__COUNT] = {
+static const char *const reg_names[CFREG__COUNT] = {
 	"rdi", "rsi", "rdx", "rcx", "r8", "r9", "rax", "rbx", "rbp", "rsp",
 	"r10", "r11", "r12", "r13", "r14", "r15", "rip",
 };
@@ -128,12 +128,12 @@ static int parse_base(struct parse *ps, const char **p, struct loc *l)
 	if (!strncmp(*p, "ret", 3) && !isalnum((unsigned char)(*p)[3])) {
 		if (!ps->is_return)
 			return bad(ps, "ret needs a %return probe", *p);
-		*l = loc_reg(REG_RAX);
+		*l = loc_reg(CFREG_RAX);
 		*p += 3;
 		return 0;
 	}
 	if (**p == '%') {
-		for (i = 0; i < REG__COUNT; i++) {
+		for (i = 0; i < CFREG__COUNT; i++) {
 			n = strlen(reg_names[i]);
 			if (!strncmp(*p + 1, reg_names[i], n) && !isalnum((unsigned char)(*p)[1 + n])) {
 				*l = loc_reg((enum loc_reg)i);
@@ -186,7 +186,7 @@ static int parse_loc(struct parse *ps, const char **p, struct loc *l)
 static int parse_site(struct parse *ps, const char **p, struct probe_cfg *cfg)
 {
 	int entry = !strncmp(*p, "entry:", 6);
-	struct loc caller = loc_deref(loc_reg(REG_RSP), 0, 8);
+	struct loc caller = loc_deref(loc_reg(CFREG_RSP), 0, 8);
 	const char *q = *p + (entry ? 6 : 0);
 	int r = 0;
 
@@ -267,7 +267,7 @@ static int add_points(struct parse *ps, struct module *m, const char *sym, long 
 	for (i = 0; i < ps->nsaves; i++) {
 		save.slot = ps->saves[i].slot;
 		save.save = ps->saves[i].what;
-		snprintf(desc, sizeof(desc), "%s (entry: save %d)", sym, i);
+		snprintf(desc, sizeof(desc), "%.120s (entry: save %d)", sym, i);
 		if ((r = plan_add(ps->plan, m, s->value, desc, &save, ps->err, ps->errlen)))
 			return r;
 	}
@@ -280,7 +280,7 @@ static int add_points(struct parse *ps, struct module *m, const char *sym, long 
 		return EXIT_SYMBOL;
 	}
 	for (i = 0; i < n; i++) {
-		snprintf(desc, sizeof(desc), "%s+0x%llx (return)", sym,
+		snprintf(desc, sizeof(desc), "%.120s+0x%llx (return)", sym,
 			 (unsigned long long)(rets[i] - s->value));
 		if ((r = plan_add(ps->plan, m, rets[i], desc, cfg, ps->err, ps->errlen)))
 			return r;
@@ -347,6 +347,41 @@ int native_add_spec(struct target *t, const char *spec, struct probe_plan *plan,
 	if (cfg.kind == EV_POOL_GET && !cfg.pool.base)
 		return bad(&ps, "get needs pool=LOC", spec);
 	return add_points(&ps, m, sym, off, &cfg);
+}
+
+void loc_format(const struct loc *l, char *buf, size_t len)
+{
+	size_t n = 0;
+	int i;
+
+#define OUT(...) (n += snprintf(buf + n, n < len ? len - n : 0, __VA_ARGS__))
+	switch (l->base) {
+	case LOC_NONE:
+		OUT("-");
+		return;
+	case LOC_REG:
+		OUT("%%%s", l->reg < CFREG__COUNT ? reg_names[l->reg] : "?");
+		if (l->base_off)
+			OUT("%+lld", (long long)l->base_off);
+		break;
+	case LOC_ADDR:
+		OUT("0x%llx", (unsigned long long)l->base_off);
+		break;
+	case LOC_TLS:
+		OUT("tls:%lld", (long long)l->base_off);
+		break;
+	case LOC_SAVED:
+		OUT("saved:%d", l->reg);
+		break;
+	case LOC_CONST:
+		OUT("%lld", (long long)l->base_off);
+		break;
+	}
+	for (i = 0; i < l->nderef && i < LOC_MAX_DEREF; i++)
+		OUT("[%d]", l->off[i]);
+	if (l->nderef && l->size && l->size != 8)
+		OUT(":%d", l->size);
+#undef OUT
 }
 
 static int native_plan(struct target *t, const struct runtime_opts *o, struct probe_plan *p,

@@ -8,4 +8,7 @@
 int native_add_spec(struct target *t, const char *spec, struct probe_plan *plan, char *err,
 		    size_t errlen);
 
+/* A loc in the spec language's notation, for --explain ("%rdi[8]:4", "0x4c1e20[0][0]"). */
+void loc_format(const struct loc *l, char *buf, size_t len);
+
 #endif

@@ -241,8 +241,8 @@ static int php_fiber_detect(struct target *t)
 static int php_fiber_plan(struct target *t, const struct runtime_opts *o, struct probe_plan *p,
 			  char *err, size_t errlen)
 {
-	struct probe_cfg create = { .kind = EV_CREATE, .co = loc_reg(REG_RDI) };
-	struct probe_cfg exit_ = { .kind = EV_EXIT, .co = loc_reg(REG_RDI) };
+	struct probe_cfg create = { .kind = EV_CREATE, .co = loc_reg(CFREG_RDI) };
+	struct probe_cfg exit_ = { .kind = EV_EXIT, .co = loc_reg(CFREG_RDI) };
 	struct module *m = NULL;
 	struct fiber_offs f;
 	unsigned api;
@@ -263,7 +263,7 @@ static int php_fiber_plan(struct target *t, const struct runtime_opts *o, struct
 			  "API %u%s)", api, zts ? " ZTS" : "");
 	} else {
 		create.site_kind = SITE_PHP_FUNC;
-		create.site = loc_deref(loc_reg(REG_RDI), f.fiber_function - f.fiber_context, 8);
+		create.site = loc_deref(loc_reg(CFREG_RDI), f.fiber_function - f.fiber_context, 8);
 		plan_note(p, "creation sites: the fiber's body function");
 	}
 	if ((r = plan_add_sym(p, t, m, "zend_fiber_init_context", 0, &create, err, errlen)) ||
@@ -351,6 +351,7 @@ static int php_fiber_census(struct target *t, struct census *c, char *err, size_
 const struct runtime runtime_php_fiber = {
 	.name = "php-fiber",
 	.id_is_number = 0,
+	.looks_for = "PHP fibers (zend_fiber_init_context)",
 	.detect = php_fiber_detect,
 	.plan = php_fiber_plan,
 	.census = php_fiber_census,

@@ -7,10 +7,17 @@
 #include "elfsym.h"
 #include "runtime.h"
 
-extern const struct runtime runtime_native, runtime_ucoro;
+extern const struct runtime runtime_go, runtime_lua, runtime_luajit, runtime_swoole,
+	runtime_php_fiber, runtime_ucoro, runtime_native;
 
-/* Detection order matters only on ties: the first best score wins. */
+/* Detection order matters only on ties: the first best score wins. Swoole outscores
+ * plain PHP fibers in a php that loads swoole.so. */
 const struct runtime *const runtimes[] = {
+	&runtime_go,
+	&runtime_swoole,
+	&runtime_php_fiber,
+	&runtime_lua,
+	&runtime_luajit,
 	&runtime_ucoro,
 	&runtime_native,
 	NULL,
@@ -37,8 +44,8 @@ const struct runtime *runtime_detect(struct target *t, char *looked_for, size_t 
 		if (!runtimes[i]->detect)
 			continue;
 		if (looked_for)
-			n += snprintf(looked_for + n, n < (int)len ? len - n : 0, "%s%s", n ? ", " : "",
-				      runtimes[i]->name);
+			n += snprintf(looked_for + n, n < (int)len ? len - n : 0, "%s%s", n ? "; " : "",
+				      runtimes[i]->looks_for);
 		score = runtimes[i]->detect(t);
 		if (score > best_score) {
 			best = runtimes[i];

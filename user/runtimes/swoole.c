@@ -228,7 +228,7 @@ static int swoole_plan(struct target *t, const struct runtime_opts *o, struct pr
 {
 	struct probe_cfg create = { .kind = EV_CREATE }, defer = { .kind = EV_DEFER };
 	struct probe_cfg exit_ = { .kind = EV_EXIT, .flags = PF_COND_NONZERO };
-	struct probe_cfg save = { .kind = EV_SAVE, .slot = 0, .save = loc_reg(REG_RDI) };
+	struct probe_cfg save = { .kind = EV_SAVE, .slot = 0, .save = loc_reg(CFREG_RDI) };
 	struct probe_cfg get = { .kind = EV_POOL_GET, .flags = PF_COND_NONZERO };
 	struct probe_cfg put = { .kind = EV_POOL_PUT };
 	const struct elf_sym *pop;
@@ -242,26 +242,27 @@ static int swoole_plan(struct target *t, const struct runtime_opts *o, struct pr
 		return r;
 	snprintf(p->version, sizeof(p->version), "Swoole %s, PHP API %u", s.version, s.php_api);
 	p->pools_need_round_trip = 1;
+	p->exit_runs_defers = 1;
 
 	create.co = defer.co = save.co = get.co = put.co = cid_loc(&s);
 
 	/* main_func(Args *): the body is args->fci_cache->function_handler. */
 	create.site_kind = SITE_PHP_FUNC;
-	create.site = loc_deref(loc_deref(loc_reg(REG_RDI), s.so.args_fci_cache, 8),
+	create.site = loc_deref(loc_deref(loc_reg(CFREG_RDI), s.so.args_fci_cache, 8),
 				s.so.fcc_function_handler, 8);
 	caller_site(&s, &defer);
 	caller_site(&s, &get);
 
 	/* Coroutine::close(this): only coroutines with a task are PHP coroutines. */
-	exit_.co = loc_deref(loc_reg(REG_RDI), s.so.co_cid, 8);
-	exit_.cond = loc_deref(loc_reg(REG_RDI), s.so.co_task, 8);
+	exit_.co = loc_deref(loc_reg(CFREG_RDI), s.so.co_cid, 8);
+	exit_.cond = loc_deref(loc_reg(CFREG_RDI), s.so.co_task, 8);
 
 	/* pop() returns the item (a zval*) or NULL; the connection is the zval's value. */
 	get.pool = (struct loc){ .base = LOC_SAVED, .reg = 0 };
-	get.conn = loc_deref(loc_reg(REG_RAX), 0, 8);
-	get.cond = loc_reg(REG_RAX);
-	put.pool = loc_reg(REG_RDI);
-	put.conn = loc_deref(loc_reg(REG_RSI), 0, 8);
+	get.conn = loc_deref(loc_reg(CFREG_RAX), 0, 8);
+	get.cond = loc_reg(CFREG_RAX);
+	put.pool = loc_reg(CFREG_RDI);
+	put.conn = loc_deref(loc_reg(CFREG_RSI), 0, 8);
 
 	if ((r = plan_add_sym(p, t, s.mod, SYM_MAIN_FUNC, 0, &create, err, errlen)) ||
 	    (r = plan_add_sym(p, t, s.mod, SYM_DEFER, 0, &defer, err, errlen)) ||
@@ -425,6 +426,7 @@ static int swoole_census(struct target *t, struct census *c, char *err, size_t e
 const struct runtime runtime_swoole = {
 	.name = "swoole",
 	.id_is_number = 1,
+	.looks_for = "Swoole (swoole.so with swoole::Coroutine::current)",
 	.detect = swoole_detect,
 	.plan = swoole_plan,
 	.census = swoole_census,

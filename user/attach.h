@@ -1,0 +1,55 @@
+/* A live session: the target's runtime profile turned into loaded BPF programs, maps
+ * seeded by the attach-time census, and uprobes on that one process. */
+#ifndef CODEFER_ATTACH_H
+#define CODEFER_ATTACH_H
+
+#include "runtime.h"
+
+struct codefer_bpf;
+struct bpf_link;
+
+/* What the census saw of one coroutine that live rows do not carry. */
+struct census_state {
+	uint64_t id;
+	char state[16];
+};
+
+struct session {
+	struct target t;
+	const struct runtime *rt;
+	struct runtime_opts ropts;
+	struct probe_plan plan;
+	struct codefer_bpf *skel;
+	struct bpf_link *links[MAX_PROBES];
+	int nlinks;
+	uint64_t attach_ns;		/* CLOCK_MONOTONIC, as bpf_ktime_get_ns */
+	int frozen;			/* the target was stopped for census and attach */
+	/* census */
+	int census_done;
+	size_t census_coros, census_defers, census_conns;
+	char census_warning[256];
+	struct census_state *states;	/* sorted by id */
+	size_t nstates;
+};
+
+struct attach_opts {
+	pid_t pid;
+	const char *runtime;		/* NULL: detect */
+	const char **probe_specs;
+	int nprobe_specs;
+	int no_census;
+	int no_freeze;
+};
+
+/* Opens the target and resolves its runtime and probe plan; nothing is attached yet
+ * (enough for --explain). 0, or an enum exit_code with a one-line message in err. */
+int session_open(struct session *s, const struct attach_opts *o, char *err, size_t errlen);
+/* Loads the BPF object, stops the target, seeds the maps from the census, attaches the
+ * uprobes, lets the target go. 0, or an enum exit_code with err set. */
+int session_attach(struct session *s, const struct attach_opts *o, char *err, size_t errlen);
+/* Detaches every probe and frees everything; safe on a partly opened session. */
+void session_close(struct session *s);
+
+uint64_t mono_ns(void);
+
+#endif

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* codefer-top: per coroutine, pending defers and held pool connections of a running
+ * process, live. Flow: attach.c (target, runtime profile, census, uprobes) -> model.c
+ * (maps to snapshots) -> render.c (screen, text, JSON).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+#include "escape.h"
+#include "render.h"
+
+static const char usage[] =
+"usage: codefer-top -p PID [options]\n"
+"Shows, per coroutine of a running process, pending defers and held pool connections.\n"
+"\n"
+"  -p, --pid PID        the process to watch (required)\n"
+"  -r, --runtime NAME   force a runtime: go, swoole, php-fiber, lua, luajit, ucoro, native\n"
+"  -b, --batch          plain text snapshots, like top -b (default on a terminal: live view)\n"
+"      --json           one JSON object per snapshot, one per line\n"
+"  -n, --iterations N   stop after N snapshots (batch and JSON; default: until ^C)\n"
+"  -d, --delay SECS     seconds between snapshots (default 1)\n"
+"  -m, --rows N         rows per table in text output (default 25)\n"
+"  -s, --sort KEY       pending (default), conns, age, growth\n"
+"      --explain        print the runtime, modules, probe points and offsets, then exit\n"
+"      --probe SPEC     a probe point for the native profile (repeatable; implies -r native)\n"
+"      --no-census      do not walk the runtime's structures at attach\n"
+"      --no-freeze      do not stop the target while the census is taken and probes attach\n"
+"      --grow SECS      verdict growing: pending rose and never fell for SECS (default 10)\n"
+"      --pile N         verdict piling: N or more pending defers (default 100)\n"
+"      --hold SECS      verdict holding: a connection held SECS or more (default 10)\n"
+"  -h, --help\n"
+"\n"
+"Live view keys: p c a g sort by pending, conns, age, growth; q quits.\n"
+"\n"
+"Native probe specs (one per event; see README):\n"
+"  EVENT=[MODULE:]SYMBOL[+OFF][%return],co=LOC[,pool=LOC][,conn=LOC][,site=SITE][,if=LOC==0|!=0]\n"
+"  EVENT  create, defer, defer-run, exit, get, put, touch\n"
+"  LOC    BASE[+N][[OFF]...][:SIZE]; BASE: arg0..arg5, ret, %REG, sym:NAME, tls:N, entry:LOC, N\n"
+"  SITE   caller | func:LOC | pc:LOC | LOC, optionally entry:SITE\n"
+"  e.g. --probe 'defer=libco.so:co_defer,co=sym:co_current[0][0],site=caller'\n"
+"\n"
+"Exit codes: 0 ok, 1 failure, 2 usage, 3 no such process, 4 not root, 5 no supported\n"
+"runtime, 6 symbol or offset missing, 7 target exited.\n";
+
+enum { OPT_JSON = 256, OPT_EXPLAIN, OPT_PROBE, OPT_NO_CENSUS, OPT_NO_FREEZE, OPT_GROW, OPT_PILE,
+       OPT_HOLD };
+
+static const struct option long_opts[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "runtime", required_argument, NULL, 'r' },
+	{ "batch", no_argument, NULL, 'b' },
+	{ "iterations", required_argument, NULL, 'n' },
+	{ "delay", required_argument, NULL, 'd' },
+	{ "rows", required_argument, NULL, 'm' },
+	{ "sort", required_argument, NULL, 's' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "explain", no_argument, NULL, OPT_EXPLAIN },
+	{ "probe", required_argument, NULL, OPT_PROBE },
+	{ "no-census", no_argument, NULL, OPT_NO_CENSUS },
+	{ "no-freeze", no_argument, NULL, OPT_NO_FREEZE },
+	{ "grow", required_argument, NULL, OPT_GROW },
+	{ "pile", required_argument, NULL, OPT_PILE },
+	{ "hold", required_argument, NULL, OPT_HOLD },
+	{}
+};
+
+struct options {
+	struct attach_opts a;
+	int batch, json, explain, rows;
+	long iterations;
+	double delay;
+	enum sort_key sort;
+	struct thresholds th;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int fail(int code, const char *msg)
+{
+	char safe[2048];
+
+	tty_str(safe, sizeof(safe), msg);
+	fprintf(stderr, "codefer-top: %s\n", safe);
+	return code;
+}
+
+static int parse_number(const char *s, double min, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	return errno || end == s || *end || *out < min;
+}
+
+static const char *const sort_names[] = { "pending", "conns", "age", "growth" };
+
+static int sort_key_of(int c, enum sort_key *k)
+{
+	switch (c) {
+	case 'p': *k = SORT_PENDING; return 0;
+	case 'c': *k = SORT_CONNS; return 0;
+	case 'a': *k = SORT_AGE; return 0;
+	case 'g': *k = SORT_GROWTH; return 0;
+	}
+	return -1;
+}
+
+static int parse_args(int argc, char **argv, struct options *o, char *err, size_t errlen)
+{
+	static const char *specs[MAX_PROBES];
+	double v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->rows = 25;
+	o->delay = 1;
+	o->th = (struct thresholds){ .growth_s = 10, .pile = 100, .hold_s = 10 };
+	o->a.probe_specs = specs;
+	while ((c = getopt_long(argc, argv, "p:r:bn:d:m:s:h", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (parse_number(optarg, 1, &v) || v != (pid_t)v)
+				return snprintf(err, errlen, "-p takes a process id"), EXIT_USAGE;
+			o->a.pid = (pid_t)v;
+			break;
+		case 'r':
+			o->a.runtime = optarg;
+			break;
+		case 'b':
+			o->batch = 1;
+			break;
+		case 'n':
+			if (parse_number(optarg, 1, &v))
+				return snprintf(err, errlen, "-n takes a count >= 1"), EXIT_USAGE;
+			o->iterations = (long)v;
+			break;
+		case 'd':
+			if (parse_number(optarg, 0.05, &o->delay))
+				return snprintf(err, errlen, "-d takes seconds >= 0.05"), EXIT_USAGE;
+			break;
+		case 'm':
+			if (parse_number(optarg, 1, &v))
+				return snprintf(err, errlen, "-m takes a row count >= 1"), EXIT_USAGE;
+			o->rows = (int)v;
+			break;
+		case 's':
+			if (sort_key_of(optarg[0], &o->sort) || strncmp(optarg, sort_names[o->sort], strlen(optarg)))
+				return snprintf(err, errlen, "-s takes pending, conns, age or growth"),
+				       EXIT_USAGE;
+			break;
+		case OPT_JSON:
+			o->json = 1;
+			break;
+		case OPT_EXPLAIN:
+			o->explain = 1;
+			break;
+		case OPT_PROBE:
+			if (o->a.nprobe_specs == MAX_PROBES)
+				return snprintf(err, errlen, "too many --probe specs"), EXIT_USAGE;
+			specs[o->a.nprobe_specs++] = optarg;
+			break;
+		case OPT_NO_CENSUS:
+			o->a.no_census = 1;
+			break;
+		case OPT_NO_FREEZE:
+			o->a.no_freeze = 1;
+			break;
+		case OPT_GROW:
+		case OPT_HOLD:
+		case OPT_PILE:
+			if (parse_number(optarg, 0, &v))
+				return snprintf(err, errlen, "--grow, --pile and --hold take a number >= 0"),
+				       EXIT_USAGE;
+			if (c == OPT_GROW)
+				o->th.growth_s = v;
+			else if (c == OPT_HOLD)
+				o->th.hold_s = v;
+			else
+				o->th.pile = (int64_t)v;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			exit(0);
+		default:
+			return snprintf(err, errlen, "see codefer-top --help"), EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return snprintf(err, errlen, "unexpected argument '%.100s'", argv[optind]), EXIT_USAGE;
+	if (!o->a.pid)
+		return snprintf(err, errlen, "-p PID is required (see --help)"), EXIT_USAGE;
+	if (o->a.nprobe_specs) {
+		if (o->a.runtime && strcmp(o->a.runtime, "native"))
+			return snprintf(err, errlen, "--probe goes with the native runtime only"), EXIT_USAGE;
+		o->a.runtime = "native";
+	}
+	if (!o->json && !isatty(STDOUT_FILENO))
+		o->batch = 1;
+	return 0;
+}
+
+/* ---- the live view ---- */
+
+static struct termios saved_tty;
+static int tty_raw;
+
+static void tty_restore(void)
+{
+	if (tty_raw) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tty);
+		fputs("\033[?25h", stdout);
+		fflush(stdout);
+		tty_raw = 0;
+	}
+}
+
+static void tty_setup(void)
+{
+	struct termios t;
+
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_tty))
+		return;
+	t = saved_tty;
+	t.c_lflag &= ~(ICANON | ECHO);
+	t.c_cc[VMIN] = 0;
+	t.c_cc[VTIME] = 0;
+	if (!tcsetattr(STDIN_FILENO, TCSANOW, &t)) {
+		tty_raw = 1;
+		atexit(tty_restore);
+		fputs("\033[?25l", stdout);
+	}
+}
+
+/* Waits up to `secs` for the next refresh; keys change the sort or quit. Returns 1 when
+ * the view should be redrawn now (a key), 0 on timeout. */
+static int wait_keys(double secs, struct options *o)
+{
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	char ch;
+
+	if (!tty_raw) {
+		poll(NULL, 0, (int)(secs * 1000));
+		return 0;
+	}
+	if (poll(&pfd, 1, (int)(secs * 1000)) <= 0 || read(STDIN_FILENO, &ch, 1) != 1)
+		return 0;
+	if (ch == 'q' || ch == 'Q')
+		stop = 1;
+	sort_key_of(ch, &o->sort);
+	return 1;
+}
+
+static void show(struct model *m, struct options *o)
+{
+	struct winsize ws = {};
+
+	model_sort(&m->cur, o->sort);
+	if (o->json) {
+		render_json(stdout, m, &m->cur);
+		return;
+	}
+	if (o->batch) {
+		render_text(stdout, m, &m->cur, o->rows, 0, o->sort);
+		fputc('\n', stdout);
+		return;
+	}
+	ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws);
+	fputs("\033[H\033[2J", stdout);
+	render_text(stdout, m, &m->cur, ws.ws_row > 12 ? (ws.ws_row - 12) / 3 : 5, ws.ws_col, o->sort);
+}
+
+static int run(struct session *s, struct options *o)
+{
+	struct model m;
+	long shown = 0;
+	int r = 0;
+
+	model_init(&m, s, &o->th);
+	if (!o->json && !o->batch)
+		tty_setup();
+	while (!stop) {
+		if (!target_alive(&s->t)) {
+			tty_restore();
+			r = fail(EXIT_TARGET_GONE, "the target process exited; probes detached");
+			break;
+		}
+		if (model_refresh(&m)) {
+			tty_restore();
+			r = fail(EXIT_FAILURE_, "cannot read the BPF maps");
+			break;
+		}
+		show(&m, o);
+		if (o->iterations && ++shown >= o->iterations)
+			break;
+		/* A key redraws at once with the same data; the interval still counts. */
+		for (double left = o->delay; left > 0 && !stop; ) {
+			uint64_t t0 = mono_ns();
+
+			if (wait_keys(left, o) && !stop)
+				show(&m, o);
+			left -= (mono_ns() - t0) / 1e9;
+		}
+	}
+	tty_restore();
+	model_free(&m);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	static struct session s;
+	struct options o;
+	char err[2048] = "";
+	int r;
+
+	if ((r = parse_args(argc, argv, &o, err, sizeof(err))))
+		return fail(r, err);
+	if (!o.explain && geteuid() != 0)
+		return fail(EXIT_NOT_ROOT, "needs root (BPF and ptrace): run it with sudo");
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((r = session_open(&s, &o.a, err, sizeof(err)))) {
+		session_close(&s);
+		return fail(r, err);
+	}
+	if (o.explain) {
+		render_explain(stdout, &s);
+		session_close(&s);
+		return 0;
+	}
+	if ((r = session_attach(&s, &o.a, err, sizeof(err)))) {
+		session_close(&s);
+		return fail(r, err);
+	}
+	r = run(&s, &o);
+	session_close(&s);
+	return r;
+}

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Escaping of untrusted text read from targets (see escape.h). */
+#include <stdint.h>
+#include <string.h>
+#include "escape.h"
+
+/* Length of the valid UTF-8 sequence at s (not overlong, no surrogates), or 0. */
+static int utf8_len(const unsigned char *s)
+{
+	int n, i;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+/* A JSON string literal; bytes that are not UTF-8 become the text \xNN. */
+void json_str(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int n;
+
+	fputc('"', f);
+	while (*p) {
+		if (*p == '"' || *p == '\\') {
+			fputc('\\', f);
+			fputc(*p++, f);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			fprintf(f, "\\u%04x", *p++);
+		} else if ((n = utf8_len(p))) {
+			fwrite(p, 1, n, f);
+			p += n;
+		} else {
+			fprintf(f, "\\\\x%02x", *p++);
+		}
+	}
+	fputc('"', f);
+}
+
+/* Text safe for a terminal: control bytes, C1 controls and invalid UTF-8 as \xNN. */
+void tty_str(char *dst, size_t len, const char *src)
+{
+	const unsigned char *p = (const unsigned char *)src;
+	size_t o = 0;
+	int n;
+
+	if (!len)
+		return;
+	while (*p) {
+		n = utf8_len(p);
+		/* U+0080..U+009F (C1 controls, 0xc2 0x80..0x9f) can start escape sequences. */
+		if (n == 1 && *p >= 0x20 && *p != 0x7f) {
+			if (o + 1 >= len)
+				break;
+			dst[o++] = *p++;
+		} else if (n > 1 && !(p[0] == 0xc2 && p[1] < 0xa0)) {
+			if (o + n >= len)
+				break;
+			memcpy(dst + o, p, n);
+			o += n;
+			p += n;
+		} else {
+			if (o + 4 >= len)
+				break;
+			snprintf(dst + o, 5, "\\x%02x", *p++);
+			o += 4;
+		}
+	}
+	dst[o] = 0;
+}
+

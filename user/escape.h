@@ -1,0 +1,14 @@
+/* Everything read from a target (file, function and chunk names) is untrusted text:
+ * these make it safe for a terminal and for JSON. */
+#ifndef CODEFER_ESCAPE_H
+#define CODEFER_ESCAPE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* A JSON string literal; bytes that are not UTF-8 become the text \xNN. */
+void json_str(FILE *f, const char *s);
+/* src made safe for a terminal: control bytes, C1 controls and invalid UTF-8 as \xNN. */
+void tty_str(char *dst, size_t len, const char *src);
+
+#endif

@@ -1,0 +1,531 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Snapshots of the BPF maps (see model.h). Each refresh reads the coroutine, site, pool
+ * and connection maps with batch lookups (a few syscalls for 100,000 coroutines), then
+ * joins them in user space by sorting. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "codefer.skel.h"
+#include "model.h"
+
+#define BATCH 8192
+
+static const char *const verdicts[] = { "ok", "holding", "piling", "growing" };
+static const char *const site_kinds[] = { "defer", "conn", "create" };
+static const char *const counters[C__COUNT] = {
+	[C_EVENTS] = "events", [C_CREATED] = "created", [C_EXITED] = "exited",
+	[C_DEFERS_REGISTERED] = "defers_registered", [C_DEFERS_RUN] = "defers_run",
+	[C_DEFERS_RUN_AT_EXIT] = "defers_retired_at_exit",
+	[C_DEFERS_RUN_UNSEEN] = "defers_run_unseen", [C_GETS] = "gets", [C_PUTS] = "puts",
+	[C_ORPHANED] = "orphaned", [C_COND_SKIPPED] = "cond_skipped", [C_LOST_READ] = "lost_read",
+	[C_LOST_MAP_FULL] = "lost_map_full", [C_LOST_NO_CFG] = "lost_no_cfg",
+	[C_LOST_TRUNCATED] = "lost_truncated",
+};
+
+const char *verdict_name(enum verdict v)
+{
+	return verdicts[v];
+}
+
+const char *site_kind_name(enum site_row_kind k)
+{
+	return site_kinds[k];
+}
+
+const char *counter_name(enum counter c)
+{
+	return counters[c];
+}
+
+void model_init(struct model *m, struct session *s, const struct thresholds *th)
+{
+	memset(m, 0, sizeof(*m));
+	m->s = s;
+	m->th = *th;
+	m->sites.t = &s->t;
+	m->sites.rt = s->rt;
+}
+
+/* ---- reading maps ---- */
+
+static int raw_reserve(struct raw_map *r, size_t n, size_t ksz, size_t vsz)
+{
+	void *k, *v;
+
+	if (n <= r->cap)
+		return 0;
+	n = n > 2 * r->cap ? n : 2 * r->cap;
+	if (!(k = realloc(r->keys, n * ksz)))
+		return -1;
+	r->keys = k;
+	if (!(v = realloc(r->vals, n * vsz)))
+		return -1;
+	r->vals = v;
+	r->cap = n;
+	return 0;
+}
+
+/* Every entry of a hash map, BATCH at a time. */
+static int read_map(struct bpf_map *map, struct raw_map *r)
+{
+	size_t ksz = bpf_map__key_size(map), vsz = bpf_map__value_size(map);
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	int fd = bpf_map__fd(map), err;
+	__u64 in = 0, out = 0;
+	void *inp = NULL;
+
+	r->n = 0;
+	for (;;) {
+		__u32 count = BATCH;
+
+		if (raw_reserve(r, r->n + BATCH, ksz, vsz))
+			return -1;
+		err = bpf_map_lookup_batch(fd, inp, &out, (char *)r->keys + r->n * ksz,
+					   (char *)r->vals + r->n * vsz, &count, &opts);
+		r->n += count;
+		if (err)
+			return errno == ENOENT ? 0 : -1;
+		in = out;
+		inp = &in;
+	}
+}
+
+static void sum_counters(struct model *m, uint64_t *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(m->s->skel->maps.counters);
+	uint64_t vals[ncpu > 0 ? ncpu : 1];
+	__u32 k;
+	int i;
+
+	for (k = 0; k < C__COUNT; k++) {
+		out[k] = 0;
+		if (ncpu <= 0 || bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (i = 0; i < ncpu; i++)
+			out[k] += vals[i];
+	}
+}
+
+/* ---- joins ---- */
+
+static int cmp_row_id(const void *a, const void *b)
+{
+	const struct coro_row *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int cmp_site_key(const void *a, const void *b)
+{
+	const struct coro_site_key *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* coro_sites by coroutine id, values moving with their keys. */
+static int sort_sites_by_id(struct raw_map *r)
+{
+	struct kv {
+		struct coro_site_key k;
+		__s64 v;
+	} *kv = malloc((r->n + 1) * sizeof(*kv));
+	struct coro_site_key *keys = r->keys;
+	__s64 *vals = r->vals;
+	size_t i;
+
+	if (!kv)
+		return -1;
+	for (i = 0; i < r->n; i++)
+		kv[i] = (struct kv){ keys[i], vals[i] };
+	qsort(kv, r->n, sizeof(*kv), cmp_site_key);
+	for (i = 0; i < r->n; i++) {
+		keys[i] = kv[i].k;
+		vals[i] = kv[i].v;
+	}
+	free(kv);
+	return 0;
+}
+
+/* A connection out of its pool, as the joins need it. */
+struct hold {
+	uint64_t co, pool, get_ns;
+	struct site site;
+	int counted;	/* its pool is a pool (not a one-way queue) */
+	int orphan;
+};
+
+static int cmp_hold_co(const void *a, const void *b)
+{
+	const struct hold *x = a, *y = b;
+
+	return x->co < y->co ? -1 : x->co > y->co;
+}
+
+static const struct pool_stats *pool_of(const struct raw_map *pools, uint64_t pool)
+{
+	const struct pool_key *k = pools->keys;
+	size_t i;
+
+	for (i = 0; i < pools->n; i++)
+		if (k[i].pool == pool)
+			return &((const struct pool_stats *)pools->vals)[i];
+	return NULL;
+}
+
+static int pool_counts(const struct model *m, const struct pool_stats *ps)
+{
+	return ps && (!m->s->plan.pools_need_round_trip || (ps->flags & POOL_ROUND_TRIP));
+}
+
+static const char *census_state(const struct session *s, uint64_t id)
+{
+	size_t lo = 0, hi = s->nstates;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (s->states[mid].id == id)
+			return s->states[mid].state;
+		if (s->states[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static enum verdict judge(const struct model *m, const struct coro_row *r, uint64_t now)
+{
+	if (r->c.pending > r->base_pending && now - r->base_ns >= m->th.growth_s * 1e9)
+		return V_GROWING;
+	if (r->c.pending >= m->th.pile)
+		return V_PILING;
+	if (r->conns_held > 0 && r->hold_s >= m->th.hold_s)
+		return V_HOLDING;
+	return V_OK;
+}
+
+/* Per site index, figures of one kind; grown to the table's size. */
+static int64_t *site_counts(int64_t **v, size_t *cap, size_t n)
+{
+	if (!n)
+		n = 1;
+	if (n > *cap) {
+		int64_t *p = realloc(*v, n * sizeof(*p));
+
+		if (!p)
+			return NULL;
+		memset(p + *cap, 0, (n - *cap) * sizeof(*p));
+		*v = p;
+		*cap = n;
+	}
+	return *v;
+}
+
+static int add_site_rows(struct model *m, struct snapshot *snap, int64_t *per[SK__COUNT])
+{
+	size_t n = m->sites.n, i;
+	int k;
+
+	for (k = 0; k < SK__COUNT; k++) {
+		size_t cap = m->site_prev_n;
+
+		if (!site_counts(&m->site_prev[k], &cap, n))
+			return -1;
+	}
+	m->site_prev_n = n > m->site_prev_n ? n : m->site_prev_n;
+	free(snap->sites);
+	snap->nsites = 0;
+	if (!(snap->sites = calloc(SK__COUNT * n + 1, sizeof(*snap->sites))))
+		return -1;
+	for (k = 0; k < SK__COUNT; k++)
+		for (i = 0; i < n; i++) {
+			if (per[k][i] || m->site_prev[k][i])
+				snap->sites[snap->nsites++] = (struct site_row){
+					.kind = k, .site = i, .pending = per[k][i],
+					.delta = per[k][i] - m->site_prev[k][i],
+				};
+			m->site_prev[k][i] = per[k][i];
+		}
+	return 0;
+}
+
+static int cmp_site_row(const void *a, const void *b)
+{
+	const struct site_row *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind - y->kind;
+	return x->pending > y->pending ? -1 : x->pending < y->pending;
+}
+
+/* The per-site figures and each coroutine's site. */
+static int build_sites(struct model *m, struct snapshot *snap, struct hold *holds, size_t nholds)
+{
+	const struct coro_site_key *sk = m->raw_sites.keys;
+	const __s64 *sv = m->raw_sites.vals;
+	int64_t *per[SK__COUNT] = {};
+	size_t caps[SK__COUNT] = {}, i, j = 0, idx;
+	int k, r = -1;
+
+	for (i = 0; i < snap->ncoros; i++) {
+		struct coro_row *row = &snap->coros[i];
+		int64_t best = 0;
+
+		row->site = SITE_TAB_OOM;
+		/* coro_sites is sorted by id like the rows: walk both together. */
+		while (j < m->raw_sites.n && sk[j].id < row->id)
+			j++;
+		for (; j < m->raw_sites.n && sk[j].id == row->id; j++) {
+			if ((idx = site_tab_index(&m->sites, &sk[j].site)) == SITE_TAB_OOM ||
+			    !site_counts(&per[SK_DEFER], &caps[SK_DEFER], m->sites.n))
+				goto out;
+			per[SK_DEFER][idx] += sv[j];
+			/* Ties go to the later code address: usually the newer defer. */
+			if (sv[j] > best || (sv[j] == best && sk[j].site.addr > m->sites.names[row->site].key.addr)) {
+				best = sv[j];
+				row->site = idx;
+			}
+		}
+		if (!row->c.create_site.kind && !row->c.create_site.addr)
+			continue;
+		if ((idx = site_tab_index(&m->sites, &row->c.create_site)) == SITE_TAB_OOM ||
+		    !site_counts(&per[SK_CREATE], &caps[SK_CREATE], m->sites.n))
+			goto out;
+		per[SK_CREATE][idx]++;
+		if (row->site == SITE_TAB_OOM)
+			row->site = idx;
+	}
+	for (i = 0; i < nholds; i++) {
+		if (!holds[i].counted)
+			continue;
+		if ((idx = site_tab_index(&m->sites, &holds[i].site)) == SITE_TAB_OOM ||
+		    !site_counts(&per[SK_CONN], &caps[SK_CONN], m->sites.n))
+			goto out;
+		per[SK_CONN][idx]++;
+	}
+	for (k = 0; k < SK__COUNT; k++)
+		if (!site_counts(&per[k], &caps[k], m->sites.n))
+			goto out;
+	r = add_site_rows(m, snap, per);
+	qsort(snap->sites, snap->nsites, sizeof(*snap->sites), cmp_site_row);
+out:
+	for (k = 0; k < SK__COUNT; k++)
+		free(per[k]);
+	return r;
+}
+
+static int build_pools(struct model *m, struct snapshot *snap, struct hold *holds, size_t nholds)
+{
+	const struct pool_key *pk = m->raw_pools.keys;
+	const struct pool_stats *pv = m->raw_pools.vals;
+	size_t i, j;
+
+	free(snap->pools);
+	snap->npools = 0;
+	if (!(snap->pools = calloc(m->raw_pools.n + 1, sizeof(*snap->pools))))
+		return -1;
+	for (i = 0; i < m->raw_pools.n; i++) {
+		struct pool_row *p = &snap->pools[snap->npools];
+		const struct hold *oldest = NULL;
+
+		if (!pool_counts(m, &pv[i])) {
+			snap->tot.queues++;
+			continue;
+		}
+		p->pool = pk[i].pool;
+		p->s = pv[i];
+		for (j = 0; j < nholds; j++)
+			if (holds[j].pool == p->pool && (!oldest || holds[j].get_ns < oldest->get_ns))
+				oldest = &holds[j];
+		p->oldest_hold_s = oldest ? (snap->ns - oldest->get_ns) / 1e9 : -1;
+		p->site = oldest ? site_tab_index(&m->sites, &oldest->site) : SITE_TAB_OOM;
+		snap->tot.conns_outstanding += p->s.outstanding > 0 ? p->s.outstanding : 0;
+		snap->tot.conns_orphaned += p->s.orphans > 0 ? p->s.orphans : 0;
+		snap->npools++;
+	}
+	return 0;
+}
+
+/* Connections out, sorted by holder. */
+static struct hold *collect_holds(struct model *m, size_t *n)
+{
+	const struct conn_hold *cv = m->raw_conns.vals;
+	struct hold *h = calloc(m->raw_conns.n + 1, sizeof(*h));
+	size_t i;
+
+	if (!h)
+		return NULL;
+	for (i = 0; i < m->raw_conns.n; i++)
+		h[i] = (struct hold){
+			.co = cv[i].co, .pool = cv[i].pool, .get_ns = cv[i].get_ns,
+			.site = cv[i].site, .orphan = cv[i].orphan,
+			.counted = pool_counts(m, pool_of(&m->raw_pools, cv[i].pool)),
+		};
+	qsort(h, m->raw_conns.n, sizeof(*h), cmp_hold_co);
+	*n = m->raw_conns.n;
+	return h;
+}
+
+static void build_coros(struct model *m, struct snapshot *snap, struct hold *holds, size_t nholds)
+{
+	const struct coro_key *keys = m->raw_coros.keys;
+	const struct coro *vals = m->raw_coros.vals;
+	int round_trip = m->s->plan.pools_need_round_trip;
+	size_t i, j = 0, p = 0;
+
+	for (i = 0; i < m->raw_coros.n; i++) {
+		struct coro_row *r = &snap->coros[i];
+		const char *st = census_state(m->s, keys[i].id);
+
+		r->id = keys[i].id;
+		r->c = vals[i];
+		r->age_s = (snap->ns - (r->c.created_ns ? r->c.created_ns : r->c.first_ns)) / 1e9;
+		/* The census state holds until the coroutine is next seen doing something. */
+		r->state = st && r->c.last_ns == r->c.first_ns ? st : "live";
+	}
+	snap->ncoros = m->raw_coros.n;
+	qsort(snap->coros, snap->ncoros, sizeof(*snap->coros), cmp_row_id);
+	for (i = 0; i < snap->ncoros; i++) {
+		struct coro_row *r = &snap->coros[i];
+		uint64_t oldest = 0;
+		int64_t held = 0;
+
+		while (j < nholds && holds[j].co < r->id)
+			j++;
+		for (; j < nholds && holds[j].co == r->id; j++) {
+			if (holds[j].orphan || !holds[j].counted)
+				continue;
+			held++;
+			if (!oldest || holds[j].get_ns < oldest)
+				oldest = holds[j].get_ns;
+		}
+		/* Round-trip pools: only holds from real pools count (queues do not). */
+		r->conns_held = round_trip ? held : r->c.conns;
+		r->hold_s = oldest ? (snap->ns - oldest) / 1e9 : 0;
+		/* Growth: against the previous snapshot (sorted by id, like this one). */
+		while (p < m->prev.ncoros && m->prev.coros[p].id < r->id)
+			p++;
+		if (p < m->prev.ncoros && m->prev.coros[p].id == r->id &&
+		    r->c.pending >= m->prev.coros[p].c.pending) {
+			r->delta = r->c.pending - m->prev.coros[p].c.pending;
+			r->base_pending = m->prev.coros[p].base_pending;
+			r->base_ns = m->prev.coros[p].base_ns;
+		} else {
+			r->delta = p < m->prev.ncoros && m->prev.coros[p].id == r->id
+				   ? r->c.pending - m->prev.coros[p].c.pending : 0;
+			r->base_pending = r->c.pending;
+			r->base_ns = snap->ns;
+		}
+		snap->tot.defers_pending += r->c.pending > 0 ? r->c.pending : 0;
+	}
+}
+
+int model_refresh(struct model *m)
+{
+	struct codefer_bpf *skel = m->s->skel;
+	struct snapshot tmp;
+	struct snapshot *snap;
+	struct hold *holds;
+	size_t nholds = 0, i;
+	uint64_t *c;
+
+	/* The previous snapshot's buffers are reused for the new one. */
+	tmp = m->prev;
+	m->prev = m->cur;
+	m->cur = tmp;
+	snap = &m->cur;
+	memset(&snap->tot, 0, sizeof(snap->tot));
+	snap->ns = mono_ns();
+	snap->interval_s = m->prev.ns ? (snap->ns - m->prev.ns) / 1e9 : 0;
+	if (read_map(skel->maps.coros, &m->raw_coros) || read_map(skel->maps.coro_sites, &m->raw_sites) ||
+	    read_map(skel->maps.pools, &m->raw_pools) || read_map(skel->maps.conns, &m->raw_conns))
+		return -1;
+	sum_counters(m, snap->counters);
+	if (sort_sites_by_id(&m->raw_sites))
+		return -1;
+	/* The renderers may have put the previous rows in display order. */
+	qsort(m->prev.coros, m->prev.ncoros, sizeof(*m->prev.coros), cmp_row_id);
+	free(snap->coros);
+	if (!(snap->coros = calloc(m->raw_coros.n + 1, sizeof(*snap->coros))))
+		return -1;
+	if (!(holds = collect_holds(m, &nholds)))
+		return -1;
+	build_coros(m, snap, holds, nholds);
+	if (build_pools(m, snap, holds, nholds) || build_sites(m, snap, holds, nholds)) {
+		free(holds);
+		return -1;
+	}
+	free(holds);
+	for (i = 0; i < snap->ncoros; i++)
+		snap->coros[i].verdict = judge(m, &snap->coros[i], snap->ns);
+	c = snap->counters;
+	snap->tot.coroutines_live = snap->ncoros;
+	snap->tot.coroutines_created = c[C_CREATED];
+	snap->tot.coroutines_exited = c[C_EXITED];
+	snap->tot.defers_registered = c[C_DEFERS_REGISTERED];
+	snap->tot.defers_run = c[C_DEFERS_RUN];
+	if (m->s->plan.exit_runs_defers)
+		snap->tot.defers_run += c[C_DEFERS_RUN_AT_EXIT];
+	else
+		snap->tot.defers_lost = c[C_DEFERS_RUN_AT_EXIT];
+	snap->tot.events = c[C_EVENTS];
+	snap->tot.lost = c[C_LOST_READ] + c[C_LOST_MAP_FULL] + c[C_LOST_NO_CFG] + c[C_LOST_TRUNCATED];
+	return 0;
+}
+
+static enum sort_key sort_by;
+
+static int cmp_sort(const void *a, const void *b)
+{
+	const struct coro_row *x = a, *y = b;
+	double dx, dy;
+
+	switch (sort_by) {
+	case SORT_CONNS:
+		dx = x->conns_held, dy = y->conns_held;
+		break;
+	case SORT_AGE:
+		dx = x->age_s, dy = y->age_s;
+		break;
+	case SORT_GROWTH:
+		dx = x->delta, dy = y->delta;
+		break;
+	default:
+		dx = dy = 0;
+	}
+	if (dx != dy)
+		return dx > dy ? -1 : 1;
+	if (x->c.pending != y->c.pending)
+		return x->c.pending > y->c.pending ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Display order (the next refresh puts the rows back in id order for its joins). */
+void model_sort(struct snapshot *snap, enum sort_key key)
+{
+	sort_by = key;
+	qsort(snap->coros, snap->ncoros, sizeof(*snap->coros), cmp_sort);
+}
+
+void model_free(struct model *m)
+{
+	struct raw_map *raws[] = { &m->raw_coros, &m->raw_sites, &m->raw_pools, &m->raw_conns };
+	struct snapshot *snaps[] = { &m->cur, &m->prev };
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		free(raws[i]->keys);
+		free(raws[i]->vals);
+	}
+	for (i = 0; i < 2; i++) {
+		free(snaps[i]->coros);
+		free(snaps[i]->pools);
+		free(snaps[i]->sites);
+	}
+	for (i = 0; i < SK__COUNT; i++)
+		free(m->site_prev[i]);
+	site_tab_free(&m->sites);
+}

@@ -1,0 +1,90 @@
+/* What codefer-top shows: one snapshot of the BPF maps per interval, with deltas against
+ * the previous one and a verdict per coroutine. The renderers (render.c) only print it. */
+#ifndef CODEFER_MODEL_H
+#define CODEFER_MODEL_H
+
+#include "attach.h"
+#include "sitetab.h"
+
+enum verdict { V_OK, V_HOLDING, V_PILING, V_GROWING };
+enum site_row_kind { SK_DEFER, SK_CONN, SK_CREATE, SK__COUNT };
+enum sort_key { SORT_PENDING, SORT_CONNS, SORT_AGE, SORT_GROWTH };
+
+struct coro_row {
+	uint64_t id;
+	struct coro c;
+	const char *state;
+	double age_s;
+	int64_t conns_held;
+	double hold_s;		/* how long its oldest held connection has been out */
+	int64_t delta;		/* pending now minus pending a snapshot ago */
+	int64_t base_pending;	/* pending when it last fell (or was first seen)... */
+	uint64_t base_ns;	/* ... and when */
+	size_t site;		/* dominant pending-defer site, else creation site; SITE_TAB_OOM: none */
+	enum verdict verdict;
+};
+
+struct pool_row {
+	uint64_t pool;
+	struct pool_stats s;
+	double oldest_hold_s;	/* -1 when nothing is out */
+	size_t site;		/* where the oldest hold was taken */
+};
+
+struct site_row {
+	enum site_row_kind kind;
+	size_t site;
+	int64_t pending;	/* defers pending / connections out / coroutines alive */
+	int64_t delta;		/* since the previous snapshot */
+};
+
+struct totals {
+	uint64_t coroutines_live, coroutines_created, coroutines_exited;
+	uint64_t defers_pending, defers_registered, defers_run, defers_lost;
+	uint64_t conns_outstanding, conns_orphaned, queues;
+	uint64_t events, lost;
+};
+
+struct snapshot {
+	uint64_t ns;
+	double interval_s;
+	struct coro_row *coros;
+	size_t ncoros;
+	struct pool_row *pools;
+	size_t npools;
+	struct site_row *sites;
+	size_t nsites;
+	uint64_t counters[C__COUNT];
+	struct totals tot;
+};
+
+struct thresholds {
+	double growth_s;	/* growing: pending rose and never fell for this long */
+	int64_t pile;		/* piling: at least this many pending */
+	double hold_s;		/* holding: a connection out this long */
+};
+
+struct model {
+	struct session *s;
+	struct thresholds th;
+	struct site_tab sites;
+	struct snapshot cur, prev;
+	int64_t *site_prev[SK__COUNT];	/* per site index, the previous snapshot's figures */
+	size_t site_prev_n;
+	struct raw_map {	/* a map's contents, buffers reused across refreshes */
+		void *keys, *vals;
+		size_t n, cap;
+	} raw_coros, raw_sites, raw_pools, raw_conns;
+};
+
+void model_init(struct model *m, struct session *s, const struct thresholds *th);
+/* Reads every map once and builds m->cur (the old one becomes m->prev). 0 or -1. */
+int model_refresh(struct model *m);
+void model_sort(struct snapshot *snap, enum sort_key key);
+void model_free(struct model *m);
+
+const char *verdict_name(enum verdict v);
+const char *site_kind_name(enum site_row_kind k);
+const char *counter_name(enum counter c);
+
+#endif

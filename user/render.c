@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* codefer-top's renderers (see render.h). Site texts come from the site table, already
+ * terminal-safe; JSON escapes them again for its own syntax. */
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+#include "escape.h"
+#include "render.h"
+#include "runtimes/native.h"
+
+static const char *site_text(const struct model *m, size_t idx)
+{
+	return idx == SITE_TAB_OOM || idx >= m->sites.n ? "-" : m->sites.names[idx].text;
+}
+
+static void json_id(FILE *f, const struct session *s, uint64_t id)
+{
+	if (s->rt->id_is_number)
+		fprintf(f, "%llu", (unsigned long long)id);
+	else
+		fprintf(f, "\"0x%llx\"", (unsigned long long)id);
+}
+
+static double wall_time(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+#define U(x) ((unsigned long long)(x))
+#define L(x) ((long long)(x))
+
+static void json_totals(FILE *f, const struct totals *t)
+{
+	fprintf(f, "\"totals\": {\"coroutines_live\": %llu, \"coroutines_created\": %llu, "
+		"\"coroutines_exited\": %llu, \"defers_pending\": %llu, \"defers_registered\": %llu, "
+		"\"defers_run\": %llu, \"defers_lost\": %llu, \"conns_outstanding\": %llu, "
+		"\"conns_orphaned\": %llu, \"queues\": %llu, \"events\": %llu, \"lost\": %llu}",
+		U(t->coroutines_live), U(t->coroutines_created), U(t->coroutines_exited),
+		U(t->defers_pending), U(t->defers_registered), U(t->defers_run), U(t->defers_lost),
+		U(t->conns_outstanding), U(t->conns_orphaned), U(t->queues), U(t->events), U(t->lost));
+}
+
+void render_json(FILE *f, struct model *m, const struct snapshot *snap)
+{
+	const struct session *s = m->s;
+	size_t i;
+	int c;
+
+	fprintf(f, "{\"time\": %.3f, \"pid\": %d, \"comm\": ", wall_time(), s->t.pid);
+	json_str(f, s->t.comm);
+	fputs(", \"runtime\": ", f);
+	json_str(f, s->rt->name);
+	fputs(", \"version\": ", f);
+	json_str(f, s->plan.version);
+	fprintf(f, ", \"interval_s\": %.3f, ", snap->interval_s);
+	json_totals(f, &snap->tot);
+	fputs(", \"counters\": {", f);
+	for (c = 0; c < C__COUNT; c++)
+		fprintf(f, "%s\"%s\": %llu", c ? ", " : "", counter_name(c), U(snap->counters[c]));
+	fprintf(f, "}, \"census\": {\"done\": %s, \"coroutines\": %zu, \"defers\": %zu, "
+		"\"conns\": %zu, \"warning\": ", s->census_done ? "true" : "false", s->census_coros,
+		s->census_defers, s->census_conns);
+	json_str(f, s->census_warning);
+	fputs("}, \"coroutines\": [", f);
+	for (i = 0; i < snap->ncoros; i++) {
+		const struct coro_row *r = &snap->coros[i];
+
+		fputs(i ? ", {\"id\": " : "{\"id\": ", f);
+		json_id(f, s, r->id);
+		fputs(", \"state\": ", f);
+		json_str(f, r->state);
+		fprintf(f, ", \"age_s\": %.3f, \"defers_pending\": %lld, \"defers_registered\": %llu, "
+			"\"defers_run\": %llu, \"defers_peak\": %lld, \"defers_delta\": %lld, "
+			"\"conns_held\": %lld, \"oldest_hold_s\": %.3f, \"census\": %s, \"site\": ",
+			r->age_s, L(r->c.pending), U(r->c.registered), U(r->c.run), L(r->c.peak),
+			L(r->delta), L(r->conns_held), r->hold_s,
+			r->c.flags & CF_CENSUS ? "true" : "false");
+		json_str(f, site_text(m, r->site));
+		fputs(", \"verdict\": ", f);
+		json_str(f, verdict_name(r->verdict));
+		fputc('}', f);
+	}
+	fputs("], \"pools\": [", f);
+	for (i = 0; i < snap->npools; i++) {
+		const struct pool_row *p = &snap->pools[i];
+
+		fprintf(f, "%s{\"id\": \"0x%llx\", \"gets\": %llu, \"puts\": %llu, "
+			"\"puts_unknown\": %llu, \"outstanding\": %lld, \"peak\": %lld, \"orphans\": %lld, "
+			"\"oldest_hold_s\": %.3f, \"site\": ", i ? ", " : "", U(p->pool), U(p->s.gets),
+			U(p->s.puts), U(p->s.puts_unknown), L(p->s.outstanding), L(p->s.peak),
+			L(p->s.orphans), p->oldest_hold_s);
+		json_str(f, site_text(m, p->site));
+		fputc('}', f);
+	}
+	fputs("], \"sites\": [", f);
+	for (i = 0; i < snap->nsites; i++) {
+		const struct site_row *r = &snap->sites[i];
+
+		fprintf(f, "%s{\"kind\": \"%s\", \"site\": ", i ? ", " : "", site_kind_name(r->kind));
+		json_str(f, site_text(m, r->site));
+		fprintf(f, ", \"pending\": %lld, \"delta\": %lld}", L(r->pending), L(r->delta));
+	}
+	fputs("]}\n", f);
+	fflush(f);
+}
+
+/* Prints one line cut to width (0: as is). */
+static void line(FILE *f, int width, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void line(FILE *f, int width, const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (width > 0 && (int)strlen(buf) > width)
+		buf[width] = 0;
+	fprintf(f, "%s\n", buf);
+}
+
+static void age(char *buf, size_t len, double s)
+{
+	if (s < 0)
+		snprintf(buf, len, "-");
+	else if (s < 120)
+		snprintf(buf, len, "%.0fs", s);
+	else if (s < 7200)
+		snprintf(buf, len, "%.0fm", s / 60);
+	else if (s < 172800)
+		snprintf(buf, len, "%.1fh", s / 3600);
+	else
+		snprintf(buf, len, "%.1fd", s / 86400);
+}
+
+void render_text(FILE *f, struct model *m, const struct snapshot *snap, int max_rows, int width,
+		 enum sort_key sorted_by)
+{
+	static const char *const sort_names[] = { "pending", "conns", "age", "growth" };
+	const struct session *s = m->s;
+	const struct totals *t = &snap->tot;
+	const uint64_t *c = snap->counters;
+	char comm[128], a[16], b[16];
+	time_t now = time(NULL);
+	struct tm tm;
+	size_t i, n;
+	int k;
+
+	localtime_r(&now, &tm);
+	tty_str(comm, sizeof(comm), s->t.comm);
+	line(f, width, "codefer-top - pid %d (%s) - %s - %02d:%02d:%02d - sorted by %s", s->t.pid,
+	     comm, s->plan.version, tm.tm_hour, tm.tm_min, tm.tm_sec, sort_names[sorted_by]);
+	line(f, width, "coroutines: %llu live, %llu created, %llu exited | defers: %llu pending, "
+	     "%llu registered, %llu run%s | conns: %llu out, %llu orphaned", U(t->coroutines_live),
+	     U(t->coroutines_created), U(t->coroutines_exited), U(t->defers_pending),
+	     U(t->defers_registered), U(t->defers_run), t->defers_lost ? ", some lost at exit" : "",
+	     U(t->conns_outstanding), U(t->conns_orphaned));
+	line(f, width, "events: %llu  lost: %llu (unreadable %llu, map full %llu, truncated %llu)  "
+	     "census: %zu coroutines, %zu defers%s%s", U(t->events), U(t->lost), U(c[C_LOST_READ]),
+	     U(c[C_LOST_MAP_FULL]), U(c[C_LOST_TRUNCATED]), s->census_coros, s->census_defers,
+	     s->census_warning[0] ? " - " : "", s->census_warning);
+	if (t->defers_lost || t->queues)
+		line(f, width, "defers lost at exit: %llu  channels used as queues (not pools): %llu",
+		     U(t->defers_lost), U(t->queues));
+	line(f, width, "%s", "");
+	line(f, width, "%18s %-10s %6s %8s %6s %7s %5s %-8s %s", "ID", "STATE", "AGE", "PENDING",
+	     "+/INT", "PEAK", "CONNS", "VERDICT", "SITE");
+	n = snap->ncoros < (size_t)max_rows ? snap->ncoros : (size_t)max_rows;
+	for (i = 0; i < n; i++) {
+		const struct coro_row *r = &snap->coros[i];
+		char id[24];
+
+		snprintf(id, sizeof(id), s->rt->id_is_number ? "%llu" : "0x%llx", U(r->id));
+		age(a, sizeof(a), r->age_s);
+		line(f, width, "%18s %-10.10s %6s %8lld %+6lld %7lld %5lld %-8s %s", id, r->state, a,
+		     L(r->c.pending), L(r->delta), L(r->c.peak), L(r->conns_held),
+		     verdict_name(r->verdict), site_text(m, r->site));
+	}
+	if (snap->ncoros > n)
+		line(f, width, "%18s (%zu more)", "...", snap->ncoros - n);
+	if (snap->npools) {
+		line(f, width, "%s", "");
+		line(f, width, "%18s %8s %8s %6s %6s %7s %6s %s", "POOL", "GETS", "PUTS", "OUT", "PEAK",
+		     "ORPHANS", "OLDEST", "OLDEST HOLD TAKEN AT");
+		for (i = 0; i < snap->npools && i < (size_t)max_rows; i++) {
+			const struct pool_row *p = &snap->pools[i];
+			char id[24];
+
+			snprintf(id, sizeof(id), "0x%llx", U(p->pool));
+			age(b, sizeof(b), p->oldest_hold_s);
+			line(f, width, "%18s %8llu %8llu %6lld %6lld %7lld %6s %s", id, U(p->s.gets),
+			     U(p->s.puts), L(p->s.outstanding), L(p->s.peak), L(p->s.orphans), b,
+			     site_text(m, p->site));
+		}
+	}
+	for (k = 0; k < SK__COUNT; k++) {
+		static const char *const heads[] = { "PENDING DEFERS", "CONNS OUT", "LIVE COROUTINES" };
+		static const char *const what[] = { "REGISTERED AT", "TAKEN AT", "CREATED AT" };
+		size_t shown = 0;
+
+		for (i = 0; i < snap->nsites && shown < (size_t)max_rows; i++) {
+			const struct site_row *r = &snap->sites[i];
+
+			if (r->kind != (enum site_row_kind)k || !r->pending)
+				continue;
+			if (!shown++) {
+				line(f, width, "%s", "");
+				line(f, width, "%15s %6s  %s", heads[k], "+/INT", what[k]);
+			}
+			line(f, width, "%15lld %+6lld  %s", L(r->pending), L(r->delta), site_text(m, r->site));
+		}
+	}
+	fflush(f);
+}
+
+void render_explain(FILE *f, const struct session *s)
+{
+	static const char *const kinds[EV__COUNT] = {
+		[EV_CREATE] = "create", [EV_DEFER] = "defer", [EV_DEFER_RUN] = "defer-run",
+		[EV_EXIT] = "exit", [EV_POOL_GET] = "get", [EV_POOL_PUT] = "put",
+		[EV_SAVE] = "save", [EV_TOUCH] = "touch",
+	};
+	char a[1024], b[1024];
+	int i;
+
+	tty_str(a, sizeof(a), s->t.comm);
+	tty_str(b, sizeof(b), s->t.exe);
+	fprintf(f, "pid %d (%s), executable %s\nruntime: %s (%s)\n\nprobe points:\n", s->t.pid, a, b,
+		s->rt->name, s->plan.version);
+	for (i = 0; i < s->plan.n; i++) {
+		const struct probe_point *p = &s->plan.pts[i];
+		const struct loc *locs[] = { &p->cfg.co, &p->cfg.pool, &p->cfg.conn, &p->cfg.site,
+					     &p->cfg.site_aux, &p->cfg.cond, &p->cfg.save };
+		static const char *const names[] = { "co", "pool", "conn", "site", "site_aux", "if",
+						     "save" };
+		size_t j;
+
+		tty_str(a, sizeof(a), p->desc);
+		tty_str(b, sizeof(b), p->mod->path);
+		fprintf(f, "  %-9s %s\n            in %s at file offset 0x%llx\n           ",
+			p->cfg.kind < EV__COUNT ? kinds[p->cfg.kind] : "?", a, b, U(p->file_off));
+		for (j = 0; j < sizeof(locs) / sizeof(locs[0]); j++) {
+			if (!locs[j]->base)
+				continue;
+			loc_format(locs[j], a, sizeof(a));
+			fprintf(f, " %s=%s", names[j], a);
+		}
+		if (p->cfg.flags & PF_COND_ZERO)
+			fputs(" (if ==0)", f);
+		if (p->cfg.flags & PF_COND_NONZERO)
+			fputs(" (if !=0)", f);
+		fputc('\n', f);
+	}
+	if (s->plan.notes[0]) {
+		fputs("\nnotes:\n", f);
+		for (const char *p = s->plan.notes; *p; ) {
+			size_t n = strcspn(p, "\n");
+
+			snprintf(b, sizeof(b), "%.*s", (int)n, p);
+			tty_str(a, sizeof(a), b);
+			fprintf(f, "  %s\n", a);
+			p += n + (p[n] == '\n');
+		}
+	}
+	fprintf(f, "\npools: %s\ndefers pending at exit: %s\n",
+		s->plan.pools_need_round_trip ? "a channel counts as a pool once something taken "
+						"from it comes back" : "every get/put pair",
+		s->plan.exit_runs_defers ? "run by the exit" : "lost (never run)");
+}
