@@ -50,6 +50,9 @@ int session_open(struct session *s, const struct attach_opts *o, char *err, size
 			 "for a C/C++ library give --probe specs", o->pid, s->t.comm, looked_for);
 		return EXIT_NO_RUNTIME;
 	}
+	s->walker = s->rt->census ? s->rt : runtime_detect(&s->t, NULL, 0);
+	if (s->walker && !s->walker->census)
+		s->walker = NULL;
 	return s->rt->plan(&s->t, &s->ropts, &s->plan, err, errlen);
 }
 
@@ -280,7 +283,7 @@ static int take_census(struct session *s, char *err, size_t errlen)
 	int r = 0;
 
 	/* Without a census the probes still work: say so in the header, carry on. */
-	if (s->rt->census(&s->t, &c, err, errlen)) {
+	if (s->walker->census(&s->t, &c, err, errlen)) {
 		snprintf(s->census_warning, sizeof(s->census_warning), "census failed: %.200s", err);
 		census_free(&c);
 		return 0;
@@ -362,7 +365,7 @@ int session_attach(struct session *s, const struct attach_opts *o, char *err, si
 	}
 	s->frozen = !o->no_freeze && !freeze(s->t.pid);
 	r = 0;
-	if (s->rt->census && !o->no_census)
+	if (s->walker && !o->no_census)
 		r = take_census(s, err, errlen);
 	s->attach_ns = mono_ns();
 	if (!r)

@@ -17,6 +17,8 @@ struct census_state {
 struct session {
 	struct target t;
 	const struct runtime *rt;
+	const struct runtime *walker;	/* whose census seeds the maps: rt's, or for the
+					   native profile the detected runtime's; may be NULL */
 	struct runtime_opts ropts;
 	struct probe_plan plan;
 	struct codefer_bpf *skel;

@@ -131,7 +131,8 @@ static int parse_args(int argc, char **argv, struct options *o, char *err, size_
 	o->delay = 1;
 	o->th = (struct thresholds){ .growth_s = 10, .pile = 100, .hold_s = 10 };
 	o->a.probe_specs = specs;
-	while ((c = getopt_long(argc, argv, "p:r:bn:d:m:s:h", long_opts, NULL)) != -1) {
+	opterr = 0;	/* our own one-line messages */
+	while ((c = getopt_long(argc, argv, ":p:r:bn:d:m:s:h", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_number(optarg, 1, &v) || v != (pid_t)v)
@@ -196,8 +197,12 @@ static int parse_args(int argc, char **argv, struct options *o, char *err, size_
 		case 'h':
 			fputs(usage, stdout);
 			exit(0);
+		case ':':
+			return snprintf(err, errlen, "%.100s needs a value (see codefer-top --help)",
+					argv[optind - 1]), EXIT_USAGE;
 		default:
-			return snprintf(err, errlen, "see codefer-top --help"), EXIT_USAGE;
+			return snprintf(err, errlen, "unknown option %.100s (see codefer-top --help)",
+					argv[optind - 1]), EXIT_USAGE;
 		}
 	}
 	if (optind < argc)

@@ -266,7 +266,8 @@ void render_explain(FILE *f, const struct session *s)
 			p += n + (p[n] == '\n');
 		}
 	}
-	fprintf(f, "\npools: %s\ndefers pending at exit: %s\n",
+	fprintf(f, "\ncensus at attach: %s\n", s->walker ? s->walker->name : "none (no walker)");
+	fprintf(f, "pools: %s\ndefers pending at exit: %s\n",
 		s->plan.pools_need_round_trip ? "a channel counts as a pool once something taken "
 						"from it comes back" : "every get/put pair",
 		s->plan.exit_runs_defers ? "run by the exit" : "lost (never run)");

@@ -127,9 +127,11 @@ static void print_truth(void)
 			;
 		orphans += !c;
 	}
-	printf("TRUTH {\"created\": %llu, \"finished\": %llu, \"gets\": %llu, \"puts\": %llu, "
+	printf("TRUTH {\"created\": %llu, \"finished\": %llu, \"defers_registered\": %llu, "
+	       "\"defers_run\": %llu, \"gets\": %llu, \"puts\": %llu, "
 	       "\"outstanding\": %llu, \"orphans\": %llu}\n",
 	       (unsigned long long)uco_created, (unsigned long long)uco_finished,
+	       (unsigned long long)uco_defers_registered, (unsigned long long)uco_defers_run,
 	       (unsigned long long)n_gets, (unsigned long long)n_puts, (unsigned long long)out,
 	       (unsigned long long)orphans);
 	printf("DONE\n");

@@ -8,7 +8,7 @@
 struct ucoro *uco_all;
 struct ucoro *uco_current;
 struct uco_pool *uco_pools;
-uint64_t uco_created, uco_finished;
+uint64_t uco_created, uco_finished, uco_defers_registered, uco_defers_run;
 
 static ucontext_t scheduler;
 static uint64_t next_id = 1;
@@ -27,6 +27,7 @@ __attribute__((noipa)) void uco_register(struct ucoro *c)
 __attribute__((noipa)) void uco_run_defer(struct ucoro *c, struct uco_defer *d)
 {
 	c->defers_run++;
+	uco_defers_run++;
 	d->fn(d->arg);
 }
 
@@ -103,6 +104,7 @@ __attribute__((noipa)) void uco_defer(void (*fn)(void *), void *arg)
 	}
 	c->defers[c->ndefers++] = (struct uco_defer){ fn, arg, __builtin_return_address(0) };
 	c->defers_registered++;
+	uco_defers_registered++;
 }
 
 struct uco_pool *uco_pool_new(int size)

@@ -61,6 +61,6 @@ void *uco_pool_get(struct uco_pool *p);	/* NULL when empty */
 void uco_pool_put(struct uco_pool *p, void *conn);
 
 /* Totals since start, the library's own truth. */
-extern uint64_t uco_created, uco_finished;
+extern uint64_t uco_created, uco_finished, uco_defers_registered, uco_defers_run;
 
 #endif

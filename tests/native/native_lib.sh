@@ -1,0 +1,33 @@
+# The native tests' target: tests/native/leaky on the ucoro fixture library, driven
+# through a FIFO. Sourced by tests/native/test_*.sh.
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+LEAKY="$BUILD/tests/native/leaky"
+# The probe specs a user of ucoro would write for the native profile.
+NATIVE_PROBES=(
+	--probe 'create=uco_register,co=arg0[0],site=func:arg0[8]'
+	--probe 'defer=uco_defer,co=sym:uco_current[0][0],site=caller'
+	--probe 'defer-run=uco_run_defer,co=arg0[0]'
+	--probe 'exit=uco_unregister,co=arg0[0]'
+	--probe 'get=uco_pool_get%return,co=sym:uco_current[0][0],pool=entry:arg0,conn=ret,site=entry:caller,if=ret!=0'
+	--probe 'put=uco_pool_put,pool=arg0,conn=arg1'
+)
+
+# leaky_start: the fixture, up and waiting for commands.
+leaky_start() {
+	[ -x "$LEAKY" ] || fail "fixture not built ($LEAKY)"
+	target_start "$LEAKY"
+	wait_for '^PID ' 1
+}
+
+# leaky_do N CMD: sends CMD and waits for the target's Nth DONE.
+leaky_do() {
+	echo "$2" >&3
+	wait_for '^DONE' "$1"
+}
+
+# check MODE [RUNTIME]: the last snapshot against the target's last truth.
+check() {
+	python3 "$TESTS/native/check.py" "$1" "$WORK/target.out" "$WORK/snap.json" \
+		"$TESTS/native/leaky.c" "${2:-native}" || FAILED=1
+}

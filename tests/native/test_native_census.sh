@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Attached after the leak has built up: the first snapshot must already show it (the
+# ucoro walker's census), and probes must carry on from there exactly.
+. "$(dirname "$0")/native_lib.sh"
+need_root
+
+leaky_start
+leaky_do 1 work
+leaky_do 2 "more 25"
+top_start
+top_settle 0
+echo "-- census alone (auto-detected ucoro profile)"
+expect "census coroutines" "$(jq_get "$WORK/snap.json" .census.coroutines)" 4
+check census ucoro
+
+echo "-- census, then probes (native profile, census by the detected walker)"
+top_start "${NATIVE_PROBES[@]}"
+leaky_do 3 "more 10"
+leaky_do 4 "exit 2"
+top_settle 2
+check census
+expect "events after attach: created" "$(jq_get "$WORK/snap.json" .totals.coroutines_created)" 2
+finish

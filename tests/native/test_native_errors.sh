@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Bad input gets one clear line on stderr and its documented exit code, never a crash.
+. "$(dirname "$0")/native_lib.sh"
+need_root
+
+# try WHAT CODE PATTERN CMD...: runs CMD, expects exit CODE and one stderr line matching.
+try() {
+	local what=$1 code=$2 pattern=$3 rc
+	shift 3
+	"$@" >"$WORK/out" 2>"$WORK/err"
+	rc=$?
+	expect "$what: exit code" "$rc" "$code"
+	expect "$what: one line" "$(wc -l <"$WORK/err")" 1
+	expect "$what: message" "$(grep -c -- "$pattern" "$WORK/err")" 1
+	[ "$rc" -lt 128 ] || echo "     (killed by signal $((rc - 128)))"
+}
+
+try "no -p" 2 "-p PID is required" "$CODEFER_TOP" -b
+try "bad option" 2 "see codefer-top --help" "$CODEFER_TOP" --frobnicate
+try "-p not a number" 2 "takes a process id" "$CODEFER_TOP" -p abc
+
+# A pid that does not exist: the highest possible pid, checked free.
+nopid=$(($(cat /proc/sys/kernel/pid_max) - 1))
+kill -0 "$nopid" 2>/dev/null && skip "pid $nopid exists"
+try "missing pid" 3 "no process with pid $nopid" "$CODEFER_TOP" -p "$nopid" -b -n 1
+
+# A process without any coroutine runtime or the probe symbols.
+sleep 300 &
+SLEEP_PID=$!
+try "no runtime" 5 "no supported runtime in pid $SLEEP_PID" "$CODEFER_TOP" -p "$SLEEP_PID" -b -n 1
+try "probe symbol missing" 6 "symbol uco_defer not found" \
+	"$CODEFER_TOP" -p "$SLEEP_PID" -b -n 1 --probe 'defer=uco_defer,co=arg0'
+try "unknown runtime" 2 "unknown runtime 'cobol'" "$CODEFER_TOP" -p "$SLEEP_PID" -r cobol
+kill "$SLEEP_PID"
+
+leaky_start
+try "bad probe: event" 2 "bad probe spec" "$CODEFER_TOP" -p "$TARGET_PID" --probe 'defr=uco_defer,co=arg0'
+try "bad probe: loc" 2 "bad probe spec" "$CODEFER_TOP" -p "$TARGET_PID" --probe 'defer=uco_defer,co=arg9'
+try "bad probe: no co" 2 "co=LOC" "$CODEFER_TOP" -p "$TARGET_PID" --probe 'defer=uco_defer,site=caller'
+try "bad probe: ret without %return" 2 "ret needs a %return probe" \
+	"$CODEFER_TOP" -p "$TARGET_PID" --probe 'get=uco_pool_get,co=arg0,pool=arg0,conn=ret'
+try "not root" 4 "needs root" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	"$CODEFER_TOP" -p "$TARGET_PID" -b -n 1
+expect "uprobes left" "$(uprobes_on "$TARGET_PID")" 0
+finish
