@@ -72,7 +72,8 @@ def main():
     looper_site = rows.get(looper["goid"], {}).get("site")
     if lines:
         expect("looper site is its defer line", bool(site_re.search(str(looper_site))), True)
-    site = [s for s in snap.get("sites", []) if s.get("site") == looper_site]
+    site = [s for s in snap.get("sites", [])
+            if s.get("site") == looper_site and s.get("kind") == "defer"]
     expect("sites entry of the looper's site: pending",
            site[0].get("pending") if len(site) == 1 else f"{len(site)} entries",
            looper["defers_pending"])

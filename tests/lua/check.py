@@ -65,7 +65,7 @@ def main():
 
         sites = Counter()
         for s in snap.get("sites", []):
-            if s.get("pending"):
+            if s.get("pending") and s.get("kind", "defer") == "defer":
                 sites[s["site"]] += s["pending"]
         want = {f["site"]: f["n"] for f in facts if f["kind"] == "defer_site"}
         expect("pending defers per site", dict(sites), want)
