@@ -1,0 +1,38 @@
+// The benchmark's Go target (scripts/bench.sh). Prints "PID <pid>", then for each line N
+// on stdin calls work() N times and prints "NS <ns per call>". work registers one defer
+// in a loop (a heap record: deferproc) and returns (the defer runs: freedefer/popDefer).
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+var sink int
+
+//go:noinline
+func work() {
+	for i := 0; i < 1; i++ {
+		defer func() { sink++ }()
+	}
+}
+
+func main() {
+	fmt.Printf("PID %d\n", os.Getpid())
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		n, err := strconv.Atoi(strings.TrimSpace(in.Text()))
+		if err != nil || n <= 0 {
+			continue
+		}
+		t0 := time.Now()
+		for i := 0; i < n; i++ {
+			work()
+		}
+		fmt.Printf("NS %.1f\n", float64(time.Since(t0).Nanoseconds())/float64(n))
+	}
+}
