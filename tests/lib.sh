@@ -23,7 +23,7 @@ trap cleanup EXIT
 
 fail() {
 	echo "FAIL: $*"
-	for f in "$WORK"/target.out "$WORK"/top.err "$WORK"/dump.err "$WORK"/gdb.out; do
+	for f in "$WORK"/*.out "$WORK"/*.err; do
 		[ -s "$f" ] && { echo "--- $(basename "$f")"; tail -n 20 "$f"; }
 	done
 	exit 1
@@ -96,7 +96,7 @@ top_start() {
 }
 
 # top_settle N: waits for N more snapshots, stops codefer-top with SIGINT (it must exit
-# 0); $WORK/snap.json is the last snapshot.
+# 0); $WORK/snap.json is the last snapshot, $SNAP its text.
 top_settle() {
 	local have want i rc
 	have=$(wc -l <"$WORK/top.json")
@@ -113,6 +113,7 @@ top_settle() {
 	[ "$rc" = 0 ] || fail "codefer-top exited with $rc on SIGINT"
 	grep '^{' "$WORK/top.json" | tail -n 1 >"$WORK/snap.json"
 	[ -s "$WORK/snap.json" ] || fail "no JSON snapshot"
+	SNAP=$(cat "$WORK/snap.json")
 }
 
 # uprobes_on PID: how many BPF uprobes any process has on PID's files (codefer opens

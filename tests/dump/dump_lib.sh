@@ -3,54 +3,8 @@
 # Sourced by tests/dump/test_*.sh and bench.sh.
 
 DUMP_TESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-if [ -f "$DUMP_TESTS/../lib.sh" ]; then
-	# shellcheck source=/dev/null
-	. "$DUMP_TESTS/../lib.sh"
-fi
-TESTS=${TESTS:-$(cd "$DUMP_TESTS/.." && pwd)}
-BUILD=${BUILD:-$TESTS/../build}
-CODEFER_DUMP=${CODEFER_DUMP:-$BUILD/codefer-dump}
-CODEFER_PY="$TESTS/../gdb/codefer.py"
-export CODEFER_LIB=${CODEFER_LIB:-$BUILD/libcodefer.so}
-
-WORK=$(mktemp -d)
-TARGET_PID=
-cleanup() {
-	exec 3>&- 2>/dev/null
-	[ -n "$TARGET_PID" ] && kill -9 "$TARGET_PID" 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*"
-	for f in "$WORK"/target.out "$WORK"/dump.err "$WORK"/gdb.out; do
-		[ -s "$f" ] && { echo "--- $(basename "$f")"; tail -n 20 "$f"; }
-	done
-	exit 1
-}
-
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
-
-FAILED=0
-# expect WHAT GOT WANT
-expect() {
-	if [ "$2" = "$3" ]; then
-		echo "ok   $1: $2"
-	else
-		echo "FAIL $1: got '$2', want '$3'"
-		FAILED=1
-	fi
-}
-
-finish() {
-	[ "$FAILED" = 0 ] || fail "codefer disagrees with the target's truth"
-	exit 0
-}
+# shellcheck source=../lib.sh
+. "$DUMP_TESTS/../lib.sh"
 
 need_basics() {
 	[ "$(id -u)" = 0 ] || skip "needs root (gcore attaches with ptrace)"
@@ -71,36 +25,11 @@ leaky_bin() {
 	echo "$b"
 }
 
-# target_start CMD...: runs a target reading commands from fd 3; output in target.out.
-target_start() {
-	rm -f "$WORK/in"
-	mkfifo "$WORK/in"
-	"$@" <"$WORK/in" >"$WORK/target.out" 2>&1 &
-	TARGET_PID=$!
-	exec 3>"$WORK/in"
-}
-
-# wait_for PATTERN COUNT [SECS]: until target.out has COUNT lines matching PATTERN.
-wait_for() {
-	local i
-	for ((i = 0; i < ${3:-30} * 10; i++)); do
-		[ "$(grep -c "$1" "$WORK/target.out")" -ge "$2" ] && return 0
-		kill -0 "$TARGET_PID" 2>/dev/null || fail "target died"
-		sleep 0.1
-	done
-	fail "timed out waiting for '$1' from the target"
-}
-
 # take_core NAME: gcore of the target as $WORK/NAME; prints the path.
 take_core() {
 	gcore -o "$WORK/$1" "$TARGET_PID" >"$WORK/gcore.log" 2>&1 || fail "gcore failed"
 	mv "$WORK/$1.$TARGET_PID" "$WORK/$1" || fail "gcore wrote no core"
 	echo "$WORK/$1"
-}
-
-# jq_get JSON-FILE EXPR: a value from a JSON file.
-jq_get() {
-	jq -r "$2" "$1"
 }
 
 # gdb_codefer EXE CORE COMMAND...: gdb's output for codefer commands on a core.

@@ -4,38 +4,11 @@
 # Sourced by tests/go/test_*.sh.
 
 GO_TESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-if [ -f "$GO_TESTS/../lib.sh" ]; then
-	# shellcheck source=/dev/null
-	. "$GO_TESTS/../lib.sh"
-fi
-CODEFER_TOP=${CODEFER_TOP:-$GO_TESTS/../../build/codefer-top}
+# shellcheck source=../lib.sh
+. "$GO_TESTS/../lib.sh"
 
-WORK=$(mktemp -d)
 GO_BIN_DIR=${BUILD:+$BUILD/tests/go}
 GO_BIN_DIR=${GO_BIN_DIR:-$WORK/bin}
-TARGET_PID=
-TOP_PID=
-cleanup() {
-	exec 3>&- 2>/dev/null
-	[ -n "$TOP_PID" ] && kill "$TOP_PID" 2>/dev/null
-	[ -n "$TARGET_PID" ] && kill -9 "$TARGET_PID" 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*"
-	for f in "$WORK"/target.out "$WORK"/target.err "$WORK"/top.err; do
-		[ -s "$f" ] && { echo "--- $(basename "$f")"; tail -n 20 "$f"; }
-	done
-	exit 1
-}
-
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
 
 # The installed Go toolchains, one `go` binary a line.
 go_toolchains() {
@@ -90,17 +63,6 @@ wait_line() {
 	return 1
 }
 
-# target_start BIN ARGS...: runs the target with its stdin on a FIFO (fd 3 here) and
-# waits for READY. It does nothing until it reads a line (see target_go).
-target_start() {
-	rm -f "$WORK/in"
-	mkfifo "$WORK/in"
-	"$@" <"$WORK/in" >"$WORK/target.out" 2>"$WORK/target.err" &
-	TARGET_PID=$!
-	exec 3>"$WORK/in"
-	wait_line "$WORK/target.out" '^READY' 30 || fail "target did not start"
-}
-
 target_stop() {
 	exec 3>&-
 	kill -9 "$TARGET_PID" 2>/dev/null
@@ -115,51 +77,12 @@ target_go() {
 	grep '^TRUTH ' "$WORK/target.out" | cut -d' ' -f2- >"$WORK/truth"
 }
 
-# top_start: attaches codefer-top (JSON, one snapshot a second) and waits for its
-# first snapshot, so that the probes are in place.
-top_start() {
-	: >"$WORK/top.json"
-	"$CODEFER_TOP" -p "$TARGET_PID" -b --json -n 600 -d 1 >"$WORK/top.json" 2>"$WORK/top.err" &
-	TOP_PID=$!
-	local i
-	for ((i = 0; i < 300; i++)); do
-		[ -s "$WORK/top.json" ] && return 0
-		kill -0 "$TOP_PID" 2>/dev/null || fail "codefer-top exited early"
-		sleep 0.1
-	done
-	fail "no snapshot from codefer-top"
-}
-
-# top_settle N: waits for N more snapshots, stops codefer-top; $WORK/snap is the last one.
-top_settle() {
-	local have want i
-	have=$(wc -l <"$WORK/top.json")
-	want=$((have + $1))
-	for ((i = 0; i < 300; i++)); do
-		[ "$(wc -l <"$WORK/top.json")" -ge "$want" ] && break
-		kill -0 "$TOP_PID" 2>/dev/null || fail "codefer-top exited early"
-		sleep 0.1
-	done
-	kill -INT "$TOP_PID" 2>/dev/null
-	wait "$TOP_PID" 2>/dev/null
-	TOP_PID=
-	grep '^{' "$WORK/top.json" | tail -n 1 >"$WORK/snap"
-	[ -s "$WORK/snap" ] || fail "no JSON snapshot"
-}
-
 # check MODE LABEL: compares the last snapshot with the truth (see check.py).
-FAILED=0
 check() {
 	echo "--- $2"
-	python3 "$GO_TESTS/check.py" "$1" "$WORK/truth" "$WORK/snap" || {
+	python3 "$GO_TESTS/check.py" "$1" "$WORK/truth" "$WORK/snap.json" || {
 		FAILED=1
 		echo "--- last snapshot ($2)"
-		cat "$WORK/snap"
+		cat "$WORK/snap.json"
 	}
-}
-
-finish() {
-	[ "$FAILED" = 0 ] || fail "numbers differ from the target's truth"
-	echo PASS
-	exit 0
 }

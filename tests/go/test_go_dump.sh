@@ -17,7 +17,7 @@ for go in $(go_toolchains); do
 		gcore -o "$WORK/core" "$TARGET_PID" >"$WORK/gcore.out" 2>&1 ||
 			fail "gcore failed: $(tail -n 1 "$WORK/gcore.out")"
 		target_stop
-		"$CODEFER_DUMP" --json "$core" "$bin" >"$WORK/snap" 2>"$WORK/top.err" ||
+		"$CODEFER_DUMP" --json "$core" "$bin" >"$WORK/snap.json" 2>"$WORK/top.err" ||
 			fail "codefer-dump failed"
 		rm -f "$core"
 		check dump "$(basename "$bin") core"

@@ -14,8 +14,8 @@ PHP_ARGS=(-n)
 php_start "$PHP_TESTS/fibers.php" 9 5 census
 TRUTH=$(grep '^TRUTH ' "$WORK/php.out" | tail -n 1 | cut -d' ' -f2-)
 [ -n "$TRUTH" ] || fail "target printed no TRUTH"
-core="$WORK/core.$PHP_PID"
-gcore -o "$WORK/core" "$PHP_PID" >"$WORK/gcore.log" 2>&1 || fail "gcore failed"
+core="$WORK/core.$TARGET_PID"
+gcore -o "$WORK/core" "$TARGET_PID" >"$WORK/gcore.log" 2>&1 || fail "gcore failed"
 php_stop
 "$CODEFER_DUMP" --json "$core" >"$WORK/dump.json" 2>"$WORK/top.err" || fail "codefer-dump failed"
 SNAP=$(cat "$WORK/dump.json")

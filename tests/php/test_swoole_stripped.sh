@@ -29,7 +29,7 @@ unknown=$(echo "$version" | tr '0-8' '9')
 perl -0777 -pe "s/\\x00\\Q$version\\E\\x00/\\x00$unknown\\x00/g" "$WORK/swoole.so" >"$WORK/unknown.so"
 PHP_ARGS=(-n -d "extension=$WORK/unknown.so")
 php_start "$PHP_TESTS/swoole_leak.php" 1 1 census
-"$CODEFER_TOP" -p "$PHP_PID" -b --json -n 1 -d 1 >"$WORK/top.json" 2>"$WORK/top.err"
+"$CODEFER_TOP" -p "$TARGET_PID" -b --json -n 1 -d 1 >"$WORK/top.json" 2>"$WORK/top.err"
 rc=$?
 expect "exit code for Swoole $unknown without DWARF" "$rc" 6
 grep -q "$unknown" "$WORK/top.err" || { echo "error does not name the version:"; cat "$WORK/top.err"; FAILED=1; }
