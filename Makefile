@@ -17,6 +17,8 @@ TOOLS := $(BUILD)/codefer-top $(BUILD)/codefer-dump
 FIXTURES := $(patsubst tests/native/%.c,$(BUILD)/tests/native/%,$(filter-out tests/native/ucoro.c,$(wildcard tests/native/*.c)))
 
 .PHONY: all deps test bench demo install clean
+# Keep the tools' objects (make would delete them as intermediates and relink every time).
+.SECONDARY:
 all: $(TOOLS) $(BUILD)/libcodefer.so $(FIXTURES)
 
 deps:

@@ -107,8 +107,6 @@ static int parse_number(const char *s, double min, double *out)
 	return errno || end == s || *end || *out < min;
 }
 
-static const char *const sort_names[] = { "pending", "conns", "age", "growth" };
-
 static int sort_key_of(int c, enum sort_key *k)
 {
 	switch (c) {
@@ -160,7 +158,7 @@ static int parse_args(int argc, char **argv, struct options *o, char *err, size_
 			o->rows = (int)v;
 			break;
 		case 's':
-			if (sort_key_of(optarg[0], &o->sort) || strncmp(optarg, sort_names[o->sort], strlen(optarg)))
+			if (sort_key_of(optarg[0], &o->sort) || strncmp(optarg, sort_key_name(o->sort), strlen(optarg)))
 				return snprintf(err, errlen, "-s takes pending, conns, age or growth"),
 				       EXIT_USAGE;
 			break;

@@ -13,6 +13,7 @@
 #define BATCH 8192
 
 static const char *const verdicts[] = { "ok", "holding", "piling", "growing" };
+static const char *const sort_keys[] = { "pending", "conns", "age", "growth" };
 static const char *const site_kinds[] = { "defer", "conn", "create" };
 static const char *const counters[C__COUNT] = {
 	[C_EVENTS] = "events", [C_CREATED] = "created", [C_EXITED] = "exited",
@@ -27,6 +28,11 @@ static const char *const counters[C__COUNT] = {
 const char *verdict_name(enum verdict v)
 {
 	return verdicts[v];
+}
+
+const char *sort_key_name(enum sort_key k)
+{
+	return sort_keys[k];
 }
 
 const char *site_kind_name(enum site_row_kind k)

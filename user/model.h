@@ -85,6 +85,7 @@ void model_free(struct model *m);
 
 const char *verdict_name(enum verdict v);
 const char *site_kind_name(enum site_row_kind k);
+const char *sort_key_name(enum sort_key k);
 const char *counter_name(enum counter c);
 
 #endif

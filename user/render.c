@@ -140,7 +140,6 @@ static void age(char *buf, size_t len, double s)
 void render_text(FILE *f, struct model *m, const struct snapshot *snap, int max_rows, int width,
 		 enum sort_key sorted_by)
 {
-	static const char *const sort_names[] = { "pending", "conns", "age", "growth" };
 	const struct session *s = m->s;
 	const struct totals *t = &snap->tot;
 	const uint64_t *c = snap->counters;
@@ -153,7 +152,7 @@ void render_text(FILE *f, struct model *m, const struct snapshot *snap, int max_
 	localtime_r(&now, &tm);
 	tty_str(comm, sizeof(comm), s->t.comm);
 	line(f, width, "codefer-top - pid %d (%s) - %s - %02d:%02d:%02d - sorted by %s", s->t.pid,
-	     comm, s->plan.version, tm.tm_hour, tm.tm_min, tm.tm_sec, sort_names[sorted_by]);
+	     comm, s->plan.version, tm.tm_hour, tm.tm_min, tm.tm_sec, sort_key_name(sorted_by));
 	line(f, width, "coroutines: %llu live, %llu created, %llu exited | defers: %llu pending, "
 	     "%llu registered, %llu run%s | conns: %llu out, %llu orphaned", U(t->coroutines_live),
 	     U(t->coroutines_created), U(t->coroutines_exited), U(t->defers_pending),
