@@ -62,7 +62,7 @@ demo: deps
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/codefer $(DESTDIR)$(PREFIX)/share/codefer/gdb
-	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(TOOLS) scripts/codefer-gdb $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(BUILD)/libcodefer.so $(DESTDIR)$(PREFIX)/lib/codefer/
 	install -m 644 gdb/codefer.py $(DESTDIR)$(PREFIX)/share/codefer/gdb/
 

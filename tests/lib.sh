@@ -60,12 +60,24 @@ jq_get() {
 }
 
 # target_start CMD...: runs a target reading commands from fd 3; output in target.out.
+# Returns once the target prints a line matching $TARGET_READY (when set), else once it
+# has replaced the shell that started it: codefer must never attach to that shell.
 target_start() {
+	local i
 	rm -f "$WORK/in"
 	mkfifo "$WORK/in"
 	"$@" <"$WORK/in" >"$WORK/target.out" 2>&1 &
 	TARGET_PID=$!
 	exec 3>"$WORK/in"
+	if [ -n "${TARGET_READY:-}" ]; then
+		wait_for "$TARGET_READY" 1
+		return
+	fi
+	for ((i = 0; i < 300; i++)); do
+		[ "$(readlink "/proc/$TARGET_PID/exe")" != "$(readlink /proc/$$/exe)" ] && return 0
+		sleep 0.02
+	done
+	fail "target did not start: $*"
 }
 
 # wait_for PATTERN COUNT [SECS]: until target.out has COUNT lines matching PATTERN.

@@ -130,25 +130,30 @@ static int cmp_site_key(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* coro_sites by coroutine id, values moving with their keys. */
-static int sort_sites_by_id(struct raw_map *r)
+static int cmp_pool_key(const void *a, const void *b)
 {
-	struct kv {
-		struct coro_site_key k;
-		__s64 v;
-	} *kv = malloc((r->n + 1) * sizeof(*kv));
-	struct coro_site_key *keys = r->keys;
-	__s64 *vals = r->vals;
-	size_t i;
+	const struct pool_key *x = a, *y = b;
+
+	return x->pool < y->pool ? -1 : x->pool > y->pool;
+}
+
+/* Sorts a map's entries by key order (cmp over keys), values moving with their keys. */
+static int sort_raw(struct raw_map *r, size_t ksz, size_t vsz, int (*cmp)(const void *, const void *))
+{
+	size_t esz = ksz + vsz, i;
+	char *kv = malloc((r->n + 1) * esz);
 
 	if (!kv)
 		return -1;
-	for (i = 0; i < r->n; i++)
-		kv[i] = (struct kv){ keys[i], vals[i] };
-	qsort(kv, r->n, sizeof(*kv), cmp_site_key);
+	/* Key first in each element, so cmp reads it where it expects it. */
 	for (i = 0; i < r->n; i++) {
-		keys[i] = kv[i].k;
-		vals[i] = kv[i].v;
+		memcpy(kv + i * esz, (char *)r->keys + i * ksz, ksz);
+		memcpy(kv + i * esz + ksz, (char *)r->vals + i * vsz, vsz);
+	}
+	qsort(kv, r->n, esz, cmp);
+	for (i = 0; i < r->n; i++) {
+		memcpy((char *)r->keys + i * ksz, kv + i * esz, ksz);
+		memcpy((char *)r->vals + i * vsz, kv + i * esz + ksz, vsz);
 	}
 	free(kv);
 	return 0;
@@ -169,15 +174,20 @@ static int cmp_hold_co(const void *a, const void *b)
 	return x->co < y->co ? -1 : x->co > y->co;
 }
 
+/* The pool's index in the (sorted) pools map, or -1. */
+static long pool_index(const struct raw_map *pools, uint64_t pool)
+{
+	struct pool_key key = { .pool = pool };
+	const struct pool_key *k = bsearch(&key, pools->keys, pools->n, sizeof(key), cmp_pool_key);
+
+	return k ? k - (const struct pool_key *)pools->keys : -1;
+}
+
 static const struct pool_stats *pool_of(const struct raw_map *pools, uint64_t pool)
 {
-	const struct pool_key *k = pools->keys;
-	size_t i;
+	long i = pool_index(pools, pool);
 
-	for (i = 0; i < pools->n; i++)
-		if (k[i].pool == pool)
-			return &((const struct pool_stats *)pools->vals)[i];
-	return NULL;
+	return i < 0 ? NULL : &((const struct pool_stats *)pools->vals)[i];
 }
 
 static int pool_counts(const struct model *m, const struct pool_stats *ps)
@@ -327,15 +337,24 @@ static int build_pools(struct model *m, struct snapshot *snap, struct hold *hold
 {
 	const struct pool_key *pk = m->raw_pools.keys;
 	const struct pool_stats *pv = m->raw_pools.vals;
-	size_t i, j;
+	const struct hold **oldests = calloc(m->raw_pools.n + 1, sizeof(*oldests));
+	size_t i;
 
 	free(snap->pools);
 	snap->npools = 0;
-	if (!(snap->pools = calloc(m->raw_pools.n + 1, sizeof(*snap->pools))))
+	if (!oldests || !(snap->pools = calloc(m->raw_pools.n + 1, sizeof(*snap->pools)))) {
+		free(oldests);
 		return -1;
+	}
+	for (i = 0; i < nholds; i++) {
+		long p = pool_index(&m->raw_pools, holds[i].pool);
+
+		if (p >= 0 && (!oldests[p] || holds[i].get_ns < oldests[p]->get_ns))
+			oldests[p] = &holds[i];
+	}
 	for (i = 0; i < m->raw_pools.n; i++) {
 		struct pool_row *p = &snap->pools[snap->npools];
-		const struct hold *oldest = NULL;
+		const struct hold *oldest = oldests[i];
 
 		if (!pool_counts(m, &pv[i])) {
 			snap->tot.queues++;
@@ -343,15 +362,13 @@ static int build_pools(struct model *m, struct snapshot *snap, struct hold *hold
 		}
 		p->pool = pk[i].pool;
 		p->s = pv[i];
-		for (j = 0; j < nholds; j++)
-			if (holds[j].pool == p->pool && (!oldest || holds[j].get_ns < oldest->get_ns))
-				oldest = &holds[j];
 		p->oldest_hold_s = oldest ? (snap->ns - oldest->get_ns) / 1e9 : -1;
 		p->site = oldest ? site_tab_index(&m->sites, &oldest->site) : SITE_TAB_OOM;
 		snap->tot.conns_outstanding += p->s.outstanding > 0 ? p->s.outstanding : 0;
 		snap->tot.conns_orphaned += p->s.orphans > 0 ? p->s.orphans : 0;
 		snap->npools++;
 	}
+	free(oldests);
 	return 0;
 }
 
@@ -450,7 +467,8 @@ int model_refresh(struct model *m)
 	    read_map(skel->maps.pools, &m->raw_pools) || read_map(skel->maps.conns, &m->raw_conns))
 		return -1;
 	sum_counters(m, snap->counters);
-	if (sort_sites_by_id(&m->raw_sites))
+	if (sort_raw(&m->raw_sites, sizeof(struct coro_site_key), sizeof(__s64), cmp_site_key) ||
+	    sort_raw(&m->raw_pools, sizeof(struct pool_key), sizeof(struct pool_stats), cmp_pool_key))
 		return -1;
 	/* The renderers may have put the previous rows in display order. */
 	qsort(m->prev.coros, m->prev.ncoros, sizeof(*m->prev.coros), cmp_row_id);

@@ -6,6 +6,7 @@
 GO_TESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../lib.sh
 . "$GO_TESTS/../lib.sh"
+TARGET_READY='^READY'	# targets print it once they run
 
 GO_BIN_DIR=${BUILD:+$BUILD/tests/go}
 GO_BIN_DIR=${GO_BIN_DIR:-$WORK/bin}

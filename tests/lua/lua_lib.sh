@@ -4,6 +4,7 @@
 LUA_TESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../lib.sh
 . "$LUA_TESTS/../lib.sh"
+TARGET_READY='^READY'	# targets print it once they run
 
 need_root() {
 	[ "$(id -u)" = 0 ] || skip "needs root"
