@@ -14,8 +14,8 @@
  * context is running or suspended.
  *
  * Debian's php8.2 is stripped (.dynsym only, no -dbgsym package in the main archive), so
- * the Zend offsets come from a table keyed by the PHP API number, unless the PHP binary
- * or a loaded extension carries DWARF with Zend's types.
+ * the Zend offsets come from a table keyed by the PHP API number (8.1 to 8.4), unless the
+ * PHP binary or a loaded extension carries DWARF with Zend's types.
  */
 #define _GNU_SOURCE	/* memmem */
 #include <stdio.h>
@@ -23,9 +23,6 @@
 #include "elfsym.h"
 #include "php_fiber.h"
 
-/* ZEND_MODULE_API_NO per PHP minor version; the build id string "API20220829,NTS" is in
- * every PHP binary (extensions are checked against it when loaded). */
-#define PHP_API_8_2 20220829u
 /* ZEND_USER_FUNCTION in zend_function.type. */
 #define ZEND_USER_FUNCTION 2
 /* zend_fiber_status: ZEND_FIBER_STATUS_RUNNING and _SUSPENDED are the live ones. */
@@ -33,16 +30,6 @@
 #define FIBER_SUSPENDED 2
 /* Object store buckets read at a time by the census. */
 #define BUCKET_CHUNK 4096
-
-/* Measured with offsetof() against Debian's php8.2-dev headers (8.2.36, NTS, x86-64) and
- * checked against the running Debian php8.2 by the tests. */
-static const struct zend_offs zend_8_2 = {
-	.eg_current_execute_data = 488,
-	.ex_opline = 0, .ex_func = 24, .ex_prev = 48,
-	.op_lineno = 24,
-	.fn_type = 0, .fn_filename = 152, .fn_line_start = 160,
-	.from = "table for PHP 8.2 (API 20220829)",
-};
 
 /* What the Fiber census needs beyond the shared Zend offsets. */
 struct fiber_offs {
@@ -52,13 +39,52 @@ struct fiber_offs {
 	long fiber_function;			/* zend_fiber.fci_cache.function_handler */
 };
 
-/* Same provenance as zend_8_2. */
-static const struct fiber_offs fiber_8_2 = {
-	.eg_store_buckets = 840, .eg_store_top = 848,
-	.obj_ce = 16,
-	.fiber_context = 64, .ctx_status = 40,
-	.fiber_function = 248,
+/* Offsets for PHP binaries without DWARF, by PHP API: zend_op_array and zend_fiber change
+ * between minor releases and 8.4 moved EG(objects_store), while PHP keeps its ABI within a
+ * minor release, so one row serves every patch release. Measured with offsetof() against
+ * php-src headers, NTS, x86-64 (configure --disable-all): 8.1.2 and 8.1.29-dev; 8.2.19-dev
+ * and Debian's php8.2-dev 8.2.36; 8.3.6-dev; 8.4.24 and Debian's php8.4-dev 8.4.27 (the
+ * headers of one minor agree). The tests check the 8.2 row against Debian's stripped php8.2;
+ * the 8.4 row passed the same tests against Debian's php8.4 8.4.24. ZEND_USER_FUNCTION and
+ * the fiber states above are the same in all four. */
+static const struct php_table {
+	unsigned api;
+	const char *php;
+	struct zend_offs zend;		/* .from is filled in when used */
+	struct fiber_offs fiber;
+} php_tables[] = {
+	{ PHP_API_8_1, "8.1",
+	  { .eg_current_execute_data = 488, .ex_opline = 0, .ex_func = 24, .ex_prev = 48,
+	    .op_lineno = 24, .fn_type = 0, .fn_filename = 144, .fn_line_start = 152 },
+	  { .eg_store_buckets = 840, .eg_store_top = 848, .obj_ce = 16,
+	    .fiber_context = 64, .ctx_status = 32, .fiber_function = 232 } },
+	{ PHP_API_8_2, "8.2",
+	  { .eg_current_execute_data = 488, .ex_opline = 0, .ex_func = 24, .ex_prev = 48,
+	    .op_lineno = 24, .fn_type = 0, .fn_filename = 152, .fn_line_start = 160 },
+	  { .eg_store_buckets = 840, .eg_store_top = 848, .obj_ce = 16,
+	    .fiber_context = 64, .ctx_status = 40, .fiber_function = 248 } },
+	{ PHP_API_8_3, "8.3",
+	  { .eg_current_execute_data = 488, .ex_opline = 0, .ex_func = 24, .ex_prev = 48,
+	    .op_lineno = 24, .fn_type = 0, .fn_filename = 144, .fn_line_start = 152 },
+	  { .eg_store_buckets = 840, .eg_store_top = 848, .obj_ce = 16,
+	    .fiber_context = 64, .ctx_status = 40, .fiber_function = 248 } },
+	{ PHP_API_8_4, "8.4",
+	  { .eg_current_execute_data = 488, .ex_opline = 0, .ex_func = 24, .ex_prev = 48,
+	    .op_lineno = 24, .fn_type = 0, .fn_filename = 168, .fn_line_start = 176 },
+	  { .eg_store_buckets = 856, .eg_store_top = 864, .obj_ce = 16,
+	    .fiber_context = 64, .ctx_status = 40, .fiber_function = 248 } },
 };
+
+/* The table row for a PHP API, NULL if there is none. */
+static const struct php_table *php_table(unsigned api)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(php_tables) / sizeof(php_tables[0]); i++)
+		if (php_tables[i].api == api)
+			return &php_tables[i];
+	return NULL;
+}
 
 unsigned php_api_version(struct target *t, int *zts)
 {
@@ -147,9 +173,12 @@ int php_target_zend_offsets(struct target *t, struct zend_offs *o)
 	if (zts)
 		return -1;
 	if (!(e && !dwarf_zend_offsets(e, o))) {
-		if (api != PHP_API_8_2)
+		const struct php_table *pt = php_table(api);
+
+		if (!pt)
 			return -1;
-		*o = zend_8_2;
+		*o = pt->zend;
+		snprintf(o->from, sizeof(o->from), "table for PHP %s (API %u)", pt->php, api);
 	}
 	last.o = *o;
 	last.ok = 1;
@@ -210,6 +239,7 @@ void php_describe_site(struct target *t, const struct site *s, char *buf, size_t
 static int fiber_offsets(struct target *t, struct fiber_offs *f)
 {
 	struct elf_file *e = zend_dwarf(t);
+	const struct php_table *pt;
 	int zts;
 
 	if (e) {
@@ -226,11 +256,11 @@ static int fiber_offsets(struct target *t, struct fiber_offs *f)
 		    f->fiber_context >= 0 && f->ctx_status >= 0 && f->fiber_function >= 0)
 			return 0;
 	}
-	if (php_api_version(t, &zts) == PHP_API_8_2 && !zts) {
-		*f = fiber_8_2;
-		return 0;
-	}
-	return -1;
+	pt = php_table(php_api_version(t, &zts));
+	if (!pt || zts)
+		return -1;
+	*f = pt->fiber;
+	return 0;
 }
 
 static int php_fiber_detect(struct target *t)

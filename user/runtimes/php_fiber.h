@@ -10,6 +10,13 @@
  * first line. For sites that must fit in one address (a coroutine's creation site). */
 #define SITE_PHP_FUNC (SITE_RUNTIME + 1)
 
+/* ZEND_MODULE_API_NO per PHP minor version; the build id string "API20220829,NTS" is in
+ * every PHP binary (extensions are checked against it when loaded). */
+#define PHP_API_8_1 20210902u
+#define PHP_API_8_2 20220829u
+#define PHP_API_8_3 20230831u
+#define PHP_API_8_4 20240924u
+
 /* Offsets into Zend engine structures (NTS builds). */
 struct zend_offs {
 	long eg_current_execute_data;	/* zend_executor_globals */

@@ -89,8 +89,6 @@ static const struct {
 	{ "6.1", 208, 272, 288 },
 	{ "6.2", 208, 272, 288 },
 };
-#define PHP_API_8_1 20210902u
-#define PHP_API_8_3 20230831u
 
 static const struct swoole_offs swoole_common = {
 	.co_state = 0, .co_cid = 8, .co_init_msec = 16, .co_task = 40,
