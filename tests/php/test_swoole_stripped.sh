@@ -22,6 +22,11 @@ t() { jq_php "$TRUTH" "\$j[\"$1\"]"; }
 expect runtime "$(jq_php "$SNAP" '$j["runtime"]')" swoole
 expect coroutines_live "$(jq_php "$SNAP" '$j["totals"]["coroutines_live"]')" "$(t live)"
 expect defers_pending "$(jq_php "$SNAP" '$j["totals"]["defers_pending"]')" "$(t defers_pending)"
+# The body comes from the table's PHPContext.fci_cache (post-6.2.1 snapshots have none).
+site() { jq_php "$SNAP" '(array_values(array_filter($j["sites"], fn($s) => $s["kind"] === "'"$1"'" && $s["site"] === "'"$2"'"))[0] ?? [])["pending"] ?? 0'; }
+expect "defers at $(basename "$(t defer_site)")" "$(site defer "$(t defer_site)")" "$(t defers_pending)"
+nm -D "$so" 2>/dev/null | grep -q ChannelBase15notify_producer ||
+	expect "worker body $(basename "$(t worker_body)")" "$(site create "$(t worker_body)")" 1
 php_stop
 
 # Same module, its version string changed to one no table row has.

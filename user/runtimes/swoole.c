@@ -77,8 +77,11 @@ struct swoole_offs {
 };
 
 /* For builds without DWARF. Measured with offsetof() over each release's headers (5.1.8,
- * 6.0.2, 6.1.6, 6.2.1, 6.2.2) and PHP 8.2's, and for 6.2.1 + PHP 8.2 checked against the
- * DWARF of a -g build. PHP 8.3 and 8.4 define ZEND_CHECK_STACK_LIMIT, which inserts a
+ * 6.0.2, 6.1.6, 6.2.1, 6.2.2) and PHP 8.2's. Checked against the DWARF of -g builds of
+ * 5.1.8, 6.0.2, 6.1.9 and 6.2.1 on Debian's PHP 8.2 (swoole_common too), and with the
+ * Swoole tests on stripped copies of each; PHPContext is the same in every patch release
+ * of a minor (5.1.0-5.1.8, 6.0.0-6.0.2, 6.1.0-6.1.9). The 8.3+ column is not checked on a
+ * real build: PHP 8.3 and 8.4 define ZEND_CHECK_STACK_LIMIT, which inserts a
  * stack_base/stack_limit pair before defer_tasks (+16); PHP 8.1 lays PHPContext out as 8.2. */
 static const struct {
 	const char *version;	/* major.minor */
@@ -289,8 +292,10 @@ static int swoole_plan(struct target *t, const struct runtime_opts *o, struct pr
 		plan_note(p, "pools: every Coroutine\\Channel; a pool is one whose items come back");
 		plan_note(p, "pools: a push that then fails (closed channel, timeout) counts as a put");
 	}
-	plan_note(p, "offsets: %s: Coroutine.cid %ld task %ld, PHPContext.defer_tasks %ld",
-		  s.so_from, s.so.co_cid, s.so.co_task, s.so.ctx_defer_tasks);
+	/* Every offset a table row gives, so --explain can be checked against a build. */
+	plan_note(p, "offsets: %s: Coroutine.cid %ld task %ld, PHPContext.fci_cache %ld "
+		  "defer_tasks %ld", s.so_from, s.so.co_cid, s.so.co_task, s.so.ctx_fci_cache,
+		  s.so.ctx_defer_tasks);
 	if (s.have_zend)
 		plan_note(p, "PHP sites: Zend offsets from %s (EG.current_execute_data %ld)",
 			  s.zo.from, s.zo.eg_current_execute_data);
