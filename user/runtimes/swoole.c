@@ -80,17 +80,20 @@ struct swoole_offs {
  * 6.0.2, 6.1.6, 6.2.1, 6.2.2) and PHP 8.2's. Checked against the DWARF of -g builds of
  * 5.1.8, 6.0.2, 6.1.9 and 6.2.1 on Debian's PHP 8.2 (swoole_common too), and with the
  * Swoole tests on stripped copies of each; PHPContext is the same in every patch release
- * of a minor (5.1.0-5.1.8, 6.0.0-6.0.2, 6.1.0-6.1.9). The 8.3+ column is not checked on a
- * real build: PHP 8.3 and 8.4 define ZEND_CHECK_STACK_LIMIT, which inserts a
- * stack_base/stack_limit pair before defer_tasks (+16); PHP 8.1 lays PHPContext out as 8.2. */
+ * of a minor (5.1.0-5.1.8, 6.0.0-6.0.2, 6.1.0-6.1.9). The 8.3+ column is computed, not
+ * checked on a real build: PHP 8.3 grew zend_fcall_info_cache by a `closure` pointer (+8,
+ * fci_cache itself stays put) and PHP 8.3/8.4 define ZEND_CHECK_STACK_LIMIT, which inserts
+ * a stack_base/stack_limit pair before defer_tasks (+16); PHP 8.1 lays PHPContext out as
+ * 8.2. A copy of PHPContext compiled against each PHP's headers reproduces the 8.2 column
+ * and gives the 8.3+ one. */
 static const struct {
 	const char *version;	/* major.minor */
 	long fci_cache, defer_tasks_php82, defer_tasks_php83;	/* in PHPContext */
 } swoole_table[] = {
-	{ "5.1", 168, 232, 248 },
-	{ "6.0", 168, 232, 248 },
-	{ "6.1", 208, 272, 288 },
-	{ "6.2", 208, 272, 288 },
+	{ "5.1", 168, 232, 256 },
+	{ "6.0", 168, 232, 256 },
+	{ "6.1", 208, 272, 296 },
+	{ "6.2", 208, 272, 296 },
 };
 
 static const struct swoole_offs swoole_common = {
