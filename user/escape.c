@@ -54,7 +54,8 @@ void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-/* Text safe for a terminal: control bytes, C1 controls and invalid UTF-8 as \xNN. */
+/* Text safe for a terminal: control bytes, C1 controls, backslashes and invalid UTF-8
+ * as \xNN. */
 void tty_str(char *dst, size_t len, const char *src)
 {
 	const unsigned char *p = (const unsigned char *)src;
@@ -65,8 +66,9 @@ void tty_str(char *dst, size_t len, const char *src)
 		return;
 	while (*p) {
 		n = utf8_len(p);
-		/* U+0080..U+009F (C1 controls, 0xc2 0x80..0x9f) can start escape sequences. */
-		if (n == 1 && *p >= 0x20 && *p != 0x7f) {
+		/* U+0080..U+009F (C1 controls, 0xc2 0x80..0x9f) can start escape sequences; a
+		 * backslash is escaped too, so that "\x1b" in the output always means ESC. */
+		if (n == 1 && *p >= 0x20 && *p != 0x7f && *p != '\\') {
 			if (o + 1 >= len)
 				break;
 			dst[o++] = *p++;

@@ -8,7 +8,8 @@
 
 /* A JSON string literal; bytes that are not UTF-8 become the text \xNN. */
 void json_str(FILE *f, const char *s);
-/* src made safe for a terminal: control bytes, C1 controls and invalid UTF-8 as \xNN. */
+/* src made safe for a terminal: control bytes, C1 controls, backslashes and invalid UTF-8
+ * as \xNN. */
 void tty_str(char *dst, size_t len, const char *src);
 
 #endif
