@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
+#include "elfsym.h"
 #include "escape.h"
 #include "render.h"
 #include "runtimes/native.h"
@@ -228,8 +229,24 @@ void render_explain(FILE *f, const struct session *s)
 
 	tty_str(a, sizeof(a), s->t.comm);
 	tty_str(b, sizeof(b), s->t.exe);
-	fprintf(f, "pid %d (%s), executable %s\nruntime: %s (%s)\n\nprobe points:\n", s->t.pid, a, b,
-		s->rt->name, s->plan.version);
+	fprintf(f, "pid %d (%s), executable %s\nruntime: %s (%s)\n\nmodules probed:\n", s->t.pid, a,
+		b, s->rt->name, s->plan.version);
+	for (i = 0; i < s->t.nmods; i++) {
+		struct module *m = &s->t.mods[i];
+		const char *dbg;
+		int j, used = 0;
+
+		for (j = 0; j < s->plan.n && !used; j++)
+			used = s->plan.pts[j].mod == m;
+		if (!used)
+			continue;
+		dbg = m->elf ? elf_file_debug_path(m->elf) : NULL;
+		tty_str(a, sizeof(a), m->path);
+		tty_str(b, sizeof(b), dbg ? dbg : "none");
+		fprintf(f, "  %s\n    mapped at 0x%llx-0x%llx, load bias 0x%llx, debug file %s\n", a,
+			U(m->start), U(m->end), U(m->bias), b);
+	}
+	fputs("\nprobe points:\n", f);
 	for (i = 0; i < s->plan.n; i++) {
 		const struct probe_point *p = &s->plan.pts[i];
 		const struct loc *locs[] = { &p->cfg.co, &p->cfg.pool, &p->cfg.conn, &p->cfg.site,
