@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# --explain resolves each probe point to the right instruction: the file offset it prints
+# for each symbol is the symbol's own (from nm and the program headers), the %return
+# probes sit on ret instructions (objdump), and nothing gets attached.
+. "$(dirname "$0")/native_lib.sh"
+need_root
+command -v objdump >/dev/null || skip "no objdump (binutils)"
+
+leaky_start
+"$CODEFER_TOP" -p "$TARGET_PID" --explain >"$WORK/explain.out" 2>"$WORK/top.err"
+expect "exit code" "$?" 0
+expect "runtime line" "$(grep -c '^runtime: ucoro' "$WORK/explain.out")" 1
+
+# file_offset SYMBOL [+ADD]: where SYMBOL+ADD's code sits in the file.
+file_offset() {
+	python3 - "$LEAKY" "$1" "${2:-0}" <<'PY'
+import subprocess, sys
+exe, sym, add = sys.argv[1], sys.argv[2], int(sys.argv[3], 0)
+addr = next(int(l.split()[0], 16) for l in subprocess.run(["nm", exe], capture_output=True,
+            text=True).stdout.splitlines() if l.split()[-1] == sym) + add
+for l in subprocess.run(["readelf", "-lW", exe], capture_output=True, text=True).stdout.splitlines():
+    f = l.split()
+    if f and f[0] == "LOAD":
+        off, va, fsz = int(f[1], 16), int(f[2], 16), int(f[4], 16)
+        if va <= addr < va + fsz:
+            print(hex(addr - va + off))
+PY
+}
+for sym in uco_register uco_defer uco_run_defer uco_unregister uco_pool_put; do
+	got=$(grep -A1 " $sym\$" "$WORK/explain.out" | sed -n 's/.* at file offset \(0x[0-9a-f]*\)$/\1/p' | head -n 1)
+	expect "$sym file offset" "$got" "$(file_offset "$sym")"
+done
+# The return probes of uco_pool_get: each offset is a ret instruction in its disassembly.
+rets=0
+get=$(nm "$LEAKY" | awk '$3 == "uco_pool_get" { print "0x" $1 }')
+while read -r rel off; do
+	insn=$(objdump -d --start-address=$((get + rel)) --stop-address=$((get + rel + 1)) "$LEAKY" |
+		awk -F'\t' '/^ *[0-9a-f]+:/ { print $3 }' | head -n 1)
+	expect "uco_pool_get+$rel is a ret" "${insn%% *}" ret
+	expect "uco_pool_get+$rel offset" "$off" "$(file_offset uco_pool_get "$rel")"
+	rets=$((rets + 1))
+done < <(grep -A1 'uco_pool_get+0x[0-9a-f]* (return)' "$WORK/explain.out" |
+	sed -n 's/.*uco_pool_get+\(0x[0-9a-f]*\) (return)$/\1/p; s/.* at file offset \(0x[0-9a-f]*\)$/\1/p' | paste - -)
+expect "return probes found" "$([ "$rets" -gt 0 ] && echo yes)" yes
+expect "nothing attached by --explain" "$(uprobes_on "$TARGET_PID")" 0
+finish
