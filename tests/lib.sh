@@ -91,6 +91,18 @@ wait_for() {
 	fail "timed out waiting for '$1' from the target"
 }
 
+# wait_line FILE REGEX SECONDS: until FILE has a line matching REGEX; 1 when the target
+# died or time ran out.
+wait_line() {
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		grep -qE "$2" "$1" 2>/dev/null && return 0
+		[ -n "$TARGET_PID" ] && ! kill -0 "$TARGET_PID" 2>/dev/null && return 1
+		sleep 0.1
+	done
+	return 1
+}
+
 # top_start ARGS...: codefer-top -b --json on the target, one snapshot every 0.5 s, in
 # the background; returns once the first snapshot is out (the probes are in place).
 top_start() {

@@ -53,17 +53,6 @@ go_build() {
 	echo "$out"
 }
 
-# wait_line FILE REGEX SECONDS: waits until FILE has a line matching REGEX.
-wait_line() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -qE "$2" "$1" 2>/dev/null && return 0
-		[ -n "$TARGET_PID" ] && ! kill -0 "$TARGET_PID" 2>/dev/null && return 1
-		sleep 0.1
-	done
-	return 1
-}
-
 target_stop() {
 	exec 3>&-
 	kill -9 "$TARGET_PID" 2>/dev/null

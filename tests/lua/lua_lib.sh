@@ -20,17 +20,6 @@ need_host() {
 		$(pkg-config --libs lua5.4) 2>"$WORK/cc.err" || fail "cannot build host.c: $(cat "$WORK/cc.err")"
 }
 
-# wait_line FILE REGEX SECONDS: waits until FILE has a line matching REGEX.
-wait_line() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -qE "$2" "$1" 2>/dev/null && return 0
-		[ -n "$TARGET_PID" ] && ! kill -0 "$TARGET_PID" 2>/dev/null && return 1
-		sleep 0.1
-	done
-	return 1
-}
-
 # target_go: lets a live-mode target work; waits until it printed its truth.
 target_go() {
 	echo go >&3

@@ -18,17 +18,6 @@ need_swoole() {
 		skip "swoole extension not loaded (php -m)"
 }
 
-# wait_line FILE REGEX SECONDS: waits until FILE has a line matching REGEX.
-wait_line() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -qE "$2" "$1" 2>/dev/null && return 0
-		[ -n "$TARGET_PID" ] && ! kill -0 "$TARGET_PID" 2>/dev/null && return 1
-		sleep 0.1
-	done
-	return 1
-}
-
 # php_start SCRIPT ARGS...: runs the target with its stdin on a FIFO (fd 3 here), waits
 # for it to print READY. The target waits for a line on stdin before doing anything.
 php_start() {
