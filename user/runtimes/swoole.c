@@ -80,12 +80,17 @@ struct swoole_offs {
  * 6.0.2, 6.1.6, 6.2.1, 6.2.2) and PHP 8.2's. Checked against the DWARF of -g builds of
  * 5.1.8, 6.0.2, 6.1.9 and 6.2.1 on Debian's PHP 8.2 (swoole_common too), and with the
  * Swoole tests on stripped copies of each; PHPContext is the same in every patch release
- * of a minor (5.1.0-5.1.8, 6.0.0-6.0.2, 6.1.0-6.1.9). The 8.3+ column is computed, not
- * checked on a real build: PHP 8.3 grew zend_fcall_info_cache by a `closure` pointer (+8,
- * fci_cache itself stays put) and PHP 8.3/8.4 define ZEND_CHECK_STACK_LIMIT, which inserts
- * a stack_base/stack_limit pair before defer_tasks (+16); PHP 8.1 lays PHPContext out as
- * 8.2. A copy of PHPContext compiled against each PHP's headers reproduces the 8.2 column
- * and gives the 8.3+ one. */
+ * of a minor (5.1.0-5.1.8, 6.0.0-6.0.2, 6.1.0-6.1.9). The 8.3+ column: PHP 8.3 grew
+ * zend_fcall_info_cache by a `closure` pointer (+8, fci_cache itself stays put) and PHP
+ * 8.3/8.4 define ZEND_CHECK_STACK_LIMIT (configure does wherever the stack grows down),
+ * which inserts a stack_base/stack_limit pair before defer_tasks (+16); PHP 8.1 lays
+ * PHPContext out as 8.2. Checked on PHP 8.4: -g builds of 6.0.2, 6.1.9, 6.2.1 and 6.2.2
+ * against Debian's php8.4-dev 8.4.27 headers have this fci_cache and defer_tasks in their
+ * DWARF, and swoole_common's fields; the Swoole tests (live, census, stripped, core) pass
+ * with Debian's stripped php8.4-cli 8.4.24 on those builds and on strip -s copies of them
+ * (where this table and php_fiber.c's PHP 8.4 Zend row are used). 5.1 does not build
+ * against PHP 8.4 (it stops at 8.3), but those of 5.1.8's objects that compile against
+ * 8.4's headers put defer_tasks at 256 as well. No PHP 8.3 build was checked. */
 static const struct {
 	const char *version;	/* major.minor */
 	long fci_cache, defer_tasks_php82, defer_tasks_php83;	/* in PHPContext */
