@@ -222,12 +222,34 @@ static __always_inline bool cond_holds(const struct regs_snap *regs, struct prob
 	return false;
 }
 
+/* The first return address outside the skip range, from pc up the frame-pointer chain
+ * that starts at the probe's RBP (the frame of pc's function). Bounded; when the chain
+ * breaks or is too deep, the last PC read stands. */
+static __always_inline __u64 skip_frames(const struct regs_snap *regs, const struct probe_cfg *cfg,
+					 __u64 pc)
+{
+	__u64 fp = regs->r[CFREG_RBP], next_pc, next_fp;
+	int i;
+
+	for (i = 0; i < MAX_SKIP_FRAMES; i++) {
+		if (pc < cfg->site_skip_lo || pc >= cfg->site_skip_hi)
+			break;
+		if (load(fp + 8, 8, &next_pc) || load(fp, 8, &next_fp) || !next_pc)
+			break;
+		pc = next_pc;
+		fp = next_fp;
+	}
+	return pc;
+}
+
 static __always_inline int eval_site(const struct regs_snap *regs, struct probe_cfg *cfg, __u64 co,
 				     struct site *s)
 {
 	s->kind = cfg->site_kind;
 	if (eval_loc(regs, &cfg->site, co, &s->addr))
 		return -1;
+	if (cfg->flags & PF_SITE_SKIP)
+		s->addr = skip_frames(regs, cfg, s->addr);
 	return eval_loc(regs, &cfg->site_aux, co, &s->aux);
 }
 

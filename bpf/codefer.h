@@ -11,6 +11,7 @@
 #define MAX_PROBES 64
 #define LOC_MAX_DEREF 6
 #define MAX_SAVE_SLOTS 4
+#define MAX_SKIP_FRAMES 12
 /* Upper bound of the loop that retires a dead coroutine's pending defers in one exit. */
 #define MAX_EXIT_DEFERS (1 << 20)
 
@@ -68,7 +69,8 @@ struct loc {
 /* probe_cfg.flags */
 #define PF_COND_ZERO	(1u << 0)	/* count the event only when `cond` reads 0 */
 #define PF_COND_NONZERO	(1u << 1)	/* ... only when it reads non-zero */
-#define PF_SITE_IS_PC	(1u << 2)	/* the site is a code address (symbolized by user space) */
+#define PF_SITE_SKIP	(1u << 2)	/* a site PC in [site_skip_lo, site_skip_hi) is replaced by its
+					 * caller's, up the frame-pointer chain */
 
 struct probe_cfg {
 	__u32 kind;		/* enum event_kind */
@@ -82,6 +84,8 @@ struct probe_cfg {
 	struct loc site_aux;	/* second half of the site (a line number, ...) */
 	struct loc cond;
 	struct loc save;
+	__u64 site_skip_lo;	/* PF_SITE_SKIP: a library's code, whose own frames say */
+	__u64 site_skip_hi;	/* nothing about who borrowed (runtime addresses) */
 };
 
 struct site {

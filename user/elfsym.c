@@ -656,14 +656,54 @@ static int cu_of(Dwarf *dw, uint64_t vaddr, Dwarf_Die *cu)
 	return -1;
 }
 
-int elf_dwarf_line(struct elf_file *e, uint64_t vaddr, const char **file, int *line)
+/* Steps *file and *line out of the inlined call `inl`: to where it was called from. */
+static int inline_call_site(Dwarf_Die *cu, Dwarf_Die *inl, const char **file, int *line)
+{
+	Dwarf_Attribute attr;
+	Dwarf_Files *files;
+	Dwarf_Word w;
+	size_t nfiles;
+	const char *f;
+
+	if (!dwarf_attr(inl, DW_AT_call_line, &attr) || dwarf_formudata(&attr, &w))
+		return -1;
+	*line = (int)w;
+	if (dwarf_attr(inl, DW_AT_call_file, &attr) && !dwarf_formudata(&attr, &w) &&
+	    !dwarf_getsrcfiles(cu, &files, &nfiles) && w < nfiles &&
+	    (f = dwarf_filesrc(files, w, NULL, NULL)))
+		*file = f;
+	return 0;
+}
+
+int elf_dwarf_line(struct elf_file *e, uint64_t vaddr, const char *skip, const char **file,
+		   int *line)
 {
 	Dwarf *dw = dwarf_of(e);
-	Dwarf_Die cu;
+	Dwarf_Die cu, *scopes = NULL;
+	Dwarf_Attribute attr;
 	Dwarf_Line *l;
+	int i, n;
 
 	if (!dw || cu_of(dw, vaddr, &cu) || !(l = dwarf_getsrc_die(&cu, vaddr)))
 		return -1;
 	*file = dwarf_linesrc(l, NULL, NULL);
-	return *file && !dwarf_lineno(l, line) ? 0 : -1;
+	if (!*file || dwarf_lineno(l, line))
+		return -1;
+	if (!skip)
+		return 0;
+	/* Innermost first: each inlined call whose function is in `skip` hands over to
+	 * the line that called it. */
+	n = dwarf_getscopes(&cu, vaddr, &scopes);
+	for (i = 0; i < n; i++) {
+		const char *name;
+
+		if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine)
+			continue;
+		name = dwarf_formstring(dwarf_attr_integrate(&scopes[i], DW_AT_name, &attr));
+		if (!name || strncmp(name, skip, strlen(skip)) ||
+		    inline_call_site(&cu, &scopes[i], file, line))
+			break;
+	}
+	free(scopes);
+	return 0;
 }

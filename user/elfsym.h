@@ -46,7 +46,10 @@ const char *elf_build_id(struct elf_file *e, size_t *len);
  * Returns the offset or -1. The size of a named type, or -1. */
 long elf_dwarf_member_offset(struct elf_file *e, const char *type, const char *member);
 long elf_dwarf_type_size(struct elf_file *e, const char *type);
-/* Source file and line of a code vaddr; 0 on success. */
-int elf_dwarf_line(struct elf_file *e, uint64_t vaddr, const char **file, int *line);
+/* Source file and line of a code vaddr; 0 on success. With `skip` (a function-name
+ * prefix: a library), inlined calls into the library are passed over: the line is that
+ * of the innermost frame outside it. */
+int elf_dwarf_line(struct elf_file *e, uint64_t vaddr, const char *skip, const char **file,
+		   int *line);
 
 #endif

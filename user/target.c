@@ -278,7 +278,8 @@ uint64_t target_sym(struct target *t, struct module *m, const char *name, struct
 	return 0;
 }
 
-void target_describe_pc(struct target *t, uint64_t pc, int is_return, char *buf, size_t len)
+void target_describe_pc(struct target *t, uint64_t pc, int is_return, const char *skip, char *buf,
+			size_t len)
 {
 	struct module *m = target_module_at(t, pc);
 	struct elf_file *e = m ? module_elf(m) : NULL;
@@ -293,7 +294,7 @@ void target_describe_pc(struct target *t, uint64_t pc, int is_return, char *buf,
 	n = snprintf(buf, len, "%s+0x%llx", s->name, (unsigned long long)(pc - m->bias - s->value));
 	/* A return address points past the call: the call's line is that of pc - 1. */
 	if (n > 0 && (size_t)n < len &&
-	    !elf_dwarf_line(e, pc - m->bias - (is_return ? 1 : 0), &file, &line)) {
+	    !elf_dwarf_line(e, pc - m->bias - (is_return ? 1 : 0), skip, &file, &line)) {
 		base = strrchr(file, '/');
 		snprintf(buf + n, len - n, " %s:%d", base ? base + 1 : file, line);
 	}

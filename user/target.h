@@ -70,7 +70,8 @@ struct elf_file *module_elf(struct module *m);
 uint64_t target_sym(struct target *t, struct module *m, const char *name, struct module **mp);
 
 /* "func+0x1a file.c:12" for a code address, "0x..." when unknown. A return address
- * (is_return) is given the line of the call before it. */
-void target_describe_pc(struct target *t, uint64_t pc, int is_return, char *buf, size_t len);
+ * (is_return) is given the line of the call before it; `skip`: see elf_dwarf_line(). */
+void target_describe_pc(struct target *t, uint64_t pc, int is_return, const char *skip, char *buf,
+			size_t len);
 
 #endif

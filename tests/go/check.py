@@ -89,6 +89,17 @@ def main():
         expect("pools with gets", len(used), 1)
         for k in ("gets", "puts", "outstanding", "peak", "orphans"):
             expect(f"pool {k}", used[0].get(k) if used else None, pool[k])
+        # Every connection still out was taken by the db.Query line in query(): the
+        # site must be that user line, not a database/sql function under it.
+        conn_sites = [s for s in snap.get("sites", [])
+                      if s.get("kind") == "conn" and s.get("pending")]
+        expect("conn sites with connections out",
+               [s.get("pending") for s in conn_sites], [pool["outstanding"]])
+        query_site = str(conn_sites[0].get("site")) if conn_sites else ""
+        expect("conn site is in main.query", "main.query" in query_site, True)
+        if lines:
+            expect("conn site is query's db.Query line",
+                   bool(re.search(r"gotarget\.go:%d\b" % pool["site_line"], query_site)), True)
         expect("totals conns_outstanding", totals.get("conns_outstanding"), pool["outstanding"])
         expect("totals conns_orphaned", totals.get("conns_orphaned"), pool["orphans"])
         expect("totals lost", totals.get("lost"), 0)

@@ -246,9 +246,13 @@ func (r *fakeRows) Next(dest []driver.Value) error {
 	return nil
 }
 
-var leaked []*sql.Rows // keeps leaked rows reachable, as a real leak would
+var (
+	leaked    []*sql.Rows // keeps leaked rows reachable, as a real leak would
+	queryLine int         // the line of query's db.Query: the site of each leaked get
+)
 
 func query(db *sql.DB) *sql.Rows {
+	queryLine = line() + 1
 	rows, err := db.Query("select 1")
 	if err != nil {
 		panic(err)
@@ -296,7 +300,7 @@ func dbWork(db *sql.DB, ready *sync.WaitGroup) {
 	}
 	out <- truth{"pool": "db", "gets": closedQuery + heldRows + orphanRows,
 		"puts": closedQuery, "outstanding": heldRows + orphanRows, "peak": heldRows + orphanRows,
-		"orphans": orphanRows}
+		"orphans": orphanRows, "site_line": queryLine}
 	ready.Done()
 	<-block
 }

@@ -23,7 +23,8 @@
  *             paths alike; records that stand for no defer statement (openDefer frames
  *             before 1.22, range-over-func heads since 1.23) are filtered out
  *   get       each RET of database/sql.(*DB).conn with a nil error: RAX is the
- *             *driverConn; the *DB and the caller's PC are saved at its entry
+ *             *driverConn; the *DB and the caller's PC are saved at its entry; the
+ *             site is the first caller outside database/sql, up the frame pointers
  *   put       database/sql.(*DB).putConn(db, dc, ...): RAX db, RBX dc
  * Open-coded defers (at most eight in a function, not in a loop) make no runtime call
  * and are on no list: neither probes nor census see them.
@@ -48,6 +49,11 @@
 #define BUILDINFO_HDR 32
 #define BUILDINFO_INLINE 0x2
 #define ALLGS_CHUNK 512
+#define SQL_PREFIX "database/sql."
+
+/* A pool get's site: a return address outside database/sql, whose lines inlined from
+ * database/sql (db.Query into the caller, say) are passed over too. */
+enum { SITE_GO_BORROW = SITE_RUNTIME };
 
 struct go_offs {
 	long g_defer, g_status, g_goid, g_startpc;		/* runtime.g */
@@ -317,25 +323,75 @@ static struct loc goid_of(const struct go *g, enum loc_reg r)
 	return loc_deref(loc_reg(r), g->o.g_goid, 8);
 }
 
+/* The code of one package around one of its functions: [lo, hi) spans the functions
+ * named "<pkg>." next to the anchor, cut short at any other function so that no frame
+ * of another package is skipped (the linker lays a package out in one run, with
+ * wrappers and type helpers of its own elsewhere). */
+struct pkg_span {
+	const char *prefix;
+	uint64_t anchor, lo, hi;
+};
+
+static int pkg_span_widen(const struct elf_sym *s, void *arg)
+{
+	struct pkg_span *sp = arg;
+
+	if (s->is_func && !strncmp(s->name, sp->prefix, strlen(sp->prefix))) {
+		if (s->value < sp->lo)
+			sp->lo = s->value;
+		if (s->value + s->size > sp->hi)
+			sp->hi = s->value + s->size;
+	}
+	return 0;
+}
+
+static int pkg_span_cut(const struct elf_sym *s, void *arg)
+{
+	struct pkg_span *sp = arg;
+
+	if (!s->is_func || !strncmp(s->name, sp->prefix, strlen(sp->prefix)) ||
+	    s->value < sp->lo || s->value >= sp->hi)
+		return 0;
+	if (s->value < sp->anchor && s->value + s->size > sp->lo)
+		sp->lo = s->value + s->size;
+	else if (s->value > sp->anchor && s->value < sp->hi)
+		sp->hi = s->value;
+	return 0;
+}
+
+static struct pkg_span pkg_span_of(struct elf_file *e, const char *prefix, uint64_t anchor)
+{
+	struct pkg_span sp = { .prefix = prefix, .anchor = anchor, .lo = anchor, .hi = anchor + 1 };
+
+	elf_sym_each(e, pkg_span_widen, &sp);
+	elf_sym_each(e, pkg_span_cut, &sp);
+	return sp;
+}
+
 static int plan_pool(struct probe_plan *p, struct go *g, char *err, size_t errlen)
 {
 	struct probe_cfg save_db = { .kind = EV_SAVE, .slot = 0, .save = loc_reg(CFREG_RAX) };
 	struct probe_cfg save_pc = { .kind = EV_SAVE, .slot = 1,
 				     .save = loc_deref(loc_reg(CFREG_RSP), 0, 8) };
 	struct probe_cfg get = {
-		.kind = EV_POOL_GET, .flags = PF_COND_ZERO, .site_kind = SITE_PC,
+		.kind = EV_POOL_GET, .flags = PF_COND_ZERO | PF_SITE_SKIP, .site_kind = SITE_GO_BORROW,
 		.pool = { .base = LOC_SAVED, .reg = 0 }, .site = { .base = LOC_SAVED, .reg = 1 },
 		.conn = loc_reg(CFREG_RAX), .cond = loc_reg(CFREG_RBX),
 	};
 	struct probe_cfg put = { .kind = EV_POOL_PUT, .pool = loc_reg(CFREG_RAX),
 				 .conn = loc_reg(CFREG_RBX) };
+	const struct elf_sym *conn = elf_sym_by_name(g->elf, "database/sql.(*DB).conn");
+	struct pkg_span sql;
 	int r;
 
-	if (!elf_sym_by_name(g->elf, "database/sql.(*DB).conn") ||
-	    !elf_sym_by_name(g->elf, "database/sql.(*DB).putConn")) {
+	if (!conn || !elf_sym_by_name(g->elf, "database/sql.(*DB).putConn")) {
 		plan_note(p, "pools: database/sql is not linked in: no pool probes");
 		return 0;
 	}
+	/* Go keeps frame pointers: the site is the first caller outside database/sql. */
+	sql = pkg_span_of(g->elf, SQL_PREFIX, conn->value);
+	get.site_skip_lo = sql.lo + g->mod->bias;
+	get.site_skip_hi = sql.hi + g->mod->bias;
 	save_db.co = save_pc.co = get.co = put.co = goid_of(g, CFREG_R14);
 	if ((r = add_entry(p, g, "database/sql.(*DB).conn", &save_db, err, errlen)) ||
 	    (r = add_entry(p, g, "database/sql.(*DB).conn", &save_pc, err, errlen)) ||
@@ -343,7 +399,8 @@ static int plan_pool(struct probe_plan *p, struct go *g, char *err, size_t errle
 	    (r = add_entry(p, g, "database/sql.(*DB).putConn", &put, err, errlen)))
 		return r;
 	plan_note(p, "pools: each *sql.DB; a get is (*DB).conn returning no error, its site "
-		  "the database/sql function that called it");
+		  "the first caller outside database/sql [0x%llx, 0x%llx), at most %d frames up",
+		  (unsigned long long)sql.lo, (unsigned long long)sql.hi, MAX_SKIP_FRAMES);
 	plan_note(p, "pools: the census cannot tell which goroutine holds a connection: "
 		  "only connections taken after attach are seen");
 	return 0;
@@ -515,6 +572,11 @@ static int go_census(struct target *t, struct census *c, char *err, size_t errle
 	return 0;
 }
 
+static void go_describe_site(struct target *t, const struct site *s, char *buf, size_t len)
+{
+	target_describe_pc(t, s->addr, 1, SQL_PREFIX, buf, len);
+}
+
 const struct runtime runtime_go = {
 	.name = "go",
 	.id_is_number = 1,
@@ -522,4 +584,5 @@ const struct runtime runtime_go = {
 	.detect = go_detect,
 	.plan = go_plan,
 	.census = go_census,
+	.describe_site = go_describe_site,
 };

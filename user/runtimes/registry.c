@@ -67,7 +67,7 @@ void describe_site(struct target *t, const struct runtime *rt, const struct site
 		break;
 	case SITE_PC:
 	case SITE_FUNC:
-		target_describe_pc(t, s->addr, s->kind == SITE_PC, buf, len);
+		target_describe_pc(t, s->addr, s->kind == SITE_PC, NULL, buf, len);
 		break;
 	default:
 		if (rt && rt->describe_site)
