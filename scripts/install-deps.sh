@@ -3,7 +3,7 @@
 # Idempotent: quiet and quick when everything is already there.
 set -euo pipefail
 
-BACKPORTS_PKGS="libbpf-dev bpftool golang-1.23-go"
+BACKPORTS_PKGS="libbpf-dev bpftool golang-1.21-go golang-1.22-go golang-1.23-go"
 MAIN_PKGS="clang llvm make gcc pkg-config libelf-dev libdw-dev zlib1g-dev gdb python3
   golang-go lua5.4 liblua5.4-dev liblua5.4-0-dbg luajit libluajit-5.1-dev php8.2-cli
   procps util-linux binutils libcapstone-dev jq time"

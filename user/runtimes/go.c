@@ -21,7 +21,7 @@
  *   defer-run runtime.popDefer(gp) (Go 1.22+) or runtime.freedefer(d) (before): called
  *             once per record unlinked from g._defer, on deferreturn, panic and Goexit
  *             paths alike; records that stand for no defer statement (openDefer frames
- *             before 1.22, range-over-func heads since 1.23) are filtered out
+ *             before 1.22, range-over-func heads since 1.22) are filtered out
  *   get       each RET of database/sql.(*DB).conn with a nil error: RAX is the
  *             *driverConn; the *DB and the caller's PC are saved at its entry; the
  *             site is the first caller outside database/sql, up the frame pointers
@@ -60,19 +60,22 @@ struct go_offs {
 	long d_pc, d_fn, d_link;				/* runtime._defer */
 	/* A field that is non-zero in records standing for no defer statement, or -1:
 	 * _defer.openDefer (bool, before 1.22: a frame of open-coded defers during a
-	 * panic), _defer.head (pointer, 1.23+: the head record of a range-over-func loop,
+	 * panic), _defer.head (pointer, 1.22+: the head record of a range-over-func loop,
 	 * popped once its list is spliced in, when rangefunc is already cleared). */
 	long d_skip;
 	int d_skip_size;
 };
 
 /* For binaries without DWARF (-ldflags=-w), by Go release; layouts only change between
- * minor releases. Measured with libdw on binaries built here (go1.19.8, go1.23.5). */
+ * minor releases. Measured with DWARF on binaries built by Debian's go1.19.8, go1.21.13,
+ * go1.22.12 and go1.23.5. */
 static const struct {
 	const char *version;
 	struct go_offs o;
 } go_table[] = {
 	{ "go1.19", { 40, 144, 152, 312, 16, 24, 40, 2, 1 } },
+	{ "go1.21", { 40, 144, 152, 296, 16, 24, 40, 2, 1 } },
+	{ "go1.22", { 40, 144, 152, 296, 16, 24, 32, 40, 8 } },
 	{ "go1.23", { 40, 152, 160, 304, 16, 24, 32, 40, 8 } },
 };
 
@@ -171,6 +174,17 @@ static int table_offsets(struct go *g)
 	return -1;
 }
 
+/* "go1.19, go1.21, ...": the versions go_table knows. */
+static const char *known_versions(void)
+{
+	static char buf[128];
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(go_table) / sizeof(go_table[0]) && n < sizeof(buf); i++)
+		n += snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? ", " : "", go_table[i].version);
+	return buf;
+}
+
 /* Everything the plan and the census need. 0, or an exit code with err set. */
 static int go_resolve(struct target *t, struct go *g, char *err, size_t errlen)
 {
@@ -202,8 +216,8 @@ static int go_resolve(struct target *t, struct go *g, char *err, size_t errlen)
 		snprintf(g->o_from, sizeof(g->o_from), "DWARF");
 	} else if (table_offsets(g)) {
 		snprintf(err, errlen, "%s: %s has no DWARF (built with -ldflags=-w?) and codefer "
-			 "has no offset table for this version (known: go1.19, go1.23)",
-			 g->version, g->mod->path);
+			 "has no offset table for this version (known: %s)",
+			 g->version, g->mod->path, known_versions());
 		return EXIT_SYMBOL;
 	}
 	g->run_fn = elf_sym_by_name(g->elf, "runtime.popDefer") ? "runtime.popDefer"
