@@ -278,7 +278,7 @@ static int seed_conns(struct session *s, struct census *c)
 
 static int take_census(struct session *s, char *err, size_t errlen)
 {
-	struct census c = {};
+	struct census c = { .for_probes = 1 };
 	struct seed z = {};
 	int r = 0;
 

@@ -62,6 +62,9 @@ struct census {
 	size_t nconns, cap_conns;
 	char version[64];
 	char warning[256];		/* set when a walk was cut short (cycle, wild pointer) */
+	/* Set by the caller when the census seeds live probes: leave out what no probe
+	 * would ever retire (Go's open-coded defers), or it would stay counted. */
+	int for_probes;
 };
 
 /* Walk limits: every walk over target memory is bounded. */

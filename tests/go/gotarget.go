@@ -11,6 +11,8 @@
 //	goexiter  runtime.Goexit inside the nine-defer function: the Goexit path runs them
 //	panicker  heap records run by a panic that a deferred recover() stops
 //	opencoded one defer per call, open-coded by the compiler: no runtime call, invisible
+//	          live; then it parks with three open-coded defers pending, which only its
+//	          stack shows (the census and codefer-dump read them from there)
 //	db        a fake database/sql driver: a goroutine whose rows are closed, one that
 //	          leaks rows and stays alive, goroutines that leak rows and end (orphans)
 //
@@ -213,10 +215,18 @@ func openRunner(ready *sync.WaitGroup) {
 	for i := 0; i < openCalls; i++ {
 		once(&c)
 	}
-	// Open-coded: the runtime never hears of them, so there is nothing to see.
-	t := truth{"role": "opencoded", "goid": goid(), "defers_registered": 0, "defers_run": 0,
-		"defers_pending": 0, "conns_held": 0, "open_coded_run": c.run}
-	out <- t
+	parkOpenCoded(&c, ready)
+}
+
+// parkOpenCoded parks with three open-coded defers pending. Probes never see them (the
+// runtime never hears of them): as far as the runtime's records go, nothing is pending.
+func parkOpenCoded(c *counts, ready *sync.WaitGroup) {
+	defer c.ran()
+	defer c.ran()
+	defer c.ran()
+	out <- truth{"role": "opencoded", "goid": goid(), "defers_registered": 0, "defers_run": 0,
+		"defers_pending": 0, "conns_held": 0, "open_coded_run": c.run,
+		"open_coded_pending": 3}
 	ready.Done()
 	<-block
 }

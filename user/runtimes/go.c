@@ -27,9 +27,12 @@
  *             site is the first caller outside database/sql, up the frame pointers
  *   put       database/sql.(*DB).putConn(db, dc, ...): RAX db, RBX dc
  * Open-coded defers (at most eight in a function, not in a loop) make no runtime call
- * and are on no list: neither probes nor census see them.
+ * and are on no list: probes never see them.
  *
- * The census walks runtime.allgs and each live g's _defer chain.
+ * The census walks runtime.allgs and each live g's _defer chain. For a report (core,
+ * gdb) it also walks each parked g's frames for pending open-coded defers, which the
+ * runtime finds the same way on a panic (FUNCDATA_OpenCodedDeferInfo); seeding live
+ * probes it leaves them out: they run inline, no probe would retire them.
  */
 #include <capstone/capstone.h>
 #include <stdio.h>
@@ -49,6 +52,20 @@
 #define BUILDINFO_HDR 32
 #define BUILDINFO_INLINE 0x2
 #define ALLGS_CHUNK 512
+#define G_RUNNABLE 1
+#define G_SYSCALL 3
+#define G_WAITING 4
+#define G_PREEMPTED 9
+/* .gopclntab (Go 1.18+): pcHeader fields, the _func header, the funcdata slot. */
+#define PCLN_MAGIC_118 0xfffffff0u
+#define PCLN_MAGIC_120 0xfffffff1u
+#define PCLN_NFUNC 8
+#define PCLN_TEXT_START 24
+#define PCLN_PCLN_OFFSET 64
+#define FUNC_NPCDATA 28
+#define FUNCDATA_OPEN_CODED_DEFER_INFO 4
+#define OPEN_DEFERS_MAX 8		/* deferBits is one byte */
+#define WALK_MAX_FRAMES 256
 #define SQL_PREFIX "database/sql."
 
 /* A pool get's site: a return address outside database/sql, whose lines inlined from
@@ -57,6 +74,7 @@ enum { SITE_GO_BORROW = SITE_RUNTIME };
 
 struct go_offs {
 	long g_defer, g_status, g_goid, g_startpc;		/* runtime.g */
+	long g_stack, g_sched_pc, g_sched_bp;			/* g.stack.lo, g.sched */
 	long d_pc, d_fn, d_link;				/* runtime._defer */
 	/* A field that is non-zero in records standing for no defer statement, or -1:
 	 * _defer.openDefer (bool, before 1.22: a frame of open-coded defers during a
@@ -73,10 +91,10 @@ static const struct {
 	const char *version;
 	struct go_offs o;
 } go_table[] = {
-	{ "go1.19", { 40, 144, 152, 312, 16, 24, 40, 2, 1 } },
-	{ "go1.21", { 40, 144, 152, 296, 16, 24, 40, 2, 1 } },
-	{ "go1.22", { 40, 144, 152, 296, 16, 24, 32, 40, 8 } },
-	{ "go1.23", { 40, 152, 160, 304, 16, 24, 32, 40, 8 } },
+	{ "go1.19", { 40, 144, 152, 312, 0, 64, 104, 16, 24, 40, 2, 1 } },
+	{ "go1.21", { 40, 144, 152, 296, 0, 64, 104, 16, 24, 40, 2, 1 } },
+	{ "go1.22", { 40, 144, 152, 296, 0, 64, 104, 16, 24, 32, 40, 8 } },
+	{ "go1.23", { 40, 152, 160, 304, 0, 64, 104, 16, 24, 32, 40, 8 } },
 };
 
 struct go {
@@ -88,6 +106,17 @@ struct go {
 	char o_from[64];
 	const char *run_fn;		/* runtime.popDefer or runtime.freedefer */
 	uint64_t allgs;			/* runtime address of the slice header */
+};
+
+/* The function table of .gopclntab, read from the file: what finding a frame's
+ * open-coded defers takes. */
+struct go_pcln {
+	const uint8_t *tab;		/* the pclntable: {entryoff, funcoff} pairs, then _funcs */
+	size_t size;
+	uint32_t nfunc;
+	uint64_t text;			/* ELF vaddr entryoff counts from */
+	uint64_t gofunc;		/* ELF vaddr funcdata offsets count from (go:func.*) */
+	size_t func_hdr;		/* bytes of a _func before its pcdata: 40, 44 from 1.20 */
 };
 
 static const char *const state_names[] = {
@@ -144,6 +173,9 @@ static int dwarf_offsets(struct elf_file *e, struct go_offs *o)
 	o->g_status = elf_dwarf_member_offset(e, "runtime.g", "atomicstatus");
 	o->g_goid = elf_dwarf_member_offset(e, "runtime.g", "goid");
 	o->g_startpc = elf_dwarf_member_offset(e, "runtime.g", "startpc");
+	o->g_stack = elf_dwarf_member_offset(e, "runtime.g", "stack.lo");
+	o->g_sched_pc = elf_dwarf_member_offset(e, "runtime.g", "sched.pc");
+	o->g_sched_bp = elf_dwarf_member_offset(e, "runtime.g", "sched.bp");
 	o->d_pc = elf_dwarf_member_offset(e, "runtime._defer", "pc");
 	o->d_fn = elf_dwarf_member_offset(e, "runtime._defer", "fn");
 	o->d_link = elf_dwarf_member_offset(e, "runtime._defer", "link");
@@ -154,7 +186,8 @@ static int dwarf_offsets(struct elf_file *e, struct go_offs *o)
 		o->d_skip_size = 8;
 	}
 	return o->g_defer < 0 || o->g_status < 0 || o->g_goid < 0 || o->g_startpc < 0 ||
-	       o->d_pc < 0 || o->d_fn < 0 || o->d_link < 0 ? -1 : 0;
+	       o->g_stack < 0 || o->g_sched_pc < 0 || o->g_sched_bp < 0 || o->d_pc < 0 ||
+	       o->d_fn < 0 || o->d_link < 0 ? -1 : 0;
 }
 
 static int table_offsets(struct go *g)
@@ -466,7 +499,7 @@ static int go_plan(struct target *t, const struct runtime_opts *opts, struct pro
 		  g.o.g_status, g.o.g_startpc, g.o.d_pc, g.o.d_fn, g.o.d_link);
 	plan_note(p, "defers: registered in deferproc, deferprocStack, deferprocat; run: %s; "
 		  "open-coded defers (<= 8 in a function, not in a loop) make no runtime call: "
-		  "invisible", g.run_fn);
+		  "invisible live (codefer-dump and gdb read them from parked frames)", g.run_fn);
 	if (g.o.d_skip >= 0)
 		plan_note(p, "defers: records with _defer+%ld set (%s) are not counted",
 			  g.o.d_skip, g.o.d_skip_size == 1 ? "openDefer: frames of open-coded defers"
@@ -532,17 +565,201 @@ static int walk_defers(struct target *t, const struct go *g, uint64_t gp,
 	return ret;
 }
 
+static uint32_t le32(const uint8_t *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+	return le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+/* 0 when the binary's pclntab has the Go 1.18+ layout codefer reads. */
+static int pcln_open(const struct go *g, struct go_pcln *pl)
+{
+	const struct elf_sym *s;
+	const uint8_t *hdr;
+	uint64_t off;
+	size_t size;
+	uint32_t magic;
+
+	memset(pl, 0, sizeof(*pl));
+	if (!(hdr = elf_section(g->elf, ".gopclntab", &size, NULL)) || size < PCLN_PCLN_OFFSET + 8)
+		return -1;
+	magic = le32(hdr);
+	if ((magic != PCLN_MAGIC_118 && magic != PCLN_MAGIC_120) || hdr[7] != 8)
+		return -1;
+	off = le64(hdr + PCLN_PCLN_OFFSET);
+	pl->nfunc = (uint32_t)le64(hdr + PCLN_NFUNC);
+	if (off >= size || (uint64_t)pl->nfunc * 8 + 8 > size - off)
+		return -1;
+	pl->tab = hdr + off;
+	pl->size = size - off;
+	/* textStart is relocated at load in a PIE: the symbol has the link-time address. */
+	s = elf_sym_by_name(g->elf, "runtime.text");
+	pl->text = s ? s->value : le64(hdr + PCLN_TEXT_START);
+	s = elf_sym_by_name(g->elf, "go:func.*");
+	if (!s)
+		s = elf_sym_by_name(g->elf, "go.func.*");
+	if (!s)
+		return -1;
+	pl->gofunc = s->value;
+	pl->func_hdr = magic == PCLN_MAGIC_118 ? 40 : 44;
+	return 0;
+}
+
+/* The _func of the function containing ELF vaddr pc, or NULL. */
+static const uint8_t *pcln_func(const struct go_pcln *pl, uint64_t pc)
+{
+	uint32_t lo = 0, hi = pl->nfunc, mid, funcoff;
+	uint64_t off = pc - pl->text;
+
+	if (pc < pl->text || off >= UINT32_MAX)
+		return NULL;
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		if (le32(pl->tab + mid * 8) <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if (le32(pl->tab + lo * 8) > off || le32(pl->tab + pl->nfunc * 8) <= off)
+		return NULL;
+	funcoff = le32(pl->tab + lo * 8 + 4);
+	return funcoff + pl->func_hdr <= pl->size ? pl->tab + funcoff : NULL;
+}
+
+static const uint8_t *varint(const uint8_t *p, const uint8_t *end, uint32_t *v)
+{
+	int shift;
+
+	*v = 0;
+	for (shift = 0; p < end && shift < 35; shift += 7, p++) {
+		*v |= (uint32_t)(*p & 0x7f) << shift;
+		if (!(*p & 0x80))
+			return p + 1;
+	}
+	return NULL;
+}
+
+/* A function's open-coded defer info: where its deferBits byte and deferred closures
+ * sit below the frame pointer. Up to Go 1.21, one offset per closure; from 1.22, the
+ * offset of an array of closure slots. 0 when the function has such defers. */
+struct open_defer_info {
+	uint32_t bits_off;
+	uint32_t closure_off[OPEN_DEFERS_MAX];	/* before 1.22 */
+	uint32_t slots_off;			/* 1.22+ */
+	uint32_t n;				/* closures described before 1.22 */
+};
+
+static int open_defer_info(const struct go *g, const struct go_pcln *pl, const uint8_t *fn,
+			   struct open_defer_info *info)
+{
+	uint8_t buf[64];
+	const uint8_t *p, *end = buf + sizeof(buf);
+	uint32_t npcdata = le32(fn + FUNC_NPCDATA), off, i;
+	size_t slot = pl->func_hdr + (size_t)npcdata * 4 + FUNCDATA_OPEN_CODED_DEFER_INFO * 4;
+
+	if (fn[pl->func_hdr - 1] <= FUNCDATA_OPEN_CODED_DEFER_INFO ||
+	    (size_t)(fn - pl->tab) + slot + 4 > pl->size ||
+	    (off = le32(fn + slot)) == UINT32_MAX)
+		return -1;
+	memset(buf, 0, sizeof(buf));
+	if (elf_read_vaddr(g->elf, pl->gofunc + off, buf, sizeof(buf)) &&
+	    elf_read_vaddr(g->elf, pl->gofunc + off, buf, 16))
+		return -1;
+	memset(info, 0, sizeof(*info));
+	if (!(p = varint(buf, end, &info->bits_off)))
+		return -1;
+	if (g->minor >= 22)
+		return varint(p, end, &info->slots_off) ? 0 : -1;
+	if (!(p = varint(p, end, &info->n)) || info->n > OPEN_DEFERS_MAX)
+		return -1;
+	for (i = 0; i < info->n; i++)
+		if (!(p = varint(p, end, &info->closure_off[i])))
+			return -1;
+	return 0;
+}
+
+struct open_defer {
+	uint64_t fn, pc;
+};
+
+/* The pending open-coded defers of a parked g, outermost frame first: frame pointers
+ * from g.sched; each frame of a function with open-coded defers keeps deferBits (bit i:
+ * its i-th defer statement ran and its call is pending) and the closures below its frame
+ * pointer. Bounded by the g's stack and WALK_MAX_FRAMES. */
+static int walk_open_defers(struct target *t, const struct go *g, const struct go_pcln *pl,
+			    uint64_t gp, struct census_coro *co)
+{
+	struct open_defer found[64];
+	size_t n = 0;
+	uint64_t stack[2], pc, bp, next[2], fv, at;
+	struct open_defer_info info;
+	const uint8_t *fn;
+	uint8_t bits;
+	int depth, i, ret = 0;
+
+	if (target_read(t, gp + g->o.g_stack, stack, sizeof(stack)) ||
+	    target_read_u64(t, gp + g->o.g_sched_pc, &pc) ||
+	    target_read_u64(t, gp + g->o.g_sched_bp, &bp))
+		return -1;
+	for (depth = 0; depth < WALK_MAX_FRAMES && pc; depth++) {
+		if (bp < stack[0] || bp + 16 > stack[1])
+			break;
+		fn = pcln_func(pl, pc - g->mod->bias);
+		if (!fn)
+			break;
+		if (!open_defer_info(g, pl, fn, &info) && info.bits_off < bp - stack[0] &&
+		    !target_read(t, bp - info.bits_off, &bits, 1)) {
+			for (i = OPEN_DEFERS_MAX - 1; i >= 0; i--) {
+				if (!(bits & 1u << i))
+					continue;
+				if (n == sizeof(found) / sizeof(found[0])) {
+					ret = -1;
+					break;
+				}
+				at = g->minor >= 22 ? bp - info.slots_off + (uint64_t)i * 8
+						    : bp - info.closure_off[i];
+				/* A slot holds a func value: a *funcval whose first word is code. */
+				if ((g->minor < 22 && (uint32_t)i >= info.n) ||
+				    target_read_u64(t, at, &fv) || !fv || target_read_u64(t, fv, &fv))
+					fv = 0;
+				found[n].fn = fv;
+				found[n++].pc = pc;
+			}
+		}
+		if (target_read(t, bp, next, sizeof(next)) || next[0] <= bp)
+			break;
+		bp = next[0];
+		pc = next[1];
+	}
+	/* Inner frames and later bits are newer: add in reverse. */
+	while (n--) {
+		struct site fn_site = { .addr = found[n].fn, .kind = SITE_FUNC };
+		struct site at_site = { .addr = found[n].pc, .kind = SITE_PC };
+
+		if (census_add_defer(co, &fn_site, &at_site))
+			return -1;
+	}
+	return ret;
+}
+
 static int go_census(struct target *t, struct census *c, char *err, size_t errlen)
 {
 	uint64_t hdr[3], gps[ALLGS_CHUNK], goid, startpc;
 	struct census_coro *co;
 	size_t i, j, n;
 	uint32_t status;
+	struct go_pcln pl;
+	int have_pcln;
 	struct go g;
 
 	if (go_resolve(t, &g, err, errlen))
 		return -1;
 	snprintf(c->version, sizeof(c->version), "%s", g.version);
+	have_pcln = !c->for_probes && !pcln_open(&g, &pl);
 	/* allgs is a []*g: pointer, length, capacity. */
 	if (!g.allgs || target_read(t, g.allgs, hdr, sizeof(hdr)) || hdr[1] > hdr[2]) {
 		snprintf(err, errlen, "cannot read runtime.allgs");
@@ -577,6 +794,14 @@ static int go_census(struct target *t, struct census *c, char *err, size_t errle
 				 state_names[status] : "?");
 			co->create_site.addr = startpc;
 			co->create_site.kind = SITE_FUNC;
+			/* A running g's saved registers are stale; syscall saves BP from 1.23. */
+			if (have_pcln && (status == G_RUNNABLE || status == G_WAITING ||
+					  status == G_PREEMPTED ||
+					  (status == G_SYSCALL && g.minor >= 23)) &&
+			    walk_open_defers(t, &g, &pl, gps[j], co))
+				snprintf(c->warning, sizeof(c->warning),
+					 "goroutine %llu: frame walk cut short",
+					 (unsigned long long)goid);
 			if (walk_defers(t, &g, gps[j], co))
 				snprintf(c->warning, sizeof(c->warning),
 					 "goroutine %llu: defer chain cut short",
