@@ -278,7 +278,7 @@ static int seed_conns(struct session *s, struct census *c)
 
 static int take_census(struct session *s, char *err, size_t errlen)
 {
-	struct census c = { .for_probes = 1 };
+	struct census c = { .scope = CENSUS_PROBED };
 	struct seed z = {};
 	int r = 0;
 
@@ -303,6 +303,52 @@ static int take_census(struct session *s, char *err, size_t errlen)
 	free(z.sv);
 	census_free(&c);
 	return r;
+}
+
+static int cmp_unprobed(const void *a, const void *b)
+{
+	const struct unprobed *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return memcmp(&x->site, &y->site, sizeof(x->site));
+}
+
+void session_unprobed(struct session *s)
+{
+	uint64_t start = mono_ns();
+	struct census c = { .scope = CENSUS_UNPROBED };
+	struct unprobed *u = NULL;
+	size_t n = 0, total = 0, i, j;
+	char err[256];
+
+	if (!s->walker || !s->walker->has_unprobed ||
+	    (s->unprobed_ns && start - s->unprobed_ns < 9 * s->unprobed_cost_ns))
+		return;
+	if (!s->walker->census(&s->t, &c, err, sizeof(err))) {
+		for (i = 0; i < c.ncoros; i++)
+			total += c.coros[i].ndefers;
+		u = calloc(total + 1, sizeof(*u));
+	}
+	for (i = 0; u && i < c.ncoros; i++)
+		for (j = 0; j < c.coros[i].ndefers; j++)
+			u[n++] = (struct unprobed){ .id = c.coros[i].id,
+						    .site = c.coros[i].defers[j].site, .n = 1 };
+	if (n)
+		qsort(u, n, sizeof(*u), cmp_unprobed);
+	/* One entry per (coroutine, site). */
+	for (i = j = 0; i < n; i++) {
+		if (j && !cmp_unprobed(&u[j - 1], &u[i]))
+			u[j - 1].n++;
+		else
+			u[j++] = u[i];
+	}
+	census_free(&c);
+	free(s->unprobed);
+	s->unprobed = u;
+	s->nunprobed = j;
+	s->unprobed_ns = mono_ns();
+	s->unprobed_cost_ns = s->unprobed_ns - start;
 }
 
 /* ---- probes ---- */
@@ -389,5 +435,8 @@ void session_close(struct session *s)
 	s->skel = NULL;
 	free(s->states);
 	s->states = NULL;
+	free(s->unprobed);
+	s->unprobed = NULL;
+	s->nunprobed = 0;
 	target_close(&s->t);
 }

@@ -14,6 +14,13 @@ struct census_state {
 	char state[16];
 };
 
+/* Pending defers at one site of one coroutine that no probe sees (see census_scope). */
+struct unprobed {
+	uint64_t id;
+	struct site site;
+	int64_t n;
+};
+
 struct session {
 	struct target t;
 	const struct runtime *rt;
@@ -32,6 +39,10 @@ struct session {
 	char census_warning[256];
 	struct census_state *states;	/* sorted by id */
 	size_t nstates;
+	/* the last CENSUS_UNPROBED walk, sorted by id; and when it ran, how long it took */
+	struct unprobed *unprobed;
+	size_t nunprobed;
+	uint64_t unprobed_ns, unprobed_cost_ns;
 };
 
 struct attach_opts {
@@ -49,6 +60,9 @@ int session_open(struct session *s, const struct attach_opts *o, char *err, size
 /* Loads the BPF object, stops the target, seeds the maps from the census, attaches the
  * uprobes, lets the target go. 0, or an enum exit_code with err set. */
 int session_attach(struct session *s, const struct attach_opts *o, char *err, size_t errlen);
+/* Re-reads the pending defers no probe sees (s->unprobed), when the runtime has such;
+ * at most a tenth of the time: a slow walk keeps its last result for longer. */
+void session_unprobed(struct session *s);
 /* Detaches every probe and frees everything; safe on a partly opened session. */
 void session_close(struct session *s);
 

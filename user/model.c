@@ -282,8 +282,9 @@ static int build_sites(struct model *m, struct snapshot *snap, struct hold *hold
 {
 	const struct coro_site_key *sk = m->raw_sites.keys;
 	const __s64 *sv = m->raw_sites.vals;
+	const struct unprobed *u = m->s->unprobed;
 	int64_t *per[SK__COUNT] = {};
-	size_t caps[SK__COUNT] = {}, i, j = 0, idx;
+	size_t caps[SK__COUNT] = {}, i, j = 0, ju = 0, idx;
 	int k, r = -1;
 
 	for (i = 0; i < snap->ncoros; i++) {
@@ -291,17 +292,29 @@ static int build_sites(struct model *m, struct snapshot *snap, struct hold *hold
 		int64_t best = 0;
 
 		row->site = SITE_TAB_OOM;
-		/* coro_sites is sorted by id like the rows: walk both together. */
+		/* coro_sites and unprobed are sorted by id like the rows: walk them together. */
 		while (j < m->raw_sites.n && sk[j].id < row->id)
 			j++;
-		for (; j < m->raw_sites.n && sk[j].id == row->id; j++) {
-			if ((idx = site_tab_index(&m->sites, &sk[j].site)) == SITE_TAB_OOM ||
+		while (ju < m->s->nunprobed && u[ju].id < row->id)
+			ju++;
+		for (;;) {
+			const struct site *s;
+			int64_t n;
+
+			if (j < m->raw_sites.n && sk[j].id == row->id)
+				s = &sk[j].site, n = sv[j++];
+			else if (ju < m->s->nunprobed && u[ju].id == row->id)
+				s = &u[ju].site, n = u[ju++].n;
+			else
+				break;
+			if ((idx = site_tab_index(&m->sites, s)) == SITE_TAB_OOM ||
 			    !site_counts(&per[SK_DEFER], &caps[SK_DEFER], m->sites.n))
 				goto out;
-			per[SK_DEFER][idx] += sv[j];
+			per[SK_DEFER][idx] += n;
 			/* Ties go to the later code address: usually the newer defer. */
-			if (sv[j] > best || (sv[j] == best && sk[j].site.addr > m->sites.names[row->site].key.addr)) {
-				best = sv[j];
+			if (n > best || (n == best && row->site != SITE_TAB_OOM &&
+					 s->addr > m->sites.names[row->site].key.addr)) {
+				best = n;
 				row->site = idx;
 			}
 		}
@@ -396,8 +409,9 @@ static void build_coros(struct model *m, struct snapshot *snap, struct hold *hol
 {
 	const struct coro_key *keys = m->raw_coros.keys;
 	const struct coro *vals = m->raw_coros.vals;
+	const struct unprobed *u = m->s->unprobed;
 	int round_trip = m->s->plan.pools_need_round_trip;
-	size_t i, j = 0, p = 0;
+	size_t i, j = 0, p = 0, k = 0;
 
 	for (i = 0; i < m->raw_coros.n; i++) {
 		struct coro_row *r = &snap->coros[i];
@@ -416,6 +430,13 @@ static void build_coros(struct model *m, struct snapshot *snap, struct hold *hol
 		uint64_t oldest = 0;
 		int64_t held = 0;
 
+		/* Pending defers no probe sees count as pending too (unprobed is sorted). */
+		while (k < m->s->nunprobed && u[k].id < r->id)
+			k++;
+		for (; k < m->s->nunprobed && u[k].id == r->id; k++)
+			r->c.pending += u[k].n;
+		if (r->c.pending > r->c.peak)
+			r->c.peak = r->c.pending;
 		while (j < nholds && holds[j].co < r->id)
 			j++;
 		for (; j < nholds && holds[j].co == r->id; j++) {
@@ -463,6 +484,7 @@ int model_refresh(struct model *m)
 	memset(&snap->tot, 0, sizeof(snap->tot));
 	snap->ns = mono_ns();
 	snap->interval_s = m->prev.ns ? (snap->ns - m->prev.ns) / 1e9 : 0;
+	session_unprobed(m->s);
 	if (read_map(skel->maps.coros, &m->raw_coros) || read_map(skel->maps.coro_sites, &m->raw_sites) ||
 	    read_map(skel->maps.pools, &m->raw_pools) || read_map(skel->maps.conns, &m->raw_conns))
 		return -1;

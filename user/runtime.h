@@ -50,6 +50,15 @@ struct census_coro {
 	int64_t age_ns;			/* -1 when the runtime does not keep it */
 };
 
+/* What a census walks. Pending defers no probe sees (Go's open-coded defers, which run
+ * inline) must not seed the probes' maps, where nothing would retire them: live, they
+ * are re-read at each snapshot instead. */
+enum census_scope {
+	CENSUS_ALL,		/* a report (core, gdb): everything */
+	CENSUS_PROBED,		/* seeding live probes: what a probe will see retired */
+	CENSUS_UNPROBED,	/* each snapshot: only the pending defers no probe sees */
+};
+
 struct census_conn {
 	uint64_t conn, pool, co;
 	struct site site;
@@ -62,9 +71,7 @@ struct census {
 	size_t nconns, cap_conns;
 	char version[64];
 	char warning[256];		/* set when a walk was cut short (cycle, wild pointer) */
-	/* Set by the caller when the census seeds live probes: leave out what no probe
-	 * would ever retire (Go's open-coded defers), or it would stay counted. */
-	int for_probes;
+	enum census_scope scope;	/* set by the caller */
 };
 
 /* Walk limits: every walk over target memory is bounded. */
@@ -87,6 +94,7 @@ struct runtime {
 		    char *err, size_t errlen);
 	/* Walks the runtime's structures (NULL if it has no walker). 0, or -1 with err set. */
 	int (*census)(struct target *t, struct census *c, char *err, size_t errlen);
+	int has_unprobed;	/* its census finds something in CENSUS_UNPROBED scope */
 	/* Text for a site of one of the runtime's own kinds (>= SITE_RUNTIME). */
 	void (*describe_site)(struct target *t, const struct site *s, char *buf, size_t len);
 };

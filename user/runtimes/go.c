@@ -29,10 +29,10 @@
  * Open-coded defers (at most eight in a function, not in a loop) make no runtime call
  * and are on no list: probes never see them.
  *
- * The census walks runtime.allgs and each live g's _defer chain. For a report (core,
- * gdb) it also walks each parked g's frames for pending open-coded defers, which the
- * runtime finds the same way on a panic (FUNCDATA_OpenCodedDeferInfo); seeding live
- * probes it leaves them out: they run inline, no probe would retire them.
+ * The census walks runtime.allgs and each live g's _defer chain, and each parked g's
+ * frames for pending open-coded defers, which the runtime finds the same way on a panic
+ * (FUNCDATA_OpenCodedDeferInfo). Those run inline, where no probe would retire them:
+ * live, they are not seeded but re-read at each snapshot (CENSUS_UNPROBED).
  */
 #include <capstone/capstone.h>
 #include <stdio.h>
@@ -499,7 +499,8 @@ static int go_plan(struct target *t, const struct runtime_opts *opts, struct pro
 		  g.o.g_status, g.o.g_startpc, g.o.d_pc, g.o.d_fn, g.o.d_link);
 	plan_note(p, "defers: registered in deferproc, deferprocStack, deferprocat; run: %s; "
 		  "open-coded defers (<= 8 in a function, not in a loop) make no runtime call: "
-		  "invisible live (codefer-dump and gdb read them from parked frames)", g.run_fn);
+		  "read from parked goroutines' frames at each snapshot instead (%s)", g.run_fn,
+		  g.minor >= 18 ? "Go 1.18+ pclntab" : "not before Go 1.18: invisible");
 	if (g.o.d_skip >= 0)
 		plan_note(p, "defers: records with _defer+%ld set (%s) are not counted",
 			  g.o.d_skip, g.o.d_skip_size == 1 ? "openDefer: frames of open-coded defers"
@@ -759,7 +760,7 @@ static int go_census(struct target *t, struct census *c, char *err, size_t errle
 	if (go_resolve(t, &g, err, errlen))
 		return -1;
 	snprintf(c->version, sizeof(c->version), "%s", g.version);
-	have_pcln = !c->for_probes && !pcln_open(&g, &pl);
+	have_pcln = c->scope != CENSUS_PROBED && !pcln_open(&g, &pl);
 	/* allgs is a []*g: pointer, length, capacity. */
 	if (!g.allgs || target_read(t, g.allgs, hdr, sizeof(hdr)) || hdr[1] > hdr[2]) {
 		snprintf(err, errlen, "cannot read runtime.allgs");
@@ -802,7 +803,7 @@ static int go_census(struct target *t, struct census *c, char *err, size_t errle
 				snprintf(c->warning, sizeof(c->warning),
 					 "goroutine %llu: frame walk cut short",
 					 (unsigned long long)goid);
-			if (walk_defers(t, &g, gps[j], co))
+			if (c->scope != CENSUS_UNPROBED && walk_defers(t, &g, gps[j], co))
 				snprintf(c->warning, sizeof(c->warning),
 					 "goroutine %llu: defer chain cut short",
 					 (unsigned long long)goid);
@@ -823,5 +824,6 @@ const struct runtime runtime_go = {
 	.detect = go_detect,
 	.plan = go_plan,
 	.census = go_census,
+	.has_unprobed = 1,
 	.describe_site = go_describe_site,
 };
