@@ -314,6 +314,29 @@ static int cmp_unprobed(const void *a, const void *b)
 	return memcmp(&x->site, &y->site, sizeof(x->site));
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void set_living(struct session *s, const struct census *c)
+{
+	uint64_t *ids = malloc((c->ncoros + 1) * sizeof(*ids));
+	size_t i;
+
+	if (!ids)
+		return;
+	for (i = 0; i < c->ncoros; i++)
+		ids[i] = c->coros[i].id;
+	qsort(ids, c->ncoros, sizeof(*ids), cmp_u64);
+	free(s->living);
+	s->living = ids;
+	s->nliving = c->ncoros;
+	s->living_complete = 1;
+}
+
 void session_unprobed(struct session *s)
 {
 	uint64_t start = mono_ns();
@@ -322,13 +345,16 @@ void session_unprobed(struct session *s)
 	size_t n = 0, total = 0, i, j;
 	char err[256];
 
-	if (!s->walker || !s->walker->has_unprobed ||
-	    (s->unprobed_ns && start - s->unprobed_ns < 9 * s->unprobed_cost_ns))
+	if (!s->walker || !(s->walker->has_unprobed || s->walker->exits_unprobed) ||
+	    (s->unprobed_ns && start - s->unprobed_ns < 10 * s->unprobed_cost_ns))
 		return;
+	s->living_complete = 0;
 	if (!s->walker->census(&s->t, &c, err, sizeof(err))) {
 		for (i = 0; i < c.ncoros; i++)
 			total += c.coros[i].ndefers;
 		u = calloc(total + 1, sizeof(*u));
+		if (s->walker->exits_unprobed && !c.warning[0])
+			set_living(s, &c);
 	}
 	for (i = 0; u && i < c.ncoros; i++)
 		for (j = 0; j < c.coros[i].ndefers; j++)
@@ -347,8 +373,9 @@ void session_unprobed(struct session *s)
 	free(s->unprobed);
 	s->unprobed = u;
 	s->nunprobed = j;
-	s->unprobed_ns = mono_ns();
-	s->unprobed_cost_ns = s->unprobed_ns - start;
+	s->unprobed_ns = start;
+	s->unprobed_cost_ns = mono_ns() - start;
+	s->unprobed_walks++;
 }
 
 /* ---- probes ---- */
@@ -438,5 +465,7 @@ void session_close(struct session *s)
 	free(s->unprobed);
 	s->unprobed = NULL;
 	s->nunprobed = 0;
+	free(s->living);
+	s->living = NULL;
 	target_close(&s->t);
 }

@@ -39,10 +39,17 @@ struct session {
 	char census_warning[256];
 	struct census_state *states;	/* sorted by id */
 	size_t nstates;
-	/* the last CENSUS_UNPROBED walk, sorted by id; and when it ran, how long it took */
+	/* the last CENSUS_UNPROBED walk: its pending defers, sorted by id; the coroutines
+	 * it listed, sorted (exits_unprobed; only from a walk that was not cut short);
+	 * when it started, how long it took, how many walks so far */
 	struct unprobed *unprobed;
 	size_t nunprobed;
+	uint64_t *living;
+	size_t nliving;
+	int living_complete;
 	uint64_t unprobed_ns, unprobed_cost_ns;
+	unsigned unprobed_walks;
+	uint64_t exits_unseen;		/* coroutines found ended by those walks */
 };
 
 struct attach_opts {
@@ -60,8 +67,8 @@ int session_open(struct session *s, const struct attach_opts *o, char *err, size
 /* Loads the BPF object, stops the target, seeds the maps from the census, attaches the
  * uprobes, lets the target go. 0, or an enum exit_code with err set. */
 int session_attach(struct session *s, const struct attach_opts *o, char *err, size_t errlen);
-/* Re-reads the pending defers no probe sees (s->unprobed), when the runtime has such;
- * at most a tenth of the time: a slow walk keeps its last result for longer. */
+/* Re-reads what no probe sees (s->unprobed, s->living), when the runtime has such; at
+ * most a tenth of the time: a slow walk keeps its last result for longer. */
 void session_unprobed(struct session *s);
 /* Detaches every probe and frees everything; safe on a partly opened session. */
 void session_close(struct session *s);

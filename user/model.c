@@ -467,6 +467,52 @@ static void build_coros(struct model *m, struct snapshot *snap, struct hold *hol
 	}
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* exits_unprobed: a coroutine that two complete walks in a row did not list, seen
+ * before the first of them began, has ended: its entry goes. Returns how many went. */
+static int retire_unlisted(struct model *m)
+{
+	struct session *s = m->s;
+	const struct coro_key *keys = m->raw_coros.keys;
+	const struct coro *vals = m->raw_coros.vals;
+	int fd = bpf_map__fd(s->skel->maps.coros), gone = 0;
+	uint64_t *unlisted;
+	size_t n = 0, i;
+
+	if (!s->walker || !s->walker->exits_unprobed || s->unprobed_walks == m->walks_judged)
+		return 0;
+	m->walks_judged = s->unprobed_walks;
+	/* A walk cut short proves nothing: start over. */
+	if (!s->living_complete ||
+	    !(unlisted = malloc((m->raw_coros.n + 1) * sizeof(*unlisted)))) {
+		m->nunlisted = 0;
+		return 0;
+	}
+	for (i = 0; i < m->raw_coros.n; i++) {
+		uint64_t id = keys[i].id;
+
+		if (vals[i].first_ns >= s->unprobed_ns ||
+		    bsearch(&id, s->living, s->nliving, sizeof(id), cmp_id))
+			continue;
+		if (!bsearch(&id, m->unlisted, m->nunlisted, sizeof(id), cmp_id))
+			unlisted[n++] = id;
+		else if (!bpf_map_delete_elem(fd, &keys[i]))
+			gone++;
+	}
+	qsort(unlisted, n, sizeof(*unlisted), cmp_id);
+	free(m->unlisted);
+	m->unlisted = unlisted;
+	m->nunlisted = n;
+	s->exits_unseen += gone;
+	return gone;
+}
+
 int model_refresh(struct model *m)
 {
 	struct codefer_bpf *skel = m->s->skel;
@@ -485,7 +531,9 @@ int model_refresh(struct model *m)
 	snap->ns = mono_ns();
 	snap->interval_s = m->prev.ns ? (snap->ns - m->prev.ns) / 1e9 : 0;
 	session_unprobed(m->s);
-	if (read_map(skel->maps.coros, &m->raw_coros) || read_map(skel->maps.coro_sites, &m->raw_sites) ||
+	if (read_map(skel->maps.coros, &m->raw_coros) ||
+	    (retire_unlisted(m) > 0 && read_map(skel->maps.coros, &m->raw_coros)) ||
+	    read_map(skel->maps.coro_sites, &m->raw_sites) ||
 	    read_map(skel->maps.pools, &m->raw_pools) || read_map(skel->maps.conns, &m->raw_conns))
 		return -1;
 	sum_counters(m, snap->counters);
@@ -510,7 +558,7 @@ int model_refresh(struct model *m)
 	c = snap->counters;
 	snap->tot.coroutines_live = snap->ncoros;
 	snap->tot.coroutines_created = c[C_CREATED];
-	snap->tot.coroutines_exited = c[C_EXITED];
+	snap->tot.coroutines_exited = c[C_EXITED] + m->s->exits_unseen;
 	snap->tot.defers_registered = c[C_DEFERS_REGISTERED];
 	snap->tot.defers_run = c[C_DEFERS_RUN];
 	if (m->s->plan.exit_runs_defers)
@@ -573,5 +621,6 @@ void model_free(struct model *m)
 	}
 	for (i = 0; i < SK__COUNT; i++)
 		free(m->site_prev[i]);
+	free(m->unlisted);
 	site_tab_free(&m->sites);
 }

@@ -70,6 +70,10 @@ struct model {
 	struct site_tab sites;
 	struct snapshot cur, prev;
 	int64_t *site_prev[SK__COUNT];	/* per site index, the previous snapshot's figures */
+	/* exits_unprobed: coroutines the last complete walk did not list, sorted */
+	uint64_t *unlisted;
+	size_t nunlisted;
+	unsigned walks_judged;		/* session walks already looked at */
 	size_t site_prev_n;
 	struct raw_map {	/* a map's contents, buffers reused across refreshes */
 		void *keys, *vals;

@@ -95,6 +95,9 @@ struct runtime {
 	/* Walks the runtime's structures (NULL if it has no walker). 0, or -1 with err set. */
 	int (*census)(struct target *t, struct census *c, char *err, size_t errlen);
 	int has_unprobed;	/* its census finds something in CENSUS_UNPROBED scope */
+	/* No probe sees its coroutines end (they have no defers either): a coroutine that
+	 * two CENSUS_UNPROBED walks in a row do not list has ended. */
+	int exits_unprobed;
 	/* Text for a site of one of the runtime's own kinds (>= SITE_RUNTIME). */
 	void (*describe_site)(struct target *t, const struct site *s, char *buf, size_t len);
 };

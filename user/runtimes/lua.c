@@ -852,8 +852,9 @@ const struct runtime runtime_lua = {
 /* The `luajit` profile: coroutines only (LuaJIT has no <close>), created in lua_newthread
  * (coroutine.create and wrap call it). Resume and yield are assembler fast paths that
  * call no C function, and the GC frees threads through a function table (lj_state_free
- * has no symbol in the packaged builds): neither can be probed, so exits are not seen
- * live; the census shows what is alive. */
+ * has no symbol in the packaged builds): neither can be probed. The census of the
+ * living (gc.root) is walked again at each snapshot instead (exits_unprobed): a thread
+ * two walks in a row no longer find has been collected. */
 
 /* LuaJIT 2.1 x86-64 GC64 layouts, measured on Debian's luajit 2.1.0-beta3 (it ships no
  * DWARF): lua_State, global_State (right after the main lua_State in GG_State). */
@@ -929,8 +930,10 @@ static int luajit_plan(struct target *t, const struct runtime_opts *opts,
 	plan_note(p, "module %s; offsets: the LuaJIT 2.1 GC64 table (lua_State.glref %d, "
 		  "global_State.gc.root %d mainthref %d)", m->path, LJ_L_GLREF, LJ_G_ROOT,
 		  LJ_G_MAINTHREAD);
-	plan_note(p, "coroutines: creations only; the GC frees threads through a function "
-		  "table: exits are not seen live (the census shows the living)");
+	plan_note(p, "coroutines: creations probed; the GC frees threads through a function "
+		  "table, with no probe: gc.root is walked again at each snapshot (at most a "
+		  "tenth of the time), and a thread missing from two walks in a row was "
+		  "collected");
 	plan_note(p, "not seen: resume and yield (assembler fast paths), creation sites");
 	return 0;
 }
@@ -1010,4 +1013,5 @@ const struct runtime runtime_luajit = {
 	.detect = luajit_detect,
 	.plan = luajit_plan,
 	.census = luajit_census,
+	.exits_unprobed = 1,
 };
