@@ -314,7 +314,7 @@ static int cmp_unprobed(const void *a, const void *b)
 	return memcmp(&x->site, &y->site, sizeof(x->site));
 }
 
-static int cmp_u64(const void *a, const void *b)
+int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 

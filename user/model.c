@@ -467,13 +467,6 @@ static void build_coros(struct model *m, struct snapshot *snap, struct hold *hol
 	}
 }
 
-static int cmp_id(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* exits_unprobed: a coroutine that two complete walks in a row did not list, seen
  * before the first of them began, has ended: its entry goes. Returns how many went. */
 static int retire_unlisted(struct model *m)
@@ -498,14 +491,14 @@ static int retire_unlisted(struct model *m)
 		uint64_t id = keys[i].id;
 
 		if (vals[i].first_ns >= s->unprobed_ns ||
-		    bsearch(&id, s->living, s->nliving, sizeof(id), cmp_id))
+		    bsearch(&id, s->living, s->nliving, sizeof(id), cmp_u64))
 			continue;
-		if (!bsearch(&id, m->unlisted, m->nunlisted, sizeof(id), cmp_id))
+		if (!bsearch(&id, m->unlisted, m->nunlisted, sizeof(id), cmp_u64))
 			unlisted[n++] = id;
 		else if (!bpf_map_delete_elem(fd, &keys[i]))
 			gone++;
 	}
-	qsort(unlisted, n, sizeof(*unlisted), cmp_id);
+	qsort(unlisted, n, sizeof(*unlisted), cmp_u64);
 	free(m->unlisted);
 	m->unlisted = unlisted;
 	m->nunlisted = n;
