@@ -314,13 +314,6 @@ static int cmp_unprobed(const void *a, const void *b)
 	return memcmp(&x->site, &y->site, sizeof(x->site));
 }
 
-int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static void set_living(struct session *s, const struct census *c)
 {
 	uint64_t *ids = malloc((c->ncoros + 1) * sizeof(*ids));

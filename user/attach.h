@@ -74,6 +74,5 @@ void session_unprobed(struct session *s);
 void session_close(struct session *s);
 
 uint64_t mono_ns(void);
-int cmp_u64(const void *a, const void *b);	/* qsort/bsearch over uint64_t */
 
 #endif

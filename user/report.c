@@ -33,13 +33,6 @@ struct rep {
 
 /* ---- the model the renderers share ---- */
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static int cmp_coro_id(const void *a, const void *b)
 {
 	return cmp_u64(&((const struct census_coro *)a)->id, &((const struct census_coro *)b)->id);

@@ -123,6 +123,7 @@ int census_add_defer(struct census_coro *co, const struct site *fn, const struct
 int census_add_conn(struct census *c, uint64_t conn, uint64_t pool, uint64_t co,
 		    const struct site *site);
 void census_free(struct census *c);
+int cmp_u64(const void *a, const void *b);	/* qsort/bsearch over uint64_t */
 
 static inline struct loc loc_reg(enum loc_reg r)
 {

@@ -207,6 +207,13 @@ int census_add_conn(struct census *c, uint64_t conn, uint64_t pool, uint64_t co,
 	return 0;
 }
 
+int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 void census_free(struct census *c)
 {
 	size_t i;
