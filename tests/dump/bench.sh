@@ -21,7 +21,7 @@ timed() {
 	printf "%-44s %8s s %8d MB  (exit %d)\n" "$name" "$secs" $((kb / 1024)) "$rc"
 }
 
-bin=$(go_parked "$go")
+bin=$(go_parked "$go") || fail "cannot build parked.go with $go"
 target_start "$bin" "$GS" "$DS"
 wait_for '^DONE' 1 300
 v=$(sed -n 's/^TRUTH //p' "$WORK/target.out" | jq -r .version)

@@ -82,8 +82,9 @@ go_parked() {
 	local out
 	out="$WORK/parked-$(basename "$(dirname "$(dirname "$1")")")"
 	export GOCACHE=${GOCACHE:-$BUILD/go-cache} GOFLAGS=${GOFLAGS:-} GO111MODULE=off
+	# Runs in $(...): says why on stderr and fails, the caller stops.
 	[ -x "$out" ] || "$1" build -o "$out" "$DUMP_TESTS/parked.go" >"$WORK/go-build.log" 2>&1 ||
-		fail "cannot build parked.go with $1: $(tail -n 1 "$WORK/go-build.log")"
+		{ tail -n 3 "$WORK/go-build.log" >&2; return 1; }
 	echo "$out"
 }
 

@@ -12,7 +12,7 @@ DS=10
 line=$(grep -n 'defer noop()' "$DUMP_TESTS/parked.go" | head -n 1 | cut -d: -f1)
 noop_line=$(grep -n '^func noop()' "$DUMP_TESTS/parked.go" | cut -d: -f1)
 for go in $(go_toolchains); do
-	bin=$(go_parked "$go")
+	bin=$(go_parked "$go") || fail "cannot build parked.go with $go"
 	target_start "$bin" $GS $DS
 	wait_for '^DONE' 1
 	truth=$(sed -n 's/^TRUTH //p' "$WORK/target.out")

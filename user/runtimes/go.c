@@ -86,12 +86,16 @@ struct go_offs {
 
 /* For binaries without DWARF (-ldflags=-w), by Go release; layouts only change between
  * minor releases. Measured with DWARF on binaries built by Debian's go1.19.8, go1.21.13,
- * go1.22.12 and go1.23.5. */
+ * go1.22.12 and go1.23.5, and by go1.17.13, go1.18.10 and go1.20.14 built from their
+ * release tags (1.17 has _defer.openDefer at 6, after its siz field). */
 static const struct {
 	const char *version;
 	struct go_offs o;
 } go_table[] = {
+	{ "go1.17", { 40, 144, 152, 312, 0, 64, 104, 16, 24, 40, 6, 1 } },
+	{ "go1.18", { 40, 144, 152, 312, 0, 64, 104, 16, 24, 40, 2, 1 } },
 	{ "go1.19", { 40, 144, 152, 312, 0, 64, 104, 16, 24, 40, 2, 1 } },
+	{ "go1.20", { 40, 144, 152, 312, 0, 64, 104, 16, 24, 40, 2, 1 } },
 	{ "go1.21", { 40, 144, 152, 296, 0, 64, 104, 16, 24, 40, 2, 1 } },
 	{ "go1.22", { 40, 144, 152, 296, 0, 64, 104, 16, 24, 32, 40, 8 } },
 	{ "go1.23", { 40, 152, 160, 304, 0, 64, 104, 16, 24, 32, 40, 8 } },
