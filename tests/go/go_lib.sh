@@ -39,6 +39,7 @@ go_build() {
 	cgo) files+=("$GO_TESTS/cgo.go") ;;
 	cgoint) files+=("$GO_TESTS/cgo.go"); flags=(-ldflags=-linkmode=internal) ;;
 	nodwarf) flags=(-ldflags=-w) ;;
+	pie) flags=(-buildmode=pie) ;;
 	stripped) flags=(-ldflags=-s\ -w) ;;
 	*) return 1 ;;
 	esac

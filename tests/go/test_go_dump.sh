@@ -9,7 +9,7 @@ command -v gcore >/dev/null || skip "no gcore (gdb)"
 
 LOOPS=3000
 for go in $(go_toolchains); do
-	for variant in plain cgo; do
+	for variant in plain cgo pie; do
 		bin=$(go_build "$go" "$variant") || fail "cannot build the $variant target with $go"
 		target_start "$bin" $LOOPS
 		target_go

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Go, attached before the target runs, with every installed Go and each way of linking:
+# Go, attached before the target runs, with every installed Go and each way of linking
+# (static, cgo, internal cgo linking, no DWARF, position-independent):
 # heap defers piling up in a goroutine that never returns, defers that run (on return,
 # Goexit and panic/recover paths), nine stack defers, open-coded defers (invisible), and
 # a database/sql pool with returned, held and orphaned connections. Every number must
@@ -9,7 +10,7 @@ need_basics
 
 LOOPS=200
 for go in $(go_toolchains); do
-	for variant in plain cgo cgoint nodwarf; do
+	for variant in plain cgo cgoint nodwarf pie; do
 		bin=$(go_build "$go" "$variant") || fail "cannot build the $variant target with $go"
 		target_start "$bin" $LOOPS
 		top_start

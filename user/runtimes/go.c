@@ -590,7 +590,10 @@ static int pcln_open(const struct go *g, struct go_pcln *pl)
 	uint32_t magic;
 
 	memset(pl, 0, sizeof(*pl));
-	if (!(hdr = elf_section(g->elf, ".gopclntab", &size, NULL)) || size < PCLN_PCLN_OFFSET + 8)
+	/* A PIE has it among the data the loader relocates (its textStart). */
+	if (!(hdr = elf_section(g->elf, ".gopclntab", &size, NULL)))
+		hdr = elf_section(g->elf, ".data.rel.ro.gopclntab", &size, NULL);
+	if (!hdr || size < PCLN_PCLN_OFFSET + 8)
 		return -1;
 	magic = le32(hdr);
 	if ((magic != PCLN_MAGIC_118 && magic != PCLN_MAGIC_120) || hdr[7] != 8)
