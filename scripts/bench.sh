@@ -5,7 +5,8 @@
 #     pays), and with codefer-top attached; for the ucoro fixture, Go (per defer), Lua
 #     (per coroutine create/resume with a <close>) and Swoole when present (per
 #     coroutine with one defer() and one pop/push);
-#  2. codefer-top's user+system CPU per refresh with 100,000 live coroutines;
+#  2. codefer-top's user+system CPU per refresh with 100,000 live coroutines (ucoro, and
+#     Go goroutines with open-coded defers, which are read from their frames);
 #  3. codefer-dump on a core of 100,000 goroutines x 10 defers vs runtime-gdb.py.
 # Each figure is the best of three runs of BENCH_OPS operations (default 50000).
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -100,33 +101,45 @@ else
 	echo "swoole   skipped: php has no swoole extension"
 fi
 
-echo
-echo "== codefer-top CPU per refresh with 100,000 live coroutines (2 pending defers each)"
-target_start "$BUILD/tests/native/churn"
-wait_for '^PID ' 1
-ops "park 100000" >/dev/null
+# refresh_cpu WHAT CMD...: codefer-top's CPU per refresh on CMD once it has parked
+# 100,000 coroutines ("park 100000" on its stdin), JSON with every row and text.
+refresh_cpu() {
+	local what=$1 mode u1 s1 u21 s21 kb
+	shift
+	target_start "$@"
+	wait_for '^PID ' 1 60
+	ops "park 100000" >/dev/null
+	for mode in --json -b; do
+		read -r u1 s1 _ < <(cpu "$mode" 1)
+		read -r u21 s21 kb < <(cpu "$mode" 21)
+		python3 - "$what" "$mode" "$u1" "$s1" "$u21" "$s21" "$kb" <<'PY'
+import sys
+what, mode, (u1, s1, u21, s21, kb) = sys.argv[1], sys.argv[2], map(float, sys.argv[3:])
+how = "JSON, every row" if mode == "--json" else "text, 25 rows a table"
+print(f"{what:6} {how:22}: attach with census and one refresh {u1:.2f} s user + "
+      f"{s1:.2f} s system; per refresh {(u21 - u1) / 20 * 1000:.0f} ms user + "
+      f"{(s21 - s1) / 20 * 1000:.0f} ms system; peak RSS {kb / 1024:.0f} MB")
+PY
+	done
+	exec 3>&-
+	kill "$TARGET_PID" 2>/dev/null
+	wait "$TARGET_PID" 2>/dev/null
+	TARGET_PID=
+}
+
 # cpu MODE N: codefer-top's user and system seconds and peak RSS for N snapshots.
 cpu() {
 	/usr/bin/time -f "%U %S %M" -o "$WORK/time" "$CODEFER_TOP" -p "$TARGET_PID" "$1" -n "$2" -d 0.1 \
 		>"$WORK/top.out" 2>"$WORK/top.err" || fail "codefer-top failed: $(cat "$WORK/top.err")"
 	cat "$WORK/time"
 }
-for mode in --json -b; do
-	read -r u1 s1 _ < <(cpu "$mode" 1)
-	read -r u21 s21 kb < <(cpu "$mode" 21)
-	python3 - "$mode" "$u1" "$s1" "$u21" "$s21" "$kb" <<'PY'
-import sys
-mode, (u1, s1, u21, s21, kb) = sys.argv[1], map(float, sys.argv[2:])
-what = "JSON, every row" if mode == "--json" else "text, 25 rows a table"
-print(f"{what:22}: attach with census and one refresh {u1:.2f} s user + {s1:.2f} s system; "
-      f"per refresh {(u21 - u1) / 20 * 1000:.0f} ms user + {(s21 - s1) / 20 * 1000:.0f} ms system; "
-      f"peak RSS {kb / 1024:.0f} MB")
-PY
-done
-exec 3>&-
-kill "$TARGET_PID" 2>/dev/null
-wait "$TARGET_PID" 2>/dev/null
-TARGET_PID=
+
+echo
+echo "== codefer-top CPU per refresh with 100,000 live coroutines, 2 pending defers each"
+echo "   (ucoro: seen by the census, then kept by the probes; go: open-coded, so read"
+echo "   from their frames again at each refresh, at most a tenth of the time)"
+refresh_cpu ucoro "$BUILD/tests/native/churn"
+[ -n "$go" ] && refresh_cpu go "$WORK/defers"
 
 echo
 echo "== codefer-dump on a big Go core"
