@@ -450,7 +450,7 @@ static int plan_pool(struct probe_plan *p, struct go *g, char *err, size_t errle
 	    (r = add_entry(p, g, "database/sql.(*DB).putConn", &put, err, errlen)))
 		return r;
 	plan_note(p, "pools: each *sql.DB; a get is (*DB).conn returning no error, its site "
-		  "the first caller outside database/sql [0x%llx, 0x%llx), at most %d frames up",
+		  "the first caller outside database/sql (ELF [0x%llx, 0x%llx)), at most %d frames up",
 		  (unsigned long long)sql.lo, (unsigned long long)sql.hi, MAX_SKIP_FRAMES);
 	plan_note(p, "pools: the census cannot tell which goroutine holds a connection: "
 		  "only connections taken after attach are seen");
@@ -498,9 +498,10 @@ static int go_plan(struct target *t, const struct runtime_opts *opts, struct pro
 		return r;
 	if ((r = plan_pool(p, &g, err, errlen)))
 		return r;
-	plan_note(p, "offsets (%s): g.goid %ld g._defer %ld g.atomicstatus %ld g.startpc %ld, "
-		  "_defer.pc %ld fn %ld link %ld", g.o_from, g.o.g_goid, g.o.g_defer,
-		  g.o.g_status, g.o.g_startpc, g.o.d_pc, g.o.d_fn, g.o.d_link);
+	plan_note(p, "offsets (%s): g.goid %ld g._defer %ld g.atomicstatus %ld g.startpc %ld "
+		  "g.stack %ld g.sched.pc %ld g.sched.bp %ld, _defer.pc %ld fn %ld link %ld",
+		  g.o_from, g.o.g_goid, g.o.g_defer, g.o.g_status, g.o.g_startpc, g.o.g_stack,
+		  g.o.g_sched_pc, g.o.g_sched_bp, g.o.d_pc, g.o.d_fn, g.o.d_link);
 	plan_note(p, "defers: registered in deferproc, deferprocStack, deferprocat; run: %s; "
 		  "open-coded defers (<= 8 in a function, not in a loop) make no runtime call: "
 		  "read from parked goroutines' frames at each snapshot instead (%s)", g.run_fn,
