@@ -704,7 +704,7 @@ static int walk_open_defers(struct target *t, const struct go *g, const struct g
 {
 	struct open_defer found[64];
 	size_t n = 0;
-	uint64_t stack[2], pc, bp, next[2], fv, at;
+	uint64_t stack[2], pc, bp, next[2], fv, at, pc0, bp0;
 	struct open_defer_info info;
 	const uint8_t *fn;
 	uint8_t bits;
@@ -714,6 +714,8 @@ static int walk_open_defers(struct target *t, const struct go *g, const struct g
 	    target_read_u64(t, gp + g->o.g_sched_pc, &pc) ||
 	    target_read_u64(t, gp + g->o.g_sched_bp, &bp))
 		return -1;
+	pc0 = pc;
+	bp0 = bp;
 	for (depth = 0; depth < WALK_MAX_FRAMES && pc; depth++) {
 		if (bp < stack[0] || bp + 16 > stack[1])
 			break;
@@ -744,6 +746,11 @@ static int walk_open_defers(struct target *t, const struct go *g, const struct g
 		bp = next[0];
 		pc = next[1];
 	}
+	/* A live g that ran meanwhile left frames that are no longer the ones read: its
+	 * saved registers tell. Its defers are read at the next walk. */
+	if (n && (target_read_u64(t, gp + g->o.g_sched_pc, &pc) ||
+		  target_read_u64(t, gp + g->o.g_sched_bp, &bp) || pc != pc0 || bp != bp0))
+		return 0;
 	/* Inner frames and later bits are newer: add in reverse. */
 	while (n--) {
 		struct site fn_site = { .addr = found[n].fn, .kind = SITE_FUNC };
