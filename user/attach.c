@@ -338,7 +338,7 @@ void session_unprobed(struct session *s)
 	size_t n = 0, total = 0, i, j;
 	char err[256];
 
-	if (!s->walker || !(s->walker->has_unprobed || s->walker->exits_unprobed) ||
+	if (!s->walker || s->no_walks || !(s->walker->has_unprobed || s->walker->exits_unprobed) ||
 	    (s->unprobed_ns && start - s->unprobed_ns < 10 * s->unprobed_cost_ns))
 		return;
 	s->living_complete = 0;
@@ -430,6 +430,7 @@ int session_attach(struct session *s, const struct attach_opts *o, char *err, si
 		return errno == EPERM ? EXIT_NOT_ROOT : EXIT_FAILURE_;
 	}
 	s->frozen = !o->no_freeze && !freeze(s->t.pid);
+	s->no_walks = o->no_census;
 	r = 0;
 	if (s->walker && !o->no_census)
 		r = take_census(s, err, errlen);

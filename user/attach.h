@@ -50,6 +50,7 @@ struct session {
 	uint64_t unprobed_ns, unprobed_cost_ns;
 	unsigned unprobed_walks;
 	uint64_t exits_unseen;		/* coroutines found ended by those walks */
+	int no_walks;			/* --no-census: no census, no walks at snapshots */
 };
 
 struct attach_opts {
