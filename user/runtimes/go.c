@@ -652,9 +652,9 @@ static const uint8_t *varint(const uint8_t *p, const uint8_t *end, uint32_t *v)
 	return NULL;
 }
 
-/* A function's open-coded defer info: where its deferBits byte and deferred closures
- * sit below the frame pointer. Up to Go 1.21, one offset per closure; from 1.22, the
- * offset of an array of closure slots. 0 when the function has such defers. */
+/* A function's open-coded defer info (FUNCDATA_OpenCodedDeferInfo, varints): where its
+ * deferBits byte and deferred closures sit below the frame pointer. Up to Go 1.21, one
+ * offset per closure; from 1.22, the offset of an array of closure slots. */
 struct open_defer_info {
 	uint32_t bits_off;
 	uint32_t closure_off[OPEN_DEFERS_MAX];	/* before 1.22 */
@@ -662,6 +662,7 @@ struct open_defer_info {
 	uint32_t n;				/* closures described before 1.22 */
 };
 
+/* 0 when _func fn has open-coded defers, with *info filled in. */
 static int open_defer_info(const struct go *g, const struct go_pcln *pl, const uint8_t *fn,
 			   struct open_defer_info *info)
 {
