@@ -366,6 +366,7 @@ void session_unprobed(struct session *s)
 	free(s->unprobed);
 	s->unprobed = u;
 	s->nunprobed = j;
+	s->unprobed_defers = u ? total : 0;
 	s->unprobed_ns = start;
 	s->unprobed_cost_ns = mono_ns() - start;
 	s->unprobed_walks++;

@@ -43,7 +43,7 @@ struct session {
 	 * it listed, sorted (exits_unprobed; only from a walk that was not cut short);
 	 * when it started, how long it took, how many walks so far */
 	struct unprobed *unprobed;
-	size_t nunprobed;
+	size_t nunprobed, unprobed_defers;
 	uint64_t *living;
 	size_t nliving;
 	int living_complete;

@@ -65,6 +65,9 @@ void render_json(FILE *f, struct model *m, const struct snapshot *snap)
 		"\"conns\": %zu, \"warning\": ", s->census_done ? "true" : "false", s->census_coros,
 		s->census_defers, s->census_conns);
 	json_str(f, s->census_warning);
+	fprintf(f, "}, \"walks\": {\"runs\": %u, \"last_s\": %.3f, \"defers\": %zu, "
+		"\"exits\": %llu", s->unprobed_walks, s->unprobed_cost_ns / 1e9, s->unprobed_defers,
+		U(s->exits_unseen));
 	fputs("}, \"coroutines\": [", f);
 	for (i = 0; i < snap->ncoros; i++) {
 		const struct coro_row *r = &snap->coros[i];
@@ -163,6 +166,10 @@ void render_text(FILE *f, struct model *m, const struct snapshot *snap, int max_
 	     "census: %zu coroutines, %zu defers%s%s", U(t->events), U(t->lost), U(c[C_LOST_READ]),
 	     U(c[C_LOST_MAP_FULL]), U(c[C_LOST_TRUNCATED]), s->census_coros, s->census_defers,
 	     s->census_warning[0] ? " - " : "", s->census_warning);
+	if (s->unprobed_walks)
+		line(f, width, "walks at snapshots: %u (last %.0f ms): %zu pending defers no probe sees, "
+		     "%llu exits found", s->unprobed_walks, s->unprobed_cost_ns / 1e6,
+		     s->unprobed_defers, U(s->exits_unseen));
 	if (t->defers_lost || t->queues)
 		line(f, width, "defers lost at exit: %llu  channels used as queues (not pools): %llu",
 		     U(t->defers_lost), U(t->queues));
@@ -283,6 +290,10 @@ void render_explain(FILE *f, const struct session *s)
 		}
 	}
 	fprintf(f, "\ncensus at attach: %s\n", s->walker ? s->walker->name : "none (no walker)");
+	if (s->walker && (s->walker->has_unprobed || s->walker->exits_unprobed))
+		fprintf(f, "walked again at each snapshot (at most a tenth of the time): %s\n",
+			s->walker->has_unprobed ? "pending defers no probe sees"
+						: "the living, for exits no probe sees");
 	fprintf(f, "pools: %s\ndefers pending at exit: %s\n",
 		s->plan.pools_need_round_trip ? "a channel counts as a pool once something taken "
 						"from it comes back" : "every get/put pair",

@@ -94,6 +94,8 @@ def main():
                    one["created"]["n"])
             expect("coroutines_exited", totals.get("coroutines_exited"),
                    one["finished"]["n"])
+            expect("exits found by the walks", snap.get("walks", {}).get("exits"),
+                   one["finished"]["n"])
             expect("lost events", totals.get("lost"), 0)
     return 1 if bad else 0
 
