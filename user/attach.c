@@ -177,6 +177,26 @@ struct seed {
 	size_t nd, ns;
 };
 
+/* The census's states, read at `ns`: they stand for coroutines with no event since. */
+static int set_states(struct session *s, const struct census *c, uint64_t ns)
+{
+	struct census_state *st = calloc(c->ncoros + 1, sizeof(*st));
+	size_t i;
+
+	if (!st)
+		return -1;
+	for (i = 0; i < c->ncoros; i++) {
+		st[i].id = c->coros[i].id;
+		snprintf(st[i].state, sizeof(st[i].state), "%s", c->coros[i].state);
+	}
+	qsort(st, c->ncoros, sizeof(*st), cmp_state);
+	free(s->states);
+	s->states = st;
+	s->nstates = c->ncoros;
+	s->states_ns = ns;
+	return 0;
+}
+
 static int seed_coros(struct session *s, struct census *c, struct seed *z)
 {
 	uint64_t now = mono_ns();
@@ -190,8 +210,7 @@ static int seed_coros(struct session *s, struct census *c, struct seed *z)
 	z->dv = calloc(total + 1, sizeof(*z->dv));
 	z->sk = calloc(total + 1, sizeof(*z->sk));
 	z->sv = calloc(total + 1, sizeof(*z->sv));
-	s->states = calloc(c->ncoros + 1, sizeof(*s->states));
-	if (!z->ck || !z->cv || !z->dk || !z->dv || !z->sk || !z->sv || !s->states)
+	if (!z->ck || !z->cv || !z->dk || !z->dv || !z->sk || !z->sv || set_states(s, c, now))
 		return -1;
 	for (i = 0; i < c->ncoros; i++) {
 		struct census_coro *co = &c->coros[i];
@@ -207,8 +226,6 @@ static int seed_coros(struct session *s, struct census *c, struct seed *z)
 		v->conns = co->conns_held;
 		v->create_site = co->create_site;
 		v->flags = CF_CENSUS;
-		s->states[i].id = co->id;
-		snprintf(s->states[i].state, sizeof(s->states[i].state), "%s", co->state);
 		for (j = 0; j < co->ndefers; j++) {
 			const struct site *at = &co->defers[j].site;
 			size_t k;
@@ -226,8 +243,6 @@ static int seed_coros(struct session *s, struct census *c, struct seed *z)
 			z->sv[k]++;
 		}
 	}
-	s->nstates = c->ncoros;
-	qsort(s->states, s->nstates, sizeof(*s->states), cmp_state);
 	if (put_many(bpf_map__fd(s->skel->maps.coros), z->ck, sizeof(*z->ck), z->cv, sizeof(*z->cv),
 		     c->ncoros) ||
 	    put_many(bpf_map__fd(s->skel->maps.defer_stack), z->dk, sizeof(*z->dk), z->dv,
@@ -348,6 +363,7 @@ void session_unprobed(struct session *s)
 		u = calloc(total + 1, sizeof(*u));
 		if (s->walker->exits_unprobed && !c.warning[0])
 			set_living(s, &c);
+		set_states(s, &c, start);
 	}
 	for (i = 0; u && i < c.ncoros; i++)
 		for (j = 0; j < c.coros[i].ndefers; j++)

@@ -37,8 +37,9 @@ struct session {
 	int census_done;
 	size_t census_coros, census_defers, census_conns;
 	char census_warning[256];
-	struct census_state *states;	/* sorted by id */
+	struct census_state *states;	/* sorted by id; from the census or the last walk */
 	size_t nstates;
+	uint64_t states_ns;		/* when they were read */
 	/* the last CENSUS_UNPROBED walk: its pending defers, sorted by id; the coroutines
 	 * it listed, sorted (exits_unprobed; only from a walk that was not cut short);
 	 * when it started, how long it took, how many walks so far */

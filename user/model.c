@@ -420,8 +420,9 @@ static void build_coros(struct model *m, struct snapshot *snap, struct hold *hol
 		r->id = keys[i].id;
 		r->c = vals[i];
 		r->age_s = (snap->ns - (r->c.created_ns ? r->c.created_ns : r->c.first_ns)) / 1e9;
-		/* The census state holds until the coroutine is next seen doing something. */
-		r->state = st && r->c.last_ns == r->c.first_ns ? st : "live";
+		/* The state read by the census or the last walk holds until the coroutine is
+		 * next seen doing something. */
+		r->state = st && r->c.last_ns <= m->s->states_ns ? st : "live";
 	}
 	snap->ncoros = m->raw_coros.n;
 	qsort(snap->coros, snap->ncoros, sizeof(*snap->coros), cmp_row_id);

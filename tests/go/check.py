@@ -76,6 +76,9 @@ def main():
             where = [d.get("site") for d in row.get("defers", [])] or [row.get("site")]
             expect(f"{role} {g} open-coded defers in parkOpenCoded",
                    all("main.parkOpenCoded" in str(w) for w in where), True)
+        # Every goroutine still alive is parked on a channel by now, and the walk at
+        # each snapshot reads that state (g.atomicstatus) after its last event.
+        expect(f"{role} {g} state", row.get("state"), "waiting")
         if mode == "live":
             if "defers_registered" in f:
                 expect(f"{role} {g} defers_registered", row.get("defers_registered"),
