@@ -72,10 +72,19 @@ def main():
         if "defers_pending" in f:
             expect(f"{role} {g} defers_pending", row.get("defers_pending"), pending(f))
         if f.get("open_coded_pending"):
-            # The frame that holds them, wherever it is parked.
-            where = [d.get("site") for d in row.get("defers", [])] or [row.get("site")]
+            # Each registered at its own defer statement (in parkOpenCoded's closures).
+            want = sorted(f"gotarget.go:{n}" for n in f["open_coded_lines"])
+            if mode == "dump":
+                where = [str(d.get("site")) for d in row.get("defers", [])]
+            else:
+                where = [str(s.get("site")) for s in snap.get("sites", [])
+                         if s.get("kind") == "defer" and "parkOpenCoded" in str(s.get("site"))
+                         for _ in range(s.get("pending", 0))]
             expect(f"{role} {g} open-coded defers in parkOpenCoded",
-                   all("main.parkOpenCoded" in str(w) for w in where), True)
+                   bool(where) and all("main.parkOpenCoded" in w for w in where), True)
+            if lines:
+                expect(f"{role} {g} open-coded defer lines",
+                       sorted(re.sub(r".* ", "", w) for w in where), want)
         # Every goroutine still alive is parked on a channel by now, and the walk at
         # each snapshot reads that state (g.atomicstatus) after its last event.
         expect(f"{role} {g} state", row.get("state"), "waiting")

@@ -221,12 +221,13 @@ func openRunner(ready *sync.WaitGroup) {
 // parkOpenCoded parks with three open-coded defers pending. Probes never see them (the
 // runtime never hears of them): as far as the runtime's records go, nothing is pending.
 func parkOpenCoded(c *counts, ready *sync.WaitGroup) {
+	at := line() + 1
 	defer c.ran()
 	defer c.ran()
 	defer c.ran()
 	out <- truth{"role": "opencoded", "goid": goid(), "defers_registered": 0, "defers_run": 0,
 		"defers_pending": 0, "conns_held": 0, "open_coded_run": c.run,
-		"open_coded_pending": 3}
+		"open_coded_pending": 3, "open_coded_lines": []int{at, at + 1, at + 2}}
 	ready.Done()
 	<-block
 }

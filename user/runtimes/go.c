@@ -693,8 +693,27 @@ static int open_defer_info(const struct go *g, const struct go_pcln *pl, const u
 }
 
 struct open_defer {
-	uint64_t fn, pc;
+	uint64_t fn;
+	struct site at;
 };
+
+/* Where an open-coded defer was registered. The compiler wraps a deferred call with
+ * arguments, or a method call, in a closure of the deferring function written at the
+ * defer statement (f.deferwrapN from Go 1.21, f.funcN before), as is a deferred func
+ * literal: the closure's first line is the statement's. Otherwise (defer g(), g a
+ * named function) only the line the frame is at now is known. */
+static struct site open_defer_site(const struct go *g, uint64_t fn, uint64_t pc)
+{
+	const struct elf_sym *frame = elf_sym_by_addr(g->elf, pc - g->mod->bias);
+	const struct elf_sym *clo = fn ? elf_sym_by_addr(g->elf, fn - g->mod->bias) : NULL;
+	size_t n = frame ? strlen(frame->name) : 0;
+
+	if (clo && n && clo->value + g->mod->bias == fn && !strncmp(clo->name, frame->name, n) &&
+	    clo->name[n] == '.' &&
+	    (!strncmp(clo->name + n + 1, "func", 4) || !strncmp(clo->name + n + 1, "deferwrap", 9)))
+		return (struct site){ .addr = fn, .kind = SITE_FUNC };
+	return (struct site){ .addr = pc, .kind = SITE_PC };
+}
 
 /* The pending open-coded defers of a parked g, outermost frame first: frame pointers
  * from g.sched; each frame of a function with open-coded defers keeps deferBits (bit i:
@@ -739,7 +758,7 @@ static int walk_open_defers(struct target *t, const struct go *g, const struct g
 				    target_read_u64(t, at, &fv) || !fv || target_read_u64(t, fv, &fv))
 					fv = 0;
 				found[n].fn = fv;
-				found[n++].pc = pc;
+				found[n++].at = open_defer_site(g, fv, pc);
 			}
 		}
 		if (target_read(t, bp, next, sizeof(next)) || next[0] <= bp)
@@ -755,9 +774,8 @@ static int walk_open_defers(struct target *t, const struct go *g, const struct g
 	/* Inner frames and later bits are newer: add in reverse. */
 	while (n--) {
 		struct site fn_site = { .addr = found[n].fn, .kind = SITE_FUNC };
-		struct site at_site = { .addr = found[n].pc, .kind = SITE_PC };
 
-		if (census_add_defer(co, &fn_site, &at_site))
+		if (census_add_defer(co, &fn_site, &found[n].at))
 			return -1;
 	}
 	return ret;
