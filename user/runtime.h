@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <linux/types.h>
 #include "../bpf/codefer.h"
 #include "target.h"
@@ -124,6 +125,23 @@ int census_add_conn(struct census *c, uint64_t conn, uint64_t pool, uint64_t co,
 		    const struct site *site);
 void census_free(struct census *c);
 int cmp_u64(const void *a, const void *b);	/* qsort/bsearch over uint64_t */
+
+/* Fields of a block read from the target or a file (x86-64: little-endian, unaligned). */
+static inline uint64_t u64_at(const void *b, size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)b + off, sizeof(v));
+	return v;
+}
+
+static inline uint32_t u32_at(const void *b, size_t off)
+{
+	uint32_t v;
+
+	memcpy(&v, (const char *)b + off, sizeof(v));
+	return v;
+}
 
 static inline struct loc loc_reg(enum loc_reg r)
 {

@@ -128,29 +128,39 @@ static const char *const state_names[] = {
 	"copystack", "preempted",
 };
 
+/* An unsigned LEB128 (Go's uvarint) at p: the byte after it, or NULL. */
+static const uint8_t *varint(const uint8_t *p, const uint8_t *end, uint32_t *v)
+{
+	int shift;
+
+	*v = 0;
+	for (shift = 0; p < end && shift < 35; shift += 7, p++) {
+		*v |= (uint32_t)(*p & 0x7f) << shift;
+		if (!(*p & 0x80))
+			return p + 1;
+	}
+	return NULL;
+}
+
 /* The version string of .go.buildinfo (Go 1.18+: inline, length-prefixed at +32;
  * before: a pointer to a string header at +16). 0, or -1 when absent. */
 static int buildinfo_version(struct elf_file *e, char *buf, size_t len)
 {
-	const uint8_t *p;
+	const uint8_t *p, *s;
 	uint64_t str[2], vaddr;
-	size_t size, n, shift, i = BUILDINFO_HDR;
+	uint32_t n;
+	size_t size;
 
 	p = elf_section(e, ".go.buildinfo", &size, &vaddr);
 	if (!p || size < BUILDINFO_HDR || memcmp(p, BUILDINFO_MAGIC, 14) || p[14] != 8)
 		return -1;
 	if (p[15] & BUILDINFO_INLINE) {
-		for (n = 0, shift = 0; i < size && shift < 28; i++, shift += 7) {
-			n |= (size_t)(p[i] & 0x7f) << shift;
-			if (!(p[i] & 0x80))
-				break;
-		}
-		if (++i > size || n > size - i)
+		if (!(s = varint(p + BUILDINFO_HDR, p + size, &n)) || n > size - (size_t)(s - p))
 			return -1;
-		snprintf(buf, len, "%.*s", (int)n, p + i);
+		snprintf(buf, len, "%.*s", (int)n, s);
 		return 0;
 	}
-	memcpy(&vaddr, p + 16, 8);
+	vaddr = u64_at(p, 16);
 	if (elf_read_vaddr(e, vaddr, str, sizeof(str)) || str[1] >= len ||
 	    elf_read_vaddr(e, str[0], buf, str[1]))
 		return -1;
@@ -571,16 +581,6 @@ static int walk_defers(struct target *t, const struct go *g, uint64_t gp,
 	return ret;
 }
 
-static uint32_t le32(const uint8_t *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-	return le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
 /* 0 when the binary's pclntab has the Go 1.18+ layout codefer reads. */
 static int pcln_open(const struct go *g, struct go_pcln *pl)
 {
@@ -596,18 +596,18 @@ static int pcln_open(const struct go *g, struct go_pcln *pl)
 		hdr = elf_section(g->elf, ".data.rel.ro.gopclntab", &size, NULL);
 	if (!hdr || size < PCLN_PCLN_OFFSET + 8)
 		return -1;
-	magic = le32(hdr);
+	magic = u32_at(hdr, 0);
 	if ((magic != PCLN_MAGIC_118 && magic != PCLN_MAGIC_120) || hdr[7] != 8)
 		return -1;
-	off = le64(hdr + PCLN_PCLN_OFFSET);
-	pl->nfunc = (uint32_t)le64(hdr + PCLN_NFUNC);
+	off = u64_at(hdr, PCLN_PCLN_OFFSET);
+	pl->nfunc = (uint32_t)u64_at(hdr, PCLN_NFUNC);
 	if (off >= size || (uint64_t)pl->nfunc * 8 + 8 > size - off)
 		return -1;
 	pl->tab = hdr + off;
 	pl->size = size - off;
 	/* textStart is relocated at load in a PIE: the symbol has the link-time address. */
 	s = elf_sym_by_name(g->elf, "runtime.text");
-	pl->text = s ? s->value : le64(hdr + PCLN_TEXT_START);
+	pl->text = s ? s->value : u64_at(hdr, PCLN_TEXT_START);
 	s = elf_sym_by_name(g->elf, "go:func.*");
 	if (!s)
 		s = elf_sym_by_name(g->elf, "go.func.*");
@@ -628,28 +628,15 @@ static const uint8_t *pcln_func(const struct go_pcln *pl, uint64_t pc)
 		return NULL;
 	while (hi - lo > 1) {
 		mid = lo + (hi - lo) / 2;
-		if (le32(pl->tab + mid * 8) <= off)
+		if (u32_at(pl->tab, mid * 8) <= off)
 			lo = mid;
 		else
 			hi = mid;
 	}
-	if (le32(pl->tab + lo * 8) > off || le32(pl->tab + pl->nfunc * 8) <= off)
+	if (u32_at(pl->tab, lo * 8) > off || u32_at(pl->tab, pl->nfunc * 8) <= off)
 		return NULL;
-	funcoff = le32(pl->tab + lo * 8 + 4);
+	funcoff = u32_at(pl->tab, lo * 8 + 4);
 	return funcoff + pl->func_hdr <= pl->size ? pl->tab + funcoff : NULL;
-}
-
-static const uint8_t *varint(const uint8_t *p, const uint8_t *end, uint32_t *v)
-{
-	int shift;
-
-	*v = 0;
-	for (shift = 0; p < end && shift < 35; shift += 7, p++) {
-		*v |= (uint32_t)(*p & 0x7f) << shift;
-		if (!(*p & 0x80))
-			return p + 1;
-	}
-	return NULL;
 }
 
 /* A function's open-coded defer info (FUNCDATA_OpenCodedDeferInfo, varints): where its
@@ -668,12 +655,12 @@ static int open_defer_info(const struct go *g, const struct go_pcln *pl, const u
 {
 	uint8_t buf[64];
 	const uint8_t *p, *end = buf + sizeof(buf);
-	uint32_t npcdata = le32(fn + FUNC_NPCDATA), off, i;
+	uint32_t npcdata = u32_at(fn, FUNC_NPCDATA), off, i;
 	size_t slot = pl->func_hdr + (size_t)npcdata * 4 + FUNCDATA_OPEN_CODED_DEFER_INFO * 4;
 
 	if (fn[pl->func_hdr - 1] <= FUNCDATA_OPEN_CODED_DEFER_INFO ||
 	    (size_t)(fn - pl->tab) + slot + 4 > pl->size ||
-	    (off = le32(fn + slot)) == UINT32_MAX)
+	    (off = u32_at(fn, slot)) == UINT32_MAX)
 		return -1;
 	memset(buf, 0, sizeof(buf));
 	if (elf_read_vaddr(g->elf, pl->gofunc + off, buf, sizeof(buf)) &&

@@ -50,22 +50,6 @@ static int ucoro_plan(struct target *t, const struct runtime_opts *o, struct pro
 	return 0;
 }
 
-static uint64_t u64_at(const unsigned char *b, int off)
-{
-	uint64_t v;
-
-	memcpy(&v, b + off, sizeof(v));
-	return v;
-}
-
-static int32_t i32_at(const unsigned char *b, int off)
-{
-	int32_t v;
-
-	memcpy(&v, b + off, sizeof(v));
-	return v;
-}
-
 static void warn(struct census *c, const char *what, uint64_t addr)
 {
 	if (!c->warning[0])
@@ -77,7 +61,7 @@ static void warn(struct census *c, const char *what, uint64_t addr)
 static int walk_defers(struct target *t, struct census *c, struct census_coro *co,
 		       const unsigned char *raw, uint64_t addr)
 {
-	int32_t n = i32_at(raw, CO_NDEFERS), cap = i32_at(raw, CO_CAP);
+	int32_t n = (int32_t)u32_at(raw, CO_NDEFERS), cap = (int32_t)u32_at(raw, CO_CAP);
 	unsigned char *buf;
 	int32_t i;
 
@@ -120,7 +104,7 @@ static int walk_coros(struct target *t, struct census *c, char *err, size_t errl
 	}
 	for (; addr; prev = addr, addr = u64_at(raw, CO_NEXT)) {
 		struct census_coro *co;
-		int32_t st;
+		int32_t st, nconns;
 
 		if (target_read(t, addr, raw, sizeof(raw))) {
 			warn(c, "unreadable coroutine", addr);
@@ -134,12 +118,13 @@ static int walk_coros(struct target *t, struct census *c, char *err, size_t errl
 		}
 		if (!(co = census_add_coro(c, u64_at(raw, CO_ID))))
 			return -1;
-		st = i32_at(raw, CO_STATE);
+		st = (int32_t)u32_at(raw, CO_STATE);
 		snprintf(co->state, sizeof(co->state), "%s",
 			 st >= 0 && st < 4 ? states[st] : "?");
 		co->create_site.addr = u64_at(raw, CO_BODY);
 		co->create_site.kind = SITE_FUNC;
-		co->conns_held = i32_at(raw, CO_NCONNS) > 0 ? i32_at(raw, CO_NCONNS) : 0;
+		nconns = (int32_t)u32_at(raw, CO_NCONNS);
+		co->conns_held = nconns > 0 ? nconns : 0;
 		if (walk_defers(t, c, co, raw, addr))
 			return -1;
 	}
