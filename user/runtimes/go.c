@@ -52,6 +52,7 @@
 #define BUILDINFO_HDR 32
 #define BUILDINFO_INLINE 0x2
 #define ALLGS_CHUNK 512
+#define G_HEAD_MAX 1024		/* bytes of a g read at once: every field the walks use */
 #define G_RUNNABLE 1
 #define G_SYSCALL 3
 #define G_WAITING 4
@@ -527,17 +528,15 @@ struct defer_rec {
 	uint64_t fn, pc;
 };
 
-/* g's _defer chain (newest first), added to co oldest first. 0, or -1 when cut short. */
-static int walk_defers(struct target *t, const struct go *g, uint64_t gp,
-		       struct census_coro *co)
+/* A _defer chain (newest first, from g._defer d), added to co oldest first. 0, or -1
+ * when cut short. */
+static int walk_defers(struct target *t, const struct go *g, uint64_t d, struct census_coro *co)
 {
 	struct defer_rec *recs = NULL, *tmp;
 	size_t n = 0, cap = 0;
-	uint64_t d, fv, skip;
+	uint64_t fv, skip;
 	int ret = 0;
 
-	if (target_read_u64(t, gp + g->o.g_defer, &d))
-		return -1;
 	for (; d; ) {
 		if (n == WALK_MAX_DEFERS) {
 			ret = -1;	/* a cycle, or a runaway chain */
@@ -702,12 +701,13 @@ static struct site open_defer_site(const struct go *g, uint64_t fn, uint64_t pc)
 	return (struct site){ .addr = pc, .kind = SITE_PC };
 }
 
-/* The pending open-coded defers of a parked g, outermost frame first: frame pointers
- * from g.sched; each frame of a function with open-coded defers keeps deferBits (bit i:
- * its i-th defer statement ran and its call is pending) and the closures below its frame
- * pointer. Bounded by the g's stack and WALK_MAX_FRAMES. */
+/* The pending open-coded defers of a parked g (at gp, its head already read into gh),
+ * outermost frame first: frame pointers from g.sched; each frame of a function with
+ * open-coded defers keeps deferBits (bit i: its i-th defer statement ran and its call
+ * is pending) and the closures below its frame pointer. Bounded by the g's stack and
+ * WALK_MAX_FRAMES. */
 static int walk_open_defers(struct target *t, const struct go *g, const struct go_pcln *pl,
-			    uint64_t gp, struct census_coro *co)
+			    uint64_t gp, const uint8_t *gh, struct census_coro *co)
 {
 	struct open_defer found[64];
 	size_t n = 0;
@@ -717,12 +717,10 @@ static int walk_open_defers(struct target *t, const struct go *g, const struct g
 	uint8_t bits;
 	int depth, i, ret = 0;
 
-	if (target_read(t, gp + g->o.g_stack, stack, sizeof(stack)) ||
-	    target_read_u64(t, gp + g->o.g_sched_pc, &pc) ||
-	    target_read_u64(t, gp + g->o.g_sched_bp, &bp))
-		return -1;
-	pc0 = pc;
-	bp0 = bp;
+	stack[0] = u64_at(gh, g->o.g_stack);
+	stack[1] = u64_at(gh, g->o.g_stack + 8);
+	pc = pc0 = u64_at(gh, g->o.g_sched_pc);
+	bp = bp0 = u64_at(gh, g->o.g_sched_bp);
 	for (depth = 0; depth < WALK_MAX_FRAMES && pc; depth++) {
 		if (bp < stack[0] || bp + 16 > stack[1])
 			break;
@@ -768,11 +766,25 @@ static int walk_open_defers(struct target *t, const struct go *g, const struct g
 	return ret;
 }
 
+/* Bytes from the start of a g to the end of the last field the walks read. */
+static size_t g_head_size(const struct go_offs *o)
+{
+	const long ends[] = { o->g_defer + 8, o->g_status + 4, o->g_goid + 8, o->g_startpc + 8,
+			      o->g_stack + 16, o->g_sched_pc + 8, o->g_sched_bp + 8 };
+	size_t i, max = 0;
+
+	for (i = 0; i < sizeof(ends) / sizeof(ends[0]); i++)
+		if ((size_t)ends[i] > max)
+			max = (size_t)ends[i];
+	return max;
+}
+
 static int go_census(struct target *t, struct census *c, char *err, size_t errlen)
 {
-	uint64_t hdr[3], gps[ALLGS_CHUNK], goid, startpc;
+	uint64_t hdr[3], gps[ALLGS_CHUNK], goid;
+	uint8_t gh[G_HEAD_MAX];
 	struct census_coro *co;
-	size_t i, j, n;
+	size_t i, j, n, head;
 	uint32_t status;
 	struct go_pcln pl;
 	int have_pcln;
@@ -780,6 +792,12 @@ static int go_census(struct target *t, struct census *c, char *err, size_t errle
 
 	if (go_resolve(t, &g, err, errlen))
 		return -1;
+	/* One read per g: up to the last field used. */
+	head = g_head_size(&g.o);
+	if (head > sizeof(gh)) {
+		snprintf(err, errlen, "runtime.g fields beyond %zu bytes", sizeof(gh));
+		return -1;
+	}
 	snprintf(c->version, sizeof(c->version), "%s", g.version);
 	have_pcln = c->scope != CENSUS_PROBED && !pcln_open(&g, &pl);
 	/* allgs is a []*g: pointer, length, capacity. */
@@ -799,14 +817,13 @@ static int go_census(struct target *t, struct census *c, char *err, size_t errle
 			break;
 		}
 		for (j = 0; j < n; j++) {
-			if (target_read_u32(t, gps[j] + g.o.g_status, &status) ||
-			    target_read_u64(t, gps[j] + g.o.g_goid, &goid) ||
-			    target_read_u64(t, gps[j] + g.o.g_startpc, &startpc)) {
+			if (target_read(t, gps[j], gh, head)) {
 				snprintf(c->warning, sizeof(c->warning),
 					 "unreadable g at 0x%llx", (unsigned long long)gps[j]);
 				continue;
 			}
-			status &= ~G_SCAN;
+			status = u32_at(gh, g.o.g_status) & ~G_SCAN;
+			goid = u64_at(gh, g.o.g_goid);
 			if (status == G_DEAD)
 				continue;
 			if (!(co = census_add_coro(c, goid)))
@@ -814,17 +831,18 @@ static int go_census(struct target *t, struct census *c, char *err, size_t errle
 			snprintf(co->state, sizeof(co->state), "%s",
 				 status < sizeof(state_names) / sizeof(state_names[0]) ?
 				 state_names[status] : "?");
-			co->create_site.addr = startpc;
+			co->create_site.addr = u64_at(gh, g.o.g_startpc);
 			co->create_site.kind = SITE_FUNC;
 			/* A running g's saved registers are stale; syscall saves BP from 1.23. */
 			if (have_pcln && (status == G_RUNNABLE || status == G_WAITING ||
 					  status == G_PREEMPTED ||
 					  (status == G_SYSCALL && g.minor >= 23)) &&
-			    walk_open_defers(t, &g, &pl, gps[j], co))
+			    walk_open_defers(t, &g, &pl, gps[j], gh, co))
 				snprintf(c->warning, sizeof(c->warning),
 					 "goroutine %llu: frame walk cut short",
 					 (unsigned long long)goid);
-			if (c->scope != CENSUS_UNPROBED && walk_defers(t, &g, gps[j], co))
+			if (c->scope != CENSUS_UNPROBED &&
+			    walk_defers(t, &g, u64_at(gh, g.o.g_defer), co))
 				snprintf(c->warning, sizeof(c->warning),
 					 "goroutine %llu: defer chain cut short",
 					 (unsigned long long)goid);
