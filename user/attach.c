@@ -50,10 +50,18 @@ int session_open(struct session *s, const struct attach_opts *o, char *err, size
 			 "for a C/C++ library give --probe specs", o->pid, s->t.comm, looked_for);
 		return EXIT_NO_RUNTIME;
 	}
+	if ((r = rt_open(&s->rc, s->rt, &s->t, &s->ropts, err, errlen)))
+		return r;
 	s->walker = s->rt->census ? s->rt : runtime_detect(&s->t, NULL, 0);
 	if (s->walker && !s->walker->census)
 		s->walker = NULL;
-	return s->rt->plan(&s->t, &s->ropts, &s->plan, err, errlen);
+	if (s->walker == s->rt)
+		s->wc = &s->rc;
+	else if (s->walker && !rt_open(&s->walker_own, s->walker, &s->t, NULL, err, errlen))
+		s->wc = &s->walker_own;
+	else
+		s->walker = NULL;	/* the probes still work without its census */
+	return s->rt->plan(&s->rc, &s->plan, err, errlen);
 }
 
 /* ---- stopping the target while census and attach happen ---- */
@@ -298,7 +306,7 @@ static int take_census(struct session *s, char *err, size_t errlen)
 	int r = 0;
 
 	/* Without a census the probes still work: say so in the header, carry on. */
-	if (s->walker->census(&s->t, &c, err, errlen)) {
+	if (s->walker->census(s->wc, &c, err, errlen)) {
 		snprintf(s->census_warning, sizeof(s->census_warning), "census failed: %.200s", err);
 		census_free(&c);
 		return 0;
@@ -357,7 +365,7 @@ void session_unprobed(struct session *s)
 	    (s->unprobed_ns && start - s->unprobed_ns < 10 * s->unprobed_cost_ns))
 		return;
 	s->living_complete = 0;
-	if (!s->walker->census(&s->t, &c, err, sizeof(err))) {
+	if (!s->walker->census(s->wc, &c, err, sizeof(err))) {
 		for (i = 0; i < c.ncoros; i++)
 			total += c.coros[i].ndefers;
 		u = calloc(total + 1, sizeof(*u));
@@ -478,5 +486,8 @@ void session_close(struct session *s)
 	s->nunprobed = 0;
 	free(s->living);
 	s->living = NULL;
+	if (s->wc == &s->walker_own)
+		rt_close(&s->walker_own);
+	rt_close(&s->rc);
 	target_close(&s->t);
 }

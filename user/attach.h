@@ -27,6 +27,9 @@ struct session {
 	const struct runtime *walker;	/* whose census seeds the maps: rt's, or for the
 					   native profile the detected runtime's; may be NULL */
 	struct runtime_opts ropts;
+	struct rt_ctx rc;		/* rt opened on t */
+	struct rt_ctx walker_own;	/* the walker opened on t, when it is not rt */
+	struct rt_ctx *wc;		/* the walker's context: &rc, &walker_own or NULL */
 	struct probe_plan plan;
 	struct codefer_bpf *skel;
 	struct bpf_link *links[MAX_PROBES];

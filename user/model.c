@@ -51,7 +51,7 @@ void model_init(struct model *m, struct session *s, const struct thresholds *th)
 	m->s = s;
 	m->th = *th;
 	m->sites.t = &s->t;
-	m->sites.rt = s->rt;
+	m->sites.rc = &s->rc;
 }
 
 /* ---- reading maps ---- */

@@ -381,6 +381,7 @@ static void render_text(FILE *f, const struct rep *r, const struct report_opts *
 int report_run(const struct report_opts *o, FILE *out, char *err, size_t errlen)
 {
 	struct target t;
+	struct rt_ctx rc = {};
 	struct census c;
 	struct rep r;
 	char looked[256];
@@ -411,14 +412,13 @@ int report_run(const struct report_opts *o, FILE *out, char *err, size_t errlen)
 		ret = EXIT_NO_RUNTIME;
 		goto out;
 	}
-	if (r.rt->census(&t, &c, err, errlen)) {
-		ret = EXIT_SYMBOL;
+	if ((ret = rt_open(&rc, r.rt, &t, NULL, err, errlen)) ||
+	    (ret = r.rt->census(&rc, &c, err, errlen)))
 		goto out;
-	}
 	r.t = &t;
 	r.c = &c;
 	r.sites.t = &t;
-	r.sites.rt = r.rt;
+	r.sites.rc = &rc;
 	if (build(&r)) {
 		snprintf(err, errlen, "out of memory");
 		ret = EXIT_FAILURE_;
@@ -441,6 +441,7 @@ out:
 	free(r.live_ids);
 	free(r.conn_site);
 	census_free(&c);
+	rt_close(&rc);
 	target_close(&t);
 	return ret;
 }

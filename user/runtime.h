@@ -84,23 +84,38 @@ struct runtime_opts {
 	int nprobe_specs;
 };
 
+/* A runtime opened on one target: what its open() resolved once (symbols, offsets, the
+ * layout of its structures) is kept in `priv` for plan, census and site naming, so none
+ * of them looks a symbol up or reads DWARF again. */
+struct rt_ctx {
+	const struct runtime *rt;
+	struct target *t;
+	const struct runtime_opts *opts;
+	void *priv;
+};
+
 struct runtime {
 	const char *name;
 	int id_is_number;	/* ids print as numbers (cid, goid), else hex strings */
 	const char *looks_for;	/* what detect() looks for, for "no runtime found" */
 	/* > 0 when the target runs this runtime (higher wins); 0 otherwise. */
 	int (*detect)(struct target *t);
-	/* Resolves probe points and offsets for this target. 0, or an exit code with err set. */
-	int (*plan)(struct target *t, const struct runtime_opts *o, struct probe_plan *p,
-		    char *err, size_t errlen);
-	/* Walks the runtime's structures (NULL if it has no walker). 0, or -1 with err set. */
-	int (*census)(struct target *t, struct census *c, char *err, size_t errlen);
+	/* Resolves what the others need into c->priv (NULL: nothing to resolve). 0, or an
+	 * exit code with err set. close() frees it. */
+	int (*open)(struct rt_ctx *c, char *err, size_t errlen);
+	void (*close)(struct rt_ctx *c);
+	/* Probe points and notes for this target. 0, or an exit code with err set. */
+	int (*plan)(struct rt_ctx *c, struct probe_plan *p, char *err, size_t errlen);
+	/* Walks the runtime's structures (NULL if it has no walker). 0, or an exit code
+	 * with err set: EXIT_SYMBOL when something it needs is missing, EXIT_BAD_CORE when
+	 * the structures cannot be read. A walk cut short is 0 with cs->warning set. */
+	int (*census)(struct rt_ctx *c, struct census *cs, char *err, size_t errlen);
 	int has_unprobed;	/* its census finds something in CENSUS_UNPROBED scope */
 	/* No probe sees its coroutines end (they have no defers either): a coroutine that
 	 * two CENSUS_UNPROBED walks in a row do not list has ended. */
 	int exits_unprobed;
 	/* Text for a site of one of the runtime's own kinds (>= SITE_RUNTIME). */
-	void (*describe_site)(struct target *t, const struct site *s, char *buf, size_t len);
+	void (*describe_site)(struct rt_ctx *c, const struct site *s, char *buf, size_t len);
 };
 
 extern const struct runtime *const runtimes[];
@@ -108,8 +123,13 @@ extern const struct runtime *const runtimes[];
 const struct runtime *runtime_by_name(const char *name);
 /* The best match for the target, or NULL; `looked_for` lists what was tried. */
 const struct runtime *runtime_detect(struct target *t, char *looked_for, size_t len);
-void describe_site(struct target *t, const struct runtime *rt, const struct site *s,
-		   char *buf, size_t len);
+/* Opens rt on t (see runtime.open); rt_close is safe on a context never opened. */
+int rt_open(struct rt_ctx *c, const struct runtime *rt, struct target *t,
+	    const struct runtime_opts *o, char *err, size_t errlen);
+void rt_close(struct rt_ctx *c);
+/* Text for any site; c may be NULL (no runtime: addresses and symbols only). */
+void describe_site(struct target *t, struct rt_ctx *c, const struct site *s, char *buf,
+		   size_t len);
 
 /* Helpers for profiles. */
 int plan_add(struct probe_plan *p, struct module *m, uint64_t vaddr, const char *desc,
@@ -124,6 +144,9 @@ int census_add_defer(struct census_coro *co, const struct site *fn, const struct
 int census_add_conn(struct census *c, uint64_t conn, uint64_t pool, uint64_t co,
 		    const struct site *site);
 void census_free(struct census *c);
+/* The census's exit code when a structure every walk starts from cannot be read: a
+ * damaged core, or (live) offsets that do not fit this build. */
+int census_unreadable(const struct target *t);
 int cmp_u64(const void *a, const void *b);	/* qsort/bsearch over uint64_t */
 
 /* Fields of a block read from the target or a file (x86-64: little-endian, unaligned). */

@@ -62,7 +62,7 @@ size_t site_tab_index(struct site_tab *st, const struct site *s)
 	slot = slot_of(st->slots, st->nslots, st->names, s);
 	if (*slot)
 		return *slot - 1;
-	describe_site(st->t, st->rt, s, raw, sizeof(raw));
+	describe_site(st->t, st->rc, s, raw, sizeof(raw));
 	tty_str(safe, sizeof(safe), raw);
 	e = &st->names[st->n];
 	if (!(e->text = strdup(safe)))

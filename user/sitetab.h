@@ -15,7 +15,7 @@ struct site_name {
 
 struct site_tab {
 	struct target *t;
-	const struct runtime *rt;
+	struct rt_ctx *rc;			/* the runtime opened on t, or NULL */
 	struct site_name *names;	/* dense: indexes are stable */
 	size_t n, cap;
 	size_t *slots;			/* open addressing over names, index + 1 (0 = empty) */

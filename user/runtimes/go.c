@@ -124,6 +124,13 @@ struct go_pcln {
 	size_t func_hdr;		/* bytes of a _func before its pcdata: 40, 44 from 1.20 */
 };
 
+/* What go_open resolves once for a target. */
+struct go_rt {
+	struct go g;
+	struct go_pcln pl;
+	int have_pcln;			/* its pclntab has a layout codefer reads (1.18+) */
+};
+
 static const char *const state_names[] = {
 	"idle", "runnable", "running", "syscall", "waiting", "moribund", "dead", "enqueue",
 	"copystack", "preempted",
@@ -468,58 +475,54 @@ static int plan_pool(struct probe_plan *p, struct go *g, char *err, size_t errle
 	return 0;
 }
 
-static int go_plan(struct target *t, const struct runtime_opts *opts, struct probe_plan *p,
-		   char *err, size_t errlen)
+static int go_plan(struct rt_ctx *c, struct probe_plan *p, char *err, size_t errlen)
 {
 	struct probe_cfg create = { .kind = EV_CREATE, .site_kind = SITE_FUNC };
 	struct probe_cfg exit_ = { .kind = EV_EXIT };
 	struct probe_cfg defer = { .kind = EV_DEFER, .site_kind = SITE_PC,
 				   .site = loc_deref(loc_reg(CFREG_RSP), 0, 8) };
 	struct probe_cfg run = { .kind = EV_DEFER_RUN };
-	struct go g;
+	struct go *g = &((struct go_rt *)c->priv)->g;
 	int r;
 
-	(void)opts;
-	if ((r = go_resolve(t, &g, err, errlen)))
-		return r;
-	snprintf(p->version, sizeof(p->version), "%s", g.version);
+	snprintf(p->version, sizeof(p->version), "%s", g->version);
 	p->pools_need_round_trip = 0;
 
-	create.co = goid_of(&g, CFREG_RAX);
-	create.site = loc_deref(loc_reg(CFREG_RAX), g.o.g_startpc, 8);
-	exit_.co = defer.co = run.co = goid_of(&g, CFREG_R14);
-	if (g.o.d_skip >= 0) {
+	create.co = goid_of(g, CFREG_RAX);
+	create.site = loc_deref(loc_reg(CFREG_RAX), g->o.g_startpc, 8);
+	exit_.co = defer.co = run.co = goid_of(g, CFREG_R14);
+	if (g->o.d_skip >= 0) {
 		/* popDefer(gp) unlinks gp._defer; freedefer(d) gets the record itself. */
 		run.cond = loc_reg(CFREG_RAX);
-		if (!strcmp(g.run_fn, "runtime.popDefer"))
-			run.cond = loc_deref(run.cond, g.o.g_defer, 8);
-		run.cond = loc_deref(run.cond, g.o.d_skip, g.o.d_skip_size);
+		if (!strcmp(g->run_fn, "runtime.popDefer"))
+			run.cond = loc_deref(run.cond, g->o.g_defer, 8);
+		run.cond = loc_deref(run.cond, g->o.d_skip, g->o.d_skip_size);
 		run.flags = PF_COND_ZERO;
 	}
-	if ((r = add_returns(p, &g, "runtime.newproc1", &create, err, errlen)) ||
-	    (r = add_entry(p, &g, "runtime.goexit1", &exit_, err, errlen)))
+	if ((r = add_returns(p, g, "runtime.newproc1", &create, err, errlen)) ||
+	    (r = add_entry(p, g, "runtime.goexit1", &exit_, err, errlen)))
 		return r;
 	/* The linker drops what the program never calls: a binary without any defer of a
 	 * kind has no function registering it, and nothing to probe. */
-	if ((r = add_present(p, &g, "runtime.deferproc", &defer, err, errlen)) ||
-	    (r = add_present(p, &g, "runtime.deferprocStack", &defer, err, errlen)) ||
-	    (r = add_present(p, &g, "runtime.deferprocat", &defer, err, errlen)) ||
-	    (r = add_present(p, &g, g.run_fn, &run, err, errlen)) ||
-	    (r = add_present(p, &g, "runtime.coroexit", &exit_, err, errlen)))
+	if ((r = add_present(p, g, "runtime.deferproc", &defer, err, errlen)) ||
+	    (r = add_present(p, g, "runtime.deferprocStack", &defer, err, errlen)) ||
+	    (r = add_present(p, g, "runtime.deferprocat", &defer, err, errlen)) ||
+	    (r = add_present(p, g, g->run_fn, &run, err, errlen)) ||
+	    (r = add_present(p, g, "runtime.coroexit", &exit_, err, errlen)))
 		return r;
-	if ((r = plan_pool(p, &g, err, errlen)))
+	if ((r = plan_pool(p, g, err, errlen)))
 		return r;
-	plan_note(p, "offsets (%s): g.goid %ld g._defer %ld g.atomicstatus %ld g.startpc %ld "
-		  "g.stack %ld g.sched.pc %ld g.sched.bp %ld, _defer.pc %ld fn %ld link %ld",
-		  g.o_from, g.o.g_goid, g.o.g_defer, g.o.g_status, g.o.g_startpc, g.o.g_stack,
-		  g.o.g_sched_pc, g.o.g_sched_bp, g.o.d_pc, g.o.d_fn, g.o.d_link);
+	plan_note(p, "offsets (%s): g->goid %ld g->_defer %ld g->atomicstatus %ld g->startpc %ld "
+		  "g->stack %ld g->sched.pc %ld g->sched.bp %ld, _defer.pc %ld fn %ld link %ld",
+		  g->o_from, g->o.g_goid, g->o.g_defer, g->o.g_status, g->o.g_startpc, g->o.g_stack,
+		  g->o.g_sched_pc, g->o.g_sched_bp, g->o.d_pc, g->o.d_fn, g->o.d_link);
 	plan_note(p, "defers: registered in deferproc, deferprocStack, deferprocat; run: %s; "
 		  "open-coded defers (<= 8 in a function, not in a loop) make no runtime call: "
-		  "read from parked goroutines' frames at each snapshot instead (%s)", g.run_fn,
-		  g.minor >= 18 ? "Go 1.18+ pclntab" : "not before Go 1.18: invisible");
-	if (g.o.d_skip >= 0)
+		  "read from parked goroutines' frames at each snapshot instead (%s)", g->run_fn,
+		  g->minor >= 18 ? "Go 1.18+ pclntab" : "not before Go 1.18: invisible");
+	if (g->o.d_skip >= 0)
 		plan_note(p, "defers: records with _defer+%ld set (%s) are not counted",
-			  g.o.d_skip, g.o.d_skip_size == 1 ? "openDefer: frames of open-coded defers"
+			  g->o.d_skip, g->o.d_skip_size == 1 ? "openDefer: frames of open-coded defers"
 							   : "head: range-over-func loop heads");
 	return 0;
 }
@@ -779,31 +782,29 @@ static size_t g_head_size(const struct go_offs *o)
 	return max;
 }
 
-static int go_census(struct target *t, struct census *c, char *err, size_t errlen)
+static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errlen)
 {
 	uint64_t hdr[3], gps[ALLGS_CHUNK], goid;
 	uint8_t gh[G_HEAD_MAX];
 	struct census_coro *co;
 	size_t i, j, n, head;
 	uint32_t status;
-	struct go_pcln pl;
+	struct go_rt *r = rc->priv;
+	const struct go *g = &r->g;
+	struct target *t = rc->t;
 	int have_pcln;
-	struct go g;
-
-	if (go_resolve(t, &g, err, errlen))
-		return -1;
 	/* One read per g: up to the last field used. */
-	head = g_head_size(&g.o);
+	head = g_head_size(&g->o);
 	if (head > sizeof(gh)) {
 		snprintf(err, errlen, "runtime.g fields beyond %zu bytes", sizeof(gh));
-		return -1;
+		return EXIT_SYMBOL;
 	}
-	snprintf(c->version, sizeof(c->version), "%s", g.version);
-	have_pcln = c->scope != CENSUS_PROBED && !pcln_open(&g, &pl);
+	snprintf(c->version, sizeof(c->version), "%s", g->version);
+	have_pcln = c->scope != CENSUS_PROBED && r->have_pcln;
 	/* allgs is a []*g: pointer, length, capacity. */
-	if (!g.allgs || target_read(t, g.allgs, hdr, sizeof(hdr)) || hdr[1] > hdr[2]) {
+	if (!g->allgs || target_read(t, g->allgs, hdr, sizeof(hdr)) || hdr[1] > hdr[2]) {
 		snprintf(err, errlen, "cannot read runtime.allgs");
-		return -1;
+		return g->allgs ? EXIT_BAD_CORE : EXIT_SYMBOL;
 	}
 	if (hdr[1] > WALK_MAX_COROS) {
 		snprintf(c->warning, sizeof(c->warning), "allgs has %llu entries: walked %d",
@@ -822,8 +823,8 @@ static int go_census(struct target *t, struct census *c, char *err, size_t errle
 					 "unreadable g at 0x%llx", (unsigned long long)gps[j]);
 				continue;
 			}
-			status = u32_at(gh, g.o.g_status) & ~G_SCAN;
-			goid = u64_at(gh, g.o.g_goid);
+			status = u32_at(gh, g->o.g_status) & ~G_SCAN;
+			goid = u64_at(gh, g->o.g_goid);
 			if (status == G_DEAD)
 				continue;
 			if (!(co = census_add_coro(c, goid)))
@@ -831,18 +832,18 @@ static int go_census(struct target *t, struct census *c, char *err, size_t errle
 			snprintf(co->state, sizeof(co->state), "%s",
 				 status < sizeof(state_names) / sizeof(state_names[0]) ?
 				 state_names[status] : "?");
-			co->create_site.addr = u64_at(gh, g.o.g_startpc);
+			co->create_site.addr = u64_at(gh, g->o.g_startpc);
 			co->create_site.kind = SITE_FUNC;
 			/* A running g's saved registers are stale; syscall saves BP from 1.23. */
 			if (have_pcln && (status == G_RUNNABLE || status == G_WAITING ||
 					  status == G_PREEMPTED ||
-					  (status == G_SYSCALL && g.minor >= 23)) &&
-			    walk_open_defers(t, &g, &pl, gps[j], gh, co))
+					  (status == G_SYSCALL && g->minor >= 23)) &&
+			    walk_open_defers(t, g, &r->pl, gps[j], gh, co))
 				snprintf(c->warning, sizeof(c->warning),
 					 "goroutine %llu: frame walk cut short",
 					 (unsigned long long)goid);
 			if (c->scope != CENSUS_UNPROBED &&
-			    walk_defers(t, &g, u64_at(gh, g.o.g_defer), co))
+			    walk_defers(t, g, u64_at(gh, g->o.g_defer), co))
 				snprintf(c->warning, sizeof(c->warning),
 					 "goroutine %llu: defer chain cut short",
 					 (unsigned long long)goid);
@@ -851,9 +852,30 @@ static int go_census(struct target *t, struct census *c, char *err, size_t errle
 	return 0;
 }
 
-static void go_describe_site(struct target *t, const struct site *s, char *buf, size_t len)
+static void go_describe_site(struct rt_ctx *c, const struct site *s, char *buf, size_t len)
 {
-	target_describe_pc(t, s->addr, 1, SQL_PREFIX, buf, len);
+	target_describe_pc(c->t, s->addr, 1, SQL_PREFIX, buf, len);
+}
+
+static int go_open(struct rt_ctx *c, char *err, size_t errlen)
+{
+	struct go_rt *r = calloc(1, sizeof(*r));
+	int ret;
+
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return EXIT_FAILURE_;
+	}
+	c->priv = r;
+	if ((ret = go_resolve(c->t, &r->g, err, errlen)))
+		return ret;
+	r->have_pcln = !pcln_open(&r->g, &r->pl);
+	return 0;
+}
+
+static void go_close(struct rt_ctx *c)
+{
+	free(c->priv);
 }
 
 const struct runtime runtime_go = {
@@ -861,6 +883,8 @@ const struct runtime runtime_go = {
 	.id_is_number = 1,
 	.looks_for = "Go (runtime.newproc1 or Go build info)",
 	.detect = go_detect,
+	.open = go_open,
+	.close = go_close,
 	.plan = go_plan,
 	.census = go_census,
 	.has_unprobed = 1,

@@ -462,35 +462,31 @@ static int plan_exit(struct probe_plan *p, const struct lua *l, uint64_t close_f
 		      &exit_, err, errlen);
 }
 
-static int lua_plan(struct target *t, const struct runtime_opts *opts, struct probe_plan *p,
-		    char *err, size_t errlen)
+static int lua_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_t errlen)
 {
+	const struct lua *l = rc->priv;
 	struct probe_cfg defer = { .kind = EV_DEFER, .site_kind = SITE_LUA };
 	struct probe_cfg run = { .kind = EV_DEFER_RUN };
 	uint64_t newtbc, close_fn;
-	struct lua l;
 	int r;
 
-	(void)opts;
-	if ((r = lua_resolve(t, &l, err, errlen)))
-		return r;
-	snprintf(p->version, sizeof(p->version), "%s", l.version);
-	newtbc = internal_fn(&l, "luaF_newtbcupval", "lua_toclose");
-	close_fn = internal_fn(&l, "luaF_close", "lua_closeslot");
-	if ((r = plan_create(p, &l, err, errlen)) ||
-	    (r = add_tbclist_stores(p, &l, newtbc, 1, &defer, "defer: tbc variable linked",
+	snprintf(p->version, sizeof(p->version), "%s", l->version);
+	newtbc = internal_fn(l, "luaF_newtbcupval", "lua_toclose");
+	close_fn = internal_fn(l, "luaF_close", "lua_closeslot");
+	if ((r = plan_create(p, l, err, errlen)) ||
+	    (r = add_tbclist_stores(p, l, newtbc, 1, &defer, "defer: tbc variable linked",
 				    err, errlen)) ||
-	    (r = add_tbclist_stores(p, &l, close_fn, 0, &run, "defer-run: tbc variable "
+	    (r = add_tbclist_stores(p, l, close_fn, 0, &run, "defer-run: tbc variable "
 				    "unlinked", err, errlen)) ||
-	    (r = plan_exit(p, &l, close_fn, err, errlen)))
+	    (r = plan_exit(p, l, close_fn, err, errlen)))
 		return r;
 	plan_note(p, "module %s%s; offsets from %s: lua_State.l_G %ld ci %ld stack %ld "
 		  "tbclist %ld, CallInfo.func %ld previous %ld savedpc %ld, LClosure.p %ld",
-		  l.mod->path, sym_vaddr(&l, "luaF_close") ? " (with symbols)" : " (no symbols: "
+		  l->mod->path, sym_vaddr(l, "luaF_close") ? " (with symbols)" : " (no symbols: "
 		  "internal functions found by decoding the C API)",
-		  l.from_dwarf ? "DWARF" : "the Lua 5.4.4 table", l.o[O_L_G], l.o[O_L_CI],
-		  l.o[O_L_STACK], l.o[O_L_TBCLIST], l.o[O_CI_FUNC], l.o[O_CI_PREVIOUS],
-		  l.o[O_CI_SAVEDPC], l.o[O_CL_P]);
+		  l->from_dwarf ? "DWARF" : "the Lua 5.4.4 table", l->o[O_L_G], l->o[O_L_CI],
+		  l->o[O_L_STACK], l->o[O_L_TBCLIST], l->o[O_CI_FUNC], l->o[O_CI_PREVIOUS],
+		  l->o[O_CI_SAVEDPC], l->o[O_CL_P]);
 	plan_note(p, "coroutines: born in lua_newthread, gone when the GC frees them: a "
 		  "finished or closed coroutine stays until collected");
 	plan_note(p, "defers: pending to-be-closed variables (local <close>, generic for, "
@@ -557,21 +553,21 @@ static int saved_pc_index(struct target *t, const struct lua *l, uint64_t p, uin
 	return (savedpc - code) / 4 - 1;
 }
 
-static void lua_describe_site(struct target *t, const struct site *s, char *buf, size_t len)
+static void lua_describe_site(struct rt_ctx *rc, const struct site *s, char *buf, size_t len)
 {
-	char src[256], err[128];
+	struct target *t = rc->t;
+	const struct lua *l = rc->priv;
+	char src[256];
 	uint64_t ts;
-	struct lua l;
 	int pc, line;
 
-	if (lua_resolve(t, &l, err, sizeof(err)) ||
-	    (pc = saved_pc_index(t, &l, s->addr, s->aux)) < 0 ||
-	    target_read_u64(t, s->addr + l.o[O_P_SOURCE], &ts) ||
-	    target_read_str(t, ts + l.o[O_TS_CONTENTS], src, sizeof(src)) < 0) {
+	if ((pc = saved_pc_index(t, l, s->addr, s->aux)) < 0 ||
+	    target_read_u64(t, s->addr + l->o[O_P_SOURCE], &ts) ||
+	    target_read_str(t, ts + l->o[O_TS_CONTENTS], src, sizeof(src)) < 0) {
 		snprintf(buf, len, "?");
 		return;
 	}
-	line = proto_line(t, &l, s->addr, pc);
+	line = proto_line(t, l, s->addr, pc);
 	/* Chunk names as Lua shows them: "@file" and "=name" without the mark, code
 	 * loaded from a string as [string "its first line"]. */
 	if (src[0] == '@' || src[0] == '=')
@@ -787,27 +783,26 @@ static void thread_state(struct target *t, const struct lua *l, uint64_t L, uint
 		snprintf(buf, len, top > stack + 16 ? "suspended" : "dead");
 }
 
-static int lua_census(struct target *t, struct census *c, char *err, size_t errlen)
+static int lua_census(struct rt_ctx *rc, struct census *c, char *err, size_t errlen)
 {
+	struct target *t = rc->t;
+	const struct lua *l = rc->priv;
 	uint64_t g, obj, main, next;
 	struct census_coro *co;
 	struct anchor a;
 	struct site s;
 	uint64_t func, n;
-	struct lua l;
 	uint8_t tt;
 
-	if (lua_resolve(t, &l, err, errlen))
-		return -1;
-	snprintf(c->version, sizeof(c->version), "%s", l.version);
-	a.l_g = l.o[O_L_G];
-	a.g_main = l.o[O_G_MAINTHREAD];
-	a.state_size = l.state_size;
-	if (find_global(t, &a, &g) || target_read_u64(t, g + l.o[O_G_MAINTHREAD], &main) ||
-	    target_read_u64(t, g + l.o[O_G_ALLGC], &obj)) {
+	snprintf(c->version, sizeof(c->version), "%s", l->version);
+	a.l_g = l->o[O_L_G];
+	a.g_main = l->o[O_G_MAINTHREAD];
+	a.state_size = l->state_size;
+	if (find_global(t, &a, &g) || target_read_u64(t, g + l->o[O_G_MAINTHREAD], &main) ||
+	    target_read_u64(t, g + l->o[O_G_ALLGC], &obj)) {
 		snprintf(err, errlen, "no lua_State found in the main thread's stack or the "
 			 "executable's data");
-		return -1;
+		return census_unreadable(t);
 	}
 	/* allgc holds every collectable object but those with finalizers (never threads),
 	 * the main thread among them; all generations are on the one chain. */
@@ -826,15 +821,29 @@ static int lua_census(struct target *t, struct census *c, char *err, size_t errl
 			continue;
 		if (!(co = census_add_coro(c, obj)))
 			break;
-		thread_state(t, &l, obj, main, co->state, sizeof(co->state));
+		thread_state(t, l, obj, main, co->state, sizeof(co->state));
 		/* Where it is now: the line it yielded at, or runs. */
-		if (!frame_site(t, &l, obj, 0, &func, &s))
+		if (!frame_site(t, l, obj, 0, &func, &s))
 			co->create_site = s;
-		if (walk_tbc(t, &l, obj, co))
+		if (walk_tbc(t, l, obj, co))
 			snprintf(c->warning, sizeof(c->warning), "thread 0x%llx: tbclist walk cut "
 				 "short", (unsigned long long)obj);
 	}
 	return 0;
+}
+
+static int lua_open(struct rt_ctx *c, char *err, size_t errlen)
+{
+	if (!(c->priv = calloc(1, sizeof(struct lua)))) {
+		snprintf(err, errlen, "out of memory");
+		return EXIT_FAILURE_;
+	}
+	return lua_resolve(c->t, c->priv, err, errlen);
+}
+
+static void lua_close(struct rt_ctx *c)
+{
+	free(c->priv);
 }
 
 const struct runtime runtime_lua = {
@@ -842,6 +851,8 @@ const struct runtime runtime_lua = {
 	.id_is_number = 0,
 	.looks_for = "Lua 5.4 (lua_newthread and lua_toclose)",
 	.detect = lua_detect,
+	.open = lua_open,
+	.close = lua_close,
 	.plan = lua_plan,
 	.census = lua_census,
 	.describe_site = lua_describe_site,
@@ -898,9 +909,9 @@ static void luajit_version(struct module *m, char *buf, size_t len)
 		snprintf(buf, len, "LuaJIT %.*s", (int)strcspn(v + 7, " \n"), v + 7);
 }
 
-static int luajit_plan(struct target *t, const struct runtime_opts *opts,
-		       struct probe_plan *p, char *err, size_t errlen)
+static int luajit_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_t errlen)
 {
+	struct target *t = rc->t;
 	struct probe_cfg create = { .kind = EV_CREATE, .co = loc_reg(CFREG_RAX) };
 	struct module *m = luajit_module(t);
 	uint64_t rets[LJ_MAX_RETURNS];
@@ -908,7 +919,6 @@ static int luajit_plan(struct target *t, const struct runtime_opts *opts,
 	char desc[160];
 	int i, n, r;
 
-	(void)opts;
 	if (!m || !module_elf(m)) {
 		snprintf(err, errlen, "no LuaJIT (luaJIT_setmode) in the target");
 		return EXIT_NO_RUNTIME;
@@ -963,8 +973,9 @@ static void luajit_state(struct target *t, uint64_t L, uint64_t main, uint64_t c
 		snprintf(buf, len, top == base ? "dead" : "suspended");
 }
 
-static int luajit_census(struct target *t, struct census *c, char *err, size_t errlen)
+static int luajit_census(struct rt_ctx *rc, struct census *c, char *err, size_t errlen)
 {
+	struct target *t = rc->t;
 	const struct anchor a = { LJ_L_GLREF, LJ_G_MAINTHREAD, LJ_STATE_SIZE };
 	struct module *m = luajit_module(t);
 	uint64_t g, main, cur, obj, next, n;
@@ -973,14 +984,14 @@ static int luajit_census(struct target *t, struct census *c, char *err, size_t e
 
 	if (!m) {
 		snprintf(err, errlen, "no LuaJIT (luaJIT_setmode) in the target");
-		return -1;
+		return EXIT_NO_RUNTIME;
 	}
 	luajit_version(m, c->version, sizeof(c->version));
 	if (find_global(t, &a, &g) || target_read_u64(t, g + LJ_G_MAINTHREAD, &main) ||
 	    target_read_u64(t, g + LJ_G_CUR_L, &cur) || target_read_u64(t, g + LJ_G_ROOT, &obj)) {
 		snprintf(err, errlen, "no lua_State found in the main thread's stack or the "
 			 "executable's data");
-		return -1;
+		return census_unreadable(t);
 	}
 	/* The main thread lives in GG_State, on no list. */
 	if (!(co = census_add_coro(c, main)))

@@ -384,9 +384,10 @@ void loc_format(const struct loc *l, char *buf, size_t len)
 #undef OUT
 }
 
-static int native_plan(struct target *t, const struct runtime_opts *o, struct probe_plan *p,
-		       char *err, size_t errlen)
+static int native_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_t errlen)
 {
+	const struct runtime_opts *o = rc->opts;
+	struct target *t = rc->t;
 	int i, r;
 
 	if (!o->nprobe_specs) {

@@ -212,8 +212,9 @@ void php_function_site(struct target *t, const struct zend_offs *o, uint64_t fun
 	out->aux = line;
 }
 
-void php_describe_site(struct target *t, const struct site *s, char *buf, size_t len)
+void php_describe_site(struct rt_ctx *rc, const struct site *s, char *buf, size_t len)
 {
+	struct target *t = rc->t;
 	/* zend_string layout (refcount, hash, len, val[]) is the same in every PHP 7 and 8. */
 	struct site fs = *s;
 	struct zend_offs zo;
@@ -268,9 +269,9 @@ static int php_fiber_detect(struct target *t)
 	return target_sym(t, NULL, "zend_fiber_init_context", NULL) ? 10 : 0;
 }
 
-static int php_fiber_plan(struct target *t, const struct runtime_opts *o, struct probe_plan *p,
-			  char *err, size_t errlen)
+static int php_fiber_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_t errlen)
 {
+	struct target *t = rc->t;
 	struct probe_cfg create = { .kind = EV_CREATE, .co = loc_reg(CFREG_RDI) };
 	struct probe_cfg exit_ = { .kind = EV_EXIT, .co = loc_reg(CFREG_RDI) };
 	struct module *m = NULL;
@@ -278,7 +279,6 @@ static int php_fiber_plan(struct target *t, const struct runtime_opts *o, struct
 	unsigned api;
 	int zts, r;
 
-	(void)o;
 	if (!target_sym(t, NULL, "zend_fiber_init_context", &m) || !m) {
 		snprintf(err, errlen, "zend_fiber_init_context not found: not PHP 8.1 or later");
 		return EXIT_NO_RUNTIME;
@@ -328,8 +328,9 @@ static int census_object(struct target *t, const struct fiber_offs *f, uint64_t 
 	return 0;
 }
 
-static int php_fiber_census(struct target *t, struct census *c, char *err, size_t errlen)
+static int php_fiber_census(struct rt_ctx *rc, struct census *c, char *err, size_t errlen)
 {
+	struct target *t = rc->t;
 	uint64_t eg, ce_sym, fiber_ce, buckets, chunk[BUCKET_CHUNK];
 	struct fiber_offs f;
 	uint32_t top, i, n, k;
@@ -338,7 +339,7 @@ static int php_fiber_census(struct target *t, struct census *c, char *err, size_
 
 	if (!target_sym(t, NULL, "zend_fiber_init_context", NULL)) {
 		snprintf(err, errlen, "zend_fiber_init_context not found: not PHP 8.1 or later");
-		return -1;
+		return EXIT_NO_RUNTIME;
 	}
 	api = php_api_version(t, &zts);
 	snprintf(c->version, sizeof(c->version), "PHP API %u", api);
@@ -347,17 +348,17 @@ static int php_fiber_census(struct target *t, struct census *c, char *err, size_
 	if (zts || !eg || !ce_sym) {
 		snprintf(err, errlen, "%s", zts ? "thread-safe PHP keeps its globals in TLS: "
 				     "not supported" : "executor_globals or zend_ce_fiber not found");
-		return -1;
+		return EXIT_SYMBOL;
 	}
 	if (fiber_offsets(t, &f)) {
 		snprintf(err, errlen, "PHP API %u: no DWARF and no offset table for it", api);
-		return -1;
+		return EXIT_SYMBOL;
 	}
 	if (target_read_u64(t, ce_sym, &fiber_ce) || !fiber_ce ||
 	    target_read_u64(t, eg + f.eg_store_buckets, &buckets) ||
 	    target_read_u32(t, eg + f.eg_store_top, &top)) {
 		snprintf(err, errlen, "cannot read the object store");
-		return -1;
+		return census_unreadable(t);
 	}
 	/* Handle 0 is never used; the store only grows, so top bounds it. */
 	for (i = 1; buckets && i < top; i += n) {

@@ -41,6 +41,6 @@ void php_caller_site(const struct zend_offs *o, struct loc frame, struct probe_c
 void php_function_site(struct target *t, const struct zend_offs *o, uint64_t func,
 		       struct site *out);
 /* "file.php:12" for a SITE_PHP or SITE_PHP_FUNC site. */
-void php_describe_site(struct target *t, const struct site *s, char *buf, size_t len);
+void php_describe_site(struct rt_ctx *rc, const struct site *s, char *buf, size_t len);
 
 #endif

@@ -55,8 +55,26 @@ const struct runtime *runtime_detect(struct target *t, char *looked_for, size_t 
 	return best;
 }
 
-void describe_site(struct target *t, const struct runtime *rt, const struct site *s, char *buf,
-		   size_t len)
+int rt_open(struct rt_ctx *c, const struct runtime *rt, struct target *t,
+	    const struct runtime_opts *o, char *err, size_t errlen)
+{
+	static const struct runtime_opts none;
+
+	memset(c, 0, sizeof(*c));
+	c->rt = rt;
+	c->t = t;
+	c->opts = o ? o : &none;
+	return rt->open ? rt->open(c, err, errlen) : 0;
+}
+
+void rt_close(struct rt_ctx *c)
+{
+	if (c->rt && c->rt->close)
+		c->rt->close(c);
+	memset(c, 0, sizeof(*c));
+}
+
+void describe_site(struct target *t, struct rt_ctx *c, const struct site *s, char *buf, size_t len)
 {
 	switch (s->kind) {
 	case SITE_NONE:
@@ -70,8 +88,8 @@ void describe_site(struct target *t, const struct runtime *rt, const struct site
 		target_describe_pc(t, s->addr, s->kind == SITE_PC, NULL, buf, len);
 		break;
 	default:
-		if (rt && rt->describe_site)
-			rt->describe_site(t, s, buf, len);
+		if (c && c->rt && c->rt->describe_site)
+			c->rt->describe_site(c, s, buf, len);
 		else
 			snprintf(buf, len, "0x%llx:%llu", (unsigned long long)s->addr,
 				 (unsigned long long)s->aux);
@@ -212,6 +230,11 @@ int cmp_u64(const void *a, const void *b)
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+int census_unreadable(const struct target *t)
+{
+	return t->core ? EXIT_BAD_CORE : EXIT_SYMBOL;
 }
 
 void census_free(struct census *c)

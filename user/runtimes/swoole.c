@@ -232,9 +232,10 @@ static void caller_site(const struct swoole *s, struct probe_cfg *cfg)
 		php_caller_site(&s->zo, loc_deref(eg, 0, 8), cfg);
 }
 
-static int swoole_plan(struct target *t, const struct runtime_opts *o, struct probe_plan *p,
-		       char *err, size_t errlen)
+static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_t errlen)
 {
+	struct target *t = rc->t;
+	const struct swoole *s = rc->priv;
 	struct probe_cfg create = { .kind = EV_CREATE }, defer = { .kind = EV_DEFER };
 	struct probe_cfg exit_ = { .kind = EV_EXIT, .flags = PF_COND_NONZERO };
 	struct probe_cfg save = { .kind = EV_SAVE, .slot = 0, .save = loc_reg(CFREG_RDI) };
@@ -242,29 +243,25 @@ static int swoole_plan(struct target *t, const struct runtime_opts *o, struct pr
 	struct probe_cfg put = { .kind = EV_POOL_PUT };
 	const struct elf_sym *pop;
 	uint64_t rets[MAX_RETURNS];
-	struct swoole s;
 	char desc[160];
 	int i, n, r;
 
-	(void)o;
-	if ((r = swoole_resolve(t, &s, err, errlen)))
-		return r;
-	snprintf(p->version, sizeof(p->version), "Swoole %s, PHP API %u", s.version, s.php_api);
+	snprintf(p->version, sizeof(p->version), "Swoole %s, PHP API %u", s->version, s->php_api);
 	p->pools_need_round_trip = 1;
 	p->exit_runs_defers = 1;
 
-	create.co = defer.co = save.co = get.co = put.co = cid_loc(&s);
+	create.co = defer.co = save.co = get.co = put.co = cid_loc(s);
 
 	/* main_func(Args *): the body is args->fci_cache->function_handler. */
 	create.site_kind = SITE_PHP_FUNC;
-	create.site = loc_deref(loc_deref(loc_reg(CFREG_RDI), s.so.args_fci_cache, 8),
-				s.so.fcc_function_handler, 8);
-	caller_site(&s, &defer);
-	caller_site(&s, &get);
+	create.site = loc_deref(loc_deref(loc_reg(CFREG_RDI), s->so.args_fci_cache, 8),
+				s->so.fcc_function_handler, 8);
+	caller_site(s, &defer);
+	caller_site(s, &get);
 
 	/* Coroutine::close(this): only coroutines with a task are PHP coroutines. */
-	exit_.co = loc_deref(loc_reg(CFREG_RDI), s.so.co_cid, 8);
-	exit_.cond = loc_deref(loc_reg(CFREG_RDI), s.so.co_task, 8);
+	exit_.co = loc_deref(loc_reg(CFREG_RDI), s->so.co_cid, 8);
+	exit_.cond = loc_deref(loc_reg(CFREG_RDI), s->so.co_task, 8);
 
 	/* pop() returns the item (a zval*) or NULL; the connection is the zval's value. */
 	get.pool = (struct loc){ .base = LOC_SAVED, .reg = 0 };
@@ -273,43 +270,43 @@ static int swoole_plan(struct target *t, const struct runtime_opts *o, struct pr
 	put.pool = loc_reg(CFREG_RDI);
 	put.conn = loc_deref(loc_reg(CFREG_RSI), 0, 8);
 
-	if ((r = plan_add_sym(p, t, s.mod, SYM_MAIN_FUNC, 0, &create, err, errlen)) ||
-	    (r = plan_add_sym(p, t, s.mod, SYM_DEFER, 0, &defer, err, errlen)) ||
-	    (r = plan_add_sym(p, t, s.mod, SYM_CLOSE, 0, &exit_, err, errlen)))
+	if ((r = plan_add_sym(p, t, s->mod, SYM_MAIN_FUNC, 0, &create, err, errlen)) ||
+	    (r = plan_add_sym(p, t, s->mod, SYM_DEFER, 0, &defer, err, errlen)) ||
+	    (r = plan_add_sym(p, t, s->mod, SYM_CLOSE, 0, &exit_, err, errlen)))
 		return r;
 
-	pop = elf_sym_by_name(s.mod->elf, SYM_POP);
-	if (!pop || !elf_sym_by_name(s.mod->elf, SYM_PUSH)) {
+	pop = elf_sym_by_name(s->mod->elf, SYM_POP);
+	if (!pop || !elf_sym_by_name(s->mod->elf, SYM_PUSH)) {
 		plan_note(p, "pools: Channel::pop/push not found (inlined in this build): not probed");
 	} else {
-		n = disasm_returns(s.mod->elf, pop->value, pop->size, rets, MAX_RETURNS);
+		n = disasm_returns(s->mod->elf, pop->value, pop->size, rets, MAX_RETURNS);
 		if (n <= 0) {
 			snprintf(err, errlen, "Channel::pop: no return instruction found");
 			return EXIT_SYMBOL;
 		}
-		if ((r = plan_add_sym(p, t, s.mod, SYM_POP, 0, &save, err, errlen)))
+		if ((r = plan_add_sym(p, t, s->mod, SYM_POP, 0, &save, err, errlen)))
 			return r;
 		for (i = 0; i < n; i++) {
 			snprintf(desc, sizeof(desc), "Channel::pop+0x%llx (return)",
 				 (unsigned long long)(rets[i] - pop->value));
-			if ((r = plan_add(p, s.mod, rets[i], desc, &get, err, errlen)))
+			if ((r = plan_add(p, s->mod, rets[i], desc, &get, err, errlen)))
 				return r;
 		}
-		if ((r = plan_add_sym(p, t, s.mod, SYM_PUSH, 0, &put, err, errlen)))
+		if ((r = plan_add_sym(p, t, s->mod, SYM_PUSH, 0, &put, err, errlen)))
 			return r;
 		plan_note(p, "pools: every Coroutine\\Channel; a pool is one whose items come back");
 		plan_note(p, "pools: a push that then fails (closed channel, timeout) counts as a put");
 	}
 	/* Every offset a table row gives, so --explain can be checked against a build. */
 	plan_note(p, "offsets: %s: Coroutine.cid %ld task %ld, PHPContext.fci_cache %ld "
-		  "defer_tasks %ld", s.so_from, s.so.co_cid, s.so.co_task, s.so.ctx_fci_cache,
-		  s.so.ctx_defer_tasks);
-	if (s.have_zend)
+		  "defer_tasks %ld", s->so_from, s->so.co_cid, s->so.co_task, s->so.ctx_fci_cache,
+		  s->so.ctx_defer_tasks);
+	if (s->have_zend)
 		plan_note(p, "PHP sites: Zend offsets from %s (EG.current_execute_data %ld)",
-			  s.zo.from, s.zo.eg_current_execute_data);
+			  s->zo.from, s->zo.eg_current_execute_data);
 	else
 		plan_note(p, "PHP sites: unavailable (no DWARF, no Zend table for PHP API %u)",
-			  s.php_api);
+			  s->php_api);
 	plan_note(p, "defers are retired at coroutine exit (their run loop has no symbol)");
 	return 0;
 }
@@ -364,26 +361,25 @@ static const char *state_name(uint32_t state)
 	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "?";
 }
 
-static int swoole_census(struct target *t, struct census *c, char *err, size_t errlen)
+static int swoole_census(struct rt_ctx *rc, struct census *c, char *err, size_t errlen)
 {
+	struct target *t = rc->t;
+	const struct swoole *s = rc->priv;
 	struct umap_node nd;
 	struct census_coro *co;
 	struct timespec now;
-	struct swoole s;
 	uint64_t count, node, task, fn;
 	uint32_t state;
 	int64_t cid, init_msec;
 	size_t seen = 0;
 	int r;
 
-	if (swoole_resolve(t, &s, err, errlen))
-		return -1;
-	snprintf(c->version, sizeof(c->version), "Swoole %s", s.version);
+	snprintf(c->version, sizeof(c->version), "Swoole %s", s->version);
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (target_read_u64(t, s.coroutines + UMAP_COUNT, &count) ||
-	    target_read_u64(t, s.coroutines + UMAP_BEFORE_BEGIN, &node)) {
+	if (target_read_u64(t, s->coroutines + UMAP_COUNT, &count) ||
+	    target_read_u64(t, s->coroutines + UMAP_BEFORE_BEGIN, &node)) {
 		snprintf(err, errlen, "cannot read swoole::Coroutine::coroutines");
-		return -1;
+		return census_unreadable(t);
 	}
 	for (; node; node = nd.next) {
 		if (++seen > count || seen > WALK_MAX_COROS) {
@@ -393,10 +389,10 @@ static int swoole_census(struct target *t, struct census *c, char *err, size_t e
 			break;
 		}
 		if (target_read(t, node, &nd, sizeof(nd)) ||
-		    target_read_u32(t, nd.value + s.so.co_state, &state) ||
-		    target_read_u64(t, nd.value + s.so.co_cid, (uint64_t *)&cid) ||
-		    target_read_u64(t, nd.value + s.so.co_task, &task) ||
-		    target_read_u64(t, nd.value + s.so.co_init_msec, (uint64_t *)&init_msec) ||
+		    target_read_u32(t, nd.value + s->so.co_state, &state) ||
+		    target_read_u64(t, nd.value + s->so.co_cid, (uint64_t *)&cid) ||
+		    target_read_u64(t, nd.value + s->so.co_task, &task) ||
+		    target_read_u64(t, nd.value + s->so.co_init_msec, (uint64_t *)&init_msec) ||
 		    cid != nd.key) {
 			snprintf(c->warning, sizeof(c->warning),
 				 "unreadable coroutine in the list (node 0x%llx): walk cut short",
@@ -418,12 +414,12 @@ static int swoole_census(struct target *t, struct census *c, char *err, size_t e
 		if (t->pid)
 			co->age_ns = (now.tv_sec * 1000 + now.tv_nsec / 1000000 - init_msec) * 1000000;
 		/* The body, as the create probe reports it: the context's fci_cache. */
-		if (s.so.ctx_fci_cache >= 0 &&
-		    !target_read_u64(t, task + s.so.ctx_fci_cache + s.so.fcc_function_handler, &fn)) {
+		if (s->so.ctx_fci_cache >= 0 &&
+		    !target_read_u64(t, task + s->so.ctx_fci_cache + s->so.fcc_function_handler, &fn)) {
 			co->create_site.kind = SITE_PHP_FUNC;
 			co->create_site.addr = fn;
 		}
-		r = walk_defers(t, &s, task, co);
+		r = walk_defers(t, s, task, co);
 		if (r > 0)
 			snprintf(c->warning, sizeof(c->warning), "coroutine %lld: more than %d "
 				 "pending defers, list cut short", (long long)cid, WALK_MAX_DEFERS);
@@ -434,11 +430,27 @@ static int swoole_census(struct target *t, struct census *c, char *err, size_t e
 	return 0;
 }
 
+static int swoole_open(struct rt_ctx *c, char *err, size_t errlen)
+{
+	if (!(c->priv = calloc(1, sizeof(struct swoole)))) {
+		snprintf(err, errlen, "out of memory");
+		return EXIT_FAILURE_;
+	}
+	return swoole_resolve(c->t, c->priv, err, errlen);
+}
+
+static void swoole_close(struct rt_ctx *c)
+{
+	free(c->priv);
+}
+
 const struct runtime runtime_swoole = {
 	.name = "swoole",
 	.id_is_number = 1,
 	.looks_for = "Swoole (swoole.so with swoole::Coroutine::current)",
 	.detect = swoole_detect,
+	.open = swoole_open,
+	.close = swoole_close,
 	.plan = swoole_plan,
 	.census = swoole_census,
 	.describe_site = php_describe_site,

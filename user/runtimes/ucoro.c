@@ -34,13 +34,12 @@ static int ucoro_detect(struct target *t)
 		? 10 : 0;
 }
 
-static int ucoro_plan(struct target *t, const struct runtime_opts *o, struct probe_plan *p,
-		      char *err, size_t errlen)
+static int ucoro_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_t errlen)
 {
+	struct target *t = rc->t;
 	size_t i;
 	int r;
 
-	(void)o;
 	for (i = 0; i < sizeof(probe_specs) / sizeof(probe_specs[0]); i++) {
 		if ((r = native_add_spec(t, probe_specs[i], p, err, errlen)))
 			return r;
@@ -165,14 +164,15 @@ static int walk_pools(struct target *t, struct census *c)
 	return 0;
 }
 
-static int ucoro_census(struct target *t, struct census *c, char *err, size_t errlen)
+static int ucoro_census(struct rt_ctx *rc, struct census *c, char *err, size_t errlen)
 {
+	struct target *t = rc->t;
 	snprintf(c->version, sizeof(c->version), "ucoro (test fixture)");
 	if (walk_coros(t, c, err, errlen))
-		return -1;
+		return census_unreadable(t);
 	if (walk_pools(t, c)) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return EXIT_FAILURE_;
 	}
 	return 0;
 }
