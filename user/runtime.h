@@ -44,7 +44,9 @@ struct census_defer {
 struct census_coro {
 	uint64_t id;
 	char state[16];
-	struct site create_site;	/* body function or creation site */
+	struct site create_site;	/* where it was started (go statement, create call),
+					   else its body function */
+	struct site wait_site;		/* the line it is parked at, if known */
 	struct census_defer *defers;	/* pending defers, oldest first */
 	size_t ndefers;
 	size_t conns_held;
@@ -65,11 +67,25 @@ struct census_conn {
 	struct site site;
 };
 
+/* A pool as its own structures describe it (database/sql's DB, a framework's pool
+ * object): what a walk sees with no probe. */
+struct census_pool {
+	uint64_t pool;		/* its address: the id its probes use too */
+	char name[96];		/* driver, class, pool name: raw, escaped when printed */
+	struct site site;	/* where it was opened, if known */
+	int64_t open;		/* connections it made and has not closed */
+	int64_t idle;		/* of those, idle in the pool */
+	int64_t max;		/* its limit; -1: none */
+	int64_t waiters;	/* coroutines waiting for a connection */
+};
+
 struct census {
 	struct census_coro *coros;
 	size_t ncoros, cap_coros;
-	struct census_conn *conns;
+	struct census_conn *conns;	/* connections out whose holder is known */
 	size_t nconns, cap_conns;
+	struct census_pool *pools;
+	size_t npools, cap_pools;
 	char version[64];
 	char warning[256];		/* set when a walk was cut short (cycle, wild pointer) */
 	enum census_scope scope;	/* set by the caller */
@@ -143,6 +159,8 @@ struct census_coro *census_add_coro(struct census *c, uint64_t id);
 int census_add_defer(struct census_coro *co, const struct site *fn, const struct site *site);
 int census_add_conn(struct census *c, uint64_t conn, uint64_t pool, uint64_t co,
 		    const struct site *site);
+/* A zeroed pool entry (max -1), or NULL out of memory. */
+struct census_pool *census_add_pool(struct census *c, uint64_t pool);
 void census_free(struct census *c);
 /* The census's exit code when a structure every walk starts from cannot be read: a
  * damaged core, or (live) offsets that do not fit this build. */

@@ -225,6 +225,26 @@ int census_add_conn(struct census *c, uint64_t conn, uint64_t pool, uint64_t co,
 	return 0;
 }
 
+struct census_pool *census_add_pool(struct census *c, uint64_t pool)
+{
+	struct census_pool *p;
+
+	if (c->npools == c->cap_pools) {
+		size_t cap = c->cap_pools ? c->cap_pools * 2 : 16;
+		void *np = realloc(c->pools, cap * sizeof(*c->pools));
+
+		if (!np)
+			return NULL;
+		c->pools = np;
+		c->cap_pools = cap;
+	}
+	p = &c->pools[c->npools++];
+	memset(p, 0, sizeof(*p));
+	p->pool = pool;
+	p->max = -1;
+	return p;
+}
+
 int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -245,5 +265,6 @@ void census_free(struct census *c)
 		free(c->coros[i].defers);
 	free(c->coros);
 	free(c->conns);
+	free(c->pools);
 	memset(c, 0, sizeof(*c));
 }
