@@ -14,6 +14,9 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u32 targ_tgid = 0;
+/* Set by user space once every probe is in: uprobes go in one by one, and a create seen
+ * before its exit probe exists would never end. */
+__u32 probes_on = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -67,6 +70,12 @@ struct {
 	__type(key, struct save_key);
 	__type(value, __u64);
 } saved SEC(".maps");
+
+/* Ends of coroutines born before attach (struct exit_event). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, EXITS_RINGBUF_BYTES);
+} exits SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -195,7 +204,7 @@ static __always_inline struct probe_cfg *probe_cfg_of(struct pt_regs *ctx, struc
 	__u32 idx = bpf_get_attach_cookie(ctx);
 	struct probe_cfg *cfg;
 
-	if ((bpf_get_current_pid_tgid() >> 32) != targ_tgid)
+	if ((bpf_get_current_pid_tgid() >> 32) != targ_tgid || !probes_on)
 		return NULL;
 	cfg = bpf_map_lookup_elem(&probe_cfgs, &idx);
 	if (!cfg) {
@@ -280,10 +289,11 @@ static __always_inline void coro_site_add(__u64 id, const struct site *s, __s64 
 	}
 }
 
-/* Pops the top pending defer of coroutine `id` whose stack holds `pending` entries. */
+/* Pops the top pending defer of coroutine `id` at pending `pending` (depths are relative
+ * to attach and may be below 0: the u32 wraps, keys stay distinct). */
 static __always_inline void pop_defer(__u64 id, __s64 pending)
 {
-	struct defer_key key = { .tgid = targ_tgid, .id = id, .depth = pending - 1 };
+	struct defer_key key = { .tgid = targ_tgid, .id = id, .depth = (__u32)(pending - 1) };
 	struct site *s = bpf_map_lookup_elem(&defer_stack, &key);
 
 	if (!s)
@@ -295,13 +305,14 @@ static __always_inline void pop_defer(__u64 id, __s64 pending)
 struct retire_ctx {
 	__u64 id;
 	__s64 pending;
+	__u64 n;
 };
 
 /* bpf_loop callback: pops entry pending-1-i (the context is left unwritten, which keeps
  * the verifier's state space small). */
 static long retire_one(__u64 i, struct retire_ctx *rc)
 {
-	if ((__s64)i >= rc->pending)
+	if (i >= rc->n)
 		return 1;
 	pop_defer(rc->id, rc->pending - i);
 	return 0;
@@ -323,24 +334,41 @@ static long mark_orphan(struct bpf_map *map, struct conn_key *key, struct conn_h
 	return 0;
 }
 
-/* A coroutine ended (or its id is being reused): retire its defers, orphan its conns. */
-static __always_inline void retire_coro(__u64 id, struct coro *c)
+/* A coroutine born before attach ended: the census's part of it goes in user space. */
+static __always_inline void report_exit(__u64 id, __s64 low, __u64 now)
+{
+	struct exit_event *e = bpf_ringbuf_reserve(&exits, sizeof(*e), 0);
+
+	if (!e) {
+		count(C_LOST_EXITS);
+		return;
+	}
+	e->id = id;
+	e->ns = now;
+	e->low = low;
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* A coroutine ended (or its id is being reused): retire the defers the probes saw
+ * registered (depths [low, pending)), orphan its conns. */
+static __always_inline void retire_coro(__u64 id, struct coro *c, __u64 now)
 {
 	struct coro_key key = { .tgid = targ_tgid, .id = id };
 	struct retire_ctx rc = { .id = id, .pending = c->pending };
-	__u64 n;
 
-	if (rc.pending > 0) {
-		n = rc.pending;
-		if (n > MAX_EXIT_DEFERS) {
+	if (c->pending > c->low) {
+		rc.n = c->pending - c->low;
+		if (rc.n > MAX_EXIT_DEFERS) {
 			count(C_LOST_TRUNCATED);
-			n = MAX_EXIT_DEFERS;
+			rc.n = MAX_EXIT_DEFERS;
 		}
-		count_n(C_DEFERS_RUN_AT_EXIT, n);
-		bpf_loop(n, retire_one, &rc, 0);
+		count_n(C_DEFERS_RUN_AT_EXIT, rc.n);
+		bpf_loop(rc.n, retire_one, &rc, 0);
 	}
 	if (c->conns > 0)
 		bpf_for_each_map_elem(&conns, mark_orphan, &id, 0);
+	if (!c->created_ns)
+		report_exit(id, c->low, now);
 	bpf_map_delete_elem(&coros, &key);
 }
 
@@ -358,9 +386,10 @@ int BPF_UPROBE(on_create)
 		return 0;
 	old = bpf_map_lookup_elem(&coros, &key);
 	if (old)
-		retire_coro(key.id, old);
+		retire_coro(key.id, old, now);
 	eval_site(regs, cfg, key.id, &s);
 	fresh.created_ns = fresh.first_ns = fresh.last_ns = now;
+	fresh.seq = 1;
 	fresh.create_site = s;
 	if (!update_or_count(&coros, &key, &fresh, BPF_ANY))
 		count(C_CREATED);
@@ -390,6 +419,7 @@ int BPF_UPROBE(on_defer)
 	coro_site_add(id, &s, 1);
 	c->pending++;
 	c->registered++;
+	c->seq++;
 	if (c->pending > c->peak)
 		c->peak = c->pending;
 	c->last_ns = now;
@@ -403,20 +433,26 @@ int BPF_UPROBE(on_defer_run)
 	struct regs_snap rs, *regs = &rs;
 	struct probe_cfg *cfg = probe_cfg_of(ctx, regs);
 	struct coro_key key = { .tgid = targ_tgid };
+	__u64 now = bpf_ktime_get_ns();
 	struct coro *c;
 
 	if (!cfg || eval_loc(regs, &cfg->co, 0, &key.id) || !cond_holds(regs, cfg, key.id))
 		return 0;
 	count(C_DEFERS_RUN);
-	c = bpf_map_lookup_elem(&coros, &key);
-	if (!c || c->pending <= 0) {
-		count(C_DEFERS_RUN_UNSEEN);
+	c = coro_get(key.id, now);
+	if (!c)
 		return 0;
+	/* At its lowest, the defer that runs is one registered before attach. */
+	if (c->pending <= c->low) {
+		c->low--;
+		count(C_DEFERS_RUN_UNSEEN);
+	} else {
+		pop_defer(key.id, c->pending);
 	}
-	pop_defer(key.id, c->pending);
 	c->pending--;
 	c->run++;
-	c->last_ns = bpf_ktime_get_ns();
+	c->seq++;
+	c->last_ns = now;
 	return 0;
 }
 
@@ -426,6 +462,7 @@ int BPF_UPROBE(on_exit)
 	struct regs_snap rs, *regs = &rs;
 	struct probe_cfg *cfg = probe_cfg_of(ctx, regs);
 	struct coro_key key = { .tgid = targ_tgid };
+	__u64 now = bpf_ktime_get_ns();
 	struct coro *c;
 
 	if (!cfg || eval_loc(regs, &cfg->co, 0, &key.id) || !cond_holds(regs, cfg, key.id))
@@ -433,7 +470,9 @@ int BPF_UPROBE(on_exit)
 	count(C_EXITED);
 	c = bpf_map_lookup_elem(&coros, &key);
 	if (c)
-		retire_coro(key.id, c);
+		retire_coro(key.id, c, now);
+	else
+		report_exit(key.id, 0, now);
 	return 0;
 }
 
@@ -496,6 +535,7 @@ int BPF_UPROBE(on_pool_get)
 		return 0;
 	__sync_fetch_and_add(&c->conns, 1);
 	c->last_ns = now;
+	c->seq++;
 	__sync_fetch_and_add(&ps->gets, 1);
 	if (__sync_fetch_and_add(&ps->outstanding, 1) + 1 > ps->peak)
 		ps->peak = ps->outstanding;
@@ -567,7 +607,9 @@ int BPF_UPROBE(on_touch)
 	if (!cfg || eval_loc(regs, &cfg->co, 0, &id) || !cond_holds(regs, cfg, id))
 		return 0;
 	c = coro_get(id, now);
-	if (c)
+	if (c) {
 		c->last_ns = now;
+		c->seq++;
+	}
 	return 0;
 }

@@ -15,12 +15,14 @@
 /* Upper bound of the loop that retires a dead coroutine's pending defers in one exit. */
 #define MAX_EXIT_DEFERS (1 << 20)
 
+/* Default map sizes; codefer-top sizes the coroutine maps at load (--max-coroutines). */
 #define MAX_COROS 262144
 #define MAX_DEFER_RECORDS 2097152
 #define MAX_CORO_SITES 262144
 #define MAX_POOLS 4096
 #define MAX_CONNS 65536
 #define MAX_SAVED 65536
+#define EXITS_RINGBUF_BYTES (1 << 20)
 
 enum event_kind {
 	EV_CREATE = 1,	/* a coroutine is born: co = its id */
@@ -102,16 +104,31 @@ struct coro_key {
 };
 
 /* coro.flags */
-#define CF_CENSUS	(1u << 0)	/* seeded by the attach-time census */
 #define CF_UNSEEN_BIRTH	(1u << 1)	/* first seen by an event other than create */
 
+/* Sent on the `exits` ring buffer when a coroutine born before attach ends: user space
+ * drops what the census read of it. */
+struct exit_event {
+	__u64 id;
+	__u64 ns;
+	__s64 low;		/* its entry's low (0 without one): older defers it retired */
+};
+
+/* A coroutine as the probes saw it since attach. Counts are relative to attach: a
+ * coroutine born before it starts at pending 0, and running one of its older defers
+ * takes pending below 0. `low` is the lowest pending reached: the pending defers the
+ * probes registered sit at stack depths [low, pending), the older ones below. User
+ * space adds what the census read (see attach.c), so nothing needs seeding here. */
 struct coro {
 	__u64 created_ns;	/* 0 when born before attach; see first_ns */
-	__u64 first_ns;		/* first sighting (create, census or first event) */
+	__u64 first_ns;		/* first sighting (create or first event) */
 	__u64 last_ns;		/* last event */
-	__s64 pending;		/* defers registered and not yet run */
-	__u64 registered;	/* defers registered since first sighting (incl. census) */
+	__s64 pending;		/* defers registered minus run, since first sighting */
+	__s64 low;		/* lowest pending reached (<= 0) */
+	__u64 registered;	/* defers registered since first sighting */
 	__u64 run;
+	__u64 seq;		/* events on it: a census read between two equal seqs is
+				   consistent with this entry */
 	__s64 peak;		/* highest pending seen */
 	__s64 conns;		/* pool connections held now */
 	struct site create_site;	/* where it was created, or its body */
@@ -182,7 +199,7 @@ enum counter {
 	C_DEFERS_REGISTERED,
 	C_DEFERS_RUN,
 	C_DEFERS_RUN_AT_EXIT,	/* pending defers retired by an exit */
-	C_DEFERS_RUN_UNSEEN,	/* runs of defers registered before attach and not in the census */
+	C_DEFERS_RUN_UNSEEN,	/* runs of defers registered before attach (the census has them) */
 	C_GETS,
 	C_PUTS,
 	C_ORPHANED,
@@ -191,6 +208,7 @@ enum counter {
 	C_LOST_MAP_FULL,	/* an update failed: map full */
 	C_LOST_NO_CFG,
 	C_LOST_TRUNCATED,	/* an exit had more pending defers than MAX_EXIT_DEFERS */
+	C_LOST_EXITS,		/* the exits ring buffer was full */
 	C__COUNT,
 };
 

@@ -142,7 +142,7 @@ static int freeze(pid_t pid)
 	return 0;
 }
 
-/* ---- seeding the maps from the census ---- */
+/* ---- the census, taken while the target runs ---- */
 
 static int cmp_state(const void *a, const void *b)
 {
@@ -150,40 +150,6 @@ static int cmp_state(const void *a, const void *b)
 
 	return x->id < y->id ? -1 : x->id > y->id;
 }
-
-/* Writes n entries in batches (one syscall per many), falling back to single updates. */
-static int put_many(int fd, const void *keys, size_t ksz, const void *vals, size_t vsz, size_t n)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	size_t done = 0;
-
-	while (done < n) {
-		__u32 count = n - done > 65536 ? 65536 : n - done;
-
-		if (bpf_map_update_batch(fd, (const char *)keys + done * ksz,
-					 (const char *)vals + done * vsz, &count, &opts)) {
-			size_t i;
-
-			for (i = done; i < n; i++)
-				if (bpf_map_update_elem(fd, (const char *)keys + i * ksz,
-							(const char *)vals + i * vsz, BPF_ANY))
-					return -1;
-			return 0;
-		}
-		done += count;
-	}
-	return 0;
-}
-
-struct seed {
-	struct coro_key *ck;
-	struct coro *cv;
-	struct defer_key *dk;
-	struct site *dv;
-	struct coro_site_key *sk;
-	__s64 *sv;
-	size_t nd, ns;
-};
 
 /* The census's states, read at `ns`: they stand for coroutines with no event since. */
 static int set_states(struct session *s, const struct census *c, uint64_t ns)
@@ -205,127 +171,313 @@ static int set_states(struct session *s, const struct census *c, uint64_t ns)
 	return 0;
 }
 
-static int seed_coros(struct session *s, struct census *c, struct seed *z)
+static int cmp_row(const void *a, const void *b)
 {
-	uint64_t now = mono_ns();
-	size_t i, j, total = 0;
+	const struct census_row *x = a, *y = b;
 
-	for (i = 0; i < c->ncoros; i++)
-		total += c->coros[i].ndefers;
-	z->ck = calloc(c->ncoros + 1, sizeof(*z->ck));
-	z->cv = calloc(c->ncoros + 1, sizeof(*z->cv));
-	z->dk = calloc(total + 1, sizeof(*z->dk));
-	z->dv = calloc(total + 1, sizeof(*z->dv));
-	z->sk = calloc(total + 1, sizeof(*z->sk));
-	z->sv = calloc(total + 1, sizeof(*z->sv));
-	if (!z->ck || !z->cv || !z->dk || !z->dv || !z->sk || !z->sv || set_states(s, c, now))
-		return -1;
-	for (i = 0; i < c->ncoros; i++) {
-		struct census_coro *co = &c->coros[i];
-		struct coro *v = &z->cv[i];
-		size_t first_site = z->ns;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
 
-		z->ck[i] = (struct coro_key){ .tgid = s->t.pid, .id = co->id };
-		v->first_ns = v->last_ns = now;
-		if (co->age_ns >= 0 && (uint64_t)co->age_ns < now)
-			v->created_ns = now - co->age_ns;
-		v->pending = v->peak = co->ndefers;
-		v->registered = co->ndefers;
-		v->conns = co->conns_held;
-		v->create_site = co->create_site;
-		v->flags = CF_CENSUS;
-		for (j = 0; j < co->ndefers; j++) {
-			const struct site *at = &co->defers[j].site;
-			size_t k;
+struct census_row *session_row(struct session *s, uint64_t id)
+{
+	struct census_row key = { .id = id };
 
-			z->dk[z->nd] = (struct defer_key){ .tgid = s->t.pid, .depth = j, .id = co->id };
-			z->dv[z->nd++] = *at;
-			/* Few distinct sites per coroutine: a linear search is enough. */
-			for (k = first_site; k < z->ns; k++)
-				if (!memcmp(&z->sk[k].site, at, sizeof(*at)))
-					break;
-			if (k == z->ns) {
-				z->sk[k] = (struct coro_site_key){ .tgid = s->t.pid, .id = co->id, .site = *at };
-				z->ns++;
-			}
-			z->sv[k]++;
+	return bsearch(&key, s->rows, s->nrows, sizeof(key), cmp_row);
+}
+
+/* The probes' entries, id order: what a census read is reconciled with. */
+struct probed {
+	uint64_t id, seq;
+	int64_t pending;
+};
+
+static int cmp_probed(const void *a, const void *b)
+{
+	const struct probed *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static struct probed *read_probed(struct session *s, size_t *n)
+{
+	int fd = bpf_map__fd(s->skel->maps.coros);
+	size_t cap = bpf_map__max_entries(s->skel->maps.coros), got = 0;
+	struct coro_key *keys = calloc(cap, sizeof(*keys));
+	struct coro *vals = calloc(cap, sizeof(*vals));
+	struct probed *p = calloc(cap + 1, sizeof(*p));
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u64 in = 0, out = 0;
+	void *inp = NULL;
+	size_t i;
+
+	if (!keys || !vals || !p)
+		goto fail;
+	for (;;) {
+		__u32 count = cap - got;
+
+		if (!count)
+			break;
+		if (bpf_map_lookup_batch(fd, inp, &out, keys + got, vals + got, &count, &opts)) {
+			got += count;
+			if (errno == ENOENT)
+				break;
+			goto fail;
 		}
+		got += count;
+		in = out;
+		inp = &in;
 	}
-	if (put_many(bpf_map__fd(s->skel->maps.coros), z->ck, sizeof(*z->ck), z->cv, sizeof(*z->cv),
-		     c->ncoros) ||
-	    put_many(bpf_map__fd(s->skel->maps.defer_stack), z->dk, sizeof(*z->dk), z->dv,
-		     sizeof(*z->dv), z->nd) ||
-	    put_many(bpf_map__fd(s->skel->maps.coro_sites), z->sk, sizeof(*z->sk), z->sv,
-		     sizeof(*z->sv), z->ns))
-		return -1;
-	s->census_coros = c->ncoros;
-	s->census_defers = z->nd;
+	for (i = 0; i < got; i++)
+		p[i] = (struct probed){ .id = keys[i].id, .seq = vals[i].seq,
+					.pending = vals[i].pending };
+	qsort(p, got, sizeof(*p), cmp_probed);
+	free(keys);
+	free(vals);
+	*n = got;
+	return p;
+fail:
+	free(keys);
+	free(vals);
+	free(p);
+	return NULL;
+}
+
+static const struct probed *probed_of(const struct probed *p, size_t n, uint64_t id)
+{
+	struct probed key = { .id = id };
+
+	return bsearch(&key, p, n, sizeof(key), cmp_probed);
+}
+
+/* Appends co's pending defers as runs of equal sites, bottom of the stack first; only the
+ * bottom `keep` (those registered before attach: the probes have the rest). */
+static int add_runs(struct session *s, const struct census_coro *co, int64_t keep, size_t *cap)
+{
+	size_t j;
+
+	for (j = 0; j < co->ndefers && (int64_t)j < keep; j++) {
+		const struct site *at = &co->defers[j].site;
+
+		if (s->nruns && s->rows[s->nrows].nruns &&
+		    !memcmp(&s->runs[s->nruns - 1].site, at, sizeof(*at))) {
+			s->runs[s->nruns - 1].n++;
+			continue;
+		}
+		if (s->nruns == *cap) {
+			size_t nc = *cap ? *cap * 2 : 1024;
+			void *np = realloc(s->runs, nc * sizeof(*s->runs));
+
+			if (!np)
+				return -1;
+			s->runs = np;
+			*cap = nc;
+		}
+		s->runs[s->nruns++] = (struct site_run){ .site = *at, .n = 1 };
+		s->rows[s->nrows].nruns++;
+	}
 	return 0;
 }
 
-static int is_census_live(const struct session *s, uint64_t id)
+/* Keeps co as read at `now`, when the probes' entry for it was `e` (NULL: none). */
+static int keep_row(struct session *s, const struct census_coro *co, const struct probed *e,
+		    uint64_t now, size_t *cap_runs)
 {
-	struct census_state key = { .id = id };
+	struct census_row *r = &s->rows[s->nrows];
 
-	return bsearch(&key, s->states, s->nstates, sizeof(key), cmp_state) != NULL;
+	*r = (struct census_row){
+		.id = co->id, .first_ns = now, .create_site = co->create_site,
+		.wait_site = co->wait_site, .runs = s->nruns,
+		/* What the census read minus what the probes had added by then. */
+		.base = (int64_t)co->ndefers - (e ? e->pending : 0),
+	};
+	if (co->age_ns >= 0 && (uint64_t)co->age_ns < now)
+		r->created_ns = now - co->age_ns;
+	if (add_runs(s, co, r->base, cap_runs))
+		return -1;
+	s->nrows++;
+	s->census_defers += co->ndefers;
+	return 0;
 }
 
-/* Connections out of their pools, with their holders; a holder no longer alive makes
- * the connection an orphan. */
-static int seed_conns(struct session *s, struct census *c)
+static int cmp_census_pool(const void *a, const void *b)
+{
+	const struct census_pool *x = a, *y = b;
+
+	return x->pool < y->pool ? -1 : x->pool > y->pool;
+}
+
+/* Takes c's pools and connections out as the session's. */
+static void keep_pools(struct session *s, struct census *c)
+{
+	free(s->pools);
+	qsort(c->pools, c->npools, sizeof(*c->pools), cmp_census_pool);
+	s->pools = c->pools;
+	s->npools = c->npools;
+	c->pools = NULL;
+	c->npools = c->cap_pools = 0;
+	free(s->conns);
+	s->conns = c->conns;
+	s->nconns = c->nconns;
+	c->conns = NULL;
+	c->nconns = c->cap_conns = 0;
+}
+
+static void reset_rows(struct session *s)
+{
+	free(s->rows);
+	free(s->runs);
+	s->rows = NULL;
+	s->runs = NULL;
+	s->nrows = s->nruns = 0;
+	s->census_defers = 0;
+}
+
+/* Walks and keeps what the walk read. The target runs meanwhile: a coroutine whose
+ * probes' entry changed between the reads before and after the walk may have been
+ * read in the middle of an event, so it is read again by the next walk (at most
+ * CENSUS_WALKS); the census of one that changed during every walk is off by what its
+ * events did while it was read, and the header says how many those are. */
+#define CENSUS_WALKS 3
+
+static int census_walks(struct session *s, char *err, size_t errlen)
+{
+	struct probed *before = NULL, *after = NULL;
+	size_t nbefore = 0, nafter = 0, cap_runs = 0, i, unsettled = 0;
+	uint64_t *wanted = NULL;
+	size_t nwanted = 0;
+	int r = 0, w;
+
+	reset_rows(s);
+	for (w = 0; w < CENSUS_WALKS; w++) {
+		struct census c = { .scope = s->no_probes ? CENSUS_ALL : CENSUS_PROBED,
+				    .deadline_ns = s->walk_deadline_ns };
+		uint64_t now = mono_ns();
+		uint64_t *next = NULL;
+		size_t nnext = 0;
+		void *np;
+
+		if (s->skel && !(before = read_probed(s, &nbefore))) {
+			snprintf(err, errlen, "cannot read the BPF maps: %s", strerror(errno));
+			r = EXIT_FAILURE_;
+			break;
+		}
+		if ((r = s->walker->census(s->wc, &c, err, errlen))) {
+			census_free(&c);
+			break;
+		}
+		if (s->skel && !(after = read_probed(s, &nafter)))
+			goto oom;
+		snprintf(s->census_warning, sizeof(s->census_warning), "%s", c.warning);
+		s->walk_partial = c.partial;
+		if (!w && set_states(s, &c, now))
+			goto oom;
+		np = realloc(s->rows, (s->nrows + c.ncoros + 1) * sizeof(*s->rows));
+		if (!np || !(next = malloc((c.ncoros + 1) * sizeof(*next))))
+			goto oom;
+		s->rows = np;
+		for (i = 0; i < c.ncoros; i++) {
+			const struct census_coro *co = &c.coros[i];
+			const struct probed *b = s->skel ? probed_of(before, nbefore, co->id) : NULL;
+			const struct probed *a = s->skel ? probed_of(after, nafter, co->id) : NULL;
+
+			if (w && !bsearch(&co->id, wanted, nwanted, sizeof(co->id), cmp_u64))
+				continue;
+			if ((a ? a->seq : 0) != (b ? b->seq : 0) && w + 1 < CENSUS_WALKS && !s->frozen) {
+				next[nnext++] = co->id;
+				continue;
+			}
+			unsettled += (a ? a->seq : 0) != (b ? b->seq : 0);
+			if (keep_row(s, co, a, now, &cap_runs))
+				goto oom;
+		}
+		if (!w) {
+			s->census_conns = c.nconns;
+			keep_pools(s, &c);
+		}
+		s->census_walks = w + 1;
+		census_free(&c);
+		free(before);
+		free(after);
+		before = after = NULL;
+		free(wanted);
+		qsort(next, nnext, sizeof(*next), cmp_u64);
+		wanted = next;
+		nwanted = nnext;
+		if (!nnext)
+			break;
+		continue;
+oom:
+		census_free(&c);
+		free(next);
+		snprintf(err, errlen, "out of memory for the census (%zu coroutines)", c.ncoros);
+		r = EXIT_FAILURE_;
+		break;
+	}
+	free(before);
+	free(after);
+	free(wanted);
+	if (!r) {
+		qsort(s->rows, s->nrows, sizeof(*s->rows), cmp_row);
+		s->census_coros = s->nrows;
+		s->census_unsettled = unsettled;
+	}
+	return r;
+}
+
+/* Connections out of their pools at attach, with their holders: the probes will see
+ * them come back. A holder no longer alive makes the connection an orphan. */
+static int seed_conns(struct session *s)
 {
 	int pfd = bpf_map__fd(s->skel->maps.pools), cfd = bpf_map__fd(s->skel->maps.conns);
 	uint64_t now = mono_ns();
 	size_t i;
 
-	for (i = 0; i < c->nconns; i++) {
-		struct census_conn *k = &c->conns[i];
+	for (i = 0; i < s->nconns; i++) {
+		struct census_conn *k = &s->conns[i];
 		struct conn_key ck = { .tgid = s->t.pid, .conn = k->conn };
 		struct pool_key pk = { .tgid = s->t.pid, .pool = k->pool };
 		struct conn_hold h = { .pool = k->pool, .co = k->co, .get_ns = now, .site = k->site };
 		struct pool_stats ps = {};
 
-		h.orphan = !is_census_live(s, k->co);
+		h.orphan = !session_row(s, k->co);
+		/* A connection the probes saw taken already is theirs. */
+		if (bpf_map_update_elem(cfd, &ck, &h, BPF_NOEXIST))
+			continue;
 		bpf_map_lookup_elem(pfd, &pk, &ps);
 		ps.outstanding++;
 		if (ps.outstanding > ps.peak)
 			ps.peak = ps.outstanding;
 		ps.orphans += h.orphan;
-		if (bpf_map_update_elem(pfd, &pk, &ps, BPF_ANY) ||
-		    bpf_map_update_elem(cfd, &ck, &h, BPF_ANY))
+		if (bpf_map_update_elem(pfd, &pk, &ps, BPF_ANY))
 			return -1;
 	}
-	s->census_conns = c->nconns;
 	return 0;
 }
 
 static int take_census(struct session *s, char *err, size_t errlen)
 {
-	struct census c = { .scope = CENSUS_PROBED };
-	struct seed z = {};
-	int r = 0;
+	int r;
 
 	/* Without a census the probes still work: say so in the header, carry on. */
-	if (s->walker->census(s->wc, &c, err, errlen)) {
+	if ((r = census_walks(s, err, errlen))) {
+		if (r == EXIT_FAILURE_)
+			return r;
 		snprintf(s->census_warning, sizeof(s->census_warning), "census failed: %.200s", err);
-		census_free(&c);
 		return 0;
 	}
-	snprintf(s->census_warning, sizeof(s->census_warning), "%s", c.warning);
-	if (seed_coros(s, &c, &z) || seed_conns(s, &c)) {
-		snprintf(err, errlen, "cannot seed the BPF maps with the census (%zu coroutines): %s",
-			 c.ncoros, strerror(errno));
-		r = EXIT_FAILURE_;
+	s->census_done = 1;
+	if (s->no_probes)
+		return 0;
+	r = seed_conns(s);
+	free(s->conns);
+	s->conns = NULL;
+	s->nconns = 0;
+	if (r) {
+		snprintf(err, errlen, "cannot seed the BPF maps with the census's connections: %s",
+			 strerror(errno));
+		return EXIT_FAILURE_;
 	}
-	s->census_done = !r;
-	free(z.ck);
-	free(z.cv);
-	free(z.dk);
-	free(z.dv);
-	free(z.sk);
-	free(z.sv);
-	census_free(&c);
-	return r;
+	return 0;
 }
 
 static int cmp_unprobed(const void *a, const void *b)
@@ -362,7 +514,7 @@ void session_unprobed(struct session *s)
 	char err[256];
 
 	if (!s->walker || s->no_walks || !(s->walker->has_unprobed || s->walker->exits_unprobed) ||
-	    (s->unprobed_ns && start - s->unprobed_ns < 10 * s->unprobed_cost_ns))
+	    (!s->walk_every && s->unprobed_ns && start - s->unprobed_ns < 10 * s->unprobed_cost_ns))
 		return;
 	s->living_complete = 0;
 	if (!s->walker->census(s->wc, &c, err, sizeof(err))) {
@@ -397,6 +549,20 @@ void session_unprobed(struct session *s)
 }
 
 /* ---- probes ---- */
+
+static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* The maps keyed by coroutine, sized for n coroutines (the others keep their size). */
+static void size_maps(struct codefer_bpf *skel, uint32_t n)
+{
+	bpf_map__set_max_entries(skel->maps.coros, n);
+	bpf_map__set_max_entries(skel->maps.coro_sites, n);
+	bpf_map__set_max_entries(skel->maps.defer_stack, n * 8 > n ? n * 8 : n);
+}
 
 static struct bpf_program *program_for(struct codefer_bpf *skel, enum event_kind kind)
 {
@@ -439,30 +605,123 @@ static int attach_probes(struct session *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* Carries the rows of `old` that the (partial) walk did not reach into the session. */
+static int carry_over(struct session *s, const struct census_row *old, size_t nold,
+		      const struct site_run *oldruns)
+{
+	size_t i, j, n = s->nrows, extra = 0;
+	void *np;
+
+	for (i = 0; i < nold; i++)
+		extra += old[i].nruns;
+	if (!(np = realloc(s->rows, (n + nold + 1) * sizeof(*s->rows))))
+		return -1;
+	s->rows = np;
+	if (!(np = realloc(s->runs, (s->nruns + extra + 1) * sizeof(*s->runs))))
+		return -1;
+	s->runs = np;
+	for (i = 0; i < nold; i++) {
+		if (bsearch(&old[i], s->rows, n, sizeof(*s->rows), cmp_row))
+			continue;
+		s->rows[s->nrows] = old[i];
+		s->rows[s->nrows].runs = s->nruns;
+		for (j = 0; j < old[i].nruns; j++)
+			s->runs[s->nruns++] = oldruns[old[i].runs + j];
+		s->nrows++;
+	}
+	qsort(s->rows, s->nrows, sizeof(*s->rows), cmp_row);
+	return 0;
+}
+
+void session_walk(struct session *s, double budget_s)
+{
+	struct census_row *old = s->rows;
+	struct site_run *oldruns = s->runs;
+	size_t nold = s->nrows, i, j;
+	uint64_t start = mono_ns();
+	char err[256];
+
+	s->rows = NULL;
+	s->runs = NULL;
+	s->nrows = s->nruns = 0;
+	s->walk_deadline_ns = budget_s > 0 ? start + (uint64_t)(budget_s * 1e9) : 0;
+	if (census_walks(s, err, sizeof(err))) {
+		snprintf(s->census_warning, sizeof(s->census_warning), "walk failed: %.200s", err);
+		reset_rows(s);
+		s->rows = old;
+		s->runs = oldruns;
+		s->nrows = nold;
+		goto out;
+	}
+	if (s->walk_partial) {
+		if (carry_over(s, old, nold, oldruns))
+			snprintf(s->census_warning, sizeof(s->census_warning), "out of memory");
+	} else if (s->unprobed_walks) {
+		/* Ids that came and went between two complete walks. */
+		for (i = j = 0; i < s->nrows || j < nold; ) {
+			if (j == nold || (i < s->nrows && s->rows[i].id < old[j].id)) {
+				s->walk_created++;
+				i++;
+			} else if (i == s->nrows || old[j].id < s->rows[i].id) {
+				s->exits_unseen++;
+				j++;
+			} else {
+				/* Still there: it keeps when it was first seen. */
+				s->rows[i].first_ns = old[j].first_ns;
+				i++, j++;
+			}
+		}
+	}
+	free(old);
+	free(oldruns);
+out:
+	s->unprobed_ns = start;
+	s->unprobed_cost_ns = mono_ns() - start;
+	s->unprobed_walks++;
+}
+
 int session_attach(struct session *s, const struct attach_opts *o, char *err, size_t errlen)
 {
+	uint64_t t0;
 	int r;
 
-	libbpf_set_print(NULL);
+	s->no_walks = o->no_census;
+	s->no_probes = o->no_probes;
+	s->walk_every = getenv("CODEFER_WALK_EVERY") && !strcmp(getenv("CODEFER_WALK_EVERY"), "1");
+	if (s->no_probes) {
+		if (!s->walker) {
+			snprintf(err, errlen, "--no-probes needs a walker: runtime %s has none",
+				 s->rt->name);
+			return EXIT_USAGE;
+		}
+		s->attach_ns = mono_ns();
+		return 0;	/* the first refresh walks */
+	}
+	libbpf_set_print(o->verbose ? print_libbpf : NULL);
 	if (!(s->skel = codefer_bpf__open())) {
 		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
 		return EXIT_FAILURE_;
 	}
 	s->skel->rodata->targ_tgid = s->t.pid;
+	if (o->max_coroutines)
+		size_maps(s->skel, o->max_coroutines);
 	if (codefer_bpf__load(s->skel)) {
 		snprintf(err, errlen, "cannot load the BPF programs: %s (kernel with BTF, bpf_loop "
-			 "and uprobe cookies needed)", strerror(errno));
+			 "and uprobe cookies needed; -v shows the verifier's log)", strerror(errno));
 		return errno == EPERM ? EXIT_NOT_ROOT : EXIT_FAILURE_;
 	}
-	s->frozen = !o->no_freeze && !freeze(s->t.pid);
-	s->no_walks = o->no_census;
-	r = 0;
-	if (s->walker && !o->no_census)
-		r = take_census(s, err, errlen);
+	t0 = mono_ns();
+	s->frozen = o->freeze && !freeze(s->t.pid);
+	/* Probes first: from here on nothing is missed, and the census is reconciled with
+	 * what they saw while it walked. */
+	r = attach_probes(s, err, errlen);
 	s->attach_ns = mono_ns();
-	if (!r)
-		r = attach_probes(s, err, errlen);
+	__atomic_store_n(&s->skel->bss->probes_on, 1, __ATOMIC_SEQ_CST);
+	if (!r && s->walker && !o->no_census)
+		r = take_census(s, err, errlen);
 	release();
+	if (s->frozen)
+		s->stall_ns = mono_ns() - t0;
 	if (!r && !target_alive(&s->t)) {
 		snprintf(err, errlen, "process %d exited during attach", s->t.pid);
 		r = EXIT_TARGET_GONE;
@@ -486,6 +745,11 @@ void session_close(struct session *s)
 	s->nunprobed = 0;
 	free(s->living);
 	s->living = NULL;
+	reset_rows(s);
+	free(s->pools);
+	s->pools = NULL;
+	free(s->conns);
+	s->conns = NULL;
 	if (s->wc == &s->walker_own)
 		rt_close(&s->walker_own);
 	rt_close(&s->rc);

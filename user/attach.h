@@ -14,6 +14,25 @@ struct census_state {
 	char state[16];
 };
 
+/* A run of pending defers at one site, in stack order. */
+struct site_run {
+	struct site site;
+	int64_t n;
+};
+
+/* What the census read of one coroutine, kept in user space and added to what the probes
+ * see of it (struct coro in codefer.h counts from attach): its `base` pending defers were
+ * registered before attach, their sites the bottom of its stack. */
+struct census_row {
+	uint64_t id;
+	int64_t base;
+	uint64_t created_ns;		/* CLOCK_MONOTONIC; 0 unknown */
+	uint64_t first_ns;		/* when the census read it */
+	struct site create_site, wait_site;
+	size_t runs, nruns;		/* its sites: session.runs[runs .. runs + nruns) */
+	int gone;			/* ended (the model drops it) */
+};
+
 /* Pending defers at one site of one coroutine that no probe sees (see census_scope). */
 struct unprobed {
 	uint64_t id;
@@ -36,10 +55,23 @@ struct session {
 	int nlinks;
 	uint64_t attach_ns;		/* CLOCK_MONOTONIC, as bpf_ktime_get_ns */
 	int frozen;			/* the target was stopped for census and attach */
-	/* census */
+	uint64_t stall_ns;		/* how long it was stopped */
+	int no_probes;			/* --no-probes: every refresh walks, nothing attached */
+	/* census: at attach, or (no_probes) the last walk */
 	int census_done;
 	size_t census_coros, census_defers, census_conns;
+	unsigned census_walks;		/* walks the attach census took to read every
+					   coroutine between two of its events */
+	size_t census_unsettled;	/* coroutines that changed during every one of them */
 	char census_warning[256];
+	struct census_row *rows;	/* sorted by id */
+	size_t nrows;
+	struct site_run *runs;
+	size_t nruns;
+	struct census_pool *pools;	/* the last walk's pools, sorted by address */
+	size_t npools;
+	struct census_conn *conns;	/* no_probes: the last walk's connections out */
+	size_t nconns;
 	struct census_state *states;	/* sorted by id; from the census or the last walk */
 	size_t nstates;
 	uint64_t states_ns;		/* when they were read */
@@ -54,6 +86,10 @@ struct session {
 	uint64_t unprobed_ns, unprobed_cost_ns;
 	unsigned unprobed_walks;
 	uint64_t exits_unseen;		/* coroutines found ended by those walks */
+	uint64_t walk_created;		/* no_probes: coroutines that walks found new */
+	uint64_t walk_deadline_ns;	/* no_probes: when the current walk must stop */
+	int walk_partial;		/* the last walk was cut short by its budget */
+	int walk_every;			/* walk at every snapshot (CODEFER_WALK_EVERY=1, tests) */
 	int no_walks;			/* --no-census: no census, no walks at snapshots */
 };
 
@@ -63,18 +99,26 @@ struct attach_opts {
 	const char **probe_specs;
 	int nprobe_specs;
 	int no_census;
-	int no_freeze;
+	int freeze;			/* stop the target while the census is taken */
+	int no_probes;
+	uint32_t max_coroutines;	/* 0: the default size of the coroutine maps */
+	int verbose;			/* libbpf's messages (the verifier log) on stderr */
 };
 
 /* Opens the target and resolves its runtime and probe plan; nothing is attached yet
  * (enough for --explain). 0, or an enum exit_code with a one-line message in err. */
 int session_open(struct session *s, const struct attach_opts *o, char *err, size_t errlen);
-/* Loads the BPF object, stops the target, seeds the maps from the census, attaches the
- * uprobes, lets the target go. 0, or an enum exit_code with err set. */
+/* Loads the BPF object, attaches the uprobes, then takes the census while the target
+ * runs (with --freeze: stopped); with no_probes, only the census. 0, or an enum
+ * exit_code with err set. */
 int session_attach(struct session *s, const struct attach_opts *o, char *err, size_t errlen);
 /* Re-reads what no probe sees (s->unprobed, s->living), when the runtime has such; at
  * most a tenth of the time: a slow walk keeps its last result for longer. */
 void session_unprobed(struct session *s);
+/* --no-probes: a new walk replaces the census (at most a tenth of the time, as above). */
+void session_walk(struct session *s, double budget_s);
+/* The census row of a coroutine, or NULL. */
+struct census_row *session_row(struct session *s, uint64_t id);
 /* Detaches every probe and frees everything; safe on a partly opened session. */
 void session_close(struct session *s);
 

@@ -32,7 +32,13 @@ static const char usage[] =
 "      --probe SPEC     a probe point for the native profile (repeatable; implies -r native)\n"
 "      --no-census      do not walk the runtime's structures (at attach, nor Go's\n"
 "                       frames and LuaJIT's gc.root at each snapshot)\n"
-"      --no-freeze      do not stop the target while the census is taken and probes attach\n"
+"      --no-probes      attach nothing: walk the runtime's structures at every refresh\n"
+"                       (zero cost to the target between walks)\n"
+"      --walk-budget S  --no-probes: a walk stops after S seconds (default: half of -d)\n"
+"      --freeze         stop the target while the probes go in and the census is taken\n"
+"                       (default: it runs; the census is reconciled with the probes)\n"
+"      --max-coroutines N  room for N coroutines seen by the probes (default 262144)\n"
+"  -v, --verbose        libbpf's messages (the verifier's log when a load fails)\n"
 "      --grow SECS      verdict growing: pending rose and never fell for SECS (default 10)\n"
 "      --pile N         verdict piling: N or more pending defers (default 100)\n"
 "      --hold SECS      verdict holding: a connection held SECS or more (default 10)\n"
@@ -50,8 +56,8 @@ static const char usage[] =
 "Exit codes: 0 ok, 1 failure, 2 usage, 3 no such process, 4 not root, 5 no supported\n"
 "runtime, 6 symbol or offset missing, 7 target exited.\n";
 
-enum { OPT_JSON = 256, OPT_EXPLAIN, OPT_PROBE, OPT_NO_CENSUS, OPT_NO_FREEZE, OPT_GROW, OPT_PILE,
-       OPT_HOLD };
+enum { OPT_JSON = 256, OPT_EXPLAIN, OPT_PROBE, OPT_NO_CENSUS, OPT_NO_FREEZE, OPT_FREEZE,
+       OPT_NO_PROBES, OPT_WALK_BUDGET, OPT_MAX_COROS, OPT_GROW, OPT_PILE, OPT_HOLD };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -67,6 +73,11 @@ static const struct option long_opts[] = {
 	{ "probe", required_argument, NULL, OPT_PROBE },
 	{ "no-census", no_argument, NULL, OPT_NO_CENSUS },
 	{ "no-freeze", no_argument, NULL, OPT_NO_FREEZE },
+	{ "freeze", no_argument, NULL, OPT_FREEZE },
+	{ "no-probes", no_argument, NULL, OPT_NO_PROBES },
+	{ "walk-budget", required_argument, NULL, OPT_WALK_BUDGET },
+	{ "max-coroutines", required_argument, NULL, OPT_MAX_COROS },
+	{ "verbose", no_argument, NULL, 'v' },
 	{ "grow", required_argument, NULL, OPT_GROW },
 	{ "pile", required_argument, NULL, OPT_PILE },
 	{ "hold", required_argument, NULL, OPT_HOLD },
@@ -131,7 +142,7 @@ static int parse_args(int argc, char **argv, struct options *o, char *err, size_
 	o->th = (struct thresholds){ .growth_s = 10, .pile = 100, .hold_s = 10 };
 	o->a.probe_specs = specs;
 	opterr = 0;	/* our own one-line messages */
-	while ((c = getopt_long(argc, argv, ":p:r:bn:d:m:s:h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:r:bn:d:m:s:hv", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_number(optarg, 1, &v) || v != (pid_t)v)
@@ -177,8 +188,28 @@ static int parse_args(int argc, char **argv, struct options *o, char *err, size_
 		case OPT_NO_CENSUS:
 			o->a.no_census = 1;
 			break;
-		case OPT_NO_FREEZE:
-			o->a.no_freeze = 1;
+		case OPT_NO_FREEZE:	/* the default; kept for scripts */
+			o->a.freeze = 0;
+			break;
+		case OPT_FREEZE:
+			o->a.freeze = 1;
+			break;
+		case OPT_NO_PROBES:
+			o->a.no_probes = 1;
+			break;
+		case OPT_WALK_BUDGET:
+			if (parse_number(optarg, 0.001, &o->th.walk_budget_s))
+				return snprintf(err, errlen, "--walk-budget takes seconds >= 0.001"),
+				       EXIT_USAGE;
+			break;
+		case OPT_MAX_COROS:
+			if (parse_number(optarg, 1024, &v) || v > (1u << 30))
+				return snprintf(err, errlen, "--max-coroutines takes a count from 1024 "
+						"to 2^30"), EXIT_USAGE;
+			o->a.max_coroutines = (uint32_t)v;
+			break;
+		case 'v':
+			o->a.verbose = 1;
 			break;
 		case OPT_GROW:
 		case OPT_HOLD:
@@ -213,6 +244,11 @@ static int parse_args(int argc, char **argv, struct options *o, char *err, size_
 			return snprintf(err, errlen, "--probe goes with the native runtime only"), EXIT_USAGE;
 		o->a.runtime = "native";
 	}
+	if (o->a.no_probes && (o->a.nprobe_specs || o->a.no_census || o->a.freeze))
+		return snprintf(err, errlen, "--no-probes walks: it goes with neither --probe, "
+				"--no-census nor --freeze"), EXIT_USAGE;
+	if (!o->th.walk_budget_s)
+		o->th.walk_budget_s = o->delay / 2;
 	if (!o->json && !isatty(STDOUT_FILENO))
 		o->batch = 1;
 	return 0;
@@ -294,7 +330,8 @@ static int run(struct session *s, struct options *o)
 	long shown = 0;
 	int r = 0;
 
-	model_init(&m, s, &o->th);
+	if (model_init(&m, s, &o->th))
+		return fail(EXIT_FAILURE_, "cannot read the BPF ring buffer");
 	if (!o->json && !o->batch)
 		tty_setup();
 	while (!stop) {

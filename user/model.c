@@ -22,7 +22,7 @@ static const char *const counters[C__COUNT] = {
 	[C_DEFERS_RUN_UNSEEN] = "defers_run_unseen", [C_GETS] = "gets", [C_PUTS] = "puts",
 	[C_ORPHANED] = "orphaned", [C_COND_SKIPPED] = "cond_skipped", [C_LOST_READ] = "lost_read",
 	[C_LOST_MAP_FULL] = "lost_map_full", [C_LOST_NO_CFG] = "lost_no_cfg",
-	[C_LOST_TRUNCATED] = "lost_truncated",
+	[C_LOST_TRUNCATED] = "lost_truncated", [C_LOST_EXITS] = "lost_exits",
 };
 
 const char *verdict_name(enum verdict v)
@@ -45,13 +45,44 @@ const char *counter_name(enum counter c)
 	return counters[c];
 }
 
-void model_init(struct model *m, struct session *s, const struct thresholds *th)
+/* A coroutine born before attach ended: its census part goes with it. */
+static int on_exit_event(void *ctx, void *data, size_t size)
+{
+	struct model *m = ctx;
+	const struct exit_event *e = data;
+	struct census_row *r;
+
+	if (size < sizeof(*e) || !(r = session_row(m->s, e->id)) || r->gone)
+		return 0;
+	r->gone = 1;
+	/* Its census defers still pending then (older ones ran while it lived). */
+	if (r->base + e->low > 0)
+		m->census_retired += r->base + e->low;
+	return 0;
+}
+
+int model_init(struct model *m, struct session *s, const struct thresholds *th)
 {
 	memset(m, 0, sizeof(*m));
 	m->s = s;
 	m->th = *th;
 	m->sites.t = &s->t;
 	m->sites.rc = &s->rc;
+	if (s->skel && !(m->exits = ring_buffer__new(bpf_map__fd(s->skel->maps.exits),
+						      on_exit_event, m, NULL)))
+		return -1;
+	return 0;
+}
+
+/* Drops the census rows of coroutines that ended. */
+static void drop_gone(struct session *s)
+{
+	size_t i, j;
+
+	for (i = j = 0; i < s->nrows; i++)
+		if (!s->rows[i].gone)
+			s->rows[j++] = s->rows[i];
+	s->nrows = j;
 }
 
 /* ---- reading maps ---- */
@@ -190,9 +221,11 @@ static const struct pool_stats *pool_of(const struct raw_map *pools, uint64_t po
 	return i < 0 ? NULL : &((const struct pool_stats *)pools->vals)[i];
 }
 
+/* A walk finds pools by their own structures: with no probes, every hold counts. */
 static int pool_counts(const struct model *m, const struct pool_stats *ps)
 {
-	return ps && (!m->s->plan.pools_need_round_trip || (ps->flags & POOL_ROUND_TRIP));
+	return !m->s->skel ||
+	       (ps && (!m->s->plan.pools_need_round_trip || (ps->flags & POOL_ROUND_TRIP)));
 }
 
 static const char *census_state(const struct session *s, uint64_t id)
@@ -289,9 +322,16 @@ static int build_sites(struct model *m, struct snapshot *snap, struct hold *hold
 
 	for (i = 0; i < snap->ncoros; i++) {
 		struct coro_row *row = &snap->coros[i];
-		int64_t best = 0;
+		const struct site_run *run = NULL;
+		int64_t best = 0, census_left = 0;
 
 		row->site = SITE_TAB_OOM;
+		/* The census's defers still pending: the bottom of its stack, above the
+		 * probes' lowest point (see struct coro). */
+		if (row->census) {
+			run = &m->s->runs[row->census->runs];
+			census_left = row->census->base + row->c.low;
+		}
 		/* coro_sites and unprobed are sorted by id like the rows: walk them together. */
 		while (j < m->raw_sites.n && sk[j].id < row->id)
 			j++;
@@ -301,12 +341,19 @@ static int build_sites(struct model *m, struct snapshot *snap, struct hold *hold
 			const struct site *s;
 			int64_t n;
 
-			if (j < m->raw_sites.n && sk[j].id == row->id)
+			if (j < m->raw_sites.n && sk[j].id == row->id) {
 				s = &sk[j].site, n = sv[j++];
-			else if (ju < m->s->nunprobed && u[ju].id == row->id)
+			} else if (ju < m->s->nunprobed && u[ju].id == row->id) {
 				s = &u[ju].site, n = u[ju++].n;
-			else
+			} else if (census_left > 0 &&
+				   run < &m->s->runs[row->census->runs + row->census->nruns]) {
+				s = &run->site;
+				n = run->n < census_left ? run->n : census_left;
+				census_left -= n;
+				run++;
+			} else {
 				break;
+			}
 			if ((idx = site_tab_index(&m->sites, s)) == SITE_TAB_OOM ||
 			    !site_counts(&per[SK_DEFER], &caps[SK_DEFER], m->sites.n))
 				goto out;
@@ -346,16 +393,35 @@ out:
 	return r;
 }
 
+static const struct census_pool *walked_pool(const struct session *s, uint64_t pool)
+{
+	size_t lo = 0, hi = s->npools;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (s->pools[mid].pool == pool)
+			return &s->pools[mid];
+		if (s->pools[mid].pool < pool)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 static int build_pools(struct model *m, struct snapshot *snap, struct hold *holds, size_t nholds)
 {
 	const struct pool_key *pk = m->raw_pools.keys;
 	const struct pool_stats *pv = m->raw_pools.vals;
 	const struct hold **oldests = calloc(m->raw_pools.n + 1, sizeof(*oldests));
+	const struct session *s = m->s;
 	size_t i;
 
 	free(snap->pools);
 	snap->npools = 0;
-	if (!oldests || !(snap->pools = calloc(m->raw_pools.n + 1, sizeof(*snap->pools)))) {
+	if (!oldests ||
+	    !(snap->pools = calloc(m->raw_pools.n + s->npools + 1, sizeof(*snap->pools)))) {
 		free(oldests);
 		return -1;
 	}
@@ -377,8 +443,29 @@ static int build_pools(struct model *m, struct snapshot *snap, struct hold *hold
 		p->s = pv[i];
 		p->oldest_hold_s = oldest ? (snap->ns - oldest->get_ns) / 1e9 : -1;
 		p->site = oldest ? site_tab_index(&m->sites, &oldest->site) : SITE_TAB_OOM;
+		p->walked = walked_pool(s, p->pool);
 		snap->tot.conns_outstanding += p->s.outstanding > 0 ? p->s.outstanding : 0;
 		snap->tot.conns_orphaned += p->s.orphans > 0 ? p->s.orphans : 0;
+		snap->npools++;
+	}
+	/* Pools only a walk found (no probe saw them used): out is what they say. */
+	for (i = 0; i < s->npools; i++) {
+		const struct census_pool *w = &s->pools[i];
+		struct pool_row *p = &snap->pools[snap->npools];
+		size_t h;
+
+		if (pool_index(&m->raw_pools, w->pool) >= 0)
+			continue;
+		*p = (struct pool_row){ .pool = w->pool, .walked = w, .oldest_hold_s = -1,
+					.site = SITE_TAB_OOM };
+		p->s.outstanding = p->s.peak = w->open - w->idle;
+		for (h = 0; h < nholds; h++)
+			if (holds[h].pool == w->pool && holds[h].orphan)
+				p->s.orphans++;
+		if (w->site.kind || w->site.addr)
+			p->site = site_tab_index(&m->sites, &w->site);
+		snap->tot.conns_outstanding += p->s.outstanding > 0 ? p->s.outstanding : 0;
+		snap->tot.conns_orphaned += p->s.orphans;
 		snap->npools++;
 	}
 	free(oldests);
@@ -405,32 +492,71 @@ static struct hold *collect_holds(struct model *m, size_t *n)
 	return h;
 }
 
-static void build_coros(struct model *m, struct snapshot *snap, struct hold *holds, size_t nholds)
+static int cmp_coro_key(const void *a, const void *b)
+{
+	const struct coro_key *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Adds what the census read of a coroutine born before attach to its probes' entry. */
+static void add_census(struct coro_row *r, const struct census_row *cr, int probed)
+{
+	r->census = cr;
+	r->c.pending += cr->base;
+	r->c.registered += cr->base > 0 ? cr->base : 0;
+	r->c.peak = probed ? r->c.peak + cr->base : cr->base;
+	if (!r->c.created_ns)
+		r->c.created_ns = cr->created_ns;
+	if (!probed || cr->first_ns < r->c.first_ns)
+		r->c.first_ns = cr->first_ns;
+	if (!r->c.create_site.kind && !r->c.create_site.addr)
+		r->c.create_site = cr->create_site;
+}
+
+/* One row per coroutine: the probes' entries and the census rows, merged in id order. */
+static void merge_rows(struct model *m, struct snapshot *snap)
 {
 	const struct coro_key *keys = m->raw_coros.keys;
 	const struct coro *vals = m->raw_coros.vals;
+	const struct session *s = m->s;
+	size_t i = 0, j = 0, n = 0;
+
+	while (i < m->raw_coros.n || j < s->nrows) {
+		struct coro_row *r = &snap->coros[n++];
+
+		memset(r, 0, sizeof(*r));
+		if (j == s->nrows || (i < m->raw_coros.n && keys[i].id < s->rows[j].id)) {
+			r->id = keys[i].id;
+			r->c = vals[i++];
+		} else if (i == m->raw_coros.n || s->rows[j].id < keys[i].id) {
+			r->id = s->rows[j].id;
+			add_census(r, &s->rows[j++], 0);
+		} else {
+			r->id = keys[i].id;
+			r->c = vals[i++];
+			add_census(r, &s->rows[j++], 1);
+		}
+	}
+	snap->ncoros = n;
+}
+
+static void build_coros(struct model *m, struct snapshot *snap, struct hold *holds, size_t nholds)
+{
 	const struct unprobed *u = m->s->unprobed;
-	int round_trip = m->s->plan.pools_need_round_trip;
 	size_t i, j = 0, p = 0, k = 0;
 
-	for (i = 0; i < m->raw_coros.n; i++) {
+	merge_rows(m, snap);
+	for (i = 0; i < snap->ncoros; i++) {
 		struct coro_row *r = &snap->coros[i];
-		const char *st = census_state(m->s, keys[i].id);
+		const char *st = census_state(m->s, r->id);
+		uint64_t oldest = 0;
+		int64_t held = 0;
 
-		r->id = keys[i].id;
-		r->c = vals[i];
 		r->age_s = (snap->ns - (r->c.created_ns ? r->c.created_ns : r->c.first_ns)) / 1e9;
 		/* The state read by the census or the last walk holds until the coroutine is
 		 * next seen doing something. */
 		r->state = st && r->c.last_ns <= m->s->states_ns ? st : "live";
-	}
-	snap->ncoros = m->raw_coros.n;
-	qsort(snap->coros, snap->ncoros, sizeof(*snap->coros), cmp_row_id);
-	for (i = 0; i < snap->ncoros; i++) {
-		struct coro_row *r = &snap->coros[i];
-		uint64_t oldest = 0;
-		int64_t held = 0;
-
 		/* Pending defers no probe sees count as pending too (unprobed is sorted). */
 		while (k < m->s->nunprobed && u[k].id < r->id)
 			k++;
@@ -447,8 +573,7 @@ static void build_coros(struct model *m, struct snapshot *snap, struct hold *hol
 			if (!oldest || holds[j].get_ns < oldest)
 				oldest = holds[j].get_ns;
 		}
-		/* Round-trip pools: only holds from real pools count (queues do not). */
-		r->conns_held = round_trip ? held : r->c.conns;
+		r->conns_held = held;
 		r->hold_s = oldest ? (snap->ns - oldest) / 1e9 : 0;
 		/* Growth: against the previous snapshot (sorted by id, like this one). */
 		while (p < m->prev.ncoros && m->prev.coros[p].id < r->id)
@@ -469,47 +594,108 @@ static void build_coros(struct model *m, struct snapshot *snap, struct hold *hol
 }
 
 /* exits_unprobed: a coroutine that two complete walks in a row did not list, seen
- * before the first of them began, has ended: its entry goes. Returns how many went. */
+ * before the first of them began, has ended: its probes' entry and its census row go.
+ * Returns how many went. */
 static int retire_unlisted(struct model *m)
 {
 	struct session *s = m->s;
 	const struct coro_key *keys = m->raw_coros.keys;
 	const struct coro *vals = m->raw_coros.vals;
 	int fd = bpf_map__fd(s->skel->maps.coros), gone = 0;
-	uint64_t *unlisted;
-	size_t n = 0, i;
+	size_t n = 0, nretired = 0, i, cap = m->raw_coros.n + s->nrows + 1;
+	uint64_t *unlisted, *retired;
 
 	if (!s->walker || !s->walker->exits_unprobed || s->unprobed_walks == m->walks_judged)
 		return 0;
 	m->walks_judged = s->unprobed_walks;
 	/* A walk cut short proves nothing: start over. */
-	if (!s->living_complete ||
-	    !(unlisted = malloc((m->raw_coros.n + 1) * sizeof(*unlisted)))) {
+	unlisted = malloc(cap * sizeof(*unlisted));
+	retired = malloc(cap * sizeof(*retired));
+	if (!s->living_complete || !unlisted || !retired) {
+		free(unlisted);
+		free(retired);
 		m->nunlisted = 0;
 		return 0;
 	}
-	for (i = 0; i < m->raw_coros.n; i++) {
-		uint64_t id = keys[i].id;
+	for (i = 0; i < m->raw_coros.n + s->nrows; i++) {
+		int probed = i < m->raw_coros.n;
+		struct census_row *row = probed ? NULL : &s->rows[i - m->raw_coros.n];
+		uint64_t id = probed ? keys[i].id : row->id;
+		uint64_t first = probed ? vals[i].first_ns : row->first_ns;
 
-		if (vals[i].first_ns >= s->unprobed_ns ||
+		if ((row && row->gone) || first >= s->unprobed_ns ||
 		    bsearch(&id, s->living, s->nliving, sizeof(id), cmp_u64))
 			continue;
-		if (!bsearch(&id, m->unlisted, m->nunlisted, sizeof(id), cmp_u64))
+		if (!bsearch(&id, m->unlisted, m->nunlisted, sizeof(id), cmp_u64)) {
 			unlisted[n++] = id;
-		else if (!bpf_map_delete_elem(fd, &keys[i]))
-			gone++;
+			continue;
+		}
+		if (row)
+			row->gone = 1;
+		else if (bpf_map_delete_elem(fd, &keys[i]))
+			continue;
+		retired[nretired++] = id;
 	}
 	qsort(unlisted, n, sizeof(*unlisted), cmp_u64);
 	free(m->unlisted);
 	m->unlisted = unlisted;
 	m->nunlisted = n;
+	/* One end per coroutine, whether it had an entry, a census row or both. */
+	qsort(retired, nretired, sizeof(*retired), cmp_u64);
+	for (i = 0; i < nretired; i++)
+		gone += !i || retired[i] != retired[i - 1];
+	free(retired);
 	s->exits_unseen += gone;
 	return gone;
 }
 
-int model_refresh(struct model *m)
+/* Connections out as the last walk found them (--no-probes), as holds. */
+static int walked_holds(struct model *m)
+{
+	const struct session *s = m->s;
+	size_t i;
+
+	if (raw_reserve(&m->raw_conns, s->nconns + 1, sizeof(struct conn_key),
+			sizeof(struct conn_hold)))
+		return -1;
+	for (i = 0; i < s->nconns; i++) {
+		((struct conn_key *)m->raw_conns.keys)[i].conn = s->conns[i].conn;
+		((struct conn_hold *)m->raw_conns.vals)[i] = (struct conn_hold){
+			.pool = s->conns[i].pool, .co = s->conns[i].co, .site = s->conns[i].site,
+			.orphan = !session_row((struct session *)s, s->conns[i].co),
+		};
+	}
+	m->raw_conns.n = s->nconns;
+	return 0;
+}
+
+/* The maps, or with --no-probes a walk. 0 or -1. */
+static int read_sources(struct model *m)
 {
 	struct codefer_bpf *skel = m->s->skel;
+
+	if (!skel) {
+		session_walk(m->s, m->th.walk_budget_s);
+		m->raw_coros.n = m->raw_sites.n = m->raw_pools.n = 0;
+		return walked_holds(m);
+	}
+	session_unprobed(m->s);
+	if (ring_buffer__consume(m->exits) < 0)
+		return -1;
+	if (read_map(skel->maps.coros, &m->raw_coros) ||
+	    (retire_unlisted(m) > 0 && read_map(skel->maps.coros, &m->raw_coros)) ||
+	    read_map(skel->maps.coro_sites, &m->raw_sites) ||
+	    read_map(skel->maps.pools, &m->raw_pools) || read_map(skel->maps.conns, &m->raw_conns))
+		return -1;
+	drop_gone(m->s);
+	return sort_raw(&m->raw_coros, sizeof(struct coro_key), sizeof(struct coro), cmp_coro_key) ||
+	       sort_raw(&m->raw_sites, sizeof(struct coro_site_key), sizeof(__s64), cmp_site_key) ||
+	       sort_raw(&m->raw_pools, sizeof(struct pool_key), sizeof(struct pool_stats),
+			cmp_pool_key);
+}
+
+int model_refresh(struct model *m)
+{
 	struct snapshot tmp;
 	struct snapshot *snap;
 	struct hold *holds;
@@ -524,20 +710,14 @@ int model_refresh(struct model *m)
 	memset(&snap->tot, 0, sizeof(snap->tot));
 	snap->ns = mono_ns();
 	snap->interval_s = m->prev.ns ? (snap->ns - m->prev.ns) / 1e9 : 0;
-	session_unprobed(m->s);
-	if (read_map(skel->maps.coros, &m->raw_coros) ||
-	    (retire_unlisted(m) > 0 && read_map(skel->maps.coros, &m->raw_coros)) ||
-	    read_map(skel->maps.coro_sites, &m->raw_sites) ||
-	    read_map(skel->maps.pools, &m->raw_pools) || read_map(skel->maps.conns, &m->raw_conns))
+	if (read_sources(m))
 		return -1;
-	sum_counters(m, snap->counters);
-	if (sort_raw(&m->raw_sites, sizeof(struct coro_site_key), sizeof(__s64), cmp_site_key) ||
-	    sort_raw(&m->raw_pools, sizeof(struct pool_key), sizeof(struct pool_stats), cmp_pool_key))
-		return -1;
+	if (m->s->skel)
+		sum_counters(m, snap->counters);
 	/* The renderers may have put the previous rows in display order. */
 	qsort(m->prev.coros, m->prev.ncoros, sizeof(*m->prev.coros), cmp_row_id);
 	free(snap->coros);
-	if (!(snap->coros = calloc(m->raw_coros.n + 1, sizeof(*snap->coros))))
+	if (!(snap->coros = calloc(m->raw_coros.n + m->s->nrows + 1, sizeof(*snap->coros))))
 		return -1;
 	if (!(holds = collect_holds(m, &nholds)))
 		return -1;
@@ -551,16 +731,17 @@ int model_refresh(struct model *m)
 		snap->coros[i].verdict = judge(m, &snap->coros[i], snap->ns);
 	c = snap->counters;
 	snap->tot.coroutines_live = snap->ncoros;
-	snap->tot.coroutines_created = c[C_CREATED];
+	snap->tot.coroutines_created = c[C_CREATED] + m->s->walk_created;
 	snap->tot.coroutines_exited = c[C_EXITED] + m->s->exits_unseen;
 	snap->tot.defers_registered = c[C_DEFERS_REGISTERED];
 	snap->tot.defers_run = c[C_DEFERS_RUN];
 	if (m->s->plan.exit_runs_defers)
-		snap->tot.defers_run += c[C_DEFERS_RUN_AT_EXIT];
+		snap->tot.defers_run += c[C_DEFERS_RUN_AT_EXIT] + m->census_retired;
 	else
-		snap->tot.defers_lost = c[C_DEFERS_RUN_AT_EXIT];
+		snap->tot.defers_lost = c[C_DEFERS_RUN_AT_EXIT] + m->census_retired;
 	snap->tot.events = c[C_EVENTS];
-	snap->tot.lost = c[C_LOST_READ] + c[C_LOST_MAP_FULL] + c[C_LOST_NO_CFG] + c[C_LOST_TRUNCATED];
+	snap->tot.lost = c[C_LOST_READ] + c[C_LOST_MAP_FULL] + c[C_LOST_NO_CFG] +
+			 c[C_LOST_TRUNCATED] + c[C_LOST_EXITS];
 	return 0;
 }
 
@@ -616,5 +797,6 @@ void model_free(struct model *m)
 	for (i = 0; i < SK__COUNT; i++)
 		free(m->site_prev[i]);
 	free(m->unlisted);
+	ring_buffer__free(m->exits);
 	site_tab_free(&m->sites);
 }

@@ -12,7 +12,8 @@ enum sort_key { SORT_PENDING, SORT_CONNS, SORT_AGE, SORT_GROWTH };
 
 struct coro_row {
 	uint64_t id;
-	struct coro c;
+	struct coro c;		/* the probes' entry plus the census's part: absolute counts */
+	const struct census_row *census;	/* read by the census, or NULL */
 	const char *state;
 	double age_s;
 	int64_t conns_held;
@@ -27,6 +28,8 @@ struct coro_row {
 struct pool_row {
 	uint64_t pool;
 	struct pool_stats s;
+	const struct census_pool *walked;	/* what the pool's own structures said at the
+						   last walk (name, limit, waiters), or NULL */
 	double oldest_hold_s;	/* -1 when nothing is out */
 	size_t site;		/* where the oldest hold was taken */
 };
@@ -62,7 +65,10 @@ struct thresholds {
 	double growth_s;	/* growing: pending rose and never fell for this long */
 	int64_t pile;		/* piling: at least this many pending */
 	double hold_s;		/* holding: a connection out this long */
+	double walk_budget_s;	/* --no-probes: a walk's time budget */
 };
+
+struct ring_buffer;
 
 struct model {
 	struct session *s;
@@ -70,6 +76,8 @@ struct model {
 	struct site_tab sites;
 	struct snapshot cur, prev;
 	int64_t *site_prev[SK__COUNT];	/* per site index, the previous snapshot's figures */
+	struct ring_buffer *exits;	/* ends of coroutines born before attach */
+	uint64_t census_retired;	/* their census defers, retired by those ends */
 	/* exits_unprobed: coroutines the last complete walk did not list, sorted */
 	uint64_t *unlisted;
 	size_t nunlisted;
@@ -81,7 +89,8 @@ struct model {
 	} raw_coros, raw_sites, raw_pools, raw_conns;
 };
 
-void model_init(struct model *m, struct session *s, const struct thresholds *th);
+/* 0, or -1 (the exits ring buffer cannot be read). */
+int model_init(struct model *m, struct session *s, const struct thresholds *th);
 /* Reads every map once and builds m->cur (the old one becomes m->prev). 0 or -1. */
 int model_refresh(struct model *m);
 void model_sort(struct snapshot *snap, enum sort_key key);

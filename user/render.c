@@ -22,6 +22,15 @@ static void json_id(FILE *f, const struct session *s, uint64_t id)
 		fprintf(f, "\"0x%llx\"", (unsigned long long)id);
 }
 
+/* A site as a JSON string, or null when there is none. */
+static void json_site(FILE *f, struct model *m, const struct site *s)
+{
+	if (!s || (!s->kind && !s->addr))
+		fputs("null", f);
+	else
+		json_str(f, site_text(m, site_tab_index(&m->sites, s)));
+}
+
 static double wall_time(void)
 {
 	struct timespec ts;
@@ -65,9 +74,12 @@ void render_json(FILE *f, struct model *m, const struct snapshot *snap)
 		"\"conns\": %zu, \"warning\": ", s->census_done ? "true" : "false", s->census_coros,
 		s->census_defers, s->census_conns);
 	json_str(f, s->census_warning);
+	fprintf(f, ", \"mode\": \"%s\", \"frozen\": %s, \"stall_s\": %.6f, \"walks\": %u, "
+		"\"unsettled\": %zu", s->no_probes ? "no-probes" : "probes",
+		s->frozen ? "true" : "false", s->stall_ns / 1e9, s->census_walks, s->census_unsettled);
 	fprintf(f, "}, \"walks\": {\"runs\": %u, \"last_s\": %.3f, \"defers\": %zu, "
-		"\"exits\": %llu", s->unprobed_walks, s->unprobed_cost_ns / 1e9, s->unprobed_defers,
-		U(s->exits_unseen));
+		"\"exits\": %llu, \"partial\": %s", s->unprobed_walks, s->unprobed_cost_ns / 1e9,
+		s->unprobed_defers, U(s->exits_unseen), s->walk_partial ? "true" : "false");
 	fputs("}, \"coroutines\": [", f);
 	for (i = 0; i < snap->ncoros; i++) {
 		const struct coro_row *r = &snap->coros[i];
@@ -81,8 +93,12 @@ void render_json(FILE *f, struct model *m, const struct snapshot *snap)
 			"\"conns_held\": %lld, \"oldest_hold_s\": %.3f, \"census\": %s, \"site\": ",
 			r->age_s, L(r->c.pending), U(r->c.registered), U(r->c.run), L(r->c.peak),
 			L(r->delta), L(r->conns_held), r->hold_s,
-			r->c.flags & CF_CENSUS ? "true" : "false");
+			r->census ? "true" : "false");
 		json_str(f, site_text(m, r->site));
+		fputs(", \"create_site\": ", f);
+		json_site(f, m, &r->c.create_site);
+		fputs(", \"wait_site\": ", f);
+		json_site(f, m, r->census ? &r->census->wait_site : NULL);
 		fputs(", \"verdict\": ", f);
 		json_str(f, verdict_name(r->verdict));
 		fputc('}', f);
@@ -97,6 +113,13 @@ void render_json(FILE *f, struct model *m, const struct snapshot *snap)
 			U(p->s.puts), U(p->s.puts_unknown), L(p->s.outstanding), L(p->s.peak),
 			L(p->s.orphans), p->oldest_hold_s);
 		json_str(f, site_text(m, p->site));
+		if (p->walked) {
+			fputs(", \"name\": ", f);
+			json_str(f, p->walked->name);
+			fprintf(f, ", \"open\": %lld, \"idle\": %lld, \"max_open\": %lld, "
+				"\"waiters\": %lld", L(p->walked->open), L(p->walked->idle),
+				L(p->walked->max), L(p->walked->waiters));
+		}
 		fputc('}', f);
 	}
 	fputs("], \"sites\": [", f);
@@ -166,7 +189,17 @@ void render_text(FILE *f, struct model *m, const struct snapshot *snap, int max_
 	     "census: %zu coroutines, %zu defers%s%s", U(t->events), U(t->lost), U(c[C_LOST_READ]),
 	     U(c[C_LOST_MAP_FULL]), U(c[C_LOST_TRUNCATED]), s->census_coros, s->census_defers,
 	     s->census_warning[0] ? " - " : "", s->census_warning);
-	if (s->unprobed_walks)
+	if (s->no_probes)
+		line(f, width, "no probes: every refresh walks (%u so far, last %.0f ms%s)",
+		     s->unprobed_walks, s->unprobed_cost_ns / 1e6,
+		     s->walk_partial ? ", PARTIAL: cut short by its budget" : "");
+	else if (s->frozen)
+		line(f, width, "attach: the target was stopped %.1f ms (--freeze)", s->stall_ns / 1e6);
+	else if (s->census_unsettled)
+		line(f, width, "attach: census of a running target: %zu coroutines changed during "
+		     "each of its %u walks (their census part may be off by those events)",
+		     s->census_unsettled, s->census_walks);
+	if (s->unprobed_walks && !s->no_probes)
 		line(f, width, "walks at snapshots: %u (last %.0f ms): %zu pending defers no probe sees, "
 		     "%llu exits found", s->unprobed_walks, s->unprobed_cost_ns / 1e6,
 		     s->unprobed_defers, U(s->exits_unseen));
@@ -197,7 +230,10 @@ void render_text(FILE *f, struct model *m, const struct snapshot *snap, int max_
 			const struct pool_row *p = &snap->pools[i];
 			char id[24];
 
-			snprintf(id, sizeof(id), "0x%llx", U(p->pool));
+			if (p->walked && p->walked->name[0])
+				tty_str(id, sizeof(id), p->walked->name);
+			else
+				snprintf(id, sizeof(id), "0x%llx", U(p->pool));
 			age(b, sizeof(b), p->oldest_hold_s);
 			line(f, width, "%18s %8llu %8llu %6lld %6lld %7lld %6s %s", id, U(p->s.gets),
 			     U(p->s.puts), L(p->s.outstanding), L(p->s.peak), L(p->s.orphans), b,

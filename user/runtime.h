@@ -89,6 +89,9 @@ struct census {
 	char version[64];
 	char warning[256];		/* set when a walk was cut short (cycle, wild pointer) */
 	enum census_scope scope;	/* set by the caller */
+	uint64_t deadline_ns;		/* set by the caller (CLOCK_MONOTONIC; 0 none): past
+					   it census_add_coro stops the walk */
+	int partial;			/* the deadline cut the walk short */
 };
 
 /* Walk limits: every walk over target memory is bounded. */
@@ -155,6 +158,8 @@ int plan_add_sym(struct probe_plan *p, struct target *t, struct module *m, const
 void plan_note(struct probe_plan *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* A zeroed coroutine entry, or NULL: out of memory, too many, or past the deadline
+ * (walkers stop at NULL). */
 struct census_coro *census_add_coro(struct census *c, uint64_t id);
 int census_add_defer(struct census_coro *co, const struct site *fn, const struct site *site);
 int census_add_conn(struct census *c, uint64_t conn, uint64_t pool, uint64_t co,

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "elfsym.h"
 #include "runtime.h"
 
@@ -161,6 +162,18 @@ struct census_coro *census_add_coro(struct census *c, uint64_t id)
 
 	if (c->ncoros >= WALK_MAX_COROS)
 		return NULL;
+	/* The clock is read every 1024 coroutines: cheap next to the reads. */
+	if (c->deadline_ns && !(c->ncoros & 1023) && c->ncoros) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if ((uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec > c->deadline_ns) {
+			c->partial = 1;
+			snprintf(c->warning, sizeof(c->warning), "walk cut short by its time budget "
+				 "after %zu coroutines", c->ncoros);
+			return NULL;
+		}
+	}
 	if (c->ncoros == c->cap_coros) {
 		size_t cap = c->cap_coros ? c->cap_coros * 2 : 256;
 		void *p = realloc(c->coros, cap * sizeof(*c->coros));

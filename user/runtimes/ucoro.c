@@ -140,15 +140,22 @@ static int walk_pools(struct target *t, struct census *c)
 	if (!head || target_read_u64(t, head, &pool))
 		return 0;
 	for (; pool; ) {
+		struct census_pool *cp;
+
 		if (++npools > MAX_POOLS_WALKED || target_read_u64(t, pool + POOL_ALL, &k)) {
 			warn(c, "pool list broken", pool);
 			return 0;
 		}
+		if (!(cp = census_add_pool(c, pool)))
+			return -1;
+		snprintf(cp->name, sizeof(cp->name), "uco_pool 0x%llx", (unsigned long long)pool);
 		for (; k; k = u64_at(raw, CONN_NEXT_ALL)) {
 			if (++nconns > MAX_CONNS_WALKED || target_read(t, k, raw, sizeof(raw))) {
 				warn(c, "connection list broken", k);
 				return 0;
 			}
+			cp->open++;
+			cp->idle += !u64_at(raw, CONN_HOLDER);
 			if (u64_at(raw, CONN_HOLDER)) {
 				struct site at = { .addr = u64_at(raw, CONN_SITE), .kind = SITE_PC };
 
