@@ -272,7 +272,7 @@ static int add_runs(struct session *s, const struct census_coro *co, int64_t kee
 			s->runs = np;
 			*cap = nc;
 		}
-		s->runs[s->nruns++] = (struct site_run){ .site = *at, .n = 1 };
+		s->runs[s->nruns++] = (struct site_run){ .site = *at, .n = 1, .name = SITE_UNNAMED };
 		s->rows[s->nrows].nruns++;
 	}
 	return 0;
@@ -286,7 +286,7 @@ static int keep_row(struct session *s, const struct census_coro *co, const struc
 
 	*r = (struct census_row){
 		.id = co->id, .first_ns = now, .create_site = co->create_site,
-		.wait_site = co->wait_site, .runs = s->nruns,
+		.wait_site = co->wait_site, .runs = s->nruns, .create_name = SITE_UNNAMED,
 		/* What the census read minus what the probes had added by then. */
 		.base = (int64_t)co->ndefers - (e ? e->pending : 0),
 	};

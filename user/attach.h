@@ -18,7 +18,10 @@ struct census_state {
 struct site_run {
 	struct site site;
 	int64_t n;
+	size_t name;		/* its index in the model's site table, once named */
 };
+
+#define SITE_UNNAMED ((size_t)-2)
 
 /* What the census read of one coroutine, kept in user space and added to what the probes
  * see of it (struct coro in codefer.h counts from attach): its `base` pending defers were
@@ -29,6 +32,7 @@ struct census_row {
 	uint64_t created_ns;		/* CLOCK_MONOTONIC; 0 unknown */
 	uint64_t first_ns;		/* when the census read it */
 	struct site create_site, wait_site;
+	size_t create_name;		/* create_site's index in the model's site table */
 	size_t runs, nruns;		/* its sites: session.runs[runs .. runs + nruns) */
 	int gone;			/* ended (the model drops it) */
 };

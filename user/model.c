@@ -301,13 +301,53 @@ static int add_site_rows(struct model *m, struct snapshot *snap, int64_t *per[SK
 	return 0;
 }
 
+static const struct site_tab *site_rows_tab;
+
+/* By kind, then the rule every site ranking follows (site_tab_better). */
 static int cmp_site_row(const void *a, const void *b)
 {
 	const struct site_row *x = a, *y = b;
 
 	if (x->kind != y->kind)
 		return x->kind - y->kind;
-	return x->pending > y->pending ? -1 : x->pending < y->pending;
+	if (x->pending != y->pending)
+		return x->pending > y->pending ? -1 : 1;
+	return strcmp(site_rows_tab->names[x->site].text, site_rows_tab->names[y->site].text);
+}
+
+/* Per site index, one coroutine's pending defers (few distinct sites each). */
+struct row_sites {
+	size_t idx[16];
+	int64_t n[16];
+	int len;
+};
+
+/* Adds n pending defers at site idx to the coroutine and to the site totals. */
+static int add_row_site(struct model *m, struct row_sites *rs, int64_t **per, size_t *cap,
+			size_t idx, int64_t n)
+{
+	int i;
+
+	if (idx == SITE_TAB_OOM || !site_counts(per, cap, m->sites.n))
+		return -1;
+	(*per)[idx] += n;
+	for (i = 0; i < rs->len && rs->idx[i] != idx; i++)
+		;
+	if (i == rs->len) {
+		if (rs->len == 16)	/* more distinct sites than that: the top one is in them */
+			i = 15;
+		else
+			rs->idx[rs->len++] = idx, rs->n[i] = 0;
+	}
+	rs->n[i] += n;
+	return 0;
+}
+
+static size_t named(struct model *m, size_t *cache, const struct site *s)
+{
+	if (*cache == SITE_UNNAMED)
+		*cache = site_tab_index(&m->sites, s);
+	return *cache;
 }
 
 /* The per-site figures and each coroutine's site. */
@@ -322,53 +362,47 @@ static int build_sites(struct model *m, struct snapshot *snap, struct hold *hold
 
 	for (i = 0; i < snap->ncoros; i++) {
 		struct coro_row *row = &snap->coros[i];
-		const struct site_run *run = NULL;
-		int64_t best = 0, census_left = 0;
+		struct census_row *cr = row->census;
+		struct row_sites rs = { .len = 0 };
+		int64_t census_left = cr ? cr->base + row->c.low : 0, best = 0;
+		size_t q;
 
 		row->site = SITE_TAB_OOM;
-		/* The census's defers still pending: the bottom of its stack, above the
-		 * probes' lowest point (see struct coro). */
-		if (row->census) {
-			run = &m->s->runs[row->census->runs];
-			census_left = row->census->base + row->c.low;
-		}
 		/* coro_sites and unprobed are sorted by id like the rows: walk them together. */
 		while (j < m->raw_sites.n && sk[j].id < row->id)
 			j++;
 		while (ju < m->s->nunprobed && u[ju].id < row->id)
 			ju++;
-		for (;;) {
-			const struct site *s;
-			int64_t n;
-
-			if (j < m->raw_sites.n && sk[j].id == row->id) {
-				s = &sk[j].site, n = sv[j++];
-			} else if (ju < m->s->nunprobed && u[ju].id == row->id) {
-				s = &u[ju].site, n = u[ju++].n;
-			} else if (census_left > 0 &&
-				   run < &m->s->runs[row->census->runs + row->census->nruns]) {
-				s = &run->site;
-				n = run->n < census_left ? run->n : census_left;
-				census_left -= n;
-				run++;
-			} else {
-				break;
-			}
-			if ((idx = site_tab_index(&m->sites, s)) == SITE_TAB_OOM ||
-			    !site_counts(&per[SK_DEFER], &caps[SK_DEFER], m->sites.n))
+		for (; j < m->raw_sites.n && sk[j].id == row->id; j++)
+			if (add_row_site(m, &rs, &per[SK_DEFER], &caps[SK_DEFER],
+					 site_tab_index(&m->sites, &sk[j].site), sv[j]))
 				goto out;
-			per[SK_DEFER][idx] += n;
-			/* Ties go to the later code address: usually the newer defer. */
-			if (n > best || (n == best && row->site != SITE_TAB_OOM &&
-					 s->addr > m->sites.names[row->site].key.addr)) {
-				best = n;
-				row->site = idx;
-			}
+		for (; ju < m->s->nunprobed && u[ju].id == row->id; ju++)
+			if (add_row_site(m, &rs, &per[SK_DEFER], &caps[SK_DEFER],
+					 site_tab_index(&m->sites, &u[ju].site), u[ju].n))
+				goto out;
+		/* The census's defers still pending: the bottom of its stack, above the
+		 * probes' lowest point (see struct coro). */
+		for (q = 0; cr && q < cr->nruns && census_left > 0; q++) {
+			struct site_run *run = &m->s->runs[cr->runs + q];
+			int64_t n = run->n < census_left ? run->n : census_left;
+
+			census_left -= n;
+			if (add_row_site(m, &rs, &per[SK_DEFER], &caps[SK_DEFER],
+					 named(m, &run->name, &run->site), n))
+				goto out;
 		}
+		for (k = 0; k < rs.len; k++)
+			if (site_tab_better(&m->sites, rs.n[k], rs.idx[k], best, row->site)) {
+				row->site = rs.idx[k];
+				best = rs.n[k];
+			}
 		if (!row->c.create_site.kind && !row->c.create_site.addr)
 			continue;
-		if ((idx = site_tab_index(&m->sites, &row->c.create_site)) == SITE_TAB_OOM ||
-		    !site_counts(&per[SK_CREATE], &caps[SK_CREATE], m->sites.n))
+		idx = cr && !memcmp(&cr->create_site, &row->c.create_site, sizeof(struct site))
+		      ? named(m, &cr->create_name, &cr->create_site)
+		      : site_tab_index(&m->sites, &row->c.create_site);
+		if (idx == SITE_TAB_OOM || !site_counts(&per[SK_CREATE], &caps[SK_CREATE], m->sites.n))
 			goto out;
 		per[SK_CREATE][idx]++;
 		if (row->site == SITE_TAB_OOM)
@@ -386,6 +420,7 @@ static int build_sites(struct model *m, struct snapshot *snap, struct hold *hold
 		if (!site_counts(&per[k], &caps[k], m->sites.n))
 			goto out;
 	r = add_site_rows(m, snap, per);
+	site_rows_tab = &m->sites;
 	qsort(snap->sites, snap->nsites, sizeof(*snap->sites), cmp_site_row);
 out:
 	for (k = 0; k < SK__COUNT; k++)
@@ -500,7 +535,7 @@ static int cmp_coro_key(const void *a, const void *b)
 }
 
 /* Adds what the census read of a coroutine born before attach to its probes' entry. */
-static void add_census(struct coro_row *r, const struct census_row *cr, int probed)
+static void add_census(struct coro_row *r, struct census_row *cr, int probed)
 {
 	r->census = cr;
 	r->c.pending += cr->base;
@@ -519,7 +554,7 @@ static void merge_rows(struct model *m, struct snapshot *snap)
 {
 	const struct coro_key *keys = m->raw_coros.keys;
 	const struct coro *vals = m->raw_coros.vals;
-	const struct session *s = m->s;
+	struct session *s = m->s;
 	size_t i = 0, j = 0, n = 0;
 
 	while (i < m->raw_coros.n || j < s->nrows) {

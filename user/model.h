@@ -13,7 +13,7 @@ enum sort_key { SORT_PENDING, SORT_CONNS, SORT_AGE, SORT_GROWTH };
 struct coro_row {
 	uint64_t id;
 	struct coro c;		/* the probes' entry plus the census's part: absolute counts */
-	const struct census_row *census;	/* read by the census, or NULL */
+	struct census_row *census;	/* read by the census, or NULL */
 	const char *state;
 	double age_s;
 	int64_t conns_held;

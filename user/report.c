@@ -99,17 +99,12 @@ static int build(struct rep *r)
 	return 0;
 }
 
-/* Sites ranked by pending defers; entries with the same text (two raw sites naming the
- * same line) are merged. Returns how many; *out is malloc'd. */
+/* Sites ranked by pending defers (the site table has one entry per text). Returns how
+ * many; *out is malloc'd. */
 struct ranked {
 	const char *text;
 	uint64_t pending;
 };
-
-static int cmp_ranked_text(const void *a, const void *b)
-{
-	return strcmp(((const struct ranked *)a)->text, ((const struct ranked *)b)->text);
-}
 
 static int cmp_ranked(const void *a, const void *b)
 {
@@ -123,7 +118,7 @@ static int cmp_ranked(const void *a, const void *b)
 static size_t rank_sites(const struct rep *r, struct ranked **out)
 {
 	struct ranked *v = malloc((r->sites.n + 1) * sizeof(*v));
-	size_t i, n = 0, m = 0;
+	size_t i, n = 0;
 
 	*out = v;
 	if (!v)
@@ -131,54 +126,38 @@ static size_t rank_sites(const struct rep *r, struct ranked **out)
 	for (i = 0; i < r->sites.n; i++)
 		if (r->sites.names[i].count)
 			v[n++] = (struct ranked){ r->sites.names[i].text, r->sites.names[i].count };
-	qsort(v, n, sizeof(*v), cmp_ranked_text);
-	for (i = 0; i < n; i++) {
-		if (m && !strcmp(v[m - 1].text, v[i].text))
-			v[m - 1].pending += v[i].pending;
-		else
-			v[m++] = v[i];
-	}
-	qsort(v, m, sizeof(*v), cmp_ranked);
-	return m;
+	qsort(v, n, sizeof(*v), cmp_ranked);
+	return n;
 }
 
-static const size_t *sort_sites;
-
-/* Positions of defers by their site, then by age. */
-static int cmp_pos(const void *a, const void *b)
+static int cmp_size(const void *a, const void *b)
 {
 	size_t x = *(const size_t *)a, y = *(const size_t *)b;
 
-	if (sort_sites[x] != sort_sites[y])
-		return sort_sites[x] < sort_sites[y] ? -1 : 1;
 	return x < y ? -1 : x > y;
 }
 
-/* The site where most of a coroutine's pending defers come from (ties: the site of the
- * newest defer among them). */
+/* The site where most of a coroutine's pending defers come from, by the rule
+ * codefer-top ranks by (site_tab_better). */
 static const char *top_site(const struct rep *r, size_t ci)
 {
 	const struct census_coro *co = &r->c->coros[ci];
-	size_t base = r->first[ci], *v, i, run = 0, best_run = 0, best = 0, newest = 0;
+	size_t base = r->first[ci], *v, i, run = 0, best = SITE_TAB_OOM;
+	uint64_t best_n = 0;
 
 	if (!co->ndefers)
 		return "-";
-	v = malloc(co->ndefers * sizeof(*v));
-	if (!v)
+	if (!(v = malloc(co->ndefers * sizeof(*v))))
 		return r->sites.names[r->dsite[base + co->ndefers - 1]].text;
-	for (i = 0; i < co->ndefers; i++)
-		v[i] = base + i;
-	sort_sites = r->dsite;
-	qsort(v, co->ndefers, sizeof(*v), cmp_pos);
+	memcpy(v, &r->dsite[base], co->ndefers * sizeof(*v));
+	qsort(v, co->ndefers, sizeof(*v), cmp_size);
 	for (i = 0; i < co->ndefers; i++) {
 		run++;
-		if (i + 1 < co->ndefers && r->dsite[v[i + 1]] == r->dsite[v[i]])
+		if (i + 1 < co->ndefers && v[i + 1] == v[i])
 			continue;
-		/* v[i] is the newest defer of this site's run. */
-		if (run > best_run || (run == best_run && v[i] > newest)) {
-			best_run = run;
-			best = r->dsite[v[i]];
-			newest = v[i];
+		if (site_tab_better(&r->sites, run, v[i], best_n, best)) {
+			best_n = run;
+			best = v[i];
 		}
 		run = 0;
 	}

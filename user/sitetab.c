@@ -5,12 +5,24 @@
 #include "escape.h"
 #include "sitetab.h"
 
+static uint64_t mix(uint64_t h)
+{
+	h *= 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 29);
+}
+
 static uint64_t site_hash(const struct site *s)
 {
-	uint64_t h = s->addr * 0x9e3779b97f4a7c15ull;
+	return mix(s->addr ^ mix(s->aux + s->kind));
+}
 
-	h ^= (s->aux + s->kind) * 0xc2b2ae3d27d4eb4full;
-	return h ^ (h >> 29);
+static uint64_t text_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+	return mix(h);
 }
 
 static int site_eq(const struct site *a, const struct site *b)
@@ -18,59 +30,108 @@ static int site_eq(const struct site *a, const struct site *b)
 	return a->addr == b->addr && a->aux == b->aux && a->kind == b->kind;
 }
 
-static size_t *slot_of(size_t *slots, size_t nslots, const struct site_name *names,
-		       const struct site *s)
+static size_t *key_slot(size_t *slots, size_t nslots, const struct site_alias *keys,
+			const struct site *s)
 {
 	size_t j;
 
 	for (j = site_hash(s) & (nslots - 1); slots[j]; j = (j + 1) & (nslots - 1))
-		if (site_eq(&names[slots[j] - 1].key, s))
+		if (site_eq(&keys[slots[j] - 1].key, s))
 			break;
 	return &slots[j];
 }
 
+static size_t *text_slot(size_t *slots, size_t nslots, const struct site_name *names,
+			 const char *text)
+{
+	size_t j;
+
+	for (j = text_hash(text) & (nslots - 1); slots[j]; j = (j + 1) & (nslots - 1))
+		if (!strcmp(names[slots[j] - 1].text, text))
+			break;
+	return &slots[j];
+}
+
+/* Room for one more key and one more name; both tables stay at most half full. */
 static int grow(struct site_tab *st)
 {
-	size_t nslots = st->nslots ? st->nslots * 2 : 1024, cap = nslots / 2, i;
-	size_t *slots = calloc(nslots, sizeof(*slots));
-	struct site_name *names = realloc(st->names, cap * sizeof(*names));
+	size_t i;
 
-	if (!slots || !names) {
-		free(slots);
+	if (st->nkeys == st->capkeys) {
+		size_t nslots = st->nslots ? st->nslots * 2 : 1024, cap = nslots / 2;
+		size_t *slots = calloc(nslots, sizeof(*slots));
+		struct site_alias *keys = realloc(st->keys, cap * sizeof(*keys));
+
+		if (keys)
+			st->keys = keys;
+		if (!slots || !keys) {
+			free(slots);
+			return -1;
+		}
+		for (i = 0; i < st->nkeys; i++)
+			*key_slot(slots, nslots, keys, &keys[i].key) = i + 1;
+		free(st->slots);
+		st->slots = slots;
+		st->nslots = nslots;
+		st->capkeys = cap;
+	}
+	if (st->n == st->cap) {
+		size_t nslots = st->ntslots ? st->ntslots * 2 : 1024, cap = nslots / 2;
+		size_t *slots = calloc(nslots, sizeof(*slots));
+		struct site_name *names = realloc(st->names, cap * sizeof(*names));
+
 		if (names)
 			st->names = names;
-		return -1;
+		if (!slots || !names) {
+			free(slots);
+			return -1;
+		}
+		for (i = 0; i < st->n; i++)
+			*text_slot(slots, nslots, names, names[i].text) = i + 1;
+		free(st->tslots);
+		st->tslots = slots;
+		st->ntslots = nslots;
+		st->cap = cap;
 	}
-	for (i = 0; i < st->n; i++)
-		*slot_of(slots, nslots, names, &names[i].key) = i + 1;
-	free(st->slots);
-	st->slots = slots;
-	st->nslots = nslots;
-	st->names = names;
-	st->cap = cap;
 	return 0;
 }
 
 size_t site_tab_index(struct site_tab *st, const struct site *s)
 {
 	char raw[512], safe[1024];
-	struct site_name *e;
-	size_t *slot;
+	size_t *slot, *tslot;
 
-	if (st->n == st->cap && grow(st))
+	if (st->nslots) {
+		slot = key_slot(st->slots, st->nslots, st->keys, s);
+		if (*slot)
+			return st->keys[*slot - 1].name;
+	}
+	if (grow(st))
 		return SITE_TAB_OOM;
-	slot = slot_of(st->slots, st->nslots, st->names, s);
-	if (*slot)
-		return *slot - 1;
+	slot = key_slot(st->slots, st->nslots, st->keys, s);
 	describe_site(st->t, st->rc, s, raw, sizeof(raw));
 	tty_str(safe, sizeof(safe), raw);
-	e = &st->names[st->n];
-	if (!(e->text = strdup(safe)))
-		return SITE_TAB_OOM;
-	e->key = *s;
-	e->count = 0;
-	*slot = ++st->n;
-	return st->n - 1;
+	tslot = text_slot(st->tslots, st->ntslots, st->names, safe);
+	if (!*tslot) {
+		struct site_name *e = &st->names[st->n];
+
+		if (!(e->text = strdup(safe)))
+			return SITE_TAB_OOM;
+		e->key = *s;
+		e->count = 0;
+		*tslot = ++st->n;
+	}
+	st->keys[st->nkeys] = (struct site_alias){ .key = *s, .name = *tslot - 1 };
+	*slot = ++st->nkeys;
+	return *tslot - 1;
+}
+
+int site_tab_better(const struct site_tab *st, uint64_t n, size_t idx, uint64_t best_n,
+		    size_t best_idx)
+{
+	if (best_idx == SITE_TAB_OOM || n != best_n)
+		return best_idx == SITE_TAB_OOM || n > best_n;
+	return strcmp(st->names[idx].text, st->names[best_idx].text) < 0;
 }
 
 void site_tab_free(struct site_tab *st)
@@ -80,8 +141,11 @@ void site_tab_free(struct site_tab *st)
 	for (i = 0; i < st->n; i++)
 		free(st->names[i].text);
 	free(st->names);
+	free(st->keys);
 	free(st->slots);
+	free(st->tslots);
 	st->names = NULL;
-	st->slots = NULL;
-	st->n = st->cap = st->nslots = 0;
+	st->keys = NULL;
+	st->slots = st->tslots = NULL;
+	st->n = st->cap = st->nkeys = st->capkeys = st->nslots = st->ntslots = 0;
 }

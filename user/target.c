@@ -285,17 +285,18 @@ void target_describe_pc(struct target *t, uint64_t pc, int is_return, const char
 	struct elf_file *e = m ? module_elf(m) : NULL;
 	const struct elf_sym *s;
 	const char *file, *base;
-	int line, n;
+	int line;
 
 	if (!e || !(s = elf_sym_by_addr(e, pc - m->bias))) {
 		snprintf(buf, len, "0x%llx", (unsigned long long)pc);
 		return;
 	}
-	n = snprintf(buf, len, "%s+0x%llx", s->name, (unsigned long long)(pc - m->bias - s->value));
-	/* A return address points past the call: the call's line is that of pc - 1. */
-	if (n > 0 && (size_t)n < len &&
-	    !elf_dwarf_line(e, pc - m->bias - (is_return ? 1 : 0), skip, &file, &line)) {
+	/* A return address points past the call: the call's line is that of pc - 1. With a
+	 * line, the offset into the function says nothing more. */
+	if (!elf_dwarf_line(e, pc - m->bias - (is_return ? 1 : 0), skip, &file, &line)) {
 		base = strrchr(file, '/');
-		snprintf(buf + n, len - n, " %s:%d", base ? base + 1 : file, line);
+		snprintf(buf, len, "%s %s:%d", s->name, base ? base + 1 : file, line);
+	} else {
+		snprintf(buf, len, "%s+0x%llx", s->name, (unsigned long long)(pc - m->bias - s->value));
 	}
 }

@@ -46,7 +46,7 @@ worker=$(jq 'max_by(.pending).coro' "$WORK/coros.json")
 worker_pending=$(jq 'max_by(.pending).pending' "$WORK/coros.json")
 top=$(jq_get "$J" '.summary.sites[0].site')
 expect "top site is worker_body, leaky.c:$line" \
-	"$(echo "$top" | sed -n "s/^\(worker_body\)+0x[0-9a-f]* .*\(leaky.c:[0-9]*\)$/\1 \2/p")" \
+	"$(echo "$top" | sed -n "s/^\(worker_body\)\(+0x[0-9a-f]*\)\{0,1\} .*\(leaky.c:[0-9]*\)$/\1 \3/p")" \
 	"worker_body leaky.c:$line"
 expect "top site pending" "$(jq_get "$J" '.summary.sites[0].pending')" "$worker_pending"
 expect "worker's newest defer site" "$(jq -r '.coroutines[] | select(.id == '"$worker"') | .defers[0].site' "$J")" "$top"
