@@ -308,20 +308,24 @@ static int wait_keys(double secs, struct options *o)
 static void show(struct model *m, struct options *o)
 {
 	struct winsize ws = {};
+	int rows;
 
-	model_sort(&m->cur, o->sort);
 	if (o->json) {
+		model_sort(&m->cur, o->sort, 0);
 		render_json(stdout, m, &m->cur);
 		return;
 	}
 	if (o->batch) {
+		model_sort(&m->cur, o->sort, o->rows);
 		render_text(stdout, m, &m->cur, o->rows, 0, o->sort);
 		fputc('\n', stdout);
 		return;
 	}
 	ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws);
+	rows = ws.ws_row > 12 ? (ws.ws_row - 12) / 3 : 5;
+	model_sort(&m->cur, o->sort, rows);
 	fputs("\033[H\033[2J", stdout);
-	render_text(stdout, m, &m->cur, ws.ws_row > 12 ? (ws.ws_row - 12) / 3 : 5, ws.ws_col, o->sort);
+	render_text(stdout, m, &m->cur, rows, ws.ws_col, o->sort);
 }
 
 static int run(struct session *s, struct options *o)

@@ -147,13 +147,6 @@ static void sum_counters(struct model *m, uint64_t *out)
 
 /* ---- joins ---- */
 
-static int cmp_row_id(const void *a, const void *b)
-{
-	const struct coro_row *x = a, *y = b;
-
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
 static int cmp_site_key(const void *a, const void *b)
 {
 	const struct coro_site_key *x = a, *y = b;
@@ -226,23 +219,6 @@ static int pool_counts(const struct model *m, const struct pool_stats *ps)
 {
 	return !m->s->skel ||
 	       (ps && (!m->s->plan.pools_need_round_trip || (ps->flags & POOL_ROUND_TRIP)));
-}
-
-static const char *census_state(const struct session *s, uint64_t id)
-{
-	size_t lo = 0, hi = s->nstates;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (s->states[mid].id == id)
-			return s->states[mid].state;
-		if (s->states[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
 }
 
 static enum verdict judge(const struct model *m, const struct coro_row *r, uint64_t now)
@@ -579,19 +555,21 @@ static void merge_rows(struct model *m, struct snapshot *snap)
 static void build_coros(struct model *m, struct snapshot *snap, struct hold *holds, size_t nholds)
 {
 	const struct unprobed *u = m->s->unprobed;
-	size_t i, j = 0, p = 0, k = 0;
+	const struct census_state *st = m->s->states;
+	size_t i, j = 0, p = 0, k = 0, q = 0;
 
 	merge_rows(m, snap);
 	for (i = 0; i < snap->ncoros; i++) {
 		struct coro_row *r = &snap->coros[i];
-		const char *st = census_state(m->s, r->id);
 		uint64_t oldest = 0;
 		int64_t held = 0;
 
+		/* The states are sorted by id like the rows: walk them together. */
+		while (q < m->s->nstates && st[q].id < r->id)
+			q++;
+		r->state = q < m->s->nstates && st[q].id == r->id && r->c.last_ns <= m->s->states_ns
+			   ? st[q].state : "live";
 		r->age_s = (snap->ns - (r->c.created_ns ? r->c.created_ns : r->c.first_ns)) / 1e9;
-		/* The state read by the census or the last walk holds until the coroutine is
-		 * next seen doing something. */
-		r->state = st && r->c.last_ns <= m->s->states_ns ? st : "live";
 		/* Pending defers no probe sees count as pending too (unprobed is sorted). */
 		while (k < m->s->nunprobed && u[k].id < r->id)
 			k++;
@@ -749,11 +727,15 @@ int model_refresh(struct model *m)
 		return -1;
 	if (m->s->skel)
 		sum_counters(m, snap->counters);
-	/* The renderers may have put the previous rows in display order. */
-	qsort(m->prev.coros, m->prev.ncoros, sizeof(*m->prev.coros), cmp_row_id);
-	free(snap->coros);
-	if (!(snap->coros = calloc(m->raw_coros.n + m->s->nrows + 1, sizeof(*snap->coros))))
-		return -1;
+	if (m->raw_coros.n + m->s->nrows >= snap->cap_coros) {
+		size_t cap = (m->raw_coros.n + m->s->nrows) * 5 / 4 + 16;
+		void *p = realloc(snap->coros, cap * sizeof(*snap->coros));
+
+		if (!p)
+			return -1;
+		snap->coros = p;
+		snap->cap_coros = cap;
+	}
 	if (!(holds = collect_holds(m, &nholds)))
 		return -1;
 	build_coros(m, snap, holds, nholds);
@@ -781,10 +763,11 @@ int model_refresh(struct model *m)
 }
 
 static enum sort_key sort_by;
+static const struct coro_row *sort_rows;
 
-static int cmp_sort(const void *a, const void *b)
+/* Display order: the key, then pending, then id. */
+static int before(const struct coro_row *x, const struct coro_row *y)
 {
-	const struct coro_row *x = a, *y = b;
 	double dx, dy;
 
 	switch (sort_by) {
@@ -801,17 +784,60 @@ static int cmp_sort(const void *a, const void *b)
 		dx = dy = 0;
 	}
 	if (dx != dy)
-		return dx > dy ? -1 : 1;
+		return dx > dy;
 	if (x->c.pending != y->c.pending)
-		return x->c.pending > y->c.pending ? -1 : 1;
-	return x->id < y->id ? -1 : x->id > y->id;
+		return x->c.pending > y->c.pending;
+	return x->id < y->id;
 }
 
-/* Display order (the next refresh puts the rows back in id order for its joins). */
-void model_sort(struct snapshot *snap, enum sort_key key)
+static int cmp_order(const void *a, const void *b)
 {
+	const struct coro_row *x = &sort_rows[*(const uint32_t *)a];
+	const struct coro_row *y = &sort_rows[*(const uint32_t *)b];
+
+	return before(x, y) ? -1 : before(y, x);
+}
+
+/* Heap of the best `n` so far, worst on top. */
+static void sift_down(uint32_t *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, w = i;
+		uint32_t t;
+
+		if (l < n && before(&sort_rows[h[w]], &sort_rows[h[l]]))
+			w = l;
+		if (l + 1 < n && before(&sort_rows[h[w]], &sort_rows[h[l + 1]]))
+			w = l + 1;
+		if (w == i)
+			return;
+		t = h[i], h[i] = h[w], h[w] = t;
+		i = w;
+	}
+}
+
+int model_sort(struct snapshot *snap, enum sort_key key, size_t rows)
+{
+	size_t n = !rows || rows > snap->ncoros ? snap->ncoros : rows, i;
+	uint32_t *o = realloc(snap->order, (snap->ncoros + 1) * sizeof(*o));
+
+	if (!o)
+		return -1;
+	snap->order = o;
+	snap->norder = n;
 	sort_by = key;
-	qsort(snap->coros, snap->ncoros, sizeof(*snap->coros), cmp_sort);
+	sort_rows = snap->coros;
+	for (i = 0; i < n; i++)
+		o[i] = i;
+	for (i = n / 2; n && i-- > 0; )
+		sift_down(o, n, i);
+	for (i = n; i < snap->ncoros; i++)
+		if (n && before(&snap->coros[i], &snap->coros[o[0]])) {
+			o[0] = i;
+			sift_down(o, n, 0);
+		}
+	qsort(o, n, sizeof(*o), cmp_order);
+	return 0;
 }
 
 void model_free(struct model *m)
@@ -826,6 +852,7 @@ void model_free(struct model *m)
 	}
 	for (i = 0; i < 2; i++) {
 		free(snaps[i]->coros);
+		free(snaps[i]->order);
 		free(snaps[i]->pools);
 		free(snaps[i]->sites);
 	}

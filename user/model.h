@@ -51,8 +51,10 @@ struct totals {
 struct snapshot {
 	uint64_t ns;
 	double interval_s;
-	struct coro_row *coros;
-	size_t ncoros;
+	struct coro_row *coros;	/* by id */
+	size_t ncoros, cap_coros;
+	uint32_t *order;	/* display order (model_sort): indexes into coros */
+	size_t norder;
 	struct pool_row *pools;
 	size_t npools;
 	struct site_row *sites;
@@ -93,7 +95,14 @@ struct model {
 int model_init(struct model *m, struct session *s, const struct thresholds *th);
 /* Reads every map once and builds m->cur (the old one becomes m->prev). 0 or -1. */
 int model_refresh(struct model *m);
-void model_sort(struct snapshot *snap, enum sort_key key);
+/* Puts the first `rows` coroutines by `key` in snap->order (0: all of them): a
+ * partial selection, so a text refresh does not sort every row. */
+int model_sort(struct snapshot *snap, enum sort_key key, size_t rows);
+/* The i-th coroutine in display order. */
+static inline const struct coro_row *snap_row(const struct snapshot *snap, size_t i)
+{
+	return &snap->coros[snap->order[i]];
+}
 void model_free(struct model *m);
 
 const char *verdict_name(enum verdict v);

@@ -81,8 +81,8 @@ void render_json(FILE *f, struct model *m, const struct snapshot *snap)
 		"\"exits\": %llu, \"partial\": %s", s->unprobed_walks, s->unprobed_cost_ns / 1e9,
 		s->unprobed_defers, U(s->exits_unseen), s->walk_partial ? "true" : "false");
 	fputs("}, \"coroutines\": [", f);
-	for (i = 0; i < snap->ncoros; i++) {
-		const struct coro_row *r = &snap->coros[i];
+	for (i = 0; i < snap->norder; i++) {
+		const struct coro_row *r = snap_row(snap, i);
 
 		fputs(i ? ", {\"id\": " : "{\"id\": ", f);
 		json_id(f, s, r->id);
@@ -209,9 +209,9 @@ void render_text(FILE *f, struct model *m, const struct snapshot *snap, int max_
 	line(f, width, "%s", "");
 	line(f, width, "%18s %-10s %6s %8s %6s %7s %5s %-8s %s", "ID", "STATE", "AGE", "PENDING",
 	     "+/INT", "PEAK", "CONNS", "VERDICT", "SITE");
-	n = snap->ncoros < (size_t)max_rows ? snap->ncoros : (size_t)max_rows;
+	n = snap->norder < (size_t)max_rows ? snap->norder : (size_t)max_rows;
 	for (i = 0; i < n; i++) {
-		const struct coro_row *r = &snap->coros[i];
+		const struct coro_row *r = snap_row(snap, i);
 		char id[24];
 
 		snprintf(id, sizeof(id), s->rt->id_is_number ? "%llu" : "0x%llx", U(r->id));
