@@ -334,7 +334,7 @@ static long mark_orphan(struct bpf_map *map, struct conn_key *key, struct conn_h
 	return 0;
 }
 
-/* A coroutine born before attach ended: the census's part of it goes in user space. */
+/* A coroutine ended: the census's part of it, if any, goes in user space. */
 static __always_inline void report_exit(__u64 id, __s64 low, __u64 now)
 {
 	struct exit_event *e = bpf_ringbuf_reserve(&exits, sizeof(*e), 0);
@@ -367,8 +367,8 @@ static __always_inline void retire_coro(__u64 id, struct coro *c, __u64 now)
 	}
 	if (c->conns > 0)
 		bpf_for_each_map_elem(&conns, mark_orphan, &id, 0);
-	if (!c->created_ns)
-		report_exit(id, c->low, now);
+	/* Even one born after attach: the census may have read it too. */
+	report_exit(id, c->low, now);
 	bpf_map_delete_elem(&coros, &key);
 }
 

@@ -22,7 +22,7 @@
 #define MAX_POOLS 4096
 #define MAX_CONNS 65536
 #define MAX_SAVED 65536
-#define EXITS_RINGBUF_BYTES (1 << 20)
+#define EXITS_RINGBUF_BYTES (1 << 22)
 
 enum event_kind {
 	EV_CREATE = 1,	/* a coroutine is born: co = its id */
@@ -106,8 +106,8 @@ struct coro_key {
 /* coro.flags */
 #define CF_UNSEEN_BIRTH	(1u << 1)	/* first seen by an event other than create */
 
-/* Sent on the `exits` ring buffer when a coroutine born before attach ends: user space
- * drops what the census read of it. */
+/* Sent on the `exits` ring buffer when a coroutine ends: user space drops what the
+ * census read of it. */
 struct exit_event {
 	__u64 id;
 	__u64 ns;
