@@ -66,6 +66,7 @@ struct {
 /* Values saved at a function's entry for probes on its return instructions. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);	/* per-CPU free lists: no shared lock */
 	__uint(max_entries, MAX_SAVED);
 	__type(key, struct save_key);
 	__type(value, __u64);
@@ -77,20 +78,21 @@ struct {
 	__uint(max_entries, EXITS_RINGBUF_BYTES);
 } exits SEC(".maps");
 
+/* One block of counters per CPU: one lookup, found once per hit (hit_counters). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, C__COUNT);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct counter_block);
 } counters SEC(".maps");
 
 static __always_inline void count_n(enum counter c, __u64 n)
 {
-	__u32 key = c;
-	__u64 *v = bpf_map_lookup_elem(&counters, &key);
+	__u32 key = 0;
+	struct counter_block *b = bpf_map_lookup_elem(&counters, &key);
 
-	if (v)
-		*v += n;
+	if (b && c < C__COUNT)
+		b->n[c] += n;
 }
 
 static __always_inline void count(enum counter c)
@@ -133,7 +135,6 @@ static __always_inline void snap_regs(const struct pt_regs *regs, struct regs_sn
 	rs->r[CFREG_R15] = regs->r15;
 	rs->r[CFREG_RIP] = regs->ip;
 }
-
 static __always_inline int load(__u64 addr, __u8 size, __u64 *out)
 {
 	__u64 v = 0;

@@ -191,7 +191,7 @@ struct save_key {
 	__u64 id;
 };
 
-/* Per-CPU counters (array `counters`, summed by user space). */
+/* Per-CPU counters (one block per CPU in `counters`, summed by user space). */
 enum counter {
 	C_EVENTS,		/* probe hits that passed the pid filter */
 	C_CREATED,
@@ -210,6 +210,10 @@ enum counter {
 	C_LOST_TRUNCATED,	/* an exit had more pending defers than MAX_EXIT_DEFERS */
 	C_LOST_EXITS,		/* the exits ring buffer was full */
 	C__COUNT,
+};
+
+struct counter_block {
+	__u64 n[C__COUNT];
 };
 
 #endif

@@ -131,18 +131,16 @@ static int read_map(struct bpf_map *map, struct raw_map *r)
 
 static void sum_counters(struct model *m, uint64_t *out)
 {
-	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(m->s->skel->maps.counters);
-	uint64_t vals[ncpu > 0 ? ncpu : 1];
-	__u32 k;
-	int i;
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(m->s->skel->maps.counters), i, k;
+	struct counter_block *b = calloc(ncpu > 0 ? ncpu : 1, sizeof(*b));
+	__u32 key = 0;
 
-	for (k = 0; k < C__COUNT; k++) {
-		out[k] = 0;
-		if (ncpu <= 0 || bpf_map_lookup_elem(fd, &k, vals))
-			continue;
+	memset(out, 0, C__COUNT * sizeof(*out));
+	if (b && ncpu > 0 && !bpf_map_lookup_elem(fd, &key, b))
 		for (i = 0; i < ncpu; i++)
-			out[k] += vals[i];
-	}
+			for (k = 0; k < C__COUNT; k++)
+				out[k] += b[i].n[k];
+	free(b);
 }
 
 /* ---- joins ---- */
