@@ -426,12 +426,23 @@ oom:
 
 /* Connections out of their pools at attach, with their holders: the probes will see
  * them come back. A holder no longer alive makes the connection an orphan. */
+static int cmp_seeded(const void *a, const void *b)
+{
+	const struct seeded_pool *x = a, *y = b;
+
+	return x->pool < y->pool ? -1 : x->pool > y->pool;
+}
+
+/* The census's connections out go in the probes' map, so a put finds its holder; the
+ * pools' counts they add stay here (the handlers update those counts as they run). */
 static int seed_conns(struct session *s)
 {
 	int pfd = bpf_map__fd(s->skel->maps.pools), cfd = bpf_map__fd(s->skel->maps.conns);
 	uint64_t now = mono_ns();
-	size_t i;
+	size_t i, j;
 
+	if (!(s->seeded = calloc(s->nconns + 1, sizeof(*s->seeded))))
+		return -1;
 	for (i = 0; i < s->nconns; i++) {
 		struct census_conn *k = &s->conns[i];
 		struct conn_key ck = { .tgid = s->t.pid, .conn = k->conn };
@@ -443,14 +454,15 @@ static int seed_conns(struct session *s)
 		/* A connection the probes saw taken already is theirs. */
 		if (bpf_map_update_elem(cfd, &ck, &h, BPF_NOEXIST))
 			continue;
-		bpf_map_lookup_elem(pfd, &pk, &ps);
-		ps.outstanding++;
-		if (ps.outstanding > ps.peak)
-			ps.peak = ps.outstanding;
-		ps.orphans += h.orphan;
-		if (bpf_map_update_elem(pfd, &pk, &ps, BPF_ANY))
-			return -1;
+		bpf_map_update_elem(pfd, &pk, &ps, BPF_NOEXIST);
+		for (j = 0; j < s->nseeded && s->seeded[j].pool != k->pool; j++)
+			;
+		s->seeded[j].pool = k->pool;
+		s->seeded[j].out++;
+		s->seeded[j].orphans += h.orphan;
+		s->nseeded += j == s->nseeded;
 	}
+	qsort(s->seeded, s->nseeded, sizeof(*s->seeded), cmp_seeded);
 	return 0;
 }
 
@@ -746,6 +758,8 @@ void session_close(struct session *s)
 	free(s->living);
 	s->living = NULL;
 	reset_rows(s);
+	free(s->seeded);
+	s->seeded = NULL;
 	free(s->pools);
 	s->pools = NULL;
 	free(s->conns);

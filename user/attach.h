@@ -76,6 +76,13 @@ struct session {
 	size_t npools;
 	struct census_conn *conns;	/* no_probes: the last walk's connections out */
 	size_t nconns;
+	/* Per pool, the census's connections out put in the probes' map at attach: the
+	 * probes count from 0 and take them back when they return (sorted by pool). */
+	struct seeded_pool {
+		uint64_t pool;
+		int64_t out, orphans;
+	} *seeded;
+	size_t nseeded;
 	struct census_state *states;	/* sorted by id; from the census or the last walk */
 	size_t nstates;
 	uint64_t states_ns;		/* when they were read */

@@ -419,8 +419,27 @@ static const struct census_pool *walked_pool(const struct session *s, uint64_t p
 	return NULL;
 }
 
+static const struct seeded_pool *seeded_of(const struct session *s, uint64_t pool)
+{
+	struct seeded_pool key = { .pool = pool };
+	size_t lo = 0, hi = s->nseeded;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (s->seeded[mid].pool == key.pool)
+			return &s->seeded[mid];
+		if (s->seeded[mid].pool < key.pool)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 static int build_pools(struct model *m, struct snapshot *snap, struct hold *holds, size_t nholds)
 {
+	const struct seeded_pool *seeded;
 	const struct pool_key *pk = m->raw_pools.keys;
 	const struct pool_stats *pv = m->raw_pools.vals;
 	const struct hold **oldests = calloc(m->raw_pools.n + 1, sizeof(*oldests));
@@ -450,6 +469,12 @@ static int build_pools(struct model *m, struct snapshot *snap, struct hold *hold
 		}
 		p->pool = pk[i].pool;
 		p->s = pv[i];
+		if ((seeded = seeded_of(s, p->pool))) {
+			p->s.outstanding += seeded->out;
+			p->s.orphans += seeded->orphans;
+			if (p->s.peak + seeded->out > p->s.peak)
+				p->s.peak += seeded->out;
+		}
 		p->oldest_hold_s = oldest ? (snap->ns - oldest->get_ns) / 1e9 : -1;
 		p->site = oldest ? site_tab_index(&m->sites, &oldest->site) : SITE_TAB_OOM;
 		p->walked = walked_pool(s, p->pool);
