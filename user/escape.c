@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Escaping of untrusted text read from targets (see escape.h). */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include "escape.h"
 
@@ -32,26 +33,47 @@ static int utf8_len(const unsigned char *s)
 }
 
 /* A JSON string literal; bytes that are not UTF-8 become the text \xNN. */
-void json_str(FILE *f, const char *s)
+char *json_quote(const char *s)
 {
+	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
+	char *out = malloc(strlen(s) * 6 + 3), *o = out;
 	int n;
 
-	fputc('"', f);
+	if (!out)
+		return NULL;
+	*o++ = '"';
 	while (*p) {
 		if (*p == '"' || *p == '\\') {
-			fputc('\\', f);
-			fputc(*p++, f);
+			*o++ = '\\';
+			*o++ = *p++;
 		} else if (*p < 0x20 || *p == 0x7f) {
-			fprintf(f, "\\u%04x", *p++);
+			memcpy(o, "\\u00", 4);
+			o[4] = hex[*p >> 4];
+			o[5] = hex[*p++ & 15];
+			o += 6;
 		} else if ((n = utf8_len(p))) {
-			fwrite(p, 1, n, f);
+			memcpy(o, p, n);
+			o += n;
 			p += n;
 		} else {
-			fprintf(f, "\\\\x%02x", *p++);
+			memcpy(o, "\\\\x", 3);
+			o[3] = hex[*p >> 4];
+			o[4] = hex[*p++ & 15];
+			o += 5;
 		}
 	}
-	fputc('"', f);
+	*o++ = '"';
+	*o = 0;
+	return out;
+}
+
+void json_str(FILE *f, const char *s)
+{
+	char *q = json_quote(s);
+
+	fputs(q ? q : "\"\"", f);
+	free(q);
 }
 
 /* Text safe for a terminal: control bytes, C1 controls, backslashes and invalid UTF-8

@@ -8,6 +8,8 @@
 
 /* A JSON string literal; bytes that are not UTF-8 become the text \xNN. */
 void json_str(FILE *f, const char *s);
+/* The same literal, malloc'd (NULL out of memory). */
+char *json_quote(const char *s);
 /* src made safe for a terminal: control bytes, C1 controls, backslashes and invalid UTF-8
  * as \xNN. */
 void tty_str(char *dst, size_t len, const char *src);

@@ -785,52 +785,38 @@ int model_refresh(struct model *m)
 	return 0;
 }
 
-static enum sort_key sort_by;
-static const struct coro_row *sort_rows;
+/* What display order compares, packed per row: the key, then pending, then id. */
+struct sort_entry {
+	double key;
+	int64_t pending;
+	uint64_t id;
+	uint32_t row;
+};
 
-/* Display order: the key, then pending, then id. */
-static int before(const struct coro_row *x, const struct coro_row *y)
+static int before(const struct sort_entry *x, const struct sort_entry *y)
 {
-	double dx, dy;
-
-	switch (sort_by) {
-	case SORT_CONNS:
-		dx = x->conns_held, dy = y->conns_held;
-		break;
-	case SORT_AGE:
-		dx = x->age_s, dy = y->age_s;
-		break;
-	case SORT_GROWTH:
-		dx = x->delta, dy = y->delta;
-		break;
-	default:
-		dx = dy = 0;
-	}
-	if (dx != dy)
-		return dx > dy;
-	if (x->c.pending != y->c.pending)
-		return x->c.pending > y->c.pending;
+	if (x->key != y->key)
+		return x->key > y->key;
+	if (x->pending != y->pending)
+		return x->pending > y->pending;
 	return x->id < y->id;
 }
 
-static int cmp_order(const void *a, const void *b)
+static int cmp_entry(const void *a, const void *b)
 {
-	const struct coro_row *x = &sort_rows[*(const uint32_t *)a];
-	const struct coro_row *y = &sort_rows[*(const uint32_t *)b];
-
-	return before(x, y) ? -1 : before(y, x);
+	return before(a, b) ? -1 : before(b, a);
 }
 
-/* Heap of the best `n` so far, worst on top. */
-static void sift_down(uint32_t *h, size_t n, size_t i)
+/* Heap of the best so far, worst on top. */
+static void sift_down(struct sort_entry *h, size_t n, size_t i)
 {
 	for (;;) {
 		size_t l = 2 * i + 1, w = i;
-		uint32_t t;
+		struct sort_entry t;
 
-		if (l < n && before(&sort_rows[h[w]], &sort_rows[h[l]]))
+		if (l < n && before(&h[w], &h[l]))
 			w = l;
-		if (l + 1 < n && before(&sort_rows[h[w]], &sort_rows[h[l + 1]]))
+		if (l + 1 < n && before(&h[w], &h[l + 1]))
 			w = l + 1;
 		if (w == i)
 			return;
@@ -839,27 +825,51 @@ static void sift_down(uint32_t *h, size_t n, size_t i)
 	}
 }
 
+static struct sort_entry entry_of(const struct coro_row *r, enum sort_key key, uint32_t i)
+{
+	struct sort_entry e = { .pending = r->c.pending, .id = r->id, .row = i };
+
+	switch (key) {
+	case SORT_CONNS: e.key = r->conns_held; break;
+	case SORT_AGE: e.key = r->age_s; break;
+	case SORT_GROWTH: e.key = r->delta; break;
+	default: break;
+	}
+	return e;
+}
+
 int model_sort(struct snapshot *snap, enum sort_key key, size_t rows)
 {
 	size_t n = !rows || rows > snap->ncoros ? snap->ncoros : rows, i;
 	uint32_t *o = realloc(snap->order, (snap->ncoros + 1) * sizeof(*o));
+	struct sort_entry *h = malloc((n + 1) * sizeof(*h));
 
-	if (!o)
+	if (!o || !h) {
+		free(h);
+		if (o)
+			snap->order = o;
 		return -1;
+	}
 	snap->order = o;
 	snap->norder = n;
-	sort_by = key;
-	sort_rows = snap->coros;
 	for (i = 0; i < n; i++)
-		o[i] = i;
-	for (i = n / 2; n && i-- > 0; )
-		sift_down(o, n, i);
-	for (i = n; i < snap->ncoros; i++)
-		if (n && before(&snap->coros[i], &snap->coros[o[0]])) {
-			o[0] = i;
-			sift_down(o, n, 0);
+		h[i] = entry_of(&snap->coros[i], key, i);
+	if (n < snap->ncoros) {
+		for (i = n / 2; n && i-- > 0; )
+			sift_down(h, n, i);
+		for (i = n; n && i < snap->ncoros; i++) {
+			struct sort_entry e = entry_of(&snap->coros[i], key, i);
+
+			if (before(&e, &h[0])) {
+				h[0] = e;
+				sift_down(h, n, 0);
+			}
 		}
-	qsort(o, n, sizeof(*o), cmp_order);
+	}
+	qsort(h, n, sizeof(*h), cmp_entry);
+	for (i = 0; i < n; i++)
+		o[i] = h[i].row;
+	free(h);
 	return 0;
 }
 
@@ -882,6 +892,9 @@ void model_free(struct model *m)
 	for (i = 0; i < SK__COUNT; i++)
 		free(m->site_prev[i]);
 	free(m->unlisted);
+	for (i = 0; i < m->nsite_json; i++)
+		free(m->site_json[i]);
+	free(m->site_json);
 	ring_buffer__free(m->exits);
 	site_tab_free(&m->sites);
 }

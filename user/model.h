@@ -79,6 +79,8 @@ struct model {
 	struct snapshot cur, prev;
 	int64_t *site_prev[SK__COUNT];	/* per site index, the previous snapshot's figures */
 	struct ring_buffer *exits;	/* ends of coroutines born before attach */
+	char **site_json;		/* per site index, its JSON literal (render.c) */
+	size_t nsite_json;
 	uint64_t census_retired;	/* their census defers, retired by those ends */
 	/* exits_unprobed: coroutines the last complete walk did not list, sorted */
 	uint64_t *unlisted;

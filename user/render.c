@@ -2,6 +2,7 @@
 /* codefer-top's renderers (see render.h). Site texts come from the site table, already
  * terminal-safe; JSON escapes them again for its own syntax. */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "elfsym.h"
@@ -9,26 +10,155 @@
 #include "render.h"
 #include "runtimes/native.h"
 
+#define U(x) ((unsigned long long)(x))
+#define L(x) ((long long)(x))
+
 static const char *site_text(const struct model *m, size_t idx)
 {
 	return idx == SITE_TAB_OOM || idx >= m->sites.n ? "-" : m->sites.names[idx].text;
 }
 
-static void json_id(FILE *f, const struct session *s, uint64_t id)
+/* A row of JSON is built in a buffer: at 100,000 rows, fprintf per field would cost
+ * more than the rest of a refresh. */
+struct jrow {
+	char b[8192];
+	size_t n;
+};
+
+static void jr_n(struct jrow *j, const char *s, size_t l)
 {
-	if (s->rt->id_is_number)
-		fprintf(f, "%llu", (unsigned long long)id);
-	else
-		fprintf(f, "\"0x%llx\"", (unsigned long long)id);
+	if (j->n + l < sizeof(j->b)) {
+		memcpy(j->b + j->n, s, l);
+		j->n += l;
+	}
 }
 
-/* A site as a JSON string, or null when there is none. */
-static void json_site(FILE *f, struct model *m, const struct site *s)
+static void jr_s(struct jrow *j, const char *s)
+{
+	jr_n(j, s, strlen(s));
+}
+
+/* A literal: its length known at compile time. */
+#define JR_LIT(j, lit) jr_n(j, lit, sizeof(lit) - 1)
+
+static void jr_u(struct jrow *j, unsigned long long v)
+{
+	char t[24];
+	int i = sizeof(t);
+
+	t[--i] = 0;
+	do
+		t[--i] = '0' + v % 10;
+	while (v /= 10);
+	jr_s(j, t + i);
+}
+
+static void jr_i(struct jrow *j, long long v)
+{
+	if (v < 0) {
+		jr_s(j, "-");
+		jr_u(j, -(unsigned long long)v);
+	} else {
+		jr_u(j, v);
+	}
+}
+
+/* v with three decimals, as %.3f prints it. */
+static void jr_f3(struct jrow *j, double v)
+{
+	unsigned long long milli;
+	char t[8];
+
+	if (v < 0) {
+		jr_s(j, "-");
+		v = -v;
+	}
+	milli = (unsigned long long)(v * 1000 + 0.5);
+	jr_u(j, milli / 1000);
+	snprintf(t, sizeof(t), ".%03llu", milli % 1000);
+	jr_s(j, t);
+}
+
+/* A site index's JSON literal, quoted once. */
+static const char *site_json(struct model *m, size_t idx)
+{
+	if (idx == SITE_TAB_OOM || idx >= m->sites.n)
+		return "\"-\"";
+	if (idx >= m->nsite_json) {
+		size_t n = m->sites.n + 64;
+		char **p = realloc(m->site_json, n * sizeof(*p));
+
+		if (!p)
+			return "\"-\"";
+		memset(p + m->nsite_json, 0, (n - m->nsite_json) * sizeof(*p));
+		m->site_json = p;
+		m->nsite_json = n;
+	}
+	if (!m->site_json[idx])
+		m->site_json[idx] = json_quote(m->sites.names[idx].text);
+	return m->site_json[idx] ? m->site_json[idx] : "\"-\"";
+}
+
+/* A site's JSON literal, or null when there is none. */
+static const char *json_site(struct model *m, const struct site *s)
 {
 	if (!s || (!s->kind && !s->addr))
-		fputs("null", f);
-	else
-		json_str(f, site_text(m, site_tab_index(&m->sites, s)));
+		return "null";
+	return site_json(m, site_tab_index(&m->sites, s));
+}
+
+static void json_row(FILE *f, struct model *m, const struct coro_row *r, int first)
+{
+	struct jrow j;
+	/* States are short words of codefer's own: quoted as they are when they are. */
+	int plain = !r->state[strspn(r->state, "abcdefghijklmnopqrstuvwxyz -_")];
+	char *state = plain ? NULL : json_quote(r->state);
+
+	j.n = 0;
+	jr_s(&j, first ? "{\"id\": " : ", {\"id\": ");
+	if (m->s->rt->id_is_number) {
+		jr_u(&j, r->id);
+	} else {
+		char id[24];
+
+		snprintf(id, sizeof(id), "\"0x%llx\"", U(r->id));
+		jr_s(&j, id);
+	}
+	JR_LIT(&j, ", \"state\": ");
+	if (plain) {
+		JR_LIT(&j, "\"");
+		jr_s(&j, r->state);
+		JR_LIT(&j, "\"");
+	} else {
+		jr_s(&j, state ? state : "\"?\"");
+		free(state);
+	}
+	JR_LIT(&j, ", \"age_s\": ");
+	jr_f3(&j, r->age_s);
+	JR_LIT(&j, ", \"defers_pending\": ");
+	jr_i(&j, r->c.pending);
+	JR_LIT(&j, ", \"defers_registered\": ");
+	jr_u(&j, r->c.registered);
+	JR_LIT(&j, ", \"defers_run\": ");
+	jr_u(&j, r->c.run);
+	JR_LIT(&j, ", \"defers_peak\": ");
+	jr_i(&j, r->c.peak);
+	JR_LIT(&j, ", \"defers_delta\": ");
+	jr_i(&j, r->delta);
+	JR_LIT(&j, ", \"conns_held\": ");
+	jr_i(&j, r->conns_held);
+	JR_LIT(&j, ", \"oldest_hold_s\": ");
+	jr_f3(&j, r->hold_s);
+	jr_s(&j, r->census ? ", \"census\": true, \"site\": " : ", \"census\": false, \"site\": ");
+	jr_s(&j, site_json(m, r->site));
+	JR_LIT(&j, ", \"create_site\": ");
+	jr_s(&j, json_site(m, &r->c.create_site));
+	JR_LIT(&j, ", \"wait_site\": ");
+	jr_s(&j, json_site(m, r->census ? &r->census->wait_site : NULL));
+	JR_LIT(&j, ", \"verdict\": \"");
+	jr_s(&j, verdict_name(r->verdict));
+	JR_LIT(&j, "\"}");
+	fwrite(j.b, 1, j.n, f);
 }
 
 static double wall_time(void)
@@ -39,8 +169,6 @@ static double wall_time(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-#define U(x) ((unsigned long long)(x))
-#define L(x) ((long long)(x))
 
 static void json_totals(FILE *f, const struct totals *t)
 {
@@ -81,28 +209,8 @@ void render_json(FILE *f, struct model *m, const struct snapshot *snap)
 		"\"exits\": %llu, \"partial\": %s", s->unprobed_walks, s->unprobed_cost_ns / 1e9,
 		s->unprobed_defers, U(s->exits_unseen), s->walk_partial ? "true" : "false");
 	fputs("}, \"coroutines\": [", f);
-	for (i = 0; i < snap->norder; i++) {
-		const struct coro_row *r = snap_row(snap, i);
-
-		fputs(i ? ", {\"id\": " : "{\"id\": ", f);
-		json_id(f, s, r->id);
-		fputs(", \"state\": ", f);
-		json_str(f, r->state);
-		fprintf(f, ", \"age_s\": %.3f, \"defers_pending\": %lld, \"defers_registered\": %llu, "
-			"\"defers_run\": %llu, \"defers_peak\": %lld, \"defers_delta\": %lld, "
-			"\"conns_held\": %lld, \"oldest_hold_s\": %.3f, \"census\": %s, \"site\": ",
-			r->age_s, L(r->c.pending), U(r->c.registered), U(r->c.run), L(r->c.peak),
-			L(r->delta), L(r->conns_held), r->hold_s,
-			r->census ? "true" : "false");
-		json_str(f, site_text(m, r->site));
-		fputs(", \"create_site\": ", f);
-		json_site(f, m, &r->c.create_site);
-		fputs(", \"wait_site\": ", f);
-		json_site(f, m, r->census ? &r->census->wait_site : NULL);
-		fputs(", \"verdict\": ", f);
-		json_str(f, verdict_name(r->verdict));
-		fputc('}', f);
-	}
+	for (i = 0; i < snap->norder; i++)
+		json_row(f, m, snap_row(snap, i), !i);
 	fputs("], \"pools\": [", f);
 	for (i = 0; i < snap->npools; i++) {
 		const struct pool_row *p = &snap->pools[i];
