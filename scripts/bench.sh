@@ -5,9 +5,15 @@
 #     pays), and with codefer-top attached; for the ucoro fixture, Go (per defer), Lua
 #     (per coroutine create/resume with a <close>) and Swoole when present (per
 #     coroutine with one defer() and one pop/push);
-#  2. codefer-top's user+system CPU per refresh with 100,000 live coroutines (ucoro, and
+#     with each handler's mean run time from bpf_stats (kernel.bpf_stats_enabled);
+#  2. the target's longest pause while codefer-top attaches (Go, 100,000 and 1,000,000
+#     parked goroutines with three heap defers each), by default and with --freeze, as the
+#     target measures it (a goroutine sleeping 1 ms in a loop), with codefer-top's peak RSS;
+#  3. --no-probes: the target's cost per defer while a walk reads 100,000 goroutines
+#     every second, against no codefer at all;
+#  4. codefer-top's user+system CPU per refresh with 100,000 live coroutines (ucoro, and
 #     Go goroutines with open-coded defers, which are read from their frames);
-#  3. codefer-dump on a core of 100,000 goroutines x 10 defers vs runtime-gdb.py.
+#  5. codefer-dump on a core of 100,000 goroutines x 10 defers vs runtime-gdb.py.
 # Each figure is the best of three runs of BENCH_OPS operations (default 50000).
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../tests/lib.sh"
@@ -51,6 +57,17 @@ empty_probes() {
 	echo 1 >"$TRACEFS/events/codefer_bench/enable"
 }
 
+# handler_ns: each BPF handler of the running codefer-top ($TOP_PID) that ran, with its
+# mean run time (bpf_stats must be on while it ran).
+handler_ns() {
+	local id
+	for id in $(grep -h '^prog_id:' /proc/"$TOP_PID"/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -u); do
+		bpftool prog show id "$id" -j 2>/dev/null |
+			jq -r 'select(.run_cnt != null and .run_cnt > 0) |
+				"\(.name) \(.run_time_ns / .run_cnt | floor) ns"'
+	done | sort | paste -sd, - | sed 's/,/, /g'
+}
+
 # bench_target NAME UNIT CMD...: ns per UNIT with no probe, empty uprobes, codefer.
 bench_target() {
 	local name=$1 unit=$2 none empty full
@@ -63,7 +80,10 @@ bench_target() {
 	empty=$(best "$OPS")
 	empty_probes off
 	top_start "${TOP_ARGS[@]}"
+	sysctl -qw kernel.bpf_stats_enabled=1
 	full=$(best "$OPS")
+	handlers=$(handler_ns)
+	sysctl -qw kernel.bpf_stats_enabled=0
 	top_settle 0 >/dev/null
 	exec 3>&-
 	kill "$TARGET_PID" 2>/dev/null
@@ -76,6 +96,7 @@ print(f"{name:8} per {unit:34} none {none:9.1f} ns | empty uprobes {empty:9.1f} 
       f"({empty / none:5.2f}x) | codefer {full:9.1f} ns ({full / none:5.2f}x none, "
       f"{full / empty:5.2f}x empty); {points:.0f} probe points")
 PY
+	echo "         handlers (bpf_stats mean): $handlers"
 }
 
 echo "== cost per operation (best of 3 x $OPS operations; lower is better)"
@@ -100,6 +121,62 @@ if php -m 2>/dev/null | grep -qi '^swoole$'; then
 else
 	echo "swoole   skipped: php has no swoole extension"
 fi
+
+# stall_at_attach N: the Go target with N goroutines parked with three heap defers each;
+# its longest pause while codefer-top attaches and takes one snapshot, by default and with
+# --freeze, and codefer-top's wall time and peak RSS.
+stall_at_attach() {
+	local n=$1 mode pause
+	target_start "$WORK/defers"
+	wait_for '^PID ' 1 60
+	ops "parkheap $n" >/dev/null
+	for mode in default --freeze; do
+		ops stall >/dev/null
+		sleep 1
+		/usr/bin/time -f "%e %M" -o "$WORK/time" "$CODEFER_TOP" -p "$TARGET_PID" -b -n 1 \
+			$([ "$mode" = --freeze ] && echo --freeze) >"$WORK/top.out" 2>"$WORK/top.err" ||
+			fail "codefer-top failed: $(cat "$WORK/top.err")"
+		sleep 0.5
+		pause=$(ops stall)
+		read -r secs kb <"$WORK/time"
+		printf "go %8d goroutines, attach %-9s: target paused at most %8.1f ms; codefer-top %5.1f s, peak RSS %5d MB; %s\n" \
+			"$n" "$mode" "$(awk -v p="$pause" 'BEGIN { print p / 1e6 }')" "$secs" $((kb / 1024)) \
+			"$(grep -o 'census: [0-9]* coroutines, [0-9]* defers' "$WORK/top.out")"
+	done
+	ops stall >/dev/null
+	sleep "$secs"
+	printf "go %8d goroutines, no codefer for %s s: the target paused at most %8.1f ms (the machine's own noise)\n" \
+		"$n" "$secs" "$(awk -v p="$(ops stall)" 'BEGIN { print p / 1e6 }')"
+	exec 3>&-
+	kill "$TARGET_PID" 2>/dev/null
+	wait "$TARGET_PID" 2>/dev/null
+	TARGET_PID=
+}
+
+# no_probes_cost: ns per defer with no codefer and with codefer-top --no-probes -d 1
+# walking 100,000 parked goroutines.
+no_probes_cost() {
+	local none walked
+	target_start "$WORK/defers"
+	wait_for '^PID ' 1 60
+	ops "parkheap 100000" >/dev/null
+	ops $((OPS / 10)) >/dev/null
+	none=$(best "$OPS")
+	"$CODEFER_TOP" -p "$TARGET_PID" -b -n 100000 -d 1 --no-probes >"$WORK/np.out" 2>&1 &
+	TOP_PID=$!
+	sleep 2
+	walked=$(best "$OPS")
+	kill -INT "$TOP_PID"
+	wait "$TOP_PID"
+	TOP_PID=
+	printf "go --no-probes -d 1 (walks of 100,000 goroutines): %.1f ns per defer vs %.1f ns with no codefer (%.3fx); last walk %s\n" \
+		"$walked" "$none" "$(awk -v w="$walked" -v n="$none" 'BEGIN { print w / n }')" \
+		"$(grep -o 'last [0-9]* ms' "$WORK/np.out" | tail -n 1)"
+	exec 3>&-
+	kill "$TARGET_PID" 2>/dev/null
+	wait "$TARGET_PID" 2>/dev/null
+	TARGET_PID=
+}
 
 # refresh_cpu WHAT CMD...: codefer-top's CPU per refresh on CMD once it has parked
 # 100,000 coroutines ("park 100000" on its stdin), JSON with every row and text.
@@ -133,6 +210,17 @@ cpu() {
 		>"$WORK/top.out" 2>"$WORK/top.err" || fail "codefer-top failed: $(cat "$WORK/top.err")"
 	cat "$WORK/time"
 }
+
+if [ -n "$go" ]; then
+	echo
+	echo "== the target's longest pause while codefer-top attaches (Go, 3 heap defers per goroutine)"
+	for n in 100000 ${BENCH_BIG:-1000000}; do
+		stall_at_attach "$n"
+	done
+	echo
+	echo "== --no-probes: the target's cost while walked every second"
+	no_probes_cost
+fi
 
 echo
 echo "== codefer-top CPU per refresh with 100,000 live coroutines, 2 pending defers each"
