@@ -187,7 +187,7 @@ struct census_row *session_row(struct session *s, uint64_t id)
 
 /* The probes' entries, id order: what a census read is reconciled with. */
 struct probed {
-	uint64_t id, seq;
+	uint64_t id, seq, first_ns;
 	int64_t pending;
 };
 
@@ -229,7 +229,7 @@ static struct probed *read_probed(struct session *s, size_t *n)
 	}
 	for (i = 0; i < got; i++)
 		p[i] = (struct probed){ .id = keys[i].id, .seq = vals[i].seq,
-					.pending = vals[i].pending };
+					.first_ns = vals[i].first_ns, .pending = vals[i].pending };
 	qsort(p, got, sizeof(*p), cmp_probed);
 	free(keys);
 	free(vals);
@@ -517,7 +517,9 @@ static void set_living(struct session *s, const struct census *c)
 	s->living_complete = 1;
 }
 
-void session_unprobed(struct session *s)
+/* Re-reads what no probe sees (s->unprobed, s->living), when the runtime has such; at
+ * most a tenth of the time: a slow walk keeps its last result for longer. */
+static void session_unprobed(struct session *s)
 {
 	uint64_t start = mono_ns();
 	struct census c = { .scope = CENSUS_UNPROBED };
@@ -617,6 +619,93 @@ static int attach_probes(struct session *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* A coroutine ended: its census part, if any, goes with it. */
+static int on_exit_event(void *ctx, void *data, size_t size)
+{
+	struct session *s = ctx;
+	const struct exit_event *e = data;
+	struct census_row *r;
+
+	if (size < sizeof(*e) || !(r = session_row(s, e->id)) || r->gone)
+		return 0;
+	r->gone = 1;
+	/* Its census defers still pending then (older ones ran while it lived). */
+	if (r->base + e->low > 0)
+		s->census_retired += r->base + e->low;
+	return 0;
+}
+
+/* Drops the census rows of coroutines that ended. */
+static void drop_gone(struct session *s)
+{
+	size_t i, j;
+
+	for (i = j = 0; i < s->nrows; i++)
+		if (!s->rows[i].gone)
+			s->rows[j++] = s->rows[i];
+	s->nrows = j;
+}
+
+/* exits_unprobed: a coroutine that two complete walks in a row did not list, seen
+ * before the first of them began, has ended: its probes' entry and its census row go.
+ * Returns how many went. */
+static int retire_unlisted(struct session *s)
+{
+	int fd = bpf_map__fd(s->skel->maps.coros), gone = 0;
+	size_t n = 0, nretired = 0, nprobed = 0, i, cap;
+	uint64_t *unlisted = NULL, *retired = NULL;
+	struct probed *p = NULL;
+
+	if (!s->walker || !s->walker->exits_unprobed || s->unprobed_walks == s->walks_judged)
+		return 0;
+	s->walks_judged = s->unprobed_walks;
+	/* A walk cut short proves nothing: start over. */
+	if (s->living_complete && (p = read_probed(s, &nprobed))) {
+		cap = nprobed + s->nrows + 1;
+		unlisted = malloc(cap * sizeof(*unlisted));
+		retired = malloc(cap * sizeof(*retired));
+	}
+	if (!unlisted || !retired) {
+		free(p);
+		free(unlisted);
+		free(retired);
+		s->nunlisted = 0;
+		return 0;
+	}
+	for (i = 0; i < nprobed + s->nrows; i++) {
+		int probed = i < nprobed;
+		struct census_row *row = probed ? NULL : &s->rows[i - nprobed];
+		uint64_t id = probed ? p[i].id : row->id;
+		uint64_t first = probed ? p[i].first_ns : row->first_ns;
+		struct coro_key key = { .tgid = s->t.pid, .id = id };
+
+		if ((row && row->gone) || first >= s->unprobed_ns ||
+		    bsearch(&id, s->living, s->nliving, sizeof(id), cmp_u64))
+			continue;
+		if (!bsearch(&id, s->unlisted, s->nunlisted, sizeof(id), cmp_u64)) {
+			unlisted[n++] = id;
+			continue;
+		}
+		if (row)
+			row->gone = 1;
+		else if (bpf_map_delete_elem(fd, &key))
+			continue;
+		retired[nretired++] = id;
+	}
+	free(p);
+	qsort(unlisted, n, sizeof(*unlisted), cmp_u64);
+	free(s->unlisted);
+	s->unlisted = unlisted;
+	s->nunlisted = n;
+	/* One end per coroutine, whether it had an entry, a census row or both. */
+	qsort(retired, nretired, sizeof(*retired), cmp_u64);
+	for (i = 0; i < nretired; i++)
+		gone += !i || retired[i] != retired[i - 1];
+	free(retired);
+	s->exits_unseen += gone;
+	return gone;
+}
+
 /* Carries the rows of `old` that the (partial) walk did not reach into the session. */
 static int carry_over(struct session *s, const struct census_row *old, size_t nold,
 		      const struct site_run *oldruns)
@@ -645,7 +734,8 @@ static int carry_over(struct session *s, const struct census_row *old, size_t no
 	return 0;
 }
 
-void session_walk(struct session *s, double budget_s)
+/* --no-probes: a new walk replaces the census, stopped after budget_s. */
+static void session_walk(struct session *s, double budget_s)
 {
 	struct census_row *old = s->rows;
 	struct site_run *oldruns = s->runs;
@@ -692,6 +782,20 @@ out:
 	s->unprobed_walks++;
 }
 
+int session_refresh(struct session *s, double walk_budget_s)
+{
+	if (!s->skel) {
+		session_walk(s, walk_budget_s);
+		return 0;
+	}
+	session_unprobed(s);
+	if (ring_buffer__consume(s->exits) < 0)
+		return -1;
+	retire_unlisted(s);
+	drop_gone(s);
+	return 0;
+}
+
 int session_attach(struct session *s, const struct attach_opts *o, char *err, size_t errlen)
 {
 	uint64_t t0;
@@ -729,6 +833,11 @@ int session_attach(struct session *s, const struct attach_opts *o, char *err, si
 	r = attach_probes(s, err, errlen);
 	s->attach_ns = mono_ns();
 	__atomic_store_n(&s->skel->bss->probes_on, 1, __ATOMIC_SEQ_CST);
+	if (!r && !(s->exits = ring_buffer__new(bpf_map__fd(s->skel->maps.exits), on_exit_event,
+						 s, NULL))) {
+		snprintf(err, errlen, "cannot read the BPF ring buffer: %s", strerror(errno));
+		r = EXIT_FAILURE_;
+	}
 	if (!r && s->walker && !o->no_census)
 		r = take_census(s, err, errlen);
 	release();
@@ -748,6 +857,10 @@ void session_close(struct session *s)
 	for (i = 0; i < s->nlinks; i++)
 		bpf_link__destroy(s->links[i]);
 	s->nlinks = 0;
+	ring_buffer__free(s->exits);
+	s->exits = NULL;
+	free(s->unlisted);
+	s->unlisted = NULL;
 	codefer_bpf__destroy(s->skel);
 	s->skel = NULL;
 	free(s->states);

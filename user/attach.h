@@ -7,6 +7,7 @@
 
 struct codefer_bpf;
 struct bpf_link;
+struct ring_buffer;
 
 /* What the census saw of one coroutine that live rows do not carry. */
 struct census_state {
@@ -97,6 +98,12 @@ struct session {
 	uint64_t unprobed_ns, unprobed_cost_ns;
 	unsigned unprobed_walks;
 	uint64_t exits_unseen;		/* coroutines found ended by those walks */
+	/* exits_unprobed: coroutines the last complete walk did not list, sorted */
+	uint64_t *unlisted;
+	size_t nunlisted;
+	unsigned walks_judged;		/* walks already looked at */
+	struct ring_buffer *exits;	/* ends of coroutines (struct exit_event) */
+	uint64_t census_retired;	/* census defers retired by those ends */
 	uint64_t walk_created;		/* no_probes: coroutines that walks found new */
 	uint64_t walk_deadline_ns;	/* no_probes: when the current walk must stop */
 	int walk_partial;		/* the last walk was cut short by its budget */
@@ -123,11 +130,10 @@ int session_open(struct session *s, const struct attach_opts *o, char *err, size
  * runs (with --freeze: stopped); with no_probes, only the census. 0, or an enum
  * exit_code with err set. */
 int session_attach(struct session *s, const struct attach_opts *o, char *err, size_t errlen);
-/* Re-reads what no probe sees (s->unprobed, s->living), when the runtime has such; at
- * most a tenth of the time: a slow walk keeps its last result for longer. */
-void session_unprobed(struct session *s);
-/* --no-probes: a new walk replaces the census (at most a tenth of the time, as above). */
-void session_walk(struct session *s, double budget_s);
+/* Brings the session up to date before a snapshot: with no probes a walk, else the
+ * walks of what no probe sees, the ends on the ring buffer and the coroutines walks
+ * found ended. The model then only reads and joins. 0, or -1. */
+int session_refresh(struct session *s, double walk_budget_s);
 /* The census row of a coroutine, or NULL. */
 struct census_row *session_row(struct session *s, uint64_t id);
 /* Detaches every probe and frees everything; safe on a partly opened session. */

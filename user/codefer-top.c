@@ -334,8 +334,7 @@ static int run(struct session *s, struct options *o)
 	long shown = 0;
 	int r = 0;
 
-	if (model_init(&m, s, &o->th))
-		return fail(EXIT_FAILURE_, "cannot read the BPF ring buffer");
+	model_init(&m, s, &o->th);
 	if (!o->json && !o->batch)
 		tty_setup();
 	while (!stop) {

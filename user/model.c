@@ -45,44 +45,13 @@ const char *counter_name(enum counter c)
 	return counters[c];
 }
 
-/* A coroutine born before attach ended: its census part goes with it. */
-static int on_exit_event(void *ctx, void *data, size_t size)
-{
-	struct model *m = ctx;
-	const struct exit_event *e = data;
-	struct census_row *r;
-
-	if (size < sizeof(*e) || !(r = session_row(m->s, e->id)) || r->gone)
-		return 0;
-	r->gone = 1;
-	/* Its census defers still pending then (older ones ran while it lived). */
-	if (r->base + e->low > 0)
-		m->census_retired += r->base + e->low;
-	return 0;
-}
-
-int model_init(struct model *m, struct session *s, const struct thresholds *th)
+void model_init(struct model *m, struct session *s, const struct thresholds *th)
 {
 	memset(m, 0, sizeof(*m));
 	m->s = s;
 	m->th = *th;
 	m->sites.t = &s->t;
 	m->sites.rc = &s->rc;
-	if (s->skel && !(m->exits = ring_buffer__new(bpf_map__fd(s->skel->maps.exits),
-						      on_exit_event, m, NULL)))
-		return -1;
-	return 0;
-}
-
-/* Drops the census rows of coroutines that ended. */
-static void drop_gone(struct session *s)
-{
-	size_t i, j;
-
-	for (i = j = 0; i < s->nrows; i++)
-		if (!s->rows[i].gone)
-			s->rows[j++] = s->rows[i];
-	s->nrows = j;
 }
 
 /* ---- reading maps ---- */
@@ -584,7 +553,7 @@ static void build_coros(struct model *m, struct snapshot *snap, struct hold *hol
 	merge_rows(m, snap);
 	for (i = 0; i < snap->ncoros; i++) {
 		struct coro_row *r = &snap->coros[i];
-		uint64_t oldest = 0;
+		uint64_t oldest = 0, born;
 		int64_t held = 0;
 
 		/* The states are sorted by id like the rows: walk them together. */
@@ -592,7 +561,9 @@ static void build_coros(struct model *m, struct snapshot *snap, struct hold *hol
 			q++;
 		r->state = q < m->s->nstates && st[q].id == r->id && r->c.last_ns <= m->s->states_ns
 			   ? st[q].state : "live";
-		r->age_s = (snap->ns - (r->c.created_ns ? r->c.created_ns : r->c.first_ns)) / 1e9;
+		born = r->c.created_ns ? r->c.created_ns : r->c.first_ns;
+		/* A birth the runtime does not keep, or one on another clock, is unknown. */
+		r->age_s = born && born <= snap->ns ? (snap->ns - born) / 1e9 : -1;
 		/* Pending defers no probe sees count as pending too (unprobed is sorted). */
 		while (k < m->s->nunprobed && u[k].id < r->id)
 			k++;
@@ -629,62 +600,6 @@ static void build_coros(struct model *m, struct snapshot *snap, struct hold *hol
 	}
 }
 
-/* exits_unprobed: a coroutine that two complete walks in a row did not list, seen
- * before the first of them began, has ended: its probes' entry and its census row go.
- * Returns how many went. */
-static int retire_unlisted(struct model *m)
-{
-	struct session *s = m->s;
-	const struct coro_key *keys = m->raw_coros.keys;
-	const struct coro *vals = m->raw_coros.vals;
-	int fd = bpf_map__fd(s->skel->maps.coros), gone = 0;
-	size_t n = 0, nretired = 0, i, cap = m->raw_coros.n + s->nrows + 1;
-	uint64_t *unlisted, *retired;
-
-	if (!s->walker || !s->walker->exits_unprobed || s->unprobed_walks == m->walks_judged)
-		return 0;
-	m->walks_judged = s->unprobed_walks;
-	/* A walk cut short proves nothing: start over. */
-	unlisted = malloc(cap * sizeof(*unlisted));
-	retired = malloc(cap * sizeof(*retired));
-	if (!s->living_complete || !unlisted || !retired) {
-		free(unlisted);
-		free(retired);
-		m->nunlisted = 0;
-		return 0;
-	}
-	for (i = 0; i < m->raw_coros.n + s->nrows; i++) {
-		int probed = i < m->raw_coros.n;
-		struct census_row *row = probed ? NULL : &s->rows[i - m->raw_coros.n];
-		uint64_t id = probed ? keys[i].id : row->id;
-		uint64_t first = probed ? vals[i].first_ns : row->first_ns;
-
-		if ((row && row->gone) || first >= s->unprobed_ns ||
-		    bsearch(&id, s->living, s->nliving, sizeof(id), cmp_u64))
-			continue;
-		if (!bsearch(&id, m->unlisted, m->nunlisted, sizeof(id), cmp_u64)) {
-			unlisted[n++] = id;
-			continue;
-		}
-		if (row)
-			row->gone = 1;
-		else if (bpf_map_delete_elem(fd, &keys[i]))
-			continue;
-		retired[nretired++] = id;
-	}
-	qsort(unlisted, n, sizeof(*unlisted), cmp_u64);
-	free(m->unlisted);
-	m->unlisted = unlisted;
-	m->nunlisted = n;
-	/* One end per coroutine, whether it had an entry, a census row or both. */
-	qsort(retired, nretired, sizeof(*retired), cmp_u64);
-	for (i = 0; i < nretired; i++)
-		gone += !i || retired[i] != retired[i - 1];
-	free(retired);
-	s->exits_unseen += gone;
-	return gone;
-}
-
 /* Connections out as the last walk found them (--no-probes), as holds. */
 static int walked_holds(struct model *m)
 {
@@ -710,20 +625,16 @@ static int read_sources(struct model *m)
 {
 	struct codefer_bpf *skel = m->s->skel;
 
+	if (session_refresh(m->s, m->th.walk_budget_s))
+		return -1;
 	if (!skel) {
-		session_walk(m->s, m->th.walk_budget_s);
 		m->raw_coros.n = m->raw_sites.n = m->raw_pools.n = 0;
 		return walked_holds(m);
 	}
-	session_unprobed(m->s);
-	if (ring_buffer__consume(m->exits) < 0)
-		return -1;
 	if (read_map(skel->maps.coros, &m->raw_coros) ||
-	    (retire_unlisted(m) > 0 && read_map(skel->maps.coros, &m->raw_coros)) ||
 	    read_map(skel->maps.coro_sites, &m->raw_sites) ||
 	    read_map(skel->maps.pools, &m->raw_pools) || read_map(skel->maps.conns, &m->raw_conns))
 		return -1;
-	drop_gone(m->s);
 	return sort_raw(&m->raw_coros, sizeof(struct coro_key), sizeof(struct coro), cmp_coro_key) ||
 	       sort_raw(&m->raw_sites, sizeof(struct coro_site_key), sizeof(__s64), cmp_site_key) ||
 	       sort_raw(&m->raw_pools, sizeof(struct pool_key), sizeof(struct pool_stats),
@@ -776,9 +687,9 @@ int model_refresh(struct model *m)
 	snap->tot.defers_registered = c[C_DEFERS_REGISTERED];
 	snap->tot.defers_run = c[C_DEFERS_RUN];
 	if (m->s->plan.exit_runs_defers)
-		snap->tot.defers_run += c[C_DEFERS_RUN_AT_EXIT] + m->census_retired;
+		snap->tot.defers_run += c[C_DEFERS_RUN_AT_EXIT] + m->s->census_retired;
 	else
-		snap->tot.defers_lost = c[C_DEFERS_RUN_AT_EXIT] + m->census_retired;
+		snap->tot.defers_lost = c[C_DEFERS_RUN_AT_EXIT] + m->s->census_retired;
 	snap->tot.events = c[C_EVENTS];
 	snap->tot.lost = c[C_LOST_READ] + c[C_LOST_MAP_FULL] + c[C_LOST_NO_CFG] +
 			 c[C_LOST_TRUNCATED] + c[C_LOST_EXITS];
@@ -891,10 +802,8 @@ void model_free(struct model *m)
 	}
 	for (i = 0; i < SK__COUNT; i++)
 		free(m->site_prev[i]);
-	free(m->unlisted);
 	for (i = 0; i < m->nsite_json; i++)
 		free(m->site_json[i]);
 	free(m->site_json);
-	ring_buffer__free(m->exits);
 	site_tab_free(&m->sites);
 }

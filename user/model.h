@@ -15,7 +15,7 @@ struct coro_row {
 	struct coro c;		/* the probes' entry plus the census's part: absolute counts */
 	struct census_row *census;	/* read by the census, or NULL */
 	const char *state;
-	double age_s;
+	double age_s;		/* -1: unknown */
 	int64_t conns_held;
 	double hold_s;		/* how long its oldest held connection has been out */
 	int64_t delta;		/* pending now minus pending a snapshot ago */
@@ -70,22 +70,14 @@ struct thresholds {
 	double walk_budget_s;	/* --no-probes: a walk's time budget */
 };
 
-struct ring_buffer;
-
 struct model {
 	struct session *s;
 	struct thresholds th;
 	struct site_tab sites;
 	struct snapshot cur, prev;
 	int64_t *site_prev[SK__COUNT];	/* per site index, the previous snapshot's figures */
-	struct ring_buffer *exits;	/* ends of coroutines born before attach */
 	char **site_json;		/* per site index, its JSON literal (render.c) */
 	size_t nsite_json;
-	uint64_t census_retired;	/* their census defers, retired by those ends */
-	/* exits_unprobed: coroutines the last complete walk did not list, sorted */
-	uint64_t *unlisted;
-	size_t nunlisted;
-	unsigned walks_judged;		/* session walks already looked at */
 	size_t site_prev_n;
 	struct raw_map {	/* a map's contents, buffers reused across refreshes */
 		void *keys, *vals;
@@ -93,8 +85,7 @@ struct model {
 	} raw_coros, raw_sites, raw_pools, raw_conns;
 };
 
-/* 0, or -1 (the exits ring buffer cannot be read). */
-int model_init(struct model *m, struct session *s, const struct thresholds *th);
+void model_init(struct model *m, struct session *s, const struct thresholds *th);
 /* Reads every map once and builds m->cur (the old one becomes m->prev). 0 or -1. */
 int model_refresh(struct model *m);
 /* Puts the first `rows` coroutines by `key` in snap->order (0: all of them): a

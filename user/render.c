@@ -134,7 +134,10 @@ static void json_row(FILE *f, struct model *m, const struct coro_row *r, int fir
 		free(state);
 	}
 	JR_LIT(&j, ", \"age_s\": ");
-	jr_f3(&j, r->age_s);
+	if (r->age_s < 0)
+		JR_LIT(&j, "null");
+	else
+		jr_f3(&j, r->age_s);
 	JR_LIT(&j, ", \"defers_pending\": ");
 	jr_i(&j, r->c.pending);
 	JR_LIT(&j, ", \"defers_registered\": ");
