@@ -41,8 +41,7 @@ int session_open(struct session *s, const struct attach_opts *o, char *err, size
 	s->ropts.nprobe_specs = o->nprobe_specs;
 	if (o->runtime) {
 		if (!(s->rt = runtime_by_name(o->runtime))) {
-			snprintf(err, errlen, "unknown runtime '%s' (go, swoole, php-fiber, lua, luajit, "
-				 "ucoro, native)", o->runtime);
+			snprintf(err, errlen, "unknown runtime '%s' (%s)", o->runtime, runtime_names());
 			return EXIT_USAGE;
 		}
 	} else if (!(s->rt = runtime_detect(&s->t, looked_for, sizeof(looked_for)))) {

@@ -21,7 +21,7 @@ static const char usage[] =
 "Shows, per coroutine of a running process, pending defers and held pool connections.\n"
 "\n"
 "  -p, --pid PID        the process to watch (required)\n"
-"  -r, --runtime NAME   force a runtime: go, swoole, php-fiber, lua, luajit, ucoro, native\n"
+"  -r, --runtime NAME   force a runtime (the names are listed below)\n"
 "  -b, --batch          plain text snapshots, like top -b (default on a terminal: live view)\n"
 "      --json           one JSON object per snapshot, one per line\n"
 "  -n, --iterations N   stop after N snapshots (batch and JSON; default: until ^C)\n"
@@ -226,6 +226,7 @@ static int parse_args(int argc, char **argv, struct options *o, char *err, size_
 			break;
 		case 'h':
 			fputs(usage, stdout);
+			printf("\nRuntimes: %s.\n", runtime_names());
 			exit(0);
 		case ':':
 			return snprintf(err, errlen, "%.100s needs a value (see codefer-top --help)",

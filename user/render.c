@@ -373,11 +373,6 @@ void render_text(FILE *f, struct model *m, const struct snapshot *snap, int max_
 
 void render_explain(FILE *f, const struct session *s)
 {
-	static const char *const kinds[EV__COUNT] = {
-		[EV_CREATE] = "create", [EV_DEFER] = "defer", [EV_DEFER_RUN] = "defer-run",
-		[EV_EXIT] = "exit", [EV_POOL_GET] = "get", [EV_POOL_PUT] = "put",
-		[EV_SAVE] = "save", [EV_TOUCH] = "touch",
-	};
 	char a[1024], b[1024];
 	int i;
 
@@ -412,7 +407,7 @@ void render_explain(FILE *f, const struct session *s)
 		tty_str(a, sizeof(a), p->desc);
 		tty_str(b, sizeof(b), p->mod->path);
 		fprintf(f, "  %-9s %s\n            in %s at file offset 0x%llx\n           ",
-			p->cfg.kind < EV__COUNT ? kinds[p->cfg.kind] : "?", a, b, U(p->file_off));
+			p->cfg.kind < EV__COUNT ? event_name(p->cfg.kind) : "?", a, b, U(p->file_off));
 		for (j = 0; j < sizeof(locs) / sizeof(locs[0]); j++) {
 			if (!locs[j]->base)
 				continue;

@@ -140,6 +140,10 @@ struct runtime {
 extern const struct runtime *const runtimes[];
 
 const struct runtime *runtime_by_name(const char *name);
+/* "go, swoole, ...": every runtime's name, in registry order. */
+const char *runtime_names(void);
+/* An event kind's name ("defer-run"), as probe specs and --explain write it. */
+const char *event_name(enum event_kind k);
 /* The best match for the target, or NULL; `looked_for` lists what was tried. */
 const struct runtime *runtime_detect(struct target *t, char *looked_for, size_t len);
 /* Opens rt on t (see runtime.open); rt_close is safe on a context never opened. */

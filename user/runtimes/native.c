@@ -23,14 +23,6 @@
 
 #define MAX_RETURNS 64
 
-static const struct {
-	const char *name;
-	enum event_kind kind;
-} events[] = {
-	{ "create", EV_CREATE }, { "defer", EV_DEFER }, { "defer-run", EV_DEFER_RUN },
-	{ "exit", EV_EXIT }, { "get", EV_POOL_GET }, { "put", EV_POOL_PUT }, { "touch", EV_TOUCH },
-};
-
 static const char *const reg_names[CFREG__COUNT] = {
 	"rdi", "rsi", "rdx", "rcx", "r8", "r9", "rax", "rbx", "rbp", "rsp",
 	"r10", "r11", "r12", "r13", "r14", "r15", "rip",
@@ -300,10 +292,11 @@ int native_add_spec(struct target *t, const char *spec, struct probe_plan *plan,
 	size_t i, n;
 	int r;
 
-	for (i = 0; p && i < sizeof(events) / sizeof(events[0]); i++)
-		if (strlen(events[i].name) == (size_t)(p - spec) &&
-		    !strncmp(spec, events[i].name, p - spec))
-			cfg.kind = events[i].kind;
+	/* Every event but the internal save (entry:LOC makes those). */
+	for (i = EV_CREATE; p && i < EV__COUNT; i++)
+		if (i != EV_SAVE && strlen(event_name(i)) == (size_t)(p - spec) &&
+		    !strncmp(spec, event_name(i), p - spec))
+			cfg.kind = i;
 	if (!cfg.kind)
 		return bad(&ps, "expected EVENT=SYMBOL with EVENT one of create, defer, defer-run, "
 				"exit, get, put, touch", spec);

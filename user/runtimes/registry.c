@@ -24,6 +24,30 @@ const struct runtime *const runtimes[] = {
 	NULL,
 };
 
+const char *event_name(enum event_kind k)
+{
+	static const char *const names[EV__COUNT] = {
+		[EV_CREATE] = "create", [EV_DEFER] = "defer", [EV_DEFER_RUN] = "defer-run",
+		[EV_EXIT] = "exit", [EV_POOL_GET] = "get", [EV_POOL_PUT] = "put",
+		[EV_SAVE] = "save", [EV_TOUCH] = "touch",
+	};
+
+	return k < EV__COUNT && names[k] ? names[k] : "?";
+}
+
+const char *runtime_names(void)
+{
+	static char buf[256];
+	size_t n = 0;
+	int i;
+
+	if (!buf[0])
+		for (i = 0; runtimes[i]; i++)
+			n += snprintf(buf + n, n < sizeof(buf) ? sizeof(buf) - n : 0, "%s%s",
+				      i ? ", " : "", runtimes[i]->name);
+	return buf;
+}
+
 const struct runtime *runtime_by_name(const char *name)
 {
 	int i;
