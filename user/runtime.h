@@ -159,6 +159,13 @@ int plan_add(struct probe_plan *p, struct module *m, uint64_t vaddr, const char 
 	     const struct probe_cfg *cfg, char *err, size_t errlen);
 int plan_add_sym(struct probe_plan *p, struct target *t, struct module *m, const char *sym,
 		 uint64_t sym_off, const struct probe_cfg *cfg, char *err, size_t errlen);
+/* Most return instructions one function may have probed: past it the function is
+ * refused (probe its caller instead), so one function never fills the plan. */
+#define MAX_RETURN_PROBES 24
+/* Probes every return instruction of sym in m, found by decoding (never a uretprobe):
+ * their descriptions are "SYM+0xOFF (return: WHAT)". 0, or an exit code with err set. */
+int plan_add_returns(struct probe_plan *p, struct module *m, const char *sym,
+		     const struct probe_cfg *cfg, const char *what, char *err, size_t errlen);
 void plan_note(struct probe_plan *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

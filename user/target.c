@@ -158,6 +158,9 @@ struct elf_file *module_elf(struct module *m)
 	return m->elf;
 }
 
+/* Blocks per process_vm_readv (IOV_MAX is 1024). */
+#define BATCH_IOV 512
+
 int target_read(struct target *t, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
@@ -174,6 +177,40 @@ int target_read(struct target *t, uint64_t addr, void *buf, size_t len)
 	}
 	t->read_bytes += len;
 	return 0;
+}
+
+size_t target_read_many(struct target *t, const uint64_t *addrs, size_t n, size_t len, void *bufs,
+			uint8_t *ok)
+{
+	struct iovec local[BATCH_IOV], remote[BATCH_IOV];
+	size_t i = 0, done = 0, k, m;
+	ssize_t got;
+
+	while (i < n) {
+		if (t->core) {
+			ok[i] = !target_read(t, addrs[i], (char *)bufs + i * len, len);
+			done += ok[i++];
+			continue;
+		}
+		m = n - i < BATCH_IOV ? n - i : BATCH_IOV;
+		for (k = 0; k < m; k++) {
+			local[k] = (struct iovec){ (char *)bufs + (i + k) * len, len };
+			remote[k] = (struct iovec){ (void *)(uintptr_t)addrs[i + k], len };
+		}
+		t->reads++;
+		got = process_vm_readv(t->pid, local, m, remote, m, 0);
+		/* It stops at the first block it cannot read: that one fails, the rest go on. */
+		k = got > 0 ? (size_t)got / len : 0;
+		memset(ok + i, 1, k);
+		t->read_bytes += k * len;
+		done += k;
+		i += k;
+		if (k < m) {
+			ok[i] = !target_read(t, addrs[i], (char *)bufs + i * len, len);
+			done += ok[i++];
+		}
+	}
+	return done;
 }
 
 int target_read_u64(struct target *t, uint64_t addr, uint64_t *v)

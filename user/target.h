@@ -54,6 +54,10 @@ int target_alive(const struct target *t);
 
 /* Reads exactly len bytes at addr: 0, or -1 when any of it is unreadable. */
 int target_read(struct target *t, uint64_t addr, void *buf, size_t len);
+/* Reads n blocks of len bytes, block i at addrs[i] into bufs + i * len, in as few system
+ * calls as it can; ok[i] says whether block i was read. Returns how many were. */
+size_t target_read_many(struct target *t, const uint64_t *addrs, size_t n, size_t len, void *bufs,
+			uint8_t *ok);
 int target_read_u64(struct target *t, uint64_t addr, uint64_t *v);
 int target_read_u32(struct target *t, uint64_t addr, uint32_t *v);
 /* Reads a NUL-terminated string of at most len-1 bytes; returns its length or -1. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "disasm.h"
 #include "elfsym.h"
 #include "runtime.h"
 
@@ -178,6 +179,31 @@ int plan_add_sym(struct probe_plan *p, struct target *t, struct module *m, const
 	}
 	snprintf(desc, sizeof(desc), sym_off ? "%s+0x%llx" : "%s", sym, (unsigned long long)sym_off);
 	return plan_add(p, where, s->value + sym_off, desc, cfg, err, errlen);
+}
+
+int plan_add_returns(struct probe_plan *p, struct module *m, const char *sym,
+		     const struct probe_cfg *cfg, const char *what, char *err, size_t errlen)
+{
+	struct elf_file *e = module_elf(m);
+	const struct elf_sym *s = e ? elf_sym_by_name(e, sym) : NULL;
+	uint64_t rets[MAX_RETURN_PROBES + 1];
+	char desc[160];
+	int i, n, r;
+
+	n = s ? disasm_returns(e, s->value, s->size, rets, MAX_RETURN_PROBES + 1) : -1;
+	if (n <= 0 || n > MAX_RETURN_PROBES) {
+		snprintf(err, errlen, "%.100s: %s", sym, !s ? "symbol not found" : n <= 0 ?
+			 "no return instruction found" : "too many return instructions: "
+			 "probe its caller instead");
+		return EXIT_SYMBOL;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(desc, sizeof(desc), "%.100s+0x%llx (return: %s)", sym,
+			 (unsigned long long)(rets[i] - s->value), what);
+		if ((r = plan_add(p, m, rets[i], desc, cfg, err, errlen)))
+			return r;
+	}
+	return 0;
 }
 
 struct census_coro *census_add_coro(struct census *c, uint64_t id)
