@@ -37,6 +37,8 @@ int session_open(struct session *s, const struct attach_opts *o, char *err, size
 	memset(s, 0, sizeof(*s));
 	if ((r = target_open_pid(&s->t, o->pid, err, errlen)))
 		return r;
+	s->no_probes = o->no_probes;
+	s->frozen_asked = o->freeze;
 	s->ropts.probe_specs = o->probe_specs;
 	s->ropts.nprobe_specs = o->nprobe_specs;
 	if (o->runtime) {
@@ -855,29 +857,19 @@ void session_close(struct session *s)
 
 	for (i = 0; i < s->nlinks; i++)
 		bpf_link__destroy(s->links[i]);
-	s->nlinks = 0;
 	ring_buffer__free(s->exits);
-	s->exits = NULL;
-	free(s->unlisted);
-	s->unlisted = NULL;
 	codefer_bpf__destroy(s->skel);
-	s->skel = NULL;
-	free(s->states);
-	s->states = NULL;
-	free(s->unprobed);
-	s->unprobed = NULL;
-	s->nunprobed = 0;
-	free(s->living);
-	s->living = NULL;
 	reset_rows(s);
+	free(s->unlisted);
+	free(s->states);
+	free(s->unprobed);
+	free(s->living);
 	free(s->seeded);
-	s->seeded = NULL;
 	free(s->pools);
-	s->pools = NULL;
 	free(s->conns);
-	s->conns = NULL;
 	if (s->wc == &s->walker_own)
 		rt_close(&s->walker_own);
 	rt_close(&s->rc);
 	target_close(&s->t);
+	memset(s, 0, sizeof(*s));
 }

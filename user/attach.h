@@ -59,6 +59,7 @@ struct session {
 	struct bpf_link *links[MAX_PROBES];
 	int nlinks;
 	uint64_t attach_ns;		/* CLOCK_MONOTONIC, as bpf_ktime_get_ns */
+	int frozen_asked;		/* --freeze */
 	int frozen;			/* the target was stopped for census and attach */
 	uint64_t stall_ns;		/* how long it was stopped */
 	int no_probes;			/* --no-probes: every refresh walks, nothing attached */

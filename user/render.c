@@ -431,7 +431,14 @@ void render_explain(FILE *f, const struct session *s)
 			p += n + (p[n] == '\n');
 		}
 	}
-	fprintf(f, "\ncensus at attach: %s\n", s->walker ? s->walker->name : "none (no walker)");
+	if (s->no_probes)
+		fprintf(f, "\n--no-probes: none of these probes is placed; every refresh walks the "
+			"runtime's structures with the %s walker (pending defers, held connections, "
+			"walked pools; created and exited from the ids between walks; defers "
+			"registered and run are not counted)\n", s->walker ? s->walker->name : "(no)");
+	fprintf(f, "\ncensus at attach: %s, %s\n", s->walker ? s->walker->name : "none (no walker)",
+		s->frozen_asked ? "the target stopped meanwhile (--freeze)"
+				: "taken while the target runs, reconciled with the probes");
 	if (s->walker && (s->walker->has_unprobed || s->walker->exits_unprobed))
 		fprintf(f, "walked again at each snapshot (at most a tenth of the time): %s\n",
 			s->walker->has_unprobed ? "pending defers no probe sees"

@@ -206,6 +206,27 @@ int plan_add_returns(struct probe_plan *p, struct module *m, const char *sym,
 	return 0;
 }
 
+/* A zeroed slot at the end of the array *v of *n entries of `size` bytes, room doubling
+ * as it grows (*cap); NULL out of memory. */
+static void *append(void *v, size_t *n, size_t *cap, size_t size)
+{
+	void **arr = v;
+	char *slot;
+
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		void *p = realloc(*arr, ncap * size);
+
+		if (!p)
+			return NULL;
+		*arr = p;
+		*cap = ncap;
+	}
+	slot = (char *)*arr + (*n)++ * size;
+	memset(slot, 0, size);
+	return slot;
+}
+
 struct census_coro *census_add_coro(struct census *c, uint64_t id)
 {
 	struct census_coro *co;
@@ -224,17 +245,8 @@ struct census_coro *census_add_coro(struct census *c, uint64_t id)
 			return NULL;
 		}
 	}
-	if (c->ncoros == c->cap_coros) {
-		size_t cap = c->cap_coros ? c->cap_coros * 2 : 256;
-		void *p = realloc(c->coros, cap * sizeof(*c->coros));
-
-		if (!p)
-			return NULL;
-		c->coros = p;
-		c->cap_coros = cap;
-	}
-	co = &c->coros[c->ncoros++];
-	memset(co, 0, sizeof(*co));
+	if (!(co = append(&c->coros, &c->ncoros, &c->cap_coros, sizeof(*co))))
+		return NULL;
 	co->id = id;
 	co->age_ns = -1;
 	return co;
@@ -267,19 +279,10 @@ int census_add_defer(struct census_coro *co, const struct site *fn, const struct
 int census_add_conn(struct census *c, uint64_t conn, uint64_t pool, uint64_t co,
 		    const struct site *site)
 {
-	struct census_conn *k;
+	struct census_conn *k = append(&c->conns, &c->nconns, &c->cap_conns, sizeof(*k));
 
-	if (c->nconns == c->cap_conns) {
-		size_t cap = c->cap_conns ? c->cap_conns * 2 : 64;
-		void *p = realloc(c->conns, cap * sizeof(*c->conns));
-
-		if (!p)
-			return -1;
-		c->conns = p;
-		c->cap_conns = cap;
-	}
-	k = &c->conns[c->nconns++];
-	memset(k, 0, sizeof(*k));
+	if (!k)
+		return -1;
 	k->conn = conn;
 	k->pool = pool;
 	k->co = co;
@@ -290,19 +293,10 @@ int census_add_conn(struct census *c, uint64_t conn, uint64_t pool, uint64_t co,
 
 struct census_pool *census_add_pool(struct census *c, uint64_t pool)
 {
-	struct census_pool *p;
+	struct census_pool *p = append(&c->pools, &c->npools, &c->cap_pools, sizeof(*p));
 
-	if (c->npools == c->cap_pools) {
-		size_t cap = c->cap_pools ? c->cap_pools * 2 : 16;
-		void *np = realloc(c->pools, cap * sizeof(*c->pools));
-
-		if (!np)
-			return NULL;
-		c->pools = np;
-		c->cap_pools = cap;
-	}
-	p = &c->pools[c->npools++];
-	memset(p, 0, sizeof(*p));
+	if (!p)
+		return NULL;
 	p->pool = pool;
 	p->max = -1;
 	return p;
