@@ -5,7 +5,8 @@ set -euo pipefail
 
 BACKPORTS_PKGS="libbpf-dev bpftool golang-1.21-go golang-1.22-go golang-1.23-go"
 MAIN_PKGS="clang llvm make gcc pkg-config libelf-dev libdw-dev zlib1g-dev gdb python3
-  golang-go lua5.4 liblua5.4-dev liblua5.4-0-dbg luajit libluajit-5.1-dev php8.2-cli
+  golang-go lua5.4 liblua5.4-dev liblua5.4-0-dbg lua5.3 liblua5.3-dev liblua5.3-0-dbg
+  lua5.1 liblua5.1-0-dev liblua5.1-0-dbg luajit libluajit-5.1-dev php8.2-cli
   procps util-linux binutils libcapstone-dev jq time"
 
 missing() {

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Compares where codefer says coroutines come from and wait with coro_sites.lua's truth.
+
+Usage: check_sites.py live|census|core TARGET_OUTPUT SNAPSHOT_JSON LUA_VERSION
+live: codefer-top attached before the work (the probes saw every creation: a create site
+is the line that called coroutine.create/wrap); census: codefer-top attached after it (the
+walk alone: a create site is the body function's definition); core: codefer-dump --json
+of a core taken after it (the same walk, and each coroutine's wait site).
+Prints one line per comparison; exits 1 on any mismatch.
+"""
+import json
+import sys
+from collections import Counter
+
+
+def as_id(v):
+    return int(v, 16) if isinstance(v, str) else int(v)
+
+
+def main():
+    mode, out_path, snap_path, version = sys.argv[1:5]
+    facts = [json.loads(line.split(" ", 1)[1]) for line in open(out_path)
+             if line.startswith("TRUTH ")]
+    snap = json.loads(open(snap_path).read())
+    one = {f["kind"]: f for f in facts}
+    coros = {as_id(f["id"]): f for f in facts if f["kind"] == "coroutine"}
+    rows = {as_id(c["id"]): c for c in snap.get("coroutines", [])}
+    bad = []
+
+    def expect(what, got, want):
+        ok = got == want
+        print(("ok: %s = %s" % (what, got)) if ok else
+              ("MISMATCH: %s: codefer %s, truth %s" % (what, got, want)))
+        if not ok:
+            bad.append(what)
+
+    def site(row):
+        # codefer-top: `site` (the create site when nothing is pending); codefer-dump:
+        # `origin`. Both print "-" for a site not known.
+        s = row.get("origin", row.get("site"))
+        return s if s else "-"
+
+    expect("runtime", snap.get("runtime"), "lua")
+    expect("version", snap.get("version", "")[:7], "Lua " + version)
+    extra = set(rows) - set(coros)
+    # The main thread is listed too (coroutine.running() gives Lua 5.1 code no id for it).
+    expect("coroutines codefer lists that the target does not (main aside)", len(extra), 1)
+    main_id = next(iter(extra)) if len(extra) == 1 else None
+    expect("coroutine ids missing", sorted(hex(i) for i in set(coros) - set(rows)), [])
+
+    if mode == "live":
+        totals = snap["totals"]
+        expect("coroutines_created", totals.get("coroutines_created"), one["created"]["n"])
+        expect("coroutines_exited", totals.get("coroutines_exited"), one["finished"]["n"])
+        expect("lost events", totals.get("lost"), 0)
+        want_site = {i: f["call"] for i, f in coros.items()}
+    else:
+        # A finished coroutine's body is read from its first frame, which Lua 5.3's GC
+        # frees once the body has called deeper (README): then no site is known.
+        want_site = {i: ("-" if f["state"] == "dead" and version == "5.3" else f["def"])
+                     for i, f in coros.items()}
+        got = Counter(rows[i].get("state") for i in coros if i in rows)
+        expect("coroutine states", dict(got), dict(Counter(f["state"] for f in coros.values())))
+        wrong = [hex(i) for i, f in coros.items()
+                 if i in rows and rows[i].get("state") != f["state"]]
+        expect("coroutines in a wrong state", wrong, [])
+        expect("main thread state", rows.get(main_id, {}).get("state"), "main")
+
+    got = Counter(site(rows[i]) for i in coros if i in rows)
+    expect("create sites", dict(got), dict(Counter(want_site.values())))
+    wrong = [hex(i) for i in coros if i in rows and site(rows[i]) != want_site[i]]
+    expect("coroutines with a wrong create site", wrong, [])
+
+    if mode == "core":
+        want = {i: f["wait"] or "-" for i, f in coros.items()}
+        got = Counter(rows[i].get("wait_site") for i in coros if i in rows)
+        expect("wait sites", dict(got), dict(Counter(want.values())))
+        wrong = [hex(i) for i in coros if i in rows and rows[i].get("wait_site") != want[i]]
+        expect("coroutines with a wrong wait site", wrong, [])
+        expect("defers pending (no <close> before 5.4)", snap["summary"]["defers_pending"], 0)
+    else:
+        sites = Counter()
+        for s in snap.get("sites", []):
+            if s.get("kind") == "create":
+                sites[s["site"]] += s["pending"]
+        want = Counter(s for s in want_site.values() if s != "-")
+        expect("live coroutines per create site", dict(sites), dict(want))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

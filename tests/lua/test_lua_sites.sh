@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Lua 5.1, 5.3 and 5.4 (Debian's lua5.1, lua5.3, lua5.4): the three leak patterns and a
+# resume chain of tests/lua/coro_sites.lua, each coroutine's state, create site and wait
+# site against the script's own, live (probes from the start), by the census (attached
+# after the work) and from a core (codefer-dump). With an argument, one case:
+#   test_lua_sites.sh live|census|core 5.1|5.3|5.4
+. "$(dirname "$0")/lua_lib.sh"
+need_root
+if [ $# = 0 ]; then
+	ran=0
+	for v in 5.1 5.3 5.4; do
+		command -v "lua$v" >/dev/null || { echo "== lua$v: not installed"; continue; }
+		for m in live census core; do
+			echo "== lua$v $m"
+			"$0" "$m" "$v" || exit $?
+			ran=1
+		done
+	done
+	[ "$ran" = 1 ] || skip "none of lua5.1, lua5.3, lua5.4 installed"
+	echo PASS
+	exit 0
+fi
+mode=$1 v=$2
+command -v "lua$v" >/dev/null || skip "no lua$v"
+# A short path: Lua keeps the chunk name as given, and prints it whole.
+cp "$LUA_TESTS/coro_sites.lua" "$WORK/coro_sites.lua"
+cd "$WORK" || fail "no $WORK"
+target_start "lua$v" coro_sites.lua "$([ "$mode" = live ] && echo live || echo census)"
+case $mode in
+live)
+	top_start
+	target_go
+	top_settle 2
+	;;
+census)
+	target_done
+	top_start
+	top_settle 1
+	;;
+core)
+	command -v gcore >/dev/null || skip "no gcore (package gdb)"
+	target_done
+	gcore -o "$WORK/core" "$TARGET_PID" >"$WORK/gcore.out" 2>&1 || fail "gcore failed"
+	"$CODEFER_DUMP" --json "$WORK/core.$TARGET_PID" >"$WORK/snap.json" 2>"$WORK/dump.err" ||
+		fail "codefer-dump failed: $(cat "$WORK/dump.err")"
+	;;
+*) fail "unknown case $mode" ;;
+esac
+python3 "$LUA_TESTS/check_sites.py" "$mode" "$WORK/target.out" "$WORK/snap.json" "$v" ||
+	fail "codefer disagrees with the target's truth"
+echo PASS
