@@ -11,13 +11,15 @@ need_root() {
 	command -v python3 >/dev/null || skip "no python3"
 }
 
-# need_host: builds the liblua5.4.so embedder (tests/lua/host.c) into $HOST.
+# need_host [VERSION]: builds the liblua5.4.so (or liblua$VERSION.so) embedder
+# (tests/lua/host.c) into $HOST.
 need_host() {
-	pkg-config --exists lua5.4 2>/dev/null || skip "no liblua5.4-dev (pkg-config lua5.4)"
+	local v=${1:-5.4}
+	pkg-config --exists "lua$v" 2>/dev/null || skip "no liblua$v-dev (pkg-config lua$v)"
 	HOST=$WORK/host
 	# shellcheck disable=SC2046  # pkg-config prints several words
-	cc -g -O2 -Wall -Wextra $(pkg-config --cflags lua5.4) "$LUA_TESTS/host.c" -o "$HOST" \
-		$(pkg-config --libs lua5.4) 2>"$WORK/cc.err" || fail "cannot build host.c: $(cat "$WORK/cc.err")"
+	cc -g -O2 -Wall -Wextra $(pkg-config --cflags "lua$v") "$LUA_TESTS/host.c" -o "$HOST" \
+		$(pkg-config --libs "lua$v") 2>"$WORK/cc.err" || fail "cannot build host.c: $(cat "$WORK/cc.err")"
 }
 
 # target_go: lets a live-mode target work; waits until it printed its truth.

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Lua 5.1, 5.3 and 5.4 (Debian's lua5.1, lua5.3, lua5.4): the three leak patterns and a
-# resume chain of tests/lua/coro_sites.lua, each coroutine's state, create site and wait
-# site against the script's own, live (probes from the start), by the census (attached
-# after the work) and from a core (codefer-dump). With an argument, one case:
-#   test_lua_sites.sh live|census|core 5.1|5.3|5.4
+# Lua 5.1, 5.3 and 5.4 (Debian's lua5.1, lua5.3, lua5.4, and a host program linked with
+# liblua5.X.so): the three leak patterns and a resume chain of tests/lua/coro_sites.lua,
+# each coroutine's state, create site and wait site against the script's own, live
+# (probes from the start), by the census (attached after the work) and from a core
+# (codefer-dump). CODEFER_NO_DEBUGINFO=1 runs them without the -dbg packages
+# (test_lua_sites_nodebug.sh). With arguments, one case:
+#   test_lua_sites.sh live|census|core|host-live|host-core 5.1|5.3|5.4
 . "$(dirname "$0")/lua_lib.sh"
 need_root
 if [ $# = 0 ]; then
 	ran=0
 	for v in 5.1 5.3 5.4; do
 		command -v "lua$v" >/dev/null || { echo "== lua$v: not installed"; continue; }
-		for m in live census core; do
+		for m in ${SITES_CASES:-live census core host-live host-core}; do
 			echo "== lua$v $m"
 			"$0" "$m" "$v" || exit $?
 			ran=1
@@ -21,11 +23,17 @@ if [ $# = 0 ]; then
 	exit 0
 fi
 mode=$1 v=$2
-command -v "lua$v" >/dev/null || skip "no lua$v"
+cmd=("lua$v")
+if [ "${mode#host-}" != "$mode" ]; then
+	need_host "$v"
+	cmd=("$HOST")
+	mode=${mode#host-}
+fi
+command -v "${cmd[0]}" >/dev/null || skip "no lua$v"
 # A short path: Lua keeps the chunk name as given, and prints it whole.
 cp "$LUA_TESTS/coro_sites.lua" "$WORK/coro_sites.lua"
 cd "$WORK" || fail "no $WORK"
-target_start "lua$v" coro_sites.lua "$([ "$mode" = live ] && echo live || echo census)"
+target_start "${cmd[@]}" coro_sites.lua "$([ "$mode" = live ] && echo live || echo census)"
 case $mode in
 live)
 	top_start
