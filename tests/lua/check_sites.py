@@ -9,6 +9,7 @@ of a core taken after it (the same walk, and each coroutine's wait site).
 Prints one line per comparison; exits 1 on any mismatch.
 """
 import json
+import re
 import sys
 from collections import Counter
 
@@ -17,10 +18,33 @@ def as_id(v):
     return int(v, 16) if isinstance(v, str) else int(v)
 
 
+def check_gdb(facts, text, version):
+    """gdb's `codefer list`: each coroutine's `created at` and `waits at`."""
+    rows = {}
+    for line in text.splitlines():
+        m = re.match(r"\s*(0x[0-9a-f]+)\s+(.*)", line)
+        if m:
+            c = re.search(r"created at (\S+)", m.group(2))
+            w = re.search(r"waits at (\S+)", m.group(2))
+            rows[int(m.group(1), 16)] = (c.group(1) if c else "-", w.group(1) if w else "-")
+    want = {int(f["id"], 16): ("-" if f["state"] == "dead" and version == "5.3" else f["def"],
+                               f["wait"] or "-")
+            for f in facts if f["kind"] == "coroutine"}
+    wrong = sorted(hex(i) for i in want if rows.get(i) != want[i])
+    print(("ok: %d coroutines' sites in gdb" % len(want)) if not wrong else
+          "MISMATCH: gdb codefer list: wrong sites for %s" % wrong)
+    bad = "Traceback" in text or wrong
+    if "Traceback" in text:
+        print("MISMATCH: a Python traceback in gdb")
+    return 1 if bad else 0
+
+
 def main():
     mode, out_path, snap_path, version = sys.argv[1:5]
     facts = [json.loads(line.split(" ", 1)[1]) for line in open(out_path)
              if line.startswith("TRUTH ")]
+    if mode == "gdb":
+        return check_gdb(facts, open(snap_path).read(), version)
     snap = json.loads(open(snap_path).read())
     one = {f["kind"]: f for f in facts}
     coros = {as_id(f["id"]): f for f in facts if f["kind"] == "coroutine"}

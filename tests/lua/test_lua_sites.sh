@@ -56,4 +56,10 @@ core)
 esac
 python3 "$LUA_TESTS/check_sites.py" "$mode" "$WORK/target.out" "$WORK/snap.json" "$v" ||
 	fail "codefer disagrees with the target's truth"
+if [ "$mode" = core ]; then
+	timeout 120 gdb -batch -nx "$(readlink "/proc/$TARGET_PID/exe")" "$WORK/core.$TARGET_PID" \
+		-x "$CODEFER_PY" -ex 'codefer list' >"$WORK/gdb.out" 2>&1
+	python3 "$LUA_TESTS/check_sites.py" gdb "$WORK/target.out" "$WORK/gdb.out" "$v" ||
+		fail "gdb's codefer list disagrees with the target's truth"
+fi
 echo PASS
