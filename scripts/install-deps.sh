@@ -9,6 +9,21 @@ MAIN_PKGS="clang llvm make gcc pkg-config libelf-dev libdw-dev zlib1g-dev gdb py
   lua5.1 liblua5.1-0-dev liblua5.1-0-dbg luajit libluajit-5.1-dev php8.2-cli
   procps util-linux binutils libcapstone-dev jq time"
 
+# --luajit2 DIR: unpacks Debian's luajit2 and libluajit2-5.1-2 (OpenResty's LuaJIT) into
+# DIR for the tests. They conflict with luajit and libluajit-5.1-2, which stay installed:
+# so both layouts are tested on every run, and no package is ever switched.
+if [ "${1:-}" = --luajit2 ]; then
+  dir=$2
+  [ -x "$dir/usr/bin/luajit" ] && exit 0
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  (cd "$tmp" && apt-get download -qq luajit2 libluajit2-5.1-2 >/dev/null 2>&1) ||
+    { echo "install-deps: cannot download luajit2 from the Debian archive" >&2; exit 1; }
+  mkdir -p "$dir"
+  for deb in "$tmp"/*.deb; do dpkg-deb -x "$deb" "$dir"; done
+  exit 0
+fi
+
 missing() {
   local p
   for p in "$@"; do

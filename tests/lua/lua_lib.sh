@@ -22,6 +22,15 @@ need_host() {
 		$(pkg-config --libs "lua$v") 2>"$WORK/cc.err" || fail "cannot build host.c: $(cat "$WORK/cc.err")"
 }
 
+# need_luajit2: OpenResty's luajit2 (Debian's package, unpacked into $BUILD/luajit2 by
+# scripts/install-deps.sh: it conflicts with luajit) in $LUAJIT2.
+need_luajit2() {
+	local root=$BUILD/luajit2
+	"$LUA_TESTS/../../scripts/install-deps.sh" --luajit2 "$root" ||
+		skip "luajit2 cannot be unpacked from the Debian archive"
+	LUAJIT2=$root/usr/bin/luajit
+}
+
 # target_go: lets a live-mode target work; waits until it printed its truth.
 target_go() {
 	echo go >&3

@@ -1221,14 +1221,16 @@ const struct runtime runtime_lua = {
  * two walks in a row no longer find has been collected. */
 
 /* LuaJIT 2.1 x86-64 GC64 layouts, measured on Debian's luajit 2.1.0-beta3 (it ships no
- * DWARF): lua_State, global_State (right after the main lua_State in GG_State). */
+ * DWARF): lua_State, global_State (right after the main lua_State in GG_State).
+ * OpenResty's luajit2 appends exdata and exdata2 to lua_State, and nothing else moves:
+ * its size is read from the target (lua_getexdata2). */
 #define LJ_L_GCT 9
 #define LJ_L_STATUS 11
 #define LJ_L_GLREF 16
 #define LJ_L_BASE 32
 #define LJ_L_TOP 40
 #define LJ_L_STACK 56
-#define LJ_STATE_SIZE 96
+#define LJ_STATE_SIZE 96		/* upstream: no exdata */
 #define LJ_G_ROOT 40
 #define LJ_G_MAINTHREAD 192
 #define LJ_G_CUR_L 368
@@ -1262,21 +1264,90 @@ static void luajit_version(struct module *m, char *buf, size_t len)
 		snprintf(buf, len, "LuaJIT %.*s", (int)strcspn(v + 7, " \n"), v + 7);
 }
 
+struct luajit {
+	struct module *mod;
+	char version[64];
+	long state_size;	/* sizeof(lua_State) */
+	uint64_t g;		/* the global_State the last census found */
+};
+
+/* The field lua_getexdata2 (luajit2 only) returns: its first instruction must be
+ * `mov rax, [rdi + disp]`. The offset, or -1. */
+static long exdata2_offset(struct elf_file *e, uint64_t fn)
+{
+	const uint8_t *p;
+	uint8_t code[16];
+	size_t left = sizeof(code);
+	uint64_t addr = fn;
+	cs_insn *insn;
+	long off = -1;
+	cs_x86 *x;
+	csh cs;
+
+	if (elf_read_vaddr(e, fn, code, sizeof(code)) || cs_open(CS_ARCH_X86, CS_MODE_64, &cs))
+		return -1;
+	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+	insn = cs_malloc(cs);
+	p = code;
+	if (cs_disasm_iter(cs, &p, &left, &addr, insn) && insn->id == X86_INS_MOV) {
+		x = &insn->detail->x86;
+		if (x->op_count == 2 && x->operands[0].type == X86_OP_REG &&
+		    x->operands[0].reg == X86_REG_RAX && x->operands[1].type == X86_OP_MEM &&
+		    x->operands[1].mem.base == X86_REG_RDI &&
+		    x->operands[1].mem.index == X86_REG_INVALID && x->operands[1].mem.disp > 0)
+			off = x->operands[1].mem.disp;
+	}
+	cs_free(insn, 1);
+	cs_close(&cs);
+	return off;
+}
+
+static int luajit_open(struct rt_ctx *c, char *err, size_t errlen)
+{
+	const struct elf_sym *s;
+	struct luajit *j;
+	long off;
+
+	if (!(c->priv = j = calloc(1, sizeof(*j)))) {
+		snprintf(err, errlen, "out of memory");
+		return EXIT_FAILURE_;
+	}
+	if (!(j->mod = luajit_module(c->t)) || !module_elf(j->mod)) {
+		snprintf(err, errlen, "no LuaJIT (luaJIT_setmode) in the target");
+		return EXIT_NO_RUNTIME;
+	}
+	luajit_version(j->mod, j->version, sizeof(j->version));
+	j->state_size = LJ_STATE_SIZE;
+	if (!(s = elf_sym_by_name(j->mod->elf, "lua_getexdata2")))
+		return 0;
+	/* exdata2 is lua_State's last field. */
+	if ((off = exdata2_offset(j->mod->elf, s->value)) < LJ_STATE_SIZE) {
+		snprintf(err, errlen, "%s: lua_getexdata2 does not read lua_State.exdata2 as "
+			 "codefer expects", j->version);
+		return EXIT_SYMBOL;
+	}
+	j->state_size = off + 8;
+	snprintf(j->version + strlen(j->version), sizeof(j->version) - strlen(j->version),
+		 " (OpenResty luajit2)");
+	return 0;
+}
+
+static void luajit_close(struct rt_ctx *c)
+{
+	free(c->priv);
+}
+
 static int luajit_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_t errlen)
 {
-	struct target *t = rc->t;
+	const struct luajit *j = rc->priv;
 	struct probe_cfg create = { .kind = EV_CREATE, .co = loc_reg(CFREG_RAX) };
-	struct module *m = luajit_module(t);
+	struct module *m = j->mod;
 	uint64_t rets[LJ_MAX_RETURNS];
 	const struct elf_sym *s;
 	char desc[160];
 	int i, n, r;
 
-	if (!m || !module_elf(m)) {
-		snprintf(err, errlen, "no LuaJIT (luaJIT_setmode) in the target");
-		return EXIT_NO_RUNTIME;
-	}
-	luajit_version(m, p->version, sizeof(p->version));
+	snprintf(p->version, sizeof(p->version), "%s", j->version);
 	s = elf_sym_by_name(m->elf, "lua_newthread");
 	n = s ? disasm_returns(m->elf, s->value, s->size, rets, LJ_MAX_RETURNS) : -1;
 	if (n <= 0 || n == LJ_MAX_RETURNS) {
@@ -1291,8 +1362,9 @@ static int luajit_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 			return r;
 	}
 	plan_note(p, "module %s; offsets: the LuaJIT 2.1 GC64 table (lua_State.glref %d, "
-		  "global_State.gc.root %d mainthref %d)", m->path, LJ_L_GLREF, LJ_G_ROOT,
-		  LJ_G_MAINTHREAD);
+		  "global_State.gc.root %d mainthref %d), sizeof(lua_State) %ld (%s)", m->path,
+		  LJ_L_GLREF, LJ_G_ROOT, LJ_G_MAINTHREAD, j->state_size,
+		  j->state_size == LJ_STATE_SIZE ? "upstream" : "luajit2: from lua_getexdata2");
 	plan_note(p, "coroutines: creations probed; the GC frees threads through a function "
 		  "table, with no probe: gc.root is walked again at each snapshot (at most a "
 		  "tenth of the time), and a thread missing from two walks in a row was "
@@ -1329,21 +1401,26 @@ static void luajit_state(struct target *t, uint64_t L, uint64_t main, uint64_t c
 static int luajit_census(struct rt_ctx *rc, struct census *c, char *err, size_t errlen)
 {
 	struct target *t = rc->t;
-	const struct anchor a = { LJ_L_GLREF, LJ_G_MAINTHREAD, LJ_STATE_SIZE };
-	struct module *m = luajit_module(t);
+	struct luajit *j = rc->priv;
+	const struct anchor a = { LJ_L_GLREF, LJ_G_MAINTHREAD, j->state_size };
 	uint64_t g, main, cur, obj, next, n;
 	struct census_coro *co;
 	uint8_t gct;
 
-	if (!m) {
-		snprintf(err, errlen, "no LuaJIT (luaJIT_setmode) in the target");
-		return EXIT_NO_RUNTIME;
+	snprintf(c->version, sizeof(c->version), "%s", j->version);
+	/* The global_State the last census found, while it still checks out. */
+	if (!j->g || target_read_u64(t, j->g + LJ_G_MAINTHREAD, &main) ||
+	    !is_state(t, &a, main, &g) || g != j->g) {
+		if (find_global(t, &a, &g)) {
+			snprintf(err, errlen, "no lua_State found in the main thread's stack or the "
+				 "executable's data");
+			return census_unreadable(t);
+		}
+		j->g = g;
 	}
-	luajit_version(m, c->version, sizeof(c->version));
-	if (find_global(t, &a, &g) || target_read_u64(t, g + LJ_G_MAINTHREAD, &main) ||
+	if (target_read_u64(t, g + LJ_G_MAINTHREAD, &main) ||
 	    target_read_u64(t, g + LJ_G_CUR_L, &cur) || target_read_u64(t, g + LJ_G_ROOT, &obj)) {
-		snprintf(err, errlen, "no lua_State found in the main thread's stack or the "
-			 "executable's data");
+		snprintf(err, errlen, "global_State at 0x%llx unreadable", (unsigned long long)g);
 		return census_unreadable(t);
 	}
 	/* The main thread lives in GG_State, on no list. */
@@ -1375,6 +1452,8 @@ const struct runtime runtime_luajit = {
 	.id_is_number = 0,
 	.looks_for = "LuaJIT (luaJIT_setmode and lua_newthread)",
 	.detect = luajit_detect,
+	.open = luajit_open,
+	.close = luajit_close,
 	.plan = luajit_plan,
 	.census = luajit_census,
 	.exits_unprobed = 1,
