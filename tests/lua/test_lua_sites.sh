@@ -5,14 +5,17 @@
 # (probes from the start), by the census (attached after the work) and from a core
 # (codefer-dump). CODEFER_NO_DEBUGINFO=1 runs them without the -dbg packages
 # (test_lua_sites_nodebug.sh). With arguments, one case:
-#   test_lua_sites.sh live|census|core|host-live|host-core 5.1|5.3|5.4
+#   test_lua_sites.sh live|census|core|host-live|host-core 5.1|5.3|5.4|jit|jit2
+# jit is Debian's luajit, jit2 OpenResty's luajit2 (unpacked into $BUILD/luajit2): no
+# host for them (their binaries are static).
 . "$(dirname "$0")/lua_lib.sh"
 need_root
 if [ $# = 0 ]; then
 	ran=0
-	for v in 5.1 5.3 5.4; do
-		command -v "lua$v" >/dev/null || { echo "== lua$v: not installed"; continue; }
+	for v in ${SITES_VERSIONS:-5.1 5.3 5.4 jit jit2}; do
+		[ "$v" = jit2 ] || command -v "lua$v" >/dev/null || { echo "== lua$v: not installed"; continue; }
 		for m in ${SITES_CASES:-live census core host-live host-core}; do
+			[ "${v#jit}" != "$v" ] && [ "${m#host}" != "$m" ] && continue
 			echo "== lua$v $m"
 			"$0" "$m" "$v" || exit $?
 			ran=1
@@ -24,6 +27,10 @@ if [ $# = 0 ]; then
 fi
 mode=$1 v=$2
 cmd=("lua$v")
+if [ "$v" = jit2 ]; then
+	need_luajit2
+	cmd=("$LUAJIT2")
+fi
 if [ "${mode#host-}" != "$mode" ]; then
 	need_host "$v"
 	cmd=("$HOST")
@@ -38,7 +45,8 @@ case $mode in
 live)
 	top_start
 	target_go
-	top_settle 2
+	# LuaJIT's exits need two whole walks after the target's last collection.
+	top_settle 3
 	;;
 census)
 	target_done

@@ -1235,6 +1235,20 @@ const struct runtime runtime_lua = {
 #define LJ_G_MAINTHREAD 192
 #define LJ_G_CUR_L 368
 #define LJ_GCT_THREAD 6		/* ~LJ_TTHREAD */
+#define LJ_GCT_PROTO 7
+#define LJ_GCT_FUNC 8
+#define LJ_TFUNC_IT 0x1fff7	/* a function TValue's top 17 bits (~LJ_TFUNC) */
+#define LJ_GCPTR_MASK ((1ull << 47) - 1)
+#define LJ_FN_FFID 10		/* GCfunc: 0 for a Lua function */
+#define LJ_FN_PC 32		/* GCfuncL: its proto's first instruction */
+#define LJ_PT_SIZE 104		/* sizeof(GCproto): its bytecode follows it */
+#define LJ_PT_SIZEBC 12
+#define LJ_PT_CHUNKNAME 64
+#define LJ_PT_FIRSTLINE 72
+#define LJ_PT_NUMLINE 76
+#define LJ_PT_LINEINFO 80
+#define LJ_STR_DATA 24
+#define LJ_FRAME_TYPE 3		/* frame link's low bits: 0 for a Lua frame's return pc */
 #define LJ_FRAME_SLOTS 2	/* 1 + LJ_FR2: a started coroutine's base is above them */
 #define LJ_MAX_RETURNS 8
 
@@ -1374,6 +1388,8 @@ static int luajit_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 }
 
 /* coroutine.status() as lj_ffh_coroutine_status computes it, seen from outside. */
+/* coroutine.status() seen from outside, named as for PUC Lua ("not started" for what
+ * Lua calls "suspended" before its first resume). */
 static void luajit_state(struct target *t, uint64_t L, uint64_t main, uint64_t cur,
 			 char *buf, size_t len)
 {
@@ -1393,9 +1409,100 @@ static void luajit_state(struct target *t, uint64_t L, uint64_t main, uint64_t c
 	else if (status)
 		snprintf(buf, len, "dead");
 	else if (base > stack + 8 * LJ_FRAME_SLOTS)
-		snprintf(buf, len, "active");
+		snprintf(buf, len, "normal");	/* it resumed another: cur_L runs */
 	else
-		snprintf(buf, len, top == base ? "dead" : "suspended");
+		snprintf(buf, len, top == base ? "dead" : "not started");
+}
+
+enum {
+	SITE_LJ = SITE_RUNTIME,	/* addr: GCproto *, aux: a return pc into its bytecode */
+	SITE_LJ_DEF,		/* addr: GCproto *: where its function is defined */
+};
+
+/* The GCproto of the Lua function in the TValue at slot. 0 when it holds none. */
+static uint64_t lj_slot_proto(struct target *t, uint64_t slot)
+{
+	uint64_t v, fn, pc, pt;
+	uint8_t hdr[2];
+
+	if (target_read_u64(t, slot, &v) || v >> 47 != LJ_TFUNC_IT)
+		return 0;
+	fn = v & LJ_GCPTR_MASK;
+	if (target_read(t, fn + LJ_L_GCT, hdr, 2) || hdr[0] != LJ_GCT_FUNC || hdr[1] ||
+	    target_read_u64(t, fn + LJ_FN_PC, &pc))
+		return 0;
+	pt = pc - LJ_PT_SIZE;
+	return !target_read(t, pt + LJ_L_GCT, hdr, 1) && hdr[0] == LJ_GCT_PROTO ? pt : 0;
+}
+
+/* Where coroutine L waits: the Lua frame its innermost frame (coroutine.yield, or the
+ * coroutine.resume of the one it runs) returns to. 0, or -1 when that is no Lua frame. */
+static int lj_wait_site(struct target *t, uint64_t L, struct site *s)
+{
+	uint64_t base, link;
+	uint32_t ins;
+	uint64_t pt;
+
+	if (target_read_u64(t, L + LJ_L_BASE, &base) || target_read_u64(t, base - 8, &link) ||
+	    (link & LJ_FRAME_TYPE) || target_read(t, link - 4, &ins, 4))
+		return -1;
+	/* The caller's frame: its call's register A, then the function and link slots. */
+	base -= 8 * (((ins >> 8) & 0xff) + LJ_FRAME_SLOTS);
+	if (!(pt = lj_slot_proto(t, base - 16)))
+		return -1;
+	*s = (struct site){ .addr = pt, .aux = link, .kind = SITE_LJ };
+	return 0;
+}
+
+static void luajit_describe_site(struct rt_ctx *rc, const struct site *s, char *buf, size_t len)
+{
+	struct target *t = rc->t;
+	uint32_t sizebc, numline, pos, off;
+	uint64_t name, lineinfo;
+	int32_t line;
+	char src[256];
+
+	if (target_read_u64(t, s->addr + LJ_PT_CHUNKNAME, &name) ||
+	    target_read_str(t, (name & LJ_GCPTR_MASK) + LJ_STR_DATA, src, sizeof(src)) < 0 ||
+	    target_read(t, s->addr + LJ_PT_FIRSTLINE, &line, 4)) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	/* As lj_debug_line: the instruction before the return pc, lines relative to the
+	 * first in 1, 2 or 4 bytes each. */
+	if (s->kind == SITE_LJ) {
+		pos = (s->aux - (s->addr + LJ_PT_SIZE)) / 4 - 1;
+		off = 0;
+		if (target_read(t, s->addr + LJ_PT_SIZEBC, &sizebc, 4) ||
+		    target_read(t, s->addr + LJ_PT_NUMLINE, &numline, 4) ||
+		    target_read_u64(t, s->addr + LJ_PT_LINEINFO, &lineinfo) || !pos ||
+		    pos > sizebc ||
+		    target_read(t, lineinfo + (uint64_t)(pos - 1) * (numline < 256 ? 1 : numline <
+								 65536 ? 2 : 4),
+				&off, numline < 256 ? 1 : numline < 65536 ? 2 : 4))
+			line = -1;
+		else
+			line += off;
+	}
+	if (src[0] == '@' || src[0] == '=')
+		snprintf(buf, len, "%s:%d", src + 1, line);
+	else
+		snprintf(buf, len, "[string \"%.*s\"]:%d", (int)strcspn(src, "\n"), src, line);
+}
+
+/* Its body function's definition and where it waits, for a coroutine not ended. */
+static void lj_sites(struct target *t, uint64_t L, struct census_coro *co)
+{
+	uint64_t stack, pt;
+
+	if (!strcmp(co->state, "dead"))
+		return;
+	/* stack_init leaves the thread and a nil below the body (LJ_FR2). */
+	if (strcmp(co->state, "main") && !target_read_u64(t, L + LJ_L_STACK, &stack) &&
+	    (pt = lj_slot_proto(t, stack + 16)))
+		co->create_site = (struct site){ .addr = pt, .kind = SITE_LJ_DEF };
+	if (strcmp(co->state, "not started"))
+		lj_wait_site(t, L, &co->wait_site);
 }
 
 static int luajit_census(struct rt_ctx *rc, struct census *c, char *err, size_t errlen)
@@ -1443,6 +1550,7 @@ static int luajit_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 		if (!(co = census_add_coro(c, obj)))
 			break;
 		luajit_state(t, obj, main, cur, co->state, sizeof(co->state));
+		lj_sites(t, obj, co);
 	}
 	return 0;
 }
@@ -1456,5 +1564,6 @@ const struct runtime runtime_luajit = {
 	.close = luajit_close,
 	.plan = luajit_plan,
 	.census = luajit_census,
+	.describe_site = luajit_describe_site,
 	.exits_unprobed = 1,
 };
