@@ -1283,7 +1283,29 @@ struct luajit {
 	char version[64];
 	long state_size;	/* sizeof(lua_State) */
 	uint64_t g;		/* the global_State the last census found */
+	/* nginx with lua-nginx-module: where its VM is anchored (ngx_vm_state) */
+	uint64_t ngx_cycle, ngx_http_module, ngx_http_lua_module;
 };
+
+#define NGX_MAX_MODULES 1024
+
+/* An nginx worker keeps its VM in lua-nginx-module's main conf, reached from exported
+ * symbols: ngx_cycle->conf_ctx[ngx_http_module.index]->main_conf
+ * [ngx_http_lua_module.ctx_index]->lua (the first field of each; an ngx_module_t starts
+ * with ctx_index, index). The lua_State, or 0. */
+static uint64_t ngx_vm_state(struct target *t, const struct luajit *j)
+{
+	uint64_t cycle, ctx, idx, ctx_idx, conf, L;
+
+	if (!j->ngx_cycle || target_read_u64(t, j->ngx_cycle, &cycle) ||
+	    target_read_u64(t, cycle, &ctx) || target_read_u64(t, j->ngx_http_module + 8, &idx) ||
+	    target_read_u64(t, j->ngx_http_lua_module, &ctx_idx) || idx >= NGX_MAX_MODULES ||
+	    ctx_idx >= NGX_MAX_MODULES || target_read_u64(t, ctx + 8 * idx, &conf) ||
+	    target_read_u64(t, conf, &conf) || target_read_u64(t, conf + 8 * ctx_idx, &conf) ||
+	    target_read_u64(t, conf, &L))
+		return 0;
+	return L;
+}
 
 /* The field lua_getexdata2 (luajit2 only) returns: its first instruction must be
  * `mov rax, [rdi + disp]`. The offset, or -1. */
@@ -1332,6 +1354,12 @@ static int luajit_open(struct rt_ctx *c, char *err, size_t errlen)
 	}
 	luajit_version(j->mod, j->version, sizeof(j->version));
 	j->state_size = LJ_STATE_SIZE;
+	if ((j->ngx_http_lua_module = target_sym(c->t, NULL, "ngx_http_lua_module", NULL))) {
+		j->ngx_cycle = target_sym(c->t, NULL, "ngx_cycle", NULL);
+		j->ngx_http_module = target_sym(c->t, NULL, "ngx_http_module", NULL);
+		if (!j->ngx_http_module)
+			j->ngx_cycle = 0;
+	}
 	if (!(s = elf_sym_by_name(j->mod->elf, "lua_getexdata2")))
 		return 0;
 	/* exdata2 is lua_State's last field. */
@@ -1402,14 +1430,14 @@ static void luajit_state(struct target *t, uint64_t L, uint64_t main, uint64_t c
 		snprintf(buf, len, "?");
 	else if (L == main)
 		snprintf(buf, len, "main");
-	else if (L == cur)
-		snprintf(buf, len, "running");
 	else if (status == LUA_YIELD)
 		snprintf(buf, len, "suspended");
 	else if (status)
 		snprintf(buf, len, "dead");
 	else if (base > stack + 8 * LJ_FRAME_SLOTS)
-		snprintf(buf, len, "normal");	/* it resumed another: cur_L runs */
+		/* cur_L is the thread that last entered the VM: with frames, it runs; the
+		 * others resumed another */
+		snprintf(buf, len, L == cur ? "running" : "normal");
 	else
 		snprintf(buf, len, top == base ? "dead" : "not started");
 }
@@ -1518,9 +1546,9 @@ static int luajit_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 	/* The global_State the last census found, while it still checks out. */
 	if (!j->g || target_read_u64(t, j->g + LJ_G_MAINTHREAD, &main) ||
 	    !is_state(t, &a, main, &g) || g != j->g) {
-		if (find_global(t, &a, &g)) {
-			snprintf(err, errlen, "no lua_State found in the main thread's stack or the "
-				 "executable's data");
+		if (!is_state(t, &a, ngx_vm_state(t, j), &g) && find_global(t, &a, &g)) {
+			snprintf(err, errlen, "no lua_State found in the main thread's stack, the "
+				 "executable's data or lua-nginx-module's main conf");
 			return census_unreadable(t);
 		}
 		j->g = g;
