@@ -276,6 +276,19 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 		fputs("]}", f);
 		i = j;
 	}
+	/* Pools as their own structures describe them. */
+	fputs("],\n \"census_pools\": [", f);
+	for (i = 0; i < c->npools; i++) {
+		const struct census_pool *p = &c->pools[i];
+
+		tty_str(safe, sizeof(safe), p->name);
+		fprintf(f, "%s\n  {\"pool\": \"0x%llx\", \"name\": ", i ? "," : "",
+			(unsigned long long)p->pool);
+		json_str(f, safe);
+		fprintf(f, ", \"open\": %lld, \"idle\": %lld, \"max\": %lld, \"waiters\": %lld}",
+			(long long)p->open, (long long)p->idle, (long long)p->max,
+			(long long)p->waiters);
+	}
 	fprintf(f, "],\n \"summary\": {\"coroutines\": %zu, \"defers_pending\": %llu, "
 		"\"conns_held\": %llu, \"conns_out\": %zu, \"orphans\": %llu, \"sites\": [",
 		c->ncoros, (unsigned long long)r->pending, (unsigned long long)r->held, c->nconns,
@@ -371,6 +384,17 @@ static void render_text(FILE *f, const struct rep *r, const struct report_opts *
 	}
 	free(rk);
 
+	if (c->npools)
+		fprintf(f, "\n%18s %8s %8s %8s %8s  %s\n", "POOL", "OPEN", "IDLE", "MAX", "WAITERS",
+			"NAME");
+	for (i = 0; i < c->npools; i++) {
+		const struct census_pool *p = &c->pools[i];
+
+		tty_str(a, sizeof(a), p->name);
+		fprintf(f, "%#18llx %8lld %8lld %8lld %8lld  %s\n", (unsigned long long)p->pool,
+			(long long)p->open, (long long)p->idle, (long long)p->max,
+			(long long)p->waiters, a);
+	}
 	if (c->nconns) {
 		fprintf(f, "\n%18s %18s %18s  %s\n", "POOL", "CONN", "HOLDER", "TAKEN AT");
 		for (i = 0; i < c->nconns; i++) {

@@ -46,7 +46,13 @@ def main():
     others = Counter(c.get(site) for i, c in rows.items() if i not in want)
     expect("other coroutines at these create sites",
            sum(n for s, n in others.items() if s in {create(f) for f in want.values()}), 0)
+    pools = {f["name"]: {k: f[k] for k in ("open", "idle", "max", "waiters")}
+             for f in facts if f["kind"] == "pool"}
     if mode == "dump":
+        got = {p["name"]: {k: p[k] for k in ("open", "idle", "max", "waiters")}
+               for p in snap.get("census_pools", [])}
+        expect("cosocket pools", got, pools)
+        expect("warnings", snap.get("warnings"), [])
         expect("wait sites", Counter(rows[i].get("wait_site") for i in want if i in rows),
                Counter(f["wait"] for f in want.values()))
         wrong = [hex(i) for i, f in want.items()

@@ -41,6 +41,57 @@ function M.init_worker(n)
 	end
 end
 
+-- Cosocket pools on the worker's own /pong (port): `keep` gets `keep` connections back
+-- idle; `leaky` (pool_size 3, backlog 10) lends its 3 connections to timers that never
+-- give them back, and queues the connects of the `leak - 3` others.
+local kept, holding, queued = 0, 0, 0
+
+local function filler(premature, port)
+	if premature then return end
+	local sock = ngx.socket.tcp()
+	assert(sock:connect("127.0.0.1", port, { pool = "keep", pool_size = 10 }))
+	assert(sock:send("GET /pong HTTP/1.1\r\nHost: t\r\n\r\n"))
+	assert(sock:receiveuntil("\r\n\r\n")())
+	assert(sock:receive(4))
+	assert(sock:setkeepalive(0))
+	kept = kept + 1
+end
+
+local function holder(premature, port, i)
+	if premature then return end
+	local sock = ngx.socket.tcp()
+	local opts = { pool = "leaky", pool_size = 3, backlog = 10 }
+	if i > 3 then
+		queued = queued + 1
+		truth({ kind = "timer", id = me(), def = M.holder_def, wait = here(0) }); sock:connect("127.0.0.1", port, opts)
+		return
+	end
+	assert(sock:connect("127.0.0.1", port, opts))
+	holding = holding + 1
+	truth({ kind = "timer", id = me(), def = M.holder_def, wait = here(0) }); ngx.sleep(3600)
+end
+M.holder_def = def(holder)
+
+local function report(premature, nkeep)
+	if premature then return end
+	if kept < nkeep or holding < 3 then
+		assert(ngx.timer.at(0.05, report, nkeep))
+		return
+	end
+	truth({ kind = "pool", name = "keep", open = kept, idle = kept, max = 10, waiters = 0 })
+	truth({ kind = "pool", name = "leaky", open = holding, idle = 0, max = 3, waiters = queued })
+end
+
+function M.pools(port, nkeep, nleak)
+	for _ = 1, nkeep do
+		assert(ngx.timer.at(0, filler, port))
+	end
+	for i = 1, nleak do
+		assert(ngx.timer.at(0, holder, port, i))
+	end
+	assert(ngx.timer.at(0.05, report, nkeep))
+end
+
 function M.park()
 	truth({ kind = "request", id = me(), wait = here(0) }); ngx.sleep(3600)
 end

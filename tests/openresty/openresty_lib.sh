@@ -26,13 +26,15 @@ need_openresty() {
 		skip "nginx and libnginx-mod-http-lua cannot be unpacked from the Debian archive"
 }
 
-# nginx_start LUA_INIT_WORKER: one worker running $OR_TESTS/leak.lua, `location /park`
-# parking each request; $PORT, $WORKER (its pid), $ENTRY_SITE (the create site of a
+# nginx_start LUA_INIT_WORKER: one worker running $OR_TESTS/leak.lua (@PORT@ in its
+# init_worker code is its port), `location /park` parking each request, `/pong`
+# answering "pong"; $PORT, $WORKER (its pid), $ENTRY_SITE (the create site of a
 # request's coroutine: its content_by_lua chunk).
 nginx_start() {
 	local lib i
 	PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	lib=$(dirname "$(find "$OR_ROOT/usr/lib" -name 'libluajit-5.1.so.2' | head -n 1)")
+	INIT_WORKER=${1//@PORT@/$PORT}
 	mkdir -p "$WORK/tmp"
 	cat >"$WORK/nginx.conf" <<CONF
 daemon off;
@@ -51,11 +53,14 @@ http {
 	uwsgi_temp_path $WORK/tmp;
 	scgi_temp_path $WORK/tmp;
 	lua_package_path "$OR_ROOT/usr/share/lua/5.1/?.lua;$OR_TESTS/?.lua;;";
-	init_worker_by_lua_block { $1 }
+	init_worker_by_lua_block { $INIT_WORKER }
 	server {
 		listen 127.0.0.1:$PORT;
 		location /park {
 			content_by_lua_block { require("leak").park() }
+		}
+		location /pong {
+			return 200 "pong";
 		}
 	}
 }

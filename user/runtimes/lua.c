@@ -1249,6 +1249,18 @@ const struct runtime runtime_lua = {
 #define LJ_PT_LINEINFO 80
 #define LJ_STR_DATA 24
 #define LJ_FRAME_TYPE 3		/* frame link's low bits: 0 for a Lua frame's return pc */
+#define LJ_G_SCAN 256		/* global_State.registrytv is within this after mainthref */
+#define LJ_IT_TAB 0x1fff4ull	/* TValue top 17 bits: ~LJ_TTAB */
+#define LJ_IT_STR 0x1fffbull
+#define LJ_IT_UDATA 0x1fff3ull
+#define LJ_IT_LIGHTUD 0x1fffcull
+#define LJ_LIGHTUD_LO ((1ull << 39) - 1)	/* a light userdata keeps these bits as they are */
+#define LJ_TAB_NODE 40		/* GCtab: node, hmask */
+#define LJ_TAB_HMASK 52
+#define LJ_NODE_SIZE 24		/* Node: val 0, key 8, next 16 */
+#define LJ_STR_LEN 16
+#define LJ_UDATA_SIZE 48	/* sizeof(GCudata): its payload follows it */
+#define LJ_HMASK_MAX (1u << 26)
 #define LJ_FRAME_SLOTS 2	/* 1 + LJ_FR2: a started coroutine's base is above them */
 #define LJ_MAX_RETURNS 8
 
@@ -1283,9 +1295,18 @@ struct luajit {
 	char version[64];
 	long state_size;	/* sizeof(lua_State) */
 	uint64_t g;		/* the global_State the last census found */
-	/* nginx with lua-nginx-module: where its VM is anchored (ngx_vm_state) */
-	uint64_t ngx_cycle, ngx_http_module, ngx_http_lua_module;
+	/* nginx with lua-nginx-module: where its VM is anchored (ngx_vm_state), the
+	 * registry key of its cosocket pools */
+	uint64_t ngx_cycle, ngx_http_module, ngx_http_lua_module, ngx_pool_key;
 };
+
+/* lua-nginx-module 0.10.x's ngx_http_lua_socket_pool_t (a userdata payload): */
+#define NGX_POOL_VM 0		/* lua_vm: the main thread, which checks the layout */
+#define NGX_POOL_SIZE 8		/* pool_size */
+#define NGX_POOL_WAIT 32	/* wait_connect_op: connects queued past pool_size */
+#define NGX_POOL_CONNS 48	/* connections: out, idle, connecting and queued */
+#define NGX_POOL_CACHE 56	/* idle connections */
+#define NGX_QUEUE_MAX 1000000
 
 #define NGX_MAX_MODULES 1024
 
@@ -1356,6 +1377,7 @@ static int luajit_open(struct rt_ctx *c, char *err, size_t errlen)
 	j->state_size = LJ_STATE_SIZE;
 	if ((j->ngx_http_lua_module = target_sym(c->t, NULL, "ngx_http_lua_module", NULL))) {
 		j->ngx_cycle = target_sym(c->t, NULL, "ngx_cycle", NULL);
+		j->ngx_pool_key = target_sym(c->t, NULL, "ngx_http_lua_socket_pool_key", NULL);
 		j->ngx_http_module = target_sym(c->t, NULL, "ngx_http_module", NULL);
 		if (!j->ngx_http_module)
 			j->ngx_cycle = 0;
@@ -1533,6 +1555,98 @@ static void lj_sites(struct target *t, uint64_t L, struct census_coro *co)
 		lj_wait_site(t, L, &co->wait_site);
 }
 
+/* The value under `key` (a raw TValue) in the hash part of table tv, or 0. */
+static uint64_t lj_tab_get(struct target *t, uint64_t tv, uint64_t key, uint64_t key_mask)
+{
+	uint64_t tab, node, k, v;
+	uint32_t hmask, i;
+
+	if (tv >> 47 != LJ_IT_TAB)
+		return 0;
+	tab = tv & LJ_GCPTR_MASK;
+	if (target_read_u64(t, tab + LJ_TAB_NODE, &node) ||
+	    target_read(t, tab + LJ_TAB_HMASK, &hmask, 4) || hmask >= LJ_HMASK_MAX)
+		return 0;
+	for (i = 0; i <= hmask; i++)
+		if (!target_read_u64(t, node + (uint64_t)i * LJ_NODE_SIZE + 8, &k) &&
+		    (k & key_mask) == (key & key_mask) &&
+		    !target_read_u64(t, node + (uint64_t)i * LJ_NODE_SIZE, &v))
+			return v;
+	return 0;
+}
+
+/* Entries of a doubly linked ngx_queue_t, or -1 when it does not close. */
+static int64_t ngx_queue_len(struct target *t, uint64_t head)
+{
+	uint64_t q;
+	int64_t n;
+
+	if (target_read_u64(t, head + 8, &q))
+		return -1;
+	for (n = 0; q != head; n++)
+		if (n == NGX_QUEUE_MAX || target_read_u64(t, q + 8, &q))
+			return -1;
+	return n;
+}
+
+/* lua-nginx-module's cosocket keepalive pools, as they describe themselves: the table
+ * registry[&ngx_http_lua_socket_pool_key] maps each pool's name to a userdata holding
+ * its ngx_http_lua_socket_pool_t. 0, or -1 when cut short (c->warning). */
+static int ngx_pools(struct target *t, const struct luajit *j, uint64_t g, uint64_t main,
+		     struct census *c)
+{
+	uint64_t reg, pools = 0, node, k, v, ud, vm, sz, conns, off;
+	uint32_t hmask, i, len;
+	struct census_pool *p;
+	char name[sizeof(p->name)];
+
+	/* The registry's place in global_State moves between LuaJIT builds (luajit2 adds
+	 * fields before it): it is the table after mainthref that holds the pools' key. */
+	for (off = LJ_G_MAINTHREAD + 8; !pools && off < LJ_G_MAINTHREAD + LJ_G_SCAN; off += 8)
+		if (!target_read_u64(t, g + off, &reg))
+			pools = lj_tab_get(t, reg, (LJ_IT_LIGHTUD << 47) |
+					   (j->ngx_pool_key & LJ_LIGHTUD_LO),
+					   ~(LJ_GCPTR_MASK & ~LJ_LIGHTUD_LO));
+	if (!pools)
+		return 0;	/* no pool made yet */
+	if (pools >> 47 != LJ_IT_TAB ||
+	    target_read_u64(t, (pools & LJ_GCPTR_MASK) + LJ_TAB_NODE, &node) ||
+	    target_read(t, (pools & LJ_GCPTR_MASK) + LJ_TAB_HMASK, &hmask, 4) ||
+	    hmask >= LJ_HMASK_MAX)
+		return -1;
+	for (i = 0; i <= hmask; i++) {
+		if (target_read_u64(t, node + (uint64_t)i * LJ_NODE_SIZE, &v) ||
+		    target_read_u64(t, node + (uint64_t)i * LJ_NODE_SIZE + 8, &k))
+			return -1;
+		if (k >> 47 != LJ_IT_STR || v >> 47 != LJ_IT_UDATA)
+			continue;
+		ud = (v & LJ_GCPTR_MASK) + LJ_UDATA_SIZE;
+		k &= LJ_GCPTR_MASK;
+		/* A pool names its VM's main thread: the layout holds. */
+		if (target_read_u64(t, ud + NGX_POOL_VM, &vm) || vm != main ||
+		    target_read_u64(t, ud + NGX_POOL_SIZE, &sz) ||
+		    target_read_u64(t, ud + NGX_POOL_CONNS, &conns) ||
+		    target_read(t, k + LJ_STR_LEN, &len, 4))
+			return -1;
+		if (len >= sizeof(name))
+			len = sizeof(name) - 1;
+		if (target_read(t, k + LJ_STR_DATA, name, len))
+			return -1;
+		name[len] = 0;
+		if (!(p = census_add_pool(c, ud)))
+			return -1;
+		snprintf(p->name, sizeof(p->name), "%s", name);
+		p->max = (int64_t)sz;
+		p->idle = ngx_queue_len(t, ud + NGX_POOL_CACHE);
+		p->waiters = ngx_queue_len(t, ud + NGX_POOL_WAIT);
+		if (p->idle < 0 || p->waiters < 0)
+			return -1;
+		/* `connections` counts the queued connects too. */
+		p->open = (int64_t)conns - p->waiters;
+	}
+	return 0;
+}
+
 static int luajit_census(struct rt_ctx *rc, struct census *c, char *err, size_t errlen)
 {
 	struct target *t = rc->t;
@@ -1580,6 +1694,9 @@ static int luajit_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 		luajit_state(t, obj, main, cur, co->state, sizeof(co->state));
 		lj_sites(t, obj, co);
 	}
+	if (j->ngx_pool_key && ngx_pools(t, j, g, main, c))
+		snprintf(c->warning, sizeof(c->warning), "cosocket pools: unreadable, or not "
+			 "laid out as in lua-nginx-module 0.10");
 	return 0;
 }
 
