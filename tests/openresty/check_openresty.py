@@ -53,6 +53,12 @@ def main():
                for p in snap.get("census_pools", [])}
         expect("cosocket pools", got, pools)
         expect("warnings", snap.get("warnings"), [])
+        # Connections out, each with the coroutine holding it.
+        names = {p["pool"]: p["name"] for p in snap.get("census_pools", [])}
+        got = sorted((names.get(p["pool"], p["pool"]), k["coroutine"], k["orphan"])
+                     for p in snap.get("pools", []) for k in p["conns"])
+        want_conns = sorted((f["holds"], f["id"], False) for f in facts if f.get("holds"))
+        expect("connections out: pool, holder, orphan", got, want_conns)
         expect("wait sites", Counter(rows[i].get("wait_site") for i in want if i in rows),
                Counter(f["wait"] for f in want.values()))
         wrong = [hex(i) for i, f in want.items()

@@ -68,7 +68,7 @@ local function holder(premature, port, i)
 	end
 	assert(sock:connect("127.0.0.1", port, opts))
 	holding = holding + 1
-	truth({ kind = "timer", id = me(), def = M.holder_def, wait = here(0) }); ngx.sleep(3600)
+	truth({ kind = "timer", id = me(), def = M.holder_def, wait = here(0), holds = "leaky" }); ngx.sleep(3600)
 end
 M.holder_def = def(holder)
 

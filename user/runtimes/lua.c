@@ -1307,6 +1307,14 @@ struct luajit {
 #define NGX_POOL_CONNS 48	/* connections: out, idle, connecting and queued */
 #define NGX_POOL_CACHE 56	/* idle connections */
 #define NGX_QUEUE_MAX 1000000
+/* ... and its ngx_http_lua_socket_tcp_upstream_t (a cosocket's userdata, at index 1 of
+ * the socket's table): */
+#define NGX_U_POOL 40		/* socket_pool */
+#define NGX_U_CONN 72		/* peer.connection: set while connected, not in the pool */
+#define LJ_GCT_UDATA 12
+#define LJ_TAB_ARRAY 16
+#define LJ_TAB_ASIZE 48
+#define LJ_STACK_SLOTS_MAX 65536
 
 #define NGX_MAX_MODULES 1024
 
@@ -1647,12 +1655,103 @@ static int ngx_pools(struct target *t, const struct luajit *j, uint64_t g, uint6
 	return 0;
 }
 
+/* Userdata payloads seen on gc.root: cosockets are among them. */
+struct u64_set {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static int set_add(struct u64_set *s, uint64_t v)
+{
+	uint64_t *tmp;
+
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 256;
+		if (!(tmp = realloc(s->v, s->cap * sizeof(*tmp))))
+			return -1;
+		s->v = tmp;
+	}
+	s->v[s->n++] = v;
+	return 0;
+}
+
+static int set_has(const struct u64_set *s, uint64_t v)
+{
+	return s->n && bsearch(&v, s->v, s->n, sizeof(v), cmp_u64);
+}
+
+/* The cosocket whose table sits in stack slot `slot`: the payload of the userdata at
+ * index 1 of that table, or 0. */
+static uint64_t lj_slot_cosocket(struct target *t, uint64_t slot)
+{
+	uint64_t v, tab, arr, u;
+	uint32_t asize;
+
+	if (target_read_u64(t, slot, &v) || v >> 47 != LJ_IT_TAB)
+		return 0;
+	tab = v & LJ_GCPTR_MASK;
+	if (target_read(t, tab + LJ_TAB_ASIZE, &asize, 4) || asize < 2 ||
+	    target_read_u64(t, tab + LJ_TAB_ARRAY, &arr) || target_read_u64(t, arr + 8, &u) ||
+	    u >> 47 != LJ_IT_UDATA)
+		return 0;
+	return (u & LJ_GCPTR_MASK) + LJ_UDATA_SIZE;
+}
+
+/* Connections out of the pools (c->pools from `first` on): cosockets connected through
+ * a pool and not back in it; the holder is the coroutine with the socket on its stack,
+ * 0 (an orphan) when none has. */
+static int ngx_conns_out(struct target *t, struct census *c, size_t first_pool,
+			 size_t first_coro, struct u64_set *udata)
+{
+	struct u64_set pools = { 0 }, outs = { 0 };
+	uint64_t sp, conn, stack, top, u, holder, slot;
+	size_t i, k;
+	int ret = -1;
+
+	for (i = first_pool; i < c->npools; i++)
+		if (set_add(&pools, c->pools[i].pool))
+			goto out;
+	qsort(pools.v, pools.n, sizeof(*pools.v), cmp_u64);
+	for (i = 0; i < udata->n; i++)
+		if (!target_read_u64(t, udata->v[i] + NGX_U_POOL, &sp) && set_has(&pools, sp) &&
+		    !target_read_u64(t, udata->v[i] + NGX_U_CONN, &conn) && conn &&
+		    set_add(&outs, udata->v[i]))
+			goto out;
+	for (i = 0; i < outs.n; i++) {
+		u = outs.v[i];
+		holder = 0;
+		for (k = first_coro; !holder && k < c->ncoros; k++) {
+			if (target_read_u64(t, c->coros[k].id + LJ_L_STACK, &stack) ||
+			    target_read_u64(t, c->coros[k].id + LJ_L_TOP, &top) || top < stack ||
+			    top - stack > 8 * LJ_STACK_SLOTS_MAX)
+				continue;
+			for (slot = stack; slot < top; slot += 8)
+				if (lj_slot_cosocket(t, slot) == u) {
+					holder = c->coros[k].id;
+					c->coros[k].conns_held++;
+					break;
+				}
+		}
+		if (target_read_u64(t, u + NGX_U_POOL, &sp) ||
+		    target_read_u64(t, u + NGX_U_CONN, &conn) ||
+		    census_add_conn(c, conn, sp, holder, &(struct site){ 0 }))
+			goto out;
+	}
+	ret = 0;
+out:
+	free(pools.v);
+	free(outs.v);
+	return ret;
+}
+
 static int luajit_census(struct rt_ctx *rc, struct census *c, char *err, size_t errlen)
 {
 	struct target *t = rc->t;
 	struct luajit *j = rc->priv;
 	const struct anchor a = { LJ_L_GLREF, LJ_G_MAINTHREAD, j->state_size };
 	uint64_t g, main, cur, obj, next, n;
+	size_t first_coro = c->ncoros, first_pool = c->npools;
+	struct u64_set udata = { 0 };
 	struct census_coro *co;
 	uint8_t gct;
 
@@ -1687,6 +1786,8 @@ static int luajit_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 				 "0x%llx", (unsigned long long)obj);
 			break;
 		}
+		if (gct == LJ_GCT_UDATA && j->ngx_pool_key && set_add(&udata, obj + LJ_UDATA_SIZE))
+			break;
 		if (gct != LJ_GCT_THREAD || obj == main)
 			continue;
 		if (!(co = census_add_coro(c, obj)))
@@ -1694,9 +1795,12 @@ static int luajit_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 		luajit_state(t, obj, main, cur, co->state, sizeof(co->state));
 		lj_sites(t, obj, co);
 	}
-	if (j->ngx_pool_key && ngx_pools(t, j, g, main, c))
+	qsort(udata.v, udata.n, sizeof(*udata.v), cmp_u64);
+	if (j->ngx_pool_key && (ngx_pools(t, j, g, main, c) ||
+				ngx_conns_out(t, c, first_pool, first_coro, &udata)))
 		snprintf(c->warning, sizeof(c->warning), "cosocket pools: unreadable, or not "
 			 "laid out as in lua-nginx-module 0.10");
+	free(udata.v);
 	return 0;
 }
 
