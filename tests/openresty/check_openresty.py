@@ -46,6 +46,12 @@ def main():
     others = Counter(c.get(site) for i, c in rows.items() if i not in want)
     expect("other coroutines at these create sites",
            sum(n for s, n in others.items() if s in {create(f) for f in want.values()}), 0)
+    # Timers not fired yet: not started, created by their callback.
+    for f in facts:
+        if f["kind"] == "pending":
+            expect("pending timers at %s" % f["def"],
+                   sum(1 for c in rows.values()
+                       if c.get(site) == f["def"] and c["state"] == "not started"), f["n"])
     pools = {f["name"]: {k: f[k] for k in ("open", "idle", "max", "waiters")}
              for f in facts if f["kind"] == "pool"}
     if mode == "dump":

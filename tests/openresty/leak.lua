@@ -35,10 +35,21 @@ local function ticker(premature)
 end
 M.ticker_def = def(ticker)
 
-function M.init_worker(n)
+-- Timers set for later: lua-nginx-module makes each one's coroutine at once, with its
+-- callback, not started until it fires.
+local function later(premature)
+	if premature then return end
+end
+M.later_def = def(later)
+
+function M.init_worker(n, npending)
 	for _ = 1, n do
 		assert(ngx.timer.at(0, ticker))
 	end
+	for _ = 1, npending do
+		assert(ngx.timer.at(3600, later))
+	end
+	truth({ kind = "pending", def = M.later_def, n = npending })
 end
 
 -- Cosocket pools on the worker's own /pong (port): `keep` gets `keep` connections back
@@ -72,24 +83,50 @@ local function holder(premature, port, i)
 end
 M.holder_def = def(holder)
 
-local function report(premature, nkeep)
+-- lua-resty-redis#265: pool_size given to setkeepalive only limits what the pool keeps
+-- idle: `burst` (pool_size 5) lends out as many connections as are asked for.
+local bursting = 0
+
+local function burster(premature, port)
 	if premature then return end
-	if kept < nkeep or holding < 3 then
-		assert(ngx.timer.at(0.05, report, nkeep))
+	local sock = ngx.socket.tcp()
+	assert(sock:connect("127.0.0.1", port, { pool = "burst" }))
+	bursting = bursting + 1
+	truth({ kind = "timer", id = me(), def = M.burster_def, wait = here(0), holds = "burst" }); ngx.sleep(3600)
+end
+M.burster_def = def(burster)
+
+local function burst(premature, port, n)
+	if premature then return end
+	local sock = ngx.socket.tcp()
+	assert(sock:connect("127.0.0.1", port, { pool = "burst" }))
+	assert(sock:setkeepalive(0, 5))
+	for _ = 1, n do
+		assert(ngx.timer.at(0, burster, port))
+	end
+end
+
+local function report(premature, nkeep, nburst)
+	if premature then return end
+	if kept < nkeep or holding < 3 or bursting < nburst then
+		assert(ngx.timer.at(0.05, report, nkeep, nburst))
 		return
 	end
 	truth({ kind = "pool", name = "keep", open = kept, idle = kept, max = 10, waiters = 0 })
 	truth({ kind = "pool", name = "leaky", open = holding, idle = 0, max = 3, waiters = queued })
+	-- The first burster takes the connection `burst` kept idle.
+	truth({ kind = "pool", name = "burst", open = bursting, idle = 0, max = 5, waiters = 0 })
 end
 
-function M.pools(port, nkeep, nleak)
+function M.pools(port, nkeep, nleak, nburst)
 	for _ = 1, nkeep do
 		assert(ngx.timer.at(0, filler, port))
 	end
 	for i = 1, nleak do
 		assert(ngx.timer.at(0, holder, port, i))
 	end
-	assert(ngx.timer.at(0.05, report, nkeep))
+	assert(ngx.timer.at(0, burst, port, nburst))
+	assert(ngx.timer.at(0.05, report, nkeep, nburst))
 end
 
 function M.park()

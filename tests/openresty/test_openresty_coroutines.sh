@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # An nginx worker (lua-nginx-module on luajit2) with timers whose callbacks never end and
-# requests parked in their handler: codefer-top attached to the worker's pid, and
-# codefer-dump on a core of it, must find each of those coroutines, suspended, created
-# by its timer callback or its content_by_lua chunk, and waiting at its line.
+# requests parked in their handler, and timers set for later: codefer-top attached to
+# the worker's pid, and codefer-dump on a core of it, must find each of those coroutines,
+# suspended (not started for the timers to come), created by its timer callback or its
+# content_by_lua chunk, and waiting at its line.
 . "$(dirname "$0")/openresty_lib.sh"
 need_openresty
-TIMERS=7 REQUESTS=5
-nginx_start "require('leak').init_worker($TIMERS)"
+TIMERS=7 PENDING=9 REQUESTS=5
+nginx_start "require('leak').init_worker($TIMERS, $PENDING)"
 park_requests "$REQUESTS"
-wait_truth $((TIMERS + REQUESTS))
+wait_truth $((TIMERS + 1 + REQUESTS))
 
 top_start
 top_settle 1
