@@ -140,15 +140,17 @@ class Coroutine:
         self.state = c.get("state", "?")
         self.origin = c.get("origin", "-")
         self.wait_site = c.get("wait_site", "-")
+        self.owner = c.get("owner", "-")
         self.conns_held = c.get("conns_held", 0)
         self.pending = c.get("defers_pending", 0)
         self.top_site = c.get("top_site", "-")
         self.defers = [Defer(d) for d in c.get("defers", [])]  # newest first; full reports
 
     def sites(self):
-        """"  created at X  waits at Y", for the sites known."""
+        """"  created at X  waits at Y  for Z", for what is known."""
         return "".join("  %s %s" % (what, _safe(s)) for what, s in
-                       (("created at", self.origin), ("waits at", self.wait_site)) if s != "-")
+                       (("created at", self.origin), ("waits at", self.wait_site),
+                        ("for", self.owner)) if s != "-")
 
     def matches(self, arg):
         if str(self.id) == arg:

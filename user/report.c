@@ -236,6 +236,11 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 		json_str(f, r->sites.names[r->origin[i]].text);
 		fputs(", \"wait_site\": ", f);
 		json_str(f, r->sites.names[r->wait[i]].text);
+		if (co->owner[0]) {
+			tty_str(safe, sizeof(safe), co->owner);
+			fputs(", \"owner\": ", f);
+			json_str(f, safe);
+		}
 		if (co->age_ns >= 0)
 			fprintf(f, ", \"age_ns\": %lld", (long long)co->age_ns);
 		fprintf(f, ", \"defers_pending\": %zu, \"conns_held\": %zu, \"top_site\": ",
@@ -371,6 +376,10 @@ static void render_text(FILE *f, const struct rep *r, const struct report_opts *
 				fprintf(f, "  created at %s", r->sites.names[r->origin[rows[i]]].text);
 			if (co->wait_site.kind || co->wait_site.addr)
 				fprintf(f, "  waits at %s", r->sites.names[r->wait[rows[i]]].text);
+			if (co->owner[0]) {
+				tty_str(a, sizeof(a), co->owner);
+				fprintf(f, "  for %s", a);
+			}
 			fputc('\n', f);
 		}
 		free(rows);

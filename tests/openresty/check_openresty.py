@@ -52,6 +52,15 @@ def main():
             expect("pending timers at %s" % f["def"],
                    sum(1 for c in rows.values()
                        if c.get(site) == f["def"] and c["state"] == "not started"), f["n"])
+    if mode == "dump":
+        # What each runs for: its timer, or its request (one per parked request).
+        got = Counter("request" if rows[i].get("owner", "").startswith("request 0x") else
+                      rows[i].get("owner") for i in want if i in rows)
+        expect("owners", got, Counter(f["kind"] for f in want.values()))
+        expect("distinct requests",
+               len({rows[i].get("owner") for i, f in want.items()
+                    if i in rows and f["kind"] == "request"}),
+               sum(1 for f in want.values() if f["kind"] == "request"))
     pools = {f["name"]: {k: f[k] for k in ("open", "idle", "max", "waiters")}
              for f in facts if f["kind"] == "pool"}
     if mode == "dump":

@@ -1548,6 +1548,27 @@ static void luajit_describe_site(struct rt_ctx *rc, const struct site *s, char *
 		snprintf(buf, len, "[string \"%.*s\"]:%d", (int)strcspn(src, "\n"), src, line);
 }
 
+/* What an nginx worker's coroutine runs for: lua-nginx-module sets luajit2's
+ * L->exdata (lua_State's last field but one) to its request, a fake one for a timer
+ * (its connection's fd is -1: ngx_http_request_t.connection and ngx_connection_t.fd
+ * are at the head of both structures). A request's light threads share it. */
+static void ngx_owner(struct target *t, const struct luajit *j, uint64_t L,
+		      struct census_coro *co)
+{
+	uint64_t r, conn;
+	int32_t fd;
+
+	if (!j->ngx_cycle || j->state_size == LJ_STATE_SIZE ||
+	    target_read_u64(t, L + j->state_size - 16, &r) || !r ||
+	    target_read_u64(t, r + 8, &conn) || target_read(t, conn + 24, &fd, 4))
+		return;
+	if (fd == -1)
+		snprintf(co->owner, sizeof(co->owner), "timer");
+	else
+		snprintf(co->owner, sizeof(co->owner), "request 0x%llx (fd %d)",
+			 (unsigned long long)r, fd);
+}
+
 /* Its body function's definition and where it waits, for a coroutine not ended. */
 static void lj_sites(struct target *t, uint64_t L, struct census_coro *co)
 {
@@ -1794,6 +1815,7 @@ static int luajit_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 			break;
 		luajit_state(t, obj, main, cur, co->state, sizeof(co->state));
 		lj_sites(t, obj, co);
+		ngx_owner(t, j, obj, co);
 	}
 	qsort(udata.v, udata.n, sizeof(*udata.v), cmp_u64);
 	if (j->ngx_pool_key && (ngx_pools(t, j, g, main, c) ||
