@@ -139,10 +139,18 @@ class Coroutine:
         self.id = c["id"]
         self.state = c.get("state", "?")
         self.origin = c.get("origin", "-")
+        self.wait_site = c.get("wait_site", "-")
+        self.owner = c.get("owner", "-")
         self.conns_held = c.get("conns_held", 0)
         self.pending = c.get("defers_pending", 0)
         self.top_site = c.get("top_site", "-")
         self.defers = [Defer(d) for d in c.get("defers", [])]  # newest first; full reports
+
+    def sites(self):
+        """"  created at X  waits at Y  for Z", for what is known."""
+        return "".join("  %s %s" % (what, _safe(s)) for what, s in
+                       (("created at", self.origin), ("waits at", self.wait_site),
+                        ("for", self.owner)) if s != "-")
 
     def matches(self, arg):
         if str(self.id) == arg:
@@ -262,8 +270,8 @@ class CodeferList(gdb.Command):
         print(rep.header())
         print("%18s  %-10s %8s %6s  %s" % ("ID", "STATE", "DEFERS", "CONNS", "TOP DEFER SITE"))
         for c in rep.coroutines:
-            print("%18s  %-10s %8d %6d  %s" % (_safe(c.id), _safe(c.state), c.pending,
-                                              c.conns_held, _safe(c.top_site)))
+            print("%18s  %-10s %8d %6d  %s%s" % (_safe(c.id), _safe(c.state), c.pending,
+                                                c.conns_held, _safe(c.top_site), c.sites()))
 
 
 class CodeferDefers(gdb.Command):
@@ -287,8 +295,8 @@ Without IDs: every coroutine that has pending defers."""
         else:
             chosen = [c for c in rep.coroutines if c.defers]
         for c in chosen:
-            print("coroutine %s (%s): %d pending defers" % (_safe(c.id), _safe(c.state),
-                                                           len(c.defers)))
+            print("coroutine %s (%s): %d pending defers%s" % (_safe(c.id), _safe(c.state),
+                                                             len(c.defers), c.sites()))
             for i, d in enumerate(c.defers):
                 print("  #%-4d %s  registered at %s" % (i, _safe(d.function), _safe(d.site)))
 

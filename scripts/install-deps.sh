@@ -5,8 +5,33 @@ set -euo pipefail
 
 BACKPORTS_PKGS="libbpf-dev bpftool golang-1.21-go golang-1.22-go golang-1.23-go"
 MAIN_PKGS="clang llvm make gcc pkg-config libelf-dev libdw-dev zlib1g-dev gdb python3
-  golang-go lua5.4 liblua5.4-dev liblua5.4-0-dbg luajit libluajit-5.1-dev php8.2-cli
-  procps util-linux binutils libcapstone-dev jq time"
+  golang-go lua5.4 liblua5.4-dev liblua5.4-0-dbg lua5.3 liblua5.3-dev liblua5.3-0-dbg
+  lua5.1 liblua5.1-0-dev liblua5.1-0-dbg luajit libluajit-5.1-dev php8.2-cli
+  libpcre3 procps util-linux binutils libcapstone-dev jq time"
+
+# --luajit2 DIR: unpacks Debian's luajit2 and libluajit2-5.1-2 (OpenResty's LuaJIT) into
+# DIR for the tests. They conflict with luajit and libluajit-5.1-2, which stay installed:
+# so both layouts are tested on every run, and no package is ever switched.
+# --openresty DIR: the same for nginx with libnginx-mod-http-lua (which needs luajit2,
+# its lua-resty-core and lrucache, and the ndk module), run from DIR by the tests.
+unpack() {
+  local dir=$1 tmp
+  shift
+  [ -e "$dir/.done" ] && exit 0
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  (cd "$tmp" && apt-get download -qq "$@" >/dev/null 2>&1) ||
+    { echo "install-deps: cannot download $* from the Debian archive" >&2; exit 1; }
+  mkdir -p "$dir"
+  for deb in "$tmp"/*.deb; do dpkg-deb -x "$deb" "$dir"; done
+  touch "$dir/.done"
+  exit 0
+}
+case ${1:-} in
+--luajit2) unpack "$2" luajit2 libluajit2-5.1-2 ;;
+--openresty) unpack "$2" nginx libnginx-mod-http-lua libnginx-mod-http-ndk lua-resty-core \
+  lua-resty-lrucache libluajit2-5.1-2 ;;
+esac
 
 missing() {
   local p

@@ -26,6 +26,7 @@ struct rep {
 	size_t *dfn;		/* ... and its function's */
 	size_t *first;		/* per coroutine: index of its first defer in dsite/dfn */
 	size_t *origin;		/* per coroutine: its create site's index */
+	size_t *wait;		/* ... and its wait site's */
 	uint64_t *live_ids;	/* sorted census ids, to tell orphaned connections */
 	size_t *conn_site;
 	uint64_t pending, held, orphans;
@@ -65,15 +66,17 @@ static int build(struct rep *r)
 	r->dfn = malloc((nd + 1) * sizeof(*r->dfn));
 	r->first = malloc((c->ncoros + 1) * sizeof(*r->first));
 	r->origin = malloc((c->ncoros + 1) * sizeof(*r->origin));
+	r->wait = malloc((c->ncoros + 1) * sizeof(*r->wait));
 	r->live_ids = malloc((c->ncoros + 1) * sizeof(*r->live_ids));
 	r->conn_site = malloc((c->nconns + 1) * sizeof(*r->conn_site));
-	if (!r->dsite || !r->dfn || !r->first || !r->origin || !r->live_ids || !r->conn_site)
+	if (!r->dsite || !r->dfn || !r->first || !r->origin || !r->wait || !r->live_ids || !r->conn_site)
 		return -1;
 	for (i = 0, nd = 0; i < c->ncoros; i++) {
 		struct census_coro *co = &c->coros[i];
 
 		r->first[i] = nd;
-		if ((r->origin[i] = site_tab_index(&r->sites, &co->create_site)) == SITE_TAB_OOM)
+		if ((r->origin[i] = site_tab_index(&r->sites, &co->create_site)) == SITE_TAB_OOM ||
+		    (r->wait[i] = site_tab_index(&r->sites, &co->wait_site)) == SITE_TAB_OOM)
 			return -1;
 		r->live_ids[i] = co->id;
 		r->held += co->conns_held;
@@ -210,6 +213,13 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 		json_str(f, safe);
 		fputs(", \"origin\": ", f);
 		json_str(f, r->sites.names[r->origin[i]].text);
+		fputs(", \"wait_site\": ", f);
+		json_str(f, r->sites.names[r->wait[i]].text);
+		if (co->owner[0]) {
+			tty_str(safe, sizeof(safe), co->owner);
+			fputs(", \"owner\": ", f);
+			json_str(f, safe);
+		}
 		if (co->age_ns >= 0)
 			fprintf(f, ", \"age_ns\": %lld", (long long)co->age_ns);
 		fprintf(f, ", \"defers_pending\": %zu, \"conns_held\": %zu, \"top_site\": ",
@@ -249,6 +259,19 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 		}
 		fputs("]}", f);
 		i = j;
+	}
+	/* Pools as their own structures describe them. */
+	fputs("],\n \"census_pools\": [", f);
+	for (i = 0; i < c->npools; i++) {
+		const struct census_pool *p = &c->pools[i];
+
+		tty_str(safe, sizeof(safe), p->name);
+		fprintf(f, "%s\n  {\"pool\": \"0x%llx\", \"name\": ", i ? "," : "",
+			(unsigned long long)p->pool);
+		json_str(f, safe);
+		fprintf(f, ", \"open\": %lld, \"idle\": %lld, \"max\": %lld, \"waiters\": %lld}",
+			(long long)p->open, (long long)p->idle, (long long)p->max,
+			(long long)p->waiters);
 	}
 	fprintf(f, "],\n \"summary\": {\"coroutines\": %zu, \"defers_pending\": %llu, "
 		"\"conns_held\": %llu, \"conns_out\": %zu, \"orphans\": %llu, \"sites\": [",
@@ -326,8 +349,17 @@ static void render_text(FILE *f, const struct rep *r, const struct report_opts *
 			tty_str(a, sizeof(a), co->state);
 			fprintf(f, r->rt->id_is_number ? "%18llu" : "%#18llx",
 				(unsigned long long)co->id);
-			fprintf(f, "  %-10s %8zu %6zu  %s\n", a, co->ndefers, co->conns_held,
+			fprintf(f, "  %-10s %8zu %6zu  %s", a, co->ndefers, co->conns_held,
 				top_site(r, rows[i]));
+			if (co->create_site.kind || co->create_site.addr)
+				fprintf(f, "  created at %s", r->sites.names[r->origin[rows[i]]].text);
+			if (co->wait_site.kind || co->wait_site.addr)
+				fprintf(f, "  waits at %s", r->sites.names[r->wait[rows[i]]].text);
+			if (co->owner[0]) {
+				tty_str(a, sizeof(a), co->owner);
+				fprintf(f, "  for %s", a);
+			}
+			fputc('\n', f);
 		}
 		free(rows);
 	}
@@ -340,6 +372,17 @@ static void render_text(FILE *f, const struct rep *r, const struct report_opts *
 	}
 	free(rk);
 
+	if (c->npools)
+		fprintf(f, "\n%18s %8s %8s %8s %8s  %s\n", "POOL", "OPEN", "IDLE", "MAX", "WAITERS",
+			"NAME");
+	for (i = 0; i < c->npools; i++) {
+		const struct census_pool *p = &c->pools[i];
+
+		tty_str(a, sizeof(a), p->name);
+		fprintf(f, "%#18llx %8lld %8lld %8lld %8lld  %s\n", (unsigned long long)p->pool,
+			(long long)p->open, (long long)p->idle, (long long)p->max,
+			(long long)p->waiters, a);
+	}
 	if (c->nconns) {
 		fprintf(f, "\n%18s %18s %18s  %s\n", "POOL", "CONN", "HOLDER", "TAKEN AT");
 		for (i = 0; i < c->nconns; i++) {
@@ -417,6 +460,7 @@ out:
 	free(r.dfn);
 	free(r.first);
 	free(r.origin);
+	free(r.wait);
 	free(r.live_ids);
 	free(r.conn_site);
 	census_free(&c);

@@ -47,6 +47,8 @@ struct census_coro {
 	struct site create_site;	/* where it was started (go statement, create call),
 					   else its body function */
 	struct site wait_site;		/* the line it is parked at, if known */
+	char owner[48];			/* what it runs for, when the runtime says (an nginx
+					   request or timer); raw, escaped when printed */
 	struct census_defer *defers;	/* pending defers, oldest first */
 	size_t ndefers;
 	size_t conns_held;

@@ -6,6 +6,7 @@ live: codefer attached before the work (probes saw it all); census: after (the a
 walk alone), or a codefer-dump --json report of a core taken after the work. Prints one line per comparison; exits 1 on any mismatch.
 """
 import json
+import os
 import sys
 from collections import Counter
 
@@ -39,6 +40,8 @@ def main():
     totals = snap.get("totals", {})
     rows = {as_id(c["id"]): c for c in snap.get("coroutines", [])}
     expect("runtime", snap.get("runtime"), runtime)
+    if os.environ.get("WANT_VERSION"):
+        expect("version", snap.get("version"), os.environ["WANT_VERSION"])
 
     if runtime == "lua":
         coros = {as_id(f["id"]): f for f in facts if f["kind"] == "coroutine"}

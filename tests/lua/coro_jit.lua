@@ -17,12 +17,13 @@ io.write("READY\n")
 io.flush()
 if mode == "live" then io.read("*l") end
 
-local created, parked = 0, {}
--- Parked: created in a loop, never finished; half started (yielded), half never run.
+local created, parked, fresh = 0, {}, {}
+-- Parked: created in a loop, never finished; half started (yielded), half never run
+-- (codefer says "not started" where coroutine.status says "suspended").
 for i = 1, 40 do
 	local co = coroutine.create(function() coroutine.yield() end)
 	created = created + 1
-	if i % 2 == 0 then coroutine.resume(co) end
+	if i % 2 == 0 then coroutine.resume(co) else fresh[co] = true end
 	parked[#parked + 1] = co
 end
 -- Finished (some through coroutine.wrap) and dropped: the GC frees them.
@@ -46,7 +47,7 @@ truth({ kind = "created", n = created })
 truth({ kind = "finished", n = created - #parked })
 truth({ kind = "live", n = #parked })
 for _, co in ipairs(parked) do
-	truth({ kind = "coroutine", id = (tostring(co):match("0x%x+")), state = coroutine.status(co) })
+	truth({ kind = "coroutine", id = (tostring(co):match("0x%x+")), state = fresh[co] and "not started" or coroutine.status(co) })
 end
 truth({ kind = "main", id = (tostring(coroutine.running() or ""):match("0x%x+")) or "" })
 io.write("DONE\n")

@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* A minimal embedder: runs a Lua script with liblua5.4.so, so that the tests cover the
- * shared library as well as the lua5.4 interpreter. Usage: host SCRIPT [ARGS...]
+/* A minimal embedder: runs a Lua script with liblua5.4.so (or liblua5.3.so,
+ * liblua5.1.so), so that the tests cover the shared library as well as the interpreter.
+ * Usage: host SCRIPT [ARGS...]
  * The lua_State lives only in main()'s frame and registers, as in most embedders. */
 #include <stdio.h>
 #include <lauxlib.h>
 #include <lualib.h>
+
+#ifndef LUA_OK
+#define LUA_OK 0	/* Lua 5.1 */
+#endif
 
 int main(int argc, char **argv)
 {

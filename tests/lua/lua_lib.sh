@@ -11,13 +11,24 @@ need_root() {
 	command -v python3 >/dev/null || skip "no python3"
 }
 
-# need_host: builds the liblua5.4.so embedder (tests/lua/host.c) into $HOST.
+# need_host [VERSION]: builds the liblua5.4.so (or liblua$VERSION.so) embedder
+# (tests/lua/host.c) into $HOST.
 need_host() {
-	pkg-config --exists lua5.4 2>/dev/null || skip "no liblua5.4-dev (pkg-config lua5.4)"
+	local v=${1:-5.4}
+	pkg-config --exists "lua$v" 2>/dev/null || skip "no liblua$v-dev (pkg-config lua$v)"
 	HOST=$WORK/host
 	# shellcheck disable=SC2046  # pkg-config prints several words
-	cc -g -O2 -Wall -Wextra $(pkg-config --cflags lua5.4) "$LUA_TESTS/host.c" -o "$HOST" \
-		$(pkg-config --libs lua5.4) 2>"$WORK/cc.err" || fail "cannot build host.c: $(cat "$WORK/cc.err")"
+	cc -g -O2 -Wall -Wextra $(pkg-config --cflags "lua$v") "$LUA_TESTS/host.c" -o "$HOST" \
+		$(pkg-config --libs "lua$v") 2>"$WORK/cc.err" || fail "cannot build host.c: $(cat "$WORK/cc.err")"
+}
+
+# need_luajit2: OpenResty's luajit2 (Debian's package, unpacked into $BUILD/luajit2 by
+# scripts/install-deps.sh: it conflicts with luajit) in $LUAJIT2.
+need_luajit2() {
+	local root=$BUILD/luajit2
+	"$LUA_TESTS/../../scripts/install-deps.sh" --luajit2 "$root" ||
+		skip "luajit2 cannot be unpacked from the Debian archive"
+	LUAJIT2=$root/usr/bin/luajit
 }
 
 # target_go: lets a live-mode target work; waits until it printed its truth.

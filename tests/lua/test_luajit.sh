@@ -3,10 +3,11 @@
 # census of the living (gc.root), both against the target's truth.
 . "$(dirname "$0")/lua_lib.sh"
 need_root
-command -v luajit >/dev/null || skip "no luajit"
+LUAJIT=${LUAJIT:-luajit}
+command -v "$LUAJIT" >/dev/null || skip "no $LUAJIT"
 RUNTIME=luajit
 case ${1:-} in
-live | census) run_lua_test "$1" luajit "$LUA_TESTS/coro_jit.lua" ;;
+live | census) run_lua_test "$1" "$LUAJIT" "$LUA_TESTS/coro_jit.lua" ;;
 *)
 	for m in live census; do
 		echo "== $m"

@@ -1,29 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* The `lua` profile: PUC Lua 5.4 (5.4.3+, where pending to-be-closed variables form the
- * lua_State.tbclist chain), in the interpreter or in any program linked with liblua.
- * A coroutine's id is its lua_State address; a defer is a pending `local x <close>`
- * (or a generic for's closing value, or a lua_toclose slot).
+ * lua_State.tbclist chain), 5.3 and 5.1, in the interpreter or in any program linked
+ * with liblua; the release is read from the target's lua_ident. A coroutine's id is its
+ * lua_State address; a defer is a pending `local x <close>` (or a generic for's closing
+ * value, or a lua_toclose slot): 5.3 and 5.1 have none.
  *
  * Probe points, none of them a uretprobe, all found from the public API by decoding,
  * so they work on the stripped interpreter as well as with the -dbg symbols:
- *   create    the call of stack_init(L1, L) inside lua_newthread: RDI is the new
- *             thread, RSI the creating one, whose caller's frame (L->ci->previous: the
- *             Lua function that called coroutine.create/wrap) gives the site
- *   defer     luaF_newtbcupval (the one call of lua_toclose; OP_TBC and OP_TFORPREP call
- *             it directly), at its store to L->tbclist: past the early return for
- *             false/nil values and the error for values without __close, so only real
- *             registrations count; the site is L->ci's function and saved pc
- *   defer-run luaF_close (the call of lua_closeslot), at its store to L->tbclist, done
- *             once per variable it pops before calling its __close: block exits,
+ *   create    the call of stack_init(L1, L) inside lua_newthread (5.1: inside
+ *             luaE_newthread, which lua_newthread calls): RDI is the new thread, RSI
+ *             the creating one, whose caller's frame (the Lua function that called
+ *             coroutine.create/wrap) gives the site
+ *   defer     (5.4) luaF_newtbcupval (the one call of lua_toclose; OP_TBC and
+ *             OP_TFORPREP call it directly), at its store to L->tbclist: past the early
+ *             return for false/nil values and the error for values without __close, so
+ *             only real registrations count; the site is L->ci's function and saved pc
+ *   defer-run (5.4) luaF_close (the call of lua_closeslot), at its store to L->tbclist,
+ *             done once per variable it pops before calling its __close: block exits,
  *             returns, errors, coroutine.close and lua_settop alike
- *   exit      luaE_freethread(L, L1) entry (-dbg symbols), or without them its call of
- *             luaF_closeupval(L1, L1->stack): the GC frees the thread. A thread whose
- *             body returned, or that coroutine.close() closed, lives until then.
+ *   exit      luaE_freethread(L, L1) entry (-dbg symbols), or without them its first
+ *             call, of luaF_closeupval(L1, L1->stack) (5.4) or luaF_close(L1, L1->stack)
+ *             (5.3, 5.1): the GC frees the thread. A thread whose body returned, or
+ *             that coroutine.close() closed, lives until then.
  * A site is (Proto *, saved pc): describe_site turns it into chunk:line.
  *
  * The census finds a lua_State through a word in the main thread's stack or in the
  * executable's data (lua.c keeps its state in `globalL`), checks it against its
- * global_State (L->l_G->mainthread->l_G == L->l_G), and walks g->allgc for threads.
+ * global_State (L->l_G->mainthread->l_G == L->l_G, and the main state sits right before
+ * its global_State), and walks g->allgc (5.1: g->rootgc) for threads.
  */
 #define _GNU_SOURCE	/* memmem */
 #include <capstone/capstone.h>
@@ -34,12 +38,17 @@
 #include "elfsym.h"
 #include "runtime.h"
 
-enum { SITE_LUA = SITE_RUNTIME };	/* addr: Proto *, aux: saved pc into Proto.code */
+enum {
+	SITE_LUA = SITE_RUNTIME,	/* addr: Proto *, aux: saved pc into Proto.code */
+	SITE_LUA_DEF,			/* addr: Proto *: where its function is defined */
+};
 
-#define LUA_VTHREAD 8
-#define LUA_VPROTO 10
-#define LUA_TAG_LCL 0x46		/* tagged Lua closure (ctb(LUA_VLCL)) */
-#define CIST_C (1u << 1)
+#define LUA_TTHREAD 8
+#define LUA_TFUNCTION 6
+#define LUA_TAG_LCL 0x46		/* 5.3+: tagged Lua closure (ctb(LUA_VLCL)) */
+#define LUA_TAG_THREAD 0x48		/* 5.3+: tagged thread (ctb(LUA_VTHREAD)) */
+#define CIST_C_54 (1u << 1)		/* 5.4: a C frame */
+#define CIST_LUA_53 (1u << 1)		/* 5.3: a Lua frame */
 #define LUA_YIELD 1
 #define TBC_MAXDELTA 0xffffu		/* a delta of 0 marks a dummy node this far down */
 
@@ -47,7 +56,9 @@ enum { SITE_LUA = SITE_RUNTIME };	/* addr: Proto *, aux: saved pc into Proto.cod
 #define FN_MAX_INSNS 2048
 #define TEXT_MAX_BYTES (16u << 20)
 #define MAX_STORES 8
+#define MAX_SITES 8
 #define ALLGC_MAX_OBJECTS (64u << 20)
+#define PROTOS_MAX (4u << 20)
 #define CI_MAX 200000			/* LUAI_MAXCCALLS-bound call depth, with margin */
 #define ABSLINE_MAX 65536
 #define LOCVARS_MAX 65536
@@ -55,13 +66,18 @@ enum { SITE_LUA = SITE_RUNTIME };	/* addr: Proto *, aux: saved pc into Proto.cod
 #define DATA_SCAN_BYTES (1u << 20)
 #define SCAN_CHUNK 4096
 
-/* Offsets the probes and walkers use, by DWARF member name, with the Lua 5.4.4 x86-64
- * values (measured on Debian's build) for binaries without DWARF. */
+/* The releases codefer reads, as indexes into the offset tables. */
+enum flavour { L54, L53, L51, L__COUNT };
+
+/* Offsets the probes and walkers use: one table per field, the DWARF type and member
+ * (`alt`: the member's name in 5.1 when it differs), then the x86-64 values measured on
+ * Debian's builds (5.4.4, 5.3.6, 5.1.5) for binaries without DWARF; -1 where that
+ * release has no such field. */
 enum {
-	O_L_STATUS, O_L_TOP, O_L_G, O_L_CI, O_L_STACK, O_L_TBCLIST, O_L_BASE_CI,
-	O_CI_FUNC, O_CI_PREVIOUS, O_CI_SAVEDPC, O_CI_CALLSTATUS,
+	O_L_STATUS, O_L_TOP, O_L_G, O_L_CI, O_L_SAVEDPC, O_L_STACK, O_L_TBCLIST, O_L_BASE_CI,
+	O_CI_FUNC, O_CI_PREVIOUS, O_CI_NEXT, O_CI_SAVEDPC, O_CI_CALLSTATUS,
 	O_G_ALLGC, O_G_MAINTHREAD,
-	O_CL_P,
+	O_CL_P, O_CCL_UPVALUE,
 	O_P_TT, O_P_SIZECODE, O_P_SIZELOCVARS, O_P_SIZEABS, O_P_LINEDEFINED, O_P_CODE,
 	O_P_LINEINFO, O_P_ABSLINEINFO, O_P_LOCVARS, O_P_SOURCE,
 	O_TS_CONTENTS,
@@ -69,49 +85,67 @@ enum {
 };
 
 static const struct {
-	const char *type, *member;
-	long v544;
+	const char *type, *member, *alt;
+	long v[L__COUNT];
 } offs_spec[O__COUNT] = {
-	[O_L_STATUS] = { "lua_State", "status", 10 },
-	[O_L_TOP] = { "lua_State", "top", 16 },
-	[O_L_G] = { "lua_State", "l_G", 24 },
-	[O_L_CI] = { "lua_State", "ci", 32 },
-	[O_L_STACK] = { "lua_State", "stack", 48 },
-	[O_L_TBCLIST] = { "lua_State", "tbclist", 64 },
-	[O_L_BASE_CI] = { "lua_State", "base_ci", 96 },
-	[O_CI_FUNC] = { "CallInfo", "func", 0 },
-	[O_CI_PREVIOUS] = { "CallInfo", "previous", 16 },
-	[O_CI_SAVEDPC] = { "CallInfo", "u.l.savedpc", 32 },
-	[O_CI_CALLSTATUS] = { "CallInfo", "callstatus", 62 },
-	[O_G_ALLGC] = { "global_State", "allgc", 112 },
-	[O_G_MAINTHREAD] = { "global_State", "mainthread", 264 },
-	[O_CL_P] = { "LClosure", "p", 24 },
-	[O_P_TT] = { "Proto", "tt", 8 },
-	[O_P_SIZECODE] = { "Proto", "sizecode", 24 },
-	[O_P_SIZELOCVARS] = { "Proto", "sizelocvars", 36 },
-	[O_P_SIZEABS] = { "Proto", "sizeabslineinfo", 40 },
-	[O_P_LINEDEFINED] = { "Proto", "linedefined", 44 },
-	[O_P_CODE] = { "Proto", "code", 64 },
-	[O_P_LINEINFO] = { "Proto", "lineinfo", 88 },
-	[O_P_ABSLINEINFO] = { "Proto", "abslineinfo", 96 },
-	[O_P_LOCVARS] = { "Proto", "locvars", 104 },
-	[O_P_SOURCE] = { "Proto", "source", 112 },
-	[O_TS_CONTENTS] = { "TString", "contents", 24 },
+	[O_L_STATUS] = { "lua_State", "status", NULL, { 10, 12, 10 } },
+	[O_L_TOP] = { "lua_State", "top", NULL, { 16, 16, 16 } },
+	[O_L_G] = { "lua_State", "l_G", NULL, { 24, 24, 32 } },
+	[O_L_CI] = { "lua_State", "ci", NULL, { 32, 32, 40 } },
+	[O_L_SAVEDPC] = { "lua_State", "savedpc", NULL, { -1, -1, 48 } },
+	[O_L_STACK] = { "lua_State", "stack", NULL, { 48, 56, 64 } },
+	[O_L_TBCLIST] = { "lua_State", "tbclist", NULL, { 64, -1, -1 } },
+	/* 5.1: a pointer to the CallInfo array; later, the first CallInfo itself. */
+	[O_L_BASE_CI] = { "lua_State", "base_ci", NULL, { 96, 96, 80 } },
+	[O_CI_FUNC] = { "CallInfo", "func", NULL, { 0, 0, 8 } },
+	[O_CI_PREVIOUS] = { "CallInfo", "previous", NULL, { 16, 16, -1 } },
+	[O_CI_NEXT] = { "CallInfo", "next", NULL, { 24, 24, -1 } },
+	[O_CI_SAVEDPC] = { "CallInfo", "u.l.savedpc", "savedpc", { 32, 40, 24 } },
+	[O_CI_CALLSTATUS] = { "CallInfo", "callstatus", NULL, { 62, 66, -1 } },
+	[O_G_ALLGC] = { "global_State", "allgc", "rootgc", { 112, 88, 40 } },
+	[O_G_MAINTHREAD] = { "global_State", "mainthread", NULL, { 264, 200, 176 } },
+	[O_CL_P] = { "LClosure", "p", NULL, { 24, 24, 32 } },
+	[O_CCL_UPVALUE] = { "CClosure", "upvalue", NULL, { 32, 32, 40 } },
+	[O_P_TT] = { "Proto", "tt", NULL, { 8, 8, 8 } },
+	[O_P_SIZECODE] = { "Proto", "sizecode", NULL, { 24, 24, 80 } },
+	[O_P_SIZELOCVARS] = { "Proto", "sizelocvars", NULL, { 36, 36, 92 } },
+	[O_P_SIZEABS] = { "Proto", "sizeabslineinfo", NULL, { 40, -1, -1 } },
+	[O_P_LINEDEFINED] = { "Proto", "linedefined", NULL, { 44, 40, 96 } },
+	[O_P_CODE] = { "Proto", "code", NULL, { 64, 56, 24 } },
+	[O_P_LINEINFO] = { "Proto", "lineinfo", NULL, { 88, 72, 40 } },
+	[O_P_ABSLINEINFO] = { "Proto", "abslineinfo", NULL, { 96, -1, -1 } },
+	[O_P_LOCVARS] = { "Proto", "locvars", NULL, { 104, 80, 48 } },
+	[O_P_SOURCE] = { "Proto", "source", NULL, { 112, 104, 64 } },
+	/* 5.3 and 5.1 have no member: the text follows the 24-byte header. */
+	[O_TS_CONTENTS] = { "TString", "contents", NULL, { 24, 24, 24 } },
 };
 
-#define STATE_SIZE_544 200	/* sizeof(lua_State): the main state's g follows it (LG) */
+/* Per release: sizeof(lua_State) (the main state's global_State follows it, in LG),
+ * sizeof(CallInfo) (5.1 keeps them in an array), the Proto tag, and the releases whose
+ * table holds. */
+static const struct {
+	const char *name, *releases;
+	long state_size, ci_size;
+	uint8_t proto_tt;
+} flavours[L__COUNT] = {
+	[L54] = { "5.4", "3456", 200, 64, 10 },	/* tbclist appeared in 5.4.3 */
+	[L53] = { "5.3", "0123456", 208, 72, 9 },
+	[L51] = { "5.1", "012345", 184, 40, 9 },
+};
 
 struct lua {
 	struct module *mod;
 	struct elf_file *elf;
+	enum flavour fl;
 	char version[32];
 	long o[O__COUNT];
-	long state_size;
+	long state_size, ci_size;
 	int from_dwarf;
+	uint64_t g;		/* the global_State the last census found */
 };
 
-/* "Lua 5.4.4" from lua_ident ("$LuaVersion: Lua 5.4.4  Copyright ..."), read from the
- * file: it is constant data. 0, or -1. */
+/* "Lua 5.4.4" from lua_ident ("$LuaVersion: Lua 5.4.4  Copyright ...", 5.1: "$Lua: Lua
+ * 5.1.5 Copyright ..."), read from the file: it is constant data. 0, or -1. */
 static int ident_version(struct elf_file *e, char *buf, size_t len)
 {
 	const struct elf_sym *s = elf_sym_by_name(e, "lua_ident");
@@ -128,57 +162,85 @@ static int ident_version(struct elf_file *e, char *buf, size_t len)
 	return 0;
 }
 
-/* The module with Lua 5.4's C API: lua_newthread, and lua_toclose (new in 5.4); LuaJIT
- * (luaJIT_setmode) exports the former too, and is not this runtime. */
-static struct module *lua_module(struct target *t)
+/* The module with PUC Lua's C API (lua_newthread; LuaJIT, which exports it too, has
+ * luaJIT_setmode and is not this runtime), its release in *fl. NULL when none, or a
+ * release codefer cannot read (5.0, 5.2). */
+static struct module *lua_module(struct target *t, enum flavour *fl, char *version, size_t len)
 {
 	struct module *m;
+	char v[32];
+	int i;
 
-	if (!target_sym(t, NULL, "lua_toclose", &m) || !target_sym(t, m, "lua_newthread", NULL) ||
-	    target_sym(t, m, "luaJIT_setmode", NULL))
+	if (!target_sym(t, NULL, "lua_newthread", &m) || target_sym(t, m, "luaJIT_setmode", NULL) ||
+	    !module_elf(m))
 		return NULL;
+	/* An embedder may strip lua_ident: lua_toclose is 5.4's alone. */
+	if (ident_version(m->elf, v, sizeof(v)))
+		snprintf(v, sizeof(v), "Lua 5.4 (unknown release)");
+	if (!target_sym(t, m, "lua_toclose", NULL) && !strcmp(v, "Lua 5.4 (unknown release)"))
+		return NULL;
+	for (i = 0; i < L__COUNT; i++)
+		if (!strncmp(v + 4, flavours[i].name, 3) && (v[7] == '.' || v[7] == ' ' || !v[7]))
+			break;
+	if (i == L__COUNT)
+		return NULL;
+	if (fl)
+		*fl = i;
+	if (version)
+		snprintf(version, len, "%s", v);
 	return m;
 }
 
 static int lua_detect(struct target *t)
 {
-	return lua_module(t) ? 20 : 0;
+	return lua_module(t, NULL, NULL, 0) ? 20 : 0;
 }
 
 /* Everything the plan, census and sites need. 0, or an exit code with err set. */
 static int lua_resolve(struct target *t, struct lua *l, char *err, size_t errlen)
 {
 	int i, missing = 0;
+	long v;
 
 	memset(l, 0, sizeof(*l));
-	if (!(l->mod = lua_module(t)) || !(l->elf = module_elf(l->mod))) {
-		snprintf(err, errlen, "no Lua 5.4 (lua_newthread and lua_toclose) in the target");
+	if (!(l->mod = lua_module(t, &l->fl, l->version, sizeof(l->version))) ||
+	    !(l->elf = module_elf(l->mod))) {
+		snprintf(err, errlen, "no Lua 5.1, 5.3 or 5.4 (lua_newthread, lua_ident) in the target");
 		return EXIT_NO_RUNTIME;
 	}
-	if (ident_version(l->elf, l->version, sizeof(l->version)))
-		snprintf(l->version, sizeof(l->version), "Lua 5.4 (unknown release)");
 	for (i = 0; i < O__COUNT; i++) {
-		l->o[i] = elf_dwarf_member_offset(l->elf, offs_spec[i].type, offs_spec[i].member);
-		missing |= l->o[i] < 0;
+		if (offs_spec[i].v[l->fl] < 0) {
+			l->o[i] = -1;
+			continue;
+		}
+		v = elf_dwarf_member_offset(l->elf, offs_spec[i].type, offs_spec[i].member);
+		if (v < 0 && offs_spec[i].alt)
+			v = elf_dwarf_member_offset(l->elf, offs_spec[i].type, offs_spec[i].alt);
+		/* A TString without `contents` (5.3, 5.1) is no sign of missing DWARF. */
+		if (v < 0 && i == O_TS_CONTENTS && l->fl != L54)
+			v = offs_spec[i].v[l->fl];
+		l->o[i] = v;
+		missing |= v < 0;
 	}
 	l->state_size = elf_dwarf_type_size(l->elf, "lua_State");
-	if (!missing && l->state_size > 0) {
+	l->ci_size = elf_dwarf_type_size(l->elf, "CallInfo");
+	if (!missing && l->state_size > 0 && l->ci_size > 0) {
 		l->from_dwarf = 1;
 		return 0;
 	}
-	/* The table holds from 5.4.3 (tbclist appeared) to 5.4.6 (same layout on x86-64). */
-	if (strncmp(l->version, "Lua 5.4.", 8) || l->version[8] < '3' || l->version[8] > '6' ||
+	if (!strchr(flavours[l->fl].releases, l->version[8]) || l->version[7] != '.' ||
 	    l->version[9]) {
 		snprintf(err, errlen, "%s: %s has no DWARF and codefer has offsets for Lua 5.4.3 "
-			 "to 5.4.6 only (install its -dbg package)", l->version, l->mod->path);
+			 "to 5.4.6, 5.3 and 5.1 only (install its -dbg package)", l->version,
+			 l->mod->path);
 		return EXIT_SYMBOL;
 	}
 	for (i = 0; i < O__COUNT; i++)
-		l->o[i] = offs_spec[i].v544;
-	l->state_size = STATE_SIZE_544;
+		l->o[i] = offs_spec[i].v[l->fl];
+	l->state_size = flavours[l->fl].state_size;
+	l->ci_size = flavours[l->fl].ci_size;
 	return 0;
 }
-
 /* --- decoding ---------------------------------------------------------------------- */
 
 static int loc_reg_of(x86_reg r, enum loc_reg *out)
@@ -208,6 +270,7 @@ struct fn_scan {
 	uint64_t stores[MAX_STORES];	/* `mov [REG + disp], reg64` with disp = store_disp */
 	enum loc_reg store_base[MAX_STORES];
 	int nstores;
+	uint64_t tail_to;		/* the first tail call's target, or 0 */
 };
 
 /* Decodes the function at `start` by following its control flow (a tail of padding or
@@ -268,6 +331,8 @@ static int scan_fn(struct elf_file *e, uint64_t start, long store_disp, struct f
 				/* A jump inside the function continues there; a tail call ends it. */
 				if (tgt > start && tgt < start + avail && ntodo < 64)
 					todo[ntodo++] = tgt;
+				else if (tgt && !fs->tail_to)
+					fs->tail_to = tgt;
 				stop = 1;
 				break;
 			case X86_INS_MOV:
@@ -325,16 +390,20 @@ static uint64_t internal_fn(const struct lua *l, const char *sym, const char *ap
 	return fs.call_to[0];
 }
 
-/* luaE_freethread without symbols: the call of luaF_closeupval(L1, L1->stack), told
- * from its other callers (luaF_close, the VM) by RSI loaded from L1->stack right
- * before it. A linear sweep of .text. The call's address, or 0. */
-static uint64_t freethread_call(const struct lua *l, uint64_t closeupval)
+/* Calls that pass a thread's stack base, `f(L1, L1->stack)`: RSI loaded from
+ * lua_State.stack at most 16 bytes before a direct call. A linear sweep of .text; how
+ * many were found (at most max). */
+struct stack_call {
+	uint64_t at, to;
+};
+
+static int stack_calls(const struct lua *l, struct stack_call *out, int max)
 {
-	uint64_t addr, vaddr, found = 0, load_at = 0;
+	uint64_t addr, vaddr, load_at = 0;
 	const uint8_t *text, *p;
 	size_t size, left;
-	int nfound = 0;
 	cs_insn *insn;
+	int n = 0;
 	cs_x86 *x;
 	csh cs;
 
@@ -346,7 +415,7 @@ static uint64_t freethread_call(const struct lua *l, uint64_t closeupval)
 	p = text;
 	left = size;
 	addr = vaddr;
-	while (left) {
+	while (left && n < max) {
 		if (!cs_disasm_iter(cs, &p, &left, &addr, insn)) {
 			p++;	/* data in .text: step over a byte */
 			left--;
@@ -360,16 +429,45 @@ static uint64_t freethread_call(const struct lua *l, uint64_t closeupval)
 		    x->operands[1].mem.index == X86_REG_INVALID)
 			load_at = insn->address;
 		else if (insn->id == X86_INS_CALL && x->op_count == 1 &&
-			 x->operands[0].type == X86_OP_IMM &&
-			 (uint64_t)x->operands[0].imm == closeupval && load_at &&
-			 insn->address - load_at <= 16) {
-			found = insn->address;
-			nfound++;
-		}
+			 x->operands[0].type == X86_OP_IMM && load_at &&
+			 insn->address - load_at <= 16)
+			out[n++] = (struct stack_call){ insn->address, x->operands[0].imm };
 	}
 	cs_free(insn, 1);
 	cs_close(&cs);
-	return nfound == 1 ? found : 0;
+	return n;
+}
+
+/* luaE_freethread without symbols: its call `close(L1, L1->stack)` (close: luaF_closeupval
+ * in 5.4, found from luaF_close; luaF_close in 5.3 and 5.1, found as the function
+ * lua_close calls that way on the main thread). The one such call outside lua_close and
+ * the close_state it ends in is luaE_freethread's. Its address, or 0. */
+static uint64_t freethread_call(const struct lua *l, uint64_t close_fn)
+{
+	struct stack_call sc[32];
+	struct fn_scan api, tail;
+	uint64_t found = 0, to = close_fn;
+	int n, i, k, nfound = 0, in_close;
+
+	if (scan_fn(l->elf, sym_vaddr(l, "lua_close"), 0x7fffffff, &api))
+		return 0;
+	if (!api.tail_to || scan_fn(l->elf, api.tail_to, 0x7fffffff, &tail))
+		tail.ncalls = 0;
+	n = stack_calls(l, sc, 32);
+	for (i = 0; i < n; i++) {
+		for (k = 0, in_close = 0; k < api.ncalls + tail.ncalls; k++)
+			in_close |= (k < api.ncalls ? api.calls[k] : tail.calls[k - api.ncalls]) ==
+				    sc[i].at;
+		if (in_close && !to)
+			to = sc[i].to;
+		sc[i].at = in_close ? 0 : sc[i].at;
+	}
+	for (i = 0; i < n; i++)
+		if (sc[i].at && sc[i].to == to) {
+			found = sc[i].at;
+			nfound++;
+		}
+	return to && nfound == 1 ? found : 0;
 }
 
 /* --- plan -------------------------------------------------------------------------- */
@@ -422,21 +520,52 @@ static int add_tbclist_stores(struct probe_plan *p, const struct lua *l, uint64_
 	return 0;
 }
 
+/* 5.1's luaE_newthread without symbols: the call of lua_newthread that lua_createtable
+ * does not make too (both make the GC step). Its address, or 0. */
+static uint64_t newthread_51(const struct lua *l)
+{
+	uint64_t a = sym_vaddr(l, "luaE_newthread");
+	struct fn_scan nt, ct;
+	int i, k, n = 0;
+
+	if (a || scan_fn(l->elf, sym_vaddr(l, "lua_newthread"), 0x7fffffff, &nt) ||
+	    scan_fn(l->elf, sym_vaddr(l, "lua_createtable"), 0x7fffffff, &ct))
+		return a;
+	for (i = 0; i < nt.ncalls; i++) {
+		for (k = 0; k < ct.ncalls && ct.call_to[k] != nt.call_to[i]; k++)
+			;
+		if (k == ct.ncalls && nt.call_to[i]) {
+			a = nt.call_to[i];
+			n++;
+		}
+	}
+	return n == 1 ? a : 0;
+}
+
 static int plan_create(struct probe_plan *p, const struct lua *l, char *err, size_t errlen)
 {
 	struct probe_cfg create = { .kind = EV_CREATE, .co = loc_reg(CFREG_RDI) };
-	uint64_t fn = sym_vaddr(l, "lua_newthread"), stack_init = sym_vaddr(l, "stack_init");
+	uint64_t fn = l->fl == L51 ? newthread_51(l) : sym_vaddr(l, "lua_newthread");
+	uint64_t stack_init = sym_vaddr(l, "stack_init");
+	struct loc ci = loc_deref(loc_reg(CFREG_RSI), l->o[O_L_CI], 8);
 	struct fn_scan fs;
 
 	if (!fn || scan_fn(l->elf, fn, 0x7fffffff, &fs) || !fs.ncalls ||
 	    (stack_init && fs.call_to[fs.ncalls - 1] != stack_init)) {
-		snprintf(err, errlen, "%s: lua_newthread: its call of stack_init(L1, L) not found",
-			 l->version);
+		snprintf(err, errlen, "%s: %s: its call of stack_init(L1, L) not found",
+			 l->version, l->fl == L51 ? "luaE_newthread" : "lua_newthread");
 		return EXIT_SYMBOL;
 	}
-	/* L->ci is coroutine.create's own C frame; the Lua line that called it is one up. */
-	site_of_ci(l, loc_deref(loc_deref(loc_reg(CFREG_RSI), l->o[O_L_CI], 8),
-				l->o[O_CI_PREVIOUS], 8), &create);
+	/* L->ci is coroutine.create's own C frame; the Lua line that called it is one up
+	 * (5.1: the CallInfo before it in the array, whose savedpc the call saved). */
+	if (l->fl == L51) {
+		create.site = loc_deref(loc_deref(loc_deref(ci, l->o[O_CI_FUNC] - l->ci_size, 8),
+						  0, 8), l->o[O_CL_P], 8);
+		create.site_aux = loc_deref(ci, l->o[O_CI_SAVEDPC] - l->ci_size, 8);
+		create.site_kind = SITE_LUA;
+	} else {
+		site_of_ci(l, loc_deref(ci, l->o[O_CI_PREVIOUS], 8), &create);
+	}
 	return add_at(p, l, fs.calls[fs.ncalls - 1], "create: stack_init(L1, L)", &create, err,
 		      errlen);
 }
@@ -445,21 +574,23 @@ static int plan_exit(struct probe_plan *p, const struct lua *l, uint64_t close_f
 		     size_t errlen)
 {
 	struct probe_cfg exit_ = { .kind = EV_EXIT, .co = loc_reg(CFREG_RSI) };
-	uint64_t fn = sym_vaddr(l, "luaE_freethread"), call;
+	uint64_t fn = sym_vaddr(l, "luaE_freethread"), call, closeupval = 0;
 	struct fn_scan fs;
 
 	if (fn)
 		return add_at(p, l, fn, "exit: the GC frees a thread", &exit_, err, errlen);
-	/* luaF_close starts with luaF_closeupval(L, level). */
-	if (scan_fn(l->elf, close_fn, 0x7fffffff, &fs) || !fs.ncalls ||
-	    !(call = freethread_call(l, fs.call_to[0]))) {
+	/* 5.4's luaF_close starts with luaF_closeupval(L, level). */
+	if (l->fl == L54 && !scan_fn(l->elf, close_fn, 0x7fffffff, &fs) && fs.ncalls)
+		closeupval = fs.call_to[0];
+	if ((l->fl == L54 && !closeupval) || !(call = freethread_call(l, closeupval))) {
 		snprintf(err, errlen, "%s: luaE_freethread not found (no symbols, and no single "
-			 "call of luaF_closeupval(L1, L1->stack))", l->version);
+			 "call of %s(L1, L1->stack) outside lua_close)", l->version,
+			 l->fl == L54 ? "luaF_closeupval" : "luaF_close");
 		return EXIT_SYMBOL;
 	}
 	exit_.co = loc_reg(CFREG_RDI);
-	return add_at(p, l, call, "exit: luaE_freethread's luaF_closeupval(L1, L1->stack)",
-		      &exit_, err, errlen);
+	return add_at(p, l, call, "exit: luaE_freethread's first call (L1, L1->stack)", &exit_,
+		      err, errlen);
 }
 
 static int lua_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_t errlen)
@@ -467,40 +598,50 @@ static int lua_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_t e
 	const struct lua *l = rc->priv;
 	struct probe_cfg defer = { .kind = EV_DEFER, .site_kind = SITE_LUA };
 	struct probe_cfg run = { .kind = EV_DEFER_RUN };
-	uint64_t newtbc, close_fn;
+	uint64_t newtbc = 0, close_fn = 0;
 	int r;
 
 	snprintf(p->version, sizeof(p->version), "%s", l->version);
-	newtbc = internal_fn(l, "luaF_newtbcupval", "lua_toclose");
-	close_fn = internal_fn(l, "luaF_close", "lua_closeslot");
+	if (l->fl == L54) {
+		newtbc = internal_fn(l, "luaF_newtbcupval", "lua_toclose");
+		close_fn = internal_fn(l, "luaF_close", "lua_closeslot");
+	}
 	if ((r = plan_create(p, l, err, errlen)) ||
-	    (r = add_tbclist_stores(p, l, newtbc, 1, &defer, "defer: tbc variable linked",
-				    err, errlen)) ||
-	    (r = add_tbclist_stores(p, l, close_fn, 0, &run, "defer-run: tbc variable "
-				    "unlinked", err, errlen)) ||
+	    (l->fl == L54 &&
+	     ((r = add_tbclist_stores(p, l, newtbc, 1, &defer, "defer: tbc variable linked",
+				      err, errlen)) ||
+	      (r = add_tbclist_stores(p, l, close_fn, 0, &run, "defer-run: tbc variable "
+				      "unlinked", err, errlen)))) ||
 	    (r = plan_exit(p, l, close_fn, err, errlen)))
 		return r;
-	plan_note(p, "module %s%s; offsets from %s: lua_State.l_G %ld ci %ld stack %ld "
-		  "tbclist %ld, CallInfo.func %ld previous %ld savedpc %ld, LClosure.p %ld",
-		  l->mod->path, sym_vaddr(l, "luaF_close") ? " (with symbols)" : " (no symbols: "
-		  "internal functions found by decoding the C API)",
-		  l->from_dwarf ? "DWARF" : "the Lua 5.4.4 table", l->o[O_L_G], l->o[O_L_CI],
-		  l->o[O_L_STACK], l->o[O_L_TBCLIST], l->o[O_CI_FUNC], l->o[O_CI_PREVIOUS],
-		  l->o[O_CI_SAVEDPC], l->o[O_CL_P]);
+	plan_note(p, "module %s%s; offsets from %s: lua_State.l_G %ld ci %ld stack %ld, "
+		  "CallInfo.func %ld savedpc %ld, LClosure.p %ld, global_State.%s %ld",
+		  l->mod->path, sym_vaddr(l, "luaE_freethread") ? " (with symbols)" :
+		  " (no symbols: internal functions found by decoding the C API)",
+		  l->from_dwarf ? "DWARF" : "the per-release table", l->o[O_L_G], l->o[O_L_CI],
+		  l->o[O_L_STACK], l->o[O_CI_FUNC], l->o[O_CI_SAVEDPC], l->o[O_CL_P],
+		  l->fl == L51 ? "rootgc" : "allgc", l->o[O_G_ALLGC]);
 	plan_note(p, "coroutines: born in lua_newthread, gone when the GC frees them: a "
 		  "finished or closed coroutine stays until collected");
-	plan_note(p, "defers: pending to-be-closed variables (local <close>, generic for, "
-		  "lua_toclose); a suspended coroutine the GC frees never runs its handlers");
-	plan_note(p, "sites: the Lua line that called coroutine.create/wrap, and the line of "
-		  "each <close>; lua_toclose from C has no Lua line");
+	if (l->fl == L54)
+		plan_note(p, "defers: pending to-be-closed variables (local <close>, generic for, "
+			  "lua_toclose); a suspended coroutine the GC frees never runs its "
+			  "handlers");
+	else
+		plan_note(p, "defers: none (Lua %s has no to-be-closed variables)",
+			  flavours[l->fl].name);
+	plan_note(p, "sites: the Lua line that called coroutine.create/wrap%s; the census "
+		  "gives a coroutine its body function's definition and the line it waits at",
+		  l->fl == L54 ? ", and the line of each <close>; lua_toclose from C has no Lua "
+		  "line" : "");
 	plan_note(p, "not seen: resume and yield (no probe: states come from the census)");
 	return 0;
 }
-
 /* --- walking ----------------------------------------------------------------------- */
 
-/* Line of pc (an instruction index) in Proto p, as luaG_getfuncline computes it from
- * abslineinfo (pc, line pairs) and lineinfo (signed deltas). -1 when unknown. */
+/* Line of pc (an instruction index) in Proto p, as luaG_getfuncline computes it: 5.3
+ * and 5.1 keep one absolute line per instruction, 5.4 abslineinfo (pc, line pairs) and
+ * lineinfo (signed deltas). -1 when unknown. */
 static int proto_line(struct target *t, const struct lua *l, uint64_t p, int pc)
 {
 	uint64_t lineinfo, abs;
@@ -508,8 +649,11 @@ static int proto_line(struct target *t, const struct lua *l, uint64_t p, int pc)
 	int basepc = -1, lo, hi, mid;
 	int8_t deltas[256];
 
-	if (target_read_u64(t, p + l->o[O_P_LINEINFO], &lineinfo) || !lineinfo ||
-	    target_read(t, p + l->o[O_P_LINEDEFINED], &line, 4) ||
+	if (target_read_u64(t, p + l->o[O_P_LINEINFO], &lineinfo) || !lineinfo)
+		return -1;
+	if (l->fl != L54)
+		return target_read(t, lineinfo + 4 * (uint64_t)pc, &line, 4) ? -1 : line;
+	if (target_read(t, p + l->o[O_P_LINEDEFINED], &line, 4) ||
 	    target_read(t, p + l->o[O_P_SIZEABS], &nabs, 4) ||
 	    target_read_u64(t, p + l->o[O_P_ABSLINEINFO], &abs))
 		return -1;
@@ -537,18 +681,26 @@ static int proto_line(struct target *t, const struct lua *l, uint64_t p, int pc)
 	return line;
 }
 
+/* Is p a Proto? Its code and instruction count. 0, or -1. */
+static int proto_code(struct target *t, const struct lua *l, uint64_t p, uint64_t *code,
+		      int32_t *ncode)
+{
+	uint8_t tt;
+
+	return target_read(t, p + l->o[O_P_TT], &tt, 1) || tt != flavours[l->fl].proto_tt ||
+	       target_read_u64(t, p + l->o[O_P_CODE], code) ||
+	       target_read(t, p + l->o[O_P_SIZECODE], ncode, 4) || *ncode < 0 ? -1 : 0;
+}
+
 /* Index of the instruction a saved pc was saved after, or -1 when savedpc does not
  * point into p's code (p is no Proto, or it was freed). */
 static int saved_pc_index(struct target *t, const struct lua *l, uint64_t p, uint64_t savedpc)
 {
 	uint64_t code;
 	int32_t ncode;
-	uint8_t tt;
 
-	if (target_read(t, p + l->o[O_P_TT], &tt, 1) || tt != LUA_VPROTO ||
-	    target_read_u64(t, p + l->o[O_P_CODE], &code) ||
-	    target_read(t, p + l->o[O_P_SIZECODE], &ncode, 4) ||
-	    savedpc <= code || savedpc > code + 4 * (uint64_t)ncode || (savedpc - code) % 4)
+	if (proto_code(t, l, p, &code, &ncode) || savedpc <= code ||
+	    savedpc > code + 4 * (uint64_t)ncode || (savedpc - code) % 4)
 		return -1;
 	return (savedpc - code) / 4 - 1;
 }
@@ -558,16 +710,21 @@ static void lua_describe_site(struct rt_ctx *rc, const struct site *s, char *buf
 	struct target *t = rc->t;
 	const struct lua *l = rc->priv;
 	char src[256];
-	uint64_t ts;
-	int pc, line;
+	uint64_t ts, code;
+	int32_t ncode;
+	int pc = 0, line = -1;
 
-	if ((pc = saved_pc_index(t, l, s->addr, s->aux)) < 0 ||
+	if ((s->kind == SITE_LUA_DEF ? proto_code(t, l, s->addr, &code, &ncode) :
+	     (pc = saved_pc_index(t, l, s->addr, s->aux)) < 0) ||
 	    target_read_u64(t, s->addr + l->o[O_P_SOURCE], &ts) ||
 	    target_read_str(t, ts + l->o[O_TS_CONTENTS], src, sizeof(src)) < 0) {
 		snprintf(buf, len, "?");
 		return;
 	}
-	line = proto_line(t, l, s->addr, pc);
+	if (s->kind == SITE_LUA_DEF)
+		target_read(t, s->addr + l->o[O_P_LINEDEFINED], &line, 4);
+	else
+		line = proto_line(t, l, s->addr, pc);
 	/* Chunk names as Lua shows them: "@file" and "=name" without the mark, code
 	 * loaded from a string as [string "its first line"]. */
 	if (src[0] == '@' || src[0] == '=')
@@ -635,14 +792,54 @@ static int find_global(struct target *t, const struct anchor *a, uint64_t *g)
 }
 
 /* The Proto of the Lua closure in stack slot fn. 0, or -1 when it holds no Lua closure. */
+/* The Proto of the Lua closure in stack slot fn. 0, or -1 when it holds no Lua closure. */
 static int slot_proto(struct target *t, const struct lua *l, uint64_t fn, uint64_t *proto)
 {
 	uint64_t clo;
-	uint8_t tag;
+	uint8_t tag, is_c = 0;
 
-	return target_read(t, fn + 8, &tag, 1) || tag != LUA_TAG_LCL ||
-	       target_read_u64(t, fn, &clo) || target_read_u64(t, clo + l->o[O_CL_P], proto) ?
-	       -1 : 0;
+	if (target_read(t, fn + 8, &tag, 1) || target_read_u64(t, fn, &clo))
+		return -1;
+	/* 5.1: one function tag, and the closure says whether it is C. */
+	if (l->fl == L51 ? tag != LUA_TFUNCTION || target_read(t, clo + 10, &is_c, 1) || is_c :
+	    tag != LUA_TAG_LCL)
+		return -1;
+	return target_read_u64(t, clo + l->o[O_CL_P], proto) ? -1 : 0;
+}
+
+/* The first CallInfo of thread L (its C base; 5.1 keeps them in an array). 0, or -1. */
+static int base_ci(struct target *t, const struct lua *l, uint64_t L, uint64_t *ci)
+{
+	if (l->fl == L51)
+		return target_read_u64(t, L + l->o[O_L_BASE_CI], ci);
+	*ci = L + l->o[O_L_BASE_CI];
+	return 0;
+}
+
+/* Is the frame at ci a Lua function's? Its function slot in *fn. 1, 0, or -1. */
+static int ci_is_lua(struct target *t, const struct lua *l, uint64_t ci, uint64_t *fn)
+{
+	uint64_t proto;
+	uint16_t st;
+
+	if (target_read_u64(t, ci + l->o[O_CI_FUNC], fn))
+		return -1;
+	if (l->fl == L51)
+		return !slot_proto(t, l, *fn, &proto);
+	if (target_read(t, ci + l->o[O_CI_CALLSTATUS], &st, 2))
+		return -1;
+	return l->fl == L54 ? !(st & CIST_C_54) : !!(st & CIST_LUA_53);
+}
+
+/* The saved pc of the Lua frame at ci (5.1 keeps the innermost frame's in L). */
+static int ci_savedpc(struct target *t, const struct lua *l, uint64_t L, uint64_t ci,
+		      uint64_t *pc)
+{
+	uint64_t cur;
+
+	if (l->fl == L51 && !target_read_u64(t, L + l->o[O_L_CI], &cur) && cur == ci)
+		return target_read_u64(t, L + l->o[O_L_SAVEDPC], pc);
+	return target_read_u64(t, ci + l->o[O_CI_SAVEDPC], pc);
 }
 
 /* The frame owning stack slot `level` and its (Proto, saved pc); with level 0, the
@@ -652,29 +849,32 @@ static int slot_proto(struct target *t, const struct lua *l, uint64_t fn, uint64
 static int frame_site(struct target *t, const struct lua *l, uint64_t L, uint64_t level,
 		      uint64_t *func, struct site *s)
 {
-	uint64_t ci, fn = 0, proto, savedpc, code;
-	uint16_t status = 0;
-	int n;
+	uint64_t ci, base, fn = 0, proto, savedpc, code;
+	int n, lua = 0;
+	int32_t ncode;
 
-	if (target_read_u64(t, L + l->o[O_L_CI], &ci))
+	if (target_read_u64(t, L + l->o[O_L_CI], &ci) || base_ci(t, l, L, &base))
 		return -1;
 	for (n = 0; ci && n < CI_MAX; n++) {
-		if (target_read_u64(t, ci + l->o[O_CI_FUNC], &fn) ||
-		    target_read(t, ci + l->o[O_CI_CALLSTATUS], &status, 2))
+		if ((lua = ci_is_lua(t, l, ci, &fn)) < 0)
 			return -1;
-		if (!level ? !(status & CIST_C) : fn < level)
+		if (!level ? lua : fn < level)
 			break;
-		if (target_read_u64(t, ci + l->o[O_CI_PREVIOUS], &ci))
+		if (ci == base)
+			ci = 0;
+		else if (l->fl == L51)
+			ci = ci > base ? ci - l->ci_size : 0;
+		else if (target_read_u64(t, ci + l->o[O_CI_PREVIOUS], &ci))
 			return -1;
 	}
 	if (!ci && !level) {
 		/* Only base_ci: the body waits in the slot above it (stack[1]). */
 		if (target_read_u64(t, L + l->o[O_L_STACK], &fn) || slot_proto(t, l, fn + 16, &proto) ||
-		    target_read_u64(t, proto + l->o[O_P_CODE], &code))
+		    proto_code(t, l, proto, &code, &ncode))
 			return -1;
 		savedpc = code + 4;
-	} else if (!ci || n == CI_MAX || (status & CIST_C) || slot_proto(t, l, fn, &proto) ||
-		   target_read_u64(t, ci + l->o[O_CI_SAVEDPC], &savedpc)) {
+	} else if (!ci || n == CI_MAX || lua != 1 || slot_proto(t, l, fn, &proto) ||
+		   ci_savedpc(t, l, L, ci, &savedpc)) {
 		return -1;
 	}
 	s->addr = proto;
@@ -683,6 +883,7 @@ static int frame_site(struct target *t, const struct lua *l, uint64_t L, uint64_
 	*func = fn;
 	return 0;
 }
+
 
 /* The site a probe would have given the <close> variable at stack slot `level`: the
  * pc after its OP_TBC, which is the variable's startpc (locvars, in register order of
@@ -757,16 +958,17 @@ static int walk_tbc(struct target *t, const struct lua *l, uint64_t L, struct ce
 	return ret;
 }
 
-/* coroutine.status() seen from outside: a thread that is running or has resumed
- * another (Lua's "running"/"normal") cannot be told apart, both are "active". */
+/* coroutine.status() seen from outside, with "not started" told from "suspended" (Lua
+ * says "suspended" for both) and "active" for a thread with frames: running, or normal
+ * (it resumed another), told apart once every thread is known (resolve_active). */
 static void thread_state(struct target *t, const struct lua *l, uint64_t L, uint64_t main,
 			 char *buf, size_t len)
 {
-	uint64_t ci, top, stack;
+	uint64_t ci, base, top, stack;
 	uint8_t status;
 
 	if (target_read(t, L + l->o[O_L_STATUS], &status, 1) ||
-	    target_read_u64(t, L + l->o[O_L_CI], &ci) ||
+	    target_read_u64(t, L + l->o[O_L_CI], &ci) || base_ci(t, l, L, &base) ||
 	    target_read_u64(t, L + l->o[O_L_TOP], &top) ||
 	    target_read_u64(t, L + l->o[O_L_STACK], &stack))
 		snprintf(buf, len, "?");
@@ -776,36 +978,167 @@ static void thread_state(struct target *t, const struct lua *l, uint64_t L, uint
 		snprintf(buf, len, "suspended");
 	else if (status)
 		snprintf(buf, len, "dead");	/* an error ended it */
-	else if (ci != L + l->o[O_L_BASE_CI])
+	else if (ci != base)
 		snprintf(buf, len, "active");
 	else
 		/* No frame: not started yet (its function is on the stack) or finished. */
-		snprintf(buf, len, top > stack + 16 ? "suspended" : "dead");
+		snprintf(buf, len, top > stack + 16 ? "not started" : "dead");
+}
+
+/* The thread L's innermost frame resumes: coroutine.resume's first argument, or the
+ * first upvalue of a coroutine.wrap function; 0 when it holds none. */
+static uint64_t resumed_thread(struct target *t, const struct lua *l, uint64_t L)
+{
+	const uint8_t thread_tag = l->fl == L51 ? LUA_TTHREAD : LUA_TAG_THREAD;
+	uint64_t ci, fn, clo, v;
+	uint8_t tag, is_c;
+
+	if (target_read_u64(t, L + l->o[O_L_CI], &ci) ||
+	    target_read_u64(t, ci + l->o[O_CI_FUNC], &fn))
+		return 0;
+	if (!target_read(t, fn + 24, &tag, 1) && tag == thread_tag &&
+	    !target_read_u64(t, fn + 16, &v))
+		return v;
+	/* A C closure: 5.1's function tag with isC set, else ctb(LUA_VCCL). */
+	if (target_read(t, fn + 8, &tag, 1) || target_read_u64(t, fn, &clo) ||
+	    (l->fl == L51 ? tag != LUA_TFUNCTION || target_read(t, clo + 10, &is_c, 1) || !is_c :
+	     tag != (LUA_TAG_LCL | 0x20)))
+		return 0;
+	clo += l->o[O_CCL_UPVALUE];
+	return !target_read(t, clo + 8, &tag, 1) && tag == thread_tag &&
+	       !target_read_u64(t, clo, &v) ? v : 0;
+}
+
+/* "active" threads: normal when what they resume is active too (or the main thread,
+ * which runs all along), else running. */
+static void resolve_active(struct target *t, const struct lua *l, struct census *c,
+			   size_t first)
+{
+	struct census_coro *co;
+	uint64_t r;
+	size_t i, k;
+
+	for (i = first; i < c->ncoros; i++) {
+		co = &c->coros[i];
+		if (strcmp(co->state, "active"))
+			continue;
+		r = resumed_thread(t, l, co->id);
+		for (k = first; r && k < c->ncoros && c->coros[k].id != r; k++)
+			;
+		snprintf(co->state, sizeof(co->state), "%s", r && k < c->ncoros &&
+			 (!strcmp(c->coros[k].state, "active") || !strcmp(c->coros[k].state, "normal") ||
+			  !strcmp(c->coros[k].state, "running")) ? "normal" : "running");
+	}
+}
+
+/* Code ranges of the Protos seen on allgc, to tell which function a stale saved pc was
+ * in: a finished coroutine's body is gone from its stack, not from its first CallInfo. */
+struct code_range {
+	uint64_t lo, hi, proto;
+};
+
+static int cmp_range(const void *a, const void *b)
+{
+	return cmp_u64(&((const struct code_range *)a)->lo, &((const struct code_range *)b)->lo);
+}
+
+struct proto_set {
+	uint64_t *protos;
+	size_t n, cap;
+	struct code_range *r;	/* built at the first lookup */
+	size_t nr;
+};
+
+static uint64_t proto_of_pc(struct target *t, const struct lua *l, struct proto_set *ps,
+			    uint64_t pc)
+{
+	size_t i, lo, hi;
+	int32_t ncode;
+	uint64_t code;
+
+	if (!ps->r && ps->n) {
+		if (!(ps->r = malloc(ps->n * sizeof(*ps->r))))
+			return 0;
+		for (i = 0; i < ps->n; i++)
+			if (!proto_code(t, l, ps->protos[i], &code, &ncode))
+				ps->r[ps->nr++] = (struct code_range){ code, code + 4 * (uint64_t)ncode,
+								       ps->protos[i] };
+		qsort(ps->r, ps->nr, sizeof(*ps->r), cmp_range);
+	}
+	for (lo = 0, hi = ps->nr; lo < hi;) {
+		i = lo + (hi - lo) / 2;
+		if (ps->r[i].lo <= pc)
+			lo = i + 1;
+		else
+			hi = i;
+	}
+	return lo && pc <= ps->r[lo - 1].hi ? ps->r[lo - 1].proto : 0;
+}
+
+/* The body function of coroutine L: in the slot above its base while it has not ended,
+ * else the function whose code the first frame above its base last saved a pc in (the
+ * frame stays allocated; its function slot, overwritten by the results, does not). That
+ * pc is saved when the body calls or fails, and in 5.3 at every instruction; a tail call
+ * there names the function called. 0 when unknown. */
+static uint64_t body_proto(struct target *t, const struct lua *l, uint64_t L, int dead,
+			   struct proto_set *ps)
+{
+	uint64_t stack, ci, fn, pc, proto;
+
+	if (target_read_u64(t, L + l->o[O_L_STACK], &stack))
+		return 0;
+	if (!dead)
+		return !slot_proto(t, l, stack + 16, &proto) ? proto : 0;
+	if (base_ci(t, l, L, &ci))
+		return 0;
+	if (l->fl == L51)
+		ci += l->ci_size;
+	else if (target_read_u64(t, ci + l->o[O_CI_NEXT], &ci) || !ci)
+		return 0;
+	/* A frame freed and replaced by a deeper one when the GC shrank the list is not it. */
+	return target_read_u64(t, ci + l->o[O_CI_FUNC], &fn) || fn != stack + 16 ||
+	       target_read_u64(t, ci + l->o[O_CI_SAVEDPC], &pc) ? 0 : proto_of_pc(t, l, ps, pc);
+}
+
+/* The global_State: the one the last census found while it still checks out, else
+ * searched for. 0, or -1. */
+static int find_g(struct target *t, struct lua *l, uint64_t *g)
+{
+	const struct anchor a = { l->o[O_L_G], l->o[O_G_MAINTHREAD], l->state_size };
+	uint64_t main;
+
+	if (l->g && !target_read_u64(t, l->g + a.g_main, &main) && is_state(t, &a, main, g) &&
+	    *g == l->g)
+		return 0;
+	if (find_global(t, &a, g))
+		return -1;
+	l->g = *g;
+	return 0;
 }
 
 static int lua_census(struct rt_ctx *rc, struct census *c, char *err, size_t errlen)
 {
 	struct target *t = rc->t;
-	const struct lua *l = rc->priv;
-	uint64_t g, obj, main, next;
+	struct lua *l = rc->priv;
+	struct proto_set ps = { 0 };
+	uint64_t g, obj, main, next, func, n, proto, *tmp;
 	struct census_coro *co;
-	struct anchor a;
+	size_t i, first = c->ncoros;
 	struct site s;
-	uint64_t func, n;
 	uint8_t tt;
 
 	snprintf(c->version, sizeof(c->version), "%s", l->version);
-	a.l_g = l->o[O_L_G];
-	a.g_main = l->o[O_G_MAINTHREAD];
-	a.state_size = l->state_size;
-	if (find_global(t, &a, &g) || target_read_u64(t, g + l->o[O_G_MAINTHREAD], &main) ||
+	if (find_g(t, l, &g) || target_read_u64(t, g + l->o[O_G_MAINTHREAD], &main) ||
 	    target_read_u64(t, g + l->o[O_G_ALLGC], &obj)) {
 		snprintf(err, errlen, "no lua_State found in the main thread's stack or the "
 			 "executable's data");
 		return census_unreadable(t);
 	}
-	/* allgc holds every collectable object but those with finalizers (never threads),
-	 * the main thread among them; all generations are on the one chain. */
+	/* 5.4 and 5.1 list the main thread with the other objects, 5.3 does not. */
+	if (!census_add_coro(c, main))
+		return 0;
+	/* allgc (5.1: rootgc) holds every collectable object but those with finalizers
+	 * (never threads or Protos); all generations are on the one chain. */
 	for (n = 0; obj; obj = next, n++) {
 		if (n == ALLGC_MAX_OBJECTS) {
 			snprintf(c->warning, sizeof(c->warning), "allgc walk stopped after %llu "
@@ -817,18 +1150,38 @@ static int lua_census(struct rt_ctx *rc, struct census *c, char *err, size_t err
 				 "0x%llx", (unsigned long long)obj);
 			break;
 		}
-		if (tt != LUA_VTHREAD)
+		if (tt == flavours[l->fl].proto_tt && ps.n < PROTOS_MAX) {
+			if (ps.n == ps.cap) {
+				ps.cap = ps.cap ? 2 * ps.cap : 256;
+				if (!(tmp = realloc(ps.protos, ps.cap * sizeof(*tmp))))
+					break;
+				ps.protos = tmp;
+			}
+			ps.protos[ps.n++] = obj;
+		}
+		if (tt != LUA_TTHREAD || obj == main)
 			continue;
-		if (!(co = census_add_coro(c, obj)))
+		if (!census_add_coro(c, obj))
 			break;
-		thread_state(t, l, obj, main, co->state, sizeof(co->state));
-		/* Where it is now: the line it yielded at, or runs. */
-		if (!frame_site(t, l, obj, 0, &func, &s))
-			co->create_site = s;
-		if (walk_tbc(t, l, obj, co))
-			snprintf(c->warning, sizeof(c->warning), "thread 0x%llx: tbclist walk cut "
-				 "short", (unsigned long long)obj);
 	}
+	for (i = first; i < c->ncoros; i++) {
+		co = &c->coros[i];
+		thread_state(t, l, co->id, main, co->state, sizeof(co->state));
+		/* Where it waits: the line it yielded at, resumed another, or runs. */
+		if (strcmp(co->state, "dead") && strcmp(co->state, "not started") &&
+		    !frame_site(t, l, co->id, 0, &func, &s))
+			co->wait_site = s;
+		/* Where it comes from: its body function's definition. */
+		if (co->id != main &&
+		    (proto = body_proto(t, l, co->id, !strcmp(co->state, "dead"), &ps)))
+			co->create_site = (struct site){ .addr = proto, .kind = SITE_LUA_DEF };
+		if (l->fl == L54 && walk_tbc(t, l, co->id, co))
+			snprintf(c->warning, sizeof(c->warning), "thread 0x%llx: tbclist walk cut "
+				 "short", (unsigned long long)co->id);
+	}
+	resolve_active(t, l, c, first);
+	free(ps.protos);
+	free(ps.r);
 	return 0;
 }
 
@@ -849,7 +1202,7 @@ static void lua_close(struct rt_ctx *c)
 const struct runtime runtime_lua = {
 	.name = "lua",
 	.id_is_number = 0,
-	.looks_for = "Lua 5.4 (lua_newthread and lua_toclose)",
+	.looks_for = "Lua 5.1, 5.3 or 5.4 (lua_newthread and lua_ident)",
 	.detect = lua_detect,
 	.open = lua_open,
 	.close = lua_close,
@@ -868,18 +1221,46 @@ const struct runtime runtime_lua = {
  * two walks in a row no longer find has been collected. */
 
 /* LuaJIT 2.1 x86-64 GC64 layouts, measured on Debian's luajit 2.1.0-beta3 (it ships no
- * DWARF): lua_State, global_State (right after the main lua_State in GG_State). */
+ * DWARF): lua_State, global_State (right after the main lua_State in GG_State).
+ * OpenResty's luajit2 appends exdata and exdata2 to lua_State, and nothing else moves:
+ * its size is read from the target (lua_getexdata2). */
 #define LJ_L_GCT 9
 #define LJ_L_STATUS 11
 #define LJ_L_GLREF 16
 #define LJ_L_BASE 32
 #define LJ_L_TOP 40
 #define LJ_L_STACK 56
-#define LJ_STATE_SIZE 96
+#define LJ_STATE_SIZE 96		/* upstream: no exdata */
 #define LJ_G_ROOT 40
 #define LJ_G_MAINTHREAD 192
 #define LJ_G_CUR_L 368
 #define LJ_GCT_THREAD 6		/* ~LJ_TTHREAD */
+#define LJ_GCT_PROTO 7
+#define LJ_GCT_FUNC 8
+#define LJ_TFUNC_IT 0x1fff7	/* a function TValue's top 17 bits (~LJ_TFUNC) */
+#define LJ_GCPTR_MASK ((1ull << 47) - 1)
+#define LJ_FN_FFID 10		/* GCfunc: 0 for a Lua function */
+#define LJ_FN_PC 32		/* GCfuncL: its proto's first instruction */
+#define LJ_PT_SIZE 104		/* sizeof(GCproto): its bytecode follows it */
+#define LJ_PT_SIZEBC 12
+#define LJ_PT_CHUNKNAME 64
+#define LJ_PT_FIRSTLINE 72
+#define LJ_PT_NUMLINE 76
+#define LJ_PT_LINEINFO 80
+#define LJ_STR_DATA 24
+#define LJ_FRAME_TYPE 3		/* frame link's low bits: 0 for a Lua frame's return pc */
+#define LJ_G_SCAN 256		/* global_State.registrytv is within this after mainthref */
+#define LJ_IT_TAB 0x1fff4ull	/* TValue top 17 bits: ~LJ_TTAB */
+#define LJ_IT_STR 0x1fffbull
+#define LJ_IT_UDATA 0x1fff3ull
+#define LJ_IT_LIGHTUD 0x1fffcull
+#define LJ_LIGHTUD_LO ((1ull << 39) - 1)	/* a light userdata keeps these bits as they are */
+#define LJ_TAB_NODE 40		/* GCtab: node, hmask */
+#define LJ_TAB_HMASK 52
+#define LJ_NODE_SIZE 24		/* Node: val 0, key 8, next 16 */
+#define LJ_STR_LEN 16
+#define LJ_UDATA_SIZE 48	/* sizeof(GCudata): its payload follows it */
+#define LJ_HMASK_MAX (1u << 26)
 #define LJ_FRAME_SLOTS 2	/* 1 + LJ_FR2: a started coroutine's base is above them */
 #define LJ_MAX_RETURNS 8
 
@@ -909,21 +1290,136 @@ static void luajit_version(struct module *m, char *buf, size_t len)
 		snprintf(buf, len, "LuaJIT %.*s", (int)strcspn(v + 7, " \n"), v + 7);
 }
 
+struct luajit {
+	struct module *mod;
+	char version[64];
+	long state_size;	/* sizeof(lua_State) */
+	uint64_t g;		/* the global_State the last census found */
+	/* nginx with lua-nginx-module: where its VM is anchored (ngx_vm_state), the
+	 * registry key of its cosocket pools */
+	uint64_t ngx_cycle, ngx_http_module, ngx_http_lua_module, ngx_pool_key;
+};
+
+/* lua-nginx-module 0.10.x's ngx_http_lua_socket_pool_t (a userdata payload): */
+#define NGX_POOL_VM 0		/* lua_vm: the main thread, which checks the layout */
+#define NGX_POOL_SIZE 8		/* pool_size */
+#define NGX_POOL_WAIT 32	/* wait_connect_op: connects queued past pool_size */
+#define NGX_POOL_CONNS 48	/* connections: out, idle, connecting and queued */
+#define NGX_POOL_CACHE 56	/* idle connections */
+#define NGX_QUEUE_MAX 1000000
+/* ... and its ngx_http_lua_socket_tcp_upstream_t (a cosocket's userdata, at index 1 of
+ * the socket's table): */
+#define NGX_U_POOL 40		/* socket_pool */
+#define NGX_U_CONN 72		/* peer.connection: set while connected, not in the pool */
+#define LJ_GCT_UDATA 12
+#define LJ_TAB_ARRAY 16
+#define LJ_TAB_ASIZE 48
+#define LJ_STACK_SLOTS_MAX 65536
+
+#define NGX_MAX_MODULES 1024
+
+/* An nginx worker keeps its VM in lua-nginx-module's main conf, reached from exported
+ * symbols: ngx_cycle->conf_ctx[ngx_http_module.index]->main_conf
+ * [ngx_http_lua_module.ctx_index]->lua (the first field of each; an ngx_module_t starts
+ * with ctx_index, index). The lua_State, or 0. */
+static uint64_t ngx_vm_state(struct target *t, const struct luajit *j)
+{
+	uint64_t cycle, ctx, idx, ctx_idx, conf, L;
+
+	if (!j->ngx_cycle || target_read_u64(t, j->ngx_cycle, &cycle) ||
+	    target_read_u64(t, cycle, &ctx) || target_read_u64(t, j->ngx_http_module + 8, &idx) ||
+	    target_read_u64(t, j->ngx_http_lua_module, &ctx_idx) || idx >= NGX_MAX_MODULES ||
+	    ctx_idx >= NGX_MAX_MODULES || target_read_u64(t, ctx + 8 * idx, &conf) ||
+	    target_read_u64(t, conf, &conf) || target_read_u64(t, conf + 8 * ctx_idx, &conf) ||
+	    target_read_u64(t, conf, &L))
+		return 0;
+	return L;
+}
+
+/* The field lua_getexdata2 (luajit2 only) returns: its first instruction must be
+ * `mov rax, [rdi + disp]`. The offset, or -1. */
+static long exdata2_offset(struct elf_file *e, uint64_t fn)
+{
+	const uint8_t *p;
+	uint8_t code[16];
+	size_t left = sizeof(code);
+	uint64_t addr = fn;
+	cs_insn *insn;
+	long off = -1;
+	cs_x86 *x;
+	csh cs;
+
+	if (elf_read_vaddr(e, fn, code, sizeof(code)) || cs_open(CS_ARCH_X86, CS_MODE_64, &cs))
+		return -1;
+	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+	insn = cs_malloc(cs);
+	p = code;
+	if (cs_disasm_iter(cs, &p, &left, &addr, insn) && insn->id == X86_INS_MOV) {
+		x = &insn->detail->x86;
+		if (x->op_count == 2 && x->operands[0].type == X86_OP_REG &&
+		    x->operands[0].reg == X86_REG_RAX && x->operands[1].type == X86_OP_MEM &&
+		    x->operands[1].mem.base == X86_REG_RDI &&
+		    x->operands[1].mem.index == X86_REG_INVALID && x->operands[1].mem.disp > 0)
+			off = x->operands[1].mem.disp;
+	}
+	cs_free(insn, 1);
+	cs_close(&cs);
+	return off;
+}
+
+static int luajit_open(struct rt_ctx *c, char *err, size_t errlen)
+{
+	const struct elf_sym *s;
+	struct luajit *j;
+	long off;
+
+	if (!(c->priv = j = calloc(1, sizeof(*j)))) {
+		snprintf(err, errlen, "out of memory");
+		return EXIT_FAILURE_;
+	}
+	if (!(j->mod = luajit_module(c->t)) || !module_elf(j->mod)) {
+		snprintf(err, errlen, "no LuaJIT (luaJIT_setmode) in the target");
+		return EXIT_NO_RUNTIME;
+	}
+	luajit_version(j->mod, j->version, sizeof(j->version));
+	j->state_size = LJ_STATE_SIZE;
+	if ((j->ngx_http_lua_module = target_sym(c->t, NULL, "ngx_http_lua_module", NULL))) {
+		j->ngx_cycle = target_sym(c->t, NULL, "ngx_cycle", NULL);
+		j->ngx_pool_key = target_sym(c->t, NULL, "ngx_http_lua_socket_pool_key", NULL);
+		j->ngx_http_module = target_sym(c->t, NULL, "ngx_http_module", NULL);
+		if (!j->ngx_http_module)
+			j->ngx_cycle = 0;
+	}
+	if (!(s = elf_sym_by_name(j->mod->elf, "lua_getexdata2")))
+		return 0;
+	/* exdata2 is lua_State's last field. */
+	if ((off = exdata2_offset(j->mod->elf, s->value)) < LJ_STATE_SIZE) {
+		snprintf(err, errlen, "%s: lua_getexdata2 does not read lua_State.exdata2 as "
+			 "codefer expects", j->version);
+		return EXIT_SYMBOL;
+	}
+	j->state_size = off + 8;
+	snprintf(j->version + strlen(j->version), sizeof(j->version) - strlen(j->version),
+		 " (OpenResty luajit2)");
+	return 0;
+}
+
+static void luajit_close(struct rt_ctx *c)
+{
+	free(c->priv);
+}
+
 static int luajit_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_t errlen)
 {
-	struct target *t = rc->t;
+	const struct luajit *j = rc->priv;
 	struct probe_cfg create = { .kind = EV_CREATE, .co = loc_reg(CFREG_RAX) };
-	struct module *m = luajit_module(t);
+	struct module *m = j->mod;
 	uint64_t rets[LJ_MAX_RETURNS];
 	const struct elf_sym *s;
 	char desc[160];
 	int i, n, r;
 
-	if (!m || !module_elf(m)) {
-		snprintf(err, errlen, "no LuaJIT (luaJIT_setmode) in the target");
-		return EXIT_NO_RUNTIME;
-	}
-	luajit_version(m, p->version, sizeof(p->version));
+	snprintf(p->version, sizeof(p->version), "%s", j->version);
 	s = elf_sym_by_name(m->elf, "lua_newthread");
 	n = s ? disasm_returns(m->elf, s->value, s->size, rets, LJ_MAX_RETURNS) : -1;
 	if (n <= 0 || n == LJ_MAX_RETURNS) {
@@ -938,8 +1434,9 @@ static int luajit_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 			return r;
 	}
 	plan_note(p, "module %s; offsets: the LuaJIT 2.1 GC64 table (lua_State.glref %d, "
-		  "global_State.gc.root %d mainthref %d)", m->path, LJ_L_GLREF, LJ_G_ROOT,
-		  LJ_G_MAINTHREAD);
+		  "global_State.gc.root %d mainthref %d), sizeof(lua_State) %ld (%s)", m->path,
+		  LJ_L_GLREF, LJ_G_ROOT, LJ_G_MAINTHREAD, j->state_size,
+		  j->state_size == LJ_STATE_SIZE ? "upstream" : "luajit2: from lua_getexdata2");
 	plan_note(p, "coroutines: creations probed; the GC frees threads through a function "
 		  "table, with no probe: gc.root is walked again at each snapshot (at most a "
 		  "tenth of the time), and a thread missing from two walks in a row was "
@@ -949,6 +1446,8 @@ static int luajit_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 }
 
 /* coroutine.status() as lj_ffh_coroutine_status computes it, seen from outside. */
+/* coroutine.status() seen from outside, named as for PUC Lua ("not started" for what
+ * Lua calls "suspended" before its first resume). */
 static void luajit_state(struct target *t, uint64_t L, uint64_t main, uint64_t cur,
 			 char *buf, size_t len)
 {
@@ -961,36 +1460,336 @@ static void luajit_state(struct target *t, uint64_t L, uint64_t main, uint64_t c
 		snprintf(buf, len, "?");
 	else if (L == main)
 		snprintf(buf, len, "main");
-	else if (L == cur)
-		snprintf(buf, len, "running");
 	else if (status == LUA_YIELD)
 		snprintf(buf, len, "suspended");
 	else if (status)
 		snprintf(buf, len, "dead");
 	else if (base > stack + 8 * LJ_FRAME_SLOTS)
-		snprintf(buf, len, "active");
+		/* cur_L is the thread that last entered the VM: with frames, it runs; the
+		 * others resumed another */
+		snprintf(buf, len, L == cur ? "running" : "normal");
 	else
-		snprintf(buf, len, top == base ? "dead" : "suspended");
+		snprintf(buf, len, top == base ? "dead" : "not started");
+}
+
+enum {
+	SITE_LJ = SITE_RUNTIME,	/* addr: GCproto *, aux: a return pc into its bytecode */
+	SITE_LJ_DEF,		/* addr: GCproto *: where its function is defined */
+};
+
+/* The GCproto of the Lua function in the TValue at slot. 0 when it holds none. */
+static uint64_t lj_slot_proto(struct target *t, uint64_t slot)
+{
+	uint64_t v, fn, pc, pt;
+	uint8_t hdr[2];
+
+	if (target_read_u64(t, slot, &v) || v >> 47 != LJ_TFUNC_IT)
+		return 0;
+	fn = v & LJ_GCPTR_MASK;
+	if (target_read(t, fn + LJ_L_GCT, hdr, 2) || hdr[0] != LJ_GCT_FUNC || hdr[1] ||
+	    target_read_u64(t, fn + LJ_FN_PC, &pc))
+		return 0;
+	pt = pc - LJ_PT_SIZE;
+	return !target_read(t, pt + LJ_L_GCT, hdr, 1) && hdr[0] == LJ_GCT_PROTO ? pt : 0;
+}
+
+/* Where coroutine L waits: the Lua frame its innermost frame (coroutine.yield, or the
+ * coroutine.resume of the one it runs) returns to. 0, or -1 when that is no Lua frame. */
+static int lj_wait_site(struct target *t, uint64_t L, struct site *s)
+{
+	uint64_t base, link;
+	uint32_t ins;
+	uint64_t pt;
+
+	if (target_read_u64(t, L + LJ_L_BASE, &base) || target_read_u64(t, base - 8, &link) ||
+	    (link & LJ_FRAME_TYPE) || target_read(t, link - 4, &ins, 4))
+		return -1;
+	/* The caller's frame: its call's register A, then the function and link slots. */
+	base -= 8 * (((ins >> 8) & 0xff) + LJ_FRAME_SLOTS);
+	if (!(pt = lj_slot_proto(t, base - 16)))
+		return -1;
+	*s = (struct site){ .addr = pt, .aux = link, .kind = SITE_LJ };
+	return 0;
+}
+
+static void luajit_describe_site(struct rt_ctx *rc, const struct site *s, char *buf, size_t len)
+{
+	struct target *t = rc->t;
+	uint32_t sizebc, numline, pos, off;
+	uint64_t name, lineinfo;
+	int32_t line;
+	char src[256];
+
+	if (target_read_u64(t, s->addr + LJ_PT_CHUNKNAME, &name) ||
+	    target_read_str(t, (name & LJ_GCPTR_MASK) + LJ_STR_DATA, src, sizeof(src)) < 0 ||
+	    target_read(t, s->addr + LJ_PT_FIRSTLINE, &line, 4)) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	/* As lj_debug_line: the instruction before the return pc, lines relative to the
+	 * first in 1, 2 or 4 bytes each. */
+	if (s->kind == SITE_LJ) {
+		pos = (s->aux - (s->addr + LJ_PT_SIZE)) / 4 - 1;
+		off = 0;
+		if (target_read(t, s->addr + LJ_PT_SIZEBC, &sizebc, 4) ||
+		    target_read(t, s->addr + LJ_PT_NUMLINE, &numline, 4) ||
+		    target_read_u64(t, s->addr + LJ_PT_LINEINFO, &lineinfo) || !pos ||
+		    pos > sizebc ||
+		    target_read(t, lineinfo + (uint64_t)(pos - 1) * (numline < 256 ? 1 : numline <
+								 65536 ? 2 : 4),
+				&off, numline < 256 ? 1 : numline < 65536 ? 2 : 4))
+			line = -1;
+		else
+			line += off;
+	}
+	if (src[0] == '@' || src[0] == '=')
+		snprintf(buf, len, "%s:%d", src + 1, line);
+	else
+		snprintf(buf, len, "[string \"%.*s\"]:%d", (int)strcspn(src, "\n"), src, line);
+}
+
+/* What an nginx worker's coroutine runs for: lua-nginx-module sets luajit2's
+ * L->exdata (lua_State's last field but one) to its request, a fake one for a timer
+ * (its connection's fd is -1: ngx_http_request_t.connection and ngx_connection_t.fd
+ * are at the head of both structures). A request's light threads share it. */
+static void ngx_owner(struct target *t, const struct luajit *j, uint64_t L,
+		      struct census_coro *co)
+{
+	uint64_t r, conn;
+	int32_t fd;
+
+	if (!j->ngx_cycle || j->state_size == LJ_STATE_SIZE ||
+	    target_read_u64(t, L + j->state_size - 16, &r) || !r ||
+	    target_read_u64(t, r + 8, &conn) || target_read(t, conn + 24, &fd, 4))
+		return;
+	if (fd == -1)
+		snprintf(co->owner, sizeof(co->owner), "timer");
+	else
+		snprintf(co->owner, sizeof(co->owner), "request 0x%llx (fd %d)",
+			 (unsigned long long)r, fd);
+}
+
+/* Its body function's definition and where it waits, for a coroutine not ended. */
+static void lj_sites(struct target *t, uint64_t L, struct census_coro *co)
+{
+	uint64_t stack, pt;
+
+	if (!strcmp(co->state, "dead"))
+		return;
+	/* stack_init leaves the thread and a nil below the body (LJ_FR2). */
+	if (strcmp(co->state, "main") && !target_read_u64(t, L + LJ_L_STACK, &stack) &&
+	    (pt = lj_slot_proto(t, stack + 16)))
+		co->create_site = (struct site){ .addr = pt, .kind = SITE_LJ_DEF };
+	if (strcmp(co->state, "not started"))
+		lj_wait_site(t, L, &co->wait_site);
+}
+
+/* The value under `key` (a raw TValue) in the hash part of table tv, or 0. */
+static uint64_t lj_tab_get(struct target *t, uint64_t tv, uint64_t key, uint64_t key_mask)
+{
+	uint64_t tab, node, k, v;
+	uint32_t hmask, i;
+
+	if (tv >> 47 != LJ_IT_TAB)
+		return 0;
+	tab = tv & LJ_GCPTR_MASK;
+	if (target_read_u64(t, tab + LJ_TAB_NODE, &node) ||
+	    target_read(t, tab + LJ_TAB_HMASK, &hmask, 4) || hmask >= LJ_HMASK_MAX)
+		return 0;
+	for (i = 0; i <= hmask; i++)
+		if (!target_read_u64(t, node + (uint64_t)i * LJ_NODE_SIZE + 8, &k) &&
+		    (k & key_mask) == (key & key_mask) &&
+		    !target_read_u64(t, node + (uint64_t)i * LJ_NODE_SIZE, &v))
+			return v;
+	return 0;
+}
+
+/* Entries of a doubly linked ngx_queue_t, or -1 when it does not close. */
+static int64_t ngx_queue_len(struct target *t, uint64_t head)
+{
+	uint64_t q;
+	int64_t n;
+
+	if (target_read_u64(t, head + 8, &q))
+		return -1;
+	for (n = 0; q != head; n++)
+		if (n == NGX_QUEUE_MAX || target_read_u64(t, q + 8, &q))
+			return -1;
+	return n;
+}
+
+/* lua-nginx-module's cosocket keepalive pools, as they describe themselves: the table
+ * registry[&ngx_http_lua_socket_pool_key] maps each pool's name to a userdata holding
+ * its ngx_http_lua_socket_pool_t. 0, or -1 when cut short (c->warning). */
+static int ngx_pools(struct target *t, const struct luajit *j, uint64_t g, uint64_t main,
+		     struct census *c)
+{
+	uint64_t reg, pools = 0, node, k, v, ud, vm, sz, conns, off;
+	uint32_t hmask, i, len;
+	struct census_pool *p;
+	char name[sizeof(p->name)];
+
+	/* The registry's place in global_State moves between LuaJIT builds (luajit2 adds
+	 * fields before it): it is the table after mainthref that holds the pools' key. */
+	for (off = LJ_G_MAINTHREAD + 8; !pools && off < LJ_G_MAINTHREAD + LJ_G_SCAN; off += 8)
+		if (!target_read_u64(t, g + off, &reg))
+			pools = lj_tab_get(t, reg, (LJ_IT_LIGHTUD << 47) |
+					   (j->ngx_pool_key & LJ_LIGHTUD_LO),
+					   ~(LJ_GCPTR_MASK & ~LJ_LIGHTUD_LO));
+	if (!pools)
+		return 0;	/* no pool made yet */
+	if (pools >> 47 != LJ_IT_TAB ||
+	    target_read_u64(t, (pools & LJ_GCPTR_MASK) + LJ_TAB_NODE, &node) ||
+	    target_read(t, (pools & LJ_GCPTR_MASK) + LJ_TAB_HMASK, &hmask, 4) ||
+	    hmask >= LJ_HMASK_MAX)
+		return -1;
+	for (i = 0; i <= hmask; i++) {
+		if (target_read_u64(t, node + (uint64_t)i * LJ_NODE_SIZE, &v) ||
+		    target_read_u64(t, node + (uint64_t)i * LJ_NODE_SIZE + 8, &k))
+			return -1;
+		if (k >> 47 != LJ_IT_STR || v >> 47 != LJ_IT_UDATA)
+			continue;
+		ud = (v & LJ_GCPTR_MASK) + LJ_UDATA_SIZE;
+		k &= LJ_GCPTR_MASK;
+		/* A pool names its VM's main thread: the layout holds. */
+		if (target_read_u64(t, ud + NGX_POOL_VM, &vm) || vm != main ||
+		    target_read_u64(t, ud + NGX_POOL_SIZE, &sz) ||
+		    target_read_u64(t, ud + NGX_POOL_CONNS, &conns) ||
+		    target_read(t, k + LJ_STR_LEN, &len, 4))
+			return -1;
+		if (len >= sizeof(name))
+			len = sizeof(name) - 1;
+		if (target_read(t, k + LJ_STR_DATA, name, len))
+			return -1;
+		name[len] = 0;
+		if (!(p = census_add_pool(c, ud)))
+			return -1;
+		snprintf(p->name, sizeof(p->name), "%s", name);
+		p->max = (int64_t)sz;
+		p->idle = ngx_queue_len(t, ud + NGX_POOL_CACHE);
+		p->waiters = ngx_queue_len(t, ud + NGX_POOL_WAIT);
+		if (p->idle < 0 || p->waiters < 0)
+			return -1;
+		/* `connections` counts the queued connects too. */
+		p->open = (int64_t)conns - p->waiters;
+	}
+	return 0;
+}
+
+/* Userdata payloads seen on gc.root: cosockets are among them. */
+struct u64_set {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static int set_add(struct u64_set *s, uint64_t v)
+{
+	uint64_t *tmp;
+
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 256;
+		if (!(tmp = realloc(s->v, s->cap * sizeof(*tmp))))
+			return -1;
+		s->v = tmp;
+	}
+	s->v[s->n++] = v;
+	return 0;
+}
+
+static int set_has(const struct u64_set *s, uint64_t v)
+{
+	return s->n && bsearch(&v, s->v, s->n, sizeof(v), cmp_u64);
+}
+
+/* The cosocket whose table sits in stack slot `slot`: the payload of the userdata at
+ * index 1 of that table, or 0. */
+static uint64_t lj_slot_cosocket(struct target *t, uint64_t slot)
+{
+	uint64_t v, tab, arr, u;
+	uint32_t asize;
+
+	if (target_read_u64(t, slot, &v) || v >> 47 != LJ_IT_TAB)
+		return 0;
+	tab = v & LJ_GCPTR_MASK;
+	if (target_read(t, tab + LJ_TAB_ASIZE, &asize, 4) || asize < 2 ||
+	    target_read_u64(t, tab + LJ_TAB_ARRAY, &arr) || target_read_u64(t, arr + 8, &u) ||
+	    u >> 47 != LJ_IT_UDATA)
+		return 0;
+	return (u & LJ_GCPTR_MASK) + LJ_UDATA_SIZE;
+}
+
+/* Connections out of the pools (c->pools from `first` on): cosockets connected through
+ * a pool and not back in it; the holder is the coroutine with the socket on its stack,
+ * 0 (an orphan) when none has. */
+static int ngx_conns_out(struct target *t, struct census *c, size_t first_pool,
+			 size_t first_coro, struct u64_set *udata)
+{
+	struct u64_set pools = { 0 }, outs = { 0 };
+	uint64_t sp, conn, stack, top, u, holder, slot;
+	size_t i, k;
+	int ret = -1;
+
+	for (i = first_pool; i < c->npools; i++)
+		if (set_add(&pools, c->pools[i].pool))
+			goto out;
+	qsort(pools.v, pools.n, sizeof(*pools.v), cmp_u64);
+	for (i = 0; i < udata->n; i++)
+		if (!target_read_u64(t, udata->v[i] + NGX_U_POOL, &sp) && set_has(&pools, sp) &&
+		    !target_read_u64(t, udata->v[i] + NGX_U_CONN, &conn) && conn &&
+		    set_add(&outs, udata->v[i]))
+			goto out;
+	for (i = 0; i < outs.n; i++) {
+		u = outs.v[i];
+		holder = 0;
+		for (k = first_coro; !holder && k < c->ncoros; k++) {
+			if (target_read_u64(t, c->coros[k].id + LJ_L_STACK, &stack) ||
+			    target_read_u64(t, c->coros[k].id + LJ_L_TOP, &top) || top < stack ||
+			    top - stack > 8 * LJ_STACK_SLOTS_MAX)
+				continue;
+			for (slot = stack; slot < top; slot += 8)
+				if (lj_slot_cosocket(t, slot) == u) {
+					holder = c->coros[k].id;
+					c->coros[k].conns_held++;
+					break;
+				}
+		}
+		if (target_read_u64(t, u + NGX_U_POOL, &sp) ||
+		    target_read_u64(t, u + NGX_U_CONN, &conn) ||
+		    census_add_conn(c, conn, sp, holder, &(struct site){ 0 }))
+			goto out;
+	}
+	ret = 0;
+out:
+	free(pools.v);
+	free(outs.v);
+	return ret;
 }
 
 static int luajit_census(struct rt_ctx *rc, struct census *c, char *err, size_t errlen)
 {
 	struct target *t = rc->t;
-	const struct anchor a = { LJ_L_GLREF, LJ_G_MAINTHREAD, LJ_STATE_SIZE };
-	struct module *m = luajit_module(t);
+	struct luajit *j = rc->priv;
+	const struct anchor a = { LJ_L_GLREF, LJ_G_MAINTHREAD, j->state_size };
 	uint64_t g, main, cur, obj, next, n;
+	size_t first_coro = c->ncoros, first_pool = c->npools;
+	struct u64_set udata = { 0 };
 	struct census_coro *co;
 	uint8_t gct;
 
-	if (!m) {
-		snprintf(err, errlen, "no LuaJIT (luaJIT_setmode) in the target");
-		return EXIT_NO_RUNTIME;
+	snprintf(c->version, sizeof(c->version), "%s", j->version);
+	/* The global_State the last census found, while it still checks out. */
+	if (!j->g || target_read_u64(t, j->g + LJ_G_MAINTHREAD, &main) ||
+	    !is_state(t, &a, main, &g) || g != j->g) {
+		if (!is_state(t, &a, ngx_vm_state(t, j), &g) && find_global(t, &a, &g)) {
+			snprintf(err, errlen, "no lua_State found in the main thread's stack, the "
+				 "executable's data or lua-nginx-module's main conf");
+			return census_unreadable(t);
+		}
+		j->g = g;
 	}
-	luajit_version(m, c->version, sizeof(c->version));
-	if (find_global(t, &a, &g) || target_read_u64(t, g + LJ_G_MAINTHREAD, &main) ||
+	if (target_read_u64(t, g + LJ_G_MAINTHREAD, &main) ||
 	    target_read_u64(t, g + LJ_G_CUR_L, &cur) || target_read_u64(t, g + LJ_G_ROOT, &obj)) {
-		snprintf(err, errlen, "no lua_State found in the main thread's stack or the "
-			 "executable's data");
+		snprintf(err, errlen, "global_State at 0x%llx unreadable", (unsigned long long)g);
 		return census_unreadable(t);
 	}
 	/* The main thread lives in GG_State, on no list. */
@@ -1008,12 +1807,22 @@ static int luajit_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 				 "0x%llx", (unsigned long long)obj);
 			break;
 		}
+		if (gct == LJ_GCT_UDATA && j->ngx_pool_key && set_add(&udata, obj + LJ_UDATA_SIZE))
+			break;
 		if (gct != LJ_GCT_THREAD || obj == main)
 			continue;
 		if (!(co = census_add_coro(c, obj)))
 			break;
 		luajit_state(t, obj, main, cur, co->state, sizeof(co->state));
+		lj_sites(t, obj, co);
+		ngx_owner(t, j, obj, co);
 	}
+	qsort(udata.v, udata.n, sizeof(*udata.v), cmp_u64);
+	if (j->ngx_pool_key && (ngx_pools(t, j, g, main, c) ||
+				ngx_conns_out(t, c, first_pool, first_coro, &udata)))
+		snprintf(c->warning, sizeof(c->warning), "cosocket pools: unreadable, or not "
+			 "laid out as in lua-nginx-module 0.10");
+	free(udata.v);
 	return 0;
 }
 
@@ -1022,7 +1831,10 @@ const struct runtime runtime_luajit = {
 	.id_is_number = 0,
 	.looks_for = "LuaJIT (luaJIT_setmode and lua_newthread)",
 	.detect = luajit_detect,
+	.open = luajit_open,
+	.close = luajit_close,
 	.plan = luajit_plan,
 	.census = luajit_census,
+	.describe_site = luajit_describe_site,
 	.exits_unprobed = 1,
 };

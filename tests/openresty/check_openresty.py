@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Compares codefer's view of an nginx worker with the TRUTH lines its Lua code logged.
+
+Usage: check_openresty.py top|dump ERROR_LOG SNAPSHOT_JSON ENTRY_SITE
+top: a codefer-top JSON snapshot (the census at attach); dump: codefer-dump --json of a
+core of the worker (with wait sites). ENTRY_SITE is the create site of a request's
+coroutine: its content_by_lua chunk, defined at line 0.
+Prints one line per comparison; exits 1 on any mismatch.
+"""
+import json
+import re
+import sys
+from collections import Counter
+
+
+def main():
+    mode, log_path, snap_path, entry = sys.argv[1:5]
+    facts = [json.loads(m.group(1)) for m in
+             (re.search(r"TRUTH (\{[^}]*\})", line) for line in open(log_path)) if m]
+    snap = json.loads(open(snap_path).read())
+    rows = {int(c["id"], 16): c for c in snap.get("coroutines", [])}
+    bad = []
+
+    def expect(what, got, want):
+        ok = got == want
+        print(("ok: %s = %s" % (what, got)) if ok else
+              ("MISMATCH: %s: codefer %s, truth %s" % (what, got, want)))
+        if not ok:
+            bad.append(what)
+
+    want = {int(f["id"], 16): f for f in facts if f["kind"] in ("timer", "request")}
+    expect("runtime", snap.get("runtime"), "luajit")
+    expect("version", snap.get("version", "").endswith("(OpenResty luajit2)"), True)
+    expect("coroutine ids missing", sorted(hex(i) for i in set(want) - set(rows)), [])
+    expect("their states", Counter(rows[i]["state"] for i in want if i in rows),
+           Counter({"suspended": len(want)}))
+
+    def create(f):
+        return f["def"] if f["kind"] == "timer" else entry
+
+    site = "origin" if mode == "dump" else "site"
+    expect("create sites", Counter(rows[i].get(site) for i in want if i in rows),
+           Counter(create(f) for f in want.values()))
+    # Every other coroutine of the worker (the main thread, entry threads kept for
+    # reuse) is parked nowhere in these sites.
+    others = Counter(c.get(site) for i, c in rows.items() if i not in want)
+    expect("other coroutines at these create sites",
+           sum(n for s, n in others.items() if s in {create(f) for f in want.values()}), 0)
+    # Timers not fired yet: not started, created by their callback.
+    for f in facts:
+        if f["kind"] == "pending":
+            expect("pending timers at %s" % f["def"],
+                   sum(1 for c in rows.values()
+                       if c.get(site) == f["def"] and c["state"] == "not started"), f["n"])
+    if mode == "dump":
+        # What each runs for: its timer, or its request (one per parked request).
+        got = Counter("request" if rows[i].get("owner", "").startswith("request 0x") else
+                      rows[i].get("owner") for i in want if i in rows)
+        expect("owners", got, Counter(f["kind"] for f in want.values()))
+        expect("distinct requests",
+               len({rows[i].get("owner") for i, f in want.items()
+                    if i in rows and f["kind"] == "request"}),
+               sum(1 for f in want.values() if f["kind"] == "request"))
+    pools = {f["name"]: {k: f[k] for k in ("open", "idle", "max", "waiters")}
+             for f in facts if f["kind"] == "pool"}
+    if mode == "dump":
+        got = {p["name"]: {k: p[k] for k in ("open", "idle", "max", "waiters")}
+               for p in snap.get("census_pools", [])}
+        expect("cosocket pools", got, pools)
+        expect("warnings", snap.get("warnings"), [])
+        # Connections out, each with the coroutine holding it.
+        names = {p["pool"]: p["name"] for p in snap.get("census_pools", [])}
+        got = sorted((names.get(p["pool"], p["pool"]), k["coroutine"], k["orphan"])
+                     for p in snap.get("pools", []) for k in p["conns"])
+        want_conns = sorted((f["holds"], f["id"], False) for f in facts if f.get("holds"))
+        expect("connections out: pool, holder, orphan", got, want_conns)
+        expect("wait sites", Counter(rows[i].get("wait_site") for i in want if i in rows),
+               Counter(f["wait"] for f in want.values()))
+        wrong = [hex(i) for i, f in want.items()
+                 if i in rows and rows[i].get("wait_site") != f["wait"]]
+        expect("coroutines with a wrong wait site", wrong, [])
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

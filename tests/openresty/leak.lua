@@ -1,0 +1,136 @@
+-- lua-nginx-module code that leaks coroutines in a worker, and prints its own truth to
+-- the error log as `TRUTH {json}` lines (one per coroutine: its id, the function it
+-- runs, the line it waits at).
+--   init_worker(n): n timers whose callbacks never reach their end
+--   park():         a request handler that never returns (the client waits)
+local M = {}
+
+local function here(level)
+	local i = debug.getinfo(level + 2, "Sl")
+	return i.source:sub(2) .. ":" .. i.currentline
+end
+
+local function def(f)
+	local i = debug.getinfo(f, "S")
+	return i.source:sub(2) .. ":" .. i.linedefined
+end
+
+local function truth(t)
+	local parts = {}
+	for k, v in pairs(t) do
+		local s = type(v) == "string" and string.format("%q", v) or tostring(v)
+		parts[#parts + 1] = string.format("%q:%s", k, s)
+	end
+	table.sort(parts)
+	ngx.log(ngx.ERR, "TRUTH {", table.concat(parts, ","), "}")
+end
+
+local function me()
+	return (tostring(coroutine.running()):match("0x%x+"))
+end
+
+local function ticker(premature)
+	if premature then return end
+	truth({ kind = "timer", id = me(), def = M.ticker_def, wait = here(0) }); ngx.sleep(3600)
+end
+M.ticker_def = def(ticker)
+
+-- Timers set for later: lua-nginx-module makes each one's coroutine at once, with its
+-- callback, not started until it fires.
+local function later(premature)
+	if premature then return end
+end
+M.later_def = def(later)
+
+function M.init_worker(n, npending)
+	for _ = 1, n do
+		assert(ngx.timer.at(0, ticker))
+	end
+	for _ = 1, npending do
+		assert(ngx.timer.at(3600, later))
+	end
+	truth({ kind = "pending", def = M.later_def, n = npending })
+end
+
+-- Cosocket pools on the worker's own /pong (port): `keep` gets `keep` connections back
+-- idle; `leaky` (pool_size 3, backlog 10) lends its 3 connections to timers that never
+-- give them back, and queues the connects of the `leak - 3` others.
+local kept, holding, queued = 0, 0, 0
+
+local function filler(premature, port)
+	if premature then return end
+	local sock = ngx.socket.tcp()
+	assert(sock:connect("127.0.0.1", port, { pool = "keep", pool_size = 10 }))
+	assert(sock:send("GET /pong HTTP/1.1\r\nHost: t\r\n\r\n"))
+	assert(sock:receiveuntil("\r\n\r\n")())
+	assert(sock:receive(4))
+	assert(sock:setkeepalive(0))
+	kept = kept + 1
+end
+
+local function holder(premature, port, i)
+	if premature then return end
+	local sock = ngx.socket.tcp()
+	local opts = { pool = "leaky", pool_size = 3, backlog = 10 }
+	if i > 3 then
+		queued = queued + 1
+		truth({ kind = "timer", id = me(), def = M.holder_def, wait = here(0) }); sock:connect("127.0.0.1", port, opts)
+		return
+	end
+	assert(sock:connect("127.0.0.1", port, opts))
+	holding = holding + 1
+	truth({ kind = "timer", id = me(), def = M.holder_def, wait = here(0), holds = "leaky" }); ngx.sleep(3600)
+end
+M.holder_def = def(holder)
+
+-- lua-resty-redis#265: pool_size given to setkeepalive only limits what the pool keeps
+-- idle: `burst` (pool_size 5) lends out as many connections as are asked for.
+local bursting = 0
+
+local function burster(premature, port)
+	if premature then return end
+	local sock = ngx.socket.tcp()
+	assert(sock:connect("127.0.0.1", port, { pool = "burst" }))
+	bursting = bursting + 1
+	truth({ kind = "timer", id = me(), def = M.burster_def, wait = here(0), holds = "burst" }); ngx.sleep(3600)
+end
+M.burster_def = def(burster)
+
+local function burst(premature, port, n)
+	if premature then return end
+	local sock = ngx.socket.tcp()
+	assert(sock:connect("127.0.0.1", port, { pool = "burst" }))
+	assert(sock:setkeepalive(0, 5))
+	for _ = 1, n do
+		assert(ngx.timer.at(0, burster, port))
+	end
+end
+
+local function report(premature, nkeep, nburst)
+	if premature then return end
+	if kept < nkeep or holding < 3 or bursting < nburst then
+		assert(ngx.timer.at(0.05, report, nkeep, nburst))
+		return
+	end
+	truth({ kind = "pool", name = "keep", open = kept, idle = kept, max = 10, waiters = 0 })
+	truth({ kind = "pool", name = "leaky", open = holding, idle = 0, max = 3, waiters = queued })
+	-- The first burster takes the connection `burst` kept idle.
+	truth({ kind = "pool", name = "burst", open = bursting, idle = 0, max = 5, waiters = 0 })
+end
+
+function M.pools(port, nkeep, nleak, nburst)
+	for _ = 1, nkeep do
+		assert(ngx.timer.at(0, filler, port))
+	end
+	for i = 1, nleak do
+		assert(ngx.timer.at(0, holder, port, i))
+	end
+	assert(ngx.timer.at(0, burst, port, nburst))
+	assert(ngx.timer.at(0.05, report, nkeep, nburst))
+end
+
+function M.park()
+	truth({ kind = "request", id = me(), wait = here(0) }); ngx.sleep(3600)
+end
+
+return M
