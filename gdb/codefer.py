@@ -164,6 +164,12 @@ class Conn:
 class Pool:
     def __init__(self, p):
         self.pool = p.get("pool", "?")
+        self.name = p.get("name")  # pools read from their own objects (framework pools)
+        self.open = p.get("open", 0)
+        self.idle = p.get("idle", 0)
+        self.max = p.get("max", -1)
+        self.waiters = p.get("waiters", 0)
+        self.held = p.get("held", 0)
         self.out = p.get("out", 0)
         self.orphans = p.get("orphans", 0)
         self.conns = [Conn(k) for k in p.get("conns", [])]
@@ -306,7 +312,12 @@ class CodeferPools(gdb.Command):
             print("no connections out of any pool")
             return
         for p in rep.pools:
-            print("pool %s: %d out, %d orphaned" % (_safe(p.pool), p.out, p.orphans))
+            if p.name is None:
+                print("pool %s: %d out, %d orphaned" % (_safe(p.pool), p.out, p.orphans))
+            else:
+                print("pool %s %s: %d open, %d idle, max %d, %d waiting; %d out: %d held, "
+                      "%d orphaned" % (_safe(p.pool), _safe(p.name), p.open, p.idle, p.max,
+                                       p.waiters, p.out, p.held, p.orphans))
             for k in p.conns:
                 print("  conn %s  held by %s  taken at %s%s" % (
                     _safe(k.conn), _safe(k.coroutine), _safe(k.site),

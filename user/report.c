@@ -26,6 +26,7 @@ struct rep {
 	size_t *dfn;		/* ... and its function's */
 	size_t *first;		/* per coroutine: index of its first defer in dsite/dfn */
 	size_t *origin;		/* per coroutine: its create site's index */
+	size_t *wait;		/* ... and its wait site's */
 	uint64_t *live_ids;	/* sorted census ids, to tell orphaned connections */
 	size_t *conn_site;
 	uint64_t pending, held, orphans;
@@ -52,6 +53,34 @@ static int is_live(const struct rep *r, uint64_t id)
 	return bsearch(&id, r->live_ids, r->c->ncoros, sizeof(id), cmp_u64) != NULL;
 }
 
+/* Connections of pool out of it with a known holder (the census conns are sorted). */
+static size_t conns_of(const struct census *c, uint64_t pool)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->nconns; i++)
+		n += c->conns[i].pool == pool;
+	return n;
+}
+
+/* A pool as its own objects describe it: out = open - idle, orphaned = out - held. */
+static int64_t pool_orphans(const struct census *c, const struct census_pool *p)
+{
+	int64_t o = p->open - p->idle - (int64_t)conns_of(c, p->pool);
+
+	return o > 0 ? o : 0;
+}
+
+static const struct census_pool *census_pool_of(const struct census *c, uint64_t pool)
+{
+	size_t i;
+
+	for (i = 0; i < c->npools; i++)
+		if (c->pools[i].pool == pool)
+			return &c->pools[i];
+	return NULL;
+}
+
 static int build(struct rep *r)
 {
 	struct census *c = r->c;
@@ -65,15 +94,18 @@ static int build(struct rep *r)
 	r->dfn = malloc((nd + 1) * sizeof(*r->dfn));
 	r->first = malloc((c->ncoros + 1) * sizeof(*r->first));
 	r->origin = malloc((c->ncoros + 1) * sizeof(*r->origin));
+	r->wait = malloc((c->ncoros + 1) * sizeof(*r->wait));
 	r->live_ids = malloc((c->ncoros + 1) * sizeof(*r->live_ids));
 	r->conn_site = malloc((c->nconns + 1) * sizeof(*r->conn_site));
-	if (!r->dsite || !r->dfn || !r->first || !r->origin || !r->live_ids || !r->conn_site)
+	if (!r->dsite || !r->dfn || !r->first || !r->origin || !r->wait || !r->live_ids ||
+	    !r->conn_site)
 		return -1;
 	for (i = 0, nd = 0; i < c->ncoros; i++) {
 		struct census_coro *co = &c->coros[i];
 
 		r->first[i] = nd;
-		if ((r->origin[i] = site_tab_index(&r->sites, &co->create_site)) == SITE_TAB_OOM)
+		if ((r->origin[i] = site_tab_index(&r->sites, &co->create_site)) == SITE_TAB_OOM ||
+		    (r->wait[i] = site_tab_index(&r->sites, &co->wait_site)) == SITE_TAB_OOM)
 			return -1;
 		r->live_ids[i] = co->id;
 		r->held += co->conns_held;
@@ -96,6 +128,8 @@ static int build(struct rep *r)
 			return -1;
 		r->orphans += !is_live(r, c->conns[i].co);
 	}
+	for (i = 0; i < c->npools; i++)
+		r->orphans += pool_orphans(c, &c->pools[i]);
 	return 0;
 }
 
@@ -231,6 +265,8 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 		json_str(f, safe);
 		fputs(", \"origin\": ", f);
 		json_str(f, r->sites.names[r->origin[i]].text);
+		fputs(", \"wait_site\": ", f);
+		json_str(f, r->sites.names[r->wait[i]].text);
 		if (co->age_ns >= 0)
 			fprintf(f, ", \"age_ns\": %lld", (long long)co->age_ns);
 		fprintf(f, ", \"defers_pending\": %zu, \"conns_held\": %zu, \"top_site\": ",
@@ -252,13 +288,41 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 		fputs("]}", f);
 	}
 	fputs("],\n \"pools\": [", f);
+	/* Pools their objects describe, then any other pool with connections out. */
+	for (i = 0; i < c->npools; i++) {
+		const struct census_pool *p = &c->pools[i];
+
+		fprintf(f, "%s\n  {\"pool\": \"0x%llx\", \"name\": ", i ? "," : "",
+			(unsigned long long)p->pool);
+		json_str(f, p->name);
+		fprintf(f, ", \"open\": %lld, \"idle\": %lld, \"max\": %lld, \"waiters\": %lld, "
+			"\"out\": %lld, \"held\": %zu, \"orphans\": %lld, \"conns\": [",
+			(long long)p->open, (long long)p->idle, (long long)p->max,
+			(long long)p->waiters, (long long)(p->open - p->idle), conns_of(c, p->pool),
+			(long long)pool_orphans(c, p));
+		for (k = 0, nr = 0; k < c->nconns; k++) {
+			if (c->conns[k].pool != p->pool)
+				continue;
+			fprintf(f, "%s{\"conn\": \"0x%llx\", \"coroutine\": ", nr++ ? ", " : "",
+				(unsigned long long)c->conns[k].conn);
+			print_id(f, r, c->conns[k].co, 1);
+			fputs(", \"site\": ", f);
+			json_str(f, r->sites.names[r->conn_site[k]].text);
+			fputc('}', f);
+		}
+		fputs("]}", f);
+	}
 	for (i = 0; i < c->nconns;) {
 		size_t j, orphans = 0;
 
 		for (j = i; j < c->nconns && c->conns[j].pool == c->conns[i].pool; j++)
 			orphans += !is_live(r, c->conns[j].co);
+		if (census_pool_of(c, c->conns[i].pool)) {
+			i = j;
+			continue;
+		}
 		fprintf(f, "%s\n  {\"pool\": \"0x%llx\", \"out\": %zu, \"orphans\": %zu, \"conns\": [",
-			i ? "," : "", (unsigned long long)c->conns[i].pool, j - i, orphans);
+			i || c->npools ? "," : "", (unsigned long long)c->conns[i].pool, j - i, orphans);
 		for (k = i; k < j; k++) {
 			fprintf(f, "%s{\"conn\": \"0x%llx\", \"coroutine\": ", k > i ? ", " : "",
 				(unsigned long long)c->conns[k].conn);
@@ -361,6 +425,20 @@ static void render_text(FILE *f, const struct rep *r, const struct report_opts *
 	}
 	free(rk);
 
+	if (c->npools) {
+		fprintf(f, "\n%-44s %18s %5s %5s %5s %7s %5s %5s %8s\n", "POOL", "ID", "OPEN",
+			"IDLE", "MAX", "WAITERS", "OUT", "HELD", "ORPHANED");
+		for (i = 0; i < c->npools; i++) {
+			const struct census_pool *p = &c->pools[i];
+
+			tty_str(a, sizeof(a), p->name);
+			fprintf(f, "%-44s %#18llx %5lld %5lld %5lld %7lld %5lld %5zu %8lld\n", a,
+				(unsigned long long)p->pool, (long long)p->open, (long long)p->idle,
+				(long long)p->max, (long long)p->waiters,
+				(long long)(p->open - p->idle), conns_of(c, p->pool),
+				(long long)pool_orphans(c, p));
+		}
+	}
 	if (c->nconns) {
 		fprintf(f, "\n%18s %18s %18s  %s\n", "POOL", "CONN", "HOLDER", "TAKEN AT");
 		for (i = 0; i < c->nconns; i++) {
@@ -438,6 +516,7 @@ out:
 	free(r.dfn);
 	free(r.first);
 	free(r.origin);
+	free(r.wait);
 	free(r.live_ids);
 	free(r.conn_site);
 	census_free(&c);

@@ -31,6 +31,7 @@
 #include "disasm.h"
 #include "elfsym.h"
 #include "php_fiber.h"
+#include "php_pools.h"
 
 #define SYM_CURRENT "_ZN6swoole9Coroutine7currentE"
 #define SYM_COROUTINES "_ZN6swoole9Coroutine10coroutinesE"
@@ -47,17 +48,6 @@
 #define MODULE_ENTRY_VERSION 88
 #define MAX_RETURNS 16
 
-/* libstdc++'s std::deque<T*> (80 bytes): _M_map, _M_map_size, then the start and finish
- * iterators {cur, first, last, node}; each node holds 512 bytes, 64 pointers. */
-#define DEQUE_NODE_BYTES 512
-struct deque_iter {
-	uint64_t cur, first, last, node;
-};
-struct std_deque {
-	uint64_t map, map_size;
-	struct deque_iter start, finish;
-};
-
 /* libstdc++'s std::unordered_map<long, T*>: the node list behind _M_before_begin at +16,
  * the element count at +24; node = {next, key, value} (std::hash<long> is not cached). */
 #define UMAP_BEFORE_BEGIN 16
@@ -71,6 +61,7 @@ struct umap_node {
 struct swoole_offs {
 	long co_state, co_cid, co_init_msec, co_task;	/* swoole::Coroutine */
 	long ctx_fci_cache, ctx_defer_tasks;	/* swoole::PHPContext; fci_cache -1: unknown */
+	long ctx_execute_data;			/* PHPContext: a parked coroutine's frame */
 	long fn_fci_cache;			/* zend::Function */
 	long fcc_function_handler;		/* zend_fcall_info_cache */
 	long args_fci_cache;			/* swoole::PHPCoroutine::Args */
@@ -102,7 +93,7 @@ static const struct {
 };
 
 static const struct swoole_offs swoole_common = {
-	.co_state = 0, .co_cid = 8, .co_init_msec = 16, .co_task = 40,
+	.co_state = 0, .co_cid = 8, .co_init_msec = 16, .co_task = 40, .ctx_execute_data = 40,
 	.fn_fci_cache = 64, .fcc_function_handler = 0, .args_fci_cache = 0,
 };
 
@@ -115,6 +106,9 @@ struct swoole {
 	char so_from[160];
 	struct zend_offs zo;
 	int have_zend;				/* zo is known: PHP sites can be read */
+	struct php_heap heap;
+	struct swoole_chan_layout chan;
+	char no_heap[160];			/* why framework pools cannot be read */
 };
 
 static int swoole_detect(struct target *t)
@@ -140,12 +134,14 @@ static int dwarf_offsets(struct elf_file *e, struct swoole_offs *o)
 	o->co_task = elf_dwarf_member_offset(e, "swoole::Coroutine", "task");
 	o->ctx_fci_cache = elf_dwarf_member_offset(e, "swoole::PHPContext", "fci_cache");
 	o->ctx_defer_tasks = elf_dwarf_member_offset(e, "swoole::PHPContext", "defer_tasks");
+	o->ctx_execute_data = elf_dwarf_member_offset(e, "swoole::PHPContext", "execute_data");
 	o->fn_fci_cache = elf_dwarf_member_offset(e, "zend::Function", "fci_cache");
 	o->fcc_function_handler =
 		elf_dwarf_member_offset(e, "_zend_fcall_info_cache", "function_handler");
 	o->args_fci_cache = elf_dwarf_member_offset(e, "swoole::PHPCoroutine::Args", "fci_cache");
 	return o->co_state < 0 || o->co_cid < 0 || o->co_init_msec < 0 || o->co_task < 0 ||
-	       o->ctx_fci_cache < 0 || o->ctx_defer_tasks < 0 || o->fn_fci_cache < 0 ||
+	       o->ctx_fci_cache < 0 || o->ctx_defer_tasks < 0 || o->ctx_execute_data < 0 ||
+	       o->fn_fci_cache < 0 ||
 	       o->fcc_function_handler < 0 || o->args_fci_cache < 0 ? -1 : 0;
 }
 
@@ -174,6 +170,45 @@ static int table_offsets(struct swoole *s)
 		return 0;
 	}
 	return -1;
+}
+
+/* Where framework pools are read: one row per field, its DWARF type and member, then its
+ * value in Swoole 6.2 on PHP 8.2 (from the DWARF of a -g build of 6.2.1 against Debian's
+ * php8.2-dev). spl_array_object is PHP's (ext/spl/spl_array.c), never in Swoole's DWARF. */
+static const struct {
+	const char *type, *member;
+	size_t field;
+	long v62_php82;
+} chan_spec[] = {
+	{ "swoole::coroutine::Channel", "data_queue",
+	  offsetof(struct swoole_chan_layout, chan_data), 64 },
+	{ "swoole::coroutine::Channel", "consumer_queue",
+	  offsetof(struct swoole_chan_layout, chan_consumers), 40 },
+	{ "ChannelObject", "std", offsetof(struct swoole_chan_layout, chanobj_std), 8 },
+	{ "swoole::PHPContext", "context", offsetof(struct swoole_chan_layout, ctx_context), 312 },
+	{ "_spl_array_object", "std", offsetof(struct swoole_chan_layout, ao_std), 88 },
+};
+
+/* The PHP heap and the layout the framework pools need; on failure no_heap says why. */
+static void heap_resolve(struct target *t, struct swoole *s, struct elf_file *e)
+{
+	int table = !strncmp(s->version, "6.2.", 4) && s->php_api == PHP_API_8_2;
+	size_t i;
+	long v;
+
+	if (php_heap_open(t, &s->heap, s->no_heap, sizeof(s->no_heap)))
+		return;
+	for (i = 0; i < sizeof(chan_spec) / sizeof(chan_spec[0]); i++) {
+		v = elf_dwarf_member_offset(e, chan_spec[i].type, chan_spec[i].member);
+		if (v < 0 && !table) {
+			snprintf(s->no_heap, sizeof(s->no_heap), "%s.%s: not in DWARF, and no table "
+				 "for Swoole %s on PHP API %u", chan_spec[i].type, chan_spec[i].member,
+				 s->version, s->php_api);
+			php_heap_close(&s->heap);
+			return;
+		}
+		*(long *)((char *)&s->chan + chan_spec[i].field) = v < 0 ? chan_spec[i].v62_php82 : v;
+	}
 }
 
 /* Everything both the plan and the census need. 0, or an exit code with err set. */
@@ -212,6 +247,7 @@ static int swoole_resolve(struct target *t, struct swoole *s, char *err, size_t 
 	}
 	s->eg = target_sym(t, NULL, "executor_globals", NULL);
 	s->have_zend = s->eg && !php_target_zend_offsets(t, &s->zo);
+	heap_resolve(t, s, e);
 	return 0;
 }
 
@@ -311,48 +347,46 @@ static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 	return 0;
 }
 
+struct defer_walk {
+	struct target *t;
+	const struct swoole *s;
+	struct census_coro *co;
+};
+
+/* One zend::Function * of the defer stack. */
+static int add_defer(void *arg, uint64_t item)
+{
+	struct defer_walk *d = arg;
+	uint64_t func;
+	struct site fn;
+
+	if (target_read_u64(d->t, item + d->s->so.fn_fci_cache + d->s->so.fcc_function_handler,
+			    &func))
+		func = 0;
+	php_function_site(d->t, d->s->have_zend ? &d->s->zo : NULL, func, &fn);
+	/* The registering line is gone from memory; the closure's first line is the same
+	 * line for the usual defer(function () {...}). */
+	return census_add_defer(d->co, &fn, &fn);
+}
+
 /* Pending defers of one PHPContext, oldest first. 0; 1 when there were more than
- * WALK_MAX_DEFERS; -1 when the deque is unreadable. */
+ * WALK_MAX_DEFERS; -1 when the deque is unreadable (or memory ran out). */
 static int walk_defers(struct target *t, const struct swoole *s, uint64_t ctx,
 		       struct census_coro *co)
 {
-	uint64_t stack, node, buf, lo, hi, items[DEQUE_NODE_BYTES / 8], func;
-	struct std_deque dq;
-	struct site fn;
-	size_t i, n, total = 0;
+	struct defer_walk d = { t, s, co };
+	uint64_t stack;
+	int r;
 
 	if (target_read_u64(t, ctx + s->so.ctx_defer_tasks, &stack))
 		return -1;
 	if (!stack)
 		return 0;
-	if (target_read(t, stack, &dq, sizeof(dq)) || dq.finish.node < dq.start.node ||
-	    (dq.finish.node - dq.start.node) / 8 > WALK_MAX_DEFERS / (DEQUE_NODE_BYTES / 8))
-		return -1;
-	for (node = dq.start.node; node <= dq.finish.node; node += 8) {
-		if (target_read_u64(t, node, &buf))
-			return -1;
-		lo = node == dq.start.node ? dq.start.cur : buf;
-		hi = node == dq.finish.node ? dq.finish.cur : buf + DEQUE_NODE_BYTES;
-		if (lo < buf || hi < lo || hi > buf + DEQUE_NODE_BYTES || (hi - lo) % 8)
-			return -1;
-		n = (hi - lo) / 8;
-		if (n && target_read(t, lo, items, n * 8))
-			return -1;
-		for (i = 0; i < n; i++, total++) {
-			if (total == WALK_MAX_DEFERS)
-				return 1;
-			if (target_read_u64(t, items[i] + s->so.fn_fci_cache +
-					    s->so.fcc_function_handler, &func))
-				func = 0;
-			php_function_site(t, s->have_zend ? &s->zo : NULL, func, &fn);
-			/* The registering line is gone from memory; the closure's first line is
-			 * the same line for the usual defer(function () {...}). */
-			if (census_add_defer(co, &fn, &fn))
-				return -1;
-		}
-	}
-	return 0;
+	r = std_deque_each(t, stack, WALK_MAX_DEFERS, add_defer, &d);
+	return r < 0 ? -1 : r;
 }
+
+enum { CO_INIT, CO_WAITING, CO_RUNNING, CO_END };
 
 static const char *state_name(uint32_t state)
 {
@@ -361,10 +395,43 @@ static const char *state_name(uint32_t state)
 	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "?";
 }
 
+/* The frame a coroutine is at: the engine's own while it runs, else the one it saved. */
+static uint64_t coroutine_frame(struct target *t, const struct swoole *s, uint64_t task,
+				uint32_t state)
+{
+	uint64_t ex = 0;
+
+	if (state == CO_RUNNING)
+		target_read_u64(t, s->eg + s->heap.o[PO_EG_CURRENT_EX], &ex);
+	else
+		target_read_u64(t, task + s->so.ctx_execute_data, &ex);
+	return ex;
+}
+
+struct php_heap_site {
+	const struct php_heap *h;
+	struct site site;
+};
+
+/* The first PHP line down the frames: where the coroutine is parked. */
+static int first_line(void *arg, uint64_t ex, uint64_t func, uint64_t cvs, uint32_t ncv)
+{
+	struct php_heap_site *w = arg;
+
+	(void)func;
+	(void)cvs;
+	(void)ncv;
+	php_frame_site(w->h, ex, &w->site);
+	return w->site.kind != SITE_NONE;
+}
+
 static int swoole_census(struct rt_ctx *rc, struct census *c, char *err, size_t errlen)
 {
 	struct target *t = rc->t;
-	const struct swoole *s = rc->priv;
+	struct swoole *s = rc->priv;
+	int heap = !s->no_heap[0] && c->scope != CENSUS_UNPROBED;
+	struct php_co *cos = NULL, *v;
+	size_t nco = 0, capco = 0;
 	struct umap_node nd;
 	struct census_coro *co;
 	struct timespec now;
@@ -426,6 +493,34 @@ static int swoole_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 		else if (r < 0)
 			snprintf(c->warning, sizeof(c->warning),
 				 "coroutine %lld: unreadable defer stack", (long long)cid);
+		if (!heap)
+			continue;
+		if (nco == capco) {
+			capco = capco ? 2 * capco : 64;
+			if (!(v = realloc(cos, capco * sizeof(*v)))) {
+				free(cos);
+				snprintf(err, errlen, "out of memory");
+				return EXIT_FAILURE_;
+			}
+			cos = v;
+		}
+		cos[nco] = (struct php_co){ .coro = c->ncoros - 1,
+					    .ex = coroutine_frame(t, s, task, state) };
+		if (target_read_u64(t, task + s->chan.ctx_context, &cos[nco].context))
+			cos[nco].context = 0;
+		if (cos[nco].ex) {
+			struct php_heap_site w = { .h = &s->heap };
+
+			php_frames_each(&s->heap, cos[nco].ex, first_line, &w);
+			co->wait_site = w.site;
+		}
+		nco++;
+	}
+	r = heap ? php_pools_census(&s->heap, &s->chan, c, cos, nco) : 0;
+	free(cos);
+	if (r) {
+		snprintf(err, errlen, "out of memory");
+		return EXIT_FAILURE_;
 	}
 	return 0;
 }
@@ -441,7 +536,11 @@ static int swoole_open(struct rt_ctx *c, char *err, size_t errlen)
 
 static void swoole_close(struct rt_ctx *c)
 {
-	free(c->priv);
+	struct swoole *s = c->priv;
+
+	if (s)
+		php_heap_close(&s->heap);
+	free(s);
 }
 
 const struct runtime runtime_swoole = {

@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* The PHP heap as the census reads it (see php_heap.h).
+ *
+ * Objects live in EG(objects_store): a growing array of zend_object pointers, free slots
+ * marked by their low bit. An object's declared properties are zvals in its
+ * properties_table, at the byte offset its zend_property_info records; properties_info
+ * is a HashTable keyed by the plain property name, inherited entries included, but a
+ * parent's private property is only in the parent's table: so lookups walk up the
+ * ancestry. Arrays (HashTable) are Buckets {zval, h, key} or, for packed arrays from PHP
+ * 8.2 on, bare zvals indexed from 0.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "elfsym.h"
+#include "php_fiber.h"
+#include "php_heap.h"
+
+#define ZEND_USER_FUNCTION 2
+#define HASH_FLAG_PACKED (1u << 2)
+#define HASH_FLAG_UNINITIALIZED (1u << 3)
+#define ZEND_ACC_STATIC (1u << 4)
+#define BUCKET_SIZE 32
+#define ZVAL_SIZE 16
+#define MAX_ANCESTRY 64		/* class hierarchy depth */
+#define MAX_PROPS 4096		/* declared properties of one class */
+#define MAX_FRAMES 256
+#define MAX_CVS 65536
+#define STORE_CHUNK 4096
+#define CE_CACHE 1024		/* classes remembered per walk (open addressing) */
+
+/* One row per offset: the DWARF type and member, then PHP 8.2's value (NTS, x86-64) for
+ * PHP binaries without DWARF (Debian's are stripped). Measured on the DWARF of a -g
+ * extension built against Debian's php8.2-dev 8.2.36 headers. */
+static const struct {
+	const char *type, *member;
+	long v82;
+} offs_spec[PO__COUNT] = {
+	[PO_EG_STORE_BUCKETS] = { "_zend_executor_globals", "objects_store.object_buckets", 840 },
+	[PO_EG_STORE_TOP] = { "_zend_executor_globals", "objects_store.top", 848 },
+	[PO_EG_CURRENT_EX] = { "_zend_executor_globals", "current_execute_data", 488 },
+	[PO_OBJ_CE] = { "_zend_object", "ce", 16 },
+	[PO_OBJ_PROPS] = { "_zend_object", "properties_table", 40 },
+	[PO_CE_NAME] = { "_zend_class_entry", "name", 8 },
+	[PO_CE_PARENT] = { "_zend_class_entry", "parent", 16 },
+	[PO_CE_PROPS_INFO] = { "_zend_class_entry", "properties_info", 120 },
+	[PO_PI_OFFSET] = { "_zend_property_info", "offset", 0 },
+	[PO_PI_FLAGS] = { "_zend_property_info", "flags", 4 },
+	[PO_HT_FLAGS] = { "_zend_array", "u.flags", 8 },
+	[PO_HT_DATA] = { "_zend_array", "arData", 16 },
+	[PO_HT_USED] = { "_zend_array", "nNumUsed", 24 },
+	[PO_EX_OPLINE] = { "_zend_execute_data", "opline", 0 },
+	[PO_EX_FUNC] = { "_zend_execute_data", "func", 24 },
+	[PO_EX_THIS] = { "_zend_execute_data", "This", 32 },
+	[PO_EX_PREV] = { "_zend_execute_data", "prev_execute_data", 48 },
+	[PO_FN_TYPE] = { "_zend_function", "type", 0 },
+	[PO_FN_LAST_VAR] = { "_zend_function", "op_array.last_var", 76 },
+	[PO_FN_FILENAME] = { "_zend_function", "op_array.filename", 152 },
+	[PO_FN_LINE_START] = { "_zend_function", "op_array.line_start", 160 },
+	[PO_OP_LINENO] = { "_zend_op", "lineno", 24 },
+	[PO_REF_VAL] = { "_zend_reference", "val", 8 },
+};
+#define EX_SIZE_82 80	/* sizeof(zend_execute_data) */
+
+struct php_ce_cache {
+	uint64_t ce[CE_CACHE];
+	int role[CE_CACHE];
+	size_t n;
+};
+
+/* The module whose DWARF has Zend's types: PHP itself, else an extension built with -g. */
+static struct elf_file *zend_types(struct target *t)
+{
+	int i;
+
+	for (i = 0; i < t->nmods; i++) {
+		struct elf_file *e = module_elf(&t->mods[i]);
+
+		if (e && elf_file_has_dwarf(e) && elf_dwarf_type_size(e, "_zend_executor_globals") > 0)
+			return e;
+	}
+	return NULL;
+}
+
+int php_heap_open(struct target *t, struct php_heap *h, char *why, size_t len)
+{
+	struct elf_file *e;
+	long ex_size = -1;
+	int i, zts, missing = 0;
+
+	memset(h, 0, sizeof(*h));
+	h->t = t;
+	h->api = php_api_version(t, &zts);
+	h->eg = target_sym(t, NULL, "executor_globals", NULL);
+	if (zts || !h->eg) {
+		snprintf(why, len, "%s", zts ? "thread-safe PHP (ZTS): its globals are in TLS"
+					    : "executor_globals not found");
+		return -1;
+	}
+	if ((e = zend_types(t))) {
+		for (i = 0; i < PO__COUNT; i++) {
+			h->o[i] = elf_dwarf_member_offset(e, offs_spec[i].type, offs_spec[i].member);
+			missing |= h->o[i] < 0;
+		}
+		ex_size = elf_dwarf_type_size(e, "_zend_execute_data");
+		snprintf(h->from, sizeof(h->from), "DWARF of %s", elf_file_path(e));
+	}
+	if (!e || missing || ex_size <= 0) {
+		if (h->api != PHP_API_8_2) {
+			snprintf(why, len, "PHP API %u: no DWARF with Zend's types, and codefer's "
+				 "heap offsets are for PHP 8.2 only", h->api);
+			return -1;
+		}
+		for (i = 0; i < PO__COUNT; i++)
+			h->o[i] = offs_spec[i].v82;
+		ex_size = EX_SIZE_82;
+		snprintf(h->from, sizeof(h->from), "table for PHP 8.2");
+	}
+	/* ZEND_CALL_FRAME_SLOT: the frame rounded up to whole zvals, then the CVs. */
+	h->frame_slot = (ex_size + ZVAL_SIZE - 1) / ZVAL_SIZE * ZVAL_SIZE;
+	h->packed_zvals = h->api >= PHP_API_8_2;
+	h->cache = calloc(1, sizeof(*h->cache));
+	if (!h->cache) {
+		snprintf(why, len, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+void php_heap_close(struct php_heap *h)
+{
+	free(h->cache);
+	h->cache = NULL;
+}
+
+int php_zval(const struct php_heap *h, uint64_t addr, struct php_zval *z)
+{
+	unsigned char b[ZVAL_SIZE];
+	int hops;
+
+	for (hops = 0; hops < 3; hops++) {
+		if (target_read(h->t, addr, b, sizeof(b)))
+			return -1;
+		z->value = u64_at(b, 0);
+		z->type = b[8];
+		if (z->type == PHP_REFERENCE)
+			addr = z->value + h->o[PO_REF_VAL];
+		else if (z->type == PHP_INDIRECT)
+			addr = z->value;
+		else
+			return 0;
+	}
+	return -1;
+}
+
+long php_string(const struct php_heap *h, uint64_t zstr, char *buf, size_t len)
+{
+	uint64_t n;
+	size_t k;
+
+	/* zend_string: refcount, hash, len, val[] in every PHP 7 and 8. */
+	if (!zstr || !len || target_read_u64(h->t, zstr + 16, &n) || n > (1u << 20))
+		return -1;
+	k = n < len - 1 ? n : len - 1;
+	if (target_read(h->t, zstr + 24, buf, k))
+		return -1;
+	buf[k] = 0;
+	return (long)n;
+}
+
+int php_class_name(const struct php_heap *h, uint64_t ce, char *buf, size_t len)
+{
+	uint64_t name;
+
+	return target_read_u64(h->t, ce + h->o[PO_CE_NAME], &name) ||
+	       php_string(h, name, buf, len) < 0 ? -1 : 0;
+}
+
+static int role_of(const struct php_heap *h, uint64_t ce, const char *const *names, int n)
+{
+	char name[256];
+	int depth, i;
+
+	for (depth = 0; ce && depth < MAX_ANCESTRY; depth++) {
+		if (php_class_name(h, ce, name, sizeof(name)))
+			return -1;
+		for (i = 0; i < n; i++)
+			if (!strcmp(name, names[i]))
+				return i;
+		if (target_read_u64(h->t, ce + h->o[PO_CE_PARENT], &ce))
+			return -1;
+	}
+	return -1;
+}
+
+int php_ce_role(struct php_heap *h, uint64_t ce, const char *const *names, int n)
+{
+	struct php_ce_cache *c = h->cache;
+	size_t i = (ce >> 4) % CE_CACHE;
+	int role;
+
+	while (c->ce[i]) {
+		if (c->ce[i] == ce)
+			return c->role[i];
+		i = (i + 1) % CE_CACHE;
+	}
+	role = role_of(h, ce, names, n);
+	/* Keep the table at most half full, so that probing always ends. */
+	if (c->n < CE_CACHE / 2) {
+		c->ce[i] = ce;
+		c->role[i] = role;
+		c->n++;
+	}
+	return role;
+}
+
+void php_ce_forget(struct php_heap *h)
+{
+	memset(h->cache, 0, sizeof(*h->cache));
+}
+
+struct find_prop {
+	const struct php_heap *h;
+	const char *name;
+	uint64_t info;
+};
+
+static int match_prop(void *arg, uint64_t zv, uint64_t key, int int_key)
+{
+	struct find_prop *f = arg;
+	char name[128];
+	struct php_zval z;
+
+	if (int_key || php_string(f->h, key, name, sizeof(name)) < 0 || strcmp(name, f->name) ||
+	    php_zval(f->h, zv, &z) || z.type != PHP_PTR)
+		return 0;
+	f->info = z.value;
+	return 1;
+}
+
+int php_prop(const struct php_heap *h, uint64_t obj, const char *name, struct php_zval *z)
+{
+	struct find_prop f = { .h = h, .name = name };
+	uint64_t ce;
+	uint32_t off, flags;
+	int depth;
+
+	if (target_read_u64(h->t, obj + h->o[PO_OBJ_CE], &ce))
+		return -1;
+	for (depth = 0; ce && depth < MAX_ANCESTRY; depth++) {
+		if (php_array_each(h, ce + h->o[PO_CE_PROPS_INFO], MAX_PROPS, match_prop, &f) == 1)
+			break;
+		if (target_read_u64(h->t, ce + h->o[PO_CE_PARENT], &ce))
+			return -1;
+	}
+	if (!f.info || target_read_u32(h->t, f.info + h->o[PO_PI_OFFSET], &off) ||
+	    target_read_u32(h->t, f.info + h->o[PO_PI_FLAGS], &flags) || (flags & ZEND_ACC_STATIC) ||
+	    off < h->o[PO_OBJ_PROPS] || off > h->o[PO_OBJ_PROPS] + MAX_PROPS * ZVAL_SIZE)
+		return -1;
+	return php_zval(h, obj + off, z);
+}
+
+int php_array_each(const struct php_heap *h, uint64_t ht, size_t max,
+		   int (*fn)(void *arg, uint64_t zv, uint64_t key, int int_key), void *arg)
+{
+	unsigned char hdr[32], b[BUCKET_SIZE * 64];
+	uint64_t data;
+	uint32_t used, flags, i, k, n;
+	size_t step;
+	int r;
+
+	if (target_read(h->t, ht, hdr, sizeof(hdr)))
+		return -1;
+	flags = u32_at(hdr, h->o[PO_HT_FLAGS]) & 0xff;
+	data = u64_at(hdr, h->o[PO_HT_DATA]);
+	used = u32_at(hdr, h->o[PO_HT_USED]);
+	if (flags & HASH_FLAG_UNINITIALIZED)
+		return 0;
+	if (used > max)
+		used = max;
+	step = (flags & HASH_FLAG_PACKED) && h->packed_zvals ? ZVAL_SIZE : BUCKET_SIZE;
+	for (i = 0; i < used; i += n) {
+		n = used - i < 64 ? used - i : 64;
+		if (target_read(h->t, data + (uint64_t)i * step, b, n * step))
+			return -1;
+		for (k = 0; k < n; k++) {
+			const unsigned char *e = b + k * step;
+
+			if (e[8] == PHP_UNDEF)	/* a deleted element */
+				continue;
+			if (step == ZVAL_SIZE)
+				r = fn(arg, data + (uint64_t)(i + k) * step, i + k, 1);
+			else
+				r = fn(arg, data + (uint64_t)(i + k) * step,
+				       u64_at(e, 24) ? u64_at(e, 24) : u64_at(e, 16), !u64_at(e, 24));
+			if (r)
+				return r;
+		}
+	}
+	return 0;
+}
+
+int php_objects_each(struct php_heap *h, int (*fn)(void *arg, uint64_t obj, uint64_t ce),
+		     void *arg, char *warn, size_t wlen)
+{
+	uint64_t buckets, chunk[STORE_CHUNK], ce;
+	uint32_t top, i, k, n;
+
+	if (target_read_u64(h->t, h->eg + h->o[PO_EG_STORE_BUCKETS], &buckets) ||
+	    target_read_u32(h->t, h->eg + h->o[PO_EG_STORE_TOP], &top)) {
+		snprintf(warn, wlen, "cannot read the PHP object store");
+		return -1;
+	}
+	/* Handle 0 is never used; the store only grows, so top bounds it. */
+	for (i = 1; buckets && i < top; i += n) {
+		n = top - i < STORE_CHUNK ? top - i : STORE_CHUNK;
+		if (target_read(h->t, buckets + (uint64_t)i * 8, chunk, (size_t)n * 8)) {
+			snprintf(warn, wlen, "object store unreadable at handle %u of %u: walk "
+				 "cut short", i, top);
+			return 0;
+		}
+		for (k = 0; k < n; k++) {
+			if (!chunk[k] || (chunk[k] & 1) ||
+			    target_read_u64(h->t, chunk[k] + h->o[PO_OBJ_CE], &ce) || !ce)
+				continue;
+			if (fn(arg, chunk[k], ce))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+int php_frames_each(const struct php_heap *h, uint64_t ex,
+		    int (*fn)(void *arg, uint64_t ex, uint64_t func, uint64_t cvs, uint32_t ncv),
+		    void *arg)
+{
+	uint64_t func;
+	uint32_t ncv;
+	uint8_t type;
+	int depth, r;
+
+	for (depth = 0; ex && depth < MAX_FRAMES; depth++) {
+		ncv = 0;
+		if (target_read_u64(h->t, ex + h->o[PO_EX_FUNC], &func))
+			return -1;
+		if (func && !target_read(h->t, func + h->o[PO_FN_TYPE], &type, 1) &&
+		    type == ZEND_USER_FUNCTION &&
+		    (target_read_u32(h->t, func + h->o[PO_FN_LAST_VAR], &ncv) || ncv > MAX_CVS))
+			ncv = 0;
+		if ((r = fn(arg, ex, func, ex + h->frame_slot, ncv)))
+			return r;
+		if (target_read_u64(h->t, ex + h->o[PO_EX_PREV], &ex))
+			return -1;
+	}
+	return 0;
+}
+
+void php_frame_site(const struct php_heap *h, uint64_t ex, struct site *out)
+{
+	uint64_t func, file, opline;
+	uint32_t line;
+	uint8_t type;
+
+	memset(out, 0, sizeof(*out));
+	if (target_read_u64(h->t, ex + h->o[PO_EX_FUNC], &func) || !func ||
+	    target_read(h->t, func + h->o[PO_FN_TYPE], &type, 1) || type != ZEND_USER_FUNCTION ||
+	    target_read_u64(h->t, func + h->o[PO_FN_FILENAME], &file) ||
+	    target_read_u64(h->t, ex + h->o[PO_EX_OPLINE], &opline) ||
+	    target_read_u32(h->t, opline + h->o[PO_OP_LINENO], &line))
+		return;
+	out->kind = SITE_PHP;
+	out->addr = file;
+	out->aux = line;
+}
