@@ -196,6 +196,9 @@ class Report:
         self.coroutines = [Coroutine(c) for c in data.get("coroutines", [])]
         self.pools = [Pool(p) for p in data.get("pools", [])]
         self.summary = Summary(data.get("summary", {}))
+        timers = data.get("timers", {})
+        self.timers_pending = timers.get("pending", 0)
+        self.timer_sites = timers.get("sites", [])
         self.warnings = data.get("warnings", [])
 
     @classmethod
@@ -243,6 +246,8 @@ codefer defers [ID...]  pending defers of the given coroutines (default: all wit
                         newest first: the order they would run in
 codefer pools           pools and the connections out of them, with their holders
 codefer summary         totals and the defer sites ranked by pending count
+codefer timers          pending timers and deferred callbacks by site, with the classes
+                        of the objects their closures capture
 set codefer-runtime R   read runtime R instead of detecting it
 
 libcodefer.so is looked for in $CODEFER_LIB, next to this script, and in ../lib/codefer/."""
@@ -346,9 +351,26 @@ class CodeferSummary(gdb.Command):
                 print("%8d  %s" % (n, _safe(site)))
 
 
+class CodeferTimers(gdb.Command):
+    """Pending timers and deferred callbacks by site, and the classes their closures capture."""
+
+    def __init__(self):
+        super().__init__("codefer timers", gdb.COMMAND_DATA, gdb.COMPLETE_NONE)
+
+    @_command
+    def invoke(self, arg, from_tty):
+        rep = Report.current()
+        print("PENDING TIMERS (%d)" % rep.timers_pending)
+        for t in rep.timer_sites:
+            caps = ", ".join("%s=%d" % (_safe(k), v) for k, v in t.get("captures", {}).items())
+            print("%8d  %s%s" % (t.get("pending", 0), _safe(t.get("site", "?")),
+                                 "  captures " + caps if caps else ""))
+
+
 _runtime = RuntimeParam()
 CodeferPrefix()
 CodeferList()
 CodeferDefers()
 CodeferPools()
 CodeferSummary()
+CodeferTimers()

@@ -29,6 +29,7 @@ struct rep {
 	size_t *wait;		/* ... and its wait site's */
 	uint64_t *live_ids;	/* sorted census ids, to tell orphaned connections */
 	size_t *conn_site;
+	size_t *timer_site;	/* per pending timer: its site's index */
 	uint64_t pending, held, orphans;
 };
 
@@ -97,8 +98,9 @@ static int build(struct rep *r)
 	r->wait = malloc((c->ncoros + 1) * sizeof(*r->wait));
 	r->live_ids = malloc((c->ncoros + 1) * sizeof(*r->live_ids));
 	r->conn_site = malloc((c->nconns + 1) * sizeof(*r->conn_site));
+	r->timer_site = malloc((c->ntimers + 1) * sizeof(*r->timer_site));
 	if (!r->dsite || !r->dfn || !r->first || !r->origin || !r->wait || !r->live_ids ||
-	    !r->conn_site)
+	    !r->conn_site || !r->timer_site)
 		return -1;
 	for (i = 0, nd = 0; i < c->ncoros; i++) {
 		struct census_coro *co = &c->coros[i];
@@ -130,6 +132,9 @@ static int build(struct rep *r)
 	}
 	for (i = 0; i < c->npools; i++)
 		r->orphans += pool_orphans(c, &c->pools[i]);
+	for (i = 0; i < c->ntimers; i++)
+		if ((r->timer_site[i] = site_tab_index(&r->sites, &c->timers[i].site)) == SITE_TAB_OOM)
+			return -1;
 	return 0;
 }
 
@@ -226,6 +231,65 @@ static void print_id(FILE *f, const struct rep *r, uint64_t id, int json)
 		fprintf(f, "%llu", (unsigned long long)id);
 	else
 		fprintf(f, json ? "\"0x%llx\"" : "0x%llx", (unsigned long long)id);
+}
+
+/* Pending timers by site, in order of first appearance: how many, and the classes of the
+ * objects their closures capture. */
+#define SITE_CAPTURES 32
+static void render_timers(FILE *f, const struct rep *r, int json)
+{
+	const struct census *c = r->c;
+	struct { const char *cls; uint64_t n; } caps[SITE_CAPTURES];
+	size_t i, k, n, ncaps, first = 1;
+	int j;
+	char a[512];
+
+	for (i = 0; i < c->ntimers; i++) {
+		for (k = 0; k < i && r->timer_site[k] != r->timer_site[i]; k++)
+			;
+		if (k < i)
+			continue;	/* that site was written with its first timer */
+		for (n = 0, ncaps = 0, k = i; k < c->ntimers; k++) {
+			const struct census_timer *tk = &c->timers[k];
+
+			if (r->timer_site[k] != r->timer_site[i])
+				continue;
+			n++;
+			for (j = 0; j < tk->ncaptures; j++) {
+				size_t x;
+
+				for (x = 0; x < ncaps && strcmp(caps[x].cls, tk->captures[j].cls); x++)
+					;
+				if (x == ncaps && ncaps < SITE_CAPTURES) {
+					caps[ncaps].cls = tk->captures[j].cls;
+					caps[ncaps++].n = 0;
+				}
+				if (x < ncaps)
+					caps[x].n += tk->captures[j].n;
+			}
+		}
+		if (json) {
+			fputs(first ? "{\"kind\": \"timer\", \"site\": " : ", {\"kind\": \"timer\", \"site\": ", f);
+			json_str(f, r->sites.names[r->timer_site[i]].text);
+			fprintf(f, ", \"pending\": %zu, \"captures\": {", n);
+		} else {
+			fprintf(f, "%8zu  %-6s %s", n, c->timers[i].kind,
+				r->sites.names[r->timer_site[i]].text);
+		}
+		for (k = 0; k < ncaps; k++) {
+			if (json) {
+				fputs(k ? ", " : "", f);
+				json_str(f, caps[k].cls);
+				fprintf(f, ": %llu", (unsigned long long)caps[k].n);
+			} else {
+				tty_str(a, sizeof(a), caps[k].cls);
+				fprintf(f, "%s%s=%llu", k ? ", " : "  captures ", a,
+					(unsigned long long)caps[k].n);
+			}
+		}
+		fputs(json ? "}}" : "\n", f);
+		first = 0;
+	}
 }
 
 /* ---- JSON ---- */
@@ -335,7 +399,9 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 		fputs("]}", f);
 		i = j;
 	}
-	fprintf(f, "],\n \"summary\": {\"coroutines\": %zu, \"defers_pending\": %llu, "
+	fprintf(f, "],\n \"timers\": {\"pending\": %zu, \"sites\": [", c->ntimers);
+	render_timers(f, r, 1);
+	fprintf(f, "]},\n \"summary\": {\"coroutines\": %zu, \"defers_pending\": %llu, "
 		"\"conns_held\": %llu, \"conns_out\": %zu, \"orphans\": %llu, \"sites\": [",
 		c->ncoros, (unsigned long long)r->pending, (unsigned long long)r->held, c->nconns,
 		(unsigned long long)r->orphans);
@@ -425,6 +491,11 @@ static void render_text(FILE *f, const struct rep *r, const struct report_opts *
 	}
 	free(rk);
 
+	if (c->ntimers) {
+		fprintf(f, "\nPENDING TIMERS (%zu)\n%8s  %-6s %s\n", c->ntimers, "PENDING", "KIND",
+			"SITE");
+		render_timers(f, r, 0);
+	}
 	if (c->npools) {
 		fprintf(f, "\n%-44s %18s %5s %5s %5s %7s %5s %5s %8s\n", "POOL", "ID", "OPEN",
 			"IDLE", "MAX", "WAITERS", "OUT", "HELD", "ORPHANED");
@@ -519,6 +590,7 @@ out:
 	free(r.wait);
 	free(r.live_ids);
 	free(r.conn_site);
+	free(r.timer_site);
 	census_free(&c);
 	rt_close(&rc);
 	target_close(&t);

@@ -79,6 +79,21 @@ struct census_pool {
 	int64_t waiters;	/* coroutines waiting for a connection */
 };
 
+/* A callback the runtime's event loop holds (Swoole's Timer::after/tick, Event::defer):
+ * its closure, and the objects it captures, stay alive while it is pending. */
+#define CENSUS_CAPTURES 8
+struct census_timer {
+	uint64_t id;		/* the timer's id; 0 for a deferred task */
+	char kind[8];		/* "after", "tick", "defer" */
+	struct site site;	/* where it was registered if known, else its function */
+	int64_t interval_ms;	/* tick period; 0 for one shot */
+	struct {
+		char cls[64];	/* class of captured objects: raw, escaped when printed */
+		uint32_t n;
+	} captures[CENSUS_CAPTURES];
+	int ncaptures;
+};
+
 struct census {
 	struct census_coro *coros;
 	size_t ncoros, cap_coros;
@@ -86,6 +101,8 @@ struct census {
 	size_t nconns, cap_conns;
 	struct census_pool *pools;
 	size_t npools, cap_pools;
+	struct census_timer *timers;	/* pending timers and deferred callbacks */
+	size_t ntimers, cap_timers;
 	char version[64];
 	char warning[256];		/* set when a walk was cut short (cycle, wild pointer) */
 	enum census_scope scope;	/* set by the caller */
@@ -161,6 +178,8 @@ int census_add_conn(struct census *c, uint64_t conn, uint64_t pool, uint64_t co,
 		    const struct site *site);
 /* A zeroed pool entry (max -1), or NULL out of memory. */
 struct census_pool *census_add_pool(struct census *c, uint64_t pool);
+/* A zeroed timer entry, or NULL out of memory. */
+struct census_timer *census_add_timer(struct census *c);
 void census_free(struct census *c);
 /* The census's exit code when a structure every walk starts from cannot be read: a
  * damaged core, or (live) offsets that do not fit this build. */

@@ -57,6 +57,7 @@ static const struct {
 	[PO_FN_LAST_VAR] = { "_zend_function", "op_array.last_var", 76 },
 	[PO_FN_FILENAME] = { "_zend_function", "op_array.filename", 152 },
 	[PO_FN_LINE_START] = { "_zend_function", "op_array.line_start", 160 },
+	[PO_FN_STATIC_VARS] = { "_zend_function", "op_array.static_variables", 104 },
 	[PO_OP_LINENO] = { "_zend_op", "lineno", 24 },
 	[PO_REF_VAL] = { "_zend_reference", "val", 8 },
 };
@@ -371,4 +372,48 @@ void php_frame_site(const struct php_heap *h, uint64_t ex, struct site *out)
 	out->kind = SITE_PHP;
 	out->addr = file;
 	out->aux = line;
+}
+
+struct captures {
+	const struct php_heap *h;
+	struct census_timer *tm;
+};
+
+static int add_capture(void *arg, uint64_t zv, uint64_t key, int int_key)
+{
+	struct captures *k = arg;
+	struct census_timer *tm = k->tm;
+	struct php_zval z;
+	uint64_t ce;
+	char cls[sizeof(tm->captures[0].cls)];
+	int i;
+
+	(void)key;
+	(void)int_key;
+	if (php_zval(k->h, zv, &z) || z.type != PHP_OBJECT ||
+	    target_read_u64(k->h->t, z.value + k->h->o[PO_OBJ_CE], &ce) ||
+	    php_class_name(k->h, ce, cls, sizeof(cls)))
+		return 0;
+	for (i = 0; i < tm->ncaptures && strcmp(tm->captures[i].cls, cls); i++)
+		;
+	if (i == CENSUS_CAPTURES)
+		return 0;
+	if (i == tm->ncaptures) {
+		memcpy(tm->captures[i].cls, cls, sizeof(cls));
+		tm->ncaptures++;
+	}
+	tm->captures[i].n++;
+	return 0;
+}
+
+void php_closure_captures(const struct php_heap *h, uint64_t func, struct census_timer *tm)
+{
+	struct captures k = { h, tm };
+	uint64_t vars;
+	uint8_t type;
+
+	if (func && !target_read(h->t, func + h->o[PO_FN_TYPE], &type, 1) &&
+	    type == ZEND_USER_FUNCTION &&
+	    !target_read_u64(h->t, func + h->o[PO_FN_STATIC_VARS], &vars) && vars)
+		php_array_each(h, vars, MAX_PROPS, add_capture, &k);
 }

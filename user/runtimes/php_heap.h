@@ -22,7 +22,8 @@ enum php_off {
 	PO_PI_OFFSET, PO_PI_FLAGS,
 	PO_HT_FLAGS, PO_HT_DATA, PO_HT_USED,
 	PO_EX_OPLINE, PO_EX_FUNC, PO_EX_THIS, PO_EX_PREV,
-	PO_FN_TYPE, PO_FN_LAST_VAR, PO_FN_FILENAME, PO_FN_LINE_START, PO_OP_LINENO,
+	PO_FN_TYPE, PO_FN_LAST_VAR, PO_FN_FILENAME, PO_FN_LINE_START, PO_FN_STATIC_VARS,
+	PO_OP_LINENO,
 	PO_REF_VAL,
 	PO__COUNT
 };
@@ -75,6 +76,9 @@ int php_objects_each(struct php_heap *h, int (*fn)(void *arg, uint64_t obj, uint
 int php_frames_each(const struct php_heap *h, uint64_t ex,
 		    int (*fn)(void *arg, uint64_t ex, uint64_t func, uint64_t cvs, uint32_t ncv),
 		    void *arg);
+/* Counts, by class, the objects bound to a closure with `use` (its static variables),
+ * into tm->captures. func is the closure's zend_function. */
+void php_closure_captures(const struct php_heap *h, uint64_t func, struct census_timer *tm);
 /* The file:line a frame is at, as a SITE_PHP site (SITE_NONE for internal functions). */
 void php_frame_site(const struct php_heap *h, uint64_t ex, struct site *out);
 

@@ -95,7 +95,7 @@ struct pool {
 
 struct walk {
 	struct php_heap *h;
-	const struct swoole_chan_layout *l;
+	const struct swoole_layout *l;
 	struct census *c;
 	struct pool pools[MAX_HEAP_POOLS];
 	size_t npools;
@@ -296,7 +296,7 @@ static int read_coroutine(struct walk *w, const struct php_co *co)
 	return co->ex && php_frames_each(w->h, co->ex, frame_refs, w) == -2 ? -1 : 0;
 }
 
-int php_pools_census(struct php_heap *h, const struct swoole_chan_layout *l, struct census *c,
+int php_pools_census(struct php_heap *h, const struct swoole_layout *l, struct census *c,
 		     const struct php_co *cos, size_t nco)
 {
 	struct walk *w = calloc(1, sizeof(*w));

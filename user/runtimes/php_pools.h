@@ -6,13 +6,18 @@
 
 #include "php_heap.h"
 
-/* Where Swoole keeps what the walk needs (resolved once by the swoole profile). */
-struct swoole_chan_layout {
+/* Where Swoole keeps what the heap walks need (resolved once by the swoole profile). */
+struct swoole_layout {
 	long chan_data;		/* swoole::coroutine::Channel.data_queue (std::deque) */
 	long chan_consumers;	/* .consumer_queue (std::list): coroutines waiting to pop */
 	long chanobj_std;	/* ChannelObject.std: the Channel* sits before the object */
 	long ctx_context;	/* PHPContext.context: Coroutine::getContext()'s object */
 	long ao_std;		/* spl_array_object.std: its storage zval sits at the start */
+	long tg_reactor, tg_timer;	/* swoole::ThreadGlobal (SwooleTG) */
+	long timer_map;		/* swoole::Timer: std::unordered_map<long, TimerNode *> */
+	long tn_type, tn_interval, tn_removed, tn_data;	/* swoole::TimerNode */
+	long reactor_defers;	/* swoole::Reactor.defer_tasks (CallbackManager *) */
+	long callable_fcc;	/* zend::Callable.fcc: an Event::defer task's callable */
 };
 
 /* A live coroutine: its census entry, the frame it is at, its context object. */
@@ -24,7 +29,7 @@ struct php_co {
 /* Adds the pools found in the object store (census_add_pool) and the connections out of
  * them that live coroutines hold (census_add_conn, census_coro.conns_held). 0, or -1 out
  * of memory; a walk cut short sets c->warning. */
-int php_pools_census(struct php_heap *h, const struct swoole_chan_layout *l, struct census *c,
+int php_pools_census(struct php_heap *h, const struct swoole_layout *l, struct census *c,
 		     const struct php_co *cos, size_t nco);
 
 /* Calls fn on each element of the libstdc++ std::deque<void *> at addr, front first, at

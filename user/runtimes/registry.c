@@ -257,6 +257,21 @@ int census_unreadable(const struct target *t)
 	return t->core ? EXIT_BAD_CORE : EXIT_SYMBOL;
 }
 
+struct census_timer *census_add_timer(struct census *c)
+{
+	if (c->ntimers == c->cap_timers) {
+		size_t cap = c->cap_timers ? c->cap_timers * 2 : 16;
+		void *nt = realloc(c->timers, cap * sizeof(*c->timers));
+
+		if (!nt)
+			return NULL;
+		c->timers = nt;
+		c->cap_timers = cap;
+	}
+	memset(&c->timers[c->ntimers], 0, sizeof(*c->timers));
+	return &c->timers[c->ntimers++];
+}
+
 void census_free(struct census *c)
 {
 	size_t i;
@@ -266,5 +281,6 @@ void census_free(struct census *c)
 	free(c->coros);
 	free(c->conns);
 	free(c->pools);
+	free(c->timers);
 	memset(c, 0, sizeof(*c));
 }

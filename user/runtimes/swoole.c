@@ -32,6 +32,7 @@
 #include "elfsym.h"
 #include "php_fiber.h"
 #include "php_pools.h"
+#include "php_tls.h"
 
 #define SYM_CURRENT "_ZN6swoole9Coroutine7currentE"
 #define SYM_COROUTINES "_ZN6swoole9Coroutine10coroutinesE"
@@ -41,6 +42,11 @@
 #define SYM_POP "_ZN6swoole9coroutine7Channel3popEd"
 #define SYM_PUSH "_ZN6swoole9coroutine7Channel4pushEPvd"
 #define SYM_MODULE "swoole_module_entry"
+#define SYM_TG "SwooleTG"
+/* Local (.symtab only): the callback Event::defer() queues PHP tasks with. */
+#define SYM_EVENT_DEFER_CB "_ZL20event_defer_callbackPv"
+#define TIMER_TYPE_PHP 1	/* swoole::TimerNode::TYPE_PHP (TYPE_KERNEL: sleeps, internal) */
+#define MAX_TIMERS 1000000
 /* Only in development snapshots after 6.2.1, which still call themselves "6.2.1". */
 #define SYM_CHANNEL_BASE "_ZN6swoole9coroutine11ChannelBase15notify_producerEv"
 
@@ -107,8 +113,11 @@ struct swoole {
 	struct zend_offs zo;
 	int have_zend;				/* zo is known: PHP sites can be read */
 	struct php_heap heap;
-	struct swoole_chan_layout chan;
+	struct swoole_layout lay;
 	char no_heap[160];			/* why framework pools cannot be read */
+	uint64_t tg;				/* the main thread's SwooleTG */
+	uint64_t defer_cb;			/* Event::defer's callback for PHP tasks */
+	char no_timers[200];			/* why pending timers cannot be read */
 };
 
 static int swoole_detect(struct target *t)
@@ -181,12 +190,21 @@ static const struct {
 	long v62_php82;
 } chan_spec[] = {
 	{ "swoole::coroutine::Channel", "data_queue",
-	  offsetof(struct swoole_chan_layout, chan_data), 64 },
+	  offsetof(struct swoole_layout, chan_data), 64 },
 	{ "swoole::coroutine::Channel", "consumer_queue",
-	  offsetof(struct swoole_chan_layout, chan_consumers), 40 },
-	{ "ChannelObject", "std", offsetof(struct swoole_chan_layout, chanobj_std), 8 },
-	{ "swoole::PHPContext", "context", offsetof(struct swoole_chan_layout, ctx_context), 312 },
-	{ "_spl_array_object", "std", offsetof(struct swoole_chan_layout, ao_std), 88 },
+	  offsetof(struct swoole_layout, chan_consumers), 40 },
+	{ "ChannelObject", "std", offsetof(struct swoole_layout, chanobj_std), 8 },
+	{ "swoole::PHPContext", "context", offsetof(struct swoole_layout, ctx_context), 312 },
+	{ "_spl_array_object", "std", offsetof(struct swoole_layout, ao_std), 88 },
+	{ "swoole::ThreadGlobal", "reactor", offsetof(struct swoole_layout, tg_reactor), 16 },
+	{ "swoole::ThreadGlobal", "timer", offsetof(struct swoole_layout, tg_timer), 24 },
+	{ "swoole::Timer", "map", offsetof(struct swoole_layout, timer_map), 32 },
+	{ "swoole::TimerNode", "type", offsetof(struct swoole_layout, tn_type), 8 },
+	{ "swoole::TimerNode", "interval", offsetof(struct swoole_layout, tn_interval), 24 },
+	{ "swoole::TimerNode", "removed", offsetof(struct swoole_layout, tn_removed), 48 },
+	{ "swoole::TimerNode", "data", offsetof(struct swoole_layout, tn_data), 96 },
+	{ "swoole::Reactor", "defer_tasks", offsetof(struct swoole_layout, reactor_defers), 840 },
+	{ "zend::Callable", "fcc", offsetof(struct swoole_layout, callable_fcc), 16 },
 };
 
 /* The PHP heap and the layout the framework pools need; on failure no_heap says why. */
@@ -207,7 +225,7 @@ static void heap_resolve(struct target *t, struct swoole *s, struct elf_file *e)
 			php_heap_close(&s->heap);
 			return;
 		}
-		*(long *)((char *)&s->chan + chan_spec[i].field) = v < 0 ? chan_spec[i].v62_php82 : v;
+		*(long *)((char *)&s->lay + chan_spec[i].field) = v < 0 ? chan_spec[i].v62_php82 : v;
 	}
 }
 
@@ -248,6 +266,12 @@ static int swoole_resolve(struct target *t, struct swoole *s, char *err, size_t 
 	s->eg = target_sym(t, NULL, "executor_globals", NULL);
 	s->have_zend = s->eg && !php_target_zend_offsets(t, &s->zo);
 	heap_resolve(t, s, e);
+	if (s->no_heap[0])
+		snprintf(s->no_timers, sizeof(s->no_timers), "%s", s->no_heap);
+	else
+		tls_main_addr(t, s->mod, SYM_TG, &s->tg, s->no_timers, sizeof(s->no_timers));
+	if ((cur = elf_sym_by_name(e, SYM_EVENT_DEFER_CB)))
+		s->defer_cb = cur->value + s->mod->bias;
 	return 0;
 }
 
@@ -344,6 +368,16 @@ static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 		plan_note(p, "PHP sites: unavailable (no DWARF, no Zend table for PHP API %u)",
 			  s->php_api);
 	plan_note(p, "defers are retired at coroutine exit (their run loop has no symbol)");
+	if (s->no_heap[0])
+		plan_note(p, "framework pools (Hyperf, Swoft): not read: %s", s->no_heap);
+	else
+		plan_note(p, "framework pools: PHP heap offsets from %s", s->heap.from);
+	if (s->no_timers[0])
+		plan_note(p, "pending timers: not read: %s", s->no_timers);
+	else
+		plan_note(p, "pending timers: SwooleTG at 0x%llx (main thread)%s",
+			  (unsigned long long)s->tg, s->defer_cb ? "" : "; Event::defer tasks not "
+			  "told apart without .symtab: not read");
 	return 0;
 }
 
@@ -393,6 +427,79 @@ static const char *state_name(uint32_t state)
 	static const char *const names[] = { "init", "waiting", "running", "end" };
 
 	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "?";
+}
+
+/* A pending PHP callback: its zend_fcall_info_cache is at fcc (in a timer's
+ * zend::Function, an Event::defer task's zend::Callable). */
+static int add_callback(struct target *t, struct swoole *s, struct census *c, uint64_t id,
+			const char *kind, int64_t interval, uint64_t fcc)
+{
+	struct census_timer *tm = census_add_timer(c);
+	uint64_t func;
+
+	if (!tm)
+		return -1;
+	tm->id = id;
+	snprintf(tm->kind, sizeof(tm->kind), "%s", kind);
+	tm->interval_ms = interval;
+	if (target_read_u64(t, fcc + s->so.fcc_function_handler, &func))
+		func = 0;
+	/* Where it was registered is gone from memory: its closure's first line is the
+	 * line of the usual Timer::after(ms, function () use (...) {...}). */
+	php_function_site(t, s->have_zend ? &s->zo : NULL, func, &tm->site);
+	php_closure_captures(&s->heap, func, tm);
+	return 0;
+}
+
+/* Pending Timer::after/tick timers (SwooleTG.timer's map; coroutine sleeps and Swoole's
+ * own timers are TYPE_KERNEL and not counted) and Event::defer tasks (the reactor's
+ * defer list). 0, or -1 out of memory; what cannot be read leaves a warning. */
+static int walk_timers(struct target *t, struct swoole *s, struct census *c)
+{
+	const struct swoole_layout *l = &s->lay;
+	uint64_t timer, count, node, reactor, cm, head, fn, data;
+	int64_t interval;
+	struct umap_node nd;
+	uint32_t type;
+	uint8_t removed;
+	size_t seen = 0;
+
+	if (target_read_u64(t, s->tg + l->tg_timer, &timer) ||
+	    (timer && (target_read_u64(t, timer + l->timer_map + UMAP_COUNT, &count) ||
+		       target_read_u64(t, timer + l->timer_map + UMAP_BEFORE_BEGIN, &node)))) {
+		snprintf(c->warning, sizeof(c->warning), "SwooleTG.timer unreadable: timers not read");
+		return 0;
+	}
+	for (node = timer ? node : 0; node; node = nd.next) {
+		if (++seen > count || seen > MAX_TIMERS || target_read(t, node, &nd, sizeof(nd)) ||
+		    target_read_u32(t, nd.value + l->tn_type, &type) ||
+		    target_read(t, nd.value + l->tn_removed, &removed, 1) ||
+		    target_read_u64(t, nd.value + l->tn_interval, (uint64_t *)&interval) ||
+		    target_read_u64(t, nd.value + l->tn_data, &data)) {
+			snprintf(c->warning, sizeof(c->warning),
+				 "timer list unreadable or longer than its count: walk cut short");
+			break;
+		}
+		if (type == TIMER_TYPE_PHP && !removed &&
+		    add_callback(t, s, c, nd.key, interval > 0 ? "tick" : "after",
+				 interval > 0 ? interval : 0, data + s->so.fn_fci_cache))
+			return -1;
+	}
+	/* CallbackManager: a std::list of {std::function, data}; a plain function pointer
+	 * is stored in the std::function's first word. */
+	if (!s->defer_cb || target_read_u64(t, s->tg + l->tg_reactor, &reactor) || !reactor ||
+	    target_read_u64(t, reactor + l->reactor_defers, &cm) || !cm)
+		return 0;
+	for (seen = 0, head = cm, node = head; seen < MAX_TIMERS; seen++) {
+		if (target_read_u64(t, node, &node) || node == head)
+			break;
+		if (target_read_u64(t, node + 16, &fn) || target_read_u64(t, node + 48, &data))
+			break;
+		if (fn == s->defer_cb &&
+		    add_callback(t, s, c, 0, "defer", 0, data + l->callable_fcc))
+			return -1;
+	}
+	return 0;
 }
 
 /* The frame a coroutine is at: the engine's own while it runs, else the one it saved. */
@@ -506,7 +613,7 @@ static int swoole_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 		}
 		cos[nco] = (struct php_co){ .coro = c->ncoros - 1,
 					    .ex = coroutine_frame(t, s, task, state) };
-		if (target_read_u64(t, task + s->chan.ctx_context, &cos[nco].context))
+		if (target_read_u64(t, task + s->lay.ctx_context, &cos[nco].context))
 			cos[nco].context = 0;
 		if (cos[nco].ex) {
 			struct php_heap_site w = { .h = &s->heap };
@@ -516,7 +623,9 @@ static int swoole_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 		}
 		nco++;
 	}
-	r = heap ? php_pools_census(&s->heap, &s->chan, c, cos, nco) : 0;
+	r = heap ? php_pools_census(&s->heap, &s->lay, c, cos, nco) : 0;
+	if (!r && heap && !s->no_timers[0])
+		r = walk_timers(t, s, c);
 	free(cos);
 	if (r) {
 		snprintf(err, errlen, "out of memory");
