@@ -199,6 +199,7 @@ class Report:
         timers = data.get("timers", {})
         self.timers_pending = timers.get("pending", 0)
         self.timer_sites = timers.get("sites", [])
+        self.stale = data.get("stale_state", [])
         self.warnings = data.get("warnings", [])
 
     @classmethod
@@ -246,6 +247,8 @@ codefer defers [ID...]  pending defers of the given coroutines (default: all wit
                         newest first: the order they would run in
 codefer pools           pools and the connections out of them, with their holders
 codefer summary         totals and the defer sites ranked by pending count
+codefer stale           per-coroutine state kept for ended coroutines (arrays keyed by
+                        their ids in static properties and globals)
 codefer timers          pending timers and deferred callbacks by site, with the classes
                         of the objects their closures capture
 set codefer-runtime R   read runtime R instead of detecting it
@@ -367,6 +370,22 @@ class CodeferTimers(gdb.Command):
                                  "  captures " + caps if caps else ""))
 
 
+class CodeferStale(gdb.Command):
+    """State kept for ended coroutines: arrays of statics and globals keyed by their ids."""
+
+    def __init__(self):
+        super().__init__("codefer stale", gdb.COMMAND_DATA, gdb.COMPLETE_NONE)
+
+    @_command
+    def invoke(self, arg, from_tty):
+        rep = Report.current()
+        print("STATE KEPT FOR ENDED COROUTINES")
+        print("%8s %10s %10s  %s" % ("ENTRIES", "OLDEST", "NEWEST", "WHERE"))
+        for s in rep.stale:
+            print("%8d %10d %10d  %s" % (s.get("entries", 0), s.get("oldest_id", 0),
+                                         s.get("newest_id", 0), _safe(s.get("where", "?"))))
+
+
 _runtime = RuntimeParam()
 CodeferPrefix()
 CodeferList()
@@ -374,3 +393,4 @@ CodeferDefers()
 CodeferPools()
 CodeferSummary()
 CodeferTimers()
+CodeferStale()

@@ -401,7 +401,15 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 	}
 	fprintf(f, "],\n \"timers\": {\"pending\": %zu, \"sites\": [", c->ntimers);
 	render_timers(f, r, 1);
-	fprintf(f, "]},\n \"summary\": {\"coroutines\": %zu, \"defers_pending\": %llu, "
+	fputs("]},\n \"stale_state\": [", f);
+	for (i = 0; i < c->nstale; i++) {
+		fputs(i ? ", {\"where\": " : "{\"where\": ", f);
+		json_str(f, c->stale[i].where);
+		fprintf(f, ", \"entries\": %llu, \"oldest_id\": %lld, \"newest_id\": %lld}",
+			(unsigned long long)c->stale[i].entries, (long long)c->stale[i].oldest_id,
+			(long long)c->stale[i].newest_id);
+	}
+	fprintf(f, "],\n \"summary\": {\"coroutines\": %zu, \"defers_pending\": %llu, "
 		"\"conns_held\": %llu, \"conns_out\": %zu, \"orphans\": %llu, \"sites\": [",
 		c->ncoros, (unsigned long long)r->pending, (unsigned long long)r->held, c->nconns,
 		(unsigned long long)r->orphans);
@@ -495,6 +503,15 @@ static void render_text(FILE *f, const struct rep *r, const struct report_opts *
 		fprintf(f, "\nPENDING TIMERS (%zu)\n%8s  %-6s %s\n", c->ntimers, "PENDING", "KIND",
 			"SITE");
 		render_timers(f, r, 0);
+	}
+	if (c->nstale) {
+		fprintf(f, "\nSTATE KEPT FOR ENDED COROUTINES\n%8s %10s %10s  %s\n", "ENTRIES",
+			"OLDEST", "NEWEST", "WHERE");
+		for (i = 0; i < c->nstale; i++) {
+			tty_str(a, sizeof(a), c->stale[i].where);
+			fprintf(f, "%8llu %10lld %10lld  %s\n", (unsigned long long)c->stale[i].entries,
+				(long long)c->stale[i].oldest_id, (long long)c->stale[i].newest_id, a);
+		}
 	}
 	if (c->npools) {
 		fprintf(f, "\n%-44s %18s %5s %5s %5s %7s %5s %5s %8s\n", "POOL", "ID", "OPEN",

@@ -17,6 +17,7 @@
 #include "php_heap.h"
 
 #define ZEND_USER_FUNCTION 2
+#define ZEND_USER_CLASS 2
 #define HASH_FLAG_PACKED (1u << 2)
 #define HASH_FLAG_UNINITIALIZED (1u << 3)
 #define ZEND_ACC_STATIC (1u << 4)
@@ -24,6 +25,7 @@
 #define ZVAL_SIZE 16
 #define MAX_ANCESTRY 64		/* class hierarchy depth */
 #define MAX_PROPS 4096		/* declared properties of one class */
+#define MAX_CLASSES 1000000
 #define MAX_FRAMES 256
 #define MAX_CVS 65536
 #define STORE_CHUNK 4096
@@ -39,13 +41,20 @@ static const struct {
 	[PO_EG_STORE_BUCKETS] = { "_zend_executor_globals", "objects_store.object_buckets", 840 },
 	[PO_EG_STORE_TOP] = { "_zend_executor_globals", "objects_store.top", 848 },
 	[PO_EG_CURRENT_EX] = { "_zend_executor_globals", "current_execute_data", 488 },
+	[PO_EG_CLASS_TABLE] = { "_zend_executor_globals", "class_table", 440 },
+	[PO_EG_SYMBOL_TABLE] = { "_zend_executor_globals", "symbol_table", 304 },
+	[PO_CG_MAP_PTR_BASE] = { "_zend_compiler_globals", "map_ptr_base", 480 },
 	[PO_OBJ_CE] = { "_zend_object", "ce", 16 },
 	[PO_OBJ_PROPS] = { "_zend_object", "properties_table", 40 },
+	[PO_CE_TYPE] = { "_zend_class_entry", "type", 0 },
 	[PO_CE_NAME] = { "_zend_class_entry", "name", 8 },
 	[PO_CE_PARENT] = { "_zend_class_entry", "parent", 16 },
+	[PO_CE_STATIC_COUNT] = { "_zend_class_entry", "default_static_members_count", 36 },
+	[PO_CE_STATIC_TABLE] = { "_zend_class_entry", "static_members_table__ptr", 56 },
 	[PO_CE_PROPS_INFO] = { "_zend_class_entry", "properties_info", 120 },
 	[PO_PI_OFFSET] = { "_zend_property_info", "offset", 0 },
 	[PO_PI_FLAGS] = { "_zend_property_info", "flags", 4 },
+	[PO_PI_CE] = { "_zend_property_info", "ce", 32 },
 	[PO_HT_FLAGS] = { "_zend_array", "u.flags", 8 },
 	[PO_HT_DATA] = { "_zend_array", "arData", 16 },
 	[PO_HT_USED] = { "_zend_array", "nNumUsed", 24 },
@@ -93,6 +102,7 @@ int php_heap_open(struct target *t, struct php_heap *h, char *why, size_t len)
 	h->t = t;
 	h->api = php_api_version(t, &zts);
 	h->eg = target_sym(t, NULL, "executor_globals", NULL);
+	h->cg = target_sym(t, NULL, "compiler_globals", NULL);
 	if (zts || !h->eg) {
 		snprintf(why, len, "%s", zts ? "thread-safe PHP (ZTS): its globals are in TLS"
 					    : "executor_globals not found");
@@ -416,4 +426,92 @@ void php_closure_captures(const struct php_heap *h, uint64_t func, struct census
 	    type == ZEND_USER_FUNCTION &&
 	    !target_read_u64(h->t, func + h->o[PO_FN_STATIC_VARS], &vars) && vars)
 		php_array_each(h, vars, MAX_PROPS, add_capture, &k);
+}
+
+struct statics {
+	struct php_heap *h;
+	int (*fn)(void *arg, const char *cls, const char *prop, uint64_t zv);
+	void *arg;
+	uint64_t ce, table;
+	char cls[256];
+	uint64_t *seen;		/* classes done (aliases list a class twice) */
+	size_t nseen, capseen;
+};
+
+static int static_prop(void *arg, uint64_t zv, uint64_t key, int int_key)
+{
+	struct statics *st = arg;
+	const struct php_heap *h = st->h;
+	struct php_zval z;
+	uint32_t off, flags;
+	uint64_t owner;
+	char name[128];
+
+	if (int_key || php_zval(h, zv, &z) || z.type != PHP_PTR ||
+	    target_read_u32(h->t, z.value + h->o[PO_PI_OFFSET], &off) ||
+	    target_read_u32(h->t, z.value + h->o[PO_PI_FLAGS], &flags) ||
+	    !(flags & ZEND_ACC_STATIC) || off > MAX_PROPS ||
+	    target_read_u64(h->t, z.value + h->o[PO_PI_CE], &owner) || owner != st->ce ||
+	    php_string(h, key, name, sizeof(name)) < 0)
+		return 0;
+	return st->fn(st->arg, st->cls, name, st->table + (uint64_t)off * ZVAL_SIZE);
+}
+
+static int static_class(void *arg, uint64_t zv, uint64_t key, int int_key)
+{
+	struct statics *st = arg;
+	const struct php_heap *h = st->h;
+	struct php_zval z;
+	uint32_t count;
+	uint64_t ptr, base;
+	uint8_t type;
+	size_t i;
+
+	(void)key;
+	(void)int_key;
+	if (php_zval(h, zv, &z) || z.type != PHP_PTR ||
+	    target_read(h->t, z.value + h->o[PO_CE_TYPE], &type, 1) || type != ZEND_USER_CLASS ||
+	    target_read_u32(h->t, z.value + h->o[PO_CE_STATIC_COUNT], &count) || !count ||
+	    target_read_u64(h->t, z.value + h->o[PO_CE_STATIC_TABLE], &ptr))
+		return 0;
+	/* ZEND_MAP_PTR: the table itself, or (low bit set) an offset from CG(map_ptr_base)
+	 * to where it is kept. NULL: statics not initialised yet. */
+	if ((ptr & 1) && (!h->cg || target_read_u64(h->t, h->cg + h->o[PO_CG_MAP_PTR_BASE], &base) ||
+			  target_read_u64(h->t, base + ptr, &ptr)))
+		return 0;
+	if (!ptr)
+		return 0;
+	for (i = 0; i < st->nseen; i++)
+		if (st->seen[i] == z.value)
+			return 0;
+	if (st->nseen == st->capseen) {
+		size_t cap = st->capseen ? 2 * st->capseen : 256;
+		uint64_t *v = realloc(st->seen, cap * sizeof(*v));
+
+		if (!v)
+			return -2;
+		st->seen = v;
+		st->capseen = cap;
+	}
+	st->seen[st->nseen++] = z.value;
+	st->ce = z.value;
+	st->table = ptr;
+	if (php_class_name(h, z.value, st->cls, sizeof(st->cls)))
+		return 0;
+	return php_array_each(h, z.value + h->o[PO_CE_PROPS_INFO], MAX_PROPS, static_prop, st) == -2
+		       ? -2 : 0;
+}
+
+int php_statics_each(struct php_heap *h, int (*fn)(void *arg, const char *cls,
+						   const char *prop, uint64_t zv), void *arg)
+{
+	struct statics st = { .h = h, .fn = fn, .arg = arg };
+	uint64_t classes;
+	int r;
+
+	if (target_read_u64(h->t, h->eg + h->o[PO_EG_CLASS_TABLE], &classes) || !classes)
+		return -1;
+	r = php_array_each(h, classes, MAX_CLASSES, static_class, &st);
+	free(st.seen);
+	return r;
 }

@@ -16,10 +16,12 @@ enum {
 };
 
 enum php_off {
-	PO_EG_STORE_BUCKETS, PO_EG_STORE_TOP, PO_EG_CURRENT_EX,
+	PO_EG_STORE_BUCKETS, PO_EG_STORE_TOP, PO_EG_CURRENT_EX, PO_EG_CLASS_TABLE,
+	PO_EG_SYMBOL_TABLE, PO_CG_MAP_PTR_BASE,
 	PO_OBJ_CE, PO_OBJ_PROPS,
-	PO_CE_NAME, PO_CE_PARENT, PO_CE_PROPS_INFO,
-	PO_PI_OFFSET, PO_PI_FLAGS,
+	PO_CE_TYPE, PO_CE_NAME, PO_CE_PARENT, PO_CE_STATIC_COUNT, PO_CE_STATIC_TABLE,
+	PO_CE_PROPS_INFO,
+	PO_PI_OFFSET, PO_PI_FLAGS, PO_PI_CE,
 	PO_HT_FLAGS, PO_HT_DATA, PO_HT_USED,
 	PO_EX_OPLINE, PO_EX_FUNC, PO_EX_THIS, PO_EX_PREV,
 	PO_FN_TYPE, PO_FN_LAST_VAR, PO_FN_FILENAME, PO_FN_LINE_START, PO_FN_STATIC_VARS,
@@ -36,7 +38,7 @@ struct php_heap {
 	long frame_slot;	/* sizeof(zend_execute_data) in zvals, bytes: where CVs start */
 	int packed_zvals;	/* PHP 8.2+: packed arrays hold zvals, not Buckets */
 	unsigned api;
-	uint64_t eg;		/* &executor_globals */
+	uint64_t eg, cg;	/* &executor_globals, &compiler_globals (0: unknown) */
 	char from[160];		/* "DWARF of FILE" or "table for PHP 8.2" */
 	struct php_ce_cache *cache;	/* class -> role, for php_ce_role */
 };
@@ -79,6 +81,11 @@ int php_frames_each(const struct php_heap *h, uint64_t ex,
 /* Counts, by class, the objects bound to a closure with `use` (its static variables),
  * into tm->captures. func is the closure's zend_function. */
 void php_closure_captures(const struct php_heap *h, uint64_t func, struct census_timer *tm);
+/* Calls fn on each declared static property of each user class (EG(class_table)), where
+ * it is declared: its class name, property name and value zval. 0, or fn's non-zero
+ * return, or -1 when the class table is unreadable. */
+int php_statics_each(struct php_heap *h, int (*fn)(void *arg, const char *cls,
+						   const char *prop, uint64_t zv), void *arg);
 /* The file:line a frame is at, as a SITE_PHP site (SITE_NONE for internal functions). */
 void php_frame_site(const struct php_heap *h, uint64_t ex, struct site *out);
 

@@ -272,6 +272,21 @@ struct census_timer *census_add_timer(struct census *c)
 	return &c->timers[c->ntimers++];
 }
 
+struct census_stale *census_add_stale(struct census *c)
+{
+	if (c->nstale == c->cap_stale) {
+		size_t cap = c->cap_stale ? c->cap_stale * 2 : 16;
+		void *ns = realloc(c->stale, cap * sizeof(*c->stale));
+
+		if (!ns)
+			return NULL;
+		c->stale = ns;
+		c->cap_stale = cap;
+	}
+	memset(&c->stale[c->nstale], 0, sizeof(*c->stale));
+	return &c->stale[c->nstale++];
+}
+
 void census_free(struct census *c)
 {
 	size_t i;
@@ -282,5 +297,6 @@ void census_free(struct census *c)
 	free(c->conns);
 	free(c->pools);
 	free(c->timers);
+	free(c->stale);
 	memset(c, 0, sizeof(*c));
 }

@@ -32,6 +32,7 @@
 #include "elfsym.h"
 #include "php_fiber.h"
 #include "php_pools.h"
+#include "php_stale.h"
 #include "php_tls.h"
 
 #define SYM_CURRENT "_ZN6swoole9Coroutine7currentE"
@@ -43,6 +44,7 @@
 #define SYM_PUSH "_ZN6swoole9coroutine7Channel4pushEPvd"
 #define SYM_MODULE "swoole_module_entry"
 #define SYM_TG "SwooleTG"
+#define SYM_LAST_CID "_ZN6swoole9Coroutine8last_cidE"
 /* Local (.symtab only): the callback Event::defer() queues PHP tasks with. */
 #define SYM_EVENT_DEFER_CB "_ZL20event_defer_callbackPv"
 #define TIMER_TYPE_PHP 1	/* swoole::TimerNode::TYPE_PHP (TYPE_KERNEL: sleeps, internal) */
@@ -116,6 +118,7 @@ struct swoole {
 	struct swoole_layout lay;
 	char no_heap[160];			/* why framework pools cannot be read */
 	uint64_t tg;				/* the main thread's SwooleTG */
+	uint64_t last_cid;			/* &Coroutine::last_cid (0: unknown) */
 	uint64_t defer_cb;			/* Event::defer's callback for PHP tasks */
 	char no_timers[200];			/* why pending timers cannot be read */
 };
@@ -270,6 +273,7 @@ static int swoole_resolve(struct target *t, struct swoole *s, char *err, size_t 
 		snprintf(s->no_timers, sizeof(s->no_timers), "%s", s->no_heap);
 	else
 		tls_main_addr(t, s->mod, SYM_TG, &s->tg, s->no_timers, sizeof(s->no_timers));
+	s->last_cid = target_sym(t, s->mod, SYM_LAST_CID, NULL);
 	if ((cur = elf_sym_by_name(e, SYM_EVENT_DEFER_CB)))
 		s->defer_cb = cur->value + s->mod->bias;
 	return 0;
@@ -539,6 +543,8 @@ static int swoole_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 	int heap = !s->no_heap[0] && c->scope != CENSUS_UNPROBED;
 	struct php_co *cos = NULL, *v;
 	size_t nco = 0, capco = 0;
+	uint64_t *cids = NULL;		/* every live coroutine id, internal ones too */
+	int64_t last_cid;
 	struct umap_node nd;
 	struct census_coro *co;
 	struct timespec now;
@@ -573,6 +579,12 @@ static int swoole_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 				 (unsigned long long)node);
 			break;
 		}
+		if (heap && count <= WALK_MAX_COROS && !cids && !(cids = malloc(count * 8 + 8))) {
+			snprintf(err, errlen, "out of memory");
+			return EXIT_FAILURE_;
+		}
+		if (cids)
+			cids[seen - 1] = (uint64_t)cid;
 		/* Coroutines without a task are Swoole's internal C++ ones. */
 		if (!task)
 			continue;
@@ -606,6 +618,7 @@ static int swoole_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 			capco = capco ? 2 * capco : 64;
 			if (!(v = realloc(cos, capco * sizeof(*v)))) {
 				free(cos);
+				free(cids);
 				snprintf(err, errlen, "out of memory");
 				return EXIT_FAILURE_;
 			}
@@ -626,7 +639,13 @@ static int swoole_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 	r = heap ? php_pools_census(&s->heap, &s->lay, c, cos, nco) : 0;
 	if (!r && heap && !s->no_timers[0])
 		r = walk_timers(t, s, c);
+	if (!r && heap && cids && s->last_cid &&
+	    !target_read_u64(t, s->last_cid, (uint64_t *)&last_cid)) {
+		qsort(cids, seen - (node != 0), sizeof(*cids), cmp_u64);
+		r = php_stale_census(&s->heap, c, last_cid, cids, seen - (node != 0));
+	}
 	free(cos);
+	free(cids);
 	if (r) {
 		snprintf(err, errlen, "out of memory");
 		return EXIT_FAILURE_;
