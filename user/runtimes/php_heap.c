@@ -9,11 +9,11 @@
  * ancestry. Arrays (HashTable) are Buckets {zval, h, key} or, for packed arrays from PHP
  * 8.2 on, bare zvals indexed from 0.
  */
+#define _GNU_SOURCE	/* memmem */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "elfsym.h"
-#include "php_fiber.h"
 #include "php_heap.h"
 
 #define ZEND_USER_FUNCTION 2
@@ -31,44 +31,58 @@
 #define STORE_CHUNK 4096
 #define CE_CACHE 1024		/* classes remembered per walk (open addressing) */
 
-/* One row per offset: the DWARF type and member, then PHP 8.2's value (NTS, x86-64) for
- * PHP binaries without DWARF (Debian's are stripped). Measured on the DWARF of a -g
- * extension built against Debian's php8.2-dev 8.2.36 headers. */
+/* One row per offset: the DWARF type and member, then its value (NTS, x86-64) in PHP 8.1,
+ * 8.2, 8.3 and 8.4 for PHP binaries without DWARF (Debian's are stripped); -1: not
+ * measured, and what needs it is off for that version. PHP keeps its ABI within a minor
+ * release. Measured with offsetof() against php-src headers (8.1.2, 8.1.29-dev, 8.2.19-dev,
+ * Debian's php8.2-dev 8.2.36, 8.3.6-dev, 8.4.24, Debian's php8.4-dev 8.4.27) and, for the
+ * 8.2 column, on the DWARF of a -g extension built against Debian's php8.2-dev. The tests
+ * check the 8.2 column against Debian's stripped php8.2. */
 static const struct {
 	const char *type, *member;
-	long v82;
+	long v[4];	/* PHP 8.1, 8.2, 8.3, 8.4 */
 } offs_spec[PO__COUNT] = {
-	[PO_EG_STORE_BUCKETS] = { "_zend_executor_globals", "objects_store.object_buckets", 840 },
-	[PO_EG_STORE_TOP] = { "_zend_executor_globals", "objects_store.top", 848 },
-	[PO_EG_CURRENT_EX] = { "_zend_executor_globals", "current_execute_data", 488 },
-	[PO_EG_CLASS_TABLE] = { "_zend_executor_globals", "class_table", 440 },
-	[PO_EG_SYMBOL_TABLE] = { "_zend_executor_globals", "symbol_table", 304 },
-	[PO_CG_MAP_PTR_BASE] = { "_zend_compiler_globals", "map_ptr_base", 480 },
-	[PO_OBJ_CE] = { "_zend_object", "ce", 16 },
-	[PO_OBJ_PROPS] = { "_zend_object", "properties_table", 40 },
-	[PO_CE_TYPE] = { "_zend_class_entry", "type", 0 },
-	[PO_CE_NAME] = { "_zend_class_entry", "name", 8 },
-	[PO_CE_PARENT] = { "_zend_class_entry", "parent", 16 },
-	[PO_CE_STATIC_COUNT] = { "_zend_class_entry", "default_static_members_count", 36 },
-	[PO_CE_STATIC_TABLE] = { "_zend_class_entry", "static_members_table__ptr", 56 },
-	[PO_CE_PROPS_INFO] = { "_zend_class_entry", "properties_info", 120 },
-	[PO_PI_OFFSET] = { "_zend_property_info", "offset", 0 },
-	[PO_PI_FLAGS] = { "_zend_property_info", "flags", 4 },
-	[PO_PI_CE] = { "_zend_property_info", "ce", 32 },
-	[PO_HT_FLAGS] = { "_zend_array", "u.flags", 8 },
-	[PO_HT_DATA] = { "_zend_array", "arData", 16 },
-	[PO_HT_USED] = { "_zend_array", "nNumUsed", 24 },
-	[PO_EX_OPLINE] = { "_zend_execute_data", "opline", 0 },
-	[PO_EX_FUNC] = { "_zend_execute_data", "func", 24 },
-	[PO_EX_THIS] = { "_zend_execute_data", "This", 32 },
-	[PO_EX_PREV] = { "_zend_execute_data", "prev_execute_data", 48 },
-	[PO_FN_TYPE] = { "_zend_function", "type", 0 },
-	[PO_FN_LAST_VAR] = { "_zend_function", "op_array.last_var", 76 },
-	[PO_FN_FILENAME] = { "_zend_function", "op_array.filename", 152 },
-	[PO_FN_LINE_START] = { "_zend_function", "op_array.line_start", 160 },
-	[PO_FN_STATIC_VARS] = { "_zend_function", "op_array.static_variables", 104 },
-	[PO_OP_LINENO] = { "_zend_op", "lineno", 24 },
-	[PO_REF_VAL] = { "_zend_reference", "val", 8 },
+	[PO_EG_STORE_BUCKETS] = { "_zend_executor_globals", "objects_store.object_buckets",
+	  { 840, 840, 840, 856 } },
+	[PO_EG_STORE_TOP] = { "_zend_executor_globals", "objects_store.top",
+	  { 848, 848, 848, 864 } },
+	[PO_EG_CURRENT_EX] = { "_zend_executor_globals", "current_execute_data",
+	  { 488, 488, 488, 488 } },
+	[PO_EG_CLASS_TABLE] = { "_zend_executor_globals", "class_table", { -1, 440, -1, -1 } },
+	[PO_EG_SYMBOL_TABLE] = { "_zend_executor_globals", "symbol_table", { -1, 304, -1, -1 } },
+	[PO_CG_MAP_PTR_BASE] = { "_zend_compiler_globals", "map_ptr_base", { -1, 480, -1, -1 } },
+	[PO_OBJ_CE] = { "_zend_object", "ce", { 16, 16, 16, 16 } },
+	[PO_OBJ_PROPS] = { "_zend_object", "properties_table", { -1, 40, -1, -1 } },
+	[PO_CE_TYPE] = { "_zend_class_entry", "type", { -1, 0, -1, -1 } },
+	[PO_CE_NAME] = { "_zend_class_entry", "name", { -1, 8, -1, -1 } },
+	[PO_CE_PARENT] = { "_zend_class_entry", "parent", { -1, 16, -1, -1 } },
+	[PO_CE_STATIC_COUNT] = { "_zend_class_entry", "default_static_members_count",
+	  { -1, 36, -1, -1 } },
+	[PO_CE_STATIC_TABLE] = { "_zend_class_entry", "static_members_table__ptr",
+	  { -1, 56, -1, -1 } },
+	[PO_CE_PROPS_INFO] = { "_zend_class_entry", "properties_info", { -1, 120, -1, -1 } },
+	[PO_PI_OFFSET] = { "_zend_property_info", "offset", { -1, 0, -1, -1 } },
+	[PO_PI_FLAGS] = { "_zend_property_info", "flags", { -1, 4, -1, -1 } },
+	[PO_PI_CE] = { "_zend_property_info", "ce", { -1, 32, -1, -1 } },
+	[PO_HT_FLAGS] = { "_zend_array", "u.flags", { -1, 8, -1, -1 } },
+	[PO_HT_DATA] = { "_zend_array", "arData", { -1, 16, -1, -1 } },
+	[PO_HT_USED] = { "_zend_array", "nNumUsed", { -1, 24, -1, -1 } },
+	[PO_EX_OPLINE] = { "_zend_execute_data", "opline", { 0, 0, 0, 0 } },
+	[PO_EX_FUNC] = { "_zend_execute_data", "func", { 24, 24, 24, 24 } },
+	[PO_EX_THIS] = { "_zend_execute_data", "This", { -1, 32, -1, -1 } },
+	[PO_EX_PREV] = { "_zend_execute_data", "prev_execute_data", { 48, 48, 48, 48 } },
+	[PO_FN_TYPE] = { "_zend_function", "type", { 0, 0, 0, 0 } },
+	[PO_FN_LAST_VAR] = { "_zend_function", "op_array.last_var", { -1, 76, -1, -1 } },
+	[PO_FN_FILENAME] = { "_zend_function", "op_array.filename", { 144, 152, 144, 168 } },
+	[PO_FN_LINE_START] = { "_zend_function", "op_array.line_start", { 152, 160, 152, 176 } },
+	[PO_FN_STATIC_VARS] = { "_zend_function", "op_array.static_variables",
+	  { -1, 104, -1, -1 } },
+	[PO_OP_LINENO] = { "_zend_op", "lineno", { 24, 24, 24, 24 } },
+	[PO_REF_VAL] = { "_zend_reference", "val", { -1, 8, -1, -1 } },
+	[PO_FIBER_CONTEXT] = { "_zend_fiber", "context", { 64, 64, 64, 64 } },
+	[PO_FIBER_CTX_STATUS] = { "_zend_fiber_context", "status", { 32, 40, 40, 40 } },
+	[PO_FIBER_FUNCTION] = { "_zend_fiber", "fci_cache.function_handler",
+	  { 232, 248, 248, 248 } },
 };
 #define EX_SIZE_82 80	/* sizeof(zend_execute_data) */
 
@@ -92,11 +106,53 @@ static struct elf_file *zend_types(struct target *t)
 	return NULL;
 }
 
+unsigned php_api_version(struct target *t, int *zts)
+{
+	struct module *m = NULL;
+	const char *data, *p, *end;
+	uint64_t vaddr;
+	size_t size;
+	unsigned api;
+	char tail[4];
+
+	*zts = 0;
+	if (!target_sym(t, NULL, "executor_globals", &m) || !m || !module_elf(m))
+		return 0;
+	data = elf_section(m->elf, ".rodata", &size, &vaddr);
+	if (!data)
+		return 0;
+	for (p = data, end = data + size; (p = memmem(p, end - p, "API20", 5)); p += 5) {
+		/* The string is NUL-terminated in .rodata, so sscanf stays inside it. */
+		if (memchr(p, 0, end - p) && sscanf(p, "API%u,%3s", &api, tail) == 2 &&
+		    (!strcmp(tail, "NTS") || !strcmp(tail, "TS"))) {
+			*zts = !strcmp(tail, "TS");
+			return api;
+		}
+	}
+	return 0;
+}
+
+/* The table column for a PHP API, -1 if none. */
+static int api_column(unsigned api)
+{
+	static const unsigned apis[] = { PHP_API_8_1, PHP_API_8_2, PHP_API_8_3, PHP_API_8_4 };
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (apis[i] == api)
+			return i;
+	return -1;
+}
+
 int php_heap_open(struct target *t, struct php_heap *h, char *why, size_t len)
 {
+	static const enum php_off site_offs[] = {
+		PO_EG_CURRENT_EX, PO_EX_OPLINE, PO_EX_FUNC, PO_EX_PREV, PO_OP_LINENO,
+		PO_FN_TYPE, PO_FN_FILENAME, PO_FN_LINE_START,
+	};
 	struct elf_file *e;
 	long ex_size = -1;
-	int i, zts, missing = 0;
+	int i, col, zts, dwarf = 0, table = 0;
 
 	memset(h, 0, sizeof(*h));
 	h->t = t;
@@ -108,24 +164,35 @@ int php_heap_open(struct target *t, struct php_heap *h, char *why, size_t len)
 					    : "executor_globals not found");
 		return -1;
 	}
-	if ((e = zend_types(t))) {
-		for (i = 0; i < PO__COUNT; i++) {
-			h->o[i] = elf_dwarf_member_offset(e, offs_spec[i].type, offs_spec[i].member);
-			missing |= h->o[i] < 0;
-		}
-		ex_size = elf_dwarf_type_size(e, "_zend_execute_data");
-		snprintf(h->from, sizeof(h->from), "DWARF of %s", elf_file_path(e));
+	e = zend_types(t);
+	col = api_column(h->api);
+	for (i = 0; i < PO__COUNT; i++) {
+		h->o[i] = e ? elf_dwarf_member_offset(e, offs_spec[i].type, offs_spec[i].member) : -1;
+		if (h->o[i] >= 0)
+			dwarf++;
+		else if (col >= 0 && (h->o[i] = offs_spec[i].v[col]) >= 0)
+			table++;
 	}
-	if (!e || missing || ex_size <= 0) {
-		if (h->api != PHP_API_8_2) {
-			snprintf(why, len, "PHP API %u: no DWARF with Zend's types, and codefer's "
-				 "heap offsets are for PHP 8.2 only", h->api);
-			return -1;
-		}
-		for (i = 0; i < PO__COUNT; i++)
-			h->o[i] = offs_spec[i].v82;
+	if (e)
+		ex_size = elf_dwarf_type_size(e, "_zend_execute_data");
+	if (ex_size <= 0 && h->api == PHP_API_8_2)
 		ex_size = EX_SIZE_82;
-		snprintf(h->from, sizeof(h->from), "table for PHP 8.2");
+	snprintf(h->from, sizeof(h->from), "%s%s%s%s", dwarf ? "DWARF of " : "",
+		 dwarf ? elf_file_path(e) : "", dwarf && table ? ", then " : "",
+		 table ? "table for PHP API" : "");
+	if (table)
+		snprintf(h->from + strlen(h->from), sizeof(h->from) - strlen(h->from), " %u",
+			 h->api);
+	h->sites = 1;
+	for (i = 0; i < (int)(sizeof(site_offs) / sizeof(site_offs[0])); i++)
+		h->sites &= h->o[site_offs[i]] >= 0;
+	h->walk = h->sites && ex_size > 0;
+	for (i = 0; i < PO__COUNT; i++)
+		h->walk &= h->o[i] >= 0;
+	if (!h->sites) {
+		snprintf(why, len, "PHP API %u: no DWARF with Zend's types and no offset table "
+			 "for it", h->api);
+		return -1;
 	}
 	/* ZEND_CALL_FRAME_SLOT: the frame rounded up to whole zvals, then the CVs. */
 	h->frame_slot = (ex_size + ZVAL_SIZE - 1) / ZVAL_SIZE * ZVAL_SIZE;
@@ -514,4 +581,51 @@ int php_statics_each(struct php_heap *h, int (*fn)(void *arg, const char *cls,
 	r = php_array_each(h, classes, MAX_CLASSES, static_class, &st);
 	free(st.seen);
 	return r;
+}
+
+void php_caller_site(const struct php_heap *h, struct loc frame, struct probe_cfg *cfg)
+{
+	struct loc caller = loc_deref(frame, h->o[PO_EX_PREV], 8);
+
+	cfg->site_kind = SITE_PHP;
+	cfg->site = loc_deref(loc_deref(caller, h->o[PO_EX_FUNC], 8), h->o[PO_FN_FILENAME], 8);
+	cfg->site_aux = loc_deref(loc_deref(caller, h->o[PO_EX_OPLINE], 8), h->o[PO_OP_LINENO], 4);
+}
+
+void php_function_site(struct target *t, const struct php_heap *h, uint64_t func,
+		       struct site *out)
+{
+	uint64_t file;
+	uint32_t line;
+	uint8_t type;
+
+	memset(out, 0, sizeof(*out));
+	out->addr = func;
+	if (!h || !h->sites || !func || target_read(t, func + h->o[PO_FN_TYPE], &type, 1) ||
+	    type != ZEND_USER_FUNCTION || target_read_u64(t, func + h->o[PO_FN_FILENAME], &file) ||
+	    target_read_u32(t, func + h->o[PO_FN_LINE_START], &line))
+		return;
+	out->kind = SITE_PHP;
+	out->addr = file;
+	out->aux = line;
+}
+
+void php_describe_site(struct rt_ctx *rc, const struct site *s, char *buf, size_t len)
+{
+	const struct php_heap *h = rc->priv;
+	struct site fs = *s;
+	char name[512];
+
+	if (s->kind == SITE_PHP_FUNC && s->addr)
+		php_function_site(rc->t, h, s->addr, &fs);
+	if (!fs.addr || !h->t) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	if (fs.kind != SITE_PHP || php_string(h, fs.addr, name, sizeof(name)) <= 0) {
+		snprintf(buf, len, "0x%llx:%llu", (unsigned long long)fs.addr,
+			 (unsigned long long)fs.aux);
+		return;
+	}
+	snprintf(buf, len, "%s:%llu", name, (unsigned long long)fs.aux);
 }

@@ -9,6 +9,19 @@
 
 #include "runtime.h"
 
+/* A PHP source position: addr is a zend_string* file name in the target, aux the line. */
+#define SITE_PHP SITE_RUNTIME
+/* A PHP function (a coroutine's body): addr is its zend_function*, shown as the file and
+ * first line. For sites that must fit in one address (a coroutine's creation site). */
+#define SITE_PHP_FUNC (SITE_RUNTIME + 1)
+
+/* ZEND_MODULE_API_NO per PHP minor version; the build id string "API20220829,NTS" is in
+ * every PHP binary (extensions are checked against it when loaded). */
+#define PHP_API_8_1 20210902u
+#define PHP_API_8_2 20220829u
+#define PHP_API_8_3 20230831u
+#define PHP_API_8_4 20240924u
+
 /* zval types (Zend's IS_*), the same in PHP 7 and 8. */
 enum {
 	PHP_UNDEF = 0, PHP_NULL = 1, PHP_LONG = 4, PHP_STRING = 6, PHP_ARRAY = 7,
@@ -27,14 +40,18 @@ enum php_off {
 	PO_FN_TYPE, PO_FN_LAST_VAR, PO_FN_FILENAME, PO_FN_LINE_START, PO_FN_STATIC_VARS,
 	PO_OP_LINENO,
 	PO_REF_VAL,
+	PO_FIBER_CONTEXT, PO_FIBER_CTX_STATUS, PO_FIBER_FUNCTION,
 	PO__COUNT
 };
 
 struct php_ce_cache;
 
+/* A PHP profile's context (rt_ctx.priv) starts with one: php_describe_site reads it. */
 struct php_heap {
 	struct target *t;
-	long o[PO__COUNT];
+	long o[PO__COUNT];	/* -1: unknown for this PHP */
+	int sites;		/* the offsets PHP file:line sites need are known */
+	int walk;		/* every offset is known: heap walks can run */
 	long frame_slot;	/* sizeof(zend_execute_data) in zvals, bytes: where CVs start */
 	int packed_zvals;	/* PHP 8.2+: packed arrays hold zvals, not Buckets */
 	unsigned api;
@@ -48,7 +65,13 @@ struct php_zval {
 	uint8_t type;
 };
 
-/* 0, or -1 with why set (ZTS, no DWARF and no table for this PHP). */
+/* ZEND_MODULE_API_NO of the PHP in the target (20220829 for 8.2), 0 if unknown;
+ * *zts is set for thread-safe builds (whose globals codefer cannot reach). */
+unsigned php_api_version(struct target *t, int *zts);
+/* Offsets from DWARF carrying Zend's types (PHP's, or an extension's built with -g), else
+ * from the table for its PHP API, field by field. 0 when at least the sites can be read
+ * (h->sites; h->walk when everything can), or -1 with why set (ZTS, no PHP, no DWARF and
+ * no table for this PHP). */
 int php_heap_open(struct target *t, struct php_heap *h, char *why, size_t len);
 void php_heap_close(struct php_heap *h);
 
@@ -88,5 +111,14 @@ int php_statics_each(struct php_heap *h, int (*fn)(void *arg, const char *cls,
 						   const char *prop, uint64_t zv), void *arg);
 /* The file:line a frame is at, as a SITE_PHP site (SITE_NONE for internal functions). */
 void php_frame_site(const struct php_heap *h, uint64_t ex, struct site *out);
+/* Probe sites: the PHP frame that called the internal function whose frame is `frame`:
+ * its file (site) and line (site_aux). */
+void php_caller_site(const struct php_heap *h, struct loc frame, struct probe_cfg *cfg);
+/* A zend_function's file and first line as a SITE_PHP site (user functions only; else a
+ * SITE_NONE site holding the function's address). h may be NULL (offsets unknown). */
+void php_function_site(struct target *t, const struct php_heap *h, uint64_t func,
+		       struct site *out);
+/* "file.php:12" for a SITE_PHP or SITE_PHP_FUNC site (rc->priv starts with a php_heap). */
+void php_describe_site(struct rt_ctx *rc, const struct site *s, char *buf, size_t len);
 
 #endif
