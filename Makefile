@@ -34,7 +34,7 @@ $(BUILD)/codefer.bpf.o: $(BPF_SRC) bpf/codefer.h $(BUILD)/vmlinux.h
 $(BUILD)/codefer.skel.h: $(BUILD)/codefer.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/user/%.o: user/%.c $(wildcard user/*.h) bpf/codefer.h $(BUILD)/codefer.skel.h
+$(BUILD)/user/%.o: user/%.c $(wildcard user/*.h user/runtimes/*.h) bpf/codefer.h $(BUILD)/codefer.skel.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 

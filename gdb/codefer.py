@@ -172,6 +172,12 @@ class Conn:
 class Pool:
     def __init__(self, p):
         self.pool = p.get("pool", "?")
+        self.name = p.get("name")  # pools read from their own objects (framework pools)
+        self.open = p.get("open", 0)
+        self.idle = p.get("idle", 0)
+        self.max = p.get("max", -1)
+        self.waiters = p.get("waiters", 0)
+        self.held = p.get("held", 0)
         self.out = p.get("out", 0)
         self.orphans = p.get("orphans", 0)
         self.conns = [Conn(k) for k in p.get("conns", [])]
@@ -198,6 +204,10 @@ class Report:
         self.coroutines = [Coroutine(c) for c in data.get("coroutines", [])]
         self.pools = [Pool(p) for p in data.get("pools", [])]
         self.summary = Summary(data.get("summary", {}))
+        timers = data.get("timers", {})
+        self.timers_pending = timers.get("pending", 0)
+        self.timer_sites = timers.get("sites", [])
+        self.stale = data.get("stale_state", [])
         self.warnings = data.get("warnings", [])
 
     @classmethod
@@ -245,6 +255,10 @@ codefer defers [ID...]  pending defers of the given coroutines (default: all wit
                         newest first: the order they would run in
 codefer pools           pools and the connections out of them, with their holders
 codefer summary         totals and the defer sites ranked by pending count
+codefer stale           per-coroutine state kept for ended coroutines (arrays keyed by
+                        their ids in static properties and globals)
+codefer timers          pending timers and deferred callbacks by site, with the classes
+                        of the objects their closures capture
 set codefer-runtime R   read runtime R instead of detecting it
 
 libcodefer.so is looked for in $CODEFER_LIB, next to this script, and in ../lib/codefer/."""
@@ -314,7 +328,12 @@ class CodeferPools(gdb.Command):
             print("no connections out of any pool")
             return
         for p in rep.pools:
-            print("pool %s: %d out, %d orphaned" % (_safe(p.pool), p.out, p.orphans))
+            if p.name is None:
+                print("pool %s: %d out, %d orphaned" % (_safe(p.pool), p.out, p.orphans))
+            else:
+                print("pool %s %s: %d open, %d idle, max %d, %d waiting; %d out: %d held, "
+                      "%d orphaned" % (_safe(p.pool), _safe(p.name), p.open, p.idle, p.max,
+                                       p.waiters, p.out, p.held, p.orphans))
             for k in p.conns:
                 print("  conn %s  held by %s  taken at %s%s" % (
                     _safe(k.conn), _safe(k.coroutine), _safe(k.site),
@@ -343,9 +362,43 @@ class CodeferSummary(gdb.Command):
                 print("%8d  %s" % (n, _safe(site)))
 
 
+class CodeferTimers(gdb.Command):
+    """Pending timers and deferred callbacks by site, and the classes their closures capture."""
+
+    def __init__(self):
+        super().__init__("codefer timers", gdb.COMMAND_DATA, gdb.COMPLETE_NONE)
+
+    @_command
+    def invoke(self, arg, from_tty):
+        rep = Report.current()
+        print("PENDING TIMERS (%d)" % rep.timers_pending)
+        for t in rep.timer_sites:
+            caps = ", ".join("%s=%d" % (_safe(k), v) for k, v in t.get("captures", {}).items())
+            print("%8d  %s%s" % (t.get("pending", 0), _safe(t.get("site", "?")),
+                                 "  captures " + caps if caps else ""))
+
+
+class CodeferStale(gdb.Command):
+    """State kept for ended coroutines: arrays of statics and globals keyed by their ids."""
+
+    def __init__(self):
+        super().__init__("codefer stale", gdb.COMMAND_DATA, gdb.COMPLETE_NONE)
+
+    @_command
+    def invoke(self, arg, from_tty):
+        rep = Report.current()
+        print("STATE KEPT FOR ENDED COROUTINES")
+        print("%8s %10s %10s  %s" % ("ENTRIES", "OLDEST", "NEWEST", "WHERE"))
+        for s in rep.stale:
+            print("%8d %10d %10d  %s" % (s.get("entries", 0), s.get("oldest_id", 0),
+                                         s.get("newest_id", 0), _safe(s.get("where", "?"))))
+
+
 _runtime = RuntimeParam()
 CodeferPrefix()
 CodeferList()
 CodeferDefers()
 CodeferPools()
 CodeferSummary()
+CodeferTimers()
+CodeferStale()

@@ -29,6 +29,7 @@ struct rep {
 	size_t *wait;		/* ... and its wait site's */
 	uint64_t *live_ids;	/* sorted census ids, to tell orphaned connections */
 	size_t *conn_site;
+	size_t *timer_site;	/* per pending timer: its site's index */
 	uint64_t pending, held, orphans;
 };
 
@@ -53,6 +54,34 @@ static int is_live(const struct rep *r, uint64_t id)
 	return bsearch(&id, r->live_ids, r->c->ncoros, sizeof(id), cmp_u64) != NULL;
 }
 
+/* Connections of pool out of it with a known holder (the census conns are sorted). */
+static size_t conns_of(const struct census *c, uint64_t pool)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->nconns; i++)
+		n += c->conns[i].pool == pool;
+	return n;
+}
+
+/* A pool as its own objects describe it: out = open - idle, orphaned = out - held. */
+static int64_t pool_orphans(const struct census *c, const struct census_pool *p)
+{
+	int64_t o = p->open - p->idle - (int64_t)conns_of(c, p->pool);
+
+	return o > 0 ? o : 0;
+}
+
+static const struct census_pool *census_pool_of(const struct census *c, uint64_t pool)
+{
+	size_t i;
+
+	for (i = 0; i < c->npools; i++)
+		if (c->pools[i].pool == pool)
+			return &c->pools[i];
+	return NULL;
+}
+
 static int build(struct rep *r)
 {
 	struct census *c = r->c;
@@ -69,7 +98,9 @@ static int build(struct rep *r)
 	r->wait = malloc((c->ncoros + 1) * sizeof(*r->wait));
 	r->live_ids = malloc((c->ncoros + 1) * sizeof(*r->live_ids));
 	r->conn_site = malloc((c->nconns + 1) * sizeof(*r->conn_site));
-	if (!r->dsite || !r->dfn || !r->first || !r->origin || !r->wait || !r->live_ids || !r->conn_site)
+	r->timer_site = malloc((c->ntimers + 1) * sizeof(*r->timer_site));
+	if (!r->dsite || !r->dfn || !r->first || !r->origin || !r->wait || !r->live_ids ||
+	    !r->conn_site || !r->timer_site)
 		return -1;
 	for (i = 0, nd = 0; i < c->ncoros; i++) {
 		struct census_coro *co = &c->coros[i];
@@ -99,6 +130,11 @@ static int build(struct rep *r)
 			return -1;
 		r->orphans += !is_live(r, c->conns[i].co);
 	}
+	for (i = 0; i < c->npools; i++)
+		r->orphans += pool_orphans(c, &c->pools[i]);
+	for (i = 0; i < c->ntimers; i++)
+		if ((r->timer_site[i] = site_tab_index(&r->sites, &c->timers[i].site)) == SITE_TAB_OOM)
+			return -1;
 	return 0;
 }
 
@@ -176,6 +212,65 @@ static void print_id(FILE *f, const struct rep *r, uint64_t id, int json)
 		fprintf(f, json ? "\"0x%llx\"" : "0x%llx", (unsigned long long)id);
 }
 
+/* Pending timers by site, in order of first appearance: how many, and the classes of the
+ * objects their closures capture. */
+#define SITE_CAPTURES 32
+static void render_timers(FILE *f, const struct rep *r, int json)
+{
+	const struct census *c = r->c;
+	struct { const char *cls; uint64_t n; } caps[SITE_CAPTURES];
+	size_t i, k, n, ncaps, first = 1;
+	int j;
+	char a[512];
+
+	for (i = 0; i < c->ntimers; i++) {
+		for (k = 0; k < i && r->timer_site[k] != r->timer_site[i]; k++)
+			;
+		if (k < i)
+			continue;	/* that site was written with its first timer */
+		for (n = 0, ncaps = 0, k = i; k < c->ntimers; k++) {
+			const struct census_timer *tk = &c->timers[k];
+
+			if (r->timer_site[k] != r->timer_site[i])
+				continue;
+			n++;
+			for (j = 0; j < tk->ncaptures; j++) {
+				size_t x;
+
+				for (x = 0; x < ncaps && strcmp(caps[x].cls, tk->captures[j].cls); x++)
+					;
+				if (x == ncaps && ncaps < SITE_CAPTURES) {
+					caps[ncaps].cls = tk->captures[j].cls;
+					caps[ncaps++].n = 0;
+				}
+				if (x < ncaps)
+					caps[x].n += tk->captures[j].n;
+			}
+		}
+		if (json) {
+			fputs(first ? "{\"kind\": \"timer\", \"site\": " : ", {\"kind\": \"timer\", \"site\": ", f);
+			json_str(f, r->sites.names[r->timer_site[i]].text);
+			fprintf(f, ", \"pending\": %zu, \"captures\": {", n);
+		} else {
+			fprintf(f, "%8zu  %-6s %s", n, c->timers[i].kind,
+				r->sites.names[r->timer_site[i]].text);
+		}
+		for (k = 0; k < ncaps; k++) {
+			if (json) {
+				fputs(k ? ", " : "", f);
+				json_str(f, caps[k].cls);
+				fprintf(f, ": %llu", (unsigned long long)caps[k].n);
+			} else {
+				tty_str(a, sizeof(a), caps[k].cls);
+				fprintf(f, "%s%s=%llu", k ? ", " : "  captures ", a,
+					(unsigned long long)caps[k].n);
+			}
+		}
+		fputs(json ? "}}" : "\n", f);
+		first = 0;
+	}
+}
+
 /* ---- JSON ---- */
 
 static void render_json(FILE *f, const struct rep *r, const struct report_opts *o)
@@ -241,13 +336,42 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 		fputs("]}", f);
 	}
 	fputs("],\n \"pools\": [", f);
+	/* Pools their objects describe, then any other pool with connections out. */
+	for (i = 0; i < c->npools; i++) {
+		const struct census_pool *p = &c->pools[i];
+
+		fprintf(f, "%s\n  {\"pool\": \"0x%llx\", \"name\": ", i ? "," : "",
+			(unsigned long long)p->pool);
+		json_str(f, p->name);
+		fprintf(f, ", \"open\": %lld, \"idle\": %lld, \"max\": %lld, \"waiters\": %lld, "
+			"\"out\": %lld, \"held\": %zu, \"orphans\": %lld, \"conns\": [",
+			(long long)p->open, (long long)p->idle, (long long)p->max,
+			(long long)p->waiters, (long long)(p->open - p->idle), conns_of(c, p->pool),
+			(long long)pool_orphans(c, p));
+		for (k = 0, nr = 0; k < c->nconns; k++) {
+			if (c->conns[k].pool != p->pool)
+				continue;
+			fprintf(f, "%s{\"conn\": \"0x%llx\", \"coroutine\": ", nr++ ? ", " : "",
+				(unsigned long long)c->conns[k].conn);
+			print_id(f, r, c->conns[k].co, 1);
+			fprintf(f, ", \"orphan\": %s, \"site\": ",
+				is_live(r, c->conns[k].co) ? "false" : "true");
+			json_str(f, r->sites.names[r->conn_site[k]].text);
+			fputc('}', f);
+		}
+		fputs("]}", f);
+	}
 	for (i = 0; i < c->nconns;) {
 		size_t j, orphans = 0;
 
 		for (j = i; j < c->nconns && c->conns[j].pool == c->conns[i].pool; j++)
 			orphans += !is_live(r, c->conns[j].co);
+		if (census_pool_of(c, c->conns[i].pool)) {
+			i = j;
+			continue;
+		}
 		fprintf(f, "%s\n  {\"pool\": \"0x%llx\", \"out\": %zu, \"orphans\": %zu, \"conns\": [",
-			i ? "," : "", (unsigned long long)c->conns[i].pool, j - i, orphans);
+			i || c->npools ? "," : "", (unsigned long long)c->conns[i].pool, j - i, orphans);
 		for (k = i; k < j; k++) {
 			fprintf(f, "%s{\"conn\": \"0x%llx\", \"coroutine\": ", k > i ? ", " : "",
 				(unsigned long long)c->conns[k].conn);
@@ -260,18 +384,15 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 		fputs("]}", f);
 		i = j;
 	}
-	/* Pools as their own structures describe them. */
-	fputs("],\n \"census_pools\": [", f);
-	for (i = 0; i < c->npools; i++) {
-		const struct census_pool *p = &c->pools[i];
-
-		tty_str(safe, sizeof(safe), p->name);
-		fprintf(f, "%s\n  {\"pool\": \"0x%llx\", \"name\": ", i ? "," : "",
-			(unsigned long long)p->pool);
-		json_str(f, safe);
-		fprintf(f, ", \"open\": %lld, \"idle\": %lld, \"max\": %lld, \"waiters\": %lld}",
-			(long long)p->open, (long long)p->idle, (long long)p->max,
-			(long long)p->waiters);
+	fprintf(f, "],\n \"timers\": {\"pending\": %zu, \"sites\": [", c->ntimers);
+	render_timers(f, r, 1);
+	fputs("]},\n \"stale_state\": [", f);
+	for (i = 0; i < c->nstale; i++) {
+		fputs(i ? ", {\"where\": " : "{\"where\": ", f);
+		json_str(f, c->stale[i].where);
+		fprintf(f, ", \"entries\": %llu, \"oldest_id\": %lld, \"newest_id\": %lld}",
+			(unsigned long long)c->stale[i].entries, (long long)c->stale[i].oldest_id,
+			(long long)c->stale[i].newest_id);
 	}
 	fprintf(f, "],\n \"summary\": {\"coroutines\": %zu, \"defers_pending\": %llu, "
 		"\"conns_held\": %llu, \"conns_out\": %zu, \"orphans\": %llu, \"sites\": [",
@@ -372,16 +493,33 @@ static void render_text(FILE *f, const struct rep *r, const struct report_opts *
 	}
 	free(rk);
 
-	if (c->npools)
-		fprintf(f, "\n%18s %8s %8s %8s %8s  %s\n", "POOL", "OPEN", "IDLE", "MAX", "WAITERS",
-			"NAME");
-	for (i = 0; i < c->npools; i++) {
-		const struct census_pool *p = &c->pools[i];
+	if (c->ntimers) {
+		fprintf(f, "\nPENDING TIMERS (%zu)\n%8s  %-6s %s\n", c->ntimers, "PENDING", "KIND",
+			"SITE");
+		render_timers(f, r, 0);
+	}
+	if (c->nstale) {
+		fprintf(f, "\nSTATE KEPT FOR ENDED COROUTINES\n%8s %10s %10s  %s\n", "ENTRIES",
+			"OLDEST", "NEWEST", "WHERE");
+		for (i = 0; i < c->nstale; i++) {
+			tty_str(a, sizeof(a), c->stale[i].where);
+			fprintf(f, "%8llu %10lld %10lld  %s\n", (unsigned long long)c->stale[i].entries,
+				(long long)c->stale[i].oldest_id, (long long)c->stale[i].newest_id, a);
+		}
+	}
+	if (c->npools) {
+		fprintf(f, "\n%-44s %18s %5s %5s %5s %7s %5s %5s %8s\n", "POOL", "ID", "OPEN",
+			"IDLE", "MAX", "WAITERS", "OUT", "HELD", "ORPHANED");
+		for (i = 0; i < c->npools; i++) {
+			const struct census_pool *p = &c->pools[i];
 
-		tty_str(a, sizeof(a), p->name);
-		fprintf(f, "%#18llx %8lld %8lld %8lld %8lld  %s\n", (unsigned long long)p->pool,
-			(long long)p->open, (long long)p->idle, (long long)p->max,
-			(long long)p->waiters, a);
+			tty_str(a, sizeof(a), p->name);
+			fprintf(f, "%-44s %#18llx %5lld %5lld %5lld %7lld %5lld %5zu %8lld\n", a,
+				(unsigned long long)p->pool, (long long)p->open, (long long)p->idle,
+				(long long)p->max, (long long)p->waiters,
+				(long long)(p->open - p->idle), conns_of(c, p->pool),
+				(long long)pool_orphans(c, p));
+		}
 	}
 	if (c->nconns) {
 		fprintf(f, "\n%18s %18s %18s  %s\n", "POOL", "CONN", "HOLDER", "TAKEN AT");
@@ -463,6 +601,7 @@ out:
 	free(r.wait);
 	free(r.live_ids);
 	free(r.conn_site);
+	free(r.timer_site);
 	census_free(&c);
 	rt_close(&rc);
 	target_close(&t);

@@ -81,6 +81,29 @@ struct census_pool {
 	int64_t waiters;	/* coroutines waiting for a connection */
 };
 
+/* A callback the runtime's event loop holds (Swoole's Timer::after/tick, Event::defer):
+ * its closure, and the objects it captures, stay alive while it is pending. */
+#define CENSUS_CAPTURES 8
+struct census_timer {
+	uint64_t id;		/* the timer's id; 0 for a deferred task */
+	char kind[8];		/* "after", "tick", "defer" */
+	struct site site;	/* where it was registered if known, else its function */
+	int64_t interval_ms;	/* tick period; 0 for one shot */
+	struct {
+		char cls[64];	/* class of captured objects: raw, escaped when printed */
+		uint32_t n;
+	} captures[CENSUS_CAPTURES];
+	int ncaptures;
+};
+
+/* Per-coroutine state kept after the coroutine ended: an array (a class's static property,
+ * a global) keyed by the ids of coroutines that are gone. */
+struct census_stale {
+	char where[160];	/* "Class::$prop", "$GLOBALS['name']", then ['key'] if nested */
+	uint64_t entries;	/* keys that are ids of ended coroutines */
+	int64_t oldest_id, newest_id;
+};
+
 struct census {
 	struct census_coro *coros;
 	size_t ncoros, cap_coros;
@@ -88,6 +111,10 @@ struct census {
 	size_t nconns, cap_conns;
 	struct census_pool *pools;
 	size_t npools, cap_pools;
+	struct census_timer *timers;	/* pending timers and deferred callbacks */
+	size_t ntimers, cap_timers;
+	struct census_stale *stale;	/* state kept for ended coroutines */
+	size_t nstale, cap_stale;
 	char version[64];
 	char warning[256];		/* set when a walk was cut short (cycle, wild pointer) */
 	enum census_scope scope;	/* set by the caller */
@@ -179,6 +206,9 @@ int census_add_conn(struct census *c, uint64_t conn, uint64_t pool, uint64_t co,
 		    const struct site *site);
 /* A zeroed pool entry (max -1), or NULL out of memory. */
 struct census_pool *census_add_pool(struct census *c, uint64_t pool);
+/* A zeroed timer entry, or NULL out of memory. */
+struct census_timer *census_add_timer(struct census *c);
+struct census_stale *census_add_stale(struct census *c);
 void census_free(struct census *c);
 /* The census's exit code when a structure every walk starts from cannot be read: a
  * damaged core, or (live) offsets that do not fit this build. */

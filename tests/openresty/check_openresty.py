@@ -65,11 +65,11 @@ def main():
              for f in facts if f["kind"] == "pool"}
     if mode == "dump":
         got = {p["name"]: {k: p[k] for k in ("open", "idle", "max", "waiters")}
-               for p in snap.get("census_pools", [])}
+               for p in snap.get("pools", []) if "name" in p}
         expect("cosocket pools", got, pools)
         expect("warnings", snap.get("warnings"), [])
         # Connections out, each with the coroutine holding it.
-        names = {p["pool"]: p["name"] for p in snap.get("census_pools", [])}
+        names = {p["pool"]: p["name"] for p in snap.get("pools", []) if "name" in p}
         got = sorted((names.get(p["pool"], p["pool"]), k["coroutine"], k["orphan"])
                      for p in snap.get("pools", []) for k in p["conns"])
         want_conns = sorted((f["holds"], f["id"], False) for f in facts if f.get("holds"))

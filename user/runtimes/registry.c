@@ -314,6 +314,36 @@ int census_unreadable(const struct target *t)
 	return t->core ? EXIT_BAD_CORE : EXIT_SYMBOL;
 }
 
+struct census_timer *census_add_timer(struct census *c)
+{
+	if (c->ntimers == c->cap_timers) {
+		size_t cap = c->cap_timers ? c->cap_timers * 2 : 16;
+		void *nt = realloc(c->timers, cap * sizeof(*c->timers));
+
+		if (!nt)
+			return NULL;
+		c->timers = nt;
+		c->cap_timers = cap;
+	}
+	memset(&c->timers[c->ntimers], 0, sizeof(*c->timers));
+	return &c->timers[c->ntimers++];
+}
+
+struct census_stale *census_add_stale(struct census *c)
+{
+	if (c->nstale == c->cap_stale) {
+		size_t cap = c->cap_stale ? c->cap_stale * 2 : 16;
+		void *ns = realloc(c->stale, cap * sizeof(*c->stale));
+
+		if (!ns)
+			return NULL;
+		c->stale = ns;
+		c->cap_stale = cap;
+	}
+	memset(&c->stale[c->nstale], 0, sizeof(*c->stale));
+	return &c->stale[c->nstale++];
+}
+
 void census_free(struct census *c)
 {
 	size_t i;
@@ -323,5 +353,7 @@ void census_free(struct census *c)
 	free(c->coros);
 	free(c->conns);
 	free(c->pools);
+	free(c->timers);
+	free(c->stale);
 	memset(c, 0, sizeof(*c));
 }

@@ -30,7 +30,10 @@
 #include <time.h>
 #include "disasm.h"
 #include "elfsym.h"
-#include "php_fiber.h"
+#include "php_heap.h"
+#include "php_pools.h"
+#include "php_stale.h"
+#include "php_tls.h"
 
 #define SYM_CURRENT "_ZN6swoole9Coroutine7currentE"
 #define SYM_COROUTINES "_ZN6swoole9Coroutine10coroutinesE"
@@ -40,23 +43,18 @@
 #define SYM_POP "_ZN6swoole9coroutine7Channel3popEd"
 #define SYM_PUSH "_ZN6swoole9coroutine7Channel4pushEPvd"
 #define SYM_MODULE "swoole_module_entry"
+#define SYM_TG "SwooleTG"
+#define SYM_LAST_CID "_ZN6swoole9Coroutine8last_cidE"
+/* Local (.symtab only): the callback Event::defer() queues PHP tasks with. */
+#define SYM_EVENT_DEFER_CB "_ZL20event_defer_callbackPv"
+#define TIMER_TYPE_PHP 1	/* swoole::TimerNode::TYPE_PHP (TYPE_KERNEL: sleeps, internal) */
+#define MAX_TIMERS 1000000
 /* Only in development snapshots after 6.2.1, which still call themselves "6.2.1". */
 #define SYM_CHANNEL_BASE "_ZN6swoole9coroutine11ChannelBase15notify_producerEv"
 
 /* zend_module_entry.version: the same offset since PHP 5. */
 #define MODULE_ENTRY_VERSION 88
 #define MAX_RETURNS 16
-
-/* libstdc++'s std::deque<T*> (80 bytes): _M_map, _M_map_size, then the start and finish
- * iterators {cur, first, last, node}; each node holds 512 bytes, 64 pointers. */
-#define DEQUE_NODE_BYTES 512
-struct deque_iter {
-	uint64_t cur, first, last, node;
-};
-struct std_deque {
-	uint64_t map, map_size;
-	struct deque_iter start, finish;
-};
 
 /* libstdc++'s std::unordered_map<long, T*>: the node list behind _M_before_begin at +16,
  * the element count at +24; node = {next, key, value} (std::hash<long> is not cached). */
@@ -71,50 +69,86 @@ struct umap_node {
 struct swoole_offs {
 	long co_state, co_cid, co_init_msec, co_task;	/* swoole::Coroutine */
 	long ctx_fci_cache, ctx_defer_tasks;	/* swoole::PHPContext; fci_cache -1: unknown */
+	long ctx_execute_data;			/* PHPContext: a parked coroutine's frame */
 	long fn_fci_cache;			/* zend::Function */
 	long fcc_function_handler;		/* zend_fcall_info_cache */
 	long args_fci_cache;			/* swoole::PHPCoroutine::Args */
 };
 
-/* For builds without DWARF. Measured with offsetof() over each release's headers (5.1.8,
- * 6.0.2, 6.1.6, 6.2.1, 6.2.2) and PHP 8.2's. Checked against the DWARF of -g builds of
- * 5.1.8, 6.0.2, 6.1.9 and 6.2.1 on Debian's PHP 8.2 (swoole_common too), and with the
- * Swoole tests on stripped copies of each; PHPContext is the same in every patch release
- * of a minor (5.1.0-5.1.8, 6.0.0-6.0.2, 6.1.0-6.1.9). The 8.3+ column: PHP 8.3 grew
- * zend_fcall_info_cache by a `closure` pointer (+8, fci_cache itself stays put) and PHP
- * 8.3/8.4 define ZEND_CHECK_STACK_LIMIT (configure does wherever the stack grows down),
- * which inserts a stack_base/stack_limit pair before defer_tasks (+16); PHP 8.1 lays
- * PHPContext out as 8.2. Checked on PHP 8.4: -g builds of 6.0.2, 6.1.9, 6.2.1 and 6.2.2
- * against Debian's php8.4-dev 8.4.27 headers have this fci_cache and defer_tasks in their
- * DWARF, and swoole_common's fields; the Swoole tests (live, census, stripped, core) pass
- * with Debian's stripped php8.4-cli 8.4.24 on those builds and on strip -s copies of them
- * (where this table and php_fiber.c's PHP 8.4 Zend row are used). 5.1 does not build
- * against PHP 8.4 (it stops at 8.3), but those of 5.1.8's objects that compile against
- * 8.4's headers put defer_tasks at 256 as well. No PHP 8.3 build was checked. */
-static const struct {
-	const char *version;	/* major.minor */
-	long fci_cache, defer_tasks_php82, defer_tasks_php83;	/* in PHPContext */
-} swoole_table[] = {
-	{ "5.1", 168, 232, 256 },
-	{ "6.0", 168, 232, 256 },
-	{ "6.1", 208, 272, 296 },
-	{ "6.2", 208, 272, 296 },
-};
-
-static const struct swoole_offs swoole_common = {
-	.co_state = 0, .co_cid = 8, .co_init_msec = 16, .co_task = 40,
-	.fn_fci_cache = 64, .fcc_function_handler = 0, .args_fci_cache = 0,
-};
-
 struct swoole {
+	struct php_heap heap;		/* first: php_describe_site reads it */
+	int have_php;			/* heap opened: PHP sites can be read */
 	struct module *mod;
-	uint64_t current, coroutines, eg;	/* runtime addresses */
+	uint64_t current, coroutines;	/* runtime addresses */
 	char version[32];
 	unsigned php_api;
 	struct swoole_offs so;
-	char so_from[160];
-	struct zend_offs zo;
-	int have_zend;				/* zo is known: PHP sites can be read */
+	struct swoole_layout lay;
+	char so_from[200];
+	char no_heap[160];		/* why framework pools, timers, stale state are not read */
+	uint64_t tg;			/* the main thread's SwooleTG */
+	uint64_t last_cid;		/* &Coroutine::last_cid (0: unknown) */
+	uint64_t defer_cb;		/* Event::defer's callback for PHP tasks */
+	char no_timers[200];		/* why pending timers cannot be read */
+};
+
+/* One row per offset: the DWARF type and member, then its value for builds without DWARF
+ * per Swoole minor release (5.1, 6.0, 6.1, 6.2), on PHP 8.1/8.2 and on PHP 8.3+; -1: not
+ * measured. `heap`: only the heap walks need it (framework pools, timers, stale state),
+ * which are off without it; the others are needed for anything.
+ *
+ * Coroutine, zend::Function and PHPContext's fci_cache and defer_tasks: measured with
+ * offsetof() over each release's headers (5.1.8, 6.0.2, 6.1.6, 6.2.1, 6.2.2) and PHP 8.2's;
+ * checked against the DWARF of -g builds of 5.1.8, 6.0.2, 6.1.9 and 6.2.1 on Debian's PHP
+ * 8.2, and with the Swoole tests on stripped copies of each; PHPContext is the same in
+ * every patch release of a minor. The 8.3+ column: PHP 8.3 grew zend_fcall_info_cache by
+ * a `closure` pointer (+8, fci_cache itself stays put) and PHP 8.3/8.4 define
+ * ZEND_CHECK_STACK_LIMIT, which inserts a stack_base/stack_limit pair before defer_tasks
+ * (+16); PHP 8.1 lays PHPContext out as 8.2. Checked on PHP 8.4: -g builds of 6.0.2,
+ * 6.1.9, 6.2.1 and 6.2.2 against Debian's php8.4-dev 8.4.27 have these in their DWARF, and
+ * the Swoole tests pass with Debian's stripped php8.4-cli 8.4.24 on strip -s copies. No
+ * PHP 8.3 build was checked. The heap rows: from the DWARF of a -g build of 6.2.1 against
+ * Debian's php8.2-dev, checked by the heap tests on a stripped copy; spl_array_object is
+ * PHP's (ext/spl/spl_array.c), never in Swoole's DWARF. */
+static const char *const swoole_minors[] = { "5.1", "6.0", "6.1", "6.2" };
+#define NMINORS (sizeof(swoole_minors) / sizeof(swoole_minors[0]))
+#define SO(f) offsetof(struct swoole, so.f)
+#define LAY(f) offsetof(struct swoole, lay.f)
+#define ALL(v) { { v, v }, { v, v }, { v, v }, { v, v } }
+#define ONLY_62_PHP82(v) { { -1, -1 }, { -1, -1 }, { -1, -1 }, { v, -1 } }
+static const struct {
+	const char *type, *member;
+	size_t field;
+	int heap;
+	long v[NMINORS][2];
+} offs_spec[] = {
+	{ "swoole::Coroutine", "state", SO(co_state), 0, ALL(0) },
+	{ "swoole::Coroutine", "cid", SO(co_cid), 0, ALL(8) },
+	{ "swoole::Coroutine", "init_msec", SO(co_init_msec), 0, ALL(16) },
+	{ "swoole::Coroutine", "task", SO(co_task), 0, ALL(40) },
+	{ "swoole::PHPContext", "fci_cache", SO(ctx_fci_cache), 0,
+	  { { 168, 168 }, { 168, 168 }, { 208, 208 }, { 208, 208 } } },
+	{ "swoole::PHPContext", "defer_tasks", SO(ctx_defer_tasks), 0,
+	  { { 232, 256 }, { 232, 256 }, { 272, 296 }, { 272, 296 } } },
+	{ "zend::Function", "fci_cache", SO(fn_fci_cache), 0, ALL(64) },
+	{ "_zend_fcall_info_cache", "function_handler", SO(fcc_function_handler), 0, ALL(0) },
+	{ "swoole::PHPCoroutine::Args", "fci_cache", SO(args_fci_cache), 0, ALL(0) },
+	{ "swoole::PHPContext", "execute_data", SO(ctx_execute_data), 1, ONLY_62_PHP82(40) },
+	{ "swoole::PHPContext", "context", LAY(ctx_context), 1, ONLY_62_PHP82(312) },
+	{ "swoole::coroutine::Channel", "data_queue", LAY(chan_data), 1, ONLY_62_PHP82(64) },
+	{ "swoole::coroutine::Channel", "consumer_queue", LAY(chan_consumers), 1,
+	  ONLY_62_PHP82(40) },
+	{ "ChannelObject", "std", LAY(chanobj_std), 1, ONLY_62_PHP82(8) },
+	{ "_spl_array_object", "std", LAY(ao_std), 1, ONLY_62_PHP82(88) },
+	{ "swoole::ThreadGlobal", "reactor", LAY(tg_reactor), 1, ONLY_62_PHP82(16) },
+	{ "swoole::ThreadGlobal", "timer", LAY(tg_timer), 1, ONLY_62_PHP82(24) },
+	{ "swoole::Timer", "map", LAY(timer_map), 1, ONLY_62_PHP82(32) },
+	{ "swoole::TimerNode", "type", LAY(tn_type), 1, ONLY_62_PHP82(8) },
+	{ "swoole::TimerNode", "interval", LAY(tn_interval), 1, ONLY_62_PHP82(24) },
+	{ "swoole::TimerNode", "removed", LAY(tn_removed), 1, ONLY_62_PHP82(48) },
+	{ "swoole::TimerNode", "data", LAY(tn_data), 1, ONLY_62_PHP82(96) },
+	{ "swoole::Reactor", "defer_tasks", LAY(reactor_defers), 1, ONLY_62_PHP82(840) },
+	{ "zend::Callable", "fcc", LAY(callable_fcc), 1, ONLY_62_PHP82(16) },
 };
 
 static int swoole_detect(struct target *t)
@@ -132,48 +166,52 @@ static void read_version(struct target *t, struct swoole *s)
 		snprintf(s->version, sizeof(s->version), "unknown");
 }
 
-static int dwarf_offsets(struct elf_file *e, struct swoole_offs *o)
+/* Offsets field by field: DWARF, else the row's value for this Swoole minor and PHP. 0, or
+ * EXIT_SYMBOL when a field every walk needs is unknown; a missing heap field sets no_heap. */
+static int resolve_offsets(struct swoole *s, struct elf_file *e, char *err, size_t errlen)
 {
-	o->co_state = elf_dwarf_member_offset(e, "swoole::Coroutine", "state");
-	o->co_cid = elf_dwarf_member_offset(e, "swoole::Coroutine", "cid");
-	o->co_init_msec = elf_dwarf_member_offset(e, "swoole::Coroutine", "init_msec");
-	o->co_task = elf_dwarf_member_offset(e, "swoole::Coroutine", "task");
-	o->ctx_fci_cache = elf_dwarf_member_offset(e, "swoole::PHPContext", "fci_cache");
-	o->ctx_defer_tasks = elf_dwarf_member_offset(e, "swoole::PHPContext", "defer_tasks");
-	o->fn_fci_cache = elf_dwarf_member_offset(e, "zend::Function", "fci_cache");
-	o->fcc_function_handler =
-		elf_dwarf_member_offset(e, "_zend_fcall_info_cache", "function_handler");
-	o->args_fci_cache = elf_dwarf_member_offset(e, "swoole::PHPCoroutine::Args", "fci_cache");
-	return o->co_state < 0 || o->co_cid < 0 || o->co_init_msec < 0 || o->co_task < 0 ||
-	       o->ctx_fci_cache < 0 || o->ctx_defer_tasks < 0 || o->fn_fci_cache < 0 ||
-	       o->fcc_function_handler < 0 || o->args_fci_cache < 0 ? -1 : 0;
-}
+	size_t i, n = strcspn(s->version, "."), minor;
+	int dwarf = 0, table = 0, php83 = s->php_api >= PHP_API_8_3;
+	long v;
 
-static int table_offsets(struct swoole *s)
-{
-	size_t i, n = strcspn(s->version, ".");
-
-	/* PHP 8.0 (Swoole 5.1 still builds for it) has another PHPContext layout. */
-	if (s->php_api < PHP_API_8_1)
-		return -1;
-	/* "6.2.1" -> "6.2": layouts changed only between minor releases. */
+	/* "6.2.1" -> "6.2": layouts changed only between minor releases. PHP 8.0 (Swoole 5.1
+	 * still builds for it) has another PHPContext layout: no column. */
 	if (s->version[n] == '.')
 		n += 1 + strcspn(s->version + n + 1, ".");
-	for (i = 0; i < sizeof(swoole_table) / sizeof(swoole_table[0]); i++) {
-		if (strlen(swoole_table[i].version) != n || strncmp(s->version, swoole_table[i].version, n))
-			continue;
-		s->so = swoole_common;
-		s->so.ctx_fci_cache = swoole_table[i].fci_cache;
-		s->so.ctx_defer_tasks = s->php_api >= PHP_API_8_3 ? swoole_table[i].defer_tasks_php83
-								  : swoole_table[i].defer_tasks_php82;
-		snprintf(s->so_from, sizeof(s->so_from), "table for Swoole %s, PHP %s",
-			 swoole_table[i].version, s->php_api >= PHP_API_8_3 ? "8.3+" : "8.1/8.2");
-		/* Those snapshots moved PHPContext.fci_cache (200); the rest matches. */
-		if (elf_sym_by_name(s->mod->elf, SYM_CHANNEL_BASE))
-			s->so.ctx_fci_cache = -1;
-		return 0;
+	for (minor = 0; minor < NMINORS; minor++)
+		if (strlen(swoole_minors[minor]) == n && !strncmp(s->version, swoole_minors[minor], n))
+			break;
+	if (s->php_api < PHP_API_8_1)
+		minor = NMINORS;
+	for (i = 0; i < sizeof(offs_spec) / sizeof(offs_spec[0]); i++) {
+		v = elf_dwarf_member_offset(e, offs_spec[i].type, offs_spec[i].member);
+		if (v >= 0) {
+			dwarf++;
+		} else if (minor < NMINORS && (v = offs_spec[i].v[minor][php83]) >= 0) {
+			table++;
+			/* Those snapshots moved PHPContext.fci_cache (200); the rest matches. */
+			if (offs_spec[i].field == SO(ctx_fci_cache) &&
+			    elf_sym_by_name(e, SYM_CHANNEL_BASE))
+				v = -1;
+		}
+		/* Without fci_cache only the coroutines' bodies are unknown. */
+		if (v < 0 && !offs_spec[i].heap && offs_spec[i].field != SO(ctx_fci_cache)) {
+			snprintf(err, errlen, "Swoole %s (PHP API %u): %s has no DWARF and codefer has "
+				 "no offset table for this version (known: 5.1, 6.0, 6.1, 6.2)",
+				 s->version, s->php_api, s->mod->path);
+			return EXIT_SYMBOL;
+		}
+		if (v < 0 && offs_spec[i].heap && !s->no_heap[0])
+			snprintf(s->no_heap, sizeof(s->no_heap), "%s.%s: not in DWARF, and no table "
+				 "for Swoole %s on PHP API %u", offs_spec[i].type, offs_spec[i].member,
+				 s->version, s->php_api);
+		*(long *)((char *)s + offs_spec[i].field) = v;
 	}
-	return -1;
+	snprintf(s->so_from, sizeof(s->so_from), "%s%s%s%s%s%s", dwarf ? "DWARF of " : "",
+		 dwarf ? s->mod->path : "", dwarf && table ? ", then " : "",
+		 table ? "table for Swoole " : "", table ? swoole_minors[minor] : "",
+		 table ? (php83 ? " on PHP 8.3+" : " on PHP 8.1/8.2") : "");
+	return 0;
 }
 
 /* Everything both the plan and the census need. 0, or an exit code with err set. */
@@ -181,7 +219,8 @@ static int swoole_resolve(struct target *t, struct swoole *s, char *err, size_t 
 {
 	const struct elf_sym *cur;
 	struct elf_file *e;
-	int zts;
+	char why[160];
+	int zts, r;
 
 	memset(s, 0, sizeof(*s));
 	s->current = target_sym(t, NULL, SYM_CURRENT, &s->mod);
@@ -202,16 +241,20 @@ static int swoole_resolve(struct target *t, struct swoole *s, char *err, size_t 
 		snprintf(err, errlen, "Swoole %s: symbol %s missing", s->version, SYM_COROUTINES);
 		return EXIT_SYMBOL;
 	}
-	if (!dwarf_offsets(e, &s->so)) {
-		snprintf(s->so_from, sizeof(s->so_from), "DWARF of %s", s->mod->path);
-	} else if (table_offsets(s)) {
-		snprintf(err, errlen, "Swoole %s (PHP API %u): %s has no DWARF and codefer has no "
-			 "offset table for this version (known: 5.1, 6.0, 6.1, 6.2)", s->version,
-			 s->php_api, s->mod->path);
-		return EXIT_SYMBOL;
-	}
-	s->eg = target_sym(t, NULL, "executor_globals", NULL);
-	s->have_zend = s->eg && !php_target_zend_offsets(t, &s->zo);
+	if ((r = resolve_offsets(s, e, err, errlen)))
+		return r;
+	/* PHP sites need the heap reader's Zend offsets; the heap walks need all of them. */
+	s->have_php = !php_heap_open(t, &s->heap, why, sizeof(why));
+	if (!s->no_heap[0] && !s->heap.walk)
+		snprintf(s->no_heap, sizeof(s->no_heap), "%s", s->have_php ? "PHP heap offsets "
+			 "unknown for this PHP (no DWARF, no table)" : why);
+	if (s->no_heap[0])
+		snprintf(s->no_timers, sizeof(s->no_timers), "%s", s->no_heap);
+	else
+		tls_main_addr(t, s->mod, SYM_TG, &s->tg, s->no_timers, sizeof(s->no_timers));
+	s->last_cid = target_sym(t, s->mod, SYM_LAST_CID, NULL);
+	if ((cur = elf_sym_by_name(e, SYM_EVENT_DEFER_CB)))
+		s->defer_cb = cur->value + s->mod->bias;
 	return 0;
 }
 
@@ -226,10 +269,11 @@ static struct loc cid_loc(const struct swoole *s)
 /* The PHP line that called the running internal function (defer(), Channel->pop()). */
 static void caller_site(const struct swoole *s, struct probe_cfg *cfg)
 {
-	struct loc eg = { .base = LOC_ADDR, .base_off = s->eg + s->zo.eg_current_execute_data };
+	struct loc eg = { .base = LOC_ADDR,
+			  .base_off = s->heap.eg + s->heap.o[PO_EG_CURRENT_EX] };
 
-	if (s->have_zend)
-		php_caller_site(&s->zo, loc_deref(eg, 0, 8), cfg);
+	if (s->have_php)
+		php_caller_site(&s->heap, loc_deref(eg, 0, 8), cfg);
 }
 
 static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_t errlen)
@@ -301,58 +345,67 @@ static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 	plan_note(p, "offsets: %s: Coroutine.cid %ld task %ld, PHPContext.fci_cache %ld "
 		  "defer_tasks %ld", s->so_from, s->so.co_cid, s->so.co_task, s->so.ctx_fci_cache,
 		  s->so.ctx_defer_tasks);
-	if (s->have_zend)
+	if (s->have_php)
 		plan_note(p, "PHP sites: Zend offsets from %s (EG.current_execute_data %ld)",
-			  s->zo.from, s->zo.eg_current_execute_data);
+			  s->heap.from, s->heap.o[PO_EG_CURRENT_EX]);
 	else
 		plan_note(p, "PHP sites: unavailable (no DWARF, no Zend table for PHP API %u)",
 			  s->php_api);
 	plan_note(p, "defers are retired at coroutine exit (their run loop has no symbol)");
+	if (s->no_heap[0])
+		plan_note(p, "framework pools, timers, stale state: not read: %s", s->no_heap);
+	else
+		plan_note(p, "framework pools, timers, stale state: PHP heap offsets from %s",
+			  s->heap.from);
+	if (s->no_timers[0])
+		plan_note(p, "pending timers: not read: %s", s->no_timers);
+	else
+		plan_note(p, "pending timers: SwooleTG at 0x%llx (main thread)%s",
+			  (unsigned long long)s->tg, s->defer_cb ? "" : "; Event::defer tasks not "
+			  "told apart without .symtab: not read");
 	return 0;
 }
 
+struct defer_walk {
+	struct target *t;
+	const struct swoole *s;
+	struct census_coro *co;
+};
+
+/* One zend::Function * of the defer stack. */
+static int add_defer(void *arg, uint64_t item)
+{
+	struct defer_walk *d = arg;
+	uint64_t func;
+	struct site fn;
+
+	if (target_read_u64(d->t, item + d->s->so.fn_fci_cache + d->s->so.fcc_function_handler,
+			    &func))
+		func = 0;
+	php_function_site(d->t, d->s->have_php ? &d->s->heap : NULL, func, &fn);
+	/* The registering line is gone from memory; the closure's first line is the same
+	 * line for the usual defer(function () {...}). */
+	return census_add_defer(d->co, &fn, &fn);
+}
+
 /* Pending defers of one PHPContext, oldest first. 0; 1 when there were more than
- * WALK_MAX_DEFERS; -1 when the deque is unreadable. */
+ * WALK_MAX_DEFERS; -1 when the deque is unreadable (or memory ran out). */
 static int walk_defers(struct target *t, const struct swoole *s, uint64_t ctx,
 		       struct census_coro *co)
 {
-	uint64_t stack, node, buf, lo, hi, items[DEQUE_NODE_BYTES / 8], func;
-	struct std_deque dq;
-	struct site fn;
-	size_t i, n, total = 0;
+	struct defer_walk d = { t, s, co };
+	uint64_t stack;
+	int r;
 
 	if (target_read_u64(t, ctx + s->so.ctx_defer_tasks, &stack))
 		return -1;
 	if (!stack)
 		return 0;
-	if (target_read(t, stack, &dq, sizeof(dq)) || dq.finish.node < dq.start.node ||
-	    (dq.finish.node - dq.start.node) / 8 > WALK_MAX_DEFERS / (DEQUE_NODE_BYTES / 8))
-		return -1;
-	for (node = dq.start.node; node <= dq.finish.node; node += 8) {
-		if (target_read_u64(t, node, &buf))
-			return -1;
-		lo = node == dq.start.node ? dq.start.cur : buf;
-		hi = node == dq.finish.node ? dq.finish.cur : buf + DEQUE_NODE_BYTES;
-		if (lo < buf || hi < lo || hi > buf + DEQUE_NODE_BYTES || (hi - lo) % 8)
-			return -1;
-		n = (hi - lo) / 8;
-		if (n && target_read(t, lo, items, n * 8))
-			return -1;
-		for (i = 0; i < n; i++, total++) {
-			if (total == WALK_MAX_DEFERS)
-				return 1;
-			if (target_read_u64(t, items[i] + s->so.fn_fci_cache +
-					    s->so.fcc_function_handler, &func))
-				func = 0;
-			php_function_site(t, s->have_zend ? &s->zo : NULL, func, &fn);
-			/* The registering line is gone from memory; the closure's first line is
-			 * the same line for the usual defer(function () {...}). */
-			if (census_add_defer(co, &fn, &fn))
-				return -1;
-		}
-	}
-	return 0;
+	r = std_deque_each(t, stack, WALK_MAX_DEFERS, add_defer, &d);
+	return r < 0 ? -1 : r;
 }
+
+enum { CO_INIT, CO_WAITING, CO_RUNNING, CO_END };
 
 static const char *state_name(uint32_t state)
 {
@@ -361,10 +414,118 @@ static const char *state_name(uint32_t state)
 	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "?";
 }
 
+/* A pending PHP callback: its zend_fcall_info_cache is at fcc (in a timer's
+ * zend::Function, an Event::defer task's zend::Callable). */
+static int add_callback(struct target *t, struct swoole *s, struct census *c, uint64_t id,
+			const char *kind, int64_t interval, uint64_t fcc)
+{
+	struct census_timer *tm = census_add_timer(c);
+	uint64_t func;
+
+	if (!tm)
+		return -1;
+	tm->id = id;
+	snprintf(tm->kind, sizeof(tm->kind), "%s", kind);
+	tm->interval_ms = interval;
+	if (target_read_u64(t, fcc + s->so.fcc_function_handler, &func))
+		func = 0;
+	/* Where it was registered is gone from memory: its closure's first line is the
+	 * line of the usual Timer::after(ms, function () use (...) {...}). */
+	php_function_site(t, &s->heap, func, &tm->site);
+	php_closure_captures(&s->heap, func, tm);
+	return 0;
+}
+
+/* Pending Timer::after/tick timers (SwooleTG.timer's map; coroutine sleeps and Swoole's
+ * own timers are TYPE_KERNEL and not counted) and Event::defer tasks (the reactor's
+ * defer list). 0, or -1 out of memory; what cannot be read leaves a warning. */
+static int walk_timers(struct target *t, struct swoole *s, struct census *c)
+{
+	const struct swoole_layout *l = &s->lay;
+	uint64_t timer, count, node, reactor, cm, head, fn, data;
+	int64_t interval;
+	struct umap_node nd;
+	uint32_t type;
+	uint8_t removed;
+	size_t seen = 0;
+
+	if (target_read_u64(t, s->tg + l->tg_timer, &timer) ||
+	    (timer && (target_read_u64(t, timer + l->timer_map + UMAP_COUNT, &count) ||
+		       target_read_u64(t, timer + l->timer_map + UMAP_BEFORE_BEGIN, &node)))) {
+		snprintf(c->warning, sizeof(c->warning), "SwooleTG.timer unreadable: timers not read");
+		return 0;
+	}
+	for (node = timer ? node : 0; node; node = nd.next) {
+		if (++seen > count || seen > MAX_TIMERS || target_read(t, node, &nd, sizeof(nd)) ||
+		    target_read_u32(t, nd.value + l->tn_type, &type) ||
+		    target_read(t, nd.value + l->tn_removed, &removed, 1) ||
+		    target_read_u64(t, nd.value + l->tn_interval, (uint64_t *)&interval) ||
+		    target_read_u64(t, nd.value + l->tn_data, &data)) {
+			snprintf(c->warning, sizeof(c->warning),
+				 "timer list unreadable or longer than its count: walk cut short");
+			break;
+		}
+		if (type == TIMER_TYPE_PHP && !removed &&
+		    add_callback(t, s, c, nd.key, interval > 0 ? "tick" : "after",
+				 interval > 0 ? interval : 0, data + s->so.fn_fci_cache))
+			return -1;
+	}
+	/* CallbackManager: a std::list of {std::function, data}; a plain function pointer
+	 * is stored in the std::function's first word. */
+	if (!s->defer_cb || target_read_u64(t, s->tg + l->tg_reactor, &reactor) || !reactor ||
+	    target_read_u64(t, reactor + l->reactor_defers, &cm) || !cm)
+		return 0;
+	for (seen = 0, head = cm, node = head; seen < MAX_TIMERS; seen++) {
+		if (target_read_u64(t, node, &node) || node == head)
+			break;
+		if (target_read_u64(t, node + 16, &fn) || target_read_u64(t, node + 48, &data))
+			break;
+		if (fn == s->defer_cb &&
+		    add_callback(t, s, c, 0, "defer", 0, data + l->callable_fcc))
+			return -1;
+	}
+	return 0;
+}
+
+/* The frame a coroutine is at: the engine's own while it runs, else the one it saved. */
+static uint64_t coroutine_frame(struct target *t, const struct swoole *s, uint64_t task,
+				uint32_t state)
+{
+	uint64_t ex = 0;
+
+	if (state == CO_RUNNING)
+		target_read_u64(t, s->heap.eg + s->heap.o[PO_EG_CURRENT_EX], &ex);
+	else
+		target_read_u64(t, task + s->so.ctx_execute_data, &ex);
+	return ex;
+}
+
+struct php_heap_site {
+	const struct php_heap *h;
+	struct site site;
+};
+
+/* The first PHP line down the frames: where the coroutine is parked. */
+static int first_line(void *arg, uint64_t ex, uint64_t func, uint64_t cvs, uint32_t ncv)
+{
+	struct php_heap_site *w = arg;
+
+	(void)func;
+	(void)cvs;
+	(void)ncv;
+	php_frame_site(w->h, ex, &w->site);
+	return w->site.kind != SITE_NONE;
+}
+
 static int swoole_census(struct rt_ctx *rc, struct census *c, char *err, size_t errlen)
 {
 	struct target *t = rc->t;
-	const struct swoole *s = rc->priv;
+	struct swoole *s = rc->priv;
+	int heap = !s->no_heap[0] && c->scope != CENSUS_UNPROBED;
+	struct php_co *cos = NULL, *v;
+	size_t nco = 0, capco = 0;
+	uint64_t *cids = NULL;		/* every live coroutine id, internal ones too */
+	int64_t last_cid;
 	struct umap_node nd;
 	struct census_coro *co;
 	struct timespec now;
@@ -399,6 +560,12 @@ static int swoole_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 				 (unsigned long long)node);
 			break;
 		}
+		if (heap && count <= WALK_MAX_COROS && !cids && !(cids = malloc(count * 8 + 8))) {
+			snprintf(err, errlen, "out of memory");
+			return EXIT_FAILURE_;
+		}
+		if (cids)
+			cids[seen - 1] = (uint64_t)cid;
 		/* Coroutines without a task are Swoole's internal C++ ones. */
 		if (!task)
 			continue;
@@ -426,6 +593,43 @@ static int swoole_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 		else if (r < 0)
 			snprintf(c->warning, sizeof(c->warning),
 				 "coroutine %lld: unreadable defer stack", (long long)cid);
+		if (!heap)
+			continue;
+		if (nco == capco) {
+			capco = capco ? 2 * capco : 64;
+			if (!(v = realloc(cos, capco * sizeof(*v)))) {
+				free(cos);
+				free(cids);
+				snprintf(err, errlen, "out of memory");
+				return EXIT_FAILURE_;
+			}
+			cos = v;
+		}
+		cos[nco] = (struct php_co){ .coro = c->ncoros - 1,
+					    .ex = coroutine_frame(t, s, task, state) };
+		if (target_read_u64(t, task + s->lay.ctx_context, &cos[nco].context))
+			cos[nco].context = 0;
+		if (cos[nco].ex) {
+			struct php_heap_site w = { .h = &s->heap };
+
+			php_frames_each(&s->heap, cos[nco].ex, first_line, &w);
+			co->wait_site = w.site;
+		}
+		nco++;
+	}
+	r = heap ? php_pools_census(&s->heap, &s->lay, c, cos, nco) : 0;
+	if (!r && heap && !s->no_timers[0])
+		r = walk_timers(t, s, c);
+	if (!r && heap && cids && s->last_cid &&
+	    !target_read_u64(t, s->last_cid, (uint64_t *)&last_cid)) {
+		qsort(cids, seen - (node != 0), sizeof(*cids), cmp_u64);
+		r = php_stale_census(&s->heap, c, last_cid, cids, seen - (node != 0));
+	}
+	free(cos);
+	free(cids);
+	if (r) {
+		snprintf(err, errlen, "out of memory");
+		return EXIT_FAILURE_;
 	}
 	return 0;
 }
@@ -441,7 +645,11 @@ static int swoole_open(struct rt_ctx *c, char *err, size_t errlen)
 
 static void swoole_close(struct rt_ctx *c)
 {
-	free(c->priv);
+	struct swoole *s = c->priv;
+
+	if (s)
+		php_heap_close(&s->heap);
+	free(s);
 }
 
 const struct runtime runtime_swoole = {

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Hyperf- and Swoft-shaped pools read from the PHP heap, on a core (codefer-dump, gdb) and
+# on the live process (gdb attached): per pool, what its objects say (open, idle, max,
+# waiters), the connections out, the live coroutines holding them (context or locals) and
+# the orphans (hyperf#7351: pipeline() never releasing), each exactly as the target counts.
+# Twice: with swoole.so's DWARF, and with a stripped copy (codefer's offset tables).
+. "$(dirname "$0")/php_lib.sh"
+need_basics
+need_swoole
+[ -x "$CODEFER_DUMP" ] || fail "codefer-dump not built ($CODEFER_DUMP)"
+[ -f "$CODEFER_LIB" ] || fail "libcodefer.so not built ($CODEFER_LIB)"
+command -v gcore >/dev/null || skip "no gcore (gdb)"
+command -v strip >/dev/null || skip "no strip (binutils)"
+so=$("$PHP" -r 'echo ini_get("extension_dir");')/swoole.so
+[ -f "$so" ] || skip "swoole.so is not in PHP's extension_dir"
+strip -s -o "$WORK/swoole.so" "$so" || fail "strip failed"
+php="$(readlink -f "$(command -v "$PHP")")"
+
+# check HOW: runs the target, takes a core, compares every pool with the target's truth.
+check() {
+	local how=$1 npools i k label line
+	php_start "$PHP_TESTS/swoole_pools.php"
+	TRUTH=$(grep '^TRUTH ' "$WORK/php.out" | tail -n 1 | cut -d' ' -f2-)
+	[ -n "$TRUTH" ] || fail "target printed no TRUTH"
+	gcore -o "$WORK/core" "$TARGET_PID" >"$WORK/gcore.log" 2>&1 || fail "gcore failed"
+	core="$WORK/core.$TARGET_PID"
+	# The live process, through gdb: the same walker reading process memory.
+	gdb -batch -nx -p "$TARGET_PID" -x "$CODEFER_PY" -ex 'codefer pools' >"$WORK/gdb-live.out" 2>&1
+	php_stop
+	"$CODEFER_DUMP" --json "$core" >"$WORK/dump.json" 2>"$WORK/dump.err" || fail "codefer-dump failed"
+	SNAP=$(cat "$WORK/dump.json")
+	gdb -batch -nx "$php" "$core" -x "$CODEFER_PY" -ex 'codefer pools' >"$WORK/gdb.out" 2>&1
+	rm -f "$core"
+
+	npools=$(jq_php "$TRUTH" 'count($j["pools"])')
+	expect "$how: pools found" "$(jq_php "$SNAP" 'count(array_filter($j["pools"], fn($p) => isset($p["name"])))')" "$npools"
+	for ((i = 0; i < npools; i++)); do
+		t() { jq_php "$TRUTH" "\$j[\"pools\"][$i][\"$1\"]"; }
+		label=$(t label)
+		# p EXPR: EXPR over this pool's entry ($p) in the dump.
+		p() { jq_php "$SNAP" '(function ($p) { return '"$1"'; })(array_values(array_filter($j["pools"], fn($p) => ($p["name"] ?? "") === '"$(jq_php "$TRUTH" "var_export(\$j['pools'][$i]['label'], true)")"'))[0] ?? [])'; }
+		for k in open idle max waiters; do
+			expect "$how: $label $k" "$(p '$p["'$k'"] ?? "missing"')" "$(t $k)"
+		done
+		expect "$how: $label out" "$(p '$p["out"] ?? "missing"')" "$(t outstanding)"
+		expect "$how: $label held" "$(p '$p["held"] ?? "missing"')" "$(t held)"
+		expect "$how: $label orphaned" "$(p '$p["orphans"] ?? "missing"')" "$(t orphaned)"
+		expect "$how: $label holders" \
+			"$(p 'implode(",", (function ($v) { sort($v); return $v; })(array_map(fn($k) => $k["coroutine"], $p["conns"] ?? [])))')" \
+			"$(jq_php "$TRUTH" 'implode(",", (function ($v) { sort($v); return $v; })($j["pools"]['"$i"']["holders"]))')"
+		line="$(t open) open, $(t idle) idle, max $(t max), $(t waiters) waiting; $(t outstanding) out: $(t held) held, $(t orphaned) orphaned"
+		expect "$how: gdb core $label" "$(grep -F " $label: " "$WORK/gdb.out" | sed 's/^pool [^ ]* [^ ]*: //')" "$line"
+		expect "$how: gdb live $label" "$(grep -F " $label: " "$WORK/gdb-live.out" | sed 's/^pool [^ ]* [^ ]*: //')" "$line"
+	done
+	grep -q Traceback "$WORK/gdb.out" "$WORK/gdb-live.out" && fail "python traceback in gdb"
+}
+
+check dwarf
+PHP_ARGS=(-n -d "extension=$WORK/swoole.so")
+check stripped
+finish

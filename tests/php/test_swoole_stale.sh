@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# State kept for ended coroutines: static arrays and globals keyed by coroutine ids that
+# a cleanup path never dropped (Swoft's pipeMessage), directly or one level down, next to
+# integer-keyed arrays that must not be reported (live ids only, user ids, a list, too few
+# entries). On a core (codefer-dump, gdb) and live (gdb attached), with swoole.so's DWARF
+# and stripped; each array exactly as the target counts it.
+. "$(dirname "$0")/php_lib.sh"
+need_basics
+need_swoole
+[ -x "$CODEFER_DUMP" ] || fail "codefer-dump not built ($CODEFER_DUMP)"
+[ -f "$CODEFER_LIB" ] || fail "libcodefer.so not built ($CODEFER_LIB)"
+command -v gcore >/dev/null || skip "no gcore (gdb)"
+command -v strip >/dev/null || skip "no strip (binutils)"
+so=$("$PHP" -r 'echo ini_get("extension_dir");')/swoole.so
+[ -f "$so" ] || skip "swoole.so is not in PHP's extension_dir"
+strip -s -o "$WORK/swoole.so" "$so" || fail "strip failed"
+php="$(readlink -f "$(command -v "$PHP")")"
+
+check() {
+	local how=$1 want
+	php_start "$PHP_TESTS/swoole_stale.php" 30 25
+	TRUTH=$(grep '^TRUTH ' "$WORK/php.out" | tail -n 1 | cut -d' ' -f2-)
+	[ -n "$TRUTH" ] || fail "target printed no TRUTH"
+	gcore -o "$WORK/core" "$TARGET_PID" >"$WORK/gcore.log" 2>&1 || fail "gcore failed"
+	core="$WORK/core.$TARGET_PID"
+	gdb -batch -nx -p "$TARGET_PID" -x "$CODEFER_PY" -ex 'codefer stale' >"$WORK/gdb-live.out" 2>&1
+	php_stop
+	"$CODEFER_DUMP" --json "$core" >"$WORK/dump.json" 2>"$WORK/dump.err" || fail "codefer-dump failed"
+	SNAP=$(cat "$WORK/dump.json")
+	gdb -batch -nx "$php" "$core" -x "$CODEFER_PY" -ex 'codefer stale' >"$WORK/gdb.out" 2>&1
+	rm -f "$core"
+
+	# "entries oldest newest where" per array, sorted.
+	want=$(jq_php "$TRUTH" 'implode("\n", array_map(fn($s) => "{$s["entries"]} {$s["oldest_id"]} {$s["newest_id"]} {$s["where"]}", $j["stale"]))' | sort)
+	expect "$how: stale_state" "$(jq_php "$SNAP" 'implode("\n", array_map(fn($s) => "{$s["entries"]} {$s["oldest_id"]} {$s["newest_id"]} {$s["where"]}", $j["stale_state"]))' | sort)" "$want"
+	for out in gdb gdb-live; do
+		expect "$how: $out stale" "$(sed -n '/^ ENTRIES/,$p' "$WORK/$out.out" | grep -E '^ +[0-9]' | sed -E 's/^ +//; s/ +/ /g' | sort)" "$want"
+	done
+	grep -q Traceback "$WORK/gdb.out" "$WORK/gdb-live.out" && fail "python traceback in gdb"
+}
+
+check dwarf
+PHP_ARGS=(-n -d "extension=$WORK/swoole.so")
+check stripped
+finish

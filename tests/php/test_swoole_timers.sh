@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Pending Swoole timers (Timer::after, Timer::tick) and Event::defer tasks, by the line
+# their closure starts at, with the classes of the objects those closures capture: on a
+# core (codefer-dump, gdb) and the live process (gdb attached), exactly as the target
+# counts them. Fired and cleared timers and coroutine sleeps are not pending timers.
+# Twice: with swoole.so's DWARF and .symtab, and stripped (tables; Event::defer tasks are
+# then not told apart from Swoole's own deferred work, and not listed).
+. "$(dirname "$0")/php_lib.sh"
+need_basics
+need_swoole
+[ -x "$CODEFER_DUMP" ] || fail "codefer-dump not built ($CODEFER_DUMP)"
+[ -f "$CODEFER_LIB" ] || fail "libcodefer.so not built ($CODEFER_LIB)"
+command -v gcore >/dev/null || skip "no gcore (gdb)"
+command -v strip >/dev/null || skip "no strip (binutils)"
+so=$("$PHP" -r 'echo ini_get("extension_dir");')/swoole.so
+[ -f "$so" ] || skip "swoole.so is not in PHP's extension_dir"
+strip -s -o "$WORK/swoole.so" "$so" || fail "strip failed"
+php="$(readlink -f "$(command -v "$PHP")")"
+
+# check HOW KINDS: KINDS is a regex of the site kinds codefer must list.
+check() {
+	local how=$1 kinds=$2 want site n
+	php_start "$PHP_TESTS/swoole_timers.php" 9 4 5
+	TRUTH=$(grep '^TRUTH ' "$WORK/php.out" | tail -n 1 | cut -d' ' -f2-)
+	[ -n "$TRUTH" ] || fail "target printed no TRUTH"
+	gcore -o "$WORK/core" "$TARGET_PID" >"$WORK/gcore.log" 2>&1 || fail "gcore failed"
+	core="$WORK/core.$TARGET_PID"
+	gdb -batch -nx -p "$TARGET_PID" -x "$CODEFER_PY" -ex 'codefer timers' >"$WORK/gdb-live.out" 2>&1
+	php_stop
+	"$CODEFER_DUMP" --json "$core" >"$WORK/dump.json" 2>"$WORK/dump.err" || fail "codefer-dump failed"
+	SNAP=$(cat "$WORK/dump.json")
+	gdb -batch -nx "$php" "$core" -x "$CODEFER_PY" -ex 'codefer timers' >"$WORK/gdb.out" 2>&1
+	rm -f "$core"
+
+	# The truth's sites of the kinds listed, as "site pending Class=n,..." lines.
+	want=$(jq_php "$TRUTH" 'implode("\n", array_map(fn($s, $v) => "$s {$v["pending"]} " . implode(",", array_map(fn($c, $n) => "$c=$n", array_keys($v["captures"]), $v["captures"])), array_keys(array_filter($j["sites"], fn($v) => preg_match("/'"$kinds"'/", $v["kind"]))), array_filter($j["sites"], fn($v) => preg_match("/'"$kinds"'/", $v["kind"]))))')
+	n=$(jq_php "$TRUTH" 'array_sum(array_map(fn($v) => $v["pending"], array_filter($j["sites"], fn($v) => preg_match("/'"$kinds"'/", $v["kind"]))))')
+	expect "$how: timers pending" "$(jq_php "$SNAP" '$j["timers"]["pending"]')" "$n"
+	expect "$how: timer sites" "$(jq_php "$SNAP" 'implode("\n", (function ($v) { sort($v); return $v; })(array_map(fn($s) => "{$s["site"]} {$s["pending"]} " . implode(",", array_map(fn($c, $n) => "$c=$n", array_keys($s["captures"]), $s["captures"])), $j["timers"]["sites"])))')" \
+		"$(sort <<<"$want")"
+	# gdb prints "PENDING SITE  captures A=1, B=2": the same lines, reordered.
+	for out in gdb gdb-live; do
+		expect "$how: $out pending" "$(grep -o 'PENDING TIMERS ([0-9]*)' "$WORK/$out.out")" "PENDING TIMERS ($n)"
+		expect "$how: $out sites" "$(grep -E '^ +[0-9]+  ' "$WORK/$out.out" | sed -E 's/^ +([0-9]+)  ([^ ]+)(  captures )?/\2 \1 /; s/, /,/g; s/ $//' | sort)" \
+			"$(sort <<<"$want" | sed 's/ $//')"
+	done
+	grep -q Traceback "$WORK/gdb.out" "$WORK/gdb-live.out" && fail "python traceback in gdb"
+}
+
+check dwarf 'after|tick|defer'
+PHP_ARGS=(-n -d "extension=$WORK/swoole.so")
+check stripped 'after|tick'
+finish
