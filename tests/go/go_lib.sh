@@ -27,7 +27,8 @@ need_basics() {
 
 # go_build GO VARIANT: builds the target, prints its path. Variants:
 #   plain (static, internal linker), cgo (external linker), cgoint (cgo, internal linker),
-#   nodwarf (-ldflags=-w: symbols, no DWARF), stripped (-ldflags='-s -w').
+#   nodwarf (-ldflags=-w: symbols, no DWARF), stripped (-ldflags='-s -w'), and stripped
+#   cgo (external linker) and PIE builds: cgostripped, piestripped.
 go_build() {
 	local go=$1 variant=$2 v out
 	v=$("$go" env GOVERSION) || return 1
@@ -41,6 +42,8 @@ go_build() {
 	nodwarf) flags=(-ldflags=-w) ;;
 	pie) flags=(-buildmode=pie) ;;
 	stripped) flags=(-ldflags=-s\ -w) ;;
+	cgostripped) files+=("$GO_TESTS/cgo.go"); flags=(-ldflags=-s\ -w) ;;
+	piestripped) flags=(-buildmode=pie -ldflags=-s\ -w) ;;
 	*) return 1 ;;
 	esac
 	if [ ! -x "$out" ] || [ "$out" -ot "$GO_TESTS/gotarget.go" ]; then

@@ -41,6 +41,7 @@
 #include "disasm.h"
 #include "elfsym.h"
 #include "runtime.h"
+#include "runtimes/go_pcln.h"
 
 #define MAX_RETURNS 24
 #define PROLOGUE_MAX_INSNS 6
@@ -57,14 +58,8 @@
 #define G_SYSCALL 3
 #define G_WAITING 4
 #define G_PREEMPTED 9
-/* .gopclntab (Go 1.18+): pcHeader fields, the _func header, the funcdata slot. */
-#define PCLN_MAGIC_118 0xfffffff0u
-#define PCLN_MAGIC_120 0xfffffff1u
-#define PCLN_NFUNC 8
-#define PCLN_TEXT_START 24
-#define PCLN_PCLN_OFFSET 64
-#define FUNC_NPCDATA 28
 #define FUNCDATA_OPEN_CODED_DEFER_INFO 4
+#define ALLGS_DECODE_BYTES 256
 #define OPEN_DEFERS_MAX 8		/* deferBits is one byte */
 #define WALK_MAX_FRAMES 256
 #define SQL_PREFIX "database/sql."
@@ -111,44 +106,19 @@ struct go {
 	char o_from[64];
 	const char *run_fn;		/* runtime.popDefer or runtime.freedefer */
 	uint64_t allgs;			/* runtime address of the slice header */
-};
-
-/* The function table of .gopclntab, read from the file: what finding a frame's
- * open-coded defers takes. */
-struct go_pcln {
-	const uint8_t *tab;		/* the pclntable: {entryoff, funcoff} pairs, then _funcs */
-	size_t size;
-	uint32_t nfunc;
-	uint64_t text;			/* ELF vaddr entryoff counts from */
-	uint64_t gofunc;		/* ELF vaddr funcdata offsets count from (go:func.*) */
-	size_t func_hdr;		/* bytes of a _func before its pcdata: 40, 44 from 1.20 */
+	const char *allgs_from;
 };
 
 /* What go_open resolves once for a target. */
 struct go_rt {
 	struct go g;
-	struct go_pcln pl;
-	int have_pcln;			/* its pclntab has a layout codefer reads (1.18+) */
+	const struct go_pcln *pl;	/* NULL: no pclntab codefer reads (before 1.18) */
 };
 
 static const char *const state_names[] = {
 	"idle", "runnable", "running", "syscall", "waiting", "moribund", "dead", "enqueue",
 	"copystack", "preempted",
 };
-
-/* An unsigned LEB128 (Go's uvarint) at p: the byte after it, or NULL. */
-static const uint8_t *varint(const uint8_t *p, const uint8_t *end, uint32_t *v)
-{
-	int shift;
-
-	*v = 0;
-	for (shift = 0; p < end && shift < 35; shift += 7, p++) {
-		*v |= (uint32_t)(*p & 0x7f) << shift;
-		if (!(*p & 0x80))
-			return p + 1;
-	}
-	return NULL;
-}
 
 /* The version string of .go.buildinfo (Go 1.18+: inline, length-prefixed at +32;
  * before: a pointer to a string header at +16). 0, or -1 when absent. */
@@ -163,7 +133,7 @@ static int buildinfo_version(struct elf_file *e, char *buf, size_t len)
 	if (!p || size < BUILDINFO_HDR || memcmp(p, BUILDINFO_MAGIC, 14) || p[14] != 8)
 		return -1;
 	if (p[15] & BUILDINFO_INLINE) {
-		if (!(s = varint(p + BUILDINFO_HDR, p + size, &n)) || n > size - (size_t)(s - p))
+		if (!(s = go_uvarint(p + BUILDINFO_HDR, p + size, &n)) || n > size - (size_t)(s - p))
 			return -1;
 		snprintf(buf, len, "%.*s", (int)n, s);
 		return 0;
@@ -240,25 +210,71 @@ static const char *known_versions(void)
 	return buf;
 }
 
+/* runtime.allgs in a binary without data symbols: runtime.forEachG ranges over it, and
+ * loads its pointer and length RIP-relative (MOVQ runtime.allgs(SB), CX; MOVQ
+ * runtime.allgs+8(SB), DX): the first address loaded together with the word after it.
+ * Its ELF vaddr, or 0. */
+static uint64_t allgs_from_code(struct elf_file *e)
+{
+	const struct elf_sym *s = elf_sym_by_name(e, "runtime.forEachG");
+	uint64_t loads[16], addr, found = 0;
+	uint8_t buf[ALLGS_DECODE_BYTES];
+	size_t left, n = 0, i, k;
+	const uint8_t *code = buf;
+	const cs_x86 *x;
+	cs_insn *insn;
+	csh cs;
+
+	if (!s || !s->size)
+		return 0;
+	left = s->size < sizeof(buf) ? s->size : sizeof(buf);
+	addr = s->value;
+	if (elf_read_vaddr(e, s->value, buf, left) || cs_open(CS_ARCH_X86, CS_MODE_64, &cs))
+		return 0;
+	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+	insn = cs_malloc(cs);
+	while (!found && n < sizeof(loads) / sizeof(loads[0]) &&
+	       cs_disasm_iter(cs, &code, &left, &addr, insn)) {
+		x = &insn->detail->x86;
+		if (insn->id != X86_INS_MOV || x->op_count != 2 || x->operands[0].type != X86_OP_REG ||
+		    x->operands[1].type != X86_OP_MEM || x->operands[1].mem.base != X86_REG_RIP ||
+		    x->operands[1].size != 8)
+			continue;
+		loads[n++] = insn->address + insn->size + x->operands[1].mem.disp;
+		for (i = 0; i < n && !found; i++)
+			for (k = 0; k < n; k++)
+				if (loads[k] == loads[i] + 8)
+					found = loads[i];
+	}
+	cs_free(insn, 1);
+	cs_close(&cs);
+	return found;
+}
+
 /* Everything the plan and the census need. 0, or an exit code with err set. */
-static int go_resolve(struct target *t, struct go *g, char *err, size_t errlen)
+static int go_resolve(struct target *t, struct go_rt *r, char *err, size_t errlen)
 {
 	struct module *exe = target_module(t, NULL);
+	struct go *g = &r->g;
 	int major = 0;
 
 	memset(g, 0, sizeof(*g));
+	/* Without .symtab, the functions come from the pclntab. */
+	if (exe && module_elf(exe))
+		r->pl = go_pcln_of(exe->elf);
 	if (!target_sym(t, NULL, "runtime.newproc1", &g->mod)) {
 		if (exe && module_elf(exe) && !buildinfo_version(exe->elf, g->version,
 								 sizeof(g->version))) {
-			snprintf(err, errlen, "%s: %s binary without a symbol table (built with "
-				 "-ldflags=-s?): codefer needs its .symtab to place probes",
-				 exe->path, g->version);
+			snprintf(err, errlen, "%s: %s binary without a symbol table, and no pclntab "
+				 "codefer reads (Go 1.18+) to find its functions", exe->path,
+				 g->version);
 			return EXIT_SYMBOL;
 		}
 		snprintf(err, errlen, "no Go runtime (runtime.newproc1) in the target");
 		return EXIT_NO_RUNTIME;
 	}
 	g->elf = module_elf(g->mod);
+	r->pl = go_pcln_of(g->elf);
 	if (!g->elf || buildinfo_version(g->elf, g->version, sizeof(g->version)))
 		snprintf(g->version, sizeof(g->version), "go (unknown version)");
 	if (sscanf(g->version, "go%d.%d", &major, &g->minor) == 2 &&
@@ -278,6 +294,16 @@ static int go_resolve(struct target *t, struct go *g, char *err, size_t errlen)
 	g->run_fn = elf_sym_by_name(g->elf, "runtime.popDefer") ? "runtime.popDefer"
 								 : "runtime.freedefer";
 	g->allgs = target_sym(t, g->mod, "runtime.allgs", NULL);
+	g->allgs_from = "symbol";
+	if (!g->allgs && (g->allgs = allgs_from_code(g->elf))) {
+		g->allgs += g->mod->bias;
+		g->allgs_from = "decoded from runtime.forEachG";
+	}
+	if (!g->allgs) {
+		snprintf(err, errlen, "%s: runtime.allgs not found in %s (no symbol, and not "
+			 "decoded from runtime.forEachG)", g->version, g->mod->path);
+		return EXIT_SYMBOL;
+	}
 	return 0;
 }
 
@@ -482,8 +508,9 @@ static int go_plan(struct rt_ctx *c, struct probe_plan *p, char *err, size_t err
 	struct probe_cfg defer = { .kind = EV_DEFER, .site_kind = SITE_PC,
 				   .site = loc_deref(loc_reg(CFREG_RSP), 0, 8) };
 	struct probe_cfg run = { .kind = EV_DEFER_RUN };
-	struct go *g = &((struct go_rt *)c->priv)->g;
-	int r;
+	struct go_rt *r = c->priv;
+	struct go *g = &r->g;
+	int ret;
 
 	snprintf(p->version, sizeof(p->version), "%s", g->version);
 	p->pools_need_round_trip = 0;
@@ -499,19 +526,19 @@ static int go_plan(struct rt_ctx *c, struct probe_plan *p, char *err, size_t err
 		run.cond = loc_deref(run.cond, g->o.d_skip, g->o.d_skip_size);
 		run.flags = PF_COND_ZERO;
 	}
-	if ((r = add_returns(p, g, "runtime.newproc1", &create, err, errlen)) ||
-	    (r = add_entry(p, g, "runtime.goexit1", &exit_, err, errlen)))
-		return r;
+	if ((ret = add_returns(p, g, "runtime.newproc1", &create, err, errlen)) ||
+	    (ret = add_entry(p, g, "runtime.goexit1", &exit_, err, errlen)))
+		return ret;
 	/* The linker drops what the program never calls: a binary without any defer of a
 	 * kind has no function registering it, and nothing to probe. */
-	if ((r = add_present(p, g, "runtime.deferproc", &defer, err, errlen)) ||
-	    (r = add_present(p, g, "runtime.deferprocStack", &defer, err, errlen)) ||
-	    (r = add_present(p, g, "runtime.deferprocat", &defer, err, errlen)) ||
-	    (r = add_present(p, g, g->run_fn, &run, err, errlen)) ||
-	    (r = add_present(p, g, "runtime.coroexit", &exit_, err, errlen)))
-		return r;
-	if ((r = plan_pool(p, g, err, errlen)))
-		return r;
+	if ((ret = add_present(p, g, "runtime.deferproc", &defer, err, errlen)) ||
+	    (ret = add_present(p, g, "runtime.deferprocStack", &defer, err, errlen)) ||
+	    (ret = add_present(p, g, "runtime.deferprocat", &defer, err, errlen)) ||
+	    (ret = add_present(p, g, g->run_fn, &run, err, errlen)) ||
+	    (ret = add_present(p, g, "runtime.coroexit", &exit_, err, errlen)))
+		return ret;
+	if ((ret = plan_pool(p, g, err, errlen)))
+		return ret;
 	plan_note(p, "offsets (%s): g->goid %ld g->_defer %ld g->atomicstatus %ld g->startpc %ld "
 		  "g->stack %ld g->sched.pc %ld g->sched.bp %ld, _defer.pc %ld fn %ld link %ld",
 		  g->o_from, g->o.g_goid, g->o.g_defer, g->o.g_status, g->o.g_startpc, g->o.g_stack,
@@ -520,6 +547,14 @@ static int go_plan(struct rt_ctx *c, struct probe_plan *p, char *err, size_t err
 		  "open-coded defers (<= 8 in a function, not in a loop) make no runtime call: "
 		  "read from parked goroutines' frames at each snapshot instead (%s)", g->run_fn,
 		  g->minor >= 18 ? "Go 1.18+ pclntab" : "not before Go 1.18: invisible");
+	plan_note(p, "census: runtime.allgs at ELF 0x%llx (%s)",
+		  (unsigned long long)(g->allgs - g->mod->bias), g->allgs_from);
+	if (r->pl)
+		plan_note(p, "pclntab at ELF 0x%llx: %s%s; text from %s, funcdata from %s",
+			  (unsigned long long)r->pl->vaddr,
+			  r->pl->added_funcs ? "function symbols (no .symtab)" : "frames",
+			  elf_file_has_dwarf(g->elf) ? "" : ", lines (no DWARF)", r->pl->text_from,
+			  r->pl->gofunc_from);
 	if (g->o.d_skip >= 0)
 		plan_note(p, "defers: records with _defer+%ld set (%s) are not counted",
 			  g->o.d_skip, g->o.d_skip_size == 1 ? "openDefer: frames of open-coded defers"
@@ -583,64 +618,6 @@ static int walk_defers(struct target *t, const struct go *g, uint64_t d, struct 
 	return ret;
 }
 
-/* 0 when the binary's pclntab has the Go 1.18+ layout codefer reads. */
-static int pcln_open(const struct go *g, struct go_pcln *pl)
-{
-	const struct elf_sym *s;
-	const uint8_t *hdr;
-	uint64_t off;
-	size_t size;
-	uint32_t magic;
-
-	memset(pl, 0, sizeof(*pl));
-	/* A PIE has it among the data the loader relocates (its textStart). */
-	if (!(hdr = elf_section(g->elf, ".gopclntab", &size, NULL)))
-		hdr = elf_section(g->elf, ".data.rel.ro.gopclntab", &size, NULL);
-	if (!hdr || size < PCLN_PCLN_OFFSET + 8)
-		return -1;
-	magic = u32_at(hdr, 0);
-	if ((magic != PCLN_MAGIC_118 && magic != PCLN_MAGIC_120) || hdr[7] != 8)
-		return -1;
-	off = u64_at(hdr, PCLN_PCLN_OFFSET);
-	pl->nfunc = (uint32_t)u64_at(hdr, PCLN_NFUNC);
-	if (off >= size || (uint64_t)pl->nfunc * 8 + 8 > size - off)
-		return -1;
-	pl->tab = hdr + off;
-	pl->size = size - off;
-	/* textStart is relocated at load in a PIE: the symbol has the link-time address. */
-	s = elf_sym_by_name(g->elf, "runtime.text");
-	pl->text = s ? s->value : u64_at(hdr, PCLN_TEXT_START);
-	s = elf_sym_by_name(g->elf, "go:func.*");
-	if (!s)
-		s = elf_sym_by_name(g->elf, "go.func.*");
-	if (!s)
-		return -1;
-	pl->gofunc = s->value;
-	pl->func_hdr = magic == PCLN_MAGIC_118 ? 40 : 44;
-	return 0;
-}
-
-/* The _func of the function containing ELF vaddr pc, or NULL. */
-static const uint8_t *pcln_func(const struct go_pcln *pl, uint64_t pc)
-{
-	uint32_t lo = 0, hi = pl->nfunc, mid, funcoff;
-	uint64_t off = pc - pl->text;
-
-	if (pc < pl->text || off >= UINT32_MAX)
-		return NULL;
-	while (hi - lo > 1) {
-		mid = lo + (hi - lo) / 2;
-		if (u32_at(pl->tab, mid * 8) <= off)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	if (u32_at(pl->tab, lo * 8) > off || u32_at(pl->tab, pl->nfunc * 8) <= off)
-		return NULL;
-	funcoff = u32_at(pl->tab, lo * 8 + 4);
-	return funcoff + pl->func_hdr <= pl->size ? pl->tab + funcoff : NULL;
-}
-
 /* A function's open-coded defer info (FUNCDATA_OpenCodedDeferInfo, varints): where its
  * deferBits byte and deferred closures sit below the frame pointer. Up to Go 1.21, one
  * offset per closure; from 1.22, the offset of an array of closure slots. */
@@ -655,28 +632,24 @@ struct open_defer_info {
 static int open_defer_info(const struct go *g, const struct go_pcln *pl, const uint8_t *fn,
 			   struct open_defer_info *info)
 {
+	uint64_t at = go_pcln_funcdata(pl, fn, FUNCDATA_OPEN_CODED_DEFER_INFO);
 	uint8_t buf[64];
 	const uint8_t *p, *end = buf + sizeof(buf);
-	uint32_t npcdata = u32_at(fn, FUNC_NPCDATA), off, i;
-	size_t slot = pl->func_hdr + (size_t)npcdata * 4 + FUNCDATA_OPEN_CODED_DEFER_INFO * 4;
+	uint32_t i;
 
-	if (fn[pl->func_hdr - 1] <= FUNCDATA_OPEN_CODED_DEFER_INFO ||
-	    (size_t)(fn - pl->tab) + slot + 4 > pl->size ||
-	    (off = u32_at(fn, slot)) == UINT32_MAX)
-		return -1;
 	memset(buf, 0, sizeof(buf));
-	if (elf_read_vaddr(g->elf, pl->gofunc + off, buf, sizeof(buf)) &&
-	    elf_read_vaddr(g->elf, pl->gofunc + off, buf, 16))
+	if (!at || (elf_read_vaddr(g->elf, at, buf, sizeof(buf)) &&
+		    elf_read_vaddr(g->elf, at, buf, 16)))
 		return -1;
 	memset(info, 0, sizeof(*info));
-	if (!(p = varint(buf, end, &info->bits_off)))
+	if (!(p = go_uvarint(buf, end, &info->bits_off)))
 		return -1;
 	if (g->minor >= 22)
-		return varint(p, end, &info->slots_off) ? 0 : -1;
-	if (!(p = varint(p, end, &info->n)) || info->n > OPEN_DEFERS_MAX)
+		return go_uvarint(p, end, &info->slots_off) ? 0 : -1;
+	if (!(p = go_uvarint(p, end, &info->n)) || info->n > OPEN_DEFERS_MAX)
 		return -1;
 	for (i = 0; i < info->n; i++)
-		if (!(p = varint(p, end, &info->closure_off[i])))
+		if (!(p = go_uvarint(p, end, &info->closure_off[i])))
 			return -1;
 	return 0;
 }
@@ -727,7 +700,7 @@ static int walk_open_defers(struct target *t, const struct go *g, const struct g
 	for (depth = 0; depth < WALK_MAX_FRAMES && pc; depth++) {
 		if (bp < stack[0] || bp + 16 > stack[1])
 			break;
-		fn = pcln_func(pl, pc - g->mod->bias);
+		fn = go_pcln_func(pl, pc - g->mod->bias, NULL);
 		if (!fn)
 			break;
 		if (!open_defer_info(g, pl, fn, &info) && info.bits_off < bp - stack[0] &&
@@ -800,7 +773,7 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 		return EXIT_SYMBOL;
 	}
 	snprintf(c->version, sizeof(c->version), "%s", g->version);
-	have_pcln = c->scope != CENSUS_PROBED && r->have_pcln;
+	have_pcln = c->scope != CENSUS_PROBED && r->pl;
 	/* allgs is a []*g: pointer, length, capacity. */
 	if (!g->allgs || target_read(t, g->allgs, hdr, sizeof(hdr)) || hdr[1] > hdr[2]) {
 		snprintf(err, errlen, "cannot read runtime.allgs");
@@ -838,7 +811,7 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 			if (have_pcln && (status == G_RUNNABLE || status == G_WAITING ||
 					  status == G_PREEMPTED ||
 					  (status == G_SYSCALL && g->minor >= 23)) &&
-			    walk_open_defers(t, g, &r->pl, gps[j], gh, co))
+			    walk_open_defers(t, g, r->pl, gps[j], gh, co))
 				snprintf(c->warning, sizeof(c->warning),
 					 "goroutine %llu: frame walk cut short",
 					 (unsigned long long)goid);
@@ -860,17 +833,13 @@ static void go_describe_site(struct rt_ctx *c, const struct site *s, char *buf, 
 static int go_open(struct rt_ctx *c, char *err, size_t errlen)
 {
 	struct go_rt *r = calloc(1, sizeof(*r));
-	int ret;
 
 	if (!r) {
 		snprintf(err, errlen, "out of memory");
 		return EXIT_FAILURE_;
 	}
 	c->priv = r;
-	if ((ret = go_resolve(c->t, &r->g, err, errlen)))
-		return ret;
-	r->have_pcln = !pcln_open(&r->g, &r->pl);
-	return 0;
+	return go_resolve(c->t, r, err, errlen);
 }
 
 static void go_close(struct rt_ctx *c)
