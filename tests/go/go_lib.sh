@@ -25,16 +25,17 @@ need_basics() {
 	[ -x "$CODEFER_TOP" ] || fail "codefer-top not built ($CODEFER_TOP)"
 }
 
-# go_build GO VARIANT: builds the target, prints its path. Variants:
+# go_build GO VARIANT [SOURCE]: builds the target (tests/go/gotarget.go unless SOURCE),
+# prints its path. Variants:
 #   plain (static, internal linker), cgo (external linker), cgoint (cgo, internal linker),
 #   nodwarf (-ldflags=-w: symbols, no DWARF), stripped (-ldflags='-s -w'), and stripped
 #   cgo (external linker) and PIE builds: cgostripped, piestripped.
 go_build() {
-	local go=$1 variant=$2 v out
+	local go=$1 variant=$2 src=${3:-$GO_TESTS/gotarget.go} v out
 	v=$("$go" env GOVERSION) || return 1
-	out=$GO_BIN_DIR/gotarget-$variant-$v
+	out=$GO_BIN_DIR/$(basename "$src" .go)-$variant-$v
 	mkdir -p "$GO_BIN_DIR"
-	local -a files=("$GO_TESTS/gotarget.go") flags=()
+	local -a files=("$src") flags=()
 	case $variant in
 	plain) ;;
 	cgo) files+=("$GO_TESTS/cgo.go") ;;
@@ -46,7 +47,7 @@ go_build() {
 	piestripped) flags=(-buildmode=pie -ldflags=-s\ -w) ;;
 	*) return 1 ;;
 	esac
-	if [ ! -x "$out" ] || [ "$out" -ot "$GO_TESTS/gotarget.go" ]; then
+	if [ ! -x "$out" ] || [ "$out" -ot "$src" ]; then
 		case $variant in cgo*) export CGO_ENABLED=1 ;; *) export CGO_ENABLED=0 ;; esac
 		# The user's build cache when there is a home for it: a fresh one rebuilds std.
 		local cache=${GOCACHE:-${HOME:+$HOME/.cache/go-build}}

@@ -64,37 +64,52 @@
 #define WALK_MAX_FRAMES 256
 #define SQL_PREFIX "database/sql."
 
-/* A pool get's site: a return address outside database/sql, whose lines inlined from
- * database/sql (db.Query into the caller, say) are passed over too. */
-enum { SITE_GO_BORROW = SITE_RUNTIME };
+/* Go's own site kinds:
+ * SITE_GO_BORROW   a pool get's site: a return address outside database/sql, whose
+ *                  lines inlined from database/sql (db.Query into the caller, say) are
+ *                  passed over too;
+ * SITE_GO_CREATED  a goroutine's `go` statement: addr is g.gopc (the return address of
+ *                  its call to runtime.newproc), aux g.startpc (the function it runs). */
+enum { SITE_GO_BORROW = SITE_RUNTIME, SITE_GO_CREATED };
 
-struct go_offs {
-	long g_defer, g_status, g_goid, g_startpc;		/* runtime.g */
-	long g_stack, g_sched_pc, g_sched_bp;			/* g.stack.lo, g.sched */
-	long d_pc, d_fn, d_link;				/* runtime._defer */
-	/* A field that is non-zero in records standing for no defer statement, or -1:
-	 * _defer.openDefer (bool, before 1.22: a frame of open-coded defers during a
-	 * panic), _defer.head (pointer, 1.22+: the head record of a range-over-func loop,
-	 * popped once its list is spliced in, when rangefunc is already cleared). */
-	long d_skip;
-	int d_skip_size;
+/* Offsets the probes and walks use: each field by its DWARF type and member, then its
+ * offset per release for binaries without DWARF (-1: not in that release). Layouts only
+ * change between minor releases. Measured with DWARF on binaries built by Debian's
+ * go1.19.8, go1.21.13, go1.22.12 and go1.23.5, and by go1.17.13, go1.18.10 and go1.20.14
+ * built from their release tags. */
+enum go_off {
+	O_G_DEFER, O_G_STATUS, O_G_GOID, O_G_GOPC, O_G_STARTPC,	/* runtime.g */
+	O_G_STACK, O_G_SCHED_PC, O_G_SCHED_BP,
+	O_D_PC, O_D_FN, O_D_LINK,				/* runtime._defer */
+	/* Fields non-zero in records standing for no defer statement: _defer.openDefer
+	 * (bool, before 1.22: a frame of open-coded defers during a panic), _defer.head
+	 * (pointer, 1.22+: the head record of a range-over-func loop, popped once its list
+	 * is spliced in, when rangefunc is already cleared). */
+	O_D_OPENDEFER, O_D_HEAD,
+	O__COUNT
 };
+#define GO_TABLE_FIRST 17	/* go1.17 is column 0 */
+#define GO_TABLE_N 7		/* to go1.23 */
+#define O_OPTIONAL(i) ((i) == O_D_OPENDEFER || (i) == O_D_HEAD)
 
-/* For binaries without DWARF (-ldflags=-w), by Go release; layouts only change between
- * minor releases. Measured with DWARF on binaries built by Debian's go1.19.8, go1.21.13,
- * go1.22.12 and go1.23.5, and by go1.17.13, go1.18.10 and go1.20.14 built from their
- * release tags (1.17 has _defer.openDefer at 6, after its siz field). */
 static const struct {
-	const char *version;
-	struct go_offs o;
-} go_table[] = {
-	{ "go1.17", { 40, 144, 152, 312, 0, 64, 104, 16, 24, 40, 6, 1 } },
-	{ "go1.18", { 40, 144, 152, 312, 0, 64, 104, 16, 24, 40, 2, 1 } },
-	{ "go1.19", { 40, 144, 152, 312, 0, 64, 104, 16, 24, 40, 2, 1 } },
-	{ "go1.20", { 40, 144, 152, 312, 0, 64, 104, 16, 24, 40, 2, 1 } },
-	{ "go1.21", { 40, 144, 152, 296, 0, 64, 104, 16, 24, 40, 2, 1 } },
-	{ "go1.22", { 40, 144, 152, 296, 0, 64, 104, 16, 24, 32, 40, 8 } },
-	{ "go1.23", { 40, 152, 160, 304, 0, 64, 104, 16, 24, 32, 40, 8 } },
+	const char *type, *member;
+	long v[GO_TABLE_N];	/* go1.17 ... go1.23 */
+} offs_spec[O__COUNT] = {
+	[O_G_DEFER] = { "runtime.g", "_defer", { 40, 40, 40, 40, 40, 40, 40 } },
+	[O_G_STATUS] = { "runtime.g", "atomicstatus", { 144, 144, 144, 144, 144, 144, 152 } },
+	[O_G_GOID] = { "runtime.g", "goid", { 152, 152, 152, 152, 152, 152, 160 } },
+	[O_G_GOPC] = { "runtime.g", "gopc", { 296, 296, 296, 296, 280, 280, 288 } },
+	[O_G_STARTPC] = { "runtime.g", "startpc", { 312, 312, 312, 312, 296, 296, 304 } },
+	[O_G_STACK] = { "runtime.g", "stack.lo", { 0, 0, 0, 0, 0, 0, 0 } },
+	[O_G_SCHED_PC] = { "runtime.g", "sched.pc", { 64, 64, 64, 64, 64, 64, 64 } },
+	[O_G_SCHED_BP] = { "runtime.g", "sched.bp", { 104, 104, 104, 104, 104, 104, 104 } },
+	[O_D_PC] = { "runtime._defer", "pc", { 16, 16, 16, 16, 16, 16, 16 } },
+	[O_D_FN] = { "runtime._defer", "fn", { 24, 24, 24, 24, 24, 24, 24 } },
+	[O_D_LINK] = { "runtime._defer", "link", { 40, 40, 40, 40, 40, 32, 32 } },
+	/* 1.17 has openDefer at 6, after its siz field */
+	[O_D_OPENDEFER] = { "runtime._defer", "openDefer", { 6, 2, 2, 2, 2, -1, -1 } },
+	[O_D_HEAD] = { "runtime._defer", "head", { -1, -1, -1, -1, -1, 40, 40 } },
 };
 
 struct go {
@@ -102,8 +117,11 @@ struct go {
 	struct elf_file *elf;
 	char version[32];
 	int minor;			/* 19 for go1.19.8 */
-	struct go_offs o;
+	long o[O__COUNT];
 	char o_from[64];
+	long d_skip;			/* O_D_OPENDEFER or O_D_HEAD, or -1 */
+	size_t g_head;			/* bytes of a g the census reads */
+	int d_skip_size;
 	const char *run_fn;		/* runtime.popDefer or runtime.freedefer */
 	uint64_t allgs;			/* runtime address of the slice header */
 	const char *allgs_from;
@@ -159,55 +177,30 @@ static int go_detect(struct target *t)
 	return e && !buildinfo_version(e, v, sizeof(v)) ? 20 : 0;
 }
 
-static int dwarf_offsets(struct elf_file *e, struct go_offs *o)
+/* Every offset from DWARF, else from the column of this release. 0, or -1. */
+static int go_offsets(struct go *g)
 {
-	o->g_defer = elf_dwarf_member_offset(e, "runtime.g", "_defer");
-	o->g_status = elf_dwarf_member_offset(e, "runtime.g", "atomicstatus");
-	o->g_goid = elf_dwarf_member_offset(e, "runtime.g", "goid");
-	o->g_startpc = elf_dwarf_member_offset(e, "runtime.g", "startpc");
-	o->g_stack = elf_dwarf_member_offset(e, "runtime.g", "stack.lo");
-	o->g_sched_pc = elf_dwarf_member_offset(e, "runtime.g", "sched.pc");
-	o->g_sched_bp = elf_dwarf_member_offset(e, "runtime.g", "sched.bp");
-	o->d_pc = elf_dwarf_member_offset(e, "runtime._defer", "pc");
-	o->d_fn = elf_dwarf_member_offset(e, "runtime._defer", "fn");
-	o->d_link = elf_dwarf_member_offset(e, "runtime._defer", "link");
-	o->d_skip = elf_dwarf_member_offset(e, "runtime._defer", "openDefer");
-	o->d_skip_size = 1;
-	if (o->d_skip < 0) {
-		o->d_skip = elf_dwarf_member_offset(e, "runtime._defer", "head");
-		o->d_skip_size = 8;
+	int i, col = g->minor - GO_TABLE_FIRST, missing = 0;
+
+	for (i = 0; i < O__COUNT; i++) {
+		g->o[i] = elf_dwarf_member_offset(g->elf, offs_spec[i].type, offs_spec[i].member);
+		missing |= g->o[i] < 0 && !O_OPTIONAL(i);
 	}
-	return o->g_defer < 0 || o->g_status < 0 || o->g_goid < 0 || o->g_startpc < 0 ||
-	       o->g_stack < 0 || o->g_sched_pc < 0 || o->g_sched_bp < 0 || o->d_pc < 0 ||
-	       o->d_fn < 0 || o->d_link < 0 ? -1 : 0;
-}
-
-static int table_offsets(struct go *g)
-{
-	size_t i, n;
-
-	for (i = 0; i < sizeof(go_table) / sizeof(go_table[0]); i++) {
-		n = strlen(go_table[i].version);
-		/* "go1.19" matches go1.19 and go1.19.8, not go1.190 */
-		if (strncmp(g->version, go_table[i].version, n) ||
-		    (g->version[n] && g->version[n] != '.'))
-			continue;
-		g->o = go_table[i].o;
-		snprintf(g->o_from, sizeof(g->o_from), "table for %s", go_table[i].version);
-		return 0;
+	snprintf(g->o_from, sizeof(g->o_from), "DWARF");
+	if (missing) {
+		if (strncmp(g->version, "go1.", 4) || col < 0 || col >= GO_TABLE_N)
+			return -1;
+		for (i = 0; i < O__COUNT; i++)
+			g->o[i] = offs_spec[i].v[col];
+		snprintf(g->o_from, sizeof(g->o_from), "table for go1.%d", g->minor);
 	}
-	return -1;
-}
-
-/* "go1.19, go1.21, ...": the versions go_table knows. */
-static const char *known_versions(void)
-{
-	static char buf[128];
-	size_t i, n = 0;
-
-	for (i = 0; i < sizeof(go_table) / sizeof(go_table[0]) && n < sizeof(buf); i++)
-		n += snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? ", " : "", go_table[i].version);
-	return buf;
+	g->d_skip = g->o[O_D_OPENDEFER] >= 0 ? g->o[O_D_OPENDEFER] : g->o[O_D_HEAD];
+	g->d_skip_size = g->o[O_D_OPENDEFER] >= 0 ? 1 : 8;
+	/* One read per g in the census: up to the end of the last field used. */
+	for (g->g_head = 0, i = O_G_DEFER; i <= O_G_SCHED_BP; i++)
+		if ((size_t)g->o[i] + (i == O_G_STACK ? 16 : 8) > g->g_head)
+			g->g_head = (size_t)g->o[i] + (i == O_G_STACK ? 16 : 8);
+	return g->g_head <= G_HEAD_MAX ? 0 : -1;
 }
 
 /* runtime.allgs in a binary without data symbols: runtime.forEachG ranges over it, and
@@ -283,12 +276,10 @@ static int go_resolve(struct target *t, struct go_rt *r, char *err, size_t errle
 			 "x86-64: not supported", g->version);
 		return EXIT_NO_RUNTIME;
 	}
-	if (!dwarf_offsets(g->elf, &g->o)) {
-		snprintf(g->o_from, sizeof(g->o_from), "DWARF");
-	} else if (table_offsets(g)) {
+	if (go_offsets(g)) {
 		snprintf(err, errlen, "%s: %s has no DWARF (built with -ldflags=-w?) and codefer "
-			 "has no offset table for this version (known: %s)",
-			 g->version, g->mod->path, known_versions());
+			 "has offset tables for go1.%d to go1.%d only", g->version, g->mod->path,
+			 GO_TABLE_FIRST, GO_TABLE_FIRST + GO_TABLE_N - 1);
 		return EXIT_SYMBOL;
 	}
 	g->run_fn = elf_sym_by_name(g->elf, "runtime.popDefer") ? "runtime.popDefer"
@@ -415,7 +406,7 @@ static int add_returns(struct probe_plan *p, struct go *g, const char *sym,
 /* The goid of the g in register r. */
 static struct loc goid_of(const struct go *g, enum loc_reg r)
 {
-	return loc_deref(loc_reg(r), g->o.g_goid, 8);
+	return loc_deref(loc_reg(r), g->o[O_G_GOID], 8);
 }
 
 /* The code of one package around one of its functions: [lo, hi) spans the functions
@@ -503,7 +494,7 @@ static int plan_pool(struct probe_plan *p, struct go *g, char *err, size_t errle
 
 static int go_plan(struct rt_ctx *c, struct probe_plan *p, char *err, size_t errlen)
 {
-	struct probe_cfg create = { .kind = EV_CREATE, .site_kind = SITE_FUNC };
+	struct probe_cfg create = { .kind = EV_CREATE, .site_kind = SITE_GO_CREATED };
 	struct probe_cfg exit_ = { .kind = EV_EXIT };
 	struct probe_cfg defer = { .kind = EV_DEFER, .site_kind = SITE_PC,
 				   .site = loc_deref(loc_reg(CFREG_RSP), 0, 8) };
@@ -516,14 +507,15 @@ static int go_plan(struct rt_ctx *c, struct probe_plan *p, char *err, size_t err
 	p->pools_need_round_trip = 0;
 
 	create.co = goid_of(g, CFREG_RAX);
-	create.site = loc_deref(loc_reg(CFREG_RAX), g->o.g_startpc, 8);
+	create.site = loc_deref(loc_reg(CFREG_RAX), g->o[O_G_GOPC], 8);
+	create.site_aux = loc_deref(loc_reg(CFREG_RAX), g->o[O_G_STARTPC], 8);
 	exit_.co = defer.co = run.co = goid_of(g, CFREG_R14);
-	if (g->o.d_skip >= 0) {
+	if (g->d_skip >= 0) {
 		/* popDefer(gp) unlinks gp._defer; freedefer(d) gets the record itself. */
 		run.cond = loc_reg(CFREG_RAX);
 		if (!strcmp(g->run_fn, "runtime.popDefer"))
-			run.cond = loc_deref(run.cond, g->o.g_defer, 8);
-		run.cond = loc_deref(run.cond, g->o.d_skip, g->o.d_skip_size);
+			run.cond = loc_deref(run.cond, g->o[O_G_DEFER], 8);
+		run.cond = loc_deref(run.cond, g->d_skip, g->d_skip_size);
 		run.flags = PF_COND_ZERO;
 	}
 	if ((ret = add_returns(p, g, "runtime.newproc1", &create, err, errlen)) ||
@@ -541,8 +533,8 @@ static int go_plan(struct rt_ctx *c, struct probe_plan *p, char *err, size_t err
 		return ret;
 	plan_note(p, "offsets (%s): g->goid %ld g->_defer %ld g->atomicstatus %ld g->startpc %ld "
 		  "g->stack %ld g->sched.pc %ld g->sched.bp %ld, _defer.pc %ld fn %ld link %ld",
-		  g->o_from, g->o.g_goid, g->o.g_defer, g->o.g_status, g->o.g_startpc, g->o.g_stack,
-		  g->o.g_sched_pc, g->o.g_sched_bp, g->o.d_pc, g->o.d_fn, g->o.d_link);
+		  g->o_from, g->o[O_G_GOID], g->o[O_G_DEFER], g->o[O_G_STATUS], g->o[O_G_STARTPC], g->o[O_G_STACK],
+		  g->o[O_G_SCHED_PC], g->o[O_G_SCHED_BP], g->o[O_D_PC], g->o[O_D_FN], g->o[O_D_LINK]);
 	plan_note(p, "defers: registered in deferproc, deferprocStack, deferprocat; run: %s; "
 		  "open-coded defers (<= 8 in a function, not in a loop) make no runtime call: "
 		  "read from parked goroutines' frames at each snapshot instead (%s)", g->run_fn,
@@ -555,9 +547,9 @@ static int go_plan(struct rt_ctx *c, struct probe_plan *p, char *err, size_t err
 			  r->pl->added_funcs ? "function symbols (no .symtab)" : "frames",
 			  elf_file_has_dwarf(g->elf) ? "" : ", lines (no DWARF)", r->pl->text_from,
 			  r->pl->gofunc_from);
-	if (g->o.d_skip >= 0)
+	if (g->d_skip >= 0)
 		plan_note(p, "defers: records with _defer+%ld set (%s) are not counted",
-			  g->o.d_skip, g->o.d_skip_size == 1 ? "openDefer: frames of open-coded defers"
+			  g->d_skip, g->d_skip_size == 1 ? "openDefer: frames of open-coded defers"
 							   : "head: range-over-func loop heads");
 	return 0;
 }
@@ -589,9 +581,9 @@ static int walk_defers(struct target *t, const struct go *g, uint64_t d, struct 
 			recs = tmp;
 		}
 		skip = 0;
-		if ((g->o.d_skip >= 0 && target_read(t, d + g->o.d_skip, &skip, g->o.d_skip_size)) ||
-		    target_read_u64(t, d + g->o.d_pc, &recs[n].pc) ||
-		    target_read_u64(t, d + g->o.d_fn, &fv)) {
+		if ((g->d_skip >= 0 && target_read(t, d + g->d_skip, &skip, g->d_skip_size)) ||
+		    target_read_u64(t, d + g->o[O_D_PC], &recs[n].pc) ||
+		    target_read_u64(t, d + g->o[O_D_FN], &fv)) {
 			ret = -1;
 			break;
 		}
@@ -600,7 +592,7 @@ static int walk_defers(struct target *t, const struct go *g, uint64_t d, struct 
 			recs[n].fn = 0;
 		if (!skip)
 			n++;
-		if (target_read_u64(t, d + g->o.d_link, &d)) {
+		if (target_read_u64(t, d + g->o[O_D_LINK], &d)) {
 			ret = -1;
 			break;
 		}
@@ -693,10 +685,10 @@ static int walk_open_defers(struct target *t, const struct go *g, const struct g
 	uint8_t bits;
 	int depth, i, ret = 0;
 
-	stack[0] = u64_at(gh, g->o.g_stack);
-	stack[1] = u64_at(gh, g->o.g_stack + 8);
-	pc = pc0 = u64_at(gh, g->o.g_sched_pc);
-	bp = bp0 = u64_at(gh, g->o.g_sched_bp);
+	stack[0] = u64_at(gh, g->o[O_G_STACK]);
+	stack[1] = u64_at(gh, g->o[O_G_STACK] + 8);
+	pc = pc0 = u64_at(gh, g->o[O_G_SCHED_PC]);
+	bp = bp0 = u64_at(gh, g->o[O_G_SCHED_BP]);
 	for (depth = 0; depth < WALK_MAX_FRAMES && pc; depth++) {
 		if (bp < stack[0] || bp + 16 > stack[1])
 			break;
@@ -729,8 +721,8 @@ static int walk_open_defers(struct target *t, const struct go *g, const struct g
 	}
 	/* A live g that ran meanwhile left frames that are no longer the ones read: its
 	 * saved registers tell. Its defers are read at the next walk. */
-	if (n && (target_read_u64(t, gp + g->o.g_sched_pc, &pc) ||
-		  target_read_u64(t, gp + g->o.g_sched_bp, &bp) || pc != pc0 || bp != bp0))
+	if (n && (target_read_u64(t, gp + g->o[O_G_SCHED_PC], &pc) ||
+		  target_read_u64(t, gp + g->o[O_G_SCHED_BP], &bp) || pc != pc0 || bp != bp0))
 		return 0;
 	/* Inner frames and later bits are newer: add in reverse. */
 	while (n--) {
@@ -742,36 +734,18 @@ static int walk_open_defers(struct target *t, const struct go *g, const struct g
 	return ret;
 }
 
-/* Bytes from the start of a g to the end of the last field the walks read. */
-static size_t g_head_size(const struct go_offs *o)
-{
-	const long ends[] = { o->g_defer + 8, o->g_status + 4, o->g_goid + 8, o->g_startpc + 8,
-			      o->g_stack + 16, o->g_sched_pc + 8, o->g_sched_bp + 8 };
-	size_t i, max = 0;
-
-	for (i = 0; i < sizeof(ends) / sizeof(ends[0]); i++)
-		if ((size_t)ends[i] > max)
-			max = (size_t)ends[i];
-	return max;
-}
-
 static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errlen)
 {
 	uint64_t hdr[3], gps[ALLGS_CHUNK], goid;
 	uint8_t gh[G_HEAD_MAX];
 	struct census_coro *co;
-	size_t i, j, n, head;
+	size_t i, j, n;
 	uint32_t status;
 	struct go_rt *r = rc->priv;
 	const struct go *g = &r->g;
 	struct target *t = rc->t;
 	int have_pcln;
 	/* One read per g: up to the last field used. */
-	head = g_head_size(&g->o);
-	if (head > sizeof(gh)) {
-		snprintf(err, errlen, "runtime.g fields beyond %zu bytes", sizeof(gh));
-		return EXIT_SYMBOL;
-	}
 	snprintf(c->version, sizeof(c->version), "%s", g->version);
 	have_pcln = c->scope != CENSUS_PROBED && r->pl;
 	/* allgs is a []*g: pointer, length, capacity. */
@@ -791,13 +765,13 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 			break;
 		}
 		for (j = 0; j < n; j++) {
-			if (target_read(t, gps[j], gh, head)) {
+			if (target_read(t, gps[j], gh, g->g_head)) {
 				snprintf(c->warning, sizeof(c->warning),
 					 "unreadable g at 0x%llx", (unsigned long long)gps[j]);
 				continue;
 			}
-			status = u32_at(gh, g->o.g_status) & ~G_SCAN;
-			goid = u64_at(gh, g->o.g_goid);
+			status = u32_at(gh, g->o[O_G_STATUS]) & ~G_SCAN;
+			goid = u64_at(gh, g->o[O_G_GOID]);
 			if (status == G_DEAD)
 				continue;
 			if (!(co = census_add_coro(c, goid)))
@@ -805,8 +779,9 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 			snprintf(co->state, sizeof(co->state), "%s",
 				 status < sizeof(state_names) / sizeof(state_names[0]) ?
 				 state_names[status] : "?");
-			co->create_site.addr = u64_at(gh, g->o.g_startpc);
-			co->create_site.kind = SITE_FUNC;
+			co->create_site = (struct site){ .kind = SITE_GO_CREATED,
+							 .addr = u64_at(gh, g->o[O_G_GOPC]),
+							 .aux = u64_at(gh, g->o[O_G_STARTPC]) };
 			/* A running g's saved registers are stale; syscall saves BP from 1.23. */
 			if (have_pcln && (status == G_RUNNABLE || status == G_WAITING ||
 					  status == G_PREEMPTED ||
@@ -816,7 +791,7 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 					 "goroutine %llu: frame walk cut short",
 					 (unsigned long long)goid);
 			if (c->scope != CENSUS_UNPROBED &&
-			    walk_defers(t, g, u64_at(gh, g->o.g_defer), co))
+			    walk_defers(t, g, u64_at(gh, g->o[O_G_DEFER]), co))
 				snprintf(c->warning, sizeof(c->warning),
 					 "goroutine %llu: defer chain cut short",
 					 (unsigned long long)goid);
@@ -825,9 +800,41 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 	return 0;
 }
 
+/* "created by F at file.go:N", as Go's tracebacks name a goroutine's go statement. */
+static void describe_created(struct target *t, uint64_t gopc, char *buf, size_t len)
+{
+	struct module *m = target_module_at(t, gopc);
+	struct elf_file *e = m ? module_elf(m) : NULL;
+	const struct elf_sym *s = e ? elf_sym_by_addr(e, gopc - m->bias - 1) : NULL;
+	const char *file, *base;
+	int line, n;
+
+	if (!s) {
+		snprintf(buf, len, "created at 0x%llx", (unsigned long long)gopc);
+		return;
+	}
+	n = snprintf(buf, len, "created by %s", s->name);
+	if (n > 0 && (size_t)n < len && !elf_dwarf_line(e, gopc - m->bias - 1, NULL, &file, &line)) {
+		base = strrchr(file, '/');
+		snprintf(buf + n, len - n, " at %s:%d", base ? base + 1 : file, line);
+	}
+}
+
 static void go_describe_site(struct rt_ctx *c, const struct site *s, char *buf, size_t len)
 {
-	target_describe_pc(c->t, s->addr, 1, SQL_PREFIX, buf, len);
+	if (s->kind == SITE_GO_CREATED)
+		describe_created(c->t, s->addr, buf, len);
+	else
+		target_describe_pc(c->t, s->addr, 1, SQL_PREFIX, buf, len);
+}
+
+static int go_start_site(struct rt_ctx *c, const struct site *create, struct site *start)
+{
+	(void)c;
+	if (create->kind != SITE_GO_CREATED || !create->aux)
+		return -1;
+	*start = (struct site){ .kind = SITE_FUNC, .addr = create->aux };
+	return 0;
 }
 
 static int go_open(struct rt_ctx *c, char *err, size_t errlen)
@@ -858,4 +865,5 @@ const struct runtime runtime_go = {
 	.census = go_census,
 	.has_unprobed = 1,
 	.describe_site = go_describe_site,
+	.start_site = go_start_site,
 };
