@@ -164,6 +164,11 @@ class Conn:
 class Pool:
     def __init__(self, p):
         self.pool = p.get("pool", "?")
+        self.name = p.get("name")  # with the figures the pool's own structures give
+        self.open = p.get("open", 0)
+        self.idle = p.get("idle", 0)
+        self.max = p.get("max", -1)
+        self.waiters = p.get("waiters", 0)
         self.out = p.get("out", 0)
         self.orphans = p.get("orphans", 0)
         self.conns = [Conn(k) for k in p.get("conns", [])]
@@ -303,10 +308,15 @@ class CodeferPools(gdb.Command):
     def invoke(self, arg, from_tty):
         rep = Report.current()
         if not rep.pools:
-            print("no connections out of any pool")
+            print("no pools found, and no connections out of any")
             return
         for p in rep.pools:
-            print("pool %s: %d out, %d orphaned" % (_safe(p.pool), p.out, p.orphans))
+            line = "pool %s: %d out, %d orphaned" % (_safe(p.pool), p.out, p.orphans)
+            if p.name is not None:
+                line = "pool %s %s: %d out of %s, %d open, %d idle, %d waiting" % (
+                    _safe(p.pool), _safe(p.name), p.out,
+                    p.max if p.max >= 0 else "no limit", p.open, p.idle, p.waiters)
+            print(line)
             for k in p.conns:
                 print("  conn %s  held by %s  taken at %s%s" % (
                     _safe(k.conn), _safe(k.coroutine), _safe(k.site),

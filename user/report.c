@@ -39,6 +39,11 @@ static int cmp_coro_id(const void *a, const void *b)
 	return cmp_u64(&((const struct census_coro *)a)->id, &((const struct census_coro *)b)->id);
 }
 
+static int cmp_pool(const void *a, const void *b)
+{
+	return cmp_u64(&((const struct census_pool *)a)->pool, &((const struct census_pool *)b)->pool);
+}
+
 static int cmp_conn(const void *a, const void *b)
 {
 	const struct census_conn *x = a, *y = b;
@@ -60,6 +65,7 @@ static int build(struct rep *r)
 
 	qsort(c->coros, c->ncoros, sizeof(*c->coros), cmp_coro_id);
 	qsort(c->conns, c->nconns, sizeof(*c->conns), cmp_conn);
+	qsort(c->pools, c->npools, sizeof(*c->pools), cmp_pool);
 	for (i = 0; i < c->ncoros; i++)
 		nd += c->coros[i].ndefers;
 	r->dsite = malloc((nd + 1) * sizeof(*r->dsite));
@@ -194,6 +200,22 @@ static const char *top_site(const struct rep *r, size_t ci)
 	return r->sites.names[best].text;
 }
 
+/* The next pool in address order: the walk's own (advancing *np) when it comes before
+ * or with conns[i]'s pool, else NULL (conns[i]'s pool is one the walk did not see). */
+static const struct census_pool *pool_next(const struct census *c, size_t i, size_t *np)
+{
+	if (*np < c->npools && (i == c->nconns || c->pools[*np].pool <= c->conns[i].pool))
+		return &c->pools[(*np)++];
+	return NULL;
+}
+
+/* Connections out of a pool: those with a known holder, or more when the pool's own
+ * figures say so (taken before attach, or in a core). */
+static size_t pool_out(const struct census_pool *p, size_t held)
+{
+	return p && p->open - p->idle > (int64_t)held ? (size_t)(p->open - p->idle) : held;
+}
+
 static void print_id(FILE *f, const struct rep *r, uint64_t id, int json)
 {
 	if (r->rt->id_is_number)
@@ -208,7 +230,7 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 {
 	const struct census *c = r->c;
 	struct ranked *rk;
-	size_t i, k, nr;
+	size_t i, k, nr, np;
 	char safe[1024];
 
 	fputs("{\"target\": {", f);
@@ -264,20 +286,31 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 		fputs("]}", f);
 	}
 	fputs("],\n \"pools\": [", f);
-	for (i = 0; i < c->nconns;) {
+	/* The pools the walk described, and those with connections out (both sorted). */
+	for (i = 0, np = 0, k = 0; i < c->nconns || np < c->npools; k++) {
+		const struct census_pool *p = pool_next(c, i, &np);
+		uint64_t id = p ? p->pool : c->conns[i].pool;
 		size_t j, orphans = 0;
 
-		for (j = i; j < c->nconns && c->conns[j].pool == c->conns[i].pool; j++)
+		for (j = i; j < c->nconns && c->conns[j].pool == id; j++)
 			orphans += !is_live(r, c->conns[j].co);
-		fprintf(f, "%s\n  {\"pool\": \"0x%llx\", \"out\": %zu, \"orphans\": %zu, \"conns\": [",
-			i ? "," : "", (unsigned long long)c->conns[i].pool, j - i, orphans);
-		for (k = i; k < j; k++) {
-			fprintf(f, "%s{\"conn\": \"0x%llx\", \"coroutine\": ", k > i ? ", " : "",
-				(unsigned long long)c->conns[k].conn);
-			print_id(f, r, c->conns[k].co, 1);
+		fprintf(f, "%s\n  {\"pool\": \"0x%llx\", ", k ? "," : "", (unsigned long long)id);
+		if (p) {
+			tty_str(safe, sizeof(safe), p->name);
+			fputs("\"name\": ", f);
+			json_str(f, safe);
+			fprintf(f, ", \"open\": %lld, \"idle\": %lld, \"max\": %lld, \"waiters\": %lld, ",
+				(long long)p->open, (long long)p->idle, (long long)p->max,
+				(long long)p->waiters);
+		}
+		fprintf(f, "\"out\": %zu, \"orphans\": %zu, \"conns\": [", pool_out(p, j - i), orphans);
+		for (nr = i; nr < j; nr++) {
+			fprintf(f, "%s{\"conn\": \"0x%llx\", \"coroutine\": ", nr > i ? ", " : "",
+				(unsigned long long)c->conns[nr].conn);
+			print_id(f, r, c->conns[nr].co, 1);
 			fprintf(f, ", \"orphan\": %s, \"site\": ",
-				is_live(r, c->conns[k].co) ? "false" : "true");
-			json_str(f, r->sites.names[r->conn_site[k]].text);
+				is_live(r, c->conns[nr].co) ? "false" : "true");
+			json_str(f, r->sites.names[r->conn_site[nr]].text);
 			fputc('}', f);
 		}
 		fputs("]}", f);
@@ -373,6 +406,20 @@ static void render_text(FILE *f, const struct rep *r, const struct report_opts *
 	}
 	free(rk);
 
+	if (c->npools) {
+		fprintf(f, "\n%18s %6s %6s %6s %6s %7s  %s\n", "POOL", "OPEN", "IDLE", "OUT", "MAX",
+			"WAITERS", "NAME");
+		for (i = 0; i < c->npools; i++) {
+			const struct census_pool *p = &c->pools[i];
+
+			tty_str(a, sizeof(a), p->name);
+			snprintf(b, sizeof(b), "%lld", (long long)p->max);
+			fprintf(f, "%#18llx %6lld %6lld %6lld %6s %7lld  %s\n",
+				(unsigned long long)p->pool, (long long)p->open, (long long)p->idle,
+				(long long)(p->open - p->idle), p->max < 0 ? "-" : b,
+				(long long)p->waiters, a);
+		}
+	}
 	if (c->nconns) {
 		fprintf(f, "\n%18s %18s %18s  %s\n", "POOL", "CONN", "HOLDER", "TAKEN AT");
 		for (i = 0; i < c->nconns; i++) {

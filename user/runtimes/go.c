@@ -60,6 +60,14 @@
 #define G_PREEMPTED 9
 #define FUNCDATA_OPEN_CODED_DEFER_INFO 4
 #define ALLGS_DECODE_BYTES 256
+#define DB_HEAD_MAX 256			/* bytes of a database/sql.DB read at once */
+#define WALK_MAX_POOLS 256
+#define DB_MAX_CONNS (1 << 24)		/* a DB claiming more is not one */
+#define TYPE_STR 40			/* runtime._type.str (a nameOff) */
+#define TYPE_TFLAG 20
+#define TFLAG_EXTRA_STAR 0x2		/* the name is stored as "*T" */
+#define ITAB_TYPE 8
+#define DSN_CONNECTOR_DRIVER 16		/* database/sql.dsnConnector.driver, after dsn */
 #define OPEN_DEFERS_MAX 8		/* deferBits is one byte */
 #define WALK_MAX_FRAMES 256
 #define SQL_PREFIX "database/sql."
@@ -86,11 +94,15 @@ enum go_off {
 	 * (pointer, 1.22+: the head record of a range-over-func loop, popped once its list
 	 * is spliced in, when rangefunc is already cleared). */
 	O_D_OPENDEFER, O_D_HEAD,
+	/* database/sql.DB, when linked in; connRequests is a map up to 1.22, a
+	 * connRequestSet (a slice) from 1.23 */
+	O_DB_CONNECTOR, O_DB_FREECONN, O_DB_CONNREQ_MAP, O_DB_CONNREQ_SET, O_DB_NUMOPEN,
+	O_DB_MAXOPEN,
 	O__COUNT
 };
 #define GO_TABLE_FIRST 17	/* go1.17 is column 0 */
 #define GO_TABLE_N 7		/* to go1.23 */
-#define O_OPTIONAL(i) ((i) == O_D_OPENDEFER || (i) == O_D_HEAD)
+#define O_OPTIONAL(i) ((i) >= O_D_OPENDEFER)
 
 static const struct {
 	const char *type, *member;
@@ -110,6 +122,14 @@ static const struct {
 	/* 1.17 has openDefer at 6, after its siz field */
 	[O_D_OPENDEFER] = { "runtime._defer", "openDefer", { 6, 2, 2, 2, 2, -1, -1 } },
 	[O_D_HEAD] = { "runtime._defer", "head", { -1, -1, -1, -1, -1, 40, 40 } },
+	/* database/sql.DB: measured on 1.19, 1.21, 1.22, 1.23; 1.17, 1.18 and 1.20 from
+	 * their source (the same fields as 1.19) */
+	[O_DB_CONNECTOR] = { "database/sql.DB", "connector", { 8, 8, 8, 8, 8, 8, 8 } },
+	[O_DB_FREECONN] = { "database/sql.DB", "freeConn", { 40, 40, 40, 40, 40, 40, 40 } },
+	[O_DB_CONNREQ_MAP] = { "database/sql.DB", "connRequests", { 64, 64, 64, 64, 64, 64, -1 } },
+	[O_DB_CONNREQ_SET] = { "database/sql.DB", "connRequests.s", { -1, -1, -1, -1, -1, -1, 64 } },
+	[O_DB_NUMOPEN] = { "database/sql.DB", "numOpen", { 80, 80, 80, 80, 80, 80, 88 } },
+	[O_DB_MAXOPEN] = { "database/sql.DB", "maxOpen", { 128, 128, 128, 128, 128, 128, 136 } },
 };
 
 struct go {
@@ -125,6 +145,10 @@ struct go {
 	const char *run_fn;		/* runtime.popDefer or runtime.freedefer */
 	uint64_t allgs;			/* runtime address of the slice header */
 	const char *allgs_from;
+	/* database/sql, when linked in (runtime addresses): its code, where a pool get's
+	 * site is not; (*DB).connectionOpener, whose goroutine (one per DB) holds the *DB */
+	uint64_t sql_lo, sql_hi, opener_lo, opener_hi;
+	size_t db_head;			/* bytes of a DB the census reads; 0: no DB walk */
 };
 
 /* What go_open resolves once for a target. */
@@ -454,6 +478,33 @@ static struct pkg_span pkg_span_of(struct elf_file *e, const char *prefix, uint6
 	return sp;
 }
 
+/* database/sql's code and what the DB walk needs, when it is linked in. */
+static void resolve_sql(struct go *g)
+{
+	const struct elf_sym *conn = elf_sym_by_name(g->elf, "database/sql.(*DB).conn");
+	const struct elf_sym *opener = elf_sym_by_name(g->elf, "database/sql.(*DB).connectionOpener");
+	struct pkg_span sql;
+	int i;
+
+	if (!conn)
+		return;
+	sql = pkg_span_of(g->elf, SQL_PREFIX, conn->value);
+	g->sql_lo = sql.lo + g->mod->bias;
+	g->sql_hi = sql.hi + g->mod->bias;
+	for (i = O_DB_CONNECTOR; i <= O_DB_MAXOPEN; i++)
+		if (i != O_DB_CONNREQ_MAP && i != O_DB_CONNREQ_SET && g->o[i] < 0)
+			return;
+	if (!opener || (g->o[O_DB_CONNREQ_MAP] < 0 && g->o[O_DB_CONNREQ_SET] < 0))
+		return;
+	g->opener_lo = opener->value + g->mod->bias;
+	g->opener_hi = g->opener_lo + opener->size;
+	for (i = O_DB_CONNECTOR; i <= O_DB_MAXOPEN; i++)	/* a slice is 24 bytes */
+		if (g->o[i] >= 0 && (size_t)g->o[i] + 24 > g->db_head)
+			g->db_head = (size_t)g->o[i] + 24;
+	if (g->db_head > DB_HEAD_MAX)
+		g->db_head = 0;
+}
+
 static int plan_pool(struct probe_plan *p, struct go *g, char *err, size_t errlen)
 {
 	struct probe_cfg save_db = { .kind = EV_SAVE, .slot = 0, .save = loc_reg(CFREG_RAX) };
@@ -466,18 +517,15 @@ static int plan_pool(struct probe_plan *p, struct go *g, char *err, size_t errle
 	};
 	struct probe_cfg put = { .kind = EV_POOL_PUT, .pool = loc_reg(CFREG_RAX),
 				 .conn = loc_reg(CFREG_RBX) };
-	const struct elf_sym *conn = elf_sym_by_name(g->elf, "database/sql.(*DB).conn");
-	struct pkg_span sql;
 	int r;
 
-	if (!conn || !elf_sym_by_name(g->elf, "database/sql.(*DB).putConn")) {
+	if (!g->sql_lo || !elf_sym_by_name(g->elf, "database/sql.(*DB).putConn")) {
 		plan_note(p, "pools: database/sql is not linked in: no pool probes");
 		return 0;
 	}
 	/* Go keeps frame pointers: the site is the first caller outside database/sql. */
-	sql = pkg_span_of(g->elf, SQL_PREFIX, conn->value);
-	get.site_skip_lo = sql.lo + g->mod->bias;
-	get.site_skip_hi = sql.hi + g->mod->bias;
+	get.site_skip_lo = g->sql_lo;
+	get.site_skip_hi = g->sql_hi;
 	save_db.co = save_pc.co = get.co = put.co = goid_of(g, CFREG_R14);
 	if ((r = add_entry(p, g, "database/sql.(*DB).conn", &save_db, err, errlen)) ||
 	    (r = add_entry(p, g, "database/sql.(*DB).conn", &save_pc, err, errlen)) ||
@@ -486,9 +534,11 @@ static int plan_pool(struct probe_plan *p, struct go *g, char *err, size_t errle
 		return r;
 	plan_note(p, "pools: each *sql.DB; a get is (*DB).conn returning no error, its site "
 		  "the first caller outside database/sql (ELF [0x%llx, 0x%llx)), at most %d frames up",
-		  (unsigned long long)sql.lo, (unsigned long long)sql.hi, MAX_SKIP_FRAMES);
-	plan_note(p, "pools: the census cannot tell which goroutine holds a connection: "
-		  "only connections taken after attach are seen");
+		  (unsigned long long)(g->sql_lo - g->mod->bias),
+		  (unsigned long long)(g->sql_hi - g->mod->bias), MAX_SKIP_FRAMES);
+	plan_note(p, "pools: the census finds each *DB in its (*DB).connectionOpener goroutine "
+		  "%s; it reads open, idle, max and waiters, not which goroutine holds a connection",
+		  g->db_head ? "" : "(not here: no layout for database/sql.DB)");
 	return 0;
 }
 
@@ -669,6 +719,41 @@ static struct site open_defer_site(const struct go *g, uint64_t fn, uint64_t pc)
 	return (struct site){ .addr = pc, .kind = SITE_PC };
 }
 
+/* The frames of a parked g, from its saved registers up the frame pointers, within its
+ * stack: at each, pc is in the frame's function and bp is its frame pointer. */
+struct frames {
+	uint64_t lo, hi, pc, bp;
+	int depth;
+};
+
+static void frames_start(const struct go *g, const uint8_t *gh, struct frames *f)
+{
+	f->lo = u64_at(gh, g->o[O_G_STACK]);
+	f->hi = u64_at(gh, g->o[O_G_STACK] + 8);
+	f->pc = u64_at(gh, g->o[O_G_SCHED_PC]);
+	f->bp = u64_at(gh, g->o[O_G_SCHED_BP]);
+	f->depth = 0;
+}
+
+/* 1 while there is a frame to look at. */
+static int frames_ok(const struct frames *f)
+{
+	return f->depth < WALK_MAX_FRAMES && f->pc && f->bp >= f->lo && f->bp + 16 <= f->hi;
+}
+
+/* To the caller's frame: 0, or -1 at the end. */
+static int frames_up(struct target *t, struct frames *f)
+{
+	uint64_t next[2];
+
+	if (target_read(t, f->bp, next, sizeof(next)) || next[0] <= f->bp)
+		return -1;
+	f->bp = next[0];
+	f->pc = next[1];
+	f->depth++;
+	return 0;
+}
+
 /* The pending open-coded defers of a parked g (at gp, its head already read into gh),
  * outermost frame first: frame pointers from g.sched; each frame of a function with
  * open-coded defers keeps deferBits (bit i: its i-th defer statement ran and its call
@@ -679,24 +764,19 @@ static int walk_open_defers(struct target *t, const struct go *g, const struct g
 {
 	struct open_defer found[64];
 	size_t n = 0;
-	uint64_t stack[2], pc, bp, next[2], fv, at, pc0, bp0;
+	uint64_t fv, at, pc, bp;
 	struct open_defer_info info;
+	struct frames f;
 	const uint8_t *fn;
 	uint8_t bits;
-	int depth, i, ret = 0;
+	int i, ret = 0;
 
-	stack[0] = u64_at(gh, g->o[O_G_STACK]);
-	stack[1] = u64_at(gh, g->o[O_G_STACK] + 8);
-	pc = pc0 = u64_at(gh, g->o[O_G_SCHED_PC]);
-	bp = bp0 = u64_at(gh, g->o[O_G_SCHED_BP]);
-	for (depth = 0; depth < WALK_MAX_FRAMES && pc; depth++) {
-		if (bp < stack[0] || bp + 16 > stack[1])
-			break;
-		fn = go_pcln_func(pl, pc - g->mod->bias, NULL);
+	for (frames_start(g, gh, &f); frames_ok(&f); ) {
+		fn = go_pcln_func(pl, f.pc - g->mod->bias, NULL);
 		if (!fn)
 			break;
-		if (!open_defer_info(g, pl, fn, &info) && info.bits_off < bp - stack[0] &&
-		    !target_read(t, bp - info.bits_off, &bits, 1)) {
+		if (!open_defer_info(g, pl, fn, &info) && info.bits_off < f.bp - f.lo &&
+		    !target_read(t, f.bp - info.bits_off, &bits, 1)) {
 			for (i = OPEN_DEFERS_MAX - 1; i >= 0; i--) {
 				if (!(bits & 1u << i))
 					continue;
@@ -704,25 +784,24 @@ static int walk_open_defers(struct target *t, const struct go *g, const struct g
 					ret = -1;
 					break;
 				}
-				at = g->minor >= 22 ? bp - info.slots_off + (uint64_t)i * 8
-						    : bp - info.closure_off[i];
+				at = g->minor >= 22 ? f.bp - info.slots_off + (uint64_t)i * 8
+						    : f.bp - info.closure_off[i];
 				/* A slot holds a func value: a *funcval whose first word is code. */
 				if ((g->minor < 22 && (uint32_t)i >= info.n) ||
 				    target_read_u64(t, at, &fv) || !fv || target_read_u64(t, fv, &fv))
 					fv = 0;
 				found[n].fn = fv;
-				found[n++].at = open_defer_site(g, fv, pc);
+				found[n++].at = open_defer_site(g, fv, f.pc);
 			}
 		}
-		if (target_read(t, bp, next, sizeof(next)) || next[0] <= bp)
+		if (frames_up(t, &f))
 			break;
-		bp = next[0];
-		pc = next[1];
 	}
 	/* A live g that ran meanwhile left frames that are no longer the ones read: its
 	 * saved registers tell. Its defers are read at the next walk. */
 	if (n && (target_read_u64(t, gp + g->o[O_G_SCHED_PC], &pc) ||
-		  target_read_u64(t, gp + g->o[O_G_SCHED_BP], &bp) || pc != pc0 || bp != bp0))
+		  target_read_u64(t, gp + g->o[O_G_SCHED_BP], &bp) ||
+		  pc != u64_at(gh, g->o[O_G_SCHED_PC]) || bp != u64_at(gh, g->o[O_G_SCHED_BP])))
 		return 0;
 	/* Inner frames and later bits are newer: add in reverse. */
 	while (n--) {
@@ -732,6 +811,112 @@ static int walk_open_defers(struct target *t, const struct go *g, const struct g
 			return -1;
 	}
 	return ret;
+}
+
+/* The *DBs found so far (their connectionOpener goroutines). */
+struct dbs {
+	uint64_t db[WALK_MAX_POOLS];
+	size_t n;
+};
+
+/* The *DB of a g parked in (*DB).connectionOpener (OpenDB starts one per DB): the
+ * compiler keeps its receiver, live across the select, in its register argument's spill
+ * slot, just above the return address (frame pointer + 16). */
+static void find_db(struct target *t, const struct go *g, const uint8_t *gh, struct dbs *d)
+{
+	struct frames f;
+	uint64_t db;
+	size_t i;
+
+	for (frames_start(g, gh, &f); frames_ok(&f); ) {
+		if (f.pc >= g->opener_lo && f.pc < g->opener_hi) {
+			if (target_read_u64(t, f.bp + 16, &db) || !db)
+				return;
+			for (i = 0; i < d->n && d->db[i] != db; i++)
+				;
+			if (i == d->n && d->n < WALK_MAX_POOLS)
+				d->db[d->n++] = db;
+			return;
+		}
+		if (frames_up(t, &f))
+			return;
+	}
+}
+
+/* The name of the Go type at runtime address typ, as its reflect.Type.String() would
+ * give it ("main.fakeDriver", "*mysql.MySQLDriver"): 0, or -1. */
+static int type_name(struct target *t, const struct go_rt *r, uint64_t typ, char *buf,
+		     size_t len)
+{
+	uint8_t ty[TYPE_STR + 4], nm[128];
+	const uint8_t *p;
+	uint32_t n;
+	int star;
+
+	if (!r->pl || !r->pl->types || target_read(t, typ, ty, sizeof(ty)))
+		return -1;
+	/* A name: a flags byte, its length (uvarint), its bytes; read in a file. */
+	memset(nm, 0, sizeof(nm));
+	if (elf_read_vaddr(r->g.elf, r->pl->types + (int32_t)u32_at(ty, TYPE_STR), nm, sizeof(nm)) ||
+	    !(p = go_uvarint(nm + 1, nm + sizeof(nm), &n)))
+		return -1;
+	if (n > (size_t)(nm + sizeof(nm) - p))
+		n = (uint32_t)(nm + sizeof(nm) - p);
+	star = (ty[TYPE_TFLAG] & TFLAG_EXTRA_STAR) && n > 0;
+	snprintf(buf, len, "%.*s", (int)n - star, (const char *)p + star);
+	return 0;
+}
+
+/* The driver behind a DB's connector (an interface: itab, data): the connector's own
+ * type, or for sql.Open's dsnConnector the driver's. */
+static void driver_name(struct target *t, const struct go_rt *r, const uint8_t *conn,
+			char *buf, size_t len)
+{
+	uint64_t typ, drv[2];
+
+	snprintf(buf, len, "?");
+	if (target_read_u64(t, u64_at(conn, 0) + ITAB_TYPE, &typ) || type_name(t, r, typ, buf, len))
+		return;
+	if (!strcmp(buf, "sql.dsnConnector") &&
+	    !target_read(t, u64_at(conn, 8) + DSN_CONNECTOR_DRIVER, drv, sizeof(drv)) &&
+	    !target_read_u64(t, drv[0] + ITAB_TYPE, &typ))
+		type_name(t, r, typ, buf, len);
+}
+
+/* A database/sql pool as its DB describes it; a DB that does not read as one is left
+ * out (a stale spill slot, a DB being closed). */
+static int add_db_pool(struct target *t, const struct go_rt *r, uint64_t db, struct census *c)
+{
+	const struct go *g = &r->g;
+	uint8_t d[DB_HEAD_MAX];
+	struct census_pool *p;
+	int64_t open, idle, max;
+	uint64_t waiters = 0, hm;
+	char drv[64];
+
+	if (target_read(t, db, d, g->db_head))
+		return 0;
+	open = (int64_t)u64_at(d, g->o[O_DB_NUMOPEN]);
+	idle = (int64_t)u64_at(d, g->o[O_DB_FREECONN] + 8);
+	max = (int64_t)u64_at(d, g->o[O_DB_MAXOPEN]);
+	if (open < 0 || open > DB_MAX_CONNS || idle < 0 || idle > open || max < 0 ||
+	    max > DB_MAX_CONNS || (uint64_t)idle > u64_at(d, g->o[O_DB_FREECONN] + 16))
+		return 0;
+	if (g->o[O_DB_CONNREQ_SET] >= 0)
+		waiters = u64_at(d, g->o[O_DB_CONNREQ_SET] + 8);
+	else if ((hm = u64_at(d, g->o[O_DB_CONNREQ_MAP])) && target_read_u64(t, hm, &waiters))
+		waiters = 0;	/* hmap.count first */
+	if (waiters > DB_MAX_CONNS)
+		return 0;
+	if (!(p = census_add_pool(c, db)))
+		return -1;
+	driver_name(t, r, d + g->o[O_DB_CONNECTOR], drv, sizeof(drv));
+	snprintf(p->name, sizeof(p->name), "sql.DB %s", drv);
+	p->open = open;
+	p->idle = idle;
+	p->max = max ? max : -1;
+	p->waiters = (int64_t)waiters;
+	return 0;
 }
 
 static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errlen)
@@ -744,6 +929,8 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 	struct go_rt *r = rc->priv;
 	const struct go *g = &r->g;
 	struct target *t = rc->t;
+	struct dbs dbs = { .n = 0 };
+	uint64_t gopc;
 	int have_pcln;
 	/* One read per g: up to the last field used. */
 	snprintf(c->version, sizeof(c->version), "%s", g->version);
@@ -779,9 +966,12 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 			snprintf(co->state, sizeof(co->state), "%s",
 				 status < sizeof(state_names) / sizeof(state_names[0]) ?
 				 state_names[status] : "?");
-			co->create_site = (struct site){ .kind = SITE_GO_CREATED,
-							 .addr = u64_at(gh, g->o[O_G_GOPC]),
+			gopc = u64_at(gh, g->o[O_G_GOPC]);
+			co->create_site = (struct site){ .kind = SITE_GO_CREATED, .addr = gopc,
 							 .aux = u64_at(gh, g->o[O_G_STARTPC]) };
+			/* Goroutines database/sql started: one is each DB's opener. */
+			if (g->db_head && status == G_WAITING && gopc >= g->sql_lo && gopc < g->sql_hi)
+				find_db(t, g, gh, &dbs);
 			/* A running g's saved registers are stale; syscall saves BP from 1.23. */
 			if (have_pcln && (status == G_RUNNABLE || status == G_WAITING ||
 					  status == G_PREEMPTED ||
@@ -797,6 +987,9 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 					 (unsigned long long)goid);
 		}
 	}
+	for (i = 0; i < dbs.n; i++)
+		if (add_db_pool(t, r, dbs.db[i], c))
+			break;
 	return 0;
 }
 
@@ -840,13 +1033,17 @@ static int go_start_site(struct rt_ctx *c, const struct site *create, struct sit
 static int go_open(struct rt_ctx *c, char *err, size_t errlen)
 {
 	struct go_rt *r = calloc(1, sizeof(*r));
+	int ret;
 
 	if (!r) {
 		snprintf(err, errlen, "out of memory");
 		return EXIT_FAILURE_;
 	}
 	c->priv = r;
-	return go_resolve(c->t, r, err, errlen);
+	if ((ret = go_resolve(c->t, r, err, errlen)))
+		return ret;
+	resolve_sql(&r->g);
+	return 0;
 }
 
 static void go_close(struct rt_ctx *c)

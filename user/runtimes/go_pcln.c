@@ -26,7 +26,9 @@
 #define FUNC_CU_OFFSET 32
 #define PCDATA_INL_TREE_INDEX 2
 #define FUNCDATA_INL_TREE 3
-/* runtime.moduledata.gofunc: after covctrs/ecovctrs from 1.20 */
+/* runtime.moduledata fields: after covctrs/ecovctrs from 1.20 */
+#define MODULEDATA_TYPES_118 280
+#define MODULEDATA_TYPES_120 296
 #define MODULEDATA_GOFUNC_118 304
 #define MODULEDATA_GOFUNC_120 320
 #define PCVALUE_MAX_STEPS 100000
@@ -185,11 +187,11 @@ static int pcln_line(void *arg, uint64_t vaddr, const char *skip, const char **f
 }
 
 /* runtime.firstmoduledata, found by its first field (the pcHeader's address) and its
- * second (funcnametab's): the ELF vaddr of its gofunc field, or 0. */
-static uint64_t moduledata_gofunc(const struct go_pcln *pl)
+ * second (funcnametab's): the address (ELF vaddr) in its field at off, or 0. */
+static uint64_t moduledata_at(const struct go_pcln *pl, size_t off)
 {
 	uint64_t vaddr, names = pl->vaddr + u64_at(pl->hdr, PCLN_FUNCNAME_OFFSET), v;
-	size_t size, i, off = pl->v120 ? MODULEDATA_GOFUNC_120 : MODULEDATA_GOFUNC_118;
+	size_t size, i;
 	const uint8_t *d = elf_section(pl->elf, ".noptrdata", &size, &vaddr);
 
 	for (i = 0; d && i + off + 8 <= size; i += 8) {
@@ -257,10 +259,14 @@ static int pcln_read(struct go_pcln *pl, struct elf_file *e)
 	pl->text_from = s ? "symbol runtime.text" : "pcHeader.textStart";
 	if (!(s = elf_sym_by_name(e, "go:func.*")))
 		s = elf_sym_by_name(e, "go.func.*");
-	pl->gofunc = s ? s->value : moduledata_gofunc(pl);
+	pl->gofunc = s ? s->value
+		       : moduledata_at(pl, pl->v120 ? MODULEDATA_GOFUNC_120 : MODULEDATA_GOFUNC_118);
 	pl->gofunc_from = s ? "symbol go:func.*" : "runtime.firstmoduledata.gofunc";
 	if (!pl->text || !pl->gofunc)
 		return -1;
+	s = elf_sym_by_name(e, "runtime.types");
+	pl->types = s ? s->value
+		      : moduledata_at(pl, pl->v120 ? MODULEDATA_TYPES_120 : MODULEDATA_TYPES_118);
 	if (elf_file_is_stripped(e)) {
 		if (add_funcs(pl))
 			return -1;

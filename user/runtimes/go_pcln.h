@@ -19,6 +19,7 @@ struct go_pcln {
 	uint32_t nfunc;
 	uint64_t text;			/* ELF vaddr entryoff counts from */
 	uint64_t gofunc;		/* ELF vaddr funcdata offsets count from (go:func.*) */
+	uint64_t types;			/* ELF vaddr type name offsets count from, or 0 */
 	size_t func_hdr;		/* bytes of a _func before its pcdata: 40, 44 from 1.20 */
 	int v120;			/* the Go 1.20+ layout (_func.startLine, inlinedCall) */
 	int added_funcs;		/* its functions stand in for a missing .symtab */
