@@ -11,17 +11,12 @@ TARGET_READY='^READY'	# targets print it once they run
 GO_BIN_DIR=${BUILD:+$BUILD/tests/go}
 GO_BIN_DIR=${GO_BIN_DIR:-$WORK/bin}
 
-# The installed Go toolchains, one `go` binary a line.
-go_toolchains() {
-	local g
-	for g in /usr/lib/go-1.*/bin/go; do
-		[ -x "$g" ] && echo "$g"
-	done
-}
+# shellcheck source=toolchains.sh
+. "$GO_TESTS/toolchains.sh"
 
 need_basics() {
 	[ "$(id -u)" = 0 ] || skip "needs root"
-	[ -n "$(go_toolchains)" ] || skip "no Go toolchain in /usr/lib/go-1.*"
+	[ -n "$(go_toolchains)" ] || skip "no Go toolchain (golang-1.NN-go, go1.NN, \$CODEFER_GO_ROOTS)"
 	[ -x "$CODEFER_TOP" ] || fail "codefer-top not built ($CODEFER_TOP)"
 }
 
