@@ -24,7 +24,8 @@ need_basics() {
 # prints its path. Variants:
 #   plain (static, internal linker), cgo (external linker), cgoint (cgo, internal linker),
 #   nodwarf (-ldflags=-w: symbols, no DWARF), stripped (-ldflags='-s -w'), and stripped
-#   cgo (external linker) and PIE builds: cgostripped, piestripped.
+#   cgo (external linker), PIE and cgo PIE (external linker: the pclntab has no section
+#   of its own) builds: cgostripped, piestripped, cgopiestripped.
 go_build() {
 	local go=$1 variant=$2 src=${3:-$GO_TESTS/gotarget.go} v out
 	v=$("$go" env GOVERSION) || return 1
@@ -40,6 +41,7 @@ go_build() {
 	stripped) flags=(-ldflags=-s\ -w) ;;
 	cgostripped) files+=("$GO_TESTS/cgo.go"); flags=(-ldflags=-s\ -w) ;;
 	piestripped) flags=(-buildmode=pie -ldflags=-s\ -w) ;;
+	cgopiestripped) files+=("$GO_TESTS/cgo.go"); flags=(-buildmode=pie -ldflags=-s\ -w) ;;
 	*) return 1 ;;
 	esac
 	if [ ! -x "$out" ] || [ "$out" -ot "$src" ]; then

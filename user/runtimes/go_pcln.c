@@ -229,6 +229,30 @@ static int add_funcs(struct go_pcln *pl)
 	return ret;
 }
 
+/* An externally linked PIE has the pclntab inside .data.rel.ro, with no section of its
+ * own: its header, 8-byte aligned, where a function table's first entry agrees with it. */
+static const uint8_t *pcln_in_relro(struct elf_file *e, size_t *size, uint64_t *vaddr)
+{
+	size_t n, i, off;
+	uint64_t base;
+	const uint8_t *d = elf_section(e, ".data.rel.ro", &n, &base), *h;
+
+	for (i = 0; d && i + PCLN_HDR_SIZE <= n; i += 8) {
+		h = d + i;
+		if ((u32_at(h, 0) != PCLN_MAGIC_118 && u32_at(h, 0) != PCLN_MAGIC_120) ||
+		    h[4] || h[5] || h[6] != 1 || h[7] != 8)
+			continue;
+		off = u64_at(h, PCLN_PCLN_OFFSET);
+		if (off + 8 > n - i || u32_at(h + off, 4) + 4 > n - i - off ||
+		    u32_at(h + off + u32_at(h + off, 4), 0) != u32_at(h + off, 0))
+			continue;
+		*size = n - i;
+		*vaddr = base + i;
+		return h;
+	}
+	return NULL;
+}
+
 static int pcln_read(struct go_pcln *pl, struct elf_file *e)
 {
 	const struct elf_sym *s;
@@ -237,8 +261,9 @@ static int pcln_read(struct go_pcln *pl, struct elf_file *e)
 
 	pl->elf = e;
 	/* A PIE has it among the data the loader relocates. */
-	if (!(pl->hdr = elf_section(e, ".gopclntab", &pl->size, &pl->vaddr)))
-		pl->hdr = elf_section(e, ".data.rel.ro.gopclntab", &pl->size, &pl->vaddr);
+	if (!(pl->hdr = elf_section(e, ".gopclntab", &pl->size, &pl->vaddr)) &&
+	    !(pl->hdr = elf_section(e, ".data.rel.ro.gopclntab", &pl->size, &pl->vaddr)))
+		pl->hdr = pcln_in_relro(e, &pl->size, &pl->vaddr);
 	if (!pl->hdr || pl->size < PCLN_HDR_SIZE)
 		return -1;
 	magic = u32_at(pl->hdr, 0);
