@@ -27,6 +27,7 @@ struct rep {
 	size_t *first;		/* per coroutine: index of its first defer in dsite/dfn */
 	size_t *origin;		/* per coroutine: its create site's index */
 	size_t *start;		/* ... its start function's (runtime.start_site), or SIZE_MAX */
+	size_t *wait;		/* ... its wait site's, or SIZE_MAX */
 	uint64_t *live_ids;	/* sorted census ids, to tell orphaned connections */
 	size_t *conn_site;
 	uint64_t pending, held, orphans;
@@ -73,10 +74,11 @@ static int build(struct rep *r)
 	r->first = malloc((c->ncoros + 1) * sizeof(*r->first));
 	r->origin = malloc((c->ncoros + 1) * sizeof(*r->origin));
 	r->start = malloc((c->ncoros + 1) * sizeof(*r->start));
+	r->wait = malloc((c->ncoros + 1) * sizeof(*r->wait));
 	r->live_ids = malloc((c->ncoros + 1) * sizeof(*r->live_ids));
 	r->conn_site = malloc((c->nconns + 1) * sizeof(*r->conn_site));
-	if (!r->dsite || !r->dfn || !r->first || !r->origin || !r->start || !r->live_ids ||
-	    !r->conn_site)
+	if (!r->dsite || !r->dfn || !r->first || !r->origin || !r->start || !r->wait ||
+	    !r->live_ids || !r->conn_site)
 		return -1;
 	for (i = 0, nd = 0; i < c->ncoros; i++) {
 		struct census_coro *co = &c->coros[i];
@@ -88,6 +90,10 @@ static int build(struct rep *r)
 		r->start[i] = SIZE_MAX;
 		if (r->rt->start_site && !r->rt->start_site(r->sites.rc, &co->create_site, &start) &&
 		    (r->start[i] = site_tab_index(&r->sites, &start)) == SITE_TAB_OOM)
+			return -1;
+		r->wait[i] = SIZE_MAX;
+		if ((co->wait_site.kind || co->wait_site.addr) &&
+		    (r->wait[i] = site_tab_index(&r->sites, &co->wait_site)) == SITE_TAB_OOM)
 			return -1;
 		r->live_ids[i] = co->id;
 		r->held += co->conns_held;
@@ -264,6 +270,10 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 		if (r->start[i] != SIZE_MAX) {
 			fputs(", \"start\": ", f);
 			json_str(f, r->sites.names[r->start[i]].text);
+		}
+		if (r->wait[i] != SIZE_MAX) {
+			fputs(", \"wait_site\": ", f);
+			json_str(f, r->sites.names[r->wait[i]].text);
 		}
 		if (co->age_ns >= 0)
 			fprintf(f, ", \"age_ns\": %lld", (long long)co->age_ns);
@@ -498,6 +508,7 @@ out:
 	free(r.first);
 	free(r.origin);
 	free(r.start);
+	free(r.wait);
 	free(r.live_ids);
 	free(r.conn_site);
 	census_free(&c);

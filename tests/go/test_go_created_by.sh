@@ -3,7 +3,7 @@
 # installed Go, with symbols and stripped: "created by F at file.go:N" must count
 # exactly the goroutines the target started there, seen by the create probes (attached
 # first), by the census (attached after), and by codefer-dump on a core, whose JSON also
-# keeps the function each one runs (`start`).
+# keeps the function each one runs (`start`) and the line it is parked at (`wait_site`).
 . "$(dirname "$0")/go_lib.sh"
 need_basics
 command -v gcore >/dev/null || skip "no gcore (gdb)"
@@ -44,6 +44,10 @@ for go in $(go_toolchains); do
 		expect "$v: start function of main.closures' goroutines" \
 			"$(jq -r '[.coroutines[] | select(.origin | test("main\\.closures")) | .start | sub("\\+0x[0-9a-f]+ "; " ")] | unique | join(",")' "$WORK/dump.json")" \
 			"main.closures.func1 gostarts.go:$(jq -r 'select(.func == "main.closures") | .line' "$WORK/truth")"
+		# The line (park may be inlined into the go statement's wrapper, 1.22+).
+		expect "$v: wait site of main.named's goroutines" \
+			"$(jq -r '[.coroutines[] | select(.origin | test("main\\.named")) | .wait_site | sub(".* "; "")] | unique | join(",")' "$WORK/dump.json")" \
+			"gostarts.go:$(grep -n '^func park' "$GO_TESTS/gostarts.go" | cut -d: -f1)"
 	done
 done
 finish

@@ -60,6 +60,7 @@
 #define G_PREEMPTED 9
 #define FUNCDATA_OPEN_CODED_DEFER_INFO 4
 #define ALLGS_DECODE_BYTES 256
+#define RT_PC_CACHE 1024		/* a power of two */
 #define DB_HEAD_MAX 256			/* bytes of a database/sql.DB read at once */
 #define WALK_MAX_POOLS 256
 #define DB_MAX_CONNS (1 << 24)		/* a DB claiming more is not one */
@@ -155,11 +156,14 @@ struct go {
 struct go_rt {
 	struct go g;
 	const struct go_pcln *pl;	/* NULL: no pclntab codefer reads (before 1.18) */
+	/* Return addresses known to be in the runtime or not (wait sites): goroutines
+	 * park at a handful of them. */
+	struct { uint64_t pc; int in_runtime; } rt_pcs[RT_PC_CACHE];
 };
 
 static const char *const state_names[] = {
 	"idle", "runnable", "running", "syscall", "waiting", "moribund", "dead", "enqueue",
-	"copystack", "preempted",
+	"copystack", "preempted", "leaked" /* 1.26 */,
 };
 
 /* The version string of .go.buildinfo (Go 1.18+: inline, length-prefixed at +32;
@@ -754,14 +758,33 @@ static int frames_up(struct target *t, struct frames *f)
 	return 0;
 }
 
+/* Is pc in the runtime: a function of package runtime, or one the runtime provides to
+ * another package (sync.runtime_Semacquire, internal/poll.runtime_pollWait)? */
+static int in_runtime(struct go_rt *r, uint64_t pc)
+{
+	size_t h = (pc ^ pc >> 12) & (RT_PC_CACHE - 1);
+	const struct elf_sym *s;
+
+	if (r->rt_pcs[h].pc != pc) {
+		s = elf_sym_by_addr(r->g.elf, pc - r->g.mod->bias);
+		r->rt_pcs[h].pc = pc;
+		r->rt_pcs[h].in_runtime = s && (!strncmp(s->name, "runtime.", 8) ||
+						strstr(s->name, ".runtime_"));
+	}
+	return r->rt_pcs[h].in_runtime;
+}
+
 /* The pending open-coded defers of a parked g (at gp, its head already read into gh),
- * outermost frame first: frame pointers from g.sched; each frame of a function with
+ * outermost frame first, and its wait site (the first frame outside the runtime: the
+ * line it is parked at): frame pointers from g.sched; each frame of a function with
  * open-coded defers keeps deferBits (bit i: its i-th defer statement ran and its call
  * is pending) and the closures below its frame pointer. Bounded by the g's stack and
  * WALK_MAX_FRAMES. */
-static int walk_open_defers(struct target *t, const struct go *g, const struct go_pcln *pl,
-			    uint64_t gp, const uint8_t *gh, struct census_coro *co)
+static int walk_open_defers(struct target *t, struct go_rt *r, uint64_t gp, const uint8_t *gh,
+			    struct census_coro *co)
 {
+	const struct go *g = &r->g;
+	const struct go_pcln *pl = r->pl;
 	struct open_defer found[64];
 	size_t n = 0;
 	uint64_t fv, at, pc, bp;
@@ -775,6 +798,8 @@ static int walk_open_defers(struct target *t, const struct go *g, const struct g
 		fn = go_pcln_func(pl, f.pc - g->mod->bias, NULL);
 		if (!fn)
 			break;
+		if (f.depth && !co->wait_site.addr && !in_runtime(r, f.pc))
+			co->wait_site = (struct site){ .kind = SITE_PC, .addr = f.pc };
 		if (!open_defer_info(g, pl, fn, &info) && info.bits_off < f.bp - f.lo &&
 		    !target_read(t, f.bp - info.bits_off, &bits, 1)) {
 			for (i = OPEN_DEFERS_MAX - 1; i >= 0; i--) {
@@ -976,7 +1001,7 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 			if (have_pcln && (status == G_RUNNABLE || status == G_WAITING ||
 					  status == G_PREEMPTED ||
 					  (status == G_SYSCALL && g->minor >= 23)) &&
-			    walk_open_defers(t, g, r->pl, gps[j], gh, co))
+			    walk_open_defers(t, r, gps[j], gh, co))
 				snprintf(c->warning, sizeof(c->warning),
 					 "goroutine %llu: frame walk cut short",
 					 (unsigned long long)goid);
