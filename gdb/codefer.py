@@ -325,15 +325,16 @@ class CodeferPools(gdb.Command):
     def invoke(self, arg, from_tty):
         rep = Report.current()
         if not rep.pools:
-            print("no connections out of any pool")
+            print("no pools found, and no connections out of any")
             return
         for p in rep.pools:
             if p.name is None:
                 print("pool %s: %d out, %d orphaned" % (_safe(p.pool), p.out, p.orphans))
             else:
-                print("pool %s %s: %d open, %d idle, max %d, %d waiting; %d out: %d held, "
-                      "%d orphaned" % (_safe(p.pool), _safe(p.name), p.open, p.idle, p.max,
-                                       p.waiters, p.out, p.held, p.orphans))
+                print("pool %s %s: %d open, %d idle, max %s, %d waiting; %d out: %d held, "
+                      "%d orphaned" % (_safe(p.pool), _safe(p.name), p.open, p.idle,
+                                       p.max if p.max >= 0 else "none", p.waiters, p.out,
+                                       p.held, p.orphans))
             for k in p.conns:
                 print("  conn %s  held by %s  taken at %s%s" % (
                     _safe(k.conn), _safe(k.coroutine), _safe(k.site),

@@ -12,7 +12,8 @@
 #  3. --no-probes: the target's cost per defer while a walk reads 100,000 goroutines
 #     every second, against no codefer at all;
 #  4. codefer-top's user+system CPU per refresh with 100,000 live coroutines (ucoro, and
-#     Go goroutines with open-coded defers, which are read from their frames);
+#     Go goroutines with open-coded defers, which are read from their frames, in a build
+#     with symbols and a stripped one);
 #  5. codefer-dump on a core of 100,000 goroutines x 10 defers vs runtime-gdb.py.
 # Each figure is the best of three runs of BENCH_OPS operations (default 50000).
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -107,6 +108,11 @@ go=$(ls -d /usr/lib/go-1.*/bin/go 2>/dev/null | sort -V | tail -n 1)
 if [ -n "$go" ]; then
 	GOCACHE=${GOCACHE:-$BUILD/go-cache} GO111MODULE=off GOFLAGS= \
 		"$go" build -o "$WORK/defers" "$HERE/bench/defers.go" || fail "cannot build defers.go"
+	# The same as production ships it: no .symtab, no DWARF (functions and lines from
+	# the pclntab, runtime.allgs decoded from the code).
+	GOCACHE=${GOCACHE:-$BUILD/go-cache} GO111MODULE=off GOFLAGS= \
+		"$go" build -ldflags='-s -w' -o "$WORK/defers-stripped" "$HERE/bench/defers.go" ||
+		fail "cannot build defers.go stripped"
 	bench_target go "defer (register + run)" "$WORK/defers"
 else
 	echo "go       skipped: no Go toolchain"
@@ -227,7 +233,7 @@ echo "== codefer-top CPU per refresh with 100,000 live coroutines, 2 pending def
 echo "   (ucoro: seen by the census, then kept by the probes; go: open-coded, so read"
 echo "   from their frames again at each refresh, at most a tenth of the time)"
 refresh_cpu ucoro "$BUILD/tests/native/churn"
-[ -n "$go" ] && refresh_cpu go "$WORK/defers"
+[ -n "$go" ] && refresh_cpu go "$WORK/defers" && refresh_cpu "go -s -w" "$WORK/defers-stripped"
 
 echo
 echo "== codefer-dump on a big Go core"

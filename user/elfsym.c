@@ -34,6 +34,9 @@ struct elf_file {
 	int has_symtab;
 	Dwarf *dw;		/* from the debug file when there is one, else the file */
 	int dw_tried;
+	void *ext;		/* see elf_set_ext() */
+	elf_line_fn ext_lines;
+	void (*ext_free)(void *);
 	struct type_entry *types;	/* sorted by name; built on first type query */
 	size_t ntypes;
 	int types_built;
@@ -203,23 +206,61 @@ static int cmp_sym_addr(const void *a, const void *b)
 	return (x->value > y->value) - (x->value < y->value);
 }
 
+/* Sorts the symbols by name and indexes the functions by address. */
+static int index_symbols(struct elf_file *e)
+{
+	size_t i;
+
+	free(e->by_addr);
+	e->by_addr = NULL;
+	e->nfuncs = 0;
+	if (!e->nsyms)
+		return 0;
+	qsort(e->syms, e->nsyms, sizeof(*e->syms), cmp_sym_name);
+	e->by_addr = calloc(e->nsyms, sizeof(*e->by_addr));
+	if (!e->by_addr)
+		return -1;
+	for (i = 0; i < e->nsyms; i++)
+		if (e->syms[i].is_func && e->syms[i].value)
+			e->by_addr[e->nfuncs++] = &e->syms[i];
+	qsort(e->by_addr, e->nfuncs, sizeof(*e->by_addr), cmp_sym_addr);
+	return 0;
+}
+
 static void load_symbols(struct elf_file *e)
 {
-	size_t cap = 0, i;
+	size_t cap = 0;
 
 	add_symbols(e, e->main.elf, SHT_SYMTAB, &cap);
 	if (e->debug.elf)
 		add_symbols(e, e->debug.elf, SHT_SYMTAB, &cap);
 	e->has_symtab = e->nsyms > 0;
 	add_symbols(e, e->main.elf, SHT_DYNSYM, &cap);
-	if (!e->nsyms)
-		return;
-	qsort(e->syms, e->nsyms, sizeof(*e->syms), cmp_sym_name);
-	e->by_addr = calloc(e->nsyms, sizeof(*e->by_addr));
-	for (i = 0; i < e->nsyms; i++)
-		if (e->syms[i].is_func && e->syms[i].value)
-			e->by_addr[e->nfuncs++] = &e->syms[i];
-	qsort(e->by_addr, e->nfuncs, sizeof(*e->by_addr), cmp_sym_addr);
+	index_symbols(e);
+}
+
+int elf_add_funcs(struct elf_file *e, const struct elf_sym *funcs, size_t n)
+{
+	struct elf_sym *syms = realloc(e->syms, (e->nsyms + n) * sizeof(*syms));
+
+	if (!syms)
+		return -1;
+	e->syms = syms;
+	memcpy(e->syms + e->nsyms, funcs, n * sizeof(*funcs));
+	e->nsyms += n;
+	return index_symbols(e);
+}
+
+void elf_set_ext(struct elf_file *e, void *arg, elf_line_fn lines, void (*free_arg)(void *))
+{
+	e->ext = arg;
+	e->ext_lines = lines;
+	e->ext_free = free_arg;
+}
+
+void *elf_ext(struct elf_file *e)
+{
+	return e->ext;
 }
 
 struct elf_file *elf_file_open(const char *path)
@@ -258,6 +299,8 @@ void elf_file_close(struct elf_file *e)
 		return;
 	if (e->dw)
 		dwarf_end(e->dw);
+	if (e->ext_free)
+		e->ext_free(e->ext);
 	for (i = 0; i < e->ntypes; i++)
 		free(e->types[i].name);
 	free(e->types);
@@ -684,7 +727,9 @@ int elf_dwarf_line(struct elf_file *e, uint64_t vaddr, const char *skip, const c
 	Dwarf_Line *l;
 	int i, n;
 
-	if (!dw || cu_of(dw, vaddr, &cu) || !(l = dwarf_getsrc_die(&cu, vaddr)))
+	if (!dw)
+		return e->ext_lines ? e->ext_lines(e->ext, vaddr, skip, file, line) : -1;
+	if (cu_of(dw, vaddr, &cu) || !(l = dwarf_getsrc_die(&cu, vaddr)))
 		return -1;
 	*file = dwarf_linesrc(l, NULL, NULL);
 	if (!*file || dwarf_lineno(l, line))

@@ -26,6 +26,15 @@ int elf_file_is_stripped(struct elf_file *e);	/* no .symtab anywhere */
 const struct elf_sym *elf_sym_by_name(struct elf_file *e, const char *name);
 /* Symbol containing vaddr (or the nearest below within max_gap bytes); NULL if none. */
 const struct elf_sym *elf_sym_by_addr(struct elf_file *e, uint64_t vaddr);
+/* Function symbols from elsewhere (Go's pclntab in a binary without .symtab): names
+ * must live as long as e. 0, or -1 out of memory. */
+int elf_add_funcs(struct elf_file *e, const struct elf_sym *funcs, size_t n);
+/* A line table from elsewhere (Go's pclntab), used where the file has no DWARF: `arg`
+ * is kept with e, freed with free_arg when e is closed; elf_ext() gives it back. */
+typedef int (*elf_line_fn)(void *arg, uint64_t vaddr, const char *skip, const char **file,
+			   int *line);
+void elf_set_ext(struct elf_file *e, void *arg, elf_line_fn lines, void (*free_arg)(void *));
+void *elf_ext(struct elf_file *e);
 /* Calls fn for each symbol; stops when fn returns non-zero and returns that value. */
 int elf_sym_each(struct elf_file *e, int (*fn)(const struct elf_sym *s, void *arg), void *arg);
 
@@ -46,9 +55,9 @@ const char *elf_build_id(struct elf_file *e, size_t *len);
  * Returns the offset or -1. The size of a named type, or -1. */
 long elf_dwarf_member_offset(struct elf_file *e, const char *type, const char *member);
 long elf_dwarf_type_size(struct elf_file *e, const char *type);
-/* Source file and line of a code vaddr; 0 on success. With `skip` (a function-name
- * prefix: a library), inlined calls into the library are passed over: the line is that
- * of the innermost frame outside it. */
+/* Source file and line of a code vaddr (without DWARF: from elf_set_ext's line table);
+ * 0 on success. With `skip` (a function-name prefix: a library), inlined calls into the
+ * library are passed over: the line is that of the innermost frame outside it. */
 int elf_dwarf_line(struct elf_file *e, uint64_t vaddr, const char *skip, const char **file,
 		   int *line);
 

@@ -26,6 +26,7 @@ struct rep {
 	size_t *dfn;		/* ... and its function's */
 	size_t *first;		/* per coroutine: index of its first defer in dsite/dfn */
 	size_t *origin;		/* per coroutine: its create site's index */
+	size_t *start;		/* ... its start function's (runtime.start_site), or SIZE_MAX */
 	size_t *wait;		/* ... and its wait site's */
 	uint64_t *live_ids;	/* sorted census ids, to tell orphaned connections */
 	size_t *conn_site;
@@ -64,12 +65,13 @@ static size_t conns_of(const struct census *c, uint64_t pool)
 	return n;
 }
 
-/* A pool as its own objects describe it: out = open - idle, orphaned = out - held. */
+/* A pool as its own objects describe it: out = open - idle, orphaned = out - held
+ * (unless the walk cannot tell holders: then none). */
 static int64_t pool_orphans(const struct census *c, const struct census_pool *p)
 {
 	int64_t o = p->open - p->idle - (int64_t)conns_of(c, p->pool);
 
-	return o > 0 ? o : 0;
+	return o > 0 && !p->holders_unknown ? o : 0;
 }
 
 static const struct census_pool *census_pool_of(const struct census *c, uint64_t pool)
@@ -95,19 +97,25 @@ static int build(struct rep *r)
 	r->dfn = malloc((nd + 1) * sizeof(*r->dfn));
 	r->first = malloc((c->ncoros + 1) * sizeof(*r->first));
 	r->origin = malloc((c->ncoros + 1) * sizeof(*r->origin));
+	r->start = malloc((c->ncoros + 1) * sizeof(*r->start));
 	r->wait = malloc((c->ncoros + 1) * sizeof(*r->wait));
 	r->live_ids = malloc((c->ncoros + 1) * sizeof(*r->live_ids));
 	r->conn_site = malloc((c->nconns + 1) * sizeof(*r->conn_site));
 	r->timer_site = malloc((c->ntimers + 1) * sizeof(*r->timer_site));
-	if (!r->dsite || !r->dfn || !r->first || !r->origin || !r->wait || !r->live_ids ||
-	    !r->conn_site || !r->timer_site)
+	if (!r->dsite || !r->dfn || !r->first || !r->origin || !r->start || !r->wait ||
+	    !r->live_ids || !r->conn_site || !r->timer_site)
 		return -1;
 	for (i = 0, nd = 0; i < c->ncoros; i++) {
 		struct census_coro *co = &c->coros[i];
+		struct site start;
 
 		r->first[i] = nd;
 		if ((r->origin[i] = site_tab_index(&r->sites, &co->create_site)) == SITE_TAB_OOM ||
 		    (r->wait[i] = site_tab_index(&r->sites, &co->wait_site)) == SITE_TAB_OOM)
+			return -1;
+		r->start[i] = SIZE_MAX;
+		if (r->rt->start_site && !r->rt->start_site(r->sites.rc, &co->create_site, &start) &&
+		    (r->start[i] = site_tab_index(&r->sites, &start)) == SITE_TAB_OOM)
 			return -1;
 		r->live_ids[i] = co->id;
 		r->held += co->conns_held;
@@ -308,6 +316,10 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 		json_str(f, safe);
 		fputs(", \"origin\": ", f);
 		json_str(f, r->sites.names[r->origin[i]].text);
+		if (r->start[i] != SIZE_MAX) {
+			fputs(", \"start\": ", f);
+			json_str(f, r->sites.names[r->start[i]].text);
+		}
 		fputs(", \"wait_site\": ", f);
 		json_str(f, r->sites.names[r->wait[i]].text);
 		if (co->owner[0]) {
@@ -598,6 +610,7 @@ out:
 	free(r.dfn);
 	free(r.first);
 	free(r.origin);
+	free(r.start);
 	free(r.wait);
 	free(r.live_ids);
 	free(r.conn_site);

@@ -79,6 +79,8 @@ struct census_pool {
 	int64_t idle;		/* of those, idle in the pool */
 	int64_t max;		/* its limit; -1: none */
 	int64_t waiters;	/* coroutines waiting for a connection */
+	int holders_unknown;	/* the walk cannot tell who holds a connection out (none
+				   counts as orphaned then) */
 };
 
 /* A callback the runtime's event loop holds (Swoole's Timer::after/tick, Event::defer):
@@ -164,6 +166,9 @@ struct runtime {
 	int exits_unprobed;
 	/* Text for a site of one of the runtime's own kinds (>= SITE_RUNTIME). */
 	void (*describe_site)(struct rt_ctx *c, const struct site *s, char *buf, size_t len);
+	/* The function a coroutine started with, when its create site names the line that
+	 * started it instead (Go's `go` statement): 0 with *start set, or -1 (NULL: none). */
+	int (*start_site)(struct rt_ctx *c, const struct site *create, struct site *start);
 };
 
 extern const struct runtime *const runtimes[];

@@ -69,18 +69,13 @@ patch_u64() {
 		"$1" "$off" "$3"
 }
 
-# The installed Go toolchains (Debian's golang-1.NN-go), one `go` binary a line.
-go_toolchains() {
-	local g
-	for g in /usr/lib/go-1.*/bin/go; do
-		[ -x "$g" ] && echo "$g"
-	done
-}
+# shellcheck source=../go/toolchains.sh
+. "$DUMP_TESTS/../go/toolchains.sh"
 
 # go_parked GO: tests/dump/parked.go built with that toolchain; prints the binary.
 go_parked() {
 	local out
-	out="$WORK/parked-$(basename "$(dirname "$(dirname "$1")")")"
+	out="$WORK/parked-$("$1" env GOVERSION)" || return 1
 	export GOCACHE=${GOCACHE:-$BUILD/go-cache} GOFLAGS=${GOFLAGS:-} GO111MODULE=off
 	# Runs in $(...): says why on stderr and fails, the caller stops.
 	[ -x "$out" ] || "$1" build -o "$out" "$DUMP_TESTS/parked.go" >"$WORK/go-build.log" 2>&1 ||

@@ -8,11 +8,10 @@ check.py live|census|dump TRUTH SNAPSHOT
   dump    codefer-dump --json of a core taken after the target ran: the same walk
 Open-coded defers pending in a parked frame (open_coded_pending) are on no runtime list:
 codefer reads them from the stack (live: at each snapshot).
-Prints one line per comparison; exits 1 when any differs. NO_LINES=1 in the environment
-skips the file:line checks (binaries without DWARF).
+Prints one line per comparison; exits 1 when any differs. Binaries without DWARF have
+their lines from the pclntab: they are compared too.
 """
 import json
-import os
 import re
 import sys
 
@@ -21,8 +20,6 @@ GONE = {"exiter", "goexiter", "db_orphaner"}
 
 def main():
     mode, truth_path, snap_path = sys.argv[1:4]
-    # NO_LINES=1: the binary has no DWARF, so sites have no file:line to compare.
-    lines = os.environ.get("NO_LINES") != "1"
     facts = [json.loads(line) for line in open(truth_path) if line.strip()]
     snap = json.loads(open(snap_path).read())
     rows = {int(c["id"]): c for c in snap.get("coroutines", [])}
@@ -82,9 +79,8 @@ def main():
                          for _ in range(s.get("pending", 0))]
             expect(f"{role} {g} open-coded defers in parkOpenCoded",
                    bool(where) and all("main.parkOpenCoded" in w for w in where), True)
-            if lines:
-                expect(f"{role} {g} open-coded defer lines",
-                       sorted(re.sub(r".* ", "", w) for w in where), want)
+            expect(f"{role} {g} open-coded defer lines",
+                   sorted(re.sub(r".* ", "", w) for w in where), want)
         # Every goroutine still alive is parked on a channel by now, and the walk at
         # each snapshot reads that state (g.atomicstatus) after its last event.
         expect(f"{role} {g} state", row.get("state"), "waiting")
@@ -96,17 +92,15 @@ def main():
     if mode == "dump":
         defers = rows.get(looper["goid"], {}).get("defers", [])
         expect("looper defers listed", len(defers), looper["defers_pending"])
-        if lines:
-            expect("looper defers at its defer line",
-                   sum(1 for d in defers if site_re.search(str(d.get("site")))),
-                   looper["defers_pending"])
+        expect("looper defers at its defer line",
+               sum(1 for d in defers if site_re.search(str(d.get("site")))),
+               looper["defers_pending"])
         expect("defers_pending of the target's goroutines",
                sum(c.get("defers_pending", 0) for g, c in rows.items() if g in known),
                tot_pending)
         return bad
     looper_site = rows.get(looper["goid"], {}).get("site")
-    if lines:
-        expect("looper site is its defer line", bool(site_re.search(str(looper_site))), True)
+    expect("looper site is its defer line", bool(site_re.search(str(looper_site))), True)
     site = [s for s in snap.get("sites", [])
             if s.get("site") == looper_site and s.get("kind") == "defer"]
     expect("sites entry of the looper's site: pending",
@@ -133,9 +127,8 @@ def main():
                [s.get("pending") for s in conn_sites], [pool["outstanding"]])
         query_site = str(conn_sites[0].get("site")) if conn_sites else ""
         expect("conn site is in main.query", "main.query" in query_site, True)
-        if lines:
-            expect("conn site is query's db.Query line",
-                   bool(re.search(r"gotarget\.go:%d\b" % pool["site_line"], query_site)), True)
+        expect("conn site is query's db.Query line",
+               bool(re.search(r"gotarget\.go:%d\b" % pool["site_line"], query_site)), True)
         expect("totals conns_outstanding", totals.get("conns_outstanding"), pool["outstanding"])
         expect("totals conns_orphaned", totals.get("conns_orphaned"), pool["orphans"])
         expect("totals lost", totals.get("lost"), 0)

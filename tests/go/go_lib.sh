@@ -11,29 +11,27 @@ TARGET_READY='^READY'	# targets print it once they run
 GO_BIN_DIR=${BUILD:+$BUILD/tests/go}
 GO_BIN_DIR=${GO_BIN_DIR:-$WORK/bin}
 
-# The installed Go toolchains, one `go` binary a line.
-go_toolchains() {
-	local g
-	for g in /usr/lib/go-1.*/bin/go; do
-		[ -x "$g" ] && echo "$g"
-	done
-}
+# shellcheck source=toolchains.sh
+. "$GO_TESTS/toolchains.sh"
 
 need_basics() {
 	[ "$(id -u)" = 0 ] || skip "needs root"
-	[ -n "$(go_toolchains)" ] || skip "no Go toolchain in /usr/lib/go-1.*"
+	[ -n "$(go_toolchains)" ] || skip "no Go toolchain (golang-1.NN-go, go1.NN, \$CODEFER_GO_ROOTS)"
 	[ -x "$CODEFER_TOP" ] || fail "codefer-top not built ($CODEFER_TOP)"
 }
 
-# go_build GO VARIANT: builds the target, prints its path. Variants:
+# go_build GO VARIANT [SOURCE]: builds the target (tests/go/gotarget.go unless SOURCE),
+# prints its path. Variants:
 #   plain (static, internal linker), cgo (external linker), cgoint (cgo, internal linker),
-#   nodwarf (-ldflags=-w: symbols, no DWARF), stripped (-ldflags='-s -w').
+#   nodwarf (-ldflags=-w: symbols, no DWARF), stripped (-ldflags='-s -w'), and stripped
+#   cgo (external linker), PIE and cgo PIE (external linker: the pclntab has no section
+#   of its own) builds: cgostripped, piestripped, cgopiestripped.
 go_build() {
-	local go=$1 variant=$2 v out
+	local go=$1 variant=$2 src=${3:-$GO_TESTS/gotarget.go} v out
 	v=$("$go" env GOVERSION) || return 1
-	out=$GO_BIN_DIR/gotarget-$variant-$v
+	out=$GO_BIN_DIR/$(basename "$src" .go)-$variant-$v
 	mkdir -p "$GO_BIN_DIR"
-	local -a files=("$GO_TESTS/gotarget.go") flags=()
+	local -a files=("$src") flags=()
 	case $variant in
 	plain) ;;
 	cgo) files+=("$GO_TESTS/cgo.go") ;;
@@ -41,9 +39,12 @@ go_build() {
 	nodwarf) flags=(-ldflags=-w) ;;
 	pie) flags=(-buildmode=pie) ;;
 	stripped) flags=(-ldflags=-s\ -w) ;;
+	cgostripped) files+=("$GO_TESTS/cgo.go"); flags=(-ldflags=-s\ -w) ;;
+	piestripped) flags=(-buildmode=pie -ldflags=-s\ -w) ;;
+	cgopiestripped) files+=("$GO_TESTS/cgo.go"); flags=(-buildmode=pie -ldflags=-s\ -w) ;;
 	*) return 1 ;;
 	esac
-	if [ ! -x "$out" ] || [ "$out" -ot "$GO_TESTS/gotarget.go" ]; then
+	if [ ! -x "$out" ] || [ "$out" -ot "$src" ]; then
 		case $variant in cgo*) export CGO_ENABLED=1 ;; *) export CGO_ENABLED=0 ;; esac
 		# The user's build cache when there is a home for it: a fresh one rebuilds std.
 		local cache=${GOCACHE:-${HOME:+$HOME/.cache/go-build}}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Go, attached before the target runs, with every installed Go and each way of linking
-# (static, cgo, internal cgo linking, no DWARF, position-independent):
+# (static, cgo, internal cgo linking, no DWARF: lines from the pclntab, position-independent):
 # heap defers piling up in a goroutine that never returns, defers that run (on return,
 # Goexit and panic/recover paths), nine stack defers, open-coded defers (invisible), and
 # a database/sql pool with returned, held and orphaned connections. Every number must
@@ -16,7 +16,7 @@ for go in $(go_toolchains); do
 		top_start
 		target_go
 		top_settle 2
-		NO_LINES=$([ "$variant" = nodwarf ] && echo 1) check live "$(basename "$bin")"
+		check live "$(basename "$bin")"
 		target_stop
 	done
 done

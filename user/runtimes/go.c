@@ -41,6 +41,7 @@
 #include "disasm.h"
 #include "elfsym.h"
 #include "runtime.h"
+#include "runtimes/go_pcln.h"
 
 #define MAX_RETURNS 24
 #define PROLOGUE_MAX_INSNS 6
@@ -57,49 +58,79 @@
 #define G_SYSCALL 3
 #define G_WAITING 4
 #define G_PREEMPTED 9
-/* .gopclntab (Go 1.18+): pcHeader fields, the _func header, the funcdata slot. */
-#define PCLN_MAGIC_118 0xfffffff0u
-#define PCLN_MAGIC_120 0xfffffff1u
-#define PCLN_NFUNC 8
-#define PCLN_TEXT_START 24
-#define PCLN_PCLN_OFFSET 64
-#define FUNC_NPCDATA 28
 #define FUNCDATA_OPEN_CODED_DEFER_INFO 4
+#define ALLGS_DECODE_BYTES 256
+#define RT_PC_CACHE 1024		/* a power of two */
+#define DB_HEAD_MAX 256			/* bytes of a database/sql.DB read at once */
+#define WALK_MAX_POOLS 256
+#define DB_MAX_CONNS (1 << 24)		/* a DB claiming more is not one */
+#define TYPE_STR 40			/* runtime._type.str (a nameOff) */
+#define TYPE_TFLAG 20
+#define TFLAG_EXTRA_STAR 0x2		/* the name is stored as "*T" */
+#define ITAB_TYPE 8
+#define DSN_CONNECTOR_DRIVER 16		/* database/sql.dsnConnector.driver, after dsn */
 #define OPEN_DEFERS_MAX 8		/* deferBits is one byte */
 #define WALK_MAX_FRAMES 256
 #define SQL_PREFIX "database/sql."
 
-/* A pool get's site: a return address outside database/sql, whose lines inlined from
- * database/sql (db.Query into the caller, say) are passed over too. */
-enum { SITE_GO_BORROW = SITE_RUNTIME };
+/* Go's own site kinds:
+ * SITE_GO_BORROW   a pool get's site: a return address outside database/sql, whose
+ *                  lines inlined from database/sql (db.Query into the caller, say) are
+ *                  passed over too;
+ * SITE_GO_CREATED  a goroutine's `go` statement: addr is g.gopc (the return address of
+ *                  its call to runtime.newproc), aux g.startpc (the function it runs). */
+enum { SITE_GO_BORROW = SITE_RUNTIME, SITE_GO_CREATED };
 
-struct go_offs {
-	long g_defer, g_status, g_goid, g_startpc;		/* runtime.g */
-	long g_stack, g_sched_pc, g_sched_bp;			/* g.stack.lo, g.sched */
-	long d_pc, d_fn, d_link;				/* runtime._defer */
-	/* A field that is non-zero in records standing for no defer statement, or -1:
-	 * _defer.openDefer (bool, before 1.22: a frame of open-coded defers during a
-	 * panic), _defer.head (pointer, 1.22+: the head record of a range-over-func loop,
-	 * popped once its list is spliced in, when rangefunc is already cleared). */
-	long d_skip;
-	int d_skip_size;
+/* Offsets the probes and walks use: each field by its DWARF type and member, then its
+ * offset per release for binaries without DWARF (-1: not in that release). Layouts only
+ * change between minor releases. Measured with DWARF on binaries built by Debian's
+ * go1.19.8, go1.21.13, go1.22.12 and go1.23.5, and by go1.17.13, go1.18.10 and go1.20.14
+ * built from their release tags. */
+enum go_off {
+	O_G_DEFER, O_G_STATUS, O_G_GOID, O_G_GOPC, O_G_STARTPC,	/* runtime.g */
+	O_G_STACK, O_G_SCHED_PC, O_G_SCHED_BP,
+	O_D_PC, O_D_FN, O_D_LINK,				/* runtime._defer */
+	/* Fields non-zero in records standing for no defer statement: _defer.openDefer
+	 * (bool, before 1.22: a frame of open-coded defers during a panic), _defer.head
+	 * (pointer, 1.22+: the head record of a range-over-func loop, popped once its list
+	 * is spliced in, when rangefunc is already cleared). */
+	O_D_OPENDEFER, O_D_HEAD,
+	/* database/sql.DB, when linked in; connRequests is a map up to 1.22, a
+	 * connRequestSet (a slice) from 1.23 */
+	O_DB_CONNECTOR, O_DB_FREECONN, O_DB_CONNREQ_MAP, O_DB_CONNREQ_SET, O_DB_NUMOPEN,
+	O_DB_MAXOPEN,
+	O__COUNT
 };
+#define GO_TABLE_FIRST 17	/* go1.17 is column 0 */
+#define GO_TABLE_N 7		/* to go1.23 */
+#define O_OPTIONAL(i) ((i) >= O_D_OPENDEFER)
 
-/* For binaries without DWARF (-ldflags=-w), by Go release; layouts only change between
- * minor releases. Measured with DWARF on binaries built by Debian's go1.19.8, go1.21.13,
- * go1.22.12 and go1.23.5, and by go1.17.13, go1.18.10 and go1.20.14 built from their
- * release tags (1.17 has _defer.openDefer at 6, after its siz field). */
 static const struct {
-	const char *version;
-	struct go_offs o;
-} go_table[] = {
-	{ "go1.17", { 40, 144, 152, 312, 0, 64, 104, 16, 24, 40, 6, 1 } },
-	{ "go1.18", { 40, 144, 152, 312, 0, 64, 104, 16, 24, 40, 2, 1 } },
-	{ "go1.19", { 40, 144, 152, 312, 0, 64, 104, 16, 24, 40, 2, 1 } },
-	{ "go1.20", { 40, 144, 152, 312, 0, 64, 104, 16, 24, 40, 2, 1 } },
-	{ "go1.21", { 40, 144, 152, 296, 0, 64, 104, 16, 24, 40, 2, 1 } },
-	{ "go1.22", { 40, 144, 152, 296, 0, 64, 104, 16, 24, 32, 40, 8 } },
-	{ "go1.23", { 40, 152, 160, 304, 0, 64, 104, 16, 24, 32, 40, 8 } },
+	const char *type, *member;
+	long v[GO_TABLE_N];	/* go1.17 ... go1.23 */
+} offs_spec[O__COUNT] = {
+	[O_G_DEFER] = { "runtime.g", "_defer", { 40, 40, 40, 40, 40, 40, 40 } },
+	[O_G_STATUS] = { "runtime.g", "atomicstatus", { 144, 144, 144, 144, 144, 144, 152 } },
+	[O_G_GOID] = { "runtime.g", "goid", { 152, 152, 152, 152, 152, 152, 160 } },
+	[O_G_GOPC] = { "runtime.g", "gopc", { 296, 296, 296, 296, 280, 280, 288 } },
+	[O_G_STARTPC] = { "runtime.g", "startpc", { 312, 312, 312, 312, 296, 296, 304 } },
+	[O_G_STACK] = { "runtime.g", "stack.lo", { 0, 0, 0, 0, 0, 0, 0 } },
+	[O_G_SCHED_PC] = { "runtime.g", "sched.pc", { 64, 64, 64, 64, 64, 64, 64 } },
+	[O_G_SCHED_BP] = { "runtime.g", "sched.bp", { 104, 104, 104, 104, 104, 104, 104 } },
+	[O_D_PC] = { "runtime._defer", "pc", { 16, 16, 16, 16, 16, 16, 16 } },
+	[O_D_FN] = { "runtime._defer", "fn", { 24, 24, 24, 24, 24, 24, 24 } },
+	[O_D_LINK] = { "runtime._defer", "link", { 40, 40, 40, 40, 40, 32, 32 } },
+	/* 1.17 has openDefer at 6, after its siz field */
+	[O_D_OPENDEFER] = { "runtime._defer", "openDefer", { 6, 2, 2, 2, 2, -1, -1 } },
+	[O_D_HEAD] = { "runtime._defer", "head", { -1, -1, -1, -1, -1, 40, 40 } },
+	/* database/sql.DB: measured on 1.19, 1.21, 1.22, 1.23; 1.17, 1.18 and 1.20 from
+	 * their source (the same fields as 1.19) */
+	[O_DB_CONNECTOR] = { "database/sql.DB", "connector", { 8, 8, 8, 8, 8, 8, 8 } },
+	[O_DB_FREECONN] = { "database/sql.DB", "freeConn", { 40, 40, 40, 40, 40, 40, 40 } },
+	[O_DB_CONNREQ_MAP] = { "database/sql.DB", "connRequests", { 64, 64, 64, 64, 64, 64, -1 } },
+	[O_DB_CONNREQ_SET] = { "database/sql.DB", "connRequests.s", { -1, -1, -1, -1, -1, -1, 64 } },
+	[O_DB_NUMOPEN] = { "database/sql.DB", "numOpen", { 80, 80, 80, 80, 80, 80, 88 } },
+	[O_DB_MAXOPEN] = { "database/sql.DB", "maxOpen", { 128, 128, 128, 128, 128, 128, 136 } },
 };
 
 struct go {
@@ -107,48 +138,33 @@ struct go {
 	struct elf_file *elf;
 	char version[32];
 	int minor;			/* 19 for go1.19.8 */
-	struct go_offs o;
+	long o[O__COUNT];
 	char o_from[64];
+	long d_skip;			/* O_D_OPENDEFER or O_D_HEAD, or -1 */
+	size_t g_head;			/* bytes of a g the census reads */
+	int d_skip_size;
 	const char *run_fn;		/* runtime.popDefer or runtime.freedefer */
 	uint64_t allgs;			/* runtime address of the slice header */
-};
-
-/* The function table of .gopclntab, read from the file: what finding a frame's
- * open-coded defers takes. */
-struct go_pcln {
-	const uint8_t *tab;		/* the pclntable: {entryoff, funcoff} pairs, then _funcs */
-	size_t size;
-	uint32_t nfunc;
-	uint64_t text;			/* ELF vaddr entryoff counts from */
-	uint64_t gofunc;		/* ELF vaddr funcdata offsets count from (go:func.*) */
-	size_t func_hdr;		/* bytes of a _func before its pcdata: 40, 44 from 1.20 */
+	const char *allgs_from;
+	/* database/sql, when linked in (runtime addresses): its code, where a pool get's
+	 * site is not; (*DB).connectionOpener, whose goroutine (one per DB) holds the *DB */
+	uint64_t sql_lo, sql_hi, opener_lo, opener_hi;
+	size_t db_head;			/* bytes of a DB the census reads; 0: no DB walk */
 };
 
 /* What go_open resolves once for a target. */
 struct go_rt {
 	struct go g;
-	struct go_pcln pl;
-	int have_pcln;			/* its pclntab has a layout codefer reads (1.18+) */
+	const struct go_pcln *pl;	/* NULL: no pclntab codefer reads (before 1.18) */
+	/* Return addresses known to be in the runtime or not (wait sites): goroutines
+	 * park at a handful of them. */
+	struct { uint64_t pc; int in_runtime; } rt_pcs[RT_PC_CACHE];
 };
 
 static const char *const state_names[] = {
 	"idle", "runnable", "running", "syscall", "waiting", "moribund", "dead", "enqueue",
-	"copystack", "preempted",
+	"copystack", "preempted", "leaked" /* 1.26 */,
 };
-
-/* An unsigned LEB128 (Go's uvarint) at p: the byte after it, or NULL. */
-static const uint8_t *varint(const uint8_t *p, const uint8_t *end, uint32_t *v)
-{
-	int shift;
-
-	*v = 0;
-	for (shift = 0; p < end && shift < 35; shift += 7, p++) {
-		*v |= (uint32_t)(*p & 0x7f) << shift;
-		if (!(*p & 0x80))
-			return p + 1;
-	}
-	return NULL;
-}
 
 /* The version string of .go.buildinfo (Go 1.18+: inline, length-prefixed at +32;
  * before: a pointer to a string header at +16). 0, or -1 when absent. */
@@ -163,7 +179,7 @@ static int buildinfo_version(struct elf_file *e, char *buf, size_t len)
 	if (!p || size < BUILDINFO_HDR || memcmp(p, BUILDINFO_MAGIC, 14) || p[14] != 8)
 		return -1;
 	if (p[15] & BUILDINFO_INLINE) {
-		if (!(s = varint(p + BUILDINFO_HDR, p + size, &n)) || n > size - (size_t)(s - p))
+		if (!(s = go_uvarint(p + BUILDINFO_HDR, p + size, &n)) || n > size - (size_t)(s - p))
 			return -1;
 		snprintf(buf, len, "%.*s", (int)n, s);
 		return 0;
@@ -189,76 +205,97 @@ static int go_detect(struct target *t)
 	return e && !buildinfo_version(e, v, sizeof(v)) ? 20 : 0;
 }
 
-static int dwarf_offsets(struct elf_file *e, struct go_offs *o)
+/* Every offset from DWARF, else from the column of this release. 0, or -1. */
+static int go_offsets(struct go *g)
 {
-	o->g_defer = elf_dwarf_member_offset(e, "runtime.g", "_defer");
-	o->g_status = elf_dwarf_member_offset(e, "runtime.g", "atomicstatus");
-	o->g_goid = elf_dwarf_member_offset(e, "runtime.g", "goid");
-	o->g_startpc = elf_dwarf_member_offset(e, "runtime.g", "startpc");
-	o->g_stack = elf_dwarf_member_offset(e, "runtime.g", "stack.lo");
-	o->g_sched_pc = elf_dwarf_member_offset(e, "runtime.g", "sched.pc");
-	o->g_sched_bp = elf_dwarf_member_offset(e, "runtime.g", "sched.bp");
-	o->d_pc = elf_dwarf_member_offset(e, "runtime._defer", "pc");
-	o->d_fn = elf_dwarf_member_offset(e, "runtime._defer", "fn");
-	o->d_link = elf_dwarf_member_offset(e, "runtime._defer", "link");
-	o->d_skip = elf_dwarf_member_offset(e, "runtime._defer", "openDefer");
-	o->d_skip_size = 1;
-	if (o->d_skip < 0) {
-		o->d_skip = elf_dwarf_member_offset(e, "runtime._defer", "head");
-		o->d_skip_size = 8;
+	int i, col = g->minor - GO_TABLE_FIRST, missing = 0;
+
+	for (i = 0; i < O__COUNT; i++) {
+		g->o[i] = elf_dwarf_member_offset(g->elf, offs_spec[i].type, offs_spec[i].member);
+		missing |= g->o[i] < 0 && !O_OPTIONAL(i);
 	}
-	return o->g_defer < 0 || o->g_status < 0 || o->g_goid < 0 || o->g_startpc < 0 ||
-	       o->g_stack < 0 || o->g_sched_pc < 0 || o->g_sched_bp < 0 || o->d_pc < 0 ||
-	       o->d_fn < 0 || o->d_link < 0 ? -1 : 0;
+	snprintf(g->o_from, sizeof(g->o_from), "DWARF");
+	if (missing) {
+		if (strncmp(g->version, "go1.", 4) || col < 0 || col >= GO_TABLE_N)
+			return -1;
+		for (i = 0; i < O__COUNT; i++)
+			g->o[i] = offs_spec[i].v[col];
+		snprintf(g->o_from, sizeof(g->o_from), "table for go1.%d", g->minor);
+	}
+	g->d_skip = g->o[O_D_OPENDEFER] >= 0 ? g->o[O_D_OPENDEFER] : g->o[O_D_HEAD];
+	g->d_skip_size = g->o[O_D_OPENDEFER] >= 0 ? 1 : 8;
+	/* One read per g in the census: up to the end of the last field used. */
+	for (g->g_head = 0, i = O_G_DEFER; i <= O_G_SCHED_BP; i++)
+		if ((size_t)g->o[i] + (i == O_G_STACK ? 16 : 8) > g->g_head)
+			g->g_head = (size_t)g->o[i] + (i == O_G_STACK ? 16 : 8);
+	return g->g_head <= G_HEAD_MAX ? 0 : -1;
 }
 
-static int table_offsets(struct go *g)
+/* runtime.allgs in a binary without data symbols: runtime.forEachG ranges over it, and
+ * loads its pointer and length RIP-relative (MOVQ runtime.allgs(SB), CX; MOVQ
+ * runtime.allgs+8(SB), DX): the first address loaded together with the word after it.
+ * Its ELF vaddr, or 0. */
+static uint64_t allgs_from_code(struct elf_file *e)
 {
-	size_t i, n;
+	const struct elf_sym *s = elf_sym_by_name(e, "runtime.forEachG");
+	uint64_t loads[16], addr, found = 0;
+	uint8_t buf[ALLGS_DECODE_BYTES];
+	size_t left, n = 0, i, k;
+	const uint8_t *code = buf;
+	const cs_x86 *x;
+	cs_insn *insn;
+	csh cs;
 
-	for (i = 0; i < sizeof(go_table) / sizeof(go_table[0]); i++) {
-		n = strlen(go_table[i].version);
-		/* "go1.19" matches go1.19 and go1.19.8, not go1.190 */
-		if (strncmp(g->version, go_table[i].version, n) ||
-		    (g->version[n] && g->version[n] != '.'))
-			continue;
-		g->o = go_table[i].o;
-		snprintf(g->o_from, sizeof(g->o_from), "table for %s", go_table[i].version);
+	if (!s || !s->size)
 		return 0;
+	left = s->size < sizeof(buf) ? s->size : sizeof(buf);
+	addr = s->value;
+	if (elf_read_vaddr(e, s->value, buf, left) || cs_open(CS_ARCH_X86, CS_MODE_64, &cs))
+		return 0;
+	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+	insn = cs_malloc(cs);
+	while (!found && n < sizeof(loads) / sizeof(loads[0]) &&
+	       cs_disasm_iter(cs, &code, &left, &addr, insn)) {
+		x = &insn->detail->x86;
+		if (insn->id != X86_INS_MOV || x->op_count != 2 || x->operands[0].type != X86_OP_REG ||
+		    x->operands[1].type != X86_OP_MEM || x->operands[1].mem.base != X86_REG_RIP ||
+		    x->operands[1].size != 8)
+			continue;
+		loads[n++] = insn->address + insn->size + x->operands[1].mem.disp;
+		for (i = 0; i < n && !found; i++)
+			for (k = 0; k < n; k++)
+				if (loads[k] == loads[i] + 8)
+					found = loads[i];
 	}
-	return -1;
-}
-
-/* "go1.19, go1.21, ...": the versions go_table knows. */
-static const char *known_versions(void)
-{
-	static char buf[128];
-	size_t i, n = 0;
-
-	for (i = 0; i < sizeof(go_table) / sizeof(go_table[0]) && n < sizeof(buf); i++)
-		n += snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? ", " : "", go_table[i].version);
-	return buf;
+	cs_free(insn, 1);
+	cs_close(&cs);
+	return found;
 }
 
 /* Everything the plan and the census need. 0, or an exit code with err set. */
-static int go_resolve(struct target *t, struct go *g, char *err, size_t errlen)
+static int go_resolve(struct target *t, struct go_rt *r, char *err, size_t errlen)
 {
 	struct module *exe = target_module(t, NULL);
+	struct go *g = &r->g;
 	int major = 0;
 
 	memset(g, 0, sizeof(*g));
+	/* Without .symtab, the functions come from the pclntab. */
+	if (exe && module_elf(exe))
+		r->pl = go_pcln_of(exe->elf);
 	if (!target_sym(t, NULL, "runtime.newproc1", &g->mod)) {
 		if (exe && module_elf(exe) && !buildinfo_version(exe->elf, g->version,
 								 sizeof(g->version))) {
-			snprintf(err, errlen, "%s: %s binary without a symbol table (built with "
-				 "-ldflags=-s?): codefer needs its .symtab to place probes",
-				 exe->path, g->version);
+			snprintf(err, errlen, "%s: %s binary without a symbol table, and no pclntab "
+				 "codefer reads (Go 1.18+) to find its functions", exe->path,
+				 g->version);
 			return EXIT_SYMBOL;
 		}
 		snprintf(err, errlen, "no Go runtime (runtime.newproc1) in the target");
 		return EXIT_NO_RUNTIME;
 	}
 	g->elf = module_elf(g->mod);
+	r->pl = go_pcln_of(g->elf);
 	if (!g->elf || buildinfo_version(g->elf, g->version, sizeof(g->version)))
 		snprintf(g->version, sizeof(g->version), "go (unknown version)");
 	if (sscanf(g->version, "go%d.%d", &major, &g->minor) == 2 &&
@@ -267,17 +304,25 @@ static int go_resolve(struct target *t, struct go *g, char *err, size_t errlen)
 			 "x86-64: not supported", g->version);
 		return EXIT_NO_RUNTIME;
 	}
-	if (!dwarf_offsets(g->elf, &g->o)) {
-		snprintf(g->o_from, sizeof(g->o_from), "DWARF");
-	} else if (table_offsets(g)) {
+	if (go_offsets(g)) {
 		snprintf(err, errlen, "%s: %s has no DWARF (built with -ldflags=-w?) and codefer "
-			 "has no offset table for this version (known: %s)",
-			 g->version, g->mod->path, known_versions());
+			 "has offset tables for go1.%d to go1.%d only", g->version, g->mod->path,
+			 GO_TABLE_FIRST, GO_TABLE_FIRST + GO_TABLE_N - 1);
 		return EXIT_SYMBOL;
 	}
 	g->run_fn = elf_sym_by_name(g->elf, "runtime.popDefer") ? "runtime.popDefer"
 								 : "runtime.freedefer";
 	g->allgs = target_sym(t, g->mod, "runtime.allgs", NULL);
+	g->allgs_from = "symbol";
+	if (!g->allgs && (g->allgs = allgs_from_code(g->elf))) {
+		g->allgs += g->mod->bias;
+		g->allgs_from = "decoded from runtime.forEachG";
+	}
+	if (!g->allgs) {
+		snprintf(err, errlen, "%s: runtime.allgs not found in %s (no symbol, and not "
+			 "decoded from runtime.forEachG)", g->version, g->mod->path);
+		return EXIT_SYMBOL;
+	}
 	return 0;
 }
 
@@ -389,7 +434,7 @@ static int add_returns(struct probe_plan *p, struct go *g, const char *sym,
 /* The goid of the g in register r. */
 static struct loc goid_of(const struct go *g, enum loc_reg r)
 {
-	return loc_deref(loc_reg(r), g->o.g_goid, 8);
+	return loc_deref(loc_reg(r), g->o[O_G_GOID], 8);
 }
 
 /* The code of one package around one of its functions: [lo, hi) spans the functions
@@ -437,6 +482,33 @@ static struct pkg_span pkg_span_of(struct elf_file *e, const char *prefix, uint6
 	return sp;
 }
 
+/* database/sql's code and what the DB walk needs, when it is linked in. */
+static void resolve_sql(struct go *g)
+{
+	const struct elf_sym *conn = elf_sym_by_name(g->elf, "database/sql.(*DB).conn");
+	const struct elf_sym *opener = elf_sym_by_name(g->elf, "database/sql.(*DB).connectionOpener");
+	struct pkg_span sql;
+	int i;
+
+	if (!conn)
+		return;
+	sql = pkg_span_of(g->elf, SQL_PREFIX, conn->value);
+	g->sql_lo = sql.lo + g->mod->bias;
+	g->sql_hi = sql.hi + g->mod->bias;
+	for (i = O_DB_CONNECTOR; i <= O_DB_MAXOPEN; i++)
+		if (i != O_DB_CONNREQ_MAP && i != O_DB_CONNREQ_SET && g->o[i] < 0)
+			return;
+	if (!opener || (g->o[O_DB_CONNREQ_MAP] < 0 && g->o[O_DB_CONNREQ_SET] < 0))
+		return;
+	g->opener_lo = opener->value + g->mod->bias;
+	g->opener_hi = g->opener_lo + opener->size;
+	for (i = O_DB_CONNECTOR; i <= O_DB_MAXOPEN; i++)	/* a slice is 24 bytes */
+		if (g->o[i] >= 0 && (size_t)g->o[i] + 24 > g->db_head)
+			g->db_head = (size_t)g->o[i] + 24;
+	if (g->db_head > DB_HEAD_MAX)
+		g->db_head = 0;
+}
+
 static int plan_pool(struct probe_plan *p, struct go *g, char *err, size_t errlen)
 {
 	struct probe_cfg save_db = { .kind = EV_SAVE, .slot = 0, .save = loc_reg(CFREG_RAX) };
@@ -449,18 +521,15 @@ static int plan_pool(struct probe_plan *p, struct go *g, char *err, size_t errle
 	};
 	struct probe_cfg put = { .kind = EV_POOL_PUT, .pool = loc_reg(CFREG_RAX),
 				 .conn = loc_reg(CFREG_RBX) };
-	const struct elf_sym *conn = elf_sym_by_name(g->elf, "database/sql.(*DB).conn");
-	struct pkg_span sql;
 	int r;
 
-	if (!conn || !elf_sym_by_name(g->elf, "database/sql.(*DB).putConn")) {
+	if (!g->sql_lo || !elf_sym_by_name(g->elf, "database/sql.(*DB).putConn")) {
 		plan_note(p, "pools: database/sql is not linked in: no pool probes");
 		return 0;
 	}
 	/* Go keeps frame pointers: the site is the first caller outside database/sql. */
-	sql = pkg_span_of(g->elf, SQL_PREFIX, conn->value);
-	get.site_skip_lo = sql.lo + g->mod->bias;
-	get.site_skip_hi = sql.hi + g->mod->bias;
+	get.site_skip_lo = g->sql_lo;
+	get.site_skip_hi = g->sql_hi;
 	save_db.co = save_pc.co = get.co = put.co = goid_of(g, CFREG_R14);
 	if ((r = add_entry(p, g, "database/sql.(*DB).conn", &save_db, err, errlen)) ||
 	    (r = add_entry(p, g, "database/sql.(*DB).conn", &save_pc, err, errlen)) ||
@@ -469,60 +538,72 @@ static int plan_pool(struct probe_plan *p, struct go *g, char *err, size_t errle
 		return r;
 	plan_note(p, "pools: each *sql.DB; a get is (*DB).conn returning no error, its site "
 		  "the first caller outside database/sql (ELF [0x%llx, 0x%llx)), at most %d frames up",
-		  (unsigned long long)sql.lo, (unsigned long long)sql.hi, MAX_SKIP_FRAMES);
-	plan_note(p, "pools: the census cannot tell which goroutine holds a connection: "
-		  "only connections taken after attach are seen");
+		  (unsigned long long)(g->sql_lo - g->mod->bias),
+		  (unsigned long long)(g->sql_hi - g->mod->bias), MAX_SKIP_FRAMES);
+	plan_note(p, "pools: the census finds each *DB in its (*DB).connectionOpener goroutine "
+		  "%s; it reads open, idle, max and waiters, not which goroutine holds a connection",
+		  g->db_head ? "" : "(not here: no layout for database/sql.DB)");
 	return 0;
 }
 
 static int go_plan(struct rt_ctx *c, struct probe_plan *p, char *err, size_t errlen)
 {
-	struct probe_cfg create = { .kind = EV_CREATE, .site_kind = SITE_FUNC };
+	struct probe_cfg create = { .kind = EV_CREATE, .site_kind = SITE_GO_CREATED };
 	struct probe_cfg exit_ = { .kind = EV_EXIT };
 	struct probe_cfg defer = { .kind = EV_DEFER, .site_kind = SITE_PC,
 				   .site = loc_deref(loc_reg(CFREG_RSP), 0, 8) };
 	struct probe_cfg run = { .kind = EV_DEFER_RUN };
-	struct go *g = &((struct go_rt *)c->priv)->g;
-	int r;
+	struct go_rt *r = c->priv;
+	struct go *g = &r->g;
+	int ret;
 
 	snprintf(p->version, sizeof(p->version), "%s", g->version);
 	p->pools_need_round_trip = 0;
 
 	create.co = goid_of(g, CFREG_RAX);
-	create.site = loc_deref(loc_reg(CFREG_RAX), g->o.g_startpc, 8);
+	create.site = loc_deref(loc_reg(CFREG_RAX), g->o[O_G_GOPC], 8);
+	create.site_aux = loc_deref(loc_reg(CFREG_RAX), g->o[O_G_STARTPC], 8);
 	exit_.co = defer.co = run.co = goid_of(g, CFREG_R14);
-	if (g->o.d_skip >= 0) {
+	if (g->d_skip >= 0) {
 		/* popDefer(gp) unlinks gp._defer; freedefer(d) gets the record itself. */
 		run.cond = loc_reg(CFREG_RAX);
 		if (!strcmp(g->run_fn, "runtime.popDefer"))
-			run.cond = loc_deref(run.cond, g->o.g_defer, 8);
-		run.cond = loc_deref(run.cond, g->o.d_skip, g->o.d_skip_size);
+			run.cond = loc_deref(run.cond, g->o[O_G_DEFER], 8);
+		run.cond = loc_deref(run.cond, g->d_skip, g->d_skip_size);
 		run.flags = PF_COND_ZERO;
 	}
-	if ((r = add_returns(p, g, "runtime.newproc1", &create, err, errlen)) ||
-	    (r = add_entry(p, g, "runtime.goexit1", &exit_, err, errlen)))
-		return r;
+	if ((ret = add_returns(p, g, "runtime.newproc1", &create, err, errlen)) ||
+	    (ret = add_entry(p, g, "runtime.goexit1", &exit_, err, errlen)))
+		return ret;
 	/* The linker drops what the program never calls: a binary without any defer of a
 	 * kind has no function registering it, and nothing to probe. */
-	if ((r = add_present(p, g, "runtime.deferproc", &defer, err, errlen)) ||
-	    (r = add_present(p, g, "runtime.deferprocStack", &defer, err, errlen)) ||
-	    (r = add_present(p, g, "runtime.deferprocat", &defer, err, errlen)) ||
-	    (r = add_present(p, g, g->run_fn, &run, err, errlen)) ||
-	    (r = add_present(p, g, "runtime.coroexit", &exit_, err, errlen)))
-		return r;
-	if ((r = plan_pool(p, g, err, errlen)))
-		return r;
+	if ((ret = add_present(p, g, "runtime.deferproc", &defer, err, errlen)) ||
+	    (ret = add_present(p, g, "runtime.deferprocStack", &defer, err, errlen)) ||
+	    (ret = add_present(p, g, "runtime.deferprocat", &defer, err, errlen)) ||
+	    (ret = add_present(p, g, g->run_fn, &run, err, errlen)) ||
+	    (ret = add_present(p, g, "runtime.coroexit", &exit_, err, errlen)))
+		return ret;
+	if ((ret = plan_pool(p, g, err, errlen)))
+		return ret;
 	plan_note(p, "offsets (%s): g->goid %ld g->_defer %ld g->atomicstatus %ld g->startpc %ld "
 		  "g->stack %ld g->sched.pc %ld g->sched.bp %ld, _defer.pc %ld fn %ld link %ld",
-		  g->o_from, g->o.g_goid, g->o.g_defer, g->o.g_status, g->o.g_startpc, g->o.g_stack,
-		  g->o.g_sched_pc, g->o.g_sched_bp, g->o.d_pc, g->o.d_fn, g->o.d_link);
+		  g->o_from, g->o[O_G_GOID], g->o[O_G_DEFER], g->o[O_G_STATUS], g->o[O_G_STARTPC], g->o[O_G_STACK],
+		  g->o[O_G_SCHED_PC], g->o[O_G_SCHED_BP], g->o[O_D_PC], g->o[O_D_FN], g->o[O_D_LINK]);
 	plan_note(p, "defers: registered in deferproc, deferprocStack, deferprocat; run: %s; "
 		  "open-coded defers (<= 8 in a function, not in a loop) make no runtime call: "
 		  "read from parked goroutines' frames at each snapshot instead (%s)", g->run_fn,
 		  g->minor >= 18 ? "Go 1.18+ pclntab" : "not before Go 1.18: invisible");
-	if (g->o.d_skip >= 0)
+	plan_note(p, "census: runtime.allgs at ELF 0x%llx (%s)",
+		  (unsigned long long)(g->allgs - g->mod->bias), g->allgs_from);
+	if (r->pl)
+		plan_note(p, "pclntab at ELF 0x%llx: %s%s; text from %s, funcdata from %s",
+			  (unsigned long long)r->pl->vaddr,
+			  r->pl->added_funcs ? "function symbols (no .symtab)" : "frames",
+			  elf_file_has_dwarf(g->elf) ? "" : ", lines (no DWARF)", r->pl->text_from,
+			  r->pl->gofunc_from);
+	if (g->d_skip >= 0)
 		plan_note(p, "defers: records with _defer+%ld set (%s) are not counted",
-			  g->o.d_skip, g->o.d_skip_size == 1 ? "openDefer: frames of open-coded defers"
+			  g->d_skip, g->d_skip_size == 1 ? "openDefer: frames of open-coded defers"
 							   : "head: range-over-func loop heads");
 	return 0;
 }
@@ -554,9 +635,9 @@ static int walk_defers(struct target *t, const struct go *g, uint64_t d, struct 
 			recs = tmp;
 		}
 		skip = 0;
-		if ((g->o.d_skip >= 0 && target_read(t, d + g->o.d_skip, &skip, g->o.d_skip_size)) ||
-		    target_read_u64(t, d + g->o.d_pc, &recs[n].pc) ||
-		    target_read_u64(t, d + g->o.d_fn, &fv)) {
+		if ((g->d_skip >= 0 && target_read(t, d + g->d_skip, &skip, g->d_skip_size)) ||
+		    target_read_u64(t, d + g->o[O_D_PC], &recs[n].pc) ||
+		    target_read_u64(t, d + g->o[O_D_FN], &fv)) {
 			ret = -1;
 			break;
 		}
@@ -565,7 +646,7 @@ static int walk_defers(struct target *t, const struct go *g, uint64_t d, struct 
 			recs[n].fn = 0;
 		if (!skip)
 			n++;
-		if (target_read_u64(t, d + g->o.d_link, &d)) {
+		if (target_read_u64(t, d + g->o[O_D_LINK], &d)) {
 			ret = -1;
 			break;
 		}
@@ -583,64 +664,6 @@ static int walk_defers(struct target *t, const struct go *g, uint64_t d, struct 
 	return ret;
 }
 
-/* 0 when the binary's pclntab has the Go 1.18+ layout codefer reads. */
-static int pcln_open(const struct go *g, struct go_pcln *pl)
-{
-	const struct elf_sym *s;
-	const uint8_t *hdr;
-	uint64_t off;
-	size_t size;
-	uint32_t magic;
-
-	memset(pl, 0, sizeof(*pl));
-	/* A PIE has it among the data the loader relocates (its textStart). */
-	if (!(hdr = elf_section(g->elf, ".gopclntab", &size, NULL)))
-		hdr = elf_section(g->elf, ".data.rel.ro.gopclntab", &size, NULL);
-	if (!hdr || size < PCLN_PCLN_OFFSET + 8)
-		return -1;
-	magic = u32_at(hdr, 0);
-	if ((magic != PCLN_MAGIC_118 && magic != PCLN_MAGIC_120) || hdr[7] != 8)
-		return -1;
-	off = u64_at(hdr, PCLN_PCLN_OFFSET);
-	pl->nfunc = (uint32_t)u64_at(hdr, PCLN_NFUNC);
-	if (off >= size || (uint64_t)pl->nfunc * 8 + 8 > size - off)
-		return -1;
-	pl->tab = hdr + off;
-	pl->size = size - off;
-	/* textStart is relocated at load in a PIE: the symbol has the link-time address. */
-	s = elf_sym_by_name(g->elf, "runtime.text");
-	pl->text = s ? s->value : u64_at(hdr, PCLN_TEXT_START);
-	s = elf_sym_by_name(g->elf, "go:func.*");
-	if (!s)
-		s = elf_sym_by_name(g->elf, "go.func.*");
-	if (!s)
-		return -1;
-	pl->gofunc = s->value;
-	pl->func_hdr = magic == PCLN_MAGIC_118 ? 40 : 44;
-	return 0;
-}
-
-/* The _func of the function containing ELF vaddr pc, or NULL. */
-static const uint8_t *pcln_func(const struct go_pcln *pl, uint64_t pc)
-{
-	uint32_t lo = 0, hi = pl->nfunc, mid, funcoff;
-	uint64_t off = pc - pl->text;
-
-	if (pc < pl->text || off >= UINT32_MAX)
-		return NULL;
-	while (hi - lo > 1) {
-		mid = lo + (hi - lo) / 2;
-		if (u32_at(pl->tab, mid * 8) <= off)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	if (u32_at(pl->tab, lo * 8) > off || u32_at(pl->tab, pl->nfunc * 8) <= off)
-		return NULL;
-	funcoff = u32_at(pl->tab, lo * 8 + 4);
-	return funcoff + pl->func_hdr <= pl->size ? pl->tab + funcoff : NULL;
-}
-
 /* A function's open-coded defer info (FUNCDATA_OpenCodedDeferInfo, varints): where its
  * deferBits byte and deferred closures sit below the frame pointer. Up to Go 1.21, one
  * offset per closure; from 1.22, the offset of an array of closure slots. */
@@ -655,28 +678,24 @@ struct open_defer_info {
 static int open_defer_info(const struct go *g, const struct go_pcln *pl, const uint8_t *fn,
 			   struct open_defer_info *info)
 {
+	uint64_t at = go_pcln_funcdata(pl, fn, FUNCDATA_OPEN_CODED_DEFER_INFO);
 	uint8_t buf[64];
 	const uint8_t *p, *end = buf + sizeof(buf);
-	uint32_t npcdata = u32_at(fn, FUNC_NPCDATA), off, i;
-	size_t slot = pl->func_hdr + (size_t)npcdata * 4 + FUNCDATA_OPEN_CODED_DEFER_INFO * 4;
+	uint32_t i;
 
-	if (fn[pl->func_hdr - 1] <= FUNCDATA_OPEN_CODED_DEFER_INFO ||
-	    (size_t)(fn - pl->tab) + slot + 4 > pl->size ||
-	    (off = u32_at(fn, slot)) == UINT32_MAX)
-		return -1;
 	memset(buf, 0, sizeof(buf));
-	if (elf_read_vaddr(g->elf, pl->gofunc + off, buf, sizeof(buf)) &&
-	    elf_read_vaddr(g->elf, pl->gofunc + off, buf, 16))
+	if (!at || (elf_read_vaddr(g->elf, at, buf, sizeof(buf)) &&
+		    elf_read_vaddr(g->elf, at, buf, 16)))
 		return -1;
 	memset(info, 0, sizeof(*info));
-	if (!(p = varint(buf, end, &info->bits_off)))
+	if (!(p = go_uvarint(buf, end, &info->bits_off)))
 		return -1;
 	if (g->minor >= 22)
-		return varint(p, end, &info->slots_off) ? 0 : -1;
-	if (!(p = varint(p, end, &info->n)) || info->n > OPEN_DEFERS_MAX)
+		return go_uvarint(p, end, &info->slots_off) ? 0 : -1;
+	if (!(p = go_uvarint(p, end, &info->n)) || info->n > OPEN_DEFERS_MAX)
 		return -1;
 	for (i = 0; i < info->n; i++)
-		if (!(p = varint(p, end, &info->closure_off[i])))
+		if (!(p = go_uvarint(p, end, &info->closure_off[i])))
 			return -1;
 	return 0;
 }
@@ -704,34 +723,85 @@ static struct site open_defer_site(const struct go *g, uint64_t fn, uint64_t pc)
 	return (struct site){ .addr = pc, .kind = SITE_PC };
 }
 
+/* The frames of a parked g, from its saved registers up the frame pointers, within its
+ * stack: at each, pc is in the frame's function and bp is its frame pointer. */
+struct frames {
+	uint64_t lo, hi, pc, bp;
+	int depth;
+};
+
+static void frames_start(const struct go *g, const uint8_t *gh, struct frames *f)
+{
+	f->lo = u64_at(gh, g->o[O_G_STACK]);
+	f->hi = u64_at(gh, g->o[O_G_STACK] + 8);
+	f->pc = u64_at(gh, g->o[O_G_SCHED_PC]);
+	f->bp = u64_at(gh, g->o[O_G_SCHED_BP]);
+	f->depth = 0;
+}
+
+/* 1 while there is a frame to look at. */
+static int frames_ok(const struct frames *f)
+{
+	return f->depth < WALK_MAX_FRAMES && f->pc && f->bp >= f->lo && f->bp + 16 <= f->hi;
+}
+
+/* To the caller's frame: 0, or -1 at the end. */
+static int frames_up(struct target *t, struct frames *f)
+{
+	uint64_t next[2];
+
+	if (target_read(t, f->bp, next, sizeof(next)) || next[0] <= f->bp)
+		return -1;
+	f->bp = next[0];
+	f->pc = next[1];
+	f->depth++;
+	return 0;
+}
+
+/* Is pc in the runtime: a function of package runtime, or one the runtime provides to
+ * another package (sync.runtime_Semacquire, internal/poll.runtime_pollWait)? */
+static int in_runtime(struct go_rt *r, uint64_t pc)
+{
+	size_t h = (pc ^ pc >> 12) & (RT_PC_CACHE - 1);
+	const struct elf_sym *s;
+
+	if (r->rt_pcs[h].pc != pc) {
+		s = elf_sym_by_addr(r->g.elf, pc - r->g.mod->bias);
+		r->rt_pcs[h].pc = pc;
+		r->rt_pcs[h].in_runtime = s && (!strncmp(s->name, "runtime.", 8) ||
+						strstr(s->name, ".runtime_"));
+	}
+	return r->rt_pcs[h].in_runtime;
+}
+
 /* The pending open-coded defers of a parked g (at gp, its head already read into gh),
- * outermost frame first: frame pointers from g.sched; each frame of a function with
+ * outermost frame first, and its wait site (the first frame outside the runtime: the
+ * line it is parked at): frame pointers from g.sched; each frame of a function with
  * open-coded defers keeps deferBits (bit i: its i-th defer statement ran and its call
  * is pending) and the closures below its frame pointer. Bounded by the g's stack and
  * WALK_MAX_FRAMES. */
-static int walk_open_defers(struct target *t, const struct go *g, const struct go_pcln *pl,
-			    uint64_t gp, const uint8_t *gh, struct census_coro *co)
+static int walk_open_defers(struct target *t, struct go_rt *r, uint64_t gp, const uint8_t *gh,
+			    struct census_coro *co)
 {
+	const struct go *g = &r->g;
+	const struct go_pcln *pl = r->pl;
 	struct open_defer found[64];
 	size_t n = 0;
-	uint64_t stack[2], pc, bp, next[2], fv, at, pc0, bp0;
+	uint64_t fv, at, pc, bp;
 	struct open_defer_info info;
+	struct frames f;
 	const uint8_t *fn;
 	uint8_t bits;
-	int depth, i, ret = 0;
+	int i, ret = 0;
 
-	stack[0] = u64_at(gh, g->o.g_stack);
-	stack[1] = u64_at(gh, g->o.g_stack + 8);
-	pc = pc0 = u64_at(gh, g->o.g_sched_pc);
-	bp = bp0 = u64_at(gh, g->o.g_sched_bp);
-	for (depth = 0; depth < WALK_MAX_FRAMES && pc; depth++) {
-		if (bp < stack[0] || bp + 16 > stack[1])
-			break;
-		fn = pcln_func(pl, pc - g->mod->bias);
+	for (frames_start(g, gh, &f); frames_ok(&f); ) {
+		fn = go_pcln_func(pl, f.pc - g->mod->bias, NULL);
 		if (!fn)
 			break;
-		if (!open_defer_info(g, pl, fn, &info) && info.bits_off < bp - stack[0] &&
-		    !target_read(t, bp - info.bits_off, &bits, 1)) {
+		if (f.depth && !co->wait_site.addr && !in_runtime(r, f.pc))
+			co->wait_site = (struct site){ .kind = SITE_PC, .addr = f.pc };
+		if (!open_defer_info(g, pl, fn, &info) && info.bits_off < f.bp - f.lo &&
+		    !target_read(t, f.bp - info.bits_off, &bits, 1)) {
 			for (i = OPEN_DEFERS_MAX - 1; i >= 0; i--) {
 				if (!(bits & 1u << i))
 					continue;
@@ -739,25 +809,24 @@ static int walk_open_defers(struct target *t, const struct go *g, const struct g
 					ret = -1;
 					break;
 				}
-				at = g->minor >= 22 ? bp - info.slots_off + (uint64_t)i * 8
-						    : bp - info.closure_off[i];
+				at = g->minor >= 22 ? f.bp - info.slots_off + (uint64_t)i * 8
+						    : f.bp - info.closure_off[i];
 				/* A slot holds a func value: a *funcval whose first word is code. */
 				if ((g->minor < 22 && (uint32_t)i >= info.n) ||
 				    target_read_u64(t, at, &fv) || !fv || target_read_u64(t, fv, &fv))
 					fv = 0;
 				found[n].fn = fv;
-				found[n++].at = open_defer_site(g, fv, pc);
+				found[n++].at = open_defer_site(g, fv, f.pc);
 			}
 		}
-		if (target_read(t, bp, next, sizeof(next)) || next[0] <= bp)
+		if (frames_up(t, &f))
 			break;
-		bp = next[0];
-		pc = next[1];
 	}
 	/* A live g that ran meanwhile left frames that are no longer the ones read: its
 	 * saved registers tell. Its defers are read at the next walk. */
-	if (n && (target_read_u64(t, gp + g->o.g_sched_pc, &pc) ||
-		  target_read_u64(t, gp + g->o.g_sched_bp, &bp) || pc != pc0 || bp != bp0))
+	if (n && (target_read_u64(t, gp + g->o[O_G_SCHED_PC], &pc) ||
+		  target_read_u64(t, gp + g->o[O_G_SCHED_BP], &bp) ||
+		  pc != u64_at(gh, g->o[O_G_SCHED_PC]) || bp != u64_at(gh, g->o[O_G_SCHED_BP])))
 		return 0;
 	/* Inner frames and later bits are newer: add in reverse. */
 	while (n--) {
@@ -769,17 +838,111 @@ static int walk_open_defers(struct target *t, const struct go *g, const struct g
 	return ret;
 }
 
-/* Bytes from the start of a g to the end of the last field the walks read. */
-static size_t g_head_size(const struct go_offs *o)
-{
-	const long ends[] = { o->g_defer + 8, o->g_status + 4, o->g_goid + 8, o->g_startpc + 8,
-			      o->g_stack + 16, o->g_sched_pc + 8, o->g_sched_bp + 8 };
-	size_t i, max = 0;
+/* The *DBs found so far (their connectionOpener goroutines). */
+struct dbs {
+	uint64_t db[WALK_MAX_POOLS];
+	size_t n;
+};
 
-	for (i = 0; i < sizeof(ends) / sizeof(ends[0]); i++)
-		if ((size_t)ends[i] > max)
-			max = (size_t)ends[i];
-	return max;
+/* The *DB of a g parked in (*DB).connectionOpener (OpenDB starts one per DB): the
+ * compiler keeps its receiver, live across the select, in its register argument's spill
+ * slot, just above the return address (frame pointer + 16). */
+static void find_db(struct target *t, const struct go *g, const uint8_t *gh, struct dbs *d)
+{
+	struct frames f;
+	uint64_t db;
+	size_t i;
+
+	for (frames_start(g, gh, &f); frames_ok(&f); ) {
+		if (f.pc >= g->opener_lo && f.pc < g->opener_hi) {
+			if (target_read_u64(t, f.bp + 16, &db) || !db)
+				return;
+			for (i = 0; i < d->n && d->db[i] != db; i++)
+				;
+			if (i == d->n && d->n < WALK_MAX_POOLS)
+				d->db[d->n++] = db;
+			return;
+		}
+		if (frames_up(t, &f))
+			return;
+	}
+}
+
+/* The name of the Go type at runtime address typ, as its reflect.Type.String() would
+ * give it ("main.fakeDriver", "*mysql.MySQLDriver"): 0, or -1. */
+static int type_name(struct target *t, const struct go_rt *r, uint64_t typ, char *buf,
+		     size_t len)
+{
+	uint8_t ty[TYPE_STR + 4], nm[128];
+	const uint8_t *p;
+	uint32_t n;
+	int star;
+
+	if (!r->pl || !r->pl->types || target_read(t, typ, ty, sizeof(ty)))
+		return -1;
+	/* A name: a flags byte, its length (uvarint), its bytes; read in a file. */
+	memset(nm, 0, sizeof(nm));
+	if (elf_read_vaddr(r->g.elf, r->pl->types + (int32_t)u32_at(ty, TYPE_STR), nm, sizeof(nm)) ||
+	    !(p = go_uvarint(nm + 1, nm + sizeof(nm), &n)))
+		return -1;
+	if (n > (size_t)(nm + sizeof(nm) - p))
+		n = (uint32_t)(nm + sizeof(nm) - p);
+	star = (ty[TYPE_TFLAG] & TFLAG_EXTRA_STAR) && n > 0;
+	snprintf(buf, len, "%.*s", (int)n - star, (const char *)p + star);
+	return 0;
+}
+
+/* The driver behind a DB's connector (an interface: itab, data): the connector's own
+ * type, or for sql.Open's dsnConnector the driver's. */
+static void driver_name(struct target *t, const struct go_rt *r, const uint8_t *conn,
+			char *buf, size_t len)
+{
+	uint64_t typ, drv[2];
+
+	snprintf(buf, len, "?");
+	if (target_read_u64(t, u64_at(conn, 0) + ITAB_TYPE, &typ) || type_name(t, r, typ, buf, len))
+		return;
+	if (!strcmp(buf, "sql.dsnConnector") &&
+	    !target_read(t, u64_at(conn, 8) + DSN_CONNECTOR_DRIVER, drv, sizeof(drv)) &&
+	    !target_read_u64(t, drv[0] + ITAB_TYPE, &typ))
+		type_name(t, r, typ, buf, len);
+}
+
+/* A database/sql pool as its DB describes it; a DB that does not read as one is left
+ * out (a stale spill slot, a DB being closed). */
+static int add_db_pool(struct target *t, const struct go_rt *r, uint64_t db, struct census *c)
+{
+	const struct go *g = &r->g;
+	uint8_t d[DB_HEAD_MAX];
+	struct census_pool *p;
+	int64_t open, idle, max;
+	uint64_t waiters = 0, hm;
+	char drv[64];
+
+	if (target_read(t, db, d, g->db_head))
+		return 0;
+	open = (int64_t)u64_at(d, g->o[O_DB_NUMOPEN]);
+	idle = (int64_t)u64_at(d, g->o[O_DB_FREECONN] + 8);
+	max = (int64_t)u64_at(d, g->o[O_DB_MAXOPEN]);
+	if (open < 0 || open > DB_MAX_CONNS || idle < 0 || idle > open || max < 0 ||
+	    max > DB_MAX_CONNS || (uint64_t)idle > u64_at(d, g->o[O_DB_FREECONN] + 16))
+		return 0;
+	if (g->o[O_DB_CONNREQ_SET] >= 0)
+		waiters = u64_at(d, g->o[O_DB_CONNREQ_SET] + 8);
+	else if ((hm = u64_at(d, g->o[O_DB_CONNREQ_MAP])) && target_read_u64(t, hm, &waiters))
+		waiters = 0;	/* hmap.count first */
+	if (waiters > DB_MAX_CONNS)
+		return 0;
+	if (!(p = census_add_pool(c, db)))
+		return -1;
+	driver_name(t, r, d + g->o[O_DB_CONNECTOR], drv, sizeof(drv));
+	snprintf(p->name, sizeof(p->name), "sql.DB %s", drv);
+	p->open = open;
+	p->idle = idle;
+	p->max = max ? max : -1;
+	p->holders_unknown = 1;	/* a driverConn does not say who took it */
+	p->waiters = (int64_t)waiters;
+	return 0;
 }
 
 static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errlen)
@@ -787,20 +950,17 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 	uint64_t hdr[3], gps[ALLGS_CHUNK], goid;
 	uint8_t gh[G_HEAD_MAX];
 	struct census_coro *co;
-	size_t i, j, n, head;
+	size_t i, j, n;
 	uint32_t status;
 	struct go_rt *r = rc->priv;
 	const struct go *g = &r->g;
 	struct target *t = rc->t;
+	struct dbs dbs = { .n = 0 };
+	uint64_t gopc;
 	int have_pcln;
 	/* One read per g: up to the last field used. */
-	head = g_head_size(&g->o);
-	if (head > sizeof(gh)) {
-		snprintf(err, errlen, "runtime.g fields beyond %zu bytes", sizeof(gh));
-		return EXIT_SYMBOL;
-	}
 	snprintf(c->version, sizeof(c->version), "%s", g->version);
-	have_pcln = c->scope != CENSUS_PROBED && r->have_pcln;
+	have_pcln = c->scope != CENSUS_PROBED && r->pl;
 	/* allgs is a []*g: pointer, length, capacity. */
 	if (!g->allgs || target_read(t, g->allgs, hdr, sizeof(hdr)) || hdr[1] > hdr[2]) {
 		snprintf(err, errlen, "cannot read runtime.allgs");
@@ -818,13 +978,13 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 			break;
 		}
 		for (j = 0; j < n; j++) {
-			if (target_read(t, gps[j], gh, head)) {
+			if (target_read(t, gps[j], gh, g->g_head)) {
 				snprintf(c->warning, sizeof(c->warning),
 					 "unreadable g at 0x%llx", (unsigned long long)gps[j]);
 				continue;
 			}
-			status = u32_at(gh, g->o.g_status) & ~G_SCAN;
-			goid = u64_at(gh, g->o.g_goid);
+			status = u32_at(gh, g->o[O_G_STATUS]) & ~G_SCAN;
+			goid = u64_at(gh, g->o[O_G_GOID]);
 			if (status == G_DEAD)
 				continue;
 			if (!(co = census_add_coro(c, goid)))
@@ -832,29 +992,68 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 			snprintf(co->state, sizeof(co->state), "%s",
 				 status < sizeof(state_names) / sizeof(state_names[0]) ?
 				 state_names[status] : "?");
-			co->create_site.addr = u64_at(gh, g->o.g_startpc);
-			co->create_site.kind = SITE_FUNC;
+			gopc = u64_at(gh, g->o[O_G_GOPC]);
+			co->create_site = (struct site){ .kind = SITE_GO_CREATED, .addr = gopc,
+							 .aux = u64_at(gh, g->o[O_G_STARTPC]) };
+			/* Goroutines database/sql started: one is each DB's opener. */
+			if (g->db_head && status == G_WAITING && gopc >= g->sql_lo && gopc < g->sql_hi)
+				find_db(t, g, gh, &dbs);
 			/* A running g's saved registers are stale; syscall saves BP from 1.23. */
 			if (have_pcln && (status == G_RUNNABLE || status == G_WAITING ||
 					  status == G_PREEMPTED ||
 					  (status == G_SYSCALL && g->minor >= 23)) &&
-			    walk_open_defers(t, g, &r->pl, gps[j], gh, co))
+			    walk_open_defers(t, r, gps[j], gh, co))
 				snprintf(c->warning, sizeof(c->warning),
 					 "goroutine %llu: frame walk cut short",
 					 (unsigned long long)goid);
 			if (c->scope != CENSUS_UNPROBED &&
-			    walk_defers(t, g, u64_at(gh, g->o.g_defer), co))
+			    walk_defers(t, g, u64_at(gh, g->o[O_G_DEFER]), co))
 				snprintf(c->warning, sizeof(c->warning),
 					 "goroutine %llu: defer chain cut short",
 					 (unsigned long long)goid);
 		}
 	}
+	for (i = 0; i < dbs.n; i++)
+		if (add_db_pool(t, r, dbs.db[i], c))
+			break;
 	return 0;
+}
+
+/* "created by F at file.go:N", as Go's tracebacks name a goroutine's go statement. */
+static void describe_created(struct target *t, uint64_t gopc, char *buf, size_t len)
+{
+	struct module *m = target_module_at(t, gopc);
+	struct elf_file *e = m ? module_elf(m) : NULL;
+	const struct elf_sym *s = e ? elf_sym_by_addr(e, gopc - m->bias - 1) : NULL;
+	const char *file, *base;
+	int line, n;
+
+	if (!s) {
+		snprintf(buf, len, "created at 0x%llx", (unsigned long long)gopc);
+		return;
+	}
+	n = snprintf(buf, len, "created by %s", s->name);
+	if (n > 0 && (size_t)n < len && !elf_dwarf_line(e, gopc - m->bias - 1, NULL, &file, &line)) {
+		base = strrchr(file, '/');
+		snprintf(buf + n, len - n, " at %s:%d", base ? base + 1 : file, line);
+	}
 }
 
 static void go_describe_site(struct rt_ctx *c, const struct site *s, char *buf, size_t len)
 {
-	target_describe_pc(c->t, s->addr, 1, SQL_PREFIX, buf, len);
+	if (s->kind == SITE_GO_CREATED)
+		describe_created(c->t, s->addr, buf, len);
+	else
+		target_describe_pc(c->t, s->addr, 1, SQL_PREFIX, buf, len);
+}
+
+static int go_start_site(struct rt_ctx *c, const struct site *create, struct site *start)
+{
+	(void)c;
+	if (create->kind != SITE_GO_CREATED || !create->aux)
+		return -1;
+	*start = (struct site){ .kind = SITE_FUNC, .addr = create->aux };
+	return 0;
 }
 
 static int go_open(struct rt_ctx *c, char *err, size_t errlen)
@@ -867,9 +1066,9 @@ static int go_open(struct rt_ctx *c, char *err, size_t errlen)
 		return EXIT_FAILURE_;
 	}
 	c->priv = r;
-	if ((ret = go_resolve(c->t, &r->g, err, errlen)))
+	if ((ret = go_resolve(c->t, r, err, errlen)))
 		return ret;
-	r->have_pcln = !pcln_open(&r->g, &r->pl);
+	resolve_sql(&r->g);
 	return 0;
 }
 
@@ -889,4 +1088,5 @@ const struct runtime runtime_go = {
 	.census = go_census,
 	.has_unprobed = 1,
 	.describe_site = go_describe_site,
+	.start_site = go_start_site,
 };

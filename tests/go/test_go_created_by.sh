@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Goroutines grouped by the `go` statement that started them (g.gopc), with every
+# installed Go, with symbols and stripped: "created by F at file.go:N" must count
+# exactly the goroutines the target started there, seen by the create probes (attached
+# first), by the census (attached after), and by codefer-dump on a core, whose JSON also
+# keeps the function each one runs (`start`) and the line it is parked at (`wait_site`).
+. "$(dirname "$0")/go_lib.sh"
+need_basics
+command -v gcore >/dev/null || skip "no gcore (gdb)"
+
+# compare LABEL FILE JQ: the {site: count} the JQ expression makes of FILE against the
+# truth's.
+compare() {
+	expect "$1" "$(jq -Sc "$3" "$2")" \
+		"$(jq -sSc 'map({key: "created by \(.func) at gostarts.go:\(.line)", value: .count}) | from_entries' "$WORK/truth")"
+}
+sites='[.sites[] | select(.kind == "create" and (.site | test("^created by main\\.")))
+	| {key: .site, value: .pending}] | from_entries'
+
+for go in $(go_toolchains); do
+	for variant in plain stripped; do
+		bin=$(go_build "$go" "$variant" "$GO_TESTS/gostarts.go") || fail "cannot build gostarts.go with $go"
+		v=$(basename "$bin")
+		target_start "$bin" 10
+		top_start
+		echo go >&3
+		wait_line "$WORK/target.out" '^DONE' 30 || fail "target printed no DONE"
+		sed -n 's/^TRUTH //p' "$WORK/target.out" >"$WORK/truth"
+		top_settle 2
+		compare "$v: create sites seen by the probes" "$WORK/snap.json" "$sites"
+		top_start
+		top_settle 1
+		compare "$v: create sites from the census" "$WORK/snap.json" "$sites"
+		gcore -o "$WORK/core" "$TARGET_PID" >"$WORK/gcore.out" 2>&1 || fail "gcore failed"
+		core=$WORK/core.$TARGET_PID
+		target_stop
+		"$CODEFER_DUMP" --json "$core" "$bin" >"$WORK/dump.json" 2>"$WORK/dump.err" ||
+			fail "$v: codefer-dump failed"
+		rm -f "$core"
+		compare "$v: create sites in a core" "$WORK/dump.json" \
+			'[.coroutines[] | select(.origin | test("^created by main\\.")) | .origin]
+			 | group_by(.) | map({key: .[0], value: length}) | from_entries'
+		# The closure a `go func(){...}()` runs is where the statement is.
+		expect "$v: start function of main.closures' goroutines" \
+			"$(jq -r '[.coroutines[] | select(.origin | test("main\\.closures")) | .start | sub("\\+0x[0-9a-f]+ "; " ")] | unique | join(",")' "$WORK/dump.json")" \
+			"main.closures.func1 gostarts.go:$(jq -r 'select(.func == "main.closures") | .line' "$WORK/truth")"
+		# The line (park may be inlined into the go statement's wrapper, 1.22+).
+		expect "$v: wait site of main.named's goroutines" \
+			"$(jq -r '[.coroutines[] | select(.origin | test("main\\.named")) | .wait_site | sub(".* "; "")] | unique | join(",")' "$WORK/dump.json")" \
+			"gostarts.go:$(grep -n '^func park' "$GO_TESTS/gostarts.go" | cut -d: -f1)"
+	done
+done
+finish
