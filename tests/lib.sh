@@ -12,10 +12,22 @@ export CODEFER_LIB=${CODEFER_LIB:-$BUILD/libcodefer.so}
 WORK=$(mktemp -d)
 TARGET_PID=
 TOP_PID=
+# At exit: codefer-top gets SIGINT and 5 s to detach, then whatever this test started and
+# is still running (targets, a gcore's `sleep`) is killed, so nothing is waited on forever.
 cleanup() {
+	local i
 	exec 3>&- 2>/dev/null
-	[ -n "$TOP_PID" ] && kill -INT "$TOP_PID" 2>/dev/null
 	[ -n "$TARGET_PID" ] && kill -9 "$TARGET_PID" 2>/dev/null
+	if [ -n "$TOP_PID" ]; then
+		kill -INT "$TOP_PID" 2>/dev/null
+		for ((i = 0; i < 50; i++)); do
+			kill -0 "$TOP_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+	fi
+	for i in $(jobs -p); do
+		kill -9 "$i" 2>/dev/null
+	done
 	wait 2>/dev/null
 	rm -rf "$WORK"
 }
@@ -119,29 +131,88 @@ top_start() {
 	fail "no snapshot from codefer-top"
 }
 
-# top_settle N: waits for N more snapshots, stops codefer-top with SIGINT (it must exit
-# 0); $WORK/snap.json is the last snapshot, $SNAP its text.
+# top_wait SECS: waits for codefer-top to end by itself, at most SECS (then it is killed
+# and the test fails); returns its exit status.
+top_wait() {
+	local i rc
+	for ((i = 0; i < $1 * 10; i++)); do
+		kill -0 "$TOP_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$TOP_PID" 2>/dev/null && { kill -9 "$TOP_PID"; fail "codefer-top still running after $1 s"; }
+	wait "$TOP_PID"
+	rc=$?
+	TOP_PID=
+	return "$rc"
+}
+
+# top_settle N: waits for N more snapshots (failing after 30 s), stops codefer-top with
+# SIGINT (it must exit 0 within 10 s); $WORK/snap.json is the last snapshot, $SNAP its text.
 top_settle() {
 	local have want i rc
 	have=$(wc -l <"$WORK/top.json")
 	want=$((have + $1))
-	for ((i = 0; i < 300; i++)); do
+	for ((i = 0; ; i++)); do
 		[ "$(wc -l <"$WORK/top.json")" -ge "$want" ] && break
 		kill -0 "$TOP_PID" 2>/dev/null || fail "codefer-top exited early"
+		[ "$i" -lt 300 ] || fail "codefer-top gave $(($(wc -l <"$WORK/top.json") - have)) of $1 snapshots in 30 s"
 		sleep 0.1
 	done
 	kill -INT "$TOP_PID" 2>/dev/null
-	wait "$TOP_PID"
+	top_wait 10
 	rc=$?
-	TOP_PID=
 	[ "$rc" = 0 ] || fail "codefer-top exited with $rc on SIGINT"
 	grep '^{' "$WORK/top.json" | tail -n 1 >"$WORK/snap.json"
 	[ -s "$WORK/snap.json" ] || fail "no JSON snapshot"
 	SNAP=$(cat "$WORK/snap.json")
 }
 
-# uprobes_on PID: how many BPF uprobes any process has on PID's files (codefer opens
-# them through /proc/PID/root); 0 once codefer has detached.
-uprobes_on() {
-	bpftool perf 2>/dev/null | grep -c "uprobe .*filename /proc/$1/root/" || true
+# python_errors FILE: lines of gdb output that are a Python exception. gdb/codefer.py
+# turns any exception into one line `codefer: SomeError: ...`, so a Traceback never shows.
+python_errors() {
+	grep -cE '^(codefer: [A-Z][A-Za-z]*: |Traceback|Python Exception)' "$1"
+}
+
+# probe_points ARGS...: the points `codefer-top --explain ARGS` lists for the target, one
+# "PATH OFFSET" a line, in $WORK/points (what `breakpoints` reads).
+probe_points() {
+	"$CODEFER_TOP" -p "$TARGET_PID" --explain "$@" >"$WORK/points.explain" 2>&1 ||
+		fail "codefer-top --explain: $(tail -n 1 "$WORK/points.explain")"
+	sed -n 's/^ *in \(.*\) at file offset \(0x[0-9a-f]*\)$/\1 \2/p' "$WORK/points.explain" |
+		sort -u >"$WORK/points"
+	[ -s "$WORK/points" ] || fail "--explain listed no probe point"
+}
+
+# breakpoints PID: what PID's code holds at each of $WORK/points, read through
+# /proc/PID/mem (what the target runs): `int3` when every point has a uprobe's breakpoint,
+# `clean` when every one has the file's own byte, else the points that have neither.
+breakpoints() {
+	python3 - "$1" "$WORK/points" <<'PY'
+import sys
+pid, points = sys.argv[1], sys.argv[2]
+maps = []
+for l in open(f"/proc/{pid}/maps"):
+    f = l.split(None, 5)
+    if len(f) == 6:
+        lo, hi = (int(x, 16) for x in f[0].split("-"))
+        maps.append((f[5].strip().removesuffix(" (deleted)"), int(f[2], 16), lo, hi))
+seen = []
+with open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
+    for l in open(points):
+        path, off = l.rsplit(" ", 1)
+        off = int(off, 16)
+        addr = next((lo + off - pgoff for p, pgoff, lo, hi in maps
+                     if p == path and pgoff <= off < pgoff + hi - lo), None)
+        if addr is None:
+            seen.append((off, "unmapped"))
+            continue
+        mem.seek(addr)
+        got = mem.read(1)[0]
+        with open(f"/proc/{pid}/root{path}", "rb") as f:
+            f.seek(off)
+            orig = f.read(1)[0]
+        seen.append((off, "clean" if got == orig else "int3" if got == 0xcc else f"{got:#04x}"))
+states = {s for _, s in seen}
+print(states.pop() if len(states) == 1 else " ".join(f"{o:#x}:{s}" for o, s in seen))
+PY
 }

@@ -13,6 +13,10 @@ static struct ucoro *worker;
 static int worker_todo;
 static uint64_t n_gets, n_puts;
 
+/* An int3 the kernel will not put a uprobe on: an attach that fails half-way (tests). */
+__asm__(".text\n.globl leaky_unprobeable\n.type leaky_unprobeable, @function\n"
+	"leaky_unprobeable:\n\tint3\n\tret\n.size leaky_unprobeable, 2\n");
+
 static void noop(void *arg)
 {
 	(void)arg;
