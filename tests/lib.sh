@@ -167,6 +167,36 @@ top_settle() {
 	SNAP=$(cat "$WORK/snap.json")
 }
 
+# safe_output FILE json|text: `safe` when FILE is strict UTF-8 with no raw control byte
+# but newlines (in text no C1 control either) and, for json, is JSON or JSON lines; else the
+# first problem. jq 1.6 would let a raw 0xff through: this decodes strictly.
+safe_output() {
+	python3 - "$1" "$2" <<'PY'
+import json, re, sys
+raw = open(sys.argv[1], "rb").read()
+def problem():
+    try:
+        text = raw.decode("utf-8", errors="strict")
+    except UnicodeDecodeError as e:
+        return "invalid UTF-8 at byte %d: %r" % (e.start, raw[max(0, e.start - 20):e.start + 4])
+    bad = re.compile(r"[\x00-\x09\x0b-\x1f\x7f" + (r"\x80-\x9f" if sys.argv[2] == "text" else "") + "]")
+    m = bad.search(text)
+    if m:
+        return "control character %r at %d: %r" % (m.group(), m.start(), text[max(0, m.start() - 20):m.start() + 4])
+    if sys.argv[2] == "json":
+        try:
+            json.loads(text)  # one document (codefer-dump)
+        except ValueError:
+            for n, line in enumerate(text.splitlines(), 1):  # one per line (codefer-top)
+                try:
+                    json.loads(line)
+                except ValueError as e:
+                    return "line %d is not JSON: %s" % (n, e)
+    return "safe"
+print(problem())
+PY
+}
+
 # python_errors FILE: lines of gdb output that are a Python exception. gdb/codefer.py
 # turns any exception into one line `codefer: SomeError: ...`, so a Traceback never shows.
 python_errors() {
