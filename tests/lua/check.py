@@ -78,6 +78,7 @@ def main():
             expect("defers_registered", totals.get("defers_registered"),
                    one["registered"]["n"])
             expect("defers_run", totals.get("defers_run"), one["closes_run"]["n"])
+            expect("defers_lost", totals.get("defers_lost"), one["lost"]["n"])
             expect("lost events", totals.get("lost"), 0)
     if runtime == "luajit":
         coros = {as_id(f["id"]): f for f in facts if f["kind"] == "coroutine"}
