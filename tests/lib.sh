@@ -197,6 +197,31 @@ print(problem())
 PY
 }
 
+# explain_check FILE RUNTIME VERSION EVENT...: the --explain output in FILE names the
+# runtime and the version the target reported, lists a probe point for each EVENT, and
+# every point's file offset lies in an executable segment of its file (readelf).
+explain_check() {
+	local f=$1 rt=$2 v=$3 ev
+	shift 3
+	expect "explain: runtime and version" "$(grep -c "^runtime: $rt ($v)$" "$f")" 1
+	for ev in "$@"; do
+		expect "explain: a $ev probe" "$(grep -cE "^  $ev +[^ ]" "$f" | awk '{ print ($1 > 0) }')" 1
+	done
+	expect "explain: every point in code" "$(python3 - "$f" "$TARGET_PID" <<'PY'
+import re, subprocess, sys
+pts = re.findall(r"^ +in (.*) at file offset (0x[0-9a-f]+)$", open(sys.argv[1]).read(), re.M)
+bad = []
+for path, off in pts:
+    segs = [l.split() for l in subprocess.run(["readelf", "-lW", f"/proc/{sys.argv[2]}/root{path}"],
+            capture_output=True, text=True).stdout.splitlines() if l.split()[:1] == ["LOAD"]]
+    if not any("E" in s[6:-1] and int(s[1], 16) <= int(off, 16) < int(s[1], 16) + int(s[4], 16)
+               for s in segs):
+        bad.append(f"{path}@{off}")
+print(" ".join(bad) if bad else len(pts) and "yes")
+PY
+)" yes
+}
+
 # python_errors FILE: lines of gdb output that are a Python exception. gdb/codefer.py
 # turns any exception into one line `codefer: SomeError: ...`, so a Traceback never shows.
 python_errors() {
