@@ -9,6 +9,10 @@ CODEFER_DUMP=${CODEFER_DUMP:-$BUILD/codefer-dump}
 CODEFER_PY="$TESTS/../gdb/codefer.py"
 export CODEFER_LIB=${CODEFER_LIB:-$BUILD/libcodefer.so}
 
+# Walk at every snapshot (Go's open-coded defers, LuaJIT's collections), whatever the
+# machine's load: the walk throttle would make tests depend on it.
+export CODEFER_WALK_EVERY=1
+
 WORK=$(mktemp -d)
 TARGET_PID=
 TOP_PID=
@@ -144,6 +148,20 @@ top_wait() {
 	rc=$?
 	TOP_PID=
 	return "$rc"
+}
+
+# top_walks N: waits until codefer-top's snapshots show N more walks (`walks.runs`) than
+# its last one did when called (failing after 60 s); then top_settle 0.
+top_walks() {
+	local runs i
+	runs=$(grep '^{' "$WORK/top.json" | tail -n 1 | jq '.walks.runs')
+	for ((i = 0; ; i++)); do
+		[ "$(grep '^{' "$WORK/top.json" | tail -n 1 | jq '.walks.runs')" -ge $((runs + $1)) ] && break
+		kill -0 "$TOP_PID" 2>/dev/null || fail "codefer-top exited early"
+		[ "$i" -lt 600 ] || fail "no $1 more walks in 60 s (walks.runs was $runs)"
+		sleep 0.1
+	done
+	top_settle 0
 }
 
 # top_settle N: waits for N more snapshots (failing after 30 s), stops codefer-top with
