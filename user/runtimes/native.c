@@ -236,7 +236,11 @@ static int parse_key(struct parse *ps, const char **p, struct probe_cfg *cfg)
 	} else
 		return bad(ps, "unknown key (co, pool, conn, site, if)", *p);
 	*p += n + 1;
-	return parse_loc(ps, p, dst);
+	if ((r = parse_loc(ps, p, dst)))
+		return r;
+	/* Saved values are found by coroutine: the coroutine cannot be one of them. */
+	return dst == &cfg->co && dst->base == LOC_SAVED ?
+	       bad(ps, "co cannot be entry: (saved values are kept per coroutine)", NULL) : 0;
 }
 
 /* Probe points for one spec: the symbol's entry, or each of its return instructions. */
