@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every output of the post-mortem side, against the ucoro fixture's own truth: codefer-dump's
 # text (each coroutine row, each connection out, the orphans), its JSON keys and pools,
-# `-r` with a valid runtime (the same report) and its bad command lines (exit 2, one line);
+# `-r` with a valid runtime (the same report), with a runtime the core lacks (exit 6), and
+# bad command lines (exit 2, one line);
 # gdb's `codefer list`, `pools`, `defers` with no ids, `help codefer`, the codefer-runtime
 # setting, and the codefer-gdb launcher. No gdb output may be a Python exception.
 . "$(dirname "$0")/dump_lib.sh"
@@ -30,6 +31,11 @@ for args in "" "--frobnicate $core" "-r cobol $core" "$core $WORK/a $WORK/b"; do
 	expect "codefer-dump $args: exit code" "$?" 2
 	expect "codefer-dump $args: one line" "$(wc -l <"$WORK/err")" 1
 done
+
+# -r naming a runtime whose symbols the core lacks: 6.
+"$CODEFER_DUMP" -r lua "$core" >"$WORK/out" 2>"$WORK/err"
+expect "codefer-dump -r lua: exit code" "$?" 6
+expect "codefer-dump -r lua: one line" "$(wc -l <"$WORK/err")" 1
 
 echo "-- codefer-dump text"
 "$CODEFER_DUMP" "$core" >"$WORK/dump.txt" 2>"$WORK/dump.err"
