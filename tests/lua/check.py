@@ -45,6 +45,8 @@ def main():
         main_id = as_id(one["main"]["id"])
         want_ids = set(coros) | {main_id}
         expect("coroutines_live", totals.get("coroutines_live"), len(want_ids))
+        expect("coroutines_live: the truth's live and the main thread",
+               totals.get("coroutines_live"), one["live"]["n"] + 1)
         expect("coroutine ids missing", sorted(hex(i) for i in want_ids - set(rows)), [])
         expect("coroutine ids extra", sorted(hex(i) for i in set(rows) - want_ids), [])
         expect("main thread defers_pending",
