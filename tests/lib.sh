@@ -165,7 +165,8 @@ top_walks() {
 }
 
 # top_settle N: waits for N more snapshots (failing after 30 s), stops codefer-top with
-# SIGINT (it must exit 0 within 10 s); $WORK/snap.json is the last snapshot, $SNAP its text.
+# SIGINT (it must exit 0 within 60 s: detaching takes seconds); $WORK/snap.json is the
+# last snapshot, $SNAP its text.
 top_settle() {
 	local have want i rc
 	have=$(wc -l <"$WORK/top.json")
@@ -177,7 +178,7 @@ top_settle() {
 		sleep 0.1
 	done
 	kill -INT "$TOP_PID" 2>/dev/null
-	top_wait 10
+	top_wait 60
 	rc=$?
 	[ "$rc" = 0 ] || fail "codefer-top exited with $rc on SIGINT"
 	grep '^{' "$WORK/top.json" | tail -n 1 >"$WORK/snap.json"

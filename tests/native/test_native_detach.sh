@@ -28,7 +28,7 @@ echo "-- kill -9 of codefer-top"
 top_start
 expect "while attached" "$(breakpoints "$TARGET_PID")" int3
 kill -9 "$TOP_PID"
-top_wait 10
+top_wait 60
 expect "after kill -9" "$(breakpoints "$TARGET_PID")" clean
 
 echo "-- an attach that fails half-way (the kernel refuses a uprobe on an int3)"
@@ -52,7 +52,7 @@ echo quit >&3
 exec 3>&-
 wait "$TARGET_PID" 2>/dev/null
 TARGET_PID=
-top_wait 10
+top_wait 60
 expect "exit code when the target exits" "$?" 7
 expect "message" "$(grep -c 'target process exited' "$WORK/top.err")" 1
 finish
