@@ -8,6 +8,8 @@ CC ?= cc
 PKGS := libbpf libelf libdw
 CFLAGS ?= -g -O2
 CFLAGS += -Wall -Wextra -fPIC -I$(BUILD) -Ibpf -Iuser $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# Header dependencies, so that touching a header rebuilds what includes it.
+DEPFLAGS = -MMD -MP
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcapstone -lz
 
 BPF_SRC := bpf/codefer.bpf.c
@@ -15,10 +17,11 @@ LIB_SRC := $(filter-out user/codefer-top.c user/codefer-dump.c,$(wildcard user/*
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
 TOOLS := $(BUILD)/codefer-top $(BUILD)/codefer-dump
 FIXTURES := $(patsubst tests/native/%.c,$(BUILD)/tests/native/%,$(filter-out tests/native/ucoro.c,$(wildcard tests/native/*.c)))
+UNIT := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all deps test bench demo install clean
+.PHONY: all deps check test bench demo install clean
 # Keep the tools' objects (make would delete them as intermediates and relink every time).
-.SECONDARY:
+.SECONDARY: $(LIB_OBJ) $(BUILD)/user/codefer-top.o $(BUILD)/user/codefer-dump.o
 all: $(TOOLS) $(BUILD)/libcodefer.so $(FIXTURES)
 
 deps:
@@ -28,15 +31,16 @@ $(BUILD)/vmlinux.h:
 	@mkdir -p $(@D)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/codefer.bpf.o: $(BPF_SRC) bpf/codefer.h $(BUILD)/vmlinux.h
-	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -I$(BUILD) -Ibpf -c $< -o $@
+$(BUILD)/codefer.bpf.o: $(BPF_SRC) $(BUILD)/codefer.bpf.d $(BUILD)/vmlinux.h
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 $(DEPFLAGS) -I$(BUILD) -Ibpf -c $< -o $@
+	@touch $@	# clang writes the .d after the object
 
 $(BUILD)/codefer.skel.h: $(BUILD)/codefer.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/user/%.o: user/%.c $(wildcard user/*.h user/runtimes/*.h) bpf/codefer.h $(BUILD)/codefer.skel.h
+$(BUILD)/user/%.o: user/%.c $(BUILD)/user/%.d $(BUILD)/codefer.skel.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/codefer-%: $(BUILD)/user/codefer-%.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
@@ -48,8 +52,20 @@ $(BUILD)/tests/native/%: tests/native/%.c tests/native/ucoro.c tests/native/ucor
 	@mkdir -p $(@D)
 	$(CC) -g -O1 -Wall -Wextra -Itests/native $< tests/native/ucoro.c -o $@
 
+# Unit tests link the library objects (and the fixture library, for its symbols); -O1
+# like the fixtures, so that the static functions the specs name stay.
+$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h tests/native/ucoro.c tests/native/ucoro.h $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -O1 -Itests/native $< tests/native/ucoro.c $(LIB_OBJ) $(LDLIBS) -o $@
+
+# The tier that needs no root: unit tests.
+check: $(UNIT)
+	@echo "== make check: unit tests (no root)"
+	@BUILD=$(abspath $(BUILD)) tests/run.sh $(abspath $(UNIT))
+
 test: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all check
+	@echo "== tests against real targets (root)"
 	@BUILD=$(abspath $(BUILD)) tests/run.sh
 
 bench: deps
@@ -68,3 +84,8 @@ install: all
 
 clean:
 	rm -rf $(BUILD)
+
+# An object without its .d (built before, or the .d lost) is rebuilt to make one.
+DEPS := $(patsubst %.c,$(BUILD)/%.d,$(wildcard user/*.c user/runtimes/*.c)) $(BUILD)/codefer.bpf.d
+$(DEPS):
+-include $(wildcard $(DEPS))

@@ -9,13 +9,29 @@ CODEFER_DUMP=${CODEFER_DUMP:-$BUILD/codefer-dump}
 CODEFER_PY="$TESTS/../gdb/codefer.py"
 export CODEFER_LIB=${CODEFER_LIB:-$BUILD/libcodefer.so}
 
+# Walk at every snapshot (Go's open-coded defers, LuaJIT's collections), whatever the
+# machine's load: the walk throttle would make tests depend on it.
+export CODEFER_WALK_EVERY=1
+
 WORK=$(mktemp -d)
 TARGET_PID=
 TOP_PID=
+# At exit: codefer-top gets SIGINT and 5 s to detach, then whatever this test started and
+# is still running (targets, a gcore's `sleep`) is killed, so nothing is waited on forever.
 cleanup() {
+	local i
 	exec 3>&- 2>/dev/null
-	[ -n "$TOP_PID" ] && kill -INT "$TOP_PID" 2>/dev/null
 	[ -n "$TARGET_PID" ] && kill -9 "$TARGET_PID" 2>/dev/null
+	if [ -n "$TOP_PID" ]; then
+		kill -INT "$TOP_PID" 2>/dev/null
+		for ((i = 0; i < 50; i++)); do
+			kill -0 "$TOP_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+	fi
+	for i in $(jobs -p); do
+		kill -9 "$i" 2>/dev/null
+	done
 	wait 2>/dev/null
 	rm -rf "$WORK"
 }
@@ -119,29 +135,158 @@ top_start() {
 	fail "no snapshot from codefer-top"
 }
 
-# top_settle N: waits for N more snapshots, stops codefer-top with SIGINT (it must exit
-# 0); $WORK/snap.json is the last snapshot, $SNAP its text.
+# top_wait SECS: waits for codefer-top to end by itself, at most SECS (then it is killed
+# and the test fails); returns its exit status.
+top_wait() {
+	local i rc
+	for ((i = 0; i < $1 * 10; i++)); do
+		kill -0 "$TOP_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$TOP_PID" 2>/dev/null && { kill -9 "$TOP_PID"; fail "codefer-top still running after $1 s"; }
+	wait "$TOP_PID"
+	rc=$?
+	TOP_PID=
+	return "$rc"
+}
+
+# top_walks N: waits until codefer-top's snapshots show N more walks (`walks.runs`) than
+# its last one did when called (failing after 60 s); then top_settle 0.
+top_walks() {
+	local runs i
+	runs=$(grep '^{' "$WORK/top.json" | tail -n 1 | jq '.walks.runs')
+	for ((i = 0; ; i++)); do
+		[ "$(grep '^{' "$WORK/top.json" | tail -n 1 | jq '.walks.runs')" -ge $((runs + $1)) ] && break
+		kill -0 "$TOP_PID" 2>/dev/null || fail "codefer-top exited early"
+		[ "$i" -lt 600 ] || fail "no $1 more walks in 60 s (walks.runs was $runs)"
+		sleep 0.1
+	done
+	top_settle 0
+}
+
+# top_settle N: waits for N more snapshots (failing after 30 s), stops codefer-top with
+# SIGINT (it must exit 0 within 60 s: detaching takes seconds); $WORK/snap.json is the
+# last snapshot, $SNAP its text.
 top_settle() {
 	local have want i rc
 	have=$(wc -l <"$WORK/top.json")
 	want=$((have + $1))
-	for ((i = 0; i < 300; i++)); do
+	for ((i = 0; ; i++)); do
 		[ "$(wc -l <"$WORK/top.json")" -ge "$want" ] && break
 		kill -0 "$TOP_PID" 2>/dev/null || fail "codefer-top exited early"
+		[ "$i" -lt 300 ] || fail "codefer-top gave $(($(wc -l <"$WORK/top.json") - have)) of $1 snapshots in 30 s"
 		sleep 0.1
 	done
 	kill -INT "$TOP_PID" 2>/dev/null
-	wait "$TOP_PID"
+	top_wait 60
 	rc=$?
-	TOP_PID=
 	[ "$rc" = 0 ] || fail "codefer-top exited with $rc on SIGINT"
 	grep '^{' "$WORK/top.json" | tail -n 1 >"$WORK/snap.json"
 	[ -s "$WORK/snap.json" ] || fail "no JSON snapshot"
 	SNAP=$(cat "$WORK/snap.json")
 }
 
-# uprobes_on PID: how many BPF uprobes any process has on PID's files (codefer opens
-# them through /proc/PID/root); 0 once codefer has detached.
-uprobes_on() {
-	bpftool perf 2>/dev/null | grep -c "uprobe .*filename /proc/$1/root/" || true
+# safe_output FILE json|text: `safe` when FILE is strict UTF-8 with no raw control byte
+# but newlines (in text no C1 control either) and, for json, is JSON or JSON lines; else the
+# first problem. jq 1.6 would let a raw 0xff through: this decodes strictly.
+safe_output() {
+	python3 - "$1" "$2" <<'PY'
+import json, re, sys
+raw = open(sys.argv[1], "rb").read()
+def problem():
+    try:
+        text = raw.decode("utf-8", errors="strict")
+    except UnicodeDecodeError as e:
+        return "invalid UTF-8 at byte %d: %r" % (e.start, raw[max(0, e.start - 20):e.start + 4])
+    bad = re.compile(r"[\x00-\x09\x0b-\x1f\x7f" + (r"\x80-\x9f" if sys.argv[2] == "text" else "") + "]")
+    m = bad.search(text)
+    if m:
+        return "control character %r at %d: %r" % (m.group(), m.start(), text[max(0, m.start() - 20):m.start() + 4])
+    if sys.argv[2] == "json":
+        try:
+            json.loads(text)  # one document (codefer-dump)
+        except ValueError:
+            for n, line in enumerate(text.splitlines(), 1):  # one per line (codefer-top)
+                try:
+                    json.loads(line)
+                except ValueError as e:
+                    return "line %d is not JSON: %s" % (n, e)
+    return "safe"
+print(problem())
+PY
+}
+
+# explain_check FILE RUNTIME VERSION EVENT...: the --explain output in FILE names the
+# runtime and the version the target reported, lists a probe point for each EVENT, and
+# every point's file offset lies in an executable segment of its file (readelf).
+explain_check() {
+	local f=$1 rt=$2 v=$3 ev
+	shift 3
+	expect "explain: runtime and version" "$(grep -c "^runtime: $rt ($v)$" "$f")" 1
+	for ev in "$@"; do
+		expect "explain: a $ev probe" "$(grep -cE "^  $ev +[^ ]" "$f" | awk '{ print ($1 > 0) }')" 1
+	done
+	expect "explain: every point in code" "$(python3 - "$f" "$TARGET_PID" <<'PY'
+import re, subprocess, sys
+pts = re.findall(r"^ +in (.*) at file offset (0x[0-9a-f]+)$", open(sys.argv[1]).read(), re.M)
+bad = []
+for path, off in pts:
+    segs = [l.split() for l in subprocess.run(["readelf", "-lW", f"/proc/{sys.argv[2]}/root{path}"],
+            capture_output=True, text=True).stdout.splitlines() if l.split()[:1] == ["LOAD"]]
+    if not any("E" in s[6:-1] and int(s[1], 16) <= int(off, 16) < int(s[1], 16) + int(s[4], 16)
+               for s in segs):
+        bad.append(f"{path}@{off}")
+print(" ".join(bad) if bad else len(pts) and "yes")
+PY
+)" yes
+}
+
+# python_errors FILE: lines of gdb output that are a Python exception. gdb/codefer.py
+# turns any exception into one line `codefer: SomeError: ...`, so a Traceback never shows.
+python_errors() {
+	grep -cE '^(codefer: [A-Z][A-Za-z]*: |Traceback|Python Exception)' "$1"
+}
+
+# probe_points ARGS...: the points `codefer-top --explain ARGS` lists for the target, one
+# "PATH OFFSET" a line, in $WORK/points (what `breakpoints` reads).
+probe_points() {
+	"$CODEFER_TOP" -p "$TARGET_PID" --explain "$@" >"$WORK/points.explain" 2>&1 ||
+		fail "codefer-top --explain: $(tail -n 1 "$WORK/points.explain")"
+	sed -n 's/^ *in \(.*\) at file offset \(0x[0-9a-f]*\)$/\1 \2/p' "$WORK/points.explain" |
+		sort -u >"$WORK/points"
+	[ -s "$WORK/points" ] || fail "--explain listed no probe point"
+}
+
+# breakpoints PID: what PID's code holds at each of $WORK/points, read through
+# /proc/PID/mem (what the target runs): `int3` when every point has a uprobe's breakpoint,
+# `clean` when every one has the file's own byte, else the points that have neither.
+breakpoints() {
+	python3 - "$1" "$WORK/points" <<'PY'
+import sys
+pid, points = sys.argv[1], sys.argv[2]
+maps = []
+for l in open(f"/proc/{pid}/maps"):
+    f = l.split(None, 5)
+    if len(f) == 6:
+        lo, hi = (int(x, 16) for x in f[0].split("-"))
+        maps.append((f[5].strip().removesuffix(" (deleted)"), int(f[2], 16), lo, hi))
+seen = []
+with open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
+    for l in open(points):
+        path, off = l.rsplit(" ", 1)
+        off = int(off, 16)
+        addr = next((lo + off - pgoff for p, pgoff, lo, hi in maps
+                     if p == path and pgoff <= off < pgoff + hi - lo), None)
+        if addr is None:
+            seen.append((off, "unmapped"))
+            continue
+        mem.seek(addr)
+        got = mem.read(1)[0]
+        with open(f"/proc/{pid}/root{path}", "rb") as f:
+            f.seek(off)
+            orig = f.read(1)[0]
+        seen.append((off, "clean" if got == orig else "int3" if got == 0xcc else f"{got:#04x}"))
+states = {s for _, s in seen}
+print(states.pop() if len(states) == 1 else " ".join(f"{o:#x}:{s}" for o, s in seen))
+PY
 }

@@ -37,6 +37,7 @@ int main(int argc, char **argv)
 	char err[1024] = "", safe[2048];
 	int opt, ret;
 
+	opterr = 0;	/* every error is one line: ours, not getopt's plus the usage */
 	while ((opt = getopt_long(argc, argv, "jr:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
@@ -49,12 +50,13 @@ int main(int argc, char **argv)
 			fputs(usage, stdout);
 			return EXIT_OK;
 		default:
-			fputs(usage, stderr);
+			fprintf(stderr, "codefer-dump: bad option %s (see codefer-dump --help)\n",
+				argv[optind - 1]);
 			return EXIT_USAGE;
 		}
 	}
 	if (argc - optind < 1 || argc - optind > 2) {
-		fputs(usage, stderr);
+		fputs("codefer-dump: expected CORE [EXECUTABLE] (see codefer-dump --help)\n", stderr);
 		return EXIT_USAGE;
 	}
 	o.core = argv[optind];

@@ -3,18 +3,20 @@
 // Usage: parked GOROUTINES DEFERS. Each goroutine registers DEFERS defers in a loop (so
 // each is a runtime.deferproc heap record on g._defer) and parks forever. When all are
 // parked it prints one TRUTH line (JSON) with the totals and the goids, then DONE, and
-// lives until stdin closes.
+// lives until stdin closes. main waits parked on a channel with one defer pending, the
+// runtime's own (runtime.main's deferred unlock, open-coded); a goroutine reads stdin
+// with bare read(2)s, with no defer pending.
 package main
 
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 )
 
 var block = make(chan struct{}) // never closed
@@ -57,8 +59,19 @@ func main() {
 	if len(named) > 100 {
 		named = nil
 	}
+	eof := make(chan struct{})
+	go func() {
+		var b [512]byte
+		for {
+			if n, err := syscall.Read(0, b[:]); n <= 0 && err != syscall.EINTR {
+				close(eof)
+				return
+			}
+		}
+	}()
 	t, _ := json.Marshal(map[string]any{"goroutines": gs, "defers_each": ds,
-		"defers_pending": gs * ds, "goids": named, "version": runtime.Version()})
+		"defers_pending": gs*ds + 1, "goids": named, "main_goid": goid(),
+		"version": runtime.Version()})
 	fmt.Printf("TRUTH %s\nDONE\n", t)
-	io.Copy(io.Discard, os.Stdin)
+	<-eof
 }

@@ -61,7 +61,7 @@ expect "gdb top site" "$(grep -A1 'PENDING' "$WORK/gdb.out" | tail -n 1 | sed 's
 	"$worker_pending  $top"
 gdb_codefer "$LEAKY" "$core" "codefer defers $worker" >"$WORK/gdb.out"
 expect "gdb codefer defers $worker" "$(grep -c 'registered at' "$WORK/gdb.out")" "$worker_pending"
-grep -q Traceback "$WORK/gdb.out" && fail "python traceback in gdb"
+expect "gdb: no Python exception" "$(python_errors "$WORK/gdb.out")" 0
 
 # The same commands on the live process (gdb -p) agree with the core.
 gdb -batch -nx -p "$TARGET_PID" -x "$CODEFER_PY" -ex 'codefer summary' >"$WORK/gdb.out" 2>&1

@@ -44,7 +44,8 @@ go_build() {
 	cgopiestripped) files+=("$GO_TESTS/cgo.go"); flags=(-buildmode=pie -ldflags=-s\ -w) ;;
 	*) return 1 ;;
 	esac
-	if [ ! -x "$out" ] || [ "$out" -ot "$src" ]; then
+	# Rebuilt when any of its sources is newer (find prints those).
+	if [ ! -x "$out" ] || [ -n "$(find "${files[@]}" -newer "$out")" ]; then
 		case $variant in cgo*) export CGO_ENABLED=1 ;; *) export CGO_ENABLED=0 ;; esac
 		# The user's build cache when there is a home for it: a fresh one rebuilds std.
 		local cache=${GOCACHE:-${HOME:+$HOME/.cache/go-build}}

@@ -13,13 +13,14 @@ for go in $(go_toolchains); do
 		target_start "$bin" $LOOPS
 		target_go
 		top_start
-		top_settle 1
+		top_walks 1
 		check census "$(basename "$bin")"
 		top_start --no-census
 		top_settle 1
 		expect "$(basename "$bin") --no-census: census" "$(jq_get "$WORK/snap.json" .census.done)" false
 		expect "$(basename "$bin") --no-census: pending" \
 			"$(jq_get "$WORK/snap.json" .totals.defers_pending)" 0
+		expect "$(basename "$bin") --no-census: no walk" "$(jq_get "$WORK/snap.json" .walks.runs)" 0
 		target_stop
 	done
 done

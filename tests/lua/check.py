@@ -48,6 +48,8 @@ def main():
         main_id = as_id(one["main"]["id"])
         want_ids = set(coros) | {main_id}
         expect("coroutines_live", totals.get("coroutines_live"), len(want_ids))
+        expect("coroutines_live: the truth's live and the main thread",
+               totals.get("coroutines_live"), one["live"]["n"] + 1)
         expect("coroutine ids missing", sorted(hex(i) for i in want_ids - set(rows)), [])
         expect("coroutine ids extra", sorted(hex(i) for i in set(rows) - want_ids), [])
         expect("main thread defers_pending",
@@ -81,6 +83,7 @@ def main():
             expect("defers_registered", totals.get("defers_registered"),
                    one["registered"]["n"])
             expect("defers_run", totals.get("defers_run"), one["closes_run"]["n"])
+            expect("defers_lost", totals.get("defers_lost"), one["lost"]["n"])
             expect("lost events", totals.get("lost"), 0)
     if runtime == "luajit":
         coros = {as_id(f["id"]): f for f in facts if f["kind"] == "coroutine"}

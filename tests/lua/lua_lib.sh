@@ -62,8 +62,12 @@ run_lua_test() {
 		target_done
 		top_start
 	fi
-	# Three: LuaJIT's exits need two whole walks after the target's last collection, and
-	# the snapshot under way when the target finished may have begun before it.
-	top_settle 3
+	# LuaJIT's exits need two whole walks after the target's last collection, and the
+	# walk under way when the target finished may have begun before it: three.
+	if [ "${RUNTIME:-lua}" = luajit ]; then
+		top_walks 3
+	else
+		top_settle 2
+	fi
 	check "$mode" "${RUNTIME:-lua}"
 }

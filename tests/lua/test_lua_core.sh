@@ -30,5 +30,7 @@ if pkg-config --exists lua5.4 2>/dev/null; then
 	echo "== host (liblua5.4.so)"
 	need_host
 	core_case "$HOST" "$LUA_TESTS/coro_leak.lua"
+else
+	echo "INFO: SKIP the liblua5.4.so host case: no liblua5.4-dev (pkg-config lua5.4)"
 fi
 echo PASS

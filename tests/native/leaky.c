@@ -1,17 +1,23 @@
 /* A service on ucoro that leaks the three ways codefer looks for. Driven from stdin:
  *   work   - the scenario below;   more N - the long-lived worker loops N more times;
  *   exit N - N more coroutines end holding a connection;   quit
+ *   name HEX - the process renames itself (comm) to those bytes, for hostile names
  * After each command it prints its own truth as TRUTH lines, then DONE. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include "ucoro.h"
 
 static struct uco_pool *pool;
 static struct ucoro *worker;
 static int worker_todo;
 static uint64_t n_gets, n_puts;
+
+/* An int3 the kernel will not put a uprobe on: an attach that fails half-way (tests). */
+__asm__(".text\n.globl leaky_unprobeable\n.type leaky_unprobeable, @function\n"
+	"leaky_unprobeable:\n\tint3\n\tret\n.size leaky_unprobeable, 2\n");
 
 static void noop(void *arg)
 {
@@ -159,6 +165,13 @@ int main(void)
 			uco_resume(worker);
 		} else if (sscanf(line, "exit %d", &n) == 1) {
 			spawn(leak_body, n, 1);
+		} else if (!strncmp(line, "name ", 5)) {
+			char comm[16] = "";
+			unsigned int b;
+
+			for (n = 0; n < 15 && sscanf(line + 5 + 2 * n, "%2x", &b) == 1; n++)
+				comm[n] = (char)b;
+			prctl(PR_SET_NAME, comm);
 		} else if (!strncmp(line, "quit", 4)) {
 			break;
 		}

@@ -34,6 +34,7 @@ try "unknown runtime" 2 "unknown runtime 'cobol'" "$CODEFER_TOP" -p "$SLEEP_PID"
 kill "$SLEEP_PID"
 
 leaky_start
+probe_points
 try "bad probe: event" 2 "bad probe spec" "$CODEFER_TOP" -p "$TARGET_PID" --probe 'defr=uco_defer,co=arg0'
 try "bad probe: loc" 2 "bad probe spec" "$CODEFER_TOP" -p "$TARGET_PID" --probe 'defer=uco_defer,co=arg9'
 try "bad probe: no co" 2 "co=LOC" "$CODEFER_TOP" -p "$TARGET_PID" --probe 'defer=uco_defer,site=caller'
@@ -41,5 +42,5 @@ try "bad probe: ret without %return" 2 "ret needs a %return probe" \
 	"$CODEFER_TOP" -p "$TARGET_PID" --probe 'get=uco_pool_get,co=arg0,pool=arg0,conn=ret'
 try "not root" 4 "needs root" setpriv --reuid=nobody --regid=nogroup --clear-groups \
 	"$CODEFER_TOP" -p "$TARGET_PID" -b -n 1
-expect "uprobes left" "$(uprobes_on "$TARGET_PID")" 0
+expect "no breakpoint left" "$(breakpoints "$TARGET_PID")" clean
 finish

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # --explain resolves each probe point to the right instruction: the file offset it prints
 # for each symbol is the symbol's own (from nm and the program headers), the %return
-# probes sit on ret instructions (objdump), and nothing gets attached.
+# probes sit on ret instructions (objdump), one on each, and nothing gets attached.
 . "$(dirname "$0")/native_lib.sh"
 need_root
 command -v objdump >/dev/null || skip "no objdump (binutils)"
@@ -41,6 +41,8 @@ while read -r rel off; do
 	rets=$((rets + 1))
 done < <(grep -A1 'uco_pool_get+0x[0-9a-f]* (return)' "$WORK/explain.out" |
 	sed -n 's/.*uco_pool_get+\(0x[0-9a-f]*\) (return)$/\1/p; s/.* at file offset \(0x[0-9a-f]*\)$/\1/p' | paste - -)
-expect "return probes found" "$([ "$rets" -gt 0 ] && echo yes)" yes
-expect "nothing attached by --explain" "$(uprobes_on "$TARGET_PID")" 0
+expect "return probes: one per ret instruction" "$rets" \
+	"$(objdump -d --no-show-raw-insn --disassemble=uco_pool_get "$LEAKY" | grep -cE '^ *[0-9a-f]+:\s+ret')"
+probe_points
+expect "nothing attached by --explain" "$(breakpoints "$TARGET_PID")" clean
 finish

@@ -15,7 +15,8 @@ need_basics() {
 
 need_swoole() {
 	"$PHP" "${PHP_ARGS[@]}" -m 2>/dev/null | grep -qx swoole ||
-		skip "swoole extension not loaded (php -m)"
+		skip "swoole extension not loaded (php -m): Debian has none, see tests/README.md"
+	echo "INFO: $("$PHP" "${PHP_ARGS[@]}" -r 'echo "PHP ", PHP_VERSION, ", Swoole ", phpversion("swoole");')"
 }
 
 # php_start SCRIPT ARGS...: runs the target with its stdin on a FIFO (fd 3 here), waits

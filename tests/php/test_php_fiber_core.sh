@@ -31,5 +31,5 @@ gdb -batch -nx "$(readlink -f "$(command -v "$PHP")")" "$core" -x "$CODEFER_PY" 
 	-ex 'codefer summary' >"$WORK/gdb.out" 2>&1
 expect "gdb codefer summary" "$(grep ' coroutines, ' "$WORK/gdb.out")" \
 	"$(t live) coroutines, 0 pending defers, 0 connections held"
-grep -q Traceback "$WORK/gdb.out" && fail "python traceback in gdb"
+expect "gdb: no Python exception" "$(python_errors "$WORK/gdb.out")" 0
 finish

@@ -228,7 +228,11 @@ static int parse_key(struct parse *ps, const char **p, struct probe_cfg *cfg)
 	} else
 		return bad(ps, "unknown key (co, pool, conn, site, if)", *p);
 	*p += n + 1;
-	return parse_loc(ps, p, dst);
+	if ((r = parse_loc(ps, p, dst)))
+		return r;
+	/* Saved values are found by coroutine: the coroutine cannot be one of them. */
+	return dst == &cfg->co && dst->base == LOC_SAVED ?
+	       bad(ps, "co cannot be entry: (saved values are kept per coroutine)", NULL) : 0;
 }
 
 /* Probe points for one spec: the symbol's entry, or each of its return instructions. */
@@ -375,6 +379,157 @@ void loc_format(const struct loc *l, char *buf, size_t len)
 	if (l->nderef && l->size && l->size != 8)
 		OUT(":%d", l->size);
 #undef OUT
+}
+
+/* The printer: a plan's point back in the spec language, so that parsing what it prints
+ * gives the same point (the unit tests' round trip). sym: and entry: values are named
+ * again from the symbols and the plan's save points. */
+struct printer {
+	struct target *t;
+	const struct probe_plan *plan;
+	char *buf;
+	size_t len, n;
+	int bad;
+};
+
+#define PR(pr, ...) ((pr)->n += snprintf((pr)->buf + (pr)->n, \
+	(pr)->n < (pr)->len ? (pr)->len - (pr)->n : 0, __VA_ARGS__))
+
+struct sym_find {
+	uint64_t vaddr;
+	const struct elf_sym *s;
+};
+
+static int sym_holding(const struct elf_sym *s, void *arg)
+{
+	struct sym_find *f = arg;
+
+	if (s->is_tls || s->value > f->vaddr || f->vaddr >= s->value + (s->size ? s->size : 1))
+		return 0;
+	f->s = s;
+	return 1;
+}
+
+static void print_loc(struct printer *pr, const struct loc *l)
+{
+	struct module *m;
+	struct sym_find f = { 0 };
+	int i;
+
+	switch (l->base) {
+	case LOC_REG:
+		PR(pr, "%%%s", l->reg < CFREG__COUNT ? reg_names[l->reg] : "?");
+		if (l->base_off)
+			PR(pr, "%+lld", (long long)l->base_off);
+		break;
+	case LOC_ADDR:
+		/* A global in .bss can sit past the module's file mappings: ask every module. */
+		m = target_module_at(pr->t, l->base_off);
+		for (i = -1; !f.s && i < pr->t->nmods; i++) {
+			if (i >= 0)
+				m = &pr->t->mods[i];
+			if (m && module_elf(m) && (uint64_t)l->base_off >= m->bias) {
+				f.vaddr = l->base_off - m->bias;
+				elf_sym_each(m->elf, sym_holding, &f);
+			}
+		}
+		if (!f.s) {
+			pr->bad = 1;
+			PR(pr, "0x%llx", (unsigned long long)l->base_off);
+			break;
+		}
+		PR(pr, "sym:%s", f.s->name);
+		if (f.vaddr != f.s->value)
+			PR(pr, "+%llu", (unsigned long long)(f.vaddr - f.s->value));
+		break;
+	case LOC_TLS:
+		PR(pr, "tls:%lld", (long long)l->base_off);
+		break;
+	case LOC_SAVED:
+		for (i = 0; i < pr->plan->n; i++)
+			if (pr->plan->pts[i].cfg.kind == EV_SAVE && pr->plan->pts[i].cfg.slot == l->reg)
+				break;
+		if (i == pr->plan->n) {
+			pr->bad = 1;
+			PR(pr, "saved:%d", l->reg);
+			return;
+		}
+		PR(pr, "entry:");
+		print_loc(pr, &pr->plan->pts[i].cfg.save);
+		return;
+	case LOC_CONST:
+		PR(pr, "%lld", (long long)l->base_off);
+		break;
+	default:
+		pr->bad = 1;
+		return;
+	}
+	for (i = 0; i < l->nderef && i < LOC_MAX_DEREF; i++)
+		PR(pr, "[%d]", l->off[i]);
+	if (l->nderef && l->size && l->size != 8)
+		PR(pr, ":%d", l->size);
+}
+
+static void print_key(struct printer *pr, const char *key, const struct loc *l)
+{
+	if (!l->base)
+		return;
+	PR(pr, ",%s=", key);
+	print_loc(pr, l);
+}
+
+int native_spec_format(struct target *t, const struct probe_plan *plan, int i, char *buf,
+		       size_t len)
+{
+	const struct probe_point *pt = &plan->pts[i];
+	const struct probe_cfg *c = &pt->cfg;
+	struct loc caller = loc_deref(loc_reg(CFREG_RSP), 0, 8);
+	struct printer pr = { .t = t, .plan = plan, .buf = buf, .len = len };
+	const char *slash = strrchr(pt->mod->path, '/');
+	const char *ret = strstr(pt->desc, " (return)");
+	struct elf_file *e = module_elf(pt->mod);
+	const struct elf_sym *s = NULL;
+	int64_t delta;
+	uint64_t vaddr;
+	size_t k;
+
+	if (len)
+		buf[0] = 0;
+	PR(&pr, "%s=", event_name(c->kind));
+	if (!pr.n || !e || elf_offset_delta(e, pt->file_off, &delta) ||
+	    !(s = elf_sym_by_addr(e, vaddr = pt->file_off + delta)))
+		return -1;
+	PR(&pr, "%s:%s", slash ? slash + 1 : pt->mod->path, s->name);
+	if (ret)
+		PR(&pr, "%%return");
+	else if (vaddr != s->value)
+		PR(&pr, "+0x%llx", (unsigned long long)(vaddr - s->value));
+	print_key(&pr, "co", &c->co);
+	print_key(&pr, "pool", &c->pool);
+	print_key(&pr, "conn", &c->conn);
+	if (c->site.base) {
+		const struct loc *l = &c->site;
+
+		PR(&pr, ",site=");
+		if (l->base == LOC_SAVED) {
+			PR(&pr, "entry:");
+			for (k = 0; k < (size_t)plan->n; k++)
+				if (plan->pts[k].cfg.kind == EV_SAVE && plan->pts[k].cfg.slot == l->reg)
+					l = &plan->pts[k].cfg.save;
+		}
+		if (c->site_kind == SITE_FUNC)
+			PR(&pr, "func:");
+		if (c->site_kind == SITE_PC && !memcmp(l, &caller, sizeof(caller)))
+			PR(&pr, "caller");
+		else
+			print_loc(&pr, l);
+	}
+	if (c->cond.base) {
+		PR(&pr, ",if=");
+		print_loc(&pr, &c->cond);
+		PR(&pr, c->flags & PF_COND_ZERO ? "==0" : "!=0");
+	}
+	return pr.bad || pr.n >= len ? -1 : 0;
 }
 
 static int native_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_t errlen)

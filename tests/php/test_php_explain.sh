@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# --explain on PHP fibers and on Swoole (when the extension is there): the runtime and the
+# versions PHP reports, a probe point for each event the README lists, each in code,
+# where the offsets came from (Swoole: DWARF; its table once swoole.so is stripped), and
+# what cannot be seen. Nothing is attached.
+. "$(dirname "$0")/php_lib.sh"
+need_basics
+api=$("$PHP" -n -i | sed -n 's/^PHP API => //p')
+
+PHP_ARGS=(-n)
+php_start "$PHP_TESTS/fibers.php" 2 2 census
+probe_points
+"$CODEFER_TOP" -p "$TARGET_PID" --explain >"$WORK/explain.out" 2>"$WORK/top.err"
+expect "fibers: exit code" "$?" 0
+explain_check "$WORK/explain.out" php-fiber "PHP API $api" create exit
+expect "fibers: what cannot be seen" "$(grep -c 'fibers have no defers or pools' "$WORK/explain.out")" 1
+expect "fibers: nothing attached" "$(breakpoints "$TARGET_PID")" clean
+php_stop
+
+if ! "$PHP" -m 2>/dev/null | grep -qx swoole; then
+	echo "INFO: SKIP the Swoole cases: swoole extension not loaded (php -m)"
+	finish
+fi
+PHP_ARGS=()
+echo "INFO: $("$PHP" -r 'echo "PHP ", PHP_VERSION, ", Swoole ", phpversion("swoole");')"
+sv=$("$PHP" -r 'echo SWOOLE_VERSION;')
+php_start "$PHP_TESTS/swoole_leak.php" 5 2 census
+probe_points
+"$CODEFER_TOP" -p "$TARGET_PID" --explain >"$WORK/explain.out" 2>"$WORK/top.err"
+expect "swoole: exit code" "$?" 0
+explain_check "$WORK/explain.out" swoole "Swoole $sv, PHP API $api" create defer exit get put
+expect "swoole: offsets from DWARF" "$(grep -c '^  offsets: DWARF of .*/swoole.so: ' "$WORK/explain.out")" 1
+expect "swoole: what cannot be seen" "$(grep -c 'defers are retired at coroutine exit' "$WORK/explain.out")" 1
+expect "swoole: nothing attached" "$(breakpoints "$TARGET_PID")" clean
+php_stop
+so=$("$PHP" -r 'echo ini_get("extension_dir");')/swoole.so
+if command -v strip >/dev/null && [ -f "$so" ]; then
+	strip -s -o "$WORK/swoole.so" "$so" || fail "strip failed"
+	PHP_ARGS=(-n -d "extension=$WORK/swoole.so")
+	php_start "$PHP_TESTS/swoole_leak.php" 5 2 census
+	"$CODEFER_TOP" -p "$TARGET_PID" --explain >"$WORK/explain.out" 2>"$WORK/top.err"
+	expect "stripped swoole: exit code" "$?" 0
+	explain_check "$WORK/explain.out" swoole "Swoole $sv, PHP API $api" create defer exit get put
+	expect "stripped swoole: offsets from the version table" \
+		"$(grep -ci "^  offsets.*table" "$WORK/explain.out")" 1
+	php_stop
+else
+	echo "INFO: SKIP the stripped Swoole case: no strip or no swoole.so in extension_dir"
+fi
+finish
