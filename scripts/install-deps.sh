@@ -6,7 +6,8 @@ set -euo pipefail
 BACKPORTS_PKGS="libbpf-dev bpftool golang-1.21-go golang-1.22-go golang-1.23-go"
 MAIN_PKGS="clang llvm make gcc pkg-config libelf-dev libdw-dev zlib1g-dev gdb python3
   golang-go lua5.4 liblua5.4-dev liblua5.4-0-dbg luajit libluajit-5.1-dev php8.2-cli
-  procps util-linux binutils libcapstone-dev jq time"
+  procps util-linux binutils libcapstone-dev jq time libncurses-dev libmicrohttpd-dev tmux
+  prometheus coreutils dpkg-dev"
 
 missing() {
   local p
@@ -34,10 +35,37 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
+# The archive URI this machine already uses for bookworm (a mirror or a proxy on a fleet):
+# backports come from the same place, never from a fixed host.
+debian_uri() {
+  local f
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [ -r "$f" ] || continue
+    awk '$1 == "deb" { for (i = 2; i < NF; i++) if ($i !~ /^\[/ && $i ~ /:\/\//) {
+         if ($(i + 1) == "bookworm") { print $i; exit } break } }' "$f"
+  done
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -r "$f" ] || continue
+    # deb822: paragraphs; the one whose Suites has bookworm gives its URIs (first one).
+    awk 'BEGIN { RS = ""; FS = "\n" }
+         { uri = ""; ok = 0
+           for (i = 1; i <= NF; i++) {
+             if ($i ~ /^URIs:/) { split($i, a, /[ \t]+/); uri = a[2] }
+             if ($i ~ /^Suites:/ && $i ~ /[ \t]bookworm([ \t]|$)/) ok = 1
+             if ($i ~ /^Types:/ && $i !~ /[ \t]deb([ \t]|$)/) { ok = 0; break } }
+           if (ok && uri != "") { print uri; exit } }' "$f"
+  done
+}
+
 if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-  cat > /etc/apt/sources.list.d/codefer-backports.sources <<'SRC'
+  uri=$(debian_uri | head -n1)
+  if [ -z "$uri" ]; then
+    echo "install-deps: no bookworm source in /etc/apt/sources.list*: cannot add backports" >&2
+    exit 1
+  fi
+  cat > /etc/apt/sources.list.d/codefer-backports.sources <<SRC
 Types: deb
-URIs: http://deb.debian.org/debian
+URIs: $uri
 Suites: bookworm-backports
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
