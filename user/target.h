@@ -52,7 +52,10 @@ enum exit_code {
 };
 
 int target_open_pid(struct target *t, pid_t pid, char *err, size_t errlen);
-int target_open_core(struct target *t, const char *core, const char *exe, char *err, size_t errlen);
+/* exe: NULL for the one the core names; debug_dir: where to look for the executable
+ * with the core's build-id when that one is missing or another build (NULL: nowhere). */
+int target_open_core(struct target *t, const char *core, const char *exe, const char *debug_dir,
+		     char *err, size_t errlen);
 void target_close(struct target *t);
 int target_alive(const struct target *t);
 
