@@ -9,9 +9,13 @@ PKGS := libbpf libelf libdw
 CFLAGS ?= -g -O2
 CFLAGS += -Wall -Wextra -fPIC -I$(BUILD) -Ibpf -Iuser $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcapstone -lz
+# codefer-top's own: the live view and the metrics endpoint (not in libcodefer.so).
+TOP_PKGS := ncursesw libmicrohttpd
+TOP_SRC := user/view.c user/metrics.c
+TOP_LDLIBS := $(shell pkg-config --libs $(TOP_PKGS) 2>/dev/null) -lpthread
 
 BPF_SRC := bpf/codefer.bpf.c
-LIB_SRC := $(filter-out user/codefer-top.c user/codefer-dump.c,$(wildcard user/*.c user/runtimes/*.c))
+LIB_SRC := $(filter-out user/codefer-top.c user/codefer-dump.c $(TOP_SRC),$(wildcard user/*.c user/runtimes/*.c))
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
 TOOLS := $(BUILD)/codefer-top $(BUILD)/codefer-dump
 FIXTURES := $(patsubst tests/native/%.c,$(BUILD)/tests/native/%,$(filter-out tests/native/ucoro.c,$(wildcard tests/native/*.c)))
@@ -38,7 +42,10 @@ $(BUILD)/user/%.o: user/%.c $(wildcard user/*.h) bpf/codefer.h $(BUILD)/codefer.
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/codefer-%: $(BUILD)/user/codefer-%.o $(LIB_OBJ)
+$(BUILD)/codefer-top: $(BUILD)/user/codefer-top.o $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(TOP_SRC))) $(LIB_OBJ)
+	$(CC) $(CFLAGS) $^ $(TOP_LDLIBS) $(LDLIBS) -o $@
+
+$(BUILD)/codefer-dump: $(BUILD)/user/codefer-dump.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/libcodefer.so: $(LIB_OBJ)

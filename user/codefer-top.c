@@ -14,6 +14,7 @@
 #include <termios.h>
 #include <unistd.h>
 #include "escape.h"
+#include "metrics.h"
 #include "render.h"
 
 static const char usage[] =
@@ -36,6 +37,11 @@ static const char usage[] =
 "      --grow SECS      verdict growing: pending rose and never fell for SECS (default 10)\n"
 "      --pile N         verdict piling: N or more pending defers (default 100)\n"
 "      --hold SECS      verdict holding: a connection held SECS or more (default 10)\n"
+"      --listen ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics (that\n"
+"                       address only); runs until a signal, quiet unless -b, --json or\n"
+"                       a terminal ask for output\n"
+"      --metrics-sites N  sites (and pools) with their own series, per kind; the rest\n"
+"                       are summed as \"other\" (default 20)\n"
 "  -h, --help\n"
 "\n"
 "Live view keys: p c a g sort by pending, conns, age, growth; q quits.\n"
@@ -51,7 +57,7 @@ static const char usage[] =
 "runtime, 6 symbol or offset missing, 7 target exited.\n";
 
 enum { OPT_JSON = 256, OPT_EXPLAIN, OPT_PROBE, OPT_NO_CENSUS, OPT_NO_FREEZE, OPT_GROW, OPT_PILE,
-       OPT_HOLD };
+       OPT_HOLD, OPT_LISTEN, OPT_METRICS_SITES };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -70,12 +76,16 @@ static const struct option long_opts[] = {
 	{ "grow", required_argument, NULL, OPT_GROW },
 	{ "pile", required_argument, NULL, OPT_PILE },
 	{ "hold", required_argument, NULL, OPT_HOLD },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "metrics-sites", required_argument, NULL, OPT_METRICS_SITES },
 	{}
 };
 
 struct options {
 	struct attach_opts a;
-	int batch, json, explain, rows;
+	int batch, json, explain, rows, quiet;
+	const char *listen;
+	int metrics_sites;
 	long iterations;
 	double delay;
 	enum sort_key sort;
@@ -128,6 +138,7 @@ static int parse_args(int argc, char **argv, struct options *o, char *err, size_
 	memset(o, 0, sizeof(*o));
 	o->rows = 25;
 	o->delay = 1;
+	o->metrics_sites = 20;
 	o->th = (struct thresholds){ .growth_s = 10, .pile = 100, .hold_s = 10 };
 	o->a.probe_specs = specs;
 	opterr = 0;	/* our own one-line messages */
@@ -193,6 +204,15 @@ static int parse_args(int argc, char **argv, struct options *o, char *err, size_
 			else
 				o->th.pile = (int64_t)v;
 			break;
+		case OPT_LISTEN:
+			o->listen = optarg;
+			break;
+		case OPT_METRICS_SITES:
+			if (parse_number(optarg, 1, &v) || v > 10000)
+				return snprintf(err, errlen, "--metrics-sites takes a count from 1 to 10000"),
+				       EXIT_USAGE;
+			o->metrics_sites = (int)v;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			exit(0);
@@ -213,8 +233,11 @@ static int parse_args(int argc, char **argv, struct options *o, char *err, size_
 			return snprintf(err, errlen, "--probe goes with the native runtime only"), EXIT_USAGE;
 		o->a.runtime = "native";
 	}
-	if (!o->json && !isatty(STDOUT_FILENO))
+	if (!o->json && !o->batch && !isatty(STDOUT_FILENO)) {
+		/* A metrics exporter under a service manager prints nothing each refresh. */
+		o->quiet = o->listen != NULL;
 		o->batch = 1;
+	}
 	return 0;
 }
 
@@ -288,7 +311,7 @@ static void show(struct model *m, struct options *o)
 	render_text(stdout, m, &m->cur, ws.ws_row > 12 ? (ws.ws_row - 12) / 3 : 5, ws.ws_col, o->sort);
 }
 
-static int run(struct session *s, struct options *o)
+static int run(struct session *s, struct options *o, struct metrics *mx)
 {
 	struct model m;
 	long shown = 0;
@@ -298,6 +321,8 @@ static int run(struct session *s, struct options *o)
 	if (!o->json && !o->batch)
 		tty_setup();
 	while (!stop) {
+		uint64_t t0 = mono_ns();
+
 		if (!target_alive(&s->t)) {
 			tty_restore();
 			r = fail(EXIT_TARGET_GONE, "the target process exited; probes detached");
@@ -308,16 +333,19 @@ static int run(struct session *s, struct options *o)
 			r = fail(EXIT_FAILURE_, "cannot read the BPF maps");
 			break;
 		}
-		show(&m, o);
+		if (mx)
+			metrics_update(mx, &m, &m.cur, (mono_ns() - t0) / 1e9);
+		if (!o->quiet)
+			show(&m, o);
 		if (o->iterations && ++shown >= o->iterations)
 			break;
 		/* A key redraws at once with the same data; the interval still counts. */
 		for (double left = o->delay; left > 0 && !stop; ) {
-			uint64_t t0 = mono_ns();
+			uint64_t t1 = mono_ns();
 
 			if (wait_keys(left, o) && !stop)
 				show(&m, o);
-			left -= (mono_ns() - t0) / 1e9;
+			left -= (mono_ns() - t1) / 1e9;
 		}
 	}
 	tty_restore();
@@ -329,6 +357,7 @@ int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	static struct session s;
+	struct metrics *mx = NULL;
 	struct options o;
 	char err[2048] = "";
 	int r;
@@ -354,7 +383,12 @@ int main(int argc, char **argv)
 		session_close(&s);
 		return fail(r, err);
 	}
-	r = run(&s, &o);
+	if (o.listen && !(mx = metrics_start(o.listen, o.metrics_sites, &r, err, sizeof(err)))) {
+		session_close(&s);
+		return fail(r, err);
+	}
+	r = run(&s, &o, mx);
+	metrics_stop(mx);
 	session_close(&s);
 	return r;
 }
