@@ -22,7 +22,7 @@ static const struct {
 	int width;		/* negative: left-aligned; 0: the rest of the line */
 } cols[COL__COUNT] = {
 	{ "ID", 18 }, { "STATE", -10 }, { "AGE", 6 }, { "PENDING", 8 }, { "+/INT", 6 },
-	{ "PEAK", 7 }, { "CONNS", 5 }, { "VERDICT", -8 }, { "SITE", 0 },
+	{ "PEAK", 7 }, { "CONNS", 6 }, { "VERDICT", -8 }, { "SITE", 0 },
 };
 
 struct view {
@@ -357,16 +357,17 @@ static void draw_keys(struct view *v)
 static const char *const help[] = {
 	"codefer-top keys",
 	"",
-	"  ? F1        this help (any key closes it)",
-	"  /           filter by a substring of id, state or site; Enter applies, Esc clears",
-	"  Esc         clear the filter; in a coroutine's detail, back to the table",
-	"  Space       pause (the target keeps running; figures stop changing)",
-	"  Up Down j k select a row; PgUp PgDn Home End",
-	"  Enter       the selected coroutine's detail: its pending defers by site, the",
-	"              connections it holds, where it was created",
-	"  < >         sort by the previous / next column; I inverts the order",
-	"  p c a g     sort by pending, conns, age, growth (+/INT)",
-	"  q           quit",
+	"  ? F1          this help (any key closes it)",
+	"  /             filter by a substring of id, state or site; Enter applies, Esc clears",
+	"  Esc           clear the filter; in a coroutine's detail, back to the table",
+	"  Space         pause (the target keeps running; figures stop changing)",
+	"  Up Down j k   select a row; PgUp PgDn Home End",
+	"  Enter         the selected coroutine's detail: its pending defers by site, the",
+	"                connections it holds, where it was created",
+	"  < >           sort by the previous / next column",
+	"  I             invert the sort order",
+	"  p c a g       sort by pending, conns, age, growth (+/INT)",
+	"  q             quit",
 	"",
 	"Colours: growing red, piling magenta, holding yellow (--no-color or NO_COLOR: none).",
 	"Verdicts: growing (pending rose and never fell for --grow s), piling (at least --pile",
