@@ -20,7 +20,7 @@ LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
 TOOLS := $(BUILD)/codefer-top $(BUILD)/codefer-dump
 FIXTURES := $(patsubst tests/native/%.c,$(BUILD)/tests/native/%,$(filter-out tests/native/ucoro.c,$(wildcard tests/native/*.c)))
 
-.PHONY: all deps test bench demo install clean
+.PHONY: all deps test bench demo install deb clean
 # Keep the tools' objects (make would delete them as intermediates and relink every time).
 .SECONDARY:
 all: $(TOOLS) $(BUILD)/libcodefer.so $(FIXTURES)
@@ -72,6 +72,12 @@ install: all
 	install -m 755 $(TOOLS) scripts/codefer-gdb $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(BUILD)/libcodefer.so $(DESTDIR)$(PREFIX)/lib/codefer/
 	install -m 644 gdb/codefer.py $(DESTDIR)$(PREFIX)/share/codefer/gdb/
+
+# A Debian package of what `make install` installs, with man pages and the Depends the
+# binaries need (scripts/deb/); offline. DEB_VERSION: 0.1.0+N, N the commit count.
+DEB_VERSION ?= 0.1.0+$(shell git rev-list --count HEAD 2>/dev/null || echo 0)
+deb: all
+	@scripts/deb/build.sh $(abspath $(BUILD)) $(DEB_VERSION)
 
 clean:
 	rm -rf $(BUILD)
