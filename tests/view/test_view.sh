@@ -31,19 +31,23 @@ truth() { awk '/^DONE/ { n++ } n == N - 1 && /^TRUTH / { sub(/^TRUTH /, ""); pri
 want_rows() { truth | jq -r 'select(.coro) | "\(.coro) \(.pending) \(.conns_held)"' | sort -n; }
 pending_of() { truth | jq -r "select(.coro == $1) | .pending"; }
 
-# start ARGS...: codefer-top in a 160x45 terminal; its exit code goes to $WORK/rc.
+# start ENV [ARGS...]: codefer-top (under env ENV, with ARGS) in a 160x45 terminal; its
+# exit code goes to $WORK/rc.
 start() {
+	local envs=$1 args=
+	shift
+	[ $# -eq 0 ] || args=$(printf '%q ' "$@")
 	rm -f "$WORK/rc"
 	"${T[@]}" kill-session -t v 2>/dev/null
 	"${T[@]}" new-session -d -s v -x 160 -y 45 \
-		"$* $CODEFER_TOP -p $TARGET_PID -d 0.5; echo \$? >$WORK/rc; sleep 600"
+		"env $envs $CODEFER_TOP -p $TARGET_PID -d 0.5 $args; echo \$? >$WORK/rc; sleep 600"
 	wait_screen '^ +ID STATE' || fail "no table on the screen"
 	wait_screen '^ +1 ' || fail "no worker row"
 }
 
 leaky_start
 leaky_do 1 work
-start env
+start ""
 
 echo "-- the rows against the truth"
 expect "rows: id pending conns" "$(rows | sort -n | tr '\n' ,)" "$(want_rows | tr '\n' ,)"
@@ -167,17 +171,26 @@ expect "exit code" "$(cat "$WORK/rc" 2>/dev/null)" 0
 expect "cursor visible again" "$("${T[@]}" display -p -t v '#{cursor_flag}')" 1
 expect "uprobes left" "$(uprobes_on "$TARGET_PID")" 0
 
-for how in "env NO_COLOR=1" "env --no-color"; do
-	if [ "$how" = "env --no-color" ]; then
-		start env; keys q  # the terminal first, then the flag
-		"${T[@]}" kill-session -t v
-		"${T[@]}" new-session -d -s v -x 160 -y 45 \
-			"$CODEFER_TOP -p $TARGET_PID -d 0.5 --no-color; sleep 600"
-		wait_screen '^ +1 ' || FAILED=1
-	else
-		start "$how"
-	fi
-	expect "$how: no colour at all" "$(screen -e | grep -cE '\[[0-9;]*3[1-7]m')" 0
+echo "-- the warnings banner"
+# A probe whose coroutine id cannot be read: each call of uco_defer is an event lost.
+start "" --probe 'create=uco_register,co=arg0[0]' \
+	--probe 'touch=uco_defer,co=sym:uco_current[0][0][99999999]'
+expect "no warning yet" "$(screen | sed -n 3p)" "events: 0, none lost"
+before=$(truth | jq 'select(.coro == 1) | .defers_registered')
+leaky_do 3 "more 20"
+n=$(($(truth | jq 'select(.coro == 1) | .defers_registered') - before))
+wait_screen "^1 warning: $n events lost \(unreadable $n, map full 0, truncated 0\)" || FAILED=1
+expect "banner: one warning, every uco_defer call since" "$(screen | sed -n 3p)" \
+	"1 warning: $n events lost (unreadable $n, map full 0, truncated 0)"
+expect "banner in white on red" "$(screen -e | sed -n 3p | grep -cE '\[([0-9]+;)*41(;[0-9]+)*m|\[[0-9;]*41m')" 1
+keys q
+
+for how in NO_COLOR=1 --no-color; do
+	case $how in
+	--*) start "" "$how" ;;
+	*) start "$how" ;;
+	esac
+	expect "$how: no colour at all" "$(screen -e | grep -cE '\[[0-9;]*(3[1-7]|41)m')" 0
 	keys q
 done
 finish
