@@ -115,6 +115,10 @@ expect "no timestamps: name, labels, value" \
 top_settle 0
 expect "port closed after SIGINT" "$(ss -ltnH "sport = :$MPORT" | wc -l)" 0
 
+# An address already taken (Prometheus's): one line, exit 1.
+"$CODEFER_TOP" -p "$TARGET_PID" -b -n 1 --listen "127.0.0.1:$PPORT" >/dev/null 2>"$WORK/bad.err"
+expect "--listen on a port in use: exit" "$?" 1
+expect "--listen on a port in use: one line" "$(grep -c "cannot listen on 127.0.0.1:$PPORT" "$WORK/bad.err") $(wc -l <"$WORK/bad.err")" "1 1"
 # Bad addresses: one line, exit 2.
 "$CODEFER_TOP" -p "$TARGET_PID" --listen nonsense >/dev/null 2>"$WORK/bad.err"
 expect "--listen without a port: exit" "$?" 2

@@ -109,6 +109,14 @@ expect "worker: its defers at its line" \
 	"$(screen | grep -E '^ +[0-9]+  worker_body\+0x[0-9a-f]+ leaky\.c:44$' | awk '{ print $1 }')" "$(pending_of 1)"
 expect "worker: holds nothing" "$(screen | grep -c '(holds no connection)')" 1
 keys Escape Escape
+keys Home Down
+first=$(rows | sed -n 1p | cut -d' ' -f1)
+second=$(rows | sed -n 2p | cut -d' ' -f1)
+keys Enter
+expect "Home, Down, Enter: the second row's detail" "$(screen | head -n 1 | cut -d' ' -f2)" "$second"
+keys Escape Up Enter
+expect "Esc, Up, Enter: the first row's detail" "$(screen | head -n 1 | cut -d' ' -f2)" "$first"
+keys Escape
 
 echo "-- pause: Space"
 keys Space
