@@ -302,7 +302,8 @@ static int run(struct session *s, struct options *o, struct metrics *mx)
 		}
 	}
 	if (r)
-		fail(r, t.err[0] ? t.err : "cannot start the terminal view");
+		fail(r, t.err[0] ? t.err : "cannot start the terminal view (is TERM right?); -b or "
+				  "--json work anywhere");
 	model_free(&t.m);
 	return r;
 }

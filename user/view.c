@@ -39,8 +39,6 @@ struct view {
 	int detail_top;
 };
 
-static struct view *cmp_view;	/* qsort has no context argument */
-
 static const char *site_text(const struct model *m, size_t idx)
 {
 	return idx == SITE_TAB_OOM || idx >= m->sites.n ? "-" : m->sites.names[idx].text;
@@ -66,9 +64,9 @@ static void age_text(char *buf, size_t len, double s)
 }
 
 /* Numbers sort largest first, texts A to Z, verdicts worst first; ties by pending, id. */
-static int cmp_rows(const void *a, const void *b)
+static int cmp_rows(const void *a, const void *b, void *arg)
 {
-	const struct view *v = cmp_view;
+	const struct view *v = arg;
 	const struct coro_row *x = &v->m->cur.coros[*(const size_t *)a],
 			      *y = &v->m->cur.coros[*(const size_t *)b];
 	double dx = 0, dy = 0;
@@ -101,15 +99,17 @@ static int cmp_rows(const void *a, const void *b)
 	return r ? r : x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* While the filter is typed the rows follow it, as in htop. */
 static int matches(const struct view *v, const struct coro_row *r)
 {
+	const char *f = v->mode == M_FILTER ? v->edit : v->filter;
 	char id[24];
 
-	if (!v->filter[0])
+	if (!f[0])
 		return 1;
 	id_text(v->m, r->id, id, sizeof(id));
-	return strcasestr(id, v->filter) || (r->state && strcasestr(r->state, v->filter)) ||
-	       strcasestr(site_text(v->m, r->site), v->filter);
+	return strcasestr(id, f) || (r->state && strcasestr(r->state, f)) ||
+	       strcasestr(site_text(v->m, r->site), f);
 }
 
 /* The rows to show, in order; the selection follows its coroutine. */
@@ -125,8 +125,7 @@ static void build_rows(struct view *v)
 	for (i = 0; i < s->ncoros; i++)
 		if (matches(v, &s->coros[i]))
 			v->rows[v->nrows++] = i;
-	cmp_view = v;
-	qsort(v->rows, v->nrows, sizeof(*v->rows), cmp_rows);
+	qsort_r(v->rows, v->nrows, sizeof(*v->rows), cmp_rows, v);
 	for (i = 0; v->have_sel && i < v->nrows; i++)
 		if (s->coros[v->rows[i]].id == v->sel_id) {
 			v->sel = i;
@@ -603,12 +602,14 @@ int view_run(struct model *m, const struct view_opts *o, int (*refresh_cb)(void 
 					  [SORT_AGE] = COL_AGE, [SORT_GROWTH] = COL_DELTA };
 	struct view v = { .m = m, .o = o, .sort = first[o->sort] };
 	uint64_t next = 0;
+	SCREEN *scr;
 	int r = 0;
 
 	/* Characters only: numbers keep their C format (the metrics page is rendered in
 	 * this process too). */
 	setlocale(LC_CTYPE, "");
-	if (!initscr())
+	/* newterm, not initscr: an unknown TERM is an error to report, not an exit. */
+	if (!(scr = newterm(NULL, stdout, stdin)))
 		return EXIT_FAILURE_;
 	cbreak();
 	noecho();
@@ -644,6 +645,7 @@ int view_run(struct model *m, const struct view_opts *o, int (*refresh_cb)(void 
 			break;
 	}
 	endwin();
+	delscreen(scr);
 	free(v.rows);
 	return r;
 }
