@@ -39,13 +39,17 @@ static char *open_path_of(pid_t pid, const struct module *m, uint64_t start, uin
 	return strdup(p);
 }
 
-static struct module *module_for(struct target *t, const char *path)
+/* One module per mapped file: path and inode (a library replaced and loaded again maps
+ * two files under one path). */
+static struct module *module_for(struct target *t, const char *path, unsigned maj, unsigned min,
+				 uint64_t ino)
 {
 	struct module *mods;
 	int i;
 
 	for (i = 0; i < t->nmods; i++)
-		if (!strcmp(t->mods[i].path, path))
+		if (!strcmp(t->mods[i].path, path) && t->mods[i].ino == ino &&
+		    t->mods[i].dev_major == maj && t->mods[i].dev_minor == min)
 			return &t->mods[i];
 	if (!(mods = realloc(t->mods, (t->nmods + 1) * sizeof(*t->mods))))
 		return NULL;
@@ -54,6 +58,9 @@ static struct module *module_for(struct target *t, const char *path)
 	if (!(t->mods[t->nmods].path = strdup(path)))
 		return NULL;
 	t->mods[t->nmods].bias = UINT64_MAX;
+	t->mods[t->nmods].dev_major = maj;
+	t->mods[t->nmods].dev_minor = min;
+	t->mods[t->nmods].ino = ino;
 	return &t->mods[t->nmods++];
 }
 
@@ -82,15 +89,12 @@ static int read_maps(struct target *t, char *err, size_t errlen)
 		n = strlen(file);
 		if ((deleted = n > 10 && !strcmp(file + n - 10, " (deleted)")))
 			file[n - 10] = 0;
-		if (!(m = module_for(t, file))) {
+		if (!(m = module_for(t, file, maj, min, ino))) {
 			fclose(f);
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
 		if (!m->open_path) {
-			m->dev_major = maj;
-			m->dev_minor = min;
-			m->ino = ino;
 			m->deleted = deleted;
 			m->open_path = open_path_of(t->pid, m, start, end);
 		}
