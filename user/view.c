@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <time.h>
+#include <unistd.h>
 #include "escape.h"
 #include "view.h"
 
@@ -601,9 +603,10 @@ int view_run(struct model *m, const struct view_opts *o, int (*refresh_cb)(void 
 	static const enum col first[] = { [SORT_PENDING] = COL_PENDING, [SORT_CONNS] = COL_CONNS,
 					  [SORT_AGE] = COL_AGE, [SORT_GROWTH] = COL_DELTA };
 	struct view v = { .m = m, .o = o, .sort = first[o->sort] };
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
 	uint64_t next = 0;
 	SCREEN *scr;
-	int r = 0;
+	int r = 0, quit = 0;
 
 	/* Characters only: numbers keep their C format (the metrics page is rendered in
 	 * this process too). */
@@ -616,6 +619,7 @@ int view_run(struct model *m, const struct view_opts *o, int (*refresh_cb)(void 
 	keypad(stdscr, TRUE);
 	curs_set(0);
 	set_escdelay(25);
+	timeout(0);	/* keys are waited for with poll() */
 	if (o->color && has_colors()) {
 		start_color();
 		use_default_colors();
@@ -637,11 +641,14 @@ int view_run(struct model *m, const struct view_opts *o, int (*refresh_cb)(void 
 			build_rows(&v);
 		}
 		draw(&v);
-		/* Keys wake us at once; otherwise the next refresh does (a pause: a second). */
+		/* Keys wake us at once, and signals (SIGINT, SIGWINCH) too, which getch would
+		 * sleep through; otherwise the next refresh does (a pause: a second). */
 		now = mono_ns();
-		timeout(v.paused ? 1000 : next > now ? (int)((next - now) / 1000000) + 1 : 0);
-		ch = getch();
-		if (ch != ERR && ch != KEY_RESIZE && key(&v, ch))
+		poll(&pfd, 1, v.paused ? 1000 : next > now ? (int)((next - now) / 1000000) + 1 : 0);
+		while ((ch = getch()) != ERR)
+			if (ch != KEY_RESIZE && (quit = key(&v, ch)))
+				break;
+		if (quit)
 			break;
 	}
 	endwin();
