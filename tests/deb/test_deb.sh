@@ -10,7 +10,7 @@ dpkg-query -W -f='${Status}' codefer 2>/dev/null | grep -q 'install ok installed
 	skip "a codefer package is installed on this machine already: not touching it"
 
 INSTALLED=
-trap '[ -n "$INSTALLED" ] && apt-get purge -y -qq codefer >/dev/null 2>&1; cleanup' EXIT
+trap '[ -n "$INSTALLED" ] && apt-get purge -y -qq -o DPkg::Lock::Timeout=120 codefer >/dev/null 2>&1; cleanup' EXIT
 
 make -s -C "$TESTS/.." --no-print-directory deb BUILD="$BUILD" >"$WORK/deb.out" 2>"$WORK/deb.err" ||
 	fail "make deb failed"
@@ -23,7 +23,7 @@ depends=$(dpkg-deb -f "$deb" Depends)
 for lib in 'libbpf1 (>= 1:1.4)' libelf1 libdw1 libcapstone4 libncursesw6 libmicrohttpd12; do
 	expect "Depends: $lib" "$(echo "$depends" | grep -cF "$lib")" 1
 done
-apt-get install -y -qq "$deb" >"$WORK/apt.out" 2>&1 || fail "apt-get install failed"
+apt-get install -y -qq -o DPkg::Lock::Timeout=120 "$deb" >"$WORK/apt.out" 2>&1 || fail "apt-get install failed"
 INSTALLED=1
 expect "installed" "$(dpkg-query -W -f='${Status}' codefer)" "install ok installed"
 
@@ -51,7 +51,7 @@ expect "installed codefer-gdb: coroutines, pending" \
 	"$(sed -n 's/^\([0-9]*\) coroutines, \([0-9]*\) pending defers.*/\1 \2/p' "$WORK/gdb.out")" \
 	"$(jq -s -r '[.[] | select(.coro)] | "\(length) \([.[].pending] | add)"' "$WORK/truth")"
 
-apt-get purge -y -qq codefer >"$WORK/apt.out" 2>&1 || fail "apt-get purge failed"
+apt-get purge -y -qq -o DPkg::Lock::Timeout=120 codefer >"$WORK/apt.out" 2>&1 || fail "apt-get purge failed"
 INSTALLED=
 expect "removed: no package" "$(dpkg-query -W -f='${Status}' codefer 2>/dev/null | grep -c 'install ok')" 0
 expect "removed: no files" "$(ls /usr/bin/codefer-top /usr/lib/codefer /usr/share/codefer 2>/dev/null | wc -l)" 0
