@@ -411,9 +411,8 @@ static int detail_lines(struct view *v, const struct coro_row *r, char (*out)[10
 	tty_str(state, sizeof(state), r->state ? r->state : "-");
 	LINE("coroutine %s - %s - state %s - age %s", id, verdict_name(r->verdict), state, a);
 	LINE("pending defers %lld (registered %llu, run %llu, peak %lld, %+lld since the last "
-	     "refresh)%s", (long long)r->c.pending, (unsigned long long)r->c.registered,
-	     (unsigned long long)r->c.run, (long long)r->c.peak, (long long)r->delta,
-	     r->c.flags & CF_CENSUS ? "; seen by the census" : "");
+	     "refresh)", (long long)r->c.pending, (unsigned long long)r->c.registered,
+	     (unsigned long long)r->c.run, (long long)r->c.peak, (long long)r->delta);
 	LINE("created at: %s", site_text(m, site_tab_index(&m->sites, &r->c.create_site)));
 	LINE("waiting at: not recorded (no runtime reports a wait site yet)");
 	LINE("%s", "");
