@@ -390,6 +390,26 @@ static int cmp_count_desc(const void *a, const void *b)
 	return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
 }
 
+/* Adds n pending defers at site st to the list (one entry per site): 0, or -1. */
+static int add_site(struct site_name **list, size_t *n, const struct site *st, int64_t c)
+{
+	struct site_name *p;
+	size_t j;
+
+	if (c <= 0)
+		return 0;
+	for (j = 0; j < *n && memcmp(&(*list)[j].key, st, sizeof(*st)); j++)
+		;
+	if (j == *n) {
+		if (!(p = realloc(*list, (*n + 1) * sizeof(*p))))
+			return -1;
+		*list = p;
+		p[(*n)++] = (struct site_name){ .key = *st };
+	}
+	(*list)[j].count += c;
+	return 0;
+}
+
 /* The selected coroutine: figures, create site, pending defers by site (probed and
  * walked), the connections it holds. Lines go to out[] (at most max). */
 static int detail_lines(struct view *v, const struct coro_row *r, char (*out)[1024], int max)
@@ -400,7 +420,7 @@ static int detail_lines(struct view *v, const struct coro_row *r, char (*out)[10
 	const __s64 *sv = m->raw_sites.vals;
 	const struct conn_hold *ck = m->raw_conns.vals;
 	struct site_name *by_site = NULL;
-	size_t i, j, nsites = 0;
+	size_t i, nsites = 0;
 	uint64_t now = mono_ns();
 	char id[24], a[16], state[64];
 	int n = 0, held = 0;
@@ -416,34 +436,15 @@ static int detail_lines(struct view *v, const struct coro_row *r, char (*out)[10
 	LINE("created at: %s", site_text(m, site_tab_index(&m->sites, &r->c.create_site)));
 	LINE("waiting at: not recorded (no runtime reports a wait site yet)");
 	LINE("%s", "");
-	/* Per site: what probes counted (coro_sites), then what the walks found. */
-	for (i = 0; i < m->raw_sites.n + s->nunprobed; i++) {
-		const struct site *st;
-		int64_t c;
-
-		if (i < m->raw_sites.n) {
-			if (sk[i].id != r->id || sv[i] <= 0)
-				continue;
-			st = &sk[i].site, c = sv[i];
-		} else {
-			const struct unprobed *u = &s->unprobed[i - m->raw_sites.n];
-
-			if (u->id != r->id || u->n <= 0)
-				continue;
-			st = &u->site, c = u->n;
-		}
-		for (j = 0; j < nsites && memcmp(&by_site[j].key, st, sizeof(*st)); j++)
-			;
-		if (j == nsites) {
-			struct site_name *p = realloc(by_site, (nsites + 1) * sizeof(*p));
-
-			if (!p)
-				break;
-			by_site = p;
-			by_site[nsites++] = (struct site_name){ .key = *st };
-		}
-		by_site[j].count += c;
-	}
+	/* Per site: what the probes counted (and the census seeded), then what the walks
+	 * found that no probe sees. */
+	for (i = 0; i < m->raw_sites.n; i++)
+		if (sk[i].id == r->id && add_site(&by_site, &nsites, &sk[i].site, sv[i]))
+			break;
+	for (i = 0; i < s->nunprobed; i++)
+		if (s->unprobed[i].id == r->id &&
+		    add_site(&by_site, &nsites, &s->unprobed[i].site, s->unprobed[i].n))
+			break;
 	qsort(by_site, nsites, sizeof(*by_site), cmp_count_desc);
 	LINE("%8s  %s", "PENDING", "DEFERS REGISTERED AT");
 	for (i = 0; i < nsites; i++)
