@@ -383,30 +383,36 @@ static void draw_help(void)
 		put((int)i, i ? 0 : A_BOLD, "%s", help[i]);
 }
 
+struct site_count {
+	size_t idx;		/* in the model's site table */
+	uint64_t n;
+};
+
 static int cmp_count_desc(const void *a, const void *b)
 {
-	const struct site_name *x = a, *y = b;
+	const struct site_count *x = a, *y = b;
 
-	return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
+	return x->n < y->n ? 1 : x->n > y->n ? -1 : 0;
 }
 
-/* Adds n pending defers at site st to the list (one entry per site): 0, or -1. */
-static int add_site(struct site_name **list, size_t *n, const struct site *st, int64_t c)
+/* Adds c pending defers at site st to the list, one entry per printed site: 0, or -1. */
+static int add_site(struct model *m, struct site_count **list, size_t *n, const struct site *st,
+		    int64_t c)
 {
-	struct site_name *p;
-	size_t j;
+	size_t idx = site_tab_index(&m->sites, st), j;
+	struct site_count *p;
 
 	if (c <= 0)
 		return 0;
-	for (j = 0; j < *n && memcmp(&(*list)[j].key, st, sizeof(*st)); j++)
+	for (j = 0; j < *n && (*list)[j].idx != idx; j++)
 		;
 	if (j == *n) {
 		if (!(p = realloc(*list, (*n + 1) * sizeof(*p))))
 			return -1;
 		*list = p;
-		p[(*n)++] = (struct site_name){ .key = *st };
+		p[(*n)++] = (struct site_count){ .idx = idx };
 	}
-	(*list)[j].count += c;
+	(*list)[j].n += c;
 	return 0;
 }
 
@@ -419,7 +425,7 @@ static int detail_lines(struct view *v, const struct coro_row *r, char (*out)[10
 	const struct coro_site_key *sk = m->raw_sites.keys;
 	const __s64 *sv = m->raw_sites.vals;
 	const struct conn_hold *ck = m->raw_conns.vals;
-	struct site_name *by_site = NULL;
+	struct site_count *by_site = NULL;
 	size_t i, nsites = 0;
 	uint64_t now = mono_ns();
 	char id[24], a[16], state[64];
@@ -439,17 +445,16 @@ static int detail_lines(struct view *v, const struct coro_row *r, char (*out)[10
 	/* Per site: what the probes counted (and the census seeded), then what the walks
 	 * found that no probe sees. */
 	for (i = 0; i < m->raw_sites.n; i++)
-		if (sk[i].id == r->id && add_site(&by_site, &nsites, &sk[i].site, sv[i]))
+		if (sk[i].id == r->id && add_site(m, &by_site, &nsites, &sk[i].site, sv[i]))
 			break;
 	for (i = 0; i < s->nunprobed; i++)
 		if (s->unprobed[i].id == r->id &&
-		    add_site(&by_site, &nsites, &s->unprobed[i].site, s->unprobed[i].n))
+		    add_site(m, &by_site, &nsites, &s->unprobed[i].site, s->unprobed[i].n))
 			break;
 	qsort(by_site, nsites, sizeof(*by_site), cmp_count_desc);
 	LINE("%8s  %s", "PENDING", "DEFERS REGISTERED AT");
 	for (i = 0; i < nsites; i++)
-		LINE("%8llu  %s", (unsigned long long)by_site[i].count,
-		     site_text(m, site_tab_index(&m->sites, &by_site[i].key)));
+		LINE("%8llu  %s", (unsigned long long)by_site[i].n, site_text(m, by_site[i].idx));
 	if (!nsites)
 		LINE("%8s  (none pending)", "");
 	free(by_site);
