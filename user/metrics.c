@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "escape.h"
 #include "metrics.h"
 
 enum fam_type { F_GAUGE, F_COUNTER, F_INFO };
@@ -288,19 +289,22 @@ static char *render(struct metrics *mx, int om, const struct model *m,
 	const struct session *s = m->s;
 	const struct totals *t = &snap->tot;
 	uint64_t verdicts[V_GROWING + 1] = {};
-	char *buf = NULL;
+	char *buf = NULL, comm[256], version[512];
 	size_t i;
 	FILE *f = open_memstream(&buf, len);
 
 	if (!f)
 		return NULL;
 	family(f, om, "codefer", F_INFO, "the process watched: its runtime and name");
+	/* The target's own strings: made safe like every other (escape.c), then quoted. */
+	tty_str(comm, sizeof(comm), s->t.comm);
+	tty_str(version, sizeof(version), s->plan.version);
 	fputs("codefer_info{", f);
 	label(f, "runtime", s->rt->name);
 	fputc(',', f);
-	label(f, "version", s->plan.version);
+	label(f, "version", version);
 	fputc(',', f);
-	label(f, "comm", s->t.comm);
+	label(f, "comm", comm);
 	fputs("} 1\n", f);
 	one(f, om, "codefer_coroutines_live", F_GAUGE, "coroutines alive", t->coroutines_live);
 	one(f, om, "codefer_coroutines_created", F_COUNTER, "coroutines created since attach",
