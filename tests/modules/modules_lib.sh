@@ -28,3 +28,41 @@ probes_in() {
 		esac
 	done
 }
+
+# jail_fixture DIR: the fixture and every library it loads, at the same paths under DIR.
+jail_fixture() {
+	local lib
+	mkdir -p "$1"
+	cp "$LEAKY" "$1/leaky"
+	for lib in $(ldd "$LEAKY" | grep -o '/[^ ]*'); do
+		mkdir -p "$1$(dirname "$lib")"
+		cp "$lib" "$1$lib"
+	done
+}
+
+# check_jailed: on the started jailed fixture (its files not where its maps say), the
+# census and then the probes, against its truth; the uprobes on the mapped inodes.
+check_jailed() {
+	wait_for '^PID ' 1
+	leaky_do 1 work
+	leaky_do 2 "more 25"
+	top_start
+	top_settle 0
+	echo "-- census (auto-detected ucoro profile)"
+	expect "runtime" "$(jq_get "$WORK/snap.json" .runtime)" ucoro
+	expect "census coroutines" "$(jq_get "$WORK/snap.json" .census.coroutines)" 4
+	check census ucoro
+
+	echo "-- then probes in the jailed binary"
+	top_start "${NATIVE_PROBES[@]}"
+	"$CODEFER_TOP" -p "$TARGET_PID" --explain "${NATIVE_PROBES[@]}" >"$WORK/explain.out" ||
+		fail "--explain failed"
+	expect "uprobes on the mapped file, one per probe point" "$(bpftool perf 2>/dev/null |
+		grep -c "uprobe .*filename /proc/$TARGET_PID/map_files/")" \
+		"$(grep -c '^            in ' "$WORK/explain.out")"
+	leaky_do 3 "more 10"
+	leaky_do 4 "exit 2"
+	top_settle 2
+	check census
+	expect "events after attach: created" "$(jq_get "$WORK/snap.json" .totals.coroutines_created)" 2
+}
