@@ -11,15 +11,19 @@ CFLAGS += -Wall -Wextra -fPIC -I$(BUILD) -Ibpf -Iuser $(shell pkg-config --cflag
 # Header dependencies, so that touching a header rebuilds what includes it.
 DEPFLAGS = -MMD -MP
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcapstone -lz
+# codefer-top's own: the live view and the metrics endpoint (not in libcodefer.so).
+TOP_PKGS := ncursesw libmicrohttpd
+TOP_SRC := user/view.c user/metrics.c
+TOP_LDLIBS := $(shell pkg-config --libs $(TOP_PKGS) 2>/dev/null) -lpthread
 
 BPF_SRC := bpf/codefer.bpf.c
-LIB_SRC := $(filter-out user/codefer-top.c user/codefer-dump.c,$(wildcard user/*.c user/runtimes/*.c))
+LIB_SRC := $(filter-out user/codefer-top.c user/codefer-dump.c $(TOP_SRC),$(wildcard user/*.c user/runtimes/*.c))
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
 TOOLS := $(BUILD)/codefer-top $(BUILD)/codefer-dump
 FIXTURES := $(patsubst tests/native/%.c,$(BUILD)/tests/native/%,$(filter-out tests/native/ucoro.c,$(wildcard tests/native/*.c)))
 UNIT := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all deps check test bench demo install clean
+.PHONY: all deps check test bench demo install deb clean
 # Keep the tools' objects (make would delete them as intermediates and relink every time).
 .SECONDARY: $(LIB_OBJ) $(BUILD)/user/codefer-top.o $(BUILD)/user/codefer-dump.o
 all: $(TOOLS) $(BUILD)/libcodefer.so $(FIXTURES)
@@ -42,7 +46,10 @@ $(BUILD)/user/%.o: user/%.c $(BUILD)/user/%.d $(BUILD)/codefer.skel.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/codefer-%: $(BUILD)/user/codefer-%.o $(LIB_OBJ)
+$(BUILD)/codefer-top: $(BUILD)/user/codefer-top.o $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(TOP_SRC))) $(LIB_OBJ)
+	$(CC) $(CFLAGS) $^ $(TOP_LDLIBS) $(LDLIBS) -o $@
+
+$(BUILD)/codefer-dump: $(BUILD)/user/codefer-dump.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/libcodefer.so: $(LIB_OBJ)
@@ -81,6 +88,12 @@ install: all
 	install -m 755 $(TOOLS) scripts/codefer-gdb $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(BUILD)/libcodefer.so $(DESTDIR)$(PREFIX)/lib/codefer/
 	install -m 644 gdb/codefer.py $(DESTDIR)$(PREFIX)/share/codefer/gdb/
+
+# A Debian package of what `make install` installs, with man pages and the Depends the
+# binaries need (scripts/deb/); offline. DEB_VERSION: 0.1.0+N, N the commit count.
+DEB_VERSION ?= 0.1.0+$(shell git rev-list --count HEAD 2>/dev/null || echo 0)
+deb: all
+	@scripts/deb/build.sh $(abspath $(BUILD)) $(DEB_VERSION)
 
 clean:
 	rm -rf $(BUILD)

@@ -14,16 +14,20 @@
 #include "target.h"
 
 static const char usage[] =
-	"Usage: codefer-dump [--json] [-r RUNTIME] CORE [EXECUTABLE]\n"
+	"Usage: codefer-dump [--json] [-r RUNTIME] [--debug-dir DIR] CORE [EXECUTABLE]\n"
 	"Shows each coroutine's pending defers and held pool connections in a core file.\n"
 	"\n"
 	"  -j, --json           JSON instead of text\n"
 	"  -r, --runtime NAME   the coroutine runtime (default: detected)\n"
+	"      --debug-dir DIR  where to find the executable by the core's build-id when the\n"
+	"                       one at its path is missing or was replaced (DIR/.build-id/xx/...,\n"
+	"                       DIR/NAME, or any file in DIR or one level below)\n"
 	"  -h, --help           this text\n"
 	"\n"
 	"Exit status: 0 ok; 2 bad command line; 3 core or executable unreadable or missing;\n"
 	"5 no supported runtime in the core; 6 a symbol the runtime's walker needs is missing;\n"
-	"8 truncated or corrupt core, or a core from another binary; 1 other failures.\n";
+	"8 truncated or corrupt core, or a core from another binary (both build-ids said);\n"
+	"1 other failures.\n";
 
 int main(int argc, char **argv)
 {
@@ -31,6 +35,7 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "runtime", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "debug-dir", required_argument, NULL, 'D' },
 		{ 0 },
 	};
 	struct report_opts o = { 0 };
@@ -45,6 +50,9 @@ int main(int argc, char **argv)
 			break;
 		case 'r':
 			o.runtime = optarg;
+			break;
+		case 'D':
+			o.debug_dir = optarg;
 			break;
 		case 'h':
 			fputs(usage, stdout);

@@ -10,11 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <termios.h>
 #include <unistd.h>
 #include "escape.h"
+#include "metrics.h"
 #include "render.h"
+#include "view.h"
 
 static const char usage[] =
 "usage: codefer-top -p PID [options]\n"
@@ -42,13 +42,21 @@ static const char usage[] =
 "      --grow SECS      verdict growing: pending rose and never fell for SECS (default 10)\n"
 "      --pile N         verdict piling: N or more pending defers (default 100)\n"
 "      --hold SECS      verdict holding: a connection held SECS or more (default 10)\n"
+"      --listen ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics (that\n"
+"                       address only); runs until a signal, quiet unless -b, --json or\n"
+"                       a terminal ask for output\n"
+"      --metrics-sites N  sites (and pools) with their own series, per kind; the rest\n"
+"                       are summed as \"other\" (default 20)\n"
+"      --no-color       a live view without colour (also when NO_COLOR is set)\n"
 "  -h, --help\n"
 "\n"
-"Live view keys: p c a g sort by pending, conns, age, growth; q quits.\n"
+"Live view keys: ? or F1 help, / filter, Enter a coroutine's detail, Esc back or clear,\n"
+"Space pause, arrows or j/k select, < > sort column, I invert, p c a g sort, q quit.\n"
 "\n"
 "Native probe specs (one per event; see README):\n"
 "  EVENT=[MODULE:]SYMBOL[+OFF][%return],co=LOC[,pool=LOC][,conn=LOC][,site=SITE][,if=LOC==0|!=0]\n"
 "  EVENT  create, defer, defer-run, exit, get, put, touch\n"
+"  MODULE a library name (libpcl), soname (libpcl.so.1) or path; default: every module\n"
 "  LOC    BASE[+N][[OFF]...][:SIZE]; BASE: arg0..arg5, ret, %REG, sym:NAME, tls:N, entry:LOC, N\n"
 "  SITE   caller | func:LOC | pc:LOC | LOC, optionally entry:SITE\n"
 "  e.g. --probe 'defer=libco.so:co_defer,co=sym:co_current[0][0],site=caller'\n"
@@ -57,7 +65,8 @@ static const char usage[] =
 "runtime, 6 symbol or offset missing, 7 target exited.\n";
 
 enum { OPT_JSON = 256, OPT_EXPLAIN, OPT_PROBE, OPT_NO_CENSUS, OPT_NO_FREEZE, OPT_FREEZE,
-       OPT_NO_PROBES, OPT_WALK_BUDGET, OPT_MAX_COROS, OPT_GROW, OPT_PILE, OPT_HOLD };
+       OPT_NO_PROBES, OPT_WALK_BUDGET, OPT_MAX_COROS, OPT_GROW, OPT_PILE, OPT_HOLD, OPT_LISTEN,
+       OPT_METRICS_SITES, OPT_NO_COLOR };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -81,12 +90,17 @@ static const struct option long_opts[] = {
 	{ "grow", required_argument, NULL, OPT_GROW },
 	{ "pile", required_argument, NULL, OPT_PILE },
 	{ "hold", required_argument, NULL, OPT_HOLD },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "metrics-sites", required_argument, NULL, OPT_METRICS_SITES },
+	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 	{}
 };
 
 struct options {
 	struct attach_opts a;
-	int batch, json, explain, rows;
+	int batch, json, explain, rows, quiet, no_color;
+	const char *listen;
+	int metrics_sites;
 	long iterations;
 	double delay;
 	enum sort_key sort;
@@ -139,6 +153,7 @@ static int parse_args(int argc, char **argv, struct options *o, char *err, size_
 	memset(o, 0, sizeof(*o));
 	o->rows = 25;
 	o->delay = 1;
+	o->metrics_sites = 20;
 	o->th = (struct thresholds){ .growth_s = 10, .pile = 100, .hold_s = 10 };
 	o->a.probe_specs = specs;
 	opterr = 0;	/* our own one-line messages */
@@ -224,6 +239,18 @@ static int parse_args(int argc, char **argv, struct options *o, char *err, size_
 			else
 				o->th.pile = (int64_t)v;
 			break;
+		case OPT_NO_COLOR:
+			o->no_color = 1;
+			break;
+		case OPT_LISTEN:
+			o->listen = optarg;
+			break;
+		case OPT_METRICS_SITES:
+			if (parse_number(optarg, 1, &v) || v > 10000)
+				return snprintf(err, errlen, "--metrics-sites takes a count from 1 to 10000"),
+				       EXIT_USAGE;
+			o->metrics_sites = (int)v;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			printf("\nRuntimes: %s.\n", runtime_names());
@@ -250,119 +277,72 @@ static int parse_args(int argc, char **argv, struct options *o, char *err, size_
 				"--no-census nor --freeze"), EXIT_USAGE;
 	if (!o->th.walk_budget_s)
 		o->th.walk_budget_s = o->delay / 2;
-	if (!o->json && !isatty(STDOUT_FILENO))
+	if (!o->json && !o->batch && !isatty(STDOUT_FILENO)) {
+		/* A metrics exporter under a service manager prints nothing each refresh. */
+		o->quiet = o->listen != NULL;
 		o->batch = 1;
+	}
 	return 0;
 }
 
-/* ---- the live view ---- */
-
-static struct termios saved_tty;
-static int tty_raw;
-
-static void tty_restore(void)
-{
-	if (tty_raw) {
-		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tty);
-		fputs("\033[?25h", stdout);
-		fflush(stdout);
-		tty_raw = 0;
-	}
-}
-
-static void tty_setup(void)
-{
-	struct termios t;
-
-	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_tty))
-		return;
-	t = saved_tty;
-	t.c_lflag &= ~(ICANON | ECHO);
-	t.c_cc[VMIN] = 0;
-	t.c_cc[VTIME] = 0;
-	if (!tcsetattr(STDIN_FILENO, TCSANOW, &t)) {
-		tty_raw = 1;
-		atexit(tty_restore);
-		fputs("\033[?25l", stdout);
-	}
-}
-
-/* Waits up to `secs` for the next refresh; keys change the sort or quit. Returns 1 when
- * the view should be redrawn now (a key), 0 on timeout. */
-static int wait_keys(double secs, struct options *o)
-{
-	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
-	char ch;
-
-	if (!tty_raw) {
-		poll(NULL, 0, (int)(secs * 1000));
-		return 0;
-	}
-	if (poll(&pfd, 1, (int)(secs * 1000)) <= 0 || read(STDIN_FILENO, &ch, 1) != 1)
-		return 0;
-	if (ch == 'q' || ch == 'Q')
-		stop = 1;
-	sort_key_of(ch, &o->sort);
-	return 1;
-}
-
-static void show(struct model *m, struct options *o)
-{
-	struct winsize ws = {};
-	int rows;
-
-	if (o->json) {
-		model_sort(&m->cur, o->sort, 0);
-		render_json(stdout, m, &m->cur);
-		return;
-	}
-	if (o->batch) {
-		model_sort(&m->cur, o->sort, o->rows);
-		render_text(stdout, m, &m->cur, o->rows, 0, o->sort);
-		fputc('\n', stdout);
-		return;
-	}
-	ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws);
-	rows = ws.ws_row > 12 ? (ws.ws_row - 12) / 3 : 5;
-	model_sort(&m->cur, o->sort, rows);
-	fputs("\033[H\033[2J", stdout);
-	render_text(stdout, m, &m->cur, rows, ws.ws_col, o->sort);
-}
-
-static int run(struct session *s, struct options *o)
-{
+struct top {
+	struct session *s;
+	struct options *o;
 	struct model m;
+	struct metrics *mx;
+	char err[128];
+};
+
+/* One snapshot (and the metrics page from it): 0, or an exit code with top->err set. */
+static int refresh(void *arg)
+{
+	struct top *t = arg;
+	uint64_t t0 = mono_ns();
+
+	if (!target_alive(&t->s->t))
+		return snprintf(t->err, sizeof(t->err), "the target process exited; probes detached"),
+		       EXIT_TARGET_GONE;
+	if (model_refresh(&t->m))
+		return snprintf(t->err, sizeof(t->err), "cannot read the BPF maps"), EXIT_FAILURE_;
+	if (t->mx)
+		metrics_update(t->mx, &t->m, &t->m.cur, (mono_ns() - t0) / 1e9);
+	return 0;
+}
+
+static int run(struct session *s, struct options *o, struct metrics *mx)
+{
+	struct top t = { .s = s, .o = o, .mx = mx };
 	long shown = 0;
 	int r = 0;
 
-	model_init(&m, s, &o->th);
-	if (!o->json && !o->batch)
-		tty_setup();
-	while (!stop) {
-		if (!target_alive(&s->t)) {
-			tty_restore();
-			r = fail(EXIT_TARGET_GONE, "the target process exited; probes detached");
-			break;
-		}
-		if (model_refresh(&m)) {
-			tty_restore();
-			r = fail(EXIT_FAILURE_, "cannot read the BPF maps");
-			break;
-		}
-		show(&m, o);
-		if (o->iterations && ++shown >= o->iterations)
-			break;
-		/* A key redraws at once with the same data; the interval still counts. */
-		for (double left = o->delay; left > 0 && !stop; ) {
-			uint64_t t0 = mono_ns();
+	model_init(&t.m, s, &o->th);
+	if (!o->json && !o->batch) {
+		const char *nc = getenv("NO_COLOR");
+		struct view_opts vo = { .delay = o->delay, .sort = o->sort,
+					.color = !o->no_color && !(nc && nc[0]) };
 
-			if (wait_keys(left, o) && !stop)
-				show(&m, o);
-			left -= (mono_ns() - t0) / 1e9;
+		r = view_run(&t.m, &vo, refresh, &t, &stop);
+	} else {
+		while (!stop && !(r = refresh(&t))) {
+			if (!o->quiet) {
+				model_sort(&t.m.cur, o->sort, o->json ? 0 : (size_t)o->rows);
+				if (o->json) {
+					render_json(stdout, &t.m, &t.m.cur);
+				} else {
+					render_text(stdout, &t.m, &t.m.cur, o->rows, 0, o->sort);
+					fputc('\n', stdout);
+				}
+			}
+			if (o->iterations && ++shown >= o->iterations)
+				break;
+			/* A signal ends the wait (no SA_RESTART). */
+			poll(NULL, 0, (int)(o->delay * 1000));
 		}
 	}
-	tty_restore();
-	model_free(&m);
+	if (r)
+		fail(r, t.err[0] ? t.err : "cannot start the terminal view (is TERM right?); -b or "
+				  "--json work anywhere");
+	model_free(&t.m);
 	return r;
 }
 
@@ -370,6 +350,7 @@ int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	static struct session s;
+	struct metrics *mx = NULL;
 	struct options o;
 	char err[2048] = "";
 	int r;
@@ -395,7 +376,12 @@ int main(int argc, char **argv)
 		session_close(&s);
 		return fail(r, err);
 	}
-	r = run(&s, &o);
+	if (o.listen && !(mx = metrics_start(o.listen, o.metrics_sites, &r, err, sizeof(err)))) {
+		session_close(&s);
+		return fail(r, err);
+	}
+	r = run(&s, &o, mx);
+	metrics_stop(mx);
 	session_close(&s);
 	return r;
 }

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -254,11 +255,43 @@ static char *locate(const char *path, const char *exe_dir)
 	return strdup(path);
 }
 
+static void hex(char *buf, size_t buflen, const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && 2 * i + 2 < buflen; i++)
+		sprintf(buf + 2 * i, "%02x", p[i]);
+}
+
+/* The GNU build-id note among the notes in d[0..size), or NULL. */
+static const unsigned char *build_id_note(const unsigned char *d, uint64_t size, size_t *len)
+{
+	uint64_t pos = 0;
+
+	while (pos + sizeof(Elf64_Nhdr) <= size) {
+		Elf64_Nhdr nh;
+		uint64_t name, desc;
+
+		memcpy(&nh, d + pos, sizeof(nh));
+		name = pos + sizeof(nh);
+		desc = name + ((nh.n_namesz + 3ull) & ~3ull);
+		if (desc + nh.n_descsz > size)
+			break;
+		if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 && !memcmp(d + name, "GNU", 4)) {
+			*len = nh.n_descsz;
+			return d + desc;
+		}
+		pos = desc + ((nh.n_descsz + 3ull) & ~3ull);
+	}
+	return NULL;
+}
+
 /* The GNU build-id of the ELF image mapped at `base` (file offset 0), read from the
  * core only; NULL when the core did not keep those bytes. */
 static const unsigned char *core_build_id(struct core_file *c, uint64_t base, size_t *len)
 {
 	const Elf64_Ehdr *eh = core_mem(c, base, sizeof(*eh));
+	const unsigned char *id = NULL;
 	const Elf64_Phdr *ph;
 	uint64_t bias = 0, i;
 	int have_bias = 0;
@@ -272,39 +305,92 @@ static const unsigned char *core_build_id(struct core_file *c, uint64_t base, si
 			bias = base - ph[i].p_vaddr;
 			have_bias = 1;
 		}
-	for (i = 0; i < eh->e_phnum && have_bias; i++) {
+	for (i = 0; i < eh->e_phnum && have_bias && !id; i++) {
 		const unsigned char *d;
-		uint64_t pos = 0;
 
-		if (ph[i].p_type != PT_NOTE || ph[i].p_filesz > (1 << 20) ||
-		    !(d = core_mem(c, ph[i].p_vaddr + bias, ph[i].p_filesz)))
-			continue;
-		while (pos + sizeof(Elf64_Nhdr) <= ph[i].p_filesz) {
-			Elf64_Nhdr nh;
-			uint64_t name, desc;
-
-			memcpy(&nh, d + pos, sizeof(nh));
-			name = pos + sizeof(nh);
-			desc = name + ((nh.n_namesz + 3ull) & ~3ull);
-			if (desc + nh.n_descsz > ph[i].p_filesz)
-				break;
-			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-			    !memcmp(d + name, "GNU", 4)) {
-				*len = nh.n_descsz;
-				return d + desc;
-			}
-			pos = desc + ((nh.n_descsz + 3ull) & ~3ull);
-		}
+		if (ph[i].p_type == PT_NOTE && ph[i].p_filesz <= (1 << 20) &&
+		    (d = core_mem(c, ph[i].p_vaddr + bias, ph[i].p_filesz)))
+			id = build_id_note(d, ph[i].p_filesz, len);
 	}
-	return NULL;
+	return id;
 }
 
-static void hex(char *buf, size_t buflen, const unsigned char *p, size_t n)
+/* Does the ELF file at path carry this GNU build-id? Reads its headers and notes only. */
+static int file_has_build_id(const char *path, const unsigned char *id, size_t len)
 {
-	size_t i;
+	unsigned char notes[4096];
+	Elf64_Phdr ph[64];
+	Elf64_Ehdr eh;
+	int fd, i, found = 0;
 
-	for (i = 0; i < n && 2 * i + 2 < buflen; i++)
-		sprintf(buf + 2 * i, "%02x", p[i]);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	if (pread(fd, &eh, sizeof(eh), 0) == sizeof(eh) && !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
+	    eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(ph[0]) &&
+	    eh.e_phnum <= 64 &&
+	    pread(fd, ph, eh.e_phnum * sizeof(ph[0]), eh.e_phoff) == eh.e_phnum * (ssize_t)sizeof(ph[0]))
+		for (i = 0; i < eh.e_phnum && !found; i++) {
+			const unsigned char *d;
+			size_t n;
+
+			if (ph[i].p_type != PT_NOTE || ph[i].p_filesz > sizeof(notes) ||
+			    pread(fd, notes, ph[i].p_filesz, ph[i].p_offset) != (ssize_t)ph[i].p_filesz)
+				continue;
+			d = build_id_note(notes, ph[i].p_filesz, &n);
+			found = d && n == len && !memcmp(d, id, len);
+		}
+	close(fd);
+	return found;
+}
+
+/* --debug-dir: the file with this build-id, as DIR/.build-id/xx/yyyy (a tree of links to
+ * the binaries, not to .debug files: those carry no code), DIR/NAME, or any file in DIR
+ * or one level below (at most MAX_DIR_SCAN looked at). NULL if none. */
+#define MAX_DIR_SCAN 4096
+
+static char *scan_dir(const char *dir, const unsigned char *id, size_t len, int depth,
+		      int *budget)
+{
+	struct dirent *de;
+	char *hit = NULL, *p;
+	DIR *d = opendir(dir);
+
+	while (d && !hit && (de = readdir(d)) && (*budget)-- > 0) {
+		struct stat st;
+
+		if (de->d_name[0] == '.' || asprintf(&p, "%s/%s", dir, de->d_name) < 0)
+			continue;
+		if (!stat(p, &st) && S_ISREG(st.st_mode) && file_has_build_id(p, id, len))
+			hit = p;
+		else if (!stat(p, &st) && S_ISDIR(st.st_mode) && depth)
+			hit = scan_dir(p, id, len, depth - 1, budget), free(p);
+		else
+			free(p);
+	}
+	if (d)
+		closedir(d);
+	return hit;
+}
+
+static char *find_by_build_id(const char *dir, const char *name, const unsigned char *id,
+			      size_t len)
+{
+	char hexid[130] = "", *p;
+	const char *base = strrchr(name, '/');
+	int budget = MAX_DIR_SCAN;
+
+	hex(hexid, sizeof(hexid), id, len);
+	if (len > 1 && asprintf(&p, "%s/.build-id/%.2s/%s", dir, hexid, hexid + 2) >= 0) {
+		if (file_has_build_id(p, id, len))
+			return p;
+		free(p);
+	}
+	if (asprintf(&p, "%s/%s", dir, base ? base + 1 : name) >= 0) {
+		if (file_has_build_id(p, id, len))
+			return p;
+		free(p);
+	}
+	return scan_dir(dir, id, len, 1, &budget);
 }
 
 /* Does the executable match the core? Build-ids when both have one; otherwise the ELF
@@ -360,6 +446,47 @@ static int check_exe(struct target *t, struct module *m, char *err, size_t errle
 	snprintf(err, errlen, "core is from another binary: its ELF headers differ from %s",
 		 m->open_path);
 	return EXIT_BAD_CORE;
+}
+
+/* The executable: the one given, else the one the core names; when that is missing or
+ * is not the core's (a deploy replaced it), the file in debug_dir with the core's
+ * build-id. */
+static int pick_exe(struct target *t, struct module *m, const char *exe, const char *debug_dir,
+		    char *err, size_t errlen)
+{
+	const char *named = exe ? exe : m->path;
+	const unsigned char *cid;
+	size_t clen = 0, n;
+	char *found;
+	int ret;
+
+	if (access(named, R_OK)) {
+		if (exe)
+			snprintf(err, errlen, "cannot read executable %s: %s", exe, strerror(errno));
+		else
+			snprintf(err, errlen, "executable %s (named in the core) not found: give it after "
+				 "the core, or --debug-dir", named);
+		ret = EXIT_NO_TARGET;
+	} else {
+		if (!(m->open_path = strdup(named))) {
+			snprintf(err, errlen, "out of memory");
+			return EXIT_FAILURE_;
+		}
+		ret = check_exe(t, m, err, errlen);
+	}
+	if (!ret || !debug_dir || !(cid = core_build_id(t->core, m->bias_map_start, &clen)))
+		return ret;
+	if (!(found = find_by_build_id(debug_dir, m->path, cid, clen))) {
+		n = strlen(err);
+		snprintf(err + n, errlen - n, "; no file in %s has the core's build-id", debug_dir);
+		return ret;
+	}
+	elf_file_close(m->elf);
+	m->elf = NULL;
+	m->elf_failed = 0;
+	free(m->open_path);
+	m->open_path = found;
+	return check_exe(t, m, err, errlen);
 }
 
 struct extent {
@@ -504,7 +631,8 @@ static int parse_core(struct core_file *c, const char *core, struct file_entry *
 	return 0;
 }
 
-int target_open_core(struct target *t, const char *core, const char *exe, char *err, size_t errlen)
+int target_open_core(struct target *t, const char *core, const char *exe, const char *debug_dir,
+		     char *err, size_t errlen)
 {
 	struct file_entry *fe = NULL;
 	struct module *exe_mod;
@@ -567,22 +695,10 @@ int target_open_core(struct target *t, const char *core, const char *exe, char *
 	}
 	exe_mod = &t->mods[exe_i];
 	snprintf(t->exe, sizeof(t->exe), "%s", exe_mod->path);
-	if (exe) {
-		if (access(exe, R_OK)) {
-			snprintf(err, errlen, "cannot read executable %s: %s", exe, strerror(errno));
-			ret = EXIT_NO_TARGET;
-			goto fail;
-		}
-		exe_mod->open_path = strdup(exe);
-	} else if (access(exe_mod->path, R_OK)) {
-		snprintf(err, errlen, "executable %s (named in the core) not found: give it after the core",
-			 exe_mod->path);
-		ret = EXIT_NO_TARGET;
+	ret = pick_exe(t, exe_mod, exe, debug_dir, err, errlen);
+	if (ret)
 		goto fail;
-	} else {
-		exe_mod->open_path = strdup(exe_mod->path);
-	}
-	if (!exe_mod->open_path || !(exe_dir = strdup(exe_mod->open_path))) {
+	if (!(exe_dir = strdup(exe_mod->open_path))) {
 		snprintf(err, errlen, "out of memory");
 		ret = EXIT_FAILURE_;
 		goto fail;
@@ -598,9 +714,6 @@ int target_open_core(struct target *t, const char *core, const char *exe, char *
 			ret = EXIT_FAILURE_;
 			goto fail;
 		}
-	ret = check_exe(t, exe_mod, err, errlen);
-	if (ret)
-		goto fail;
 	free(exe_dir);
 	free(fe);
 	t->pid = 0;

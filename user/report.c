@@ -561,7 +561,7 @@ int report_run(const struct report_opts *o, FILE *out, char *err, size_t errlen)
 
 	memset(&c, 0, sizeof(c));
 	memset(&r, 0, sizeof(r));
-	ret = o->core ? target_open_core(&t, o->core, o->exe, err, errlen)
+	ret = o->core ? target_open_core(&t, o->core, o->exe, o->debug_dir, err, errlen)
 		      : target_open_pid(&t, o->pid, err, errlen);
 	if (ret)
 		return ret;

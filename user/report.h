@@ -10,6 +10,7 @@
 struct report_opts {
 	const char *core;	/* core file, or NULL for the live process `pid` */
 	const char *exe;	/* executable (NULL: the one the core names) */
+	const char *debug_dir;	/* searched for the core's build-id (NULL: not searched) */
 	pid_t pid;
 	const char *runtime;	/* NULL: detect */
 	int json;		/* 0 text, 1 JSON, REPORT_JSON_BRIEF */

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* Live targets: modules from /proc/PID/maps (opened through /proc/PID/root, so processes
- * in containers work) and memory through process_vm_readv. Core files: core.c. */
+/* Live targets: modules from /proc/PID/maps and memory through process_vm_readv. A module
+ * is opened where its mapped inode is: /proc/PID/root/PATH when device and inode agree
+ * with the maps, else /proc/PID/map_files/ (chroots, whose maps name host paths;
+ * binaries deleted or replaced since they were mapped). Core files: core.c. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -8,23 +10,57 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #include "core.h"
 #include "elfsym.h"
 #include "target.h"
 
-static struct module *module_for(struct target *t, const char *path)
+static int same_file(const struct module *m, const struct stat *st)
 {
+	return st->st_ino == m->ino && major(st->st_dev) == m->dev_major &&
+	       minor(st->st_dev) == m->dev_minor;
+}
+
+/* Where to open a module from: its path in the target's root if that is still the mapped
+ * inode, else the mapping itself. Never a file that merely has the mapped name. */
+static char *open_path_of(pid_t pid, const struct module *m, uint64_t start, uint64_t end)
+{
+	char p[4200];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "/proc/%d/root%s", pid, m->path);
+	if (!m->deleted && !stat(p, &st) && same_file(m, &st))
+		return strdup(p);
+	snprintf(p, sizeof(p), "/proc/%d/map_files/%llx-%llx", pid, (unsigned long long)start,
+		 (unsigned long long)end);
+	return strdup(p);
+}
+
+/* One module per mapped file: path and inode (a library replaced and loaded again maps
+ * two files under one path). */
+static struct module *module_for(struct target *t, const char *path, unsigned maj, unsigned min,
+				 uint64_t ino)
+{
+	struct module *mods;
 	int i;
 
 	for (i = 0; i < t->nmods; i++)
-		if (!strcmp(t->mods[i].path, path))
+		if (!strcmp(t->mods[i].path, path) && t->mods[i].ino == ino &&
+		    t->mods[i].dev_major == maj && t->mods[i].dev_minor == min)
 			return &t->mods[i];
-	t->mods = realloc(t->mods, (t->nmods + 1) * sizeof(*t->mods));
+	if (!(mods = realloc(t->mods, (t->nmods + 1) * sizeof(*t->mods))))
+		return NULL;
+	t->mods = mods;
 	memset(&t->mods[t->nmods], 0, sizeof(*t->mods));
-	t->mods[t->nmods].path = strdup(path);
+	if (!(t->mods[t->nmods].path = strdup(path)))
+		return NULL;
 	t->mods[t->nmods].bias = UINT64_MAX;
+	t->mods[t->nmods].dev_major = maj;
+	t->mods[t->nmods].dev_minor = min;
+	t->mods[t->nmods].ino = ino;
 	return &t->mods[t->nmods++];
 }
 
@@ -40,14 +76,28 @@ static int read_maps(struct target *t, char *err, size_t errlen)
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		unsigned long long start, end, off;
+		unsigned long long start, end, off, ino;
 		char perms[8], file[4096] = "";
+		unsigned maj, min;
 		struct module *m;
+		size_t n;
+		int deleted;
 
-		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %4095[^\n]", &start, &end, perms, &off,
-			   file) < 4 || file[0] != '/')
+		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %4095[^\n]", &start, &end, perms, &off,
+			   &maj, &min, &ino, file) < 8 || file[0] != '/')
 			continue;
-		m = module_for(t, file);
+		n = strlen(file);
+		if ((deleted = n > 10 && !strcmp(file + n - 10, " (deleted)")))
+			file[n - 10] = 0;
+		if (!(m = module_for(t, file, maj, min, ino))) {
+			fclose(f);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		if (!m->open_path) {
+			m->deleted = deleted;
+			m->open_path = open_path_of(t->pid, m, start, end);
+		}
 		if (!m->start || start < m->start)
 			m->start = start;
 		if (end > m->end)
@@ -68,7 +118,6 @@ int target_open_pid(struct target *t, pid_t pid, char *err, size_t errlen)
 	char path[64];
 	ssize_t n;
 	FILE *f;
-	int i;
 
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
@@ -89,17 +138,11 @@ int target_open_pid(struct target *t, pid_t pid, char *err, size_t errlen)
 		return errno == EACCES || errno == EPERM ? EXIT_NOT_ROOT : EXIT_NO_TARGET;
 	}
 	t->exe[n] = 0;
-	/* A replaced binary reads " (deleted)": the mapping through /proc/PID/root still works. */
+	/* A replaced binary reads " (deleted)", as its maps do (read_maps cuts it too). */
 	if (n > 10 && !strcmp(t->exe + n - 10, " (deleted)"))
 		t->exe[n - 10] = 0;
 	if (read_maps(t, err, errlen))
 		return EXIT_NO_TARGET;
-	for (i = 0; i < t->nmods; i++) {
-		char p[4200];
-
-		snprintf(p, sizeof(p), "/proc/%d/root%s", pid, t->mods[i].path);
-		t->mods[i].open_path = strdup(p);
-	}
 	return 0;
 }
 
@@ -247,27 +290,83 @@ int target_read_str(struct target *t, uint64_t addr, char *buf, size_t len)
 	return got ? (int)got : -1;
 }
 
-static int name_matches(const char *path, const char *name)
+/* How well a module answers to a file or library name: 2 its file name, 1 a soname or
+ * library name of it (libpcl, libpcl.so.1 for libpcl.so.1.0.11), 0 not at all. */
+static int name_score(const char *path, const char *name)
 {
-	size_t lp = strlen(path), ln = strlen(name);
 	const char *base = strrchr(path, '/');
+	size_t n = strlen(name);
 
-	if (name[0] == '*')
-		return strstr(path, name + 1) != NULL;
-	if (lp >= ln && !strcmp(path + lp - ln, name) &&
-	    (lp == ln || path[lp - ln - 1] == '/' || name[0] == '/'))
-		return 1;
-	return base && !strcmp(base + 1, name);
+	base = base ? base + 1 : path;
+	if (!strcmp(base, name))
+		return 2;
+	return !strncmp(base, name, n) && (base[n] == '.' || base[n] == '-');
+}
+
+/* A path given by the user: the module mapping the same inode, seen from our root or from
+ * the target's; for a core (no inodes), the module mapped at that path. */
+static struct module *module_by_path(struct target *t, const char *name)
+{
+	char p[4200];
+	struct stat st[2];
+	int ok[2], i, j;
+
+	snprintf(p, sizeof(p), "/proc/%d/root%s", t->pid, name);
+	ok[0] = !stat(name, &st[0]);
+	ok[1] = t->pid > 0 && name[0] == '/' && !stat(p, &st[1]);
+	for (i = 0; i < t->nmods; i++) {
+		struct module *m = &t->mods[i];
+		struct stat mst;
+
+		if (!t->pid) {
+			if (!strcmp(m->path, name))
+				return m;
+			continue;
+		}
+		for (j = 0; j < 2; j++)
+			/* The mapped inode; through overlayfs, the one the open path shows. */
+			if (ok[j] && (same_file(m, &st[j]) ||
+				      (!stat(m->open_path, &mst) && mst.st_dev == st[j].st_dev &&
+				       mst.st_ino == st[j].st_ino)))
+				return m;
+	}
+	return NULL;
 }
 
 struct module *target_module(struct target *t, const char *name)
 {
+	struct module *best = NULL;
+	int i, score, best_score = 0;
+
+	if (name && strchr(name, '/'))
+		return module_by_path(t, name);
+	for (i = 0; i < t->nmods; i++) {
+		if (!name) {
+			if (!strcmp(t->mods[i].path, t->exe))
+				return &t->mods[i];
+			continue;
+		}
+		score = name_score(t->mods[i].path, name);
+		if (score > best_score) {
+			best = &t->mods[i];
+			best_score = score;
+		}
+	}
+	return best;
+}
+
+void target_module_names(const struct target *t, char *buf, size_t len)
+{
+	size_t n = 0;
 	int i;
 
-	for (i = 0; i < t->nmods; i++)
-		if (name ? name_matches(t->mods[i].path, name) : !strcmp(t->mods[i].path, t->exe))
-			return &t->mods[i];
-	return NULL;
+	if (len)
+		buf[0] = 0;
+	for (i = 0; i < t->nmods && n < len; i++) {
+		const char *base = strrchr(t->mods[i].path, '/');
+
+		n += snprintf(buf + n, len - n, "%s%s", i ? ", " : "", base ? base + 1 : t->mods[i].path);
+	}
 }
 
 struct module *target_module_at(struct target *t, uint64_t addr)

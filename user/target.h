@@ -12,8 +12,12 @@
 struct elf_file;
 
 struct module {
-	char *path;		/* as the process mapped it (/proc/PID/maps, NT_FILE) */
-	char *open_path;	/* where to open it from here (/proc/PID/root/..., the file) */
+	char *path;		/* as the process mapped it (/proc/PID/maps, NT_FILE), " (deleted)" cut */
+	char *open_path;	/* where to open the mapped file from here: /proc/PID/root/PATH when
+				 * that is the mapped inode, else /proc/PID/map_files/..., the file */
+	unsigned dev_major, dev_minor;	/* the mapped file, from /proc/PID/maps (live only) */
+	uint64_t ino;
+	int deleted;		/* the mapped file was deleted or replaced on disk since */
 	uint64_t start, end;	/* lowest and highest address of its mappings */
 	uint64_t bias;		/* runtime address = ELF vaddr + bias (set by module_elf()) */
 	uint64_t bias_map_start;	/* the lowest mapping's address ... */
@@ -48,7 +52,10 @@ enum exit_code {
 };
 
 int target_open_pid(struct target *t, pid_t pid, char *err, size_t errlen);
-int target_open_core(struct target *t, const char *core, const char *exe, char *err, size_t errlen);
+/* exe: NULL for the one the core names; debug_dir: where to look for the executable
+ * with the core's build-id when that one is missing or another build (NULL: nowhere). */
+int target_open_core(struct target *t, const char *core, const char *exe, const char *debug_dir,
+		     char *err, size_t errlen);
 void target_close(struct target *t);
 int target_alive(const struct target *t);
 
@@ -63,9 +70,13 @@ int target_read_u32(struct target *t, uint64_t addr, uint32_t *v);
 /* Reads a NUL-terminated string of at most len-1 bytes; returns its length or -1. */
 int target_read_str(struct target *t, uint64_t addr, char *buf, size_t len);
 
-/* The module whose path ends in `name` ("/libfoo.so.1", "lua5.4", ...) or contains
- * `name` when it starts with '*'; NULL if none. NULL name: the main executable. */
+/* The module a user names as perf and bpftrace take it: a path to the file (symlinks
+ * followed; matched by device and inode, in the target's root or ours), a file name or
+ * soname ("libpcl.so.1" finds libpcl.so.1.0.11) or a library name ("libpcl"); an exact
+ * file name wins. NULL if none. NULL name: the main executable. */
 struct module *target_module(struct target *t, const char *name);
+/* "name, name, ..." of the mapped files, for an error saying what could have matched. */
+void target_module_names(const struct target *t, char *buf, size_t len);
 struct module *target_module_at(struct target *t, uint64_t addr);
 struct elf_file *module_elf(struct module *m);
 

@@ -319,7 +319,11 @@ int native_add_spec(struct target *t, const char *spec, struct probe_plan *plan,
 		*colon = 0;
 		sym = colon + 1;
 		if (!(m = target_module(t, point))) {
-			snprintf(err, errlen, "module %s is not mapped in the target", point);
+			char names[1024];
+
+			target_module_names(t, names, sizeof(names));
+			snprintf(err, errlen, "module %s is not mapped in the target; mapped: %s", point,
+				 names);
 			return EXIT_SYMBOL;
 		}
 	}
