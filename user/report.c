@@ -55,23 +55,35 @@ static int is_live(const struct rep *r, uint64_t id)
 	return bsearch(&id, r->live_ids, r->c->ncoros, sizeof(id), cmp_u64) != NULL;
 }
 
-/* Connections of pool out of it with a known holder (the census conns are sorted). */
-static size_t conns_of(const struct census *c, uint64_t pool)
+/* Out of a pool its own structures describe (out = open - idle): held, those a live
+ * coroutine holds; orphaned, those whose holder ended, and those the walk found no holder
+ * for (unless it cannot tell holders: Go). */
+struct pool_holds {
+	size_t held;
+	int64_t orphans, unlisted;
+};
+
+static int is_live(const struct rep *r, uint64_t id);
+
+static struct pool_holds pool_holds(const struct rep *r, const struct census_pool *p)
 {
-	size_t i, n = 0;
+	const struct census *c = r->c;
+	struct pool_holds h = { 0 };
+	size_t i, listed = 0;
 
-	for (i = 0; i < c->nconns; i++)
-		n += c->conns[i].pool == pool;
-	return n;
-}
-
-/* A pool as its own objects describe it: out = open - idle, orphaned = out - held
- * (unless the walk cannot tell holders: then none). */
-static int64_t pool_orphans(const struct census *c, const struct census_pool *p)
-{
-	int64_t o = p->open - p->idle - (int64_t)conns_of(c, p->pool);
-
-	return o > 0 && !p->holders_unknown ? o : 0;
+	for (i = 0; i < c->nconns; i++) {
+		if (c->conns[i].pool != p->pool)
+			continue;
+		listed++;
+		if (is_live(r, c->conns[i].co))
+			h.held++;
+		else
+			h.orphans++;
+	}
+	if (!p->holders_unknown && p->open - p->idle > (int64_t)listed)
+		h.unlisted = p->open - p->idle - (int64_t)listed;
+	h.orphans += h.unlisted;
+	return h;
 }
 
 static const struct census_pool *census_pool_of(const struct census *c, uint64_t pool)
@@ -139,7 +151,7 @@ static int build(struct rep *r)
 		r->orphans += !is_live(r, c->conns[i].co);
 	}
 	for (i = 0; i < c->npools; i++)
-		r->orphans += pool_orphans(c, &c->pools[i]);
+		r->orphans += pool_holds(r, &c->pools[i]).unlisted;
 	for (i = 0; i < c->ntimers; i++)
 		if ((r->timer_site[i] = site_tab_index(&r->sites, &c->timers[i].site)) == SITE_TAB_OOM)
 			return -1;
@@ -351,6 +363,7 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 	/* Pools their objects describe, then any other pool with connections out. */
 	for (i = 0; i < c->npools; i++) {
 		const struct census_pool *p = &c->pools[i];
+		struct pool_holds h = pool_holds(r, p);
 
 		fprintf(f, "%s\n  {\"pool\": \"0x%llx\", \"name\": ", i ? "," : "",
 			(unsigned long long)p->pool);
@@ -358,8 +371,8 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 		fprintf(f, ", \"open\": %lld, \"idle\": %lld, \"max\": %lld, \"waiters\": %lld, "
 			"\"out\": %lld, \"held\": %zu, \"orphans\": %lld, \"conns\": [",
 			(long long)p->open, (long long)p->idle, (long long)p->max,
-			(long long)p->waiters, (long long)(p->open - p->idle), conns_of(c, p->pool),
-			(long long)pool_orphans(c, p));
+			(long long)p->waiters, (long long)(p->open - p->idle), h.held,
+			(long long)h.orphans);
 		for (k = 0, nr = 0; k < c->nconns; k++) {
 			if (c->conns[k].pool != p->pool)
 				continue;
@@ -524,13 +537,13 @@ static void render_text(FILE *f, const struct rep *r, const struct report_opts *
 			"IDLE", "MAX", "WAITERS", "OUT", "HELD", "ORPHANED");
 		for (i = 0; i < c->npools; i++) {
 			const struct census_pool *p = &c->pools[i];
+			struct pool_holds h = pool_holds(r, p);
 
 			tty_str(a, sizeof(a), p->name);
 			fprintf(f, "%-44s %#18llx %5lld %5lld %5lld %7lld %5lld %5zu %8lld\n", a,
 				(unsigned long long)p->pool, (long long)p->open, (long long)p->idle,
 				(long long)p->max, (long long)p->waiters,
-				(long long)(p->open - p->idle), conns_of(c, p->pool),
-				(long long)pool_orphans(c, p));
+				(long long)(p->open - p->idle), h.held, (long long)h.orphans);
 		}
 	}
 	if (c->nconns) {

@@ -177,7 +177,8 @@ keys q
 for ((i = 0; i < 50; i++)); do [ -s "$WORK/rc" ] && break; sleep 0.1; done
 expect "exit code" "$(cat "$WORK/rc" 2>/dev/null)" 0
 expect "cursor visible again" "$("${T[@]}" display -p -t v '#{cursor_flag}')" 1
-expect "uprobes left" "$(uprobes_on "$TARGET_PID")" 0
+probe_points
+expect "breakpoints left in the target" "$(breakpoints "$TARGET_PID")" clean
 
 echo "-- the warnings banner"
 # A probe whose coroutine id cannot be read: each call of uco_defer is an event lost.

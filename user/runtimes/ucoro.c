@@ -148,7 +148,7 @@ static int walk_pools(struct target *t, struct census *c)
 		}
 		if (!(cp = census_add_pool(c, pool)))
 			return -1;
-		snprintf(cp->name, sizeof(cp->name), "uco_pool 0x%llx", (unsigned long long)pool);
+		snprintf(cp->name, sizeof(cp->name), "uco_pool");
 		for (; k; k = u64_at(raw, CONN_NEXT_ALL)) {
 			if (++nconns > MAX_CONNS_WALKED || target_read(t, k, raw, sizeof(raw))) {
 				warn(c, "connection list broken", k);
