@@ -614,54 +614,91 @@ struct defer_rec {
 
 /* A _defer chain (newest first, from g._defer d), added to co oldest first. 0, or -1
  * when cut short. */
-static int walk_defers(struct target *t, const struct go *g, uint64_t d, struct census_coro *co)
+/* Bytes of a _defer record up to the last field the walk reads. */
+static size_t d_rec_size(const struct go *g)
 {
-	struct defer_rec *recs = NULL, *tmp;
-	size_t n = 0, cap = 0;
-	uint64_t fv, skip;
-	int ret = 0;
+	long end = g->o[O_D_PC] > g->o[O_D_FN] ? g->o[O_D_PC] : g->o[O_D_FN];
 
-	for (; d; ) {
-		if (n == WALK_MAX_DEFERS) {
-			ret = -1;	/* a cycle, or a runaway chain */
+	if (g->o[O_D_LINK] > end)
+		end = g->o[O_D_LINK];
+	if (g->d_skip >= 0 && g->d_skip > end)
+		end = g->d_skip;
+	return end + 8;
+}
+
+/* One goroutine's _defer chain as a chunk's walk reads it: newest record first. */
+struct chain {
+	uint64_t d;		/* the next record to read, 0 at the end */
+	struct defer_rec *recs;
+	size_t n, cap;
+	int broken;		/* unreadable, or longer than any real chain (a cycle) */
+};
+
+/* The _defer chains of a chunk of goroutines, level by level: the k-th records of all
+ * of them in one batch of reads. ch[j].d starts at goroutine j's g._defer. Adds each
+ * chain to coroutine idx[j] of c, oldest first; returns how many were cut short. */
+static size_t walk_defer_chains(struct target *t, const struct go *g, struct census *c,
+				struct chain *ch, const size_t *idx, size_t n, int want_fn)
+{
+	size_t rec = d_rec_size(g), j, k, m, cut = 0;
+	uint64_t addrs[ALLGS_CHUNK], fv;
+	uint8_t raw[ALLGS_CHUNK * 64], ok[ALLGS_CHUNK];
+	size_t who[ALLGS_CHUNK];
+
+	if (rec > 64)
+		return n;
+	for (;;) {
+		for (j = m = 0; j < n; j++)
+			if (ch[j].d && !ch[j].broken) {
+				addrs[m] = ch[j].d;
+				who[m++] = j;
+			}
+		if (!m)
 			break;
+		target_read_many(t, addrs, m, rec, raw, ok);
+		for (k = 0; k < m; k++) {
+			struct chain *x = &ch[who[k]];
+			const uint8_t *r = raw + k * rec;
+			void *p;
+
+			if (!ok[k] || x->n == WALK_MAX_DEFERS) {
+				x->broken = 1;
+				continue;
+			}
+			if (x->n == x->cap) {
+				x->cap = x->cap ? x->cap * 2 : 8;
+				if (!(p = realloc(x->recs, x->cap * sizeof(*x->recs)))) {
+					x->broken = 1;
+					continue;
+				}
+				x->recs = p;
+			}
+			x->d = u64_at(r, g->o[O_D_LINK]);
+			if (g->d_skip >= 0 && (g->d_skip_size == 1 ? r[g->d_skip] : u64_at(r, g->d_skip)))
+				continue;
+			x->recs[x->n].pc = u64_at(r, g->o[O_D_PC]);
+			fv = u64_at(r, g->o[O_D_FN]);
+			/* fn is a *funcval whose first word is the code address (for reports:
+			 * the probes' census needs only where the defer was registered). */
+			if (!want_fn || !fv || target_read_u64(t, fv, &x->recs[x->n].fn))
+				x->recs[x->n].fn = 0;
+			x->n++;
 		}
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			if (!(tmp = realloc(recs, cap * sizeof(*recs)))) {
-				ret = -1;
+	}
+	for (j = 0; j < n; j++) {
+		cut += ch[j].broken;
+		while (ch[j].n--) {
+			struct site fn = { .addr = ch[j].recs[ch[j].n].fn, .kind = SITE_FUNC };
+			struct site at = { .addr = ch[j].recs[ch[j].n].pc, .kind = SITE_PC };
+
+			if (census_add_defer(&c->coros[idx[j]], &fn, &at)) {
+				cut++;
 				break;
 			}
-			recs = tmp;
 		}
-		skip = 0;
-		if ((g->d_skip >= 0 && target_read(t, d + g->d_skip, &skip, g->d_skip_size)) ||
-		    target_read_u64(t, d + g->o[O_D_PC], &recs[n].pc) ||
-		    target_read_u64(t, d + g->o[O_D_FN], &fv)) {
-			ret = -1;
-			break;
-		}
-		/* fn is a *funcval whose first word is the code address. */
-		if (!fv || target_read_u64(t, fv, &recs[n].fn))
-			recs[n].fn = 0;
-		if (!skip)
-			n++;
-		if (target_read_u64(t, d + g->o[O_D_LINK], &d)) {
-			ret = -1;
-			break;
-		}
+		free(ch[j].recs);
 	}
-	while (n--) {
-		struct site fn = { .addr = recs[n].fn, .kind = SITE_FUNC };
-		struct site at = { .addr = recs[n].pc, .kind = SITE_PC };
-
-		if (census_add_defer(co, &fn, &at)) {
-			ret = -1;
-			break;
-		}
-	}
-	free(recs);
-	return ret;
+	return cut;
 }
 
 /* A function's open-coded defer info (FUNCDATA_OpenCodedDeferInfo, varints): where its
@@ -948,7 +985,9 @@ static int add_db_pool(struct target *t, const struct go_rt *r, uint64_t db, str
 static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errlen)
 {
 	uint64_t hdr[3], gps[ALLGS_CHUNK], goid;
-	uint8_t gh[G_HEAD_MAX];
+	uint8_t ok[ALLGS_CHUNK], *heads, *gh;
+	struct chain ch[ALLGS_CHUNK];
+	size_t idx[ALLGS_CHUNK], nch;
 	struct census_coro *co;
 	size_t i, j, n;
 	uint32_t status;
@@ -971,14 +1010,21 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 			 (unsigned long long)hdr[1], WALK_MAX_COROS);
 		hdr[1] = WALK_MAX_COROS;
 	}
+	/* The heads of a chunk of gs in one batch of reads (a system call per 512). */
+	if (!(heads = malloc(ALLGS_CHUNK * g->g_head))) {
+		snprintf(err, errlen, "out of memory");
+		return EXIT_FAILURE_;
+	}
 	for (i = 0; i < hdr[1]; i += n) {
 		n = hdr[1] - i < ALLGS_CHUNK ? hdr[1] - i : ALLGS_CHUNK;
 		if (target_read(t, hdr[0] + i * 8, gps, n * 8)) {
 			snprintf(c->warning, sizeof(c->warning), "allgs unreadable at entry %zu", i);
 			break;
 		}
-		for (j = 0; j < n; j++) {
-			if (target_read(t, gps[j], gh, g->g_head)) {
+		target_read_many(t, gps, n, g->g_head, heads, ok);
+		for (j = nch = 0; j < n; j++) {
+			gh = heads + j * g->g_head;
+			if (!ok[j]) {
 				snprintf(c->warning, sizeof(c->warning),
 					 "unreadable g at 0x%llx", (unsigned long long)gps[j]);
 				continue;
@@ -988,7 +1034,7 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 			if (status == G_DEAD)
 				continue;
 			if (!(co = census_add_coro(c, goid)))
-				return 0;
+				goto out;
 			snprintf(co->state, sizeof(co->state), "%s",
 				 status < sizeof(state_names) / sizeof(state_names[0]) ?
 				 state_names[status] : "?");
@@ -1006,13 +1052,17 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 				snprintf(c->warning, sizeof(c->warning),
 					 "goroutine %llu: frame walk cut short",
 					 (unsigned long long)goid);
-			if (c->scope != CENSUS_UNPROBED &&
-			    walk_defers(t, g, u64_at(gh, g->o[O_G_DEFER]), co))
-				snprintf(c->warning, sizeof(c->warning),
-					 "goroutine %llu: defer chain cut short",
-					 (unsigned long long)goid);
+			if (c->scope != CENSUS_UNPROBED && u64_at(gh, g->o[O_G_DEFER])) {
+				ch[nch] = (struct chain){ .d = u64_at(gh, g->o[O_G_DEFER]) };
+				idx[nch++] = co - c->coros;
+			}
 		}
+		if (nch && walk_defer_chains(t, g, c, ch, idx, nch, c->scope == CENSUS_ALL))
+			snprintf(c->warning, sizeof(c->warning), "a defer chain cut short "
+				 "(goroutines %zu to %zu of allgs)", i, i + n - 1);
 	}
+out:
+	free(heads);
 	for (i = 0; i < dbs.n; i++)
 		if (add_db_pool(t, r, dbs.db[i], c))
 			break;
