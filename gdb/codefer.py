@@ -178,6 +178,7 @@ class Pool:
         self.max = p.get("max", -1)
         self.waiters = p.get("waiters", 0)
         self.held = p.get("held", 0)
+        self.holders_known = not p.get("holders_unknown", False)
         self.out = p.get("out", 0)
         self.orphans = p.get("orphans", 0)
         self.conns = [Conn(k) for k in p.get("conns", [])]
@@ -331,10 +332,13 @@ class CodeferPools(gdb.Command):
             if p.name is None:
                 print("pool %s: %d out, %d orphaned" % (_safe(p.pool), p.out, p.orphans))
             else:
-                print("pool %s %s: %d open, %d idle, max %s, %d waiting; %d out: %d held, "
-                      "%d orphaned" % (_safe(p.pool), _safe(p.name), p.open, p.idle,
-                                       p.max if p.max >= 0 else "none", p.waiters, p.out,
-                                       p.held, p.orphans))
+                head = "pool %s %s: %d open, %d idle, max %s, %d waiting; %d out" % (
+                    _safe(p.pool), _safe(p.name), p.open, p.idle,
+                    p.max if p.max >= 0 else "none", p.waiters, p.out)
+                if p.holders_known:
+                    print("%s: %d held, %d orphaned" % (head, p.held, p.orphans))
+                else:
+                    print("%s (holders not known)" % head)
             for k in p.conns:
                 print("  conn %s  held by %s  taken at %s%s" % (
                     _safe(k.conn), _safe(k.coroutine), _safe(k.site),

@@ -369,10 +369,13 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 			(unsigned long long)p->pool);
 		json_str(f, p->name);
 		fprintf(f, ", \"open\": %lld, \"idle\": %lld, \"max\": %lld, \"waiters\": %lld, "
-			"\"out\": %lld, \"held\": %zu, \"orphans\": %lld, \"conns\": [",
+			"\"out\": %lld, \"held\": %zu, \"orphans\": %lld",
 			(long long)p->open, (long long)p->idle, (long long)p->max,
 			(long long)p->waiters, (long long)(p->open - p->idle), h.held,
 			(long long)h.orphans);
+		if (p->holders_unknown)
+			fputs(", \"holders_unknown\": true", f);
+		fputs(", \"conns\": [", f);
 		for (k = 0, nr = 0; k < c->nconns; k++) {
 			if (c->conns[k].pool != p->pool)
 				continue;

@@ -10,7 +10,7 @@ command -v gcore >/dev/null || skip "no gcore (gdb)"
 
 # The truth as gdb's `codefer pools` words it, one line a pool, sorted.
 gdb_lines() {
-	jq -r '"\(.driver): \(.open - .idle) out of \(if .max < 0 then "no limit" else .max end), \(.open) open, \(.idle) idle, \(.waiters) waiting"' "$WORK/truth" | sort
+	jq -r '"\(.driver): \(.open) open, \(.idle) idle, max \(if .max < 0 then "none" else .max end), \(.waiters) waiting; \(.open - .idle) out (holders not known)"' "$WORK/truth" | sort
 }
 
 for go in $(go_toolchains); do
