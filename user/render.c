@@ -261,7 +261,7 @@ static void line(FILE *f, int width, const char *fmt, ...)
 	fprintf(f, "%s\n", buf);
 }
 
-static void age(char *buf, size_t len, double s)
+void age_text(char *buf, size_t len, double s)
 {
 	if (s < 0)
 		snprintf(buf, len, "-");
@@ -326,7 +326,7 @@ void render_text(FILE *f, struct model *m, const struct snapshot *snap, int max_
 		char id[24];
 
 		snprintf(id, sizeof(id), s->rt->id_is_number ? "%llu" : "0x%llx", U(r->id));
-		age(a, sizeof(a), r->age_s);
+		age_text(a, sizeof(a), r->age_s);
 		line(f, width, "%18s %-10.10s %6s %8lld %+6lld %7lld %5lld %-8s %s", id, r->state, a,
 		     L(r->c.pending), L(r->delta), L(r->c.peak), L(r->conns_held),
 		     verdict_name(r->verdict), site_text(m, r->site));
@@ -345,7 +345,7 @@ void render_text(FILE *f, struct model *m, const struct snapshot *snap, int max_
 				tty_str(id, sizeof(id), p->walked->name);
 			else
 				snprintf(id, sizeof(id), "0x%llx", U(p->pool));
-			age(b, sizeof(b), p->oldest_hold_s);
+			age_text(b, sizeof(b), p->oldest_hold_s);
 			line(f, width, "%18s %8llu %8llu %6lld %6lld %7lld %6s %s", id, U(p->s.gets),
 			     U(p->s.puts), L(p->s.outstanding), L(p->s.peak), L(p->s.orphans), b,
 			     site_text(m, p->site));

@@ -11,6 +11,8 @@ void render_json(FILE *f, struct model *m, const struct snapshot *snap);
  * (0: no limit). */
 void render_text(FILE *f, struct model *m, const struct snapshot *snap, int max_rows, int width,
 		 enum sort_key sorted_by);
+/* "42s", "3m", "1.5h", "2.0d"; "-" for a negative (unknown) time. */
+void age_text(char *buf, size_t len, double s);
 /* --explain: runtime, modules, probe points with their locations, notes. */
 void render_explain(FILE *f, const struct session *s);
 

@@ -293,6 +293,26 @@ static void render_timers(FILE *f, const struct rep *r, int json)
 
 /* ---- JSON ---- */
 
+/* The connections out of a pool, then the end of the pool's object. */
+static void json_pool_conns(FILE *f, const struct rep *r, uint64_t pool)
+{
+	const struct census *c = r->c;
+	size_t k, n = 0;
+
+	for (k = 0; k < c->nconns; k++) {
+		if (c->conns[k].pool != pool)
+			continue;
+		fprintf(f, "%s{\"conn\": \"0x%llx\", \"coroutine\": ", n++ ? ", " : "",
+			(unsigned long long)c->conns[k].conn);
+		print_id(f, r, c->conns[k].co, 1);
+		fprintf(f, ", \"orphan\": %s, \"site\": ",
+			is_live(r, c->conns[k].co) ? "false" : "true");
+		json_str(f, r->sites.names[r->conn_site[k]].text);
+		fputc('}', f);
+	}
+	fputs("]}", f);
+}
+
 static void render_json(FILE *f, const struct rep *r, const struct report_opts *o)
 {
 	const struct census *c = r->c;
@@ -376,18 +396,7 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 		if (p->holders_unknown)
 			fputs(", \"holders_unknown\": true", f);
 		fputs(", \"conns\": [", f);
-		for (k = 0, nr = 0; k < c->nconns; k++) {
-			if (c->conns[k].pool != p->pool)
-				continue;
-			fprintf(f, "%s{\"conn\": \"0x%llx\", \"coroutine\": ", nr++ ? ", " : "",
-				(unsigned long long)c->conns[k].conn);
-			print_id(f, r, c->conns[k].co, 1);
-			fprintf(f, ", \"orphan\": %s, \"site\": ",
-				is_live(r, c->conns[k].co) ? "false" : "true");
-			json_str(f, r->sites.names[r->conn_site[k]].text);
-			fputc('}', f);
-		}
-		fputs("]}", f);
+		json_pool_conns(f, r, p->pool);
 	}
 	for (i = 0; i < c->nconns;) {
 		size_t j, orphans = 0;
@@ -400,16 +409,7 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 		}
 		fprintf(f, "%s\n  {\"pool\": \"0x%llx\", \"out\": %zu, \"orphans\": %zu, \"conns\": [",
 			i || c->npools ? "," : "", (unsigned long long)c->conns[i].pool, j - i, orphans);
-		for (k = i; k < j; k++) {
-			fprintf(f, "%s{\"conn\": \"0x%llx\", \"coroutine\": ", k > i ? ", " : "",
-				(unsigned long long)c->conns[k].conn);
-			print_id(f, r, c->conns[k].co, 1);
-			fprintf(f, ", \"orphan\": %s, \"site\": ",
-				is_live(r, c->conns[k].co) ? "false" : "true");
-			json_str(f, r->sites.names[r->conn_site[k]].text);
-			fputc('}', f);
-		}
-		fputs("]}", f);
+		json_pool_conns(f, r, c->conns[i].pool);
 		i = j;
 	}
 	fprintf(f, "],\n \"timers\": {\"pending\": %zu, \"sites\": [", c->ntimers);

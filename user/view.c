@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "escape.h"
+#include "render.h"
 #include "view.h"
 
 enum col { COL_ID, COL_STATE, COL_AGE, COL_PENDING, COL_DELTA, COL_PEAK, COL_CONNS,
@@ -49,20 +50,6 @@ static const char *site_text(const struct model *m, size_t idx)
 static void id_text(const struct model *m, uint64_t id, char *buf, size_t len)
 {
 	snprintf(buf, len, m->s->rt->id_is_number ? "%llu" : "0x%llx", (unsigned long long)id);
-}
-
-static void age_text(char *buf, size_t len, double s)
-{
-	if (s < 0)
-		snprintf(buf, len, "-");
-	else if (s < 120)
-		snprintf(buf, len, "%.0fs", s);
-	else if (s < 7200)
-		snprintf(buf, len, "%.0fm", s / 60);
-	else if (s < 172800)
-		snprintf(buf, len, "%.1fh", s / 3600);
-	else
-		snprintf(buf, len, "%.1fd", s / 86400);
 }
 
 /* Numbers sort largest first, texts A to Z, verdicts worst first; ties by pending, id. */
