@@ -197,7 +197,8 @@ int plan_add_sym(struct probe_plan *p, struct target *t, struct module *m, const
  * refused (probe its caller instead), so one function never fills the plan. */
 #define MAX_RETURN_PROBES 24
 /* Probes every return instruction of sym in m, found by decoding (never a uretprobe):
- * their descriptions are "SYM+0xOFF (return: WHAT)". 0, or an exit code with err set. */
+ * their descriptions are "SYM+0xOFF (return: WHAT)" ("(return)" with no what). 0, or an
+ * exit code with err set. */
 int plan_add_returns(struct probe_plan *p, struct module *m, const char *sym,
 		     const struct probe_cfg *cfg, const char *what, char *err, size_t errlen);
 void plan_note(struct probe_plan *p, const char *fmt, ...)

@@ -43,7 +43,6 @@
 #include "runtime.h"
 #include "runtimes/go_pcln.h"
 
-#define MAX_RETURNS 24
 #define PROLOGUE_MAX_INSNS 6
 #define PROLOGUE_MAX_BYTES 64
 /* g.atomicstatus: _Gscan is or-ed into the state while the GC scans the stack. */
@@ -407,30 +406,6 @@ static int add_present(struct probe_plan *p, struct go *g, const char *sym,
 	return elf_sym_by_name(g->elf, sym) ? add_entry(p, g, sym, cfg, err, errlen) : 0;
 }
 
-/* Adds a probe on each return instruction of `sym`. */
-static int add_returns(struct probe_plan *p, struct go *g, const char *sym,
-		       const struct probe_cfg *cfg, char *err, size_t errlen)
-{
-	const struct elf_sym *s = elf_sym_by_name(g->elf, sym);
-	uint64_t rets[MAX_RETURNS];
-	char desc[160];
-	int i, n, r;
-
-	n = s ? disasm_returns(g->elf, s->value, s->size, rets, MAX_RETURNS) : -1;
-	if (n <= 0 || n == MAX_RETURNS) {
-		snprintf(err, errlen, "%s: %s", sym, !s ? "symbol not found" : n <= 0 ?
-			 "no return instruction found" : "too many return instructions");
-		return EXIT_SYMBOL;
-	}
-	for (i = 0; i < n; i++) {
-		snprintf(desc, sizeof(desc), "%s+0x%llx (return)", sym,
-			 (unsigned long long)(rets[i] - s->value));
-		if ((r = plan_add(p, g->mod, rets[i], desc, cfg, err, errlen)))
-			return r;
-	}
-	return 0;
-}
-
 /* The goid of the g in register r. */
 static struct loc goid_of(const struct go *g, enum loc_reg r)
 {
@@ -533,7 +508,7 @@ static int plan_pool(struct probe_plan *p, struct go *g, char *err, size_t errle
 	save_db.co = save_pc.co = get.co = put.co = goid_of(g, CFREG_R14);
 	if ((r = add_entry(p, g, "database/sql.(*DB).conn", &save_db, err, errlen)) ||
 	    (r = add_entry(p, g, "database/sql.(*DB).conn", &save_pc, err, errlen)) ||
-	    (r = add_returns(p, g, "database/sql.(*DB).conn", &get, err, errlen)) ||
+	    (r = plan_add_returns(p, g->mod, "database/sql.(*DB).conn", &get, NULL, err, errlen)) ||
 	    (r = add_entry(p, g, "database/sql.(*DB).putConn", &put, err, errlen)))
 		return r;
 	plan_note(p, "pools: each *sql.DB; a get is (*DB).conn returning no error, its site "
@@ -572,7 +547,7 @@ static int go_plan(struct rt_ctx *c, struct probe_plan *p, char *err, size_t err
 		run.cond = loc_deref(run.cond, g->d_skip, g->d_skip_size);
 		run.flags = PF_COND_ZERO;
 	}
-	if ((ret = add_returns(p, g, "runtime.newproc1", &create, err, errlen)) ||
+	if ((ret = plan_add_returns(p, g->mod, "runtime.newproc1", &create, NULL, err, errlen)) ||
 	    (ret = add_entry(p, g, "runtime.goexit1", &exit_, err, errlen)))
 		return ret;
 	/* The linker drops what the program never calls: a binary without any defer of a

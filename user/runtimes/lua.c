@@ -1262,7 +1262,6 @@ const struct runtime runtime_lua = {
 #define LJ_UDATA_SIZE 48	/* sizeof(GCudata): its payload follows it */
 #define LJ_HMASK_MAX (1u << 26)
 #define LJ_FRAME_SLOTS 2	/* 1 + LJ_FR2: a started coroutine's base is above them */
-#define LJ_MAX_RETURNS 8
 
 static struct module *luajit_module(struct target *t)
 {
@@ -1414,25 +1413,12 @@ static int luajit_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 	const struct luajit *j = rc->priv;
 	struct probe_cfg create = { .kind = EV_CREATE, .co = loc_reg(CFREG_RAX) };
 	struct module *m = j->mod;
-	uint64_t rets[LJ_MAX_RETURNS];
-	const struct elf_sym *s;
-	char desc[160];
-	int i, n, r;
+	int r;
 
 	snprintf(p->version, sizeof(p->version), "%s", j->version);
-	s = elf_sym_by_name(m->elf, "lua_newthread");
-	n = s ? disasm_returns(m->elf, s->value, s->size, rets, LJ_MAX_RETURNS) : -1;
-	if (n <= 0 || n == LJ_MAX_RETURNS) {
-		snprintf(err, errlen, "%s: lua_newthread: no return instructions found", p->version);
-		return EXIT_SYMBOL;
-	}
 	/* lua_newthread returns the new thread: read it at each RET, no uretprobe. */
-	for (i = 0; i < n; i++) {
-		snprintf(desc, sizeof(desc), "lua_newthread+0x%llx (return: create)",
-			 (unsigned long long)(rets[i] - s->value));
-		if ((r = plan_add(p, m, rets[i], desc, &create, err, errlen)))
-			return r;
-	}
+	if ((r = plan_add_returns(p, m, "lua_newthread", &create, "create", err, errlen)))
+		return r;
 	plan_note(p, "module %s; offsets: the LuaJIT 2.1 GC64 table (lua_State.glref %d, "
 		  "global_State.gc.root %d mainthref %d), sizeof(lua_State) %ld (%s)", m->path,
 		  LJ_L_GLREF, LJ_G_ROOT, LJ_G_MAINTHREAD, j->state_size,

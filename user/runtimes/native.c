@@ -17,11 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "disasm.h"
 #include "elfsym.h"
 #include "native.h"
 
-#define MAX_RETURNS 64
 
 static const char *const reg_names[CFREG__COUNT] = {
 	"rdi", "rsi", "rdx", "rcx", "r8", "r9", "rax", "rbx", "rbp", "rsp",
@@ -239,11 +237,10 @@ static int parse_key(struct parse *ps, const char **p, struct probe_cfg *cfg)
 static int add_points(struct parse *ps, struct module *m, const char *sym, long long off,
 		      struct probe_cfg *cfg)
 {
-	uint64_t rets[MAX_RETURNS];
 	const struct elf_sym *s = NULL;
 	struct probe_cfg save = { .kind = EV_SAVE, .co = cfg->co };
 	char desc[160];
-	int i, n, r;
+	int i, r;
 
 	for (i = m ? -1 : 0; !s && i < ps->t->nmods; i++) {
 		struct module *cand = i < 0 ? m : &ps->t->mods[i];
@@ -269,19 +266,7 @@ static int add_points(struct parse *ps, struct module *m, const char *sym, long 
 	}
 	if (!ps->is_return)
 		return plan_add_sym(ps->plan, ps->t, m, sym, off, cfg, ps->err, ps->errlen);
-	n = disasm_returns(m->elf, s->value, s->size, rets, MAX_RETURNS);
-	if (n <= 0) {
-		snprintf(ps->err, ps->errlen, "%s: no return instruction found (size %llu)", sym,
-			 (unsigned long long)s->size);
-		return EXIT_SYMBOL;
-	}
-	for (i = 0; i < n; i++) {
-		snprintf(desc, sizeof(desc), "%.120s+0x%llx (return)", sym,
-			 (unsigned long long)(rets[i] - s->value));
-		if ((r = plan_add(ps->plan, m, rets[i], desc, cfg, ps->err, ps->errlen)))
-			return r;
-	}
-	return 0;
+	return plan_add_returns(ps->plan, m, sym, cfg, NULL, ps->err, ps->errlen);
 }
 
 int native_add_spec(struct target *t, const char *spec, struct probe_plan *plan, char *err,

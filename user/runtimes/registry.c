@@ -198,8 +198,8 @@ int plan_add_returns(struct probe_plan *p, struct module *m, const char *sym,
 		return EXIT_SYMBOL;
 	}
 	for (i = 0; i < n; i++) {
-		snprintf(desc, sizeof(desc), "%.100s+0x%llx (return: %s)", sym,
-			 (unsigned long long)(rets[i] - s->value), what);
+		snprintf(desc, sizeof(desc), "%.100s+0x%llx (return%s%s)", sym,
+			 (unsigned long long)(rets[i] - s->value), what ? ": " : "", what ? what : "");
 		if ((r = plan_add(p, m, rets[i], desc, cfg, err, errlen)))
 			return r;
 	}

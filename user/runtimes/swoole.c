@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "disasm.h"
 #include "elfsym.h"
 #include "php_heap.h"
 #include "php_pools.h"
@@ -54,7 +53,6 @@
 
 /* zend_module_entry.version: the same offset since PHP 5. */
 #define MODULE_ENTRY_VERSION 88
-#define MAX_RETURNS 16
 
 /* libstdc++'s std::unordered_map<long, T*>: the node list behind _M_before_begin at +16,
  * the element count at +24; node = {next, key, value} (std::hash<long> is not cached). */
@@ -286,9 +284,7 @@ static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 	struct probe_cfg get = { .kind = EV_POOL_GET, .flags = PF_COND_NONZERO };
 	struct probe_cfg put = { .kind = EV_POOL_PUT };
 	const struct elf_sym *pop;
-	uint64_t rets[MAX_RETURNS];
-	char desc[160];
-	int i, n, r;
+	int r;
 
 	snprintf(p->version, sizeof(p->version), "Swoole %s, PHP API %u", s->version, s->php_api);
 	p->pools_need_round_trip = 1;
@@ -323,20 +319,9 @@ static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 	if (!pop || !elf_sym_by_name(s->mod->elf, SYM_PUSH)) {
 		plan_note(p, "pools: Channel::pop/push not found (inlined in this build): not probed");
 	} else {
-		n = disasm_returns(s->mod->elf, pop->value, pop->size, rets, MAX_RETURNS);
-		if (n <= 0) {
-			snprintf(err, errlen, "Channel::pop: no return instruction found");
-			return EXIT_SYMBOL;
-		}
-		if ((r = plan_add_sym(p, t, s->mod, SYM_POP, 0, &save, err, errlen)))
-			return r;
-		for (i = 0; i < n; i++) {
-			snprintf(desc, sizeof(desc), "Channel::pop+0x%llx (return)",
-				 (unsigned long long)(rets[i] - pop->value));
-			if ((r = plan_add(p, s->mod, rets[i], desc, &get, err, errlen)))
-				return r;
-		}
-		if ((r = plan_add_sym(p, t, s->mod, SYM_PUSH, 0, &put, err, errlen)))
+		if ((r = plan_add_sym(p, t, s->mod, SYM_POP, 0, &save, err, errlen)) ||
+		    (r = plan_add_returns(p, s->mod, SYM_POP, &get, NULL, err, errlen)) ||
+		    (r = plan_add_sym(p, t, s->mod, SYM_PUSH, 0, &put, err, errlen)))
 			return r;
 		plan_note(p, "pools: every Coroutine\\Channel; a pool is one whose items come back");
 		plan_note(p, "pools: a push that then fails (closed channel, timeout) counts as a put");
