@@ -2,7 +2,7 @@
 # Runs every tests/*/test_*.sh (or the tests given: scripts, or unit-test executables),
 # one line each, then the tally: `N passed, N failed[, N skipped (AREA...)]`, naming the
 # areas (test folders) with skipped tests. Exit status 1 when any failed.
-TESTS=$(cd "$(dirname "$0")" && pwd)
+TESTS=$(cd "$(dirname "$0")" && pwd -P)
 export TESTS BUILD=${BUILD:-$TESTS/../build}
 pass=0 failed=0 skipped=0 failures=() skips=()
 
@@ -12,9 +12,10 @@ else
 	list=("$TESTS"/*/test_*.sh)
 fi
 for t in "${list[@]}"; do
+	t=$(realpath "$t")
 	case $t in
 	*.sh) name=${t#"$TESTS"/} run=(bash "$t") ;;
-	*) name=${t#"$BUILD"/tests/} run=("$t") ;;
+	*) name=${t#"$(realpath "$BUILD")"/tests/} run=("$t") ;;
 	esac
 	out=$(mktemp)
 	start=$SECONDS

@@ -29,11 +29,13 @@ expect "--pile $((wp + 1))" "$(one --pile $((wp + 1)) --grow 3600 --hold 3600)" 
 expect "--pile 2" "$(one --pile 2 --grow 3600 --hold 3600)" "1:piling 57:piling 58:piling 59:piling"
 
 echo "-- holding: a connection held --hold seconds or more; piling first"
-timeout 30 "$CODEFER_TOP" -p "$TARGET_PID" -b --json -n 2 -d 1.2 --hold 1 --pile 3 --grow 3600 \
+timeout 30 "$CODEFER_TOP" -p "$TARGET_PID" -b --json -n 3 -d 0.6 --hold 1 --pile 3 --grow 3600 \
 	>"$WORK/hold.json" 2>"$WORK/top.err" || fail "codefer-top: exit $?"
-expect "first snapshot (held < 1 s)" "$(verdicts "$(sed -n 1p "$WORK/hold.json")")" "1:piling 57:ok 58:ok 59:ok"
-expect "held for under 1 s then" "$(sed -n 1p "$WORK/hold.json" | jq '[.coroutines[] | select(.conns_held > 0 and .oldest_hold_s >= 1)] | length')" 0
-expect "second snapshot (held >= 1 s)" "$(verdicts "$(sed -n 2p "$WORK/hold.json")")" \
+# In every snapshot a coroutine holding a connection is `holding` exactly when it has
+# held it for 1 s or more (how long is codefer's clock: attach may be slow under load).
+expect "holding iff held >= --hold, in every snapshot" \
+	"$(jq -r '.coroutines[] | select(.conns_held > 0) | select((.verdict == "holding") != (.oldest_hold_s >= 1)) | .id' "$WORK/hold.json" | wc -l)" 0
+expect "last snapshot (held >= 1.2 s)" "$(verdicts "$(tail -n 1 "$WORK/hold.json")")" \
 	"1:piling 57:holding 58:holding 59:holding"
 expect "--pile 2 wins over holding" "$(one --hold 0 --pile 2 --grow 3600)" \
 	"1:piling 57:piling 58:piling 59:piling"
