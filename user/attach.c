@@ -594,28 +594,52 @@ static struct bpf_program *program_for(struct codefer_bpf *skel, enum event_kind
 	}
 }
 
+/* One uprobe_multi link per program and module: the kernel takes a plan's points of one
+ * event kind in a file in one call, and gives them back in one (a uprobe apiece costs it
+ * about half a second each way on these machines). */
 static int attach_probes(struct session *s, char *err, size_t errlen)
 {
-	int fd = bpf_map__fd(s->skel->maps.probe_cfgs), i;
+	int fd = bpf_map__fd(s->skel->maps.probe_cfgs), i, j;
+	unsigned long offs[MAX_PROBES];
+	char linked[MAX_PROBES] = { 0 };
+	__u64 cookies[MAX_PROBES];
 
+	for (i = 0; i < s->plan.n; i++) {
+		__u32 key = i;
+
+		if (!program_for(s->skel, s->plan.pts[i].cfg.kind) ||
+		    bpf_map_update_elem(fd, &key, &s->plan.pts[i].cfg, BPF_ANY)) {
+			snprintf(err, errlen, "%s: bad probe configuration", s->plan.pts[i].desc);
+			return EXIT_FAILURE_;
+		}
+	}
 	for (i = 0; i < s->plan.n; i++) {
 		struct probe_point *pt = &s->plan.pts[i];
 		struct bpf_program *prog = program_for(s->skel, pt->cfg.kind);
-		LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = i);
-		__u32 key = i;
+		LIBBPF_OPTS(bpf_uprobe_multi_opts, opts, .offsets = offs, .cookies = cookies);
 
-		if (!prog || bpf_map_update_elem(fd, &key, &pt->cfg, BPF_ANY)) {
-			snprintf(err, errlen, "%s: bad probe configuration", pt->desc);
+		if (linked[i])
+			continue;
+		for (j = i; j < s->plan.n; j++)
+			if (!linked[j] && s->plan.pts[j].mod == pt->mod &&
+			    program_for(s->skel, s->plan.pts[j].cfg.kind) == prog) {
+				offs[opts.cnt] = s->plan.pts[j].file_off;
+				cookies[opts.cnt++] = j;
+				linked[j] = 1;
+			}
+		s->links[s->nlinks] = bpf_program__attach_uprobe_multi(prog, s->t.pid,
+								       pt->mod->open_path, NULL, &opts);
+		if (!s->links[s->nlinks]) {
+			if (opts.cnt == 1)
+				snprintf(err, errlen, "cannot attach a uprobe at %s in %s: %s",
+					 pt->desc, pt->mod->path, strerror(errno));
+			else
+				snprintf(err, errlen, "cannot attach the uprobes at %s and %zu more "
+					 "in %s: %s", pt->desc, opts.cnt - 1, pt->mod->path,
+					 strerror(errno));
 			return EXIT_FAILURE_;
 		}
-		s->links[i] = bpf_program__attach_uprobe_opts(prog, s->t.pid, pt->mod->open_path,
-							      pt->file_off, &opts);
-		if (!s->links[i]) {
-			snprintf(err, errlen, "cannot attach a uprobe at %s in %s: %s", pt->desc,
-				 pt->mod->path, strerror(errno));
-			return EXIT_FAILURE_;
-		}
-		s->nlinks = i + 1;
+		s->nlinks++;
 	}
 	return 0;
 }
@@ -799,6 +823,7 @@ int session_refresh(struct session *s, double walk_budget_s)
 
 int session_attach(struct session *s, const struct attach_opts *o, char *err, size_t errlen)
 {
+	struct bpf_program *prog;
 	uint64_t t0;
 	int r;
 
@@ -822,6 +847,8 @@ int session_attach(struct session *s, const struct attach_opts *o, char *err, si
 	s->skel->rodata->targ_tgid = s->t.pid;
 	if (o->max_coroutines)
 		size_maps(s->skel, o->max_coroutines);
+	bpf_object__for_each_program(prog, s->skel->obj)
+		bpf_program__set_expected_attach_type(prog, BPF_TRACE_UPROBE_MULTI);
 	if (codefer_bpf__load(s->skel)) {
 		snprintf(err, errlen, "cannot load the BPF programs: %s (kernel with BTF, bpf_loop "
 			 "and uprobe cookies needed; -v shows the verifier's log)", strerror(errno));
