@@ -850,8 +850,8 @@ int session_attach(struct session *s, const struct attach_opts *o, char *err, si
 	bpf_object__for_each_program(prog, s->skel->obj)
 		bpf_program__set_expected_attach_type(prog, BPF_TRACE_UPROBE_MULTI);
 	if (codefer_bpf__load(s->skel)) {
-		snprintf(err, errlen, "cannot load the BPF programs: %s (kernel with BTF, bpf_loop "
-			 "and uprobe cookies needed; -v shows the verifier's log)", strerror(errno));
+		snprintf(err, errlen, "cannot load the BPF programs: %s (a 6.6+ kernel with BTF, bpf_loop "
+			 "and uprobe_multi needed; -v shows the verifier's log)", strerror(errno));
 		return errno == EPERM ? EXIT_NOT_ROOT : EXIT_FAILURE_;
 	}
 	t0 = mono_ns();

@@ -614,11 +614,12 @@ static int lua_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_t e
 				      "unlinked", err, errlen)))) ||
 	    (r = plan_exit(p, l, close_fn, err, errlen)))
 		return r;
-	plan_note(p, "module %s%s; offsets from %s: lua_State.l_G %ld ci %ld stack %ld, "
+	plan_note(p, "module %s%s; offsets from %s%s%s: lua_State.l_G %ld ci %ld stack %ld, "
 		  "CallInfo.func %ld savedpc %ld, LClosure.p %ld, global_State.%s %ld",
 		  l->mod->path, sym_vaddr(l, "luaE_freethread") ? " (with symbols)" :
 		  " (no symbols: internal functions found by decoding the C API)",
-		  l->from_dwarf ? "DWARF" : "the per-release table", l->o[O_L_G], l->o[O_L_CI],
+		  l->from_dwarf ? "DWARF" : "the ", l->from_dwarf ? "" : l->version,
+		  l->from_dwarf ? "" : " table", l->o[O_L_G], l->o[O_L_CI],
 		  l->o[O_L_STACK], l->o[O_CI_FUNC], l->o[O_CI_SAVEDPC], l->o[O_CL_P],
 		  l->fl == L51 ? "rootgc" : "allgc", l->o[O_G_ALLGC]);
 	plan_note(p, "coroutines: born in lua_newthread, gone when the GC frees them: a "
