@@ -184,14 +184,14 @@ no_probes_cost() {
 	TARGET_PID=
 }
 
-# refresh_cpu WHAT CMD...: codefer-top's CPU per refresh on CMD once it has parked
-# 100,000 coroutines ("park 100000" on its stdin), JSON with every row and text.
+# refresh_cpu WHAT PARK CMD...: codefer-top's CPU per refresh on CMD once it has parked
+# coroutines (PARK on its stdin: "park 100000"), JSON with every row and text.
 refresh_cpu() {
-	local what=$1 mode u1 s1 u21 s21 kb
-	shift
+	local what=$1 park=$2 mode u1 s1 u21 s21 kb
+	shift 2
 	target_start "$@"
 	wait_for '^PID ' 1 60
-	ops "park 100000" >/dev/null
+	ops "$park" >/dev/null
 	for mode in --json -b; do
 		read -r u1 s1 _ < <(cpu "$mode" 1)
 		read -r u21 s21 kb < <(cpu "$mode" 21)
@@ -199,7 +199,7 @@ refresh_cpu() {
 import sys
 what, mode, (u1, s1, u21, s21, kb) = sys.argv[1], sys.argv[2], map(float, sys.argv[3:])
 how = "JSON, every row" if mode == "--json" else "text, 25 rows a table"
-print(f"{what:6} {how:22}: attach with census and one refresh {u1:.2f} s user + "
+print(f"{what:16} {how:22}: attach with census and one refresh {u1:.2f} s user + "
       f"{s1:.2f} s system; per refresh {(u21 - u1) / 20 * 1000:.0f} ms user + "
       f"{(s21 - s1) / 20 * 1000:.0f} ms system; peak RSS {kb / 1024:.0f} MB")
 PY
@@ -229,11 +229,16 @@ if [ -n "$go" ]; then
 fi
 
 echo
-echo "== codefer-top CPU per refresh with 100,000 live coroutines, 2 pending defers each"
-echo "   (ucoro: seen by the census, then kept by the probes; go: open-coded, so read"
-echo "   from their frames again at each refresh, at most a tenth of the time)"
-refresh_cpu ucoro "$BUILD/tests/native/churn"
-[ -n "$go" ] && refresh_cpu go "$WORK/defers" && refresh_cpu "go -s -w" "$WORK/defers-stripped"
+echo "== codefer-top CPU per refresh with 100,000 live coroutines, 2 pending defers each,"
+echo "   and 1,000,000 Go goroutines with 3 heap defers each (ucoro: seen by the census,"
+echo "   then kept by the probes; go: open-coded, so read from their frames again at each"
+echo "   refresh, at most a tenth of the time)"
+refresh_cpu ucoro "park 100000" "$BUILD/tests/native/churn"
+if [ -n "$go" ]; then
+	refresh_cpu go "park 100000" "$WORK/defers"
+	refresh_cpu "go -s -w" "park 100000" "$WORK/defers-stripped"
+	refresh_cpu "go 1M heap" "parkheap ${BENCH_BIG:-1000000}" "$WORK/defers"
+fi
 
 echo
 echo "== codefer-dump on a big Go core"
