@@ -56,7 +56,6 @@ enum {
 #define FN_MAX_INSNS 2048
 #define TEXT_MAX_BYTES (16u << 20)
 #define MAX_STORES 8
-#define MAX_SITES 8
 #define ALLGC_MAX_OBJECTS (64u << 20)
 #define PROTOS_MAX (4u << 20)
 #define CI_MAX 200000			/* LUAI_MAXCCALLS-bound call depth, with margin */
@@ -1481,16 +1480,17 @@ enum {
 static uint64_t lj_slot_proto(struct target *t, uint64_t slot)
 {
 	uint64_t v, fn, pc, pt;
-	uint8_t hdr[2];
+	uint8_t gct, ffid;
 
 	if (target_read_u64(t, slot, &v) || v >> 47 != LJ_TFUNC_IT)
 		return 0;
 	fn = v & LJ_GCPTR_MASK;
-	if (target_read(t, fn + LJ_L_GCT, hdr, 2) || hdr[0] != LJ_GCT_FUNC || hdr[1] ||
+	if (target_read(t, fn + LJ_L_GCT, &gct, 1) || gct != LJ_GCT_FUNC ||
+	    target_read(t, fn + LJ_FN_FFID, &ffid, 1) || ffid ||
 	    target_read_u64(t, fn + LJ_FN_PC, &pc))
 		return 0;
 	pt = pc - LJ_PT_SIZE;
-	return !target_read(t, pt + LJ_L_GCT, hdr, 1) && hdr[0] == LJ_GCT_PROTO ? pt : 0;
+	return !target_read(t, pt + LJ_L_GCT, &gct, 1) && gct == LJ_GCT_PROTO ? pt : 0;
 }
 
 /* Where coroutine L waits: the Lua frame its innermost frame (coroutine.yield, or the
