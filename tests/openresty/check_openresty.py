@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Compares codefer's view of an nginx worker with the TRUTH lines its Lua code logged.
 
-Usage: check_openresty.py top|dump ERROR_LOG SNAPSHOT_JSON ENTRY_SITE
+Usage: check_openresty.py top|dump ERROR_LOG SNAPSHOT_JSON PARK_SITE HOLD_SITE
 top: a codefer-top JSON snapshot (the census at attach); dump: codefer-dump --json of a
-core of the worker (with wait sites). ENTRY_SITE is the create site of a request's
-coroutine: its content_by_lua chunk, defined at line 0.
+core of the worker (with wait sites). PARK_SITE and HOLD_SITE are the create sites of
+a /park and a /hold request's coroutine: their content_by_lua chunks, defined at line 0.
 Prints one line per comparison; exits 1 on any mismatch.
 """
 import json
@@ -14,7 +14,8 @@ from collections import Counter
 
 
 def main():
-    mode, log_path, snap_path, entry = sys.argv[1:5]
+    mode, log_path, snap_path = sys.argv[1:4]
+    entry = {"park": sys.argv[4], "hold": sys.argv[5]}
     facts = [json.loads(m.group(1)) for m in
              (re.search(r"TRUTH (\{[^}]*\})", line) for line in open(log_path)) if m]
     snap = json.loads(open(snap_path).read())
@@ -36,7 +37,7 @@ def main():
            Counter({"suspended": len(want)}))
 
     def create(f):
-        return f["def"] if f["kind"] == "timer" else entry
+        return f["def"] if f["kind"] == "timer" else entry[f["entry"]]
 
     site = "origin" if mode == "dump" else "site"
     expect("create sites", Counter(rows[i].get(site) for i in want if i in rows),

@@ -13,7 +13,7 @@ wait_truth $((TIMERS + 1 + REQUESTS))
 
 top_start
 top_settle 1
-python3 "$OR_TESTS/check_openresty.py" top "$WORK/error.log" "$WORK/snap.json" "$ENTRY_SITE" ||
+python3 "$OR_TESTS/check_openresty.py" top "$WORK/error.log" "$WORK/snap.json" "$ENTRY_SITE" "$HOLD_SITE" ||
 	fail "codefer-top disagrees with the worker's truth"
 
 command -v gcore >/dev/null || skip "no gcore (package gdb)"
@@ -21,6 +21,6 @@ gcore -o "$WORK/core" "$WORKER" >"$WORK/gcore.out" 2>&1 || fail "gcore failed"
 "$CODEFER_DUMP" --json "$WORK/core.$WORKER" >"$WORK/dump.json" 2>"$WORK/dump.err" ||
 	fail "codefer-dump failed: $(cat "$WORK/dump.err")"
 rm -f "$WORK/core.$WORKER"
-python3 "$OR_TESTS/check_openresty.py" dump "$WORK/error.log" "$WORK/dump.json" "$ENTRY_SITE" ||
+python3 "$OR_TESTS/check_openresty.py" dump "$WORK/error.log" "$WORK/dump.json" "$ENTRY_SITE" "$HOLD_SITE" ||
 	fail "codefer-dump disagrees with the worker's truth"
 echo PASS

@@ -1247,7 +1247,10 @@ const struct runtime runtime_lua = {
 #define LJ_PT_NUMLINE 76
 #define LJ_PT_LINEINFO 80
 #define LJ_STR_DATA 24
-#define LJ_FRAME_TYPE 3		/* frame link's low bits: 0 for a Lua frame's return pc */
+#define LJ_FRAME_TYPE 3		/* a frame link's low bits: */
+#define LJ_FRAME_TYPEP 7
+#define LJ_FRAME_LUA 0		/* the link is the return pc into a Lua caller */
+#define LJ_FRAME_CONT 2		/* a continuation (a JIT-compiled caller) */
 #define LJ_G_SCAN 256		/* global_State.registrytv is within this after mainthref */
 #define LJ_IT_TAB 0x1fff4ull	/* TValue top 17 bits: ~LJ_TTAB */
 #define LJ_IT_STR 0x1fffbull
@@ -1493,22 +1496,39 @@ static uint64_t lj_slot_proto(struct target *t, uint64_t slot)
 	return !target_read(t, pt + LJ_L_GCT, &gct, 1) && gct == LJ_GCT_PROTO ? pt : 0;
 }
 
-/* Where coroutine L waits: the Lua frame its innermost frame (coroutine.yield, or the
- * coroutine.resume of the one it runs) returns to. 0, or -1 when that is no Lua frame. */
+/* Where coroutine L waits: the Lua frame its innermost frame (coroutine.yield, a C
+ * function that yielded, or the coroutine.resume of the one it runs) returns to. A Lua
+ * caller's frame link is the return pc itself; a JIT-compiled caller's is a
+ * continuation frame, which keeps the pc two slots below its link and the distance to
+ * the caller's link in the link. 0, or -1 when that is no Lua frame. */
 static int lj_wait_site(struct target *t, uint64_t L, struct site *s)
 {
-	uint64_t base, link;
-	uint32_t ins;
-	uint64_t pt;
+	uint64_t base, link, pc, pt;
+	uint32_t ins, sizebc;
 
-	if (target_read_u64(t, L + LJ_L_BASE, &base) || target_read_u64(t, base - 8, &link) ||
-	    (link & LJ_FRAME_TYPE) || target_read(t, link - 4, &ins, 4))
+	if (target_read_u64(t, L + LJ_L_BASE, &base) || target_read_u64(t, base - 8, &link))
 		return -1;
-	/* The caller's frame: its call's register A, then the function and link slots. */
-	base -= 8 * (((ins >> 8) & 0xff) + LJ_FRAME_SLOTS);
-	if (!(pt = lj_slot_proto(t, base - 16)))
+	switch (link & LJ_FRAME_TYPE) {
+	case LJ_FRAME_LUA:
+		/* The caller's base: below the call's register A, function and link. */
+		pc = link;
+		if (target_read(t, pc - 4, &ins, 4))
+			return -1;
+		base -= 8 * (((ins >> 8) & 0xff) + LJ_FRAME_SLOTS);
+		break;
+	case LJ_FRAME_CONT:
+		if (target_read_u64(t, base - 24, &pc))
+			return -1;
+		base -= link & ~(uint64_t)LJ_FRAME_TYPEP;
+		break;
+	default:
 		return -1;
-	*s = (struct site){ .addr = pt, .aux = link, .kind = SITE_LJ };
+	}
+	if (!(pt = lj_slot_proto(t, base - 16)) ||
+	    target_read(t, pt + LJ_PT_SIZEBC, &sizebc, 4) || pc <= pt + LJ_PT_SIZE ||
+	    pc > pt + LJ_PT_SIZE + 4 * (uint64_t)sizebc)
+		return -1;
+	*s = (struct site){ .addr = pt, .aux = pc, .kind = SITE_LJ };
 	return 0;
 }
 
