@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Compares codefer's view of an nginx worker with the TRUTH lines its Lua code logged.
 
-Usage: check_openresty.py top|dump ERROR_LOG SNAPSHOT_JSON PARK_SITE HOLD_SITE
+Usage: check_openresty.py top|dump ERROR_LOG SNAPSHOT_JSON PARK_SITE HOLD_SITE SPAWN_SITE
 top: a codefer-top JSON snapshot (the census at attach); dump: codefer-dump --json of a
-core of the worker (with wait sites). PARK_SITE and HOLD_SITE are the create sites of
-a /park and a /hold request's coroutine: their content_by_lua chunks, defined at line 0.
+core of the worker (with wait sites). PARK_SITE, HOLD_SITE and SPAWN_SITE are the
+create sites of a /park, /hold and /spawn request's coroutine: their content_by_lua
+chunks, defined at line 0.
 Prints one line per comparison; exits 1 on any mismatch.
 """
 import json
@@ -15,7 +16,7 @@ from collections import Counter
 
 def main():
     mode, log_path, snap_path = sys.argv[1:4]
-    entry = {"park": sys.argv[4], "hold": sys.argv[5]}
+    entry = {"park": sys.argv[4], "hold": sys.argv[5], "spawn": sys.argv[6]}
     facts = [json.loads(m.group(1)) for m in
              (re.search(r"TRUTH (\{[^}]*\})", line) for line in open(log_path)) if m]
     snap = json.loads(open(snap_path).read())
@@ -29,7 +30,7 @@ def main():
         if not ok:
             bad.append(what)
 
-    want = {int(f["id"], 16): f for f in facts if f["kind"] in ("timer", "request")}
+    want = {int(f["id"], 16): f for f in facts if f["kind"] in ("timer", "request", "light")}
     expect("runtime", snap.get("runtime"), "luajit")
     expect("version", snap.get("version", "").endswith("(OpenResty luajit2)"), True)
     expect("coroutine ids missing", sorted(hex(i) for i in set(want) - set(rows)), [])
@@ -37,7 +38,7 @@ def main():
            Counter({"suspended": len(want)}))
 
     def create(f):
-        return f["def"] if f["kind"] == "timer" else entry[f["entry"]]
+        return entry[f["entry"]] if f["kind"] == "request" else f["def"]
 
     site = "origin" if mode == "dump" else "site"
     expect("create sites", Counter(rows[i].get(site) for i in want if i in rows),
@@ -57,7 +58,16 @@ def main():
         # What each runs for: its timer, or its request (one per parked request).
         got = Counter("request" if rows[i].get("owner", "").startswith("request 0x") else
                       rows[i].get("owner") for i in want if i in rows)
-        expect("owners", got, Counter(f["kind"] for f in want.values()))
+        expect("owners", got, Counter("request" if f["kind"] == "light" else f["kind"]
+                                      for f in want.values()))
+        # A light thread runs for the request that spawned it.
+        spawners = [rows[i].get("owner") for i, f in want.items()
+                    if i in rows and f.get("lights")]
+        lights = Counter(rows[i].get("owner") for i, f in want.items()
+                         if i in rows and f["kind"] == "light")
+        expect("light threads per spawning request", dict(lights),
+               {o: f["lights"] for o, f in zip(spawners, (f for f in want.values()
+                                                         if f.get("lights")))})
         expect("distinct requests",
                len({rows[i].get("owner") for i, f in want.items()
                     if i in rows and f["kind"] == "request"}),

@@ -127,6 +127,20 @@ local function req_pool(premature, port)
 	truth({ kind = "ready" })
 end
 
+-- A request that spawns light threads which never end, and waits for them.
+local function light()
+	truth({ kind = "light", id = me(), def = M.light_def, wait = here(0) }); ngx.sleep(3600)
+end
+M.light_def = def(light)
+
+function M.spawn(n)
+	local threads = {}
+	for i = 1, n do
+		threads[i] = ngx.thread.spawn(light)
+	end
+	truth({ kind = "request", entry = "spawn", id = me(), wait = here(0), lights = n }); ngx.thread.wait(threads[1])
+end
+
 local held_reqs = 0
 
 function M.hold(port)

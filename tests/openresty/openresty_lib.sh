@@ -7,10 +7,11 @@ OR_TESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../lib.sh
 . "$OR_TESTS/../lib.sh"
 NGINX_PID=
-CLIENTS_PID=
+CLIENTS_PIDS=
 
 or_cleanup() {
-	[ -n "$CLIENTS_PID" ] && kill "$CLIENTS_PID" 2>/dev/null
+	# shellcheck disable=SC2086  # a list of pids
+	[ -n "$CLIENTS_PIDS" ] && kill $CLIENTS_PIDS 2>/dev/null
 	[ -s "$WORK/nginx.pid" ] && kill -TERM "$(cat "$WORK/nginx.pid")" 2>/dev/null
 	TARGET_PID=	# the worker: nginx stops it
 	cleanup
@@ -28,9 +29,10 @@ need_openresty() {
 
 # nginx_start LUA_INIT_WORKER: one worker running $OR_TESTS/leak.lua (@PORT@ in its
 # init_worker code is its port), `location /park` parking each request, `/pong`
-# answering "pong", `/hold` borrowing a connection from pool `req` and parking; $PORT,
-# $WORKER (its pid), $ENTRY_SITE and $HOLD_SITE (the create sites of a /park and a /hold
-# request's coroutine: their content_by_lua chunks).
+# answering "pong", `/hold` borrowing a connection from pool `req` and parking, `/spawn`
+# parking in two light threads; $PORT, $WORKER (its pid), $ENTRY_SITE, $HOLD_SITE and
+# $SPAWN_SITE (the create sites of a /park, /hold and /spawn request's coroutine: their
+# content_by_lua chunks).
 nginx_start() {
 	local lib i
 	PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -60,6 +62,9 @@ http {
 		location /park {
 			content_by_lua_block { require("leak").park() }
 		}
+		location /spawn {
+			content_by_lua_block { require("leak").spawn(2) }
+		}
 		location /hold {
 			content_by_lua_block { require("leak").hold($PORT) }
 		}
@@ -71,6 +76,7 @@ http {
 CONF
 	ENTRY_SITE="content_by_lua(nginx.conf:$(grep -n 'leak").park' "$WORK/nginx.conf" | cut -d: -f1)):0"
 	HOLD_SITE="content_by_lua(nginx.conf:$(grep -n 'leak").hold' "$WORK/nginx.conf" | cut -d: -f1)):0"
+	SPAWN_SITE="content_by_lua(nginx.conf:$(grep -n 'leak").spawn' "$WORK/nginx.conf" | cut -d: -f1)):0"
 	LD_LIBRARY_PATH=$lib timeout 120 "$OR_ROOT/usr/sbin/nginx" -p "$WORK" -c "$WORK/nginx.conf" \
 		>"$WORK/nginx.out" 2>&1 &
 	NGINX_PID=$!
@@ -97,7 +103,7 @@ for _ in range(n):
     held.append(s)
 time.sleep(120)
 PY
-	CLIENTS_PID=$!
+	CLIENTS_PIDS="$CLIENTS_PIDS $!"
 }
 
 # wait_truth N: until the error log holds N TRUTH lines.

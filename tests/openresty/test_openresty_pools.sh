@@ -21,6 +21,6 @@ gcore -o "$WORK/core" "$WORKER" >"$WORK/gcore.out" 2>&1 || fail "gcore failed"
 "$CODEFER_DUMP" --json "$WORK/core.$WORKER" >"$WORK/dump.json" 2>"$WORK/dump.err" ||
 	fail "codefer-dump failed: $(cat "$WORK/dump.err")"
 rm -f "$WORK/core.$WORKER"
-python3 "$OR_TESTS/check_openresty.py" dump "$WORK/error.log" "$WORK/dump.json" "$ENTRY_SITE" "$HOLD_SITE" ||
+python3 "$OR_TESTS/check_openresty.py" dump "$WORK/error.log" "$WORK/dump.json" "$ENTRY_SITE" "$HOLD_SITE" "$SPAWN_SITE" ||
 	fail "codefer-dump disagrees with the worker's truth"
 echo PASS
