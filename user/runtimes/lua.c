@@ -1739,13 +1739,13 @@ static uint64_t lj_slot_cosocket(struct target *t, uint64_t slot)
 }
 
 /* Connections out of the pools (c->pools from `first` on): cosockets connected through
- * a pool and not back in it; the holder is the coroutine with the socket on its stack,
- * 0 (an orphan) when none has. */
+ * a pool and not back in it; the holder is the coroutine with the socket on its stack
+ * (each stack is read once), 0 (an orphan) when none has. */
 static int ngx_conns_out(struct target *t, struct census *c, size_t first_pool,
 			 size_t first_coro, struct u64_set *udata)
 {
 	struct u64_set pools = { 0 }, outs = { 0 };
-	uint64_t sp, conn, stack, top, u, holder, slot;
+	uint64_t sp, conn, stack, top, u, slot, *holder = NULL;
 	size_t i, k;
 	int ret = -1;
 
@@ -1758,28 +1758,37 @@ static int ngx_conns_out(struct target *t, struct census *c, size_t first_pool,
 		    !target_read_u64(t, udata->v[i] + NGX_U_CONN, &conn) && conn &&
 		    set_add(&outs, udata->v[i]))
 			goto out;
-	for (i = 0; i < outs.n; i++) {
-		u = outs.v[i];
-		holder = 0;
-		for (k = first_coro; !holder && k < c->ncoros; k++) {
-			if (target_read_u64(t, c->coros[k].id + LJ_L_STACK, &stack) ||
-			    target_read_u64(t, c->coros[k].id + LJ_L_TOP, &top) || top < stack ||
-			    top - stack > 8 * LJ_STACK_SLOTS_MAX)
-				continue;
-			for (slot = stack; slot < top; slot += 8)
-				if (lj_slot_cosocket(t, slot) == u) {
-					holder = c->coros[k].id;
-					c->coros[k].conns_held++;
-					break;
-				}
-		}
-		if (target_read_u64(t, u + NGX_U_POOL, &sp) ||
-		    target_read_u64(t, u + NGX_U_CONN, &conn) ||
-		    census_add_conn(c, conn, sp, holder, &(struct site){ 0 }))
-			goto out;
+	if (!outs.n) {
+		ret = 0;
+		goto out;
 	}
+	/* udata is sorted, so outs is. */
+	if (!(holder = calloc(outs.n, sizeof(*holder))))
+		goto out;
+	for (k = first_coro; k < c->ncoros; k++) {
+		if (target_read_u64(t, c->coros[k].id + LJ_L_STACK, &stack) ||
+		    target_read_u64(t, c->coros[k].id + LJ_L_TOP, &top) || top < stack ||
+		    top - stack > 8 * LJ_STACK_SLOTS_MAX)
+			continue;
+		for (slot = stack; slot < top; slot += 8) {
+			uint64_t *at;
+
+			if (!(u = lj_slot_cosocket(t, slot)) ||
+			    !(at = bsearch(&u, outs.v, outs.n, sizeof(u), cmp_u64)) ||
+			    holder[at - outs.v])
+				continue;
+			holder[at - outs.v] = c->coros[k].id;
+			c->coros[k].conns_held++;
+		}
+	}
+	for (i = 0; i < outs.n; i++)
+		if (target_read_u64(t, outs.v[i] + NGX_U_POOL, &sp) ||
+		    target_read_u64(t, outs.v[i] + NGX_U_CONN, &conn) ||
+		    census_add_conn(c, conn, sp, holder[i], &(struct site){ 0 }))
+			goto out;
 	ret = 0;
 out:
+	free(holder);
 	free(pools.v);
 	free(outs.v);
 	return ret;
