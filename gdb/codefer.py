@@ -197,6 +197,7 @@ class Report:
         self.version = data.get("version", "")
         self.coroutines = [Coroutine(c) for c in data.get("coroutines", [])]
         self.pools = [Pool(p) for p in data.get("pools", [])]
+        self.census_pools = data.get("census_pools", [])  # as the pools describe themselves
         self.summary = Summary(data.get("summary", {}))
         self.warnings = data.get("warnings", [])
 
@@ -310,6 +311,10 @@ class CodeferPools(gdb.Command):
     @_command
     def invoke(self, arg, from_tty):
         rep = Report.current()
+        for p in rep.census_pools:
+            print("pool %s (%s): %d open, %d idle, max %d, %d waiting" % (
+                _safe(p.get("pool", "?")), _safe(p.get("name", "?")), p.get("open", 0),
+                p.get("idle", 0), p.get("max", -1), p.get("waiters", 0)))
         if not rep.pools:
             print("no connections out of any pool")
             return

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Compares codefer's view of an nginx worker with the TRUTH lines its Lua code logged.
 
-Usage: check_openresty.py top|dump ERROR_LOG SNAPSHOT_JSON PARK_SITE HOLD_SITE SPAWN_SITE
+Usage: check_openresty.py top|dump|gdb ERROR_LOG SNAPSHOT_JSON PARK_SITE HOLD_SITE SPAWN_SITE
 top: a codefer-top JSON snapshot (the census at attach); dump: codefer-dump --json of a
-core of the worker (with wait sites). PARK_SITE, HOLD_SITE and SPAWN_SITE are the
+core of the worker (with wait sites); gdb: gdb's `codefer pools` on that core. PARK_SITE, HOLD_SITE and SPAWN_SITE are the
 create sites of a /park, /hold and /spawn request's coroutine: their content_by_lua
 chunks, defined at line 0.
 Prints one line per comparison; exits 1 on any mismatch.
@@ -16,10 +16,23 @@ from collections import Counter
 
 def main():
     mode, log_path, snap_path = sys.argv[1:4]
-    entry = {"park": sys.argv[4], "hold": sys.argv[5], "spawn": sys.argv[6]}
     facts = [json.loads(m.group(1)) for m in
              (re.search(r"TRUTH (\{[^}]*\})", line) for line in open(log_path)) if m]
+    if mode == "gdb":
+        # gdb's `codefer pools`: one line per pool with its figures.
+        text = open(snap_path).read()
+        got = {m.group(1): {"open": int(m.group(2)), "idle": int(m.group(3)),
+                            "max": int(m.group(4)), "waiters": int(m.group(5))}
+               for m in re.finditer(r"pool 0x[0-9a-f]+ \((\S+)\): (\d+) open, (\d+) idle, "
+                                    r"max (-?\d+), (\d+) waiting", text)}
+        want = {f["name"]: {k: f[k] for k in ("open", "idle", "max", "waiters")}
+                for f in facts if f["kind"] == "pool"}
+        ok = got == want and "Traceback" not in text
+        print(("ok: gdb codefer pools = %s" % got) if ok else
+              "MISMATCH: gdb codefer pools: %s, truth %s" % (got, want))
+        return 0 if ok else 1
     snap = json.loads(open(snap_path).read())
+    entry = {"park": sys.argv[4], "hold": sys.argv[5], "spawn": sys.argv[6]}
     rows = {int(c["id"], 16): c for c in snap.get("coroutines", [])}
     bad = []
 

@@ -20,7 +20,11 @@ wait_truth $((LEAK + BURST + 4 + 2 * HOLDS))
 gcore -o "$WORK/core" "$WORKER" >"$WORK/gcore.out" 2>&1 || fail "gcore failed"
 "$CODEFER_DUMP" --json "$WORK/core.$WORKER" >"$WORK/dump.json" 2>"$WORK/dump.err" ||
 	fail "codefer-dump failed: $(cat "$WORK/dump.err")"
+timeout 120 gdb -batch -nx "$OR_ROOT/usr/sbin/nginx" "$WORK/core.$WORKER" -x "$CODEFER_PY" \
+	-ex 'codefer pools' >"$WORK/gdb.out" 2>&1
 rm -f "$WORK/core.$WORKER"
+python3 "$OR_TESTS/check_openresty.py" gdb "$WORK/error.log" "$WORK/gdb.out" ||
+	fail "gdb's codefer pools disagrees with the worker's truth"
 python3 "$OR_TESTS/check_openresty.py" dump "$WORK/error.log" "$WORK/dump.json" "$ENTRY_SITE" "$HOLD_SITE" "$SPAWN_SITE" ||
 	fail "codefer-dump disagrees with the worker's truth"
 echo PASS
