@@ -69,7 +69,8 @@ static int build(struct rep *r)
 	r->wait = malloc((c->ncoros + 1) * sizeof(*r->wait));
 	r->live_ids = malloc((c->ncoros + 1) * sizeof(*r->live_ids));
 	r->conn_site = malloc((c->nconns + 1) * sizeof(*r->conn_site));
-	if (!r->dsite || !r->dfn || !r->first || !r->origin || !r->wait || !r->live_ids || !r->conn_site)
+	if (!r->dsite || !r->dfn || !r->first || !r->origin || !r->wait || !r->live_ids ||
+	    !r->conn_site)
 		return -1;
 	for (i = 0, nd = 0; i < c->ncoros; i++) {
 		struct census_coro *co = &c->coros[i];

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Compares codefer's view of an nginx worker with the TRUTH lines its Lua code logged.
 
-Usage: check_openresty.py top|dump|gdb ERROR_LOG SNAPSHOT_JSON PARK_SITE HOLD_SITE SPAWN_SITE
+Usage: check_openresty.py top|dump ERROR_LOG SNAPSHOT_JSON PARK_SITE HOLD_SITE SPAWN_SITE
+       check_openresty.py gdb ERROR_LOG GDB_OUTPUT
 top: a codefer-top JSON snapshot (the census at attach); dump: codefer-dump --json of a
-core of the worker (with wait sites); gdb: gdb's `codefer pools` on that core. PARK_SITE, HOLD_SITE and SPAWN_SITE are the
-create sites of a /park, /hold and /spawn request's coroutine: their content_by_lua
-chunks, defined at line 0.
+core of the worker (with wait sites); gdb: gdb's `codefer pools` on that core.
+PARK_SITE, HOLD_SITE and SPAWN_SITE are the create sites of a /park, /hold and /spawn
+request's coroutine: their content_by_lua chunks, defined at line 0.
 Prints one line per comparison; exits 1 on any mismatch.
 """
 import json
