@@ -204,6 +204,7 @@ class Report:
         self.version = data.get("version", "")
         self.coroutines = [Coroutine(c) for c in data.get("coroutines", [])]
         self.pools = [Pool(p) for p in data.get("pools", [])]
+        self.census_pools = data.get("census_pools", [])  # as the pools describe themselves
         self.summary = Summary(data.get("summary", {}))
         timers = data.get("timers", {})
         self.timers_pending = timers.get("pending", 0)
@@ -325,6 +326,10 @@ class CodeferPools(gdb.Command):
     @_command
     def invoke(self, arg, from_tty):
         rep = Report.current()
+        for p in rep.census_pools:
+            print("pool %s (%s): %d open, %d idle, max %d, %d waiting" % (
+                _safe(p.get("pool", "?")), _safe(p.get("name", "?")), p.get("open", 0),
+                p.get("idle", 0), p.get("max", -1), p.get("waiters", 0)))
         if not rep.pools:
             print("no pools found, and no connections out of any")
             return

@@ -17,7 +17,11 @@ if [ $# = 0 ]; then
 		for m in ${SITES_CASES:-live census core host-live host-core}; do
 			[ "${v#jit}" != "$v" ] && [ "${m#host}" != "$m" ] && continue
 			echo "== lua$v $m"
-			"$0" "$m" "$v" || exit $?
+			# A case that cannot run here (no liblua-dev, no luajit2) skips alone.
+			"$0" "$m" "$v"
+			rc=$?
+			[ "$rc" = 77 ] && continue
+			[ "$rc" = 0 ] || exit "$rc"
 			ran=1
 		done
 	done

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Compares codefer's view of an nginx worker with the TRUTH lines its Lua code logged.
 
-Usage: check_openresty.py top|dump ERROR_LOG SNAPSHOT_JSON ENTRY_SITE
+Usage: check_openresty.py top|dump ERROR_LOG SNAPSHOT_JSON PARK_SITE HOLD_SITE SPAWN_SITE
+       check_openresty.py gdb ERROR_LOG GDB_OUTPUT
 top: a codefer-top JSON snapshot (the census at attach); dump: codefer-dump --json of a
-core of the worker (with wait sites). ENTRY_SITE is the create site of a request's
-coroutine: its content_by_lua chunk, defined at line 0.
+core of the worker (with wait sites); gdb: gdb's `codefer pools` on that core.
+PARK_SITE, HOLD_SITE and SPAWN_SITE are the create sites of a /park, /hold and /spawn
+request's coroutine: their content_by_lua chunks, defined at line 0.
 Prints one line per comparison; exits 1 on any mismatch.
 """
 import json
@@ -14,10 +16,24 @@ from collections import Counter
 
 
 def main():
-    mode, log_path, snap_path, entry = sys.argv[1:5]
+    mode, log_path, snap_path = sys.argv[1:4]
     facts = [json.loads(m.group(1)) for m in
              (re.search(r"TRUTH (\{[^}]*\})", line) for line in open(log_path)) if m]
+    if mode == "gdb":
+        # gdb's `codefer pools`: one line per pool with its figures.
+        text = open(snap_path).read()
+        got = {m.group(1): {"open": int(m.group(2)), "idle": int(m.group(3)),
+                            "max": int(m.group(4)), "waiters": int(m.group(5))}
+               for m in re.finditer(r"pool 0x[0-9a-f]+ \((\S+)\): (\d+) open, (\d+) idle, "
+                                    r"max (-?\d+), (\d+) waiting", text)}
+        want = {f["name"]: {k: f[k] for k in ("open", "idle", "max", "waiters")}
+                for f in facts if f["kind"] == "pool"}
+        ok = got == want and "Traceback" not in text
+        print(("ok: gdb codefer pools = %s" % got) if ok else
+              "MISMATCH: gdb codefer pools: %s, truth %s" % (got, want))
+        return 0 if ok else 1
     snap = json.loads(open(snap_path).read())
+    entry = {"park": sys.argv[4], "hold": sys.argv[5], "spawn": sys.argv[6]}
     rows = {int(c["id"], 16): c for c in snap.get("coroutines", [])}
     bad = []
 
@@ -28,7 +44,7 @@ def main():
         if not ok:
             bad.append(what)
 
-    want = {int(f["id"], 16): f for f in facts if f["kind"] in ("timer", "request")}
+    want = {int(f["id"], 16): f for f in facts if f["kind"] in ("timer", "request", "light")}
     expect("runtime", snap.get("runtime"), "luajit")
     expect("version", snap.get("version", "").endswith("(OpenResty luajit2)"), True)
     expect("coroutine ids missing", sorted(hex(i) for i in set(want) - set(rows)), [])
@@ -36,7 +52,7 @@ def main():
            Counter({"suspended": len(want)}))
 
     def create(f):
-        return f["def"] if f["kind"] == "timer" else entry
+        return entry[f["entry"]] if f["kind"] == "request" else f["def"]
 
     site = "origin" if mode == "dump" else "site"
     expect("create sites", Counter(rows[i].get(site) for i in want if i in rows),
@@ -56,7 +72,16 @@ def main():
         # What each runs for: its timer, or its request (one per parked request).
         got = Counter("request" if rows[i].get("owner", "").startswith("request 0x") else
                       rows[i].get("owner") for i in want if i in rows)
-        expect("owners", got, Counter(f["kind"] for f in want.values()))
+        expect("owners", got, Counter("request" if f["kind"] == "light" else f["kind"]
+                                      for f in want.values()))
+        # A light thread runs for the request that spawned it.
+        spawners = [rows[i].get("owner") for i, f in want.items()
+                    if i in rows and f.get("lights")]
+        lights = Counter(rows[i].get("owner") for i, f in want.items()
+                         if i in rows and f["kind"] == "light")
+        expect("light threads per spawning request", dict(lights),
+               {o: f["lights"] for o, f in zip(spawners, (f for f in want.values()
+                                                         if f.get("lights")))})
         expect("distinct requests",
                len({rows[i].get("owner") for i, f in want.items()
                     if i in rows and f["kind"] == "request"}),

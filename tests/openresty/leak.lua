@@ -118,7 +118,42 @@ local function report(premature, nkeep, nburst)
 	truth({ kind = "pool", name = "burst", open = bursting, idle = 0, max = 5, waiters = 0 })
 end
 
+-- Requests that borrow from `req` (pool_size 2, made by a timer) and never give back.
+local function req_pool(premature, port)
+	if premature then return end
+	local sock = ngx.socket.tcp()
+	assert(sock:connect("127.0.0.1", port, { pool = "req" }))
+	assert(sock:setkeepalive(0, 2))
+	truth({ kind = "ready" })
+end
+
+-- A request that spawns light threads which never end, and waits for them.
+local function light()
+	truth({ kind = "light", id = me(), def = M.light_def, wait = here(0) }); ngx.sleep(3600)
+end
+M.light_def = def(light)
+
+function M.spawn(n)
+	local threads = {}
+	for i = 1, n do
+		threads[i] = ngx.thread.spawn(light)
+	end
+	truth({ kind = "request", entry = "spawn", id = me(), wait = here(0), lights = n }); ngx.thread.wait(threads[1])
+end
+
+local held_reqs = 0
+
+function M.hold(port)
+	local sock = ngx.socket.tcp()
+	assert(sock:connect("127.0.0.1", port, { pool = "req" }))
+	held_reqs = held_reqs + 1
+	-- The first takes the connection the pool kept idle.
+	truth({ kind = "pool", name = "req", open = held_reqs, idle = 0, max = 2, waiters = 0 })
+	truth({ kind = "request", entry = "hold", id = me(), wait = here(0), holds = "req" }); ngx.sleep(3600)
+end
+
 function M.pools(port, nkeep, nleak, nburst)
+	assert(ngx.timer.at(0, req_pool, port))
 	for _ = 1, nkeep do
 		assert(ngx.timer.at(0, filler, port))
 	end
@@ -130,7 +165,7 @@ function M.pools(port, nkeep, nleak, nburst)
 end
 
 function M.park()
-	truth({ kind = "request", id = me(), wait = here(0) }); ngx.sleep(3600)
+	truth({ kind = "request", entry = "park", id = me(), wait = here(0) }); ngx.sleep(3600)
 end
 
 return M

@@ -7,10 +7,11 @@ OR_TESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../lib.sh
 . "$OR_TESTS/../lib.sh"
 NGINX_PID=
-CLIENTS_PID=
+CLIENTS_PIDS=
 
 or_cleanup() {
-	[ -n "$CLIENTS_PID" ] && kill "$CLIENTS_PID" 2>/dev/null
+	# shellcheck disable=SC2086  # a list of pids
+	[ -n "$CLIENTS_PIDS" ] && kill $CLIENTS_PIDS 2>/dev/null
 	[ -s "$WORK/nginx.pid" ] && kill -TERM "$(cat "$WORK/nginx.pid")" 2>/dev/null
 	TARGET_PID=	# the worker: nginx stops it
 	cleanup
@@ -28,8 +29,10 @@ need_openresty() {
 
 # nginx_start LUA_INIT_WORKER: one worker running $OR_TESTS/leak.lua (@PORT@ in its
 # init_worker code is its port), `location /park` parking each request, `/pong`
-# answering "pong"; $PORT, $WORKER (its pid), $ENTRY_SITE (the create site of a
-# request's coroutine: its content_by_lua chunk).
+# answering "pong", `/hold` borrowing a connection from pool `req` and parking, `/spawn`
+# parking in two light threads; $PORT, $WORKER (its pid), $ENTRY_SITE, $HOLD_SITE and
+# $SPAWN_SITE (the create sites of a /park, /hold and /spawn request's coroutine: their
+# content_by_lua chunks).
 nginx_start() {
 	local lib i
 	PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -59,13 +62,21 @@ http {
 		location /park {
 			content_by_lua_block { require("leak").park() }
 		}
+		location /spawn {
+			content_by_lua_block { require("leak").spawn(2) }
+		}
+		location /hold {
+			content_by_lua_block { require("leak").hold($PORT) }
+		}
 		location /pong {
 			return 200 "pong";
 		}
 	}
 }
 CONF
-	ENTRY_SITE="content_by_lua(nginx.conf:$(grep -n 'content_by_lua_block' "$WORK/nginx.conf" | cut -d: -f1)):0"
+	ENTRY_SITE="content_by_lua(nginx.conf:$(grep -n 'leak").park' "$WORK/nginx.conf" | cut -d: -f1)):0"
+	HOLD_SITE="content_by_lua(nginx.conf:$(grep -n 'leak").hold' "$WORK/nginx.conf" | cut -d: -f1)):0"
+	SPAWN_SITE="content_by_lua(nginx.conf:$(grep -n 'leak").spawn' "$WORK/nginx.conf" | cut -d: -f1)):0"
 	LD_LIBRARY_PATH=$lib timeout 120 "$OR_ROOT/usr/sbin/nginx" -p "$WORK" -c "$WORK/nginx.conf" \
 		>"$WORK/nginx.out" 2>&1 &
 	NGINX_PID=$!
@@ -79,19 +90,20 @@ CONF
 	TARGET_PID=$WORKER
 }
 
-# park_requests N: N clients each wait for a /park request that never completes.
+# park_requests N [LOCATION]: N clients each wait for a request to /park (or LOCATION)
+# that never completes.
 park_requests() {
-	timeout 120 python3 - "$PORT" "$1" <<'PY' &
+	timeout 120 python3 - "$PORT" "$1" "${2:-/park}" <<'PY' &
 import socket, sys, time
-port, n = int(sys.argv[1]), int(sys.argv[2])
+port, n, where = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 held = []
 for _ in range(n):
     s = socket.create_connection(("127.0.0.1", port))
-    s.sendall(b"GET /park HTTP/1.1\r\nHost: t\r\n\r\n")
+    s.sendall(b"GET %s HTTP/1.1\r\nHost: t\r\n\r\n" % where.encode())
     held.append(s)
 time.sleep(120)
 PY
-	CLIENTS_PID=$!
+	CLIENTS_PIDS="$CLIENTS_PIDS $!"
 }
 
 # wait_truth N: until the error log holds N TRUTH lines.

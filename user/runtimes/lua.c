@@ -56,7 +56,6 @@ enum {
 #define FN_MAX_INSNS 2048
 #define TEXT_MAX_BYTES (16u << 20)
 #define MAX_STORES 8
-#define MAX_SITES 8
 #define ALLGC_MAX_OBJECTS (64u << 20)
 #define PROTOS_MAX (4u << 20)
 #define CI_MAX 200000			/* LUAI_MAXCCALLS-bound call depth, with margin */
@@ -1249,7 +1248,10 @@ const struct runtime runtime_lua = {
 #define LJ_PT_NUMLINE 76
 #define LJ_PT_LINEINFO 80
 #define LJ_STR_DATA 24
-#define LJ_FRAME_TYPE 3		/* frame link's low bits: 0 for a Lua frame's return pc */
+#define LJ_FRAME_TYPE 3		/* a frame link's low bits: */
+#define LJ_FRAME_TYPEP 7
+#define LJ_FRAME_LUA 0		/* the link is the return pc into a Lua caller */
+#define LJ_FRAME_CONT 2		/* a continuation (a JIT-compiled caller) */
 #define LJ_G_SCAN 256		/* global_State.registrytv is within this after mainthref */
 #define LJ_IT_TAB 0x1fff4ull	/* TValue top 17 bits: ~LJ_TTAB */
 #define LJ_IT_STR 0x1fffbull
@@ -1468,34 +1470,52 @@ enum {
 static uint64_t lj_slot_proto(struct target *t, uint64_t slot)
 {
 	uint64_t v, fn, pc, pt;
-	uint8_t hdr[2];
+	uint8_t gct, ffid;
 
 	if (target_read_u64(t, slot, &v) || v >> 47 != LJ_TFUNC_IT)
 		return 0;
 	fn = v & LJ_GCPTR_MASK;
-	if (target_read(t, fn + LJ_L_GCT, hdr, 2) || hdr[0] != LJ_GCT_FUNC || hdr[1] ||
+	if (target_read(t, fn + LJ_L_GCT, &gct, 1) || gct != LJ_GCT_FUNC ||
+	    target_read(t, fn + LJ_FN_FFID, &ffid, 1) || ffid ||
 	    target_read_u64(t, fn + LJ_FN_PC, &pc))
 		return 0;
 	pt = pc - LJ_PT_SIZE;
-	return !target_read(t, pt + LJ_L_GCT, hdr, 1) && hdr[0] == LJ_GCT_PROTO ? pt : 0;
+	return !target_read(t, pt + LJ_L_GCT, &gct, 1) && gct == LJ_GCT_PROTO ? pt : 0;
 }
 
-/* Where coroutine L waits: the Lua frame its innermost frame (coroutine.yield, or the
- * coroutine.resume of the one it runs) returns to. 0, or -1 when that is no Lua frame. */
+/* Where coroutine L waits: the Lua frame its innermost frame (coroutine.yield, a C
+ * function that yielded, or the coroutine.resume of the one it runs) returns to. A Lua
+ * caller's frame link is the return pc itself; a JIT-compiled caller's is a
+ * continuation frame, which keeps the pc two slots below its link and the distance to
+ * the caller's link in the link. 0, or -1 when that is no Lua frame. */
 static int lj_wait_site(struct target *t, uint64_t L, struct site *s)
 {
-	uint64_t base, link;
-	uint32_t ins;
-	uint64_t pt;
+	uint64_t base, link, pc, pt;
+	uint32_t ins, sizebc;
 
-	if (target_read_u64(t, L + LJ_L_BASE, &base) || target_read_u64(t, base - 8, &link) ||
-	    (link & LJ_FRAME_TYPE) || target_read(t, link - 4, &ins, 4))
+	if (target_read_u64(t, L + LJ_L_BASE, &base) || target_read_u64(t, base - 8, &link))
 		return -1;
-	/* The caller's frame: its call's register A, then the function and link slots. */
-	base -= 8 * (((ins >> 8) & 0xff) + LJ_FRAME_SLOTS);
-	if (!(pt = lj_slot_proto(t, base - 16)))
+	switch (link & LJ_FRAME_TYPE) {
+	case LJ_FRAME_LUA:
+		/* The caller's base: below the call's register A, function and link. */
+		pc = link;
+		if (target_read(t, pc - 4, &ins, 4))
+			return -1;
+		base -= 8 * (((ins >> 8) & 0xff) + LJ_FRAME_SLOTS);
+		break;
+	case LJ_FRAME_CONT:
+		if (target_read_u64(t, base - 24, &pc))
+			return -1;
+		base -= link & ~(uint64_t)LJ_FRAME_TYPEP;
+		break;
+	default:
 		return -1;
-	*s = (struct site){ .addr = pt, .aux = link, .kind = SITE_LJ };
+	}
+	if (!(pt = lj_slot_proto(t, base - 16)) ||
+	    target_read(t, pt + LJ_PT_SIZEBC, &sizebc, 4) || pc <= pt + LJ_PT_SIZE ||
+	    pc > pt + LJ_PT_SIZE + 4 * (uint64_t)sizebc)
+		return -1;
+	*s = (struct site){ .addr = pt, .aux = pc, .kind = SITE_LJ };
 	return 0;
 }
 
@@ -1706,13 +1726,13 @@ static uint64_t lj_slot_cosocket(struct target *t, uint64_t slot)
 }
 
 /* Connections out of the pools (c->pools from `first` on): cosockets connected through
- * a pool and not back in it; the holder is the coroutine with the socket on its stack,
- * 0 (an orphan) when none has. */
+ * a pool and not back in it; the holder is the coroutine with the socket on its stack
+ * (each stack is read once), 0 (an orphan) when none has. */
 static int ngx_conns_out(struct target *t, struct census *c, size_t first_pool,
 			 size_t first_coro, struct u64_set *udata)
 {
 	struct u64_set pools = { 0 }, outs = { 0 };
-	uint64_t sp, conn, stack, top, u, holder, slot;
+	uint64_t sp, conn, stack, top, u, slot, *holder = NULL;
 	size_t i, k;
 	int ret = -1;
 
@@ -1725,28 +1745,37 @@ static int ngx_conns_out(struct target *t, struct census *c, size_t first_pool,
 		    !target_read_u64(t, udata->v[i] + NGX_U_CONN, &conn) && conn &&
 		    set_add(&outs, udata->v[i]))
 			goto out;
-	for (i = 0; i < outs.n; i++) {
-		u = outs.v[i];
-		holder = 0;
-		for (k = first_coro; !holder && k < c->ncoros; k++) {
-			if (target_read_u64(t, c->coros[k].id + LJ_L_STACK, &stack) ||
-			    target_read_u64(t, c->coros[k].id + LJ_L_TOP, &top) || top < stack ||
-			    top - stack > 8 * LJ_STACK_SLOTS_MAX)
-				continue;
-			for (slot = stack; slot < top; slot += 8)
-				if (lj_slot_cosocket(t, slot) == u) {
-					holder = c->coros[k].id;
-					c->coros[k].conns_held++;
-					break;
-				}
-		}
-		if (target_read_u64(t, u + NGX_U_POOL, &sp) ||
-		    target_read_u64(t, u + NGX_U_CONN, &conn) ||
-		    census_add_conn(c, conn, sp, holder, &(struct site){ 0 }))
-			goto out;
+	if (!outs.n) {
+		ret = 0;
+		goto out;
 	}
+	/* udata is sorted, so outs is. */
+	if (!(holder = calloc(outs.n, sizeof(*holder))))
+		goto out;
+	for (k = first_coro; k < c->ncoros; k++) {
+		if (target_read_u64(t, c->coros[k].id + LJ_L_STACK, &stack) ||
+		    target_read_u64(t, c->coros[k].id + LJ_L_TOP, &top) || top < stack ||
+		    top - stack > 8 * LJ_STACK_SLOTS_MAX)
+			continue;
+		for (slot = stack; slot < top; slot += 8) {
+			uint64_t *at;
+
+			if (!(u = lj_slot_cosocket(t, slot)) ||
+			    !(at = bsearch(&u, outs.v, outs.n, sizeof(u), cmp_u64)) ||
+			    holder[at - outs.v])
+				continue;
+			holder[at - outs.v] = c->coros[k].id;
+			c->coros[k].conns_held++;
+		}
+	}
+	for (i = 0; i < outs.n; i++)
+		if (target_read_u64(t, outs.v[i] + NGX_U_POOL, &sp) ||
+		    target_read_u64(t, outs.v[i] + NGX_U_CONN, &conn) ||
+		    census_add_conn(c, conn, sp, holder[i], &(struct site){ 0 }))
+			goto out;
 	ret = 0;
 out:
+	free(holder);
 	free(pools.v);
 	free(outs.v);
 	return ret;
