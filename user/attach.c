@@ -153,6 +153,17 @@ static int cmp_state(const void *a, const void *b)
 }
 
 /* The census's states, read at `ns`: they stand for coroutines with no event since. */
+static void free_states(struct session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nstates; i++)
+		free(s->states[i].owner);
+	free(s->states);
+	s->states = NULL;
+	s->nstates = 0;
+}
+
 static int set_states(struct session *s, const struct census *c, uint64_t ns)
 {
 	struct census_state *st = calloc(c->ncoros + 1, sizeof(*st));
@@ -163,9 +174,11 @@ static int set_states(struct session *s, const struct census *c, uint64_t ns)
 	for (i = 0; i < c->ncoros; i++) {
 		st[i].id = c->coros[i].id;
 		snprintf(st[i].state, sizeof(st[i].state), "%s", c->coros[i].state);
+		if (c->coros[i].owner[0])
+			st[i].owner = strdup(c->coros[i].owner);
 	}
 	qsort(st, c->ncoros, sizeof(*st), cmp_state);
-	free(s->states);
+	free_states(s);
 	s->states = st;
 	s->nstates = c->ncoros;
 	s->states_ns = ns;
@@ -888,7 +901,7 @@ void session_close(struct session *s)
 	codefer_bpf__destroy(s->skel);
 	reset_rows(s);
 	free(s->unlisted);
-	free(s->states);
+	free_states(s);
 	free(s->unprobed);
 	free(s->living);
 	free(s->seeded);

@@ -13,6 +13,7 @@ struct ring_buffer;
 struct census_state {
 	uint64_t id;
 	char state[16];
+	char *owner;		/* what it runs for (census_coro.owner), or NULL */
 };
 
 /* A run of pending defers at one site, in stack order. */

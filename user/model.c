@@ -561,6 +561,7 @@ static void build_coros(struct model *m, struct snapshot *snap, struct hold *hol
 			q++;
 		r->state = q < m->s->nstates && st[q].id == r->id && r->c.last_ns <= m->s->states_ns
 			   ? st[q].state : "live";
+		r->owner = q < m->s->nstates && st[q].id == r->id ? st[q].owner : NULL;
 		born = r->c.created_ns ? r->c.created_ns : r->c.first_ns;
 		/* A birth the runtime does not keep, or one on another clock, is unknown. */
 		r->age_s = born && born <= snap->ns ? (snap->ns - born) / 1e9 : -1;

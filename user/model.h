@@ -15,6 +15,7 @@ struct coro_row {
 	struct coro c;		/* the probes' entry plus the census's part: absolute counts */
 	struct census_row *census;	/* read by the census, or NULL */
 	const char *state;
+	const char *owner;	/* what it runs for, from the census or the last walk, or NULL */
 	double age_s;		/* -1: unknown */
 	int64_t conns_held;
 	double hold_s;		/* how long its oldest held connection has been out */

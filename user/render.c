@@ -112,7 +112,7 @@ static void json_row(FILE *f, struct model *m, const struct coro_row *r, int fir
 	struct jrow j;
 	/* States are short words of codefer's own: quoted as they are when they are. */
 	int plain = !r->state[strspn(r->state, "abcdefghijklmnopqrstuvwxyz -_")];
-	char *state = plain ? NULL : json_quote(r->state);
+	char *state = plain ? NULL : json_quote(r->state), *owner;
 
 	j.n = 0;
 	jr_s(&j, first ? "{\"id\": " : ", {\"id\": ");
@@ -158,6 +158,11 @@ static void json_row(FILE *f, struct model *m, const struct coro_row *r, int fir
 	jr_s(&j, json_site(m, &r->c.create_site));
 	JR_LIT(&j, ", \"wait_site\": ");
 	jr_s(&j, json_site(m, r->census ? &r->census->wait_site : NULL));
+	if (r->owner && (owner = json_quote(r->owner))) {
+		JR_LIT(&j, ", \"owner\": ");
+		jr_s(&j, owner);
+		free(owner);
+	}
 	JR_LIT(&j, ", \"verdict\": \"");
 	jr_s(&j, verdict_name(r->verdict));
 	JR_LIT(&j, "\"}");
