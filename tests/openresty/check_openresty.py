@@ -23,9 +23,10 @@ def main():
         # gdb's `codefer pools`: one line per pool with its figures.
         text = open(snap_path).read()
         got = {m.group(1): {"open": int(m.group(2)), "idle": int(m.group(3)),
-                            "max": int(m.group(4)), "waiters": int(m.group(5))}
-               for m in re.finditer(r"pool 0x[0-9a-f]+ \((\S+)\): (\d+) open, (\d+) idle, "
-                                    r"max (-?\d+), (\d+) waiting", text)}
+                            "max": -1 if m.group(4) == "none" else int(m.group(4)),
+                            "waiters": int(m.group(5))}
+               for m in re.finditer(r"pool 0x[0-9a-f]+ (\S+): (\d+) open, (\d+) idle, "
+                                    r"max (\d+|none), (\d+) waiting", text)}
         want = {f["name"]: {k: f[k] for k in ("open", "idle", "max", "waiters")}
                 for f in facts if f["kind"] == "pool"}
         ok = got == want and "Traceback" not in text
