@@ -37,10 +37,14 @@ start() {
 	local envs=$1 args=
 	shift
 	[ $# -eq 0 ] || args=$(printf '%q ' "$@")
+	local cmd="env $envs $CODEFER_TOP -p $TARGET_PID -d 0.5 $args; echo \$? >$WORK/rc; sleep 600"
 	rm -f "$WORK/rc"
-	"${T[@]}" kill-session -t v 2>/dev/null
-	"${T[@]}" new-session -d -s v -x 160 -y 45 \
-		"env $envs $CODEFER_TOP -p $TARGET_PID -d 0.5 $args; echo \$? >$WORK/rc; sleep 600"
+	# The same terminal again (a server left without sessions would be exiting).
+	if "${T[@]}" has-session -t v 2>/dev/null; then
+		"${T[@]}" respawn-pane -k -t v "$cmd"
+	else
+		"${T[@]}" new-session -d -s v -x 160 -y 45 "$cmd"
+	fi
 	wait_screen '^ +ID STATE' || fail "no table on the screen"
 	wait_screen '^ +1 ' || fail "no worker row"
 }
