@@ -6,8 +6,8 @@
 need_root
 command -v tmux >/dev/null || skip "no tmux (scripts/install-deps.sh installs it)"
 
-# A private tmux server: nobody else's sessions are touched.
-T=(tmux -L "codefer-view-$$" -f /dev/null)
+# A private tmux server (its socket in $WORK): nobody else's sessions are touched.
+T=(tmux -S "$WORK/tmux.sock" -f /dev/null)
 trap '"${T[@]}" kill-server 2>/dev/null; cleanup' EXIT
 
 screen() { "${T[@]}" capture-pane -p -t v "$@"; }
