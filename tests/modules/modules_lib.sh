@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/modules: the leaky fixture on ucoro built as a real shared library
 # (libucoro.so.1.0.0, soname libucoro.so.1, with the usual symlinks), so module names are
 # those of a packaged library. Sourced by tests/modules/test_*.sh.

@@ -6,8 +6,8 @@
 need_root
 command -v tmux >/dev/null || skip "no tmux (scripts/install-deps.sh installs it)"
 
-# A private tmux server: nobody else's sessions are touched.
-T=(tmux -L "codefer-view-$$" -f /dev/null)
+# A private tmux server (its socket in $WORK): nobody else's sessions are touched.
+T=(tmux -S "$WORK/tmux.sock" -f /dev/null)
 trap '"${T[@]}" kill-server 2>/dev/null; cleanup' EXIT
 
 screen() { "${T[@]}" capture-pane -p -t v "$@"; }
@@ -37,10 +37,14 @@ start() {
 	local envs=$1 args=
 	shift
 	[ $# -eq 0 ] || args=$(printf '%q ' "$@")
+	local cmd="env $envs $CODEFER_TOP -p $TARGET_PID -d 0.5 $args; echo \$? >$WORK/rc; sleep 600"
 	rm -f "$WORK/rc"
-	"${T[@]}" kill-session -t v 2>/dev/null
-	"${T[@]}" new-session -d -s v -x 160 -y 45 \
-		"env $envs $CODEFER_TOP -p $TARGET_PID -d 0.5 $args; echo \$? >$WORK/rc; sleep 600"
+	# The same terminal again (a server left without sessions would be exiting).
+	if "${T[@]}" has-session -t v 2>/dev/null; then
+		"${T[@]}" respawn-pane -k -t v "$cmd"
+	else
+		"${T[@]}" new-session -d -s v -x 160 -y 45 "$cmd"
+	fi
 	wait_screen '^ +ID STATE' || fail "no table on the screen"
 	wait_screen '^ +1 ' || fail "no worker row"
 }
