@@ -293,6 +293,72 @@ static size_t named(struct model *m, size_t *cache, const struct site *s)
 	return *cache;
 }
 
+/* Calls fn for each run of the census's defers still pending in coroutine r: the bottom
+ * of its stack, above the probes' lowest point (see struct coro). Stops at fn's non-zero. */
+static int census_runs(const struct model *m, const struct coro_row *r,
+		       int (*fn)(void *arg, struct site_run *run, int64_t n), void *arg)
+{
+	struct census_row *cr = r->census;
+	int64_t left = cr ? cr->base + r->c.low : 0, n;
+	size_t q;
+	int ret;
+
+	for (q = 0; cr && q < cr->nruns && left > 0; q++) {
+		struct site_run *run = &m->s->runs[cr->runs + q];
+
+		n = run->n < left ? run->n : left;
+		left -= n;
+		if ((ret = fn(arg, run, n)))
+			return ret;
+	}
+	return 0;
+}
+
+struct row_fn {
+	int (*fn)(void *arg, const struct site *s, int64_t n);
+	void *arg;
+};
+
+static int run_to_site(void *arg, struct site_run *run, int64_t n)
+{
+	struct row_fn *f = arg;
+
+	return f->fn(f->arg, &run->site, n);
+}
+
+int model_row_sites(struct model *m, const struct coro_row *r,
+		    int (*fn)(void *arg, const struct site *s, int64_t n), void *arg)
+{
+	const struct coro_site_key *sk = m->raw_sites.keys;
+	const __s64 *sv = m->raw_sites.vals;
+	const struct session *s = m->s;
+	struct row_fn f = { fn, arg };
+	size_t i;
+	int ret;
+
+	for (i = 0; i < m->raw_sites.n; i++)
+		if (sk[i].id == r->id && (ret = fn(arg, &sk[i].site, sv[i])))
+			return ret;
+	for (i = 0; i < s->nunprobed; i++)
+		if (s->unprobed[i].id == r->id && (ret = fn(arg, &s->unprobed[i].site, s->unprobed[i].n)))
+			return ret;
+	return census_runs(m, r, run_to_site, &f);
+}
+
+struct row_add {
+	struct model *m;
+	struct row_sites *rs;
+	int64_t **per;
+	size_t *cap;
+};
+
+static int add_census_run(void *arg, struct site_run *run, int64_t n)
+{
+	struct row_add *a = arg;
+
+	return add_row_site(a->m, a->rs, a->per, a->cap, named(a->m, &run->name, &run->site), n);
+}
+
 /* The per-site figures and each coroutine's site. */
 static int build_sites(struct model *m, struct snapshot *snap, struct hold *holds, size_t nholds)
 {
@@ -307,8 +373,8 @@ static int build_sites(struct model *m, struct snapshot *snap, struct hold *hold
 		struct coro_row *row = &snap->coros[i];
 		struct census_row *cr = row->census;
 		struct row_sites rs = { .len = 0 };
-		int64_t census_left = cr ? cr->base + row->c.low : 0, best = 0;
-		size_t q;
+		struct row_add add = { m, &rs, &per[SK_DEFER], &caps[SK_DEFER] };
+		int64_t best = 0;
 
 		row->site = SITE_TAB_OOM;
 		/* coro_sites and unprobed are sorted by id like the rows: walk them together. */
@@ -324,17 +390,8 @@ static int build_sites(struct model *m, struct snapshot *snap, struct hold *hold
 			if (add_row_site(m, &rs, &per[SK_DEFER], &caps[SK_DEFER],
 					 site_tab_index(&m->sites, &u[ju].site), u[ju].n))
 				goto out;
-		/* The census's defers still pending: the bottom of its stack, above the
-		 * probes' lowest point (see struct coro). */
-		for (q = 0; cr && q < cr->nruns && census_left > 0; q++) {
-			struct site_run *run = &m->s->runs[cr->runs + q];
-			int64_t n = run->n < census_left ? run->n : census_left;
-
-			census_left -= n;
-			if (add_row_site(m, &rs, &per[SK_DEFER], &caps[SK_DEFER],
-					 named(m, &run->name, &run->site), n))
-				goto out;
-		}
+		if (census_runs(m, row, add_census_run, &add))
+			goto out;
 		for (k = 0; k < rs.len; k++)
 			if (site_tab_better(&m->sites, rs.n[k], rs.idx[k], best, row->site)) {
 				row->site = rs.idx[k];

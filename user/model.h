@@ -89,6 +89,11 @@ struct model {
 void model_init(struct model *m, struct session *s, const struct thresholds *th);
 /* Reads every map once and builds m->cur (the old one becomes m->prev). 0 or -1. */
 int model_refresh(struct model *m);
+/* Calls fn for each site of coroutine r's pending defers (those the probes saw, those a
+ * walk found that no probe sees, the census's), with how many there; stops at fn's
+ * non-zero and returns it. */
+int model_row_sites(struct model *m, const struct coro_row *r,
+		    int (*fn)(void *arg, const struct site *s, int64_t n), void *arg);
 /* Puts the first `rows` coroutines by `key` in snap->order (0: all of them): a
  * partial selection, so a text refresh does not sort every row. */
 int model_sort(struct snapshot *snap, enum sort_key key, size_t rows);

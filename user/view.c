@@ -382,24 +382,30 @@ static int cmp_count_desc(const void *a, const void *b)
 	return x->n < y->n ? 1 : x->n > y->n ? -1 : 0;
 }
 
-/* Adds c pending defers at site st to the list, one entry per printed site: 0, or -1. */
-static int add_site(struct model *m, struct site_count **list, size_t *n, const struct site *st,
-		    int64_t c)
+struct site_list {
+	struct model *m;
+	struct site_count *list;
+	size_t n;
+};
+
+/* model_row_sites' callback: c pending defers at site st, one entry per printed site. */
+static int add_site(void *arg, const struct site *st, int64_t c)
 {
-	size_t idx = site_tab_index(&m->sites, st), j;
+	struct site_list *l = arg;
+	size_t idx = site_tab_index(&l->m->sites, st), j;
 	struct site_count *p;
 
 	if (c <= 0)
 		return 0;
-	for (j = 0; j < *n && (*list)[j].idx != idx; j++)
+	for (j = 0; j < l->n && l->list[j].idx != idx; j++)
 		;
-	if (j == *n) {
-		if (!(p = realloc(*list, (*n + 1) * sizeof(*p))))
+	if (j == l->n) {
+		if (!(p = realloc(l->list, (l->n + 1) * sizeof(*p))))
 			return -1;
-		*list = p;
-		p[(*n)++] = (struct site_count){ .idx = idx };
+		l->list = p;
+		p[l->n++] = (struct site_count){ .idx = idx };
 	}
-	(*list)[j].n += c;
+	l->list[j].n += c;
 	return 0;
 }
 
@@ -408,11 +414,9 @@ static int add_site(struct model *m, struct site_count **list, size_t *n, const 
 static int detail_lines(struct view *v, const struct coro_row *r, char (*out)[1024], int max)
 {
 	struct model *m = v->m;
-	const struct session *s = m->s;
-	const struct coro_site_key *sk = m->raw_sites.keys;
-	const __s64 *sv = m->raw_sites.vals;
 	const struct conn_hold *ck = m->raw_conns.vals;
-	struct site_count *by_site = NULL;
+	struct site_list sites = { .m = m };
+	struct site_count *by_site;
 	size_t i, nsites = 0;
 	uint64_t now = mono_ns();
 	char id[24], a[16], state[64];
@@ -427,17 +431,19 @@ static int detail_lines(struct view *v, const struct coro_row *r, char (*out)[10
 	     "refresh)", (long long)r->c.pending, (unsigned long long)r->c.registered,
 	     (unsigned long long)r->c.run, (long long)r->c.peak, (long long)r->delta);
 	LINE("created at: %s", site_text(m, site_tab_index(&m->sites, &r->c.create_site)));
-	LINE("waiting at: not recorded (no runtime reports a wait site yet)");
+	if (r->census && (r->census->wait_site.kind || r->census->wait_site.addr))
+		LINE("waiting at: %s", site_text(m, site_tab_index(&m->sites, &r->census->wait_site)));
+	else
+		LINE("waiting at: not known (the census reads it, for runtimes that keep it)");
+	if (r->owner) {
+		tty_str(state, sizeof(state), r->owner);
+		LINE("runs for: %s", state);
+	}
 	LINE("%s", "");
-	/* Per site: what the probes counted (and the census seeded), then what the walks
-	 * found that no probe sees. */
-	for (i = 0; i < m->raw_sites.n; i++)
-		if (sk[i].id == r->id && add_site(m, &by_site, &nsites, &sk[i].site, sv[i]))
-			break;
-	for (i = 0; i < s->nunprobed; i++)
-		if (s->unprobed[i].id == r->id &&
-		    add_site(m, &by_site, &nsites, &s->unprobed[i].site, s->unprobed[i].n))
-			break;
+	/* Per printed site: what the probes counted, the walks found and the census read. */
+	model_row_sites(m, r, add_site, &sites);
+	by_site = sites.list;
+	nsites = sites.n;
 	qsort(by_site, nsites, sizeof(*by_site), cmp_count_desc);
 	LINE("%8s  %s", "PENDING", "DEFERS REGISTERED AT");
 	for (i = 0; i < nsites; i++)

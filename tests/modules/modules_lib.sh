@@ -56,11 +56,9 @@ check_jailed() {
 
 	echo "-- then probes in the jailed binary"
 	top_start "${NATIVE_PROBES[@]}"
-	"$CODEFER_TOP" -p "$TARGET_PID" --explain "${NATIVE_PROBES[@]}" >"$WORK/explain.out" ||
-		fail "--explain failed"
-	expect "uprobes on the mapped file, one per probe point" "$(bpftool perf 2>/dev/null |
-		grep -c "uprobe .*filename /proc/$TARGET_PID/map_files/")" \
-		"$(grep -c '^            in ' "$WORK/explain.out")"
+	probe_points "${NATIVE_PROBES[@]}"
+	expect "a breakpoint at every probe point of the mapped file" \
+		"$(breakpoints "$TARGET_PID")" int3
 	leaky_do 3 "more 10"
 	leaky_do 4 "exit 2"
 	top_settle 2
