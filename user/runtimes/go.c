@@ -991,7 +991,9 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 			snprintf(co->state, sizeof(co->state), "%s",
 				 status < sizeof(state_names) / sizeof(state_names[0]) ?
 				 state_names[status] : "?");
-			gopc = u64_at(gh, g->o[O_G_GOPC]);
+			/* The main goroutine has no creator to show (rt0_go's call), as in Go's
+			 * tracebacks: it is named by its function. */
+			gopc = goid == 1 ? 0 : u64_at(gh, g->o[O_G_GOPC]);
 			co->create_site = (struct site){ .kind = SITE_GO_CREATED, .addr = gopc,
 							 .aux = u64_at(gh, g->o[O_G_STARTPC]) };
 			/* Goroutines database/sql started: one is each DB's opener. */
@@ -1040,7 +1042,9 @@ static void describe_created(struct target *t, uint64_t gopc, char *buf, size_t 
 
 static void go_describe_site(struct rt_ctx *c, const struct site *s, char *buf, size_t len)
 {
-	if (s->kind == SITE_GO_CREATED)
+	if (s->kind == SITE_GO_CREATED && !s->addr)
+		target_describe_pc(c->t, s->aux, 0, NULL, buf, len);
+	else if (s->kind == SITE_GO_CREATED)
 		describe_created(c->t, s->addr, buf, len);
 	else
 		target_describe_pc(c->t, s->addr, 1, SQL_PREFIX, buf, len);
