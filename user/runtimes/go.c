@@ -961,9 +961,9 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 	snprintf(c->version, sizeof(c->version), "%s", g->version);
 	have_pcln = c->scope != CENSUS_PROBED && r->pl;
 	/* allgs is a []*g: pointer, length, capacity. */
-	if (!g->allgs || target_read(t, g->allgs, hdr, sizeof(hdr)) || hdr[1] > hdr[2]) {
+	if (target_read(t, g->allgs, hdr, sizeof(hdr)) || hdr[1] > hdr[2]) {
 		snprintf(err, errlen, "cannot read runtime.allgs");
-		return g->allgs ? EXIT_BAD_CORE : EXIT_SYMBOL;
+		return census_unreadable(t);
 	}
 	if (hdr[1] > WALK_MAX_COROS) {
 		snprintf(c->warning, sizeof(c->warning), "allgs has %llu entries: walked %d",
