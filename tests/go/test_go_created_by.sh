@@ -40,6 +40,9 @@ for go in $(go_toolchains); do
 		compare "$v: create sites in a core" "$WORK/dump.json" \
 			'[.coroutines[] | select(.origin | test("^created by main\\.")) | .origin]
 			 | group_by(.) | map({key: .[0], value: length}) | from_entries'
+		compare "$v: create sites in a core's summary" "$WORK/dump.json" \
+			'[.summary.created[] | select(.site | test("^created by main\\."))
+			  | {key: .site, value: .coroutines}] | from_entries'
 		# The closure a `go func(){...}()` runs is where the statement is.
 		expect "$v: start function of main.closures' goroutines" \
 			"$(jq -r '[.coroutines[] | select(.origin | test("main\\.closures")) | .start | sub("\\+0x[0-9a-f]+ "; " ")] | unique | join(",")' "$WORK/dump.json")" \
