@@ -8,8 +8,8 @@
  * stack or is preempted there restarts from its entry, and a probe on the entry would
  * fire twice for one call. At that point no frame is allocated yet, so [RSP] is still
  * the return address.
- *   create    each RET of runtime.newproc1 (it runs on g0): RAX is the new g; its body
- *             is g.startpc
+ *   create    each RET of runtime.newproc1 (it runs on g0): RAX is the new g; its site
+ *             is its `go` statement (g.gopc), with the function it runs (g.startpc)
  *   exit      runtime.goexit1, and runtime.coroexit (iter.Pull's coroutines, 1.23+),
  *             on the dying g
  *   defer     runtime.deferproc (heap records: defers in loops, ...),
@@ -31,8 +31,14 @@
  *
  * The census walks runtime.allgs and each live g's _defer chain, and each parked g's
  * frames for pending open-coded defers, which the runtime finds the same way on a panic
- * (FUNCDATA_OpenCodedDeferInfo). Those run inline, where no probe would retire them:
- * live, they are not seeded but re-read at each snapshot (CENSUS_UNPROBED).
+ * (FUNCDATA_OpenCodedDeferInfo), and for the line it waits at. Those defers run inline,
+ * where no probe would retire them: live, they are not seeded but re-read at each
+ * snapshot (CENSUS_UNPROBED). Each database/sql DB is read from the goroutine OpenDB
+ * starts for it.
+ *
+ * A binary without .symtab (-ldflags=-s, strip) has its functions and lines from the
+ * pclntab (go_pcln.c), its version from the build info, runtime.allgs from the code of
+ * runtime.forEachG, and its offsets from the table below when it has no DWARF.
  */
 #include <capstone/capstone.h>
 #include <stdio.h>
