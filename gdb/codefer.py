@@ -192,6 +192,8 @@ class Summary:
         self.conns_out = s.get("conns_out", 0)
         self.orphans = s.get("orphans", 0)
         self.sites = [(x.get("site", "?"), x.get("pending", 0)) for x in s.get("sites", [])]
+        self.created = [(x.get("site", "?"), x.get("coroutines", 0))
+                        for x in s.get("created", [])]
 
 
 class Report:
@@ -256,7 +258,8 @@ codefer list            coroutines: id, state, pending defers, connections held,
 codefer defers [ID...]  pending defers of the given coroutines (default: all with any),
                         newest first: the order they would run in
 codefer pools           pools and the connections out of them, with their holders
-codefer summary         totals and the defer sites ranked by pending count
+codefer summary         totals, the defer sites ranked by pending count, and the
+                        live coroutines per creation site
 codefer stale           per-coroutine state kept for ended coroutines (arrays keyed by
                         their ids in static properties and globals)
 codefer timers          pending timers and deferred callbacks by site, with the classes
@@ -351,7 +354,8 @@ class CodeferPools(gdb.Command):
 
 
 class CodeferSummary(gdb.Command):
-    """Totals, and the defer registration sites ranked by pending defers."""
+    """Totals, the defer registration sites ranked by pending defers, and the live
+coroutines per creation site."""
 
     def __init__(self):
         super().__init__("codefer summary", gdb.COMMAND_DATA, gdb.COMPLETE_NONE)
@@ -369,6 +373,10 @@ class CodeferSummary(gdb.Command):
         if s.sites:
             print("%8s  %s" % ("PENDING", "DEFER SITE"))
             for site, n in s.sites:
+                print("%8d  %s" % (n, _safe(site)))
+        if s.created:
+            print("%8s  %s" % ("LIVE", "CREATED AT"))
+            for site, n in s.created:
                 print("%8d  %s" % (n, _safe(site)))
 
 

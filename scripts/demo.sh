@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make demo: builds the demo service (scripts/demo/service.go) with the newest Go
-# installed, starts it, and runs codefer-top on it (the live view on a terminal, else
-# five batch snapshots). The service is stopped on exit.
+# installed, stripped as production ships it (-ldflags='-s -w'), starts it, and runs
+# codefer-top on it (the live view on a terminal, else five batch snapshots). The
+# service is stopped on exit.
 set -e
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=${BUILD:-$HERE/../build}
@@ -10,7 +11,7 @@ go=${go:-$(command -v go)}
 [ -n "$go" ] || { echo "demo: no Go toolchain (run scripts/install-deps.sh)"; exit 1; }
 mkdir -p "$BUILD/demo"
 GOCACHE=${GOCACHE:-$BUILD/go-cache} GO111MODULE=off GOFLAGS= \
-	"$go" build -o "$BUILD/demo/service" "$HERE/demo/service.go"
+	"$go" build -ldflags='-s -w' -o "$BUILD/demo/service" "$HERE/demo/service.go"
 "$BUILD/demo/service" >/dev/null &
 pid=$!
 trap 'kill $pid 2>/dev/null' EXIT

@@ -189,6 +189,26 @@ static size_t rank_sites(const struct rep *r, struct ranked **out)
 	return n;
 }
 
+/* Live coroutines per creation site, most first. Returns how many; *out is malloc'd. */
+static size_t rank_origins(const struct rep *r, struct ranked **out)
+{
+	uint64_t *n = calloc(r->sites.n + 1, sizeof(*n));
+	struct ranked *v = malloc((r->sites.n + 1) * sizeof(*v));
+	size_t i, m = 0;
+
+	*out = v;
+	if (n && v) {
+		for (i = 0; i < r->c->ncoros; i++)
+			n[r->origin[i]]++;
+		for (i = 0; i < r->sites.n; i++)
+			if (n[i])
+				v[m++] = (struct ranked){ r->sites.names[i].text, n[i] };
+		qsort(v, m, sizeof(*v), cmp_ranked);
+	}
+	free(n);
+	return m;
+}
+
 static int cmp_size(const void *a, const void *b)
 {
 	size_t x = *(const size_t *)a, y = *(const size_t *)b;
@@ -433,6 +453,14 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 		fprintf(f, ", \"pending\": %llu}", (unsigned long long)rk[i].pending);
 	}
 	free(rk);
+	fputs("], \"created\": [", f);
+	nr = rank_origins(r, &rk);
+	for (i = 0; i < nr; i++) {
+		fputs(i ? ", {\"site\": " : "{\"site\": ", f);
+		json_str(f, rk[i].text);
+		fprintf(f, ", \"coroutines\": %llu}", (unsigned long long)rk[i].pending);
+	}
+	free(rk);
 	fputs("]},\n \"warnings\": [", f);
 	if (c->warning[0]) {
 		tty_str(safe, sizeof(safe), c->warning);
@@ -516,6 +544,13 @@ static void render_text(FILE *f, const struct rep *r, const struct report_opts *
 	nr = rank_sites(r, &rk);
 	if (nr) {
 		fprintf(f, "\n%8s  %s\n", "PENDING", "DEFER SITE");
+		for (i = 0; i < nr; i++)
+			fprintf(f, "%8llu  %s\n", (unsigned long long)rk[i].pending, rk[i].text);
+	}
+	free(rk);
+	nr = rank_origins(r, &rk);
+	if (nr) {
+		fprintf(f, "\n%8s  %s\n", "LIVE", "CREATED AT");
 		for (i = 0; i < nr; i++)
 			fprintf(f, "%8llu  %s\n", (unsigned long long)rk[i].pending, rk[i].text);
 	}

@@ -3,7 +3,8 @@
 # installed Go, with symbols and stripped: "created by F at file.go:N" must count
 # exactly the goroutines the target started there, seen by the create probes (attached
 # first), by the census (attached after), and by codefer-dump on a core, whose JSON also
-# keeps the function each one runs (`start`) and the line it is parked at (`wait_site`).
+# keeps the function each one runs (`start`) and the line it is parked at (`wait_site`),
+# and by gdb's `codefer summary` on that core.
 . "$(dirname "$0")/go_lib.sh"
 need_basics
 command -v gcore >/dev/null || skip "no gcore (gdb)"
@@ -36,10 +37,18 @@ for go in $(go_toolchains); do
 		target_stop
 		"$CODEFER_DUMP" --json "$core" "$bin" >"$WORK/dump.json" 2>"$WORK/dump.err" ||
 			fail "$v: codefer-dump failed"
+		timeout 120 gdb -batch -nx "$bin" "$core" -x "$CODEFER_PY" -ex 'codefer summary' \
+			>"$WORK/gdb.out" 2>&1
 		rm -f "$core"
+		expect "$v: gdb codefer summary, created by" \
+			"$(sed -n 's/^ *\([0-9]*\)  \(created by main\..*\)/\2=\1/p' "$WORK/gdb.out" | sort | tr '\n' ';')" \
+			"$(jq -r '"created by \(.func) at gostarts.go:\(.line)=\(.count)"' "$WORK/truth" | sort | tr '\n' ';')"
 		compare "$v: create sites in a core" "$WORK/dump.json" \
 			'[.coroutines[] | select(.origin | test("^created by main\\.")) | .origin]
 			 | group_by(.) | map({key: .[0], value: length}) | from_entries'
+		compare "$v: create sites in a core's summary" "$WORK/dump.json" \
+			'[.summary.created[] | select(.site | test("^created by main\\."))
+			  | {key: .site, value: .coroutines}] | from_entries'
 		# The closure a `go func(){...}()` runs is where the statement is.
 		expect "$v: start function of main.closures' goroutines" \
 			"$(jq -r '[.coroutines[] | select(.origin | test("main\\.closures")) | .start | sub("\\+0x[0-9a-f]+ "; " ")] | unique | join(",")' "$WORK/dump.json")" \

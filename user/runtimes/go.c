@@ -8,8 +8,8 @@
  * stack or is preempted there restarts from its entry, and a probe on the entry would
  * fire twice for one call. At that point no frame is allocated yet, so [RSP] is still
  * the return address.
- *   create    each RET of runtime.newproc1 (it runs on g0): RAX is the new g; its body
- *             is g.startpc
+ *   create    each RET of runtime.newproc1 (it runs on g0): RAX is the new g; its site
+ *             is its `go` statement (g.gopc), with the function it runs (g.startpc)
  *   exit      runtime.goexit1, and runtime.coroexit (iter.Pull's coroutines, 1.23+),
  *             on the dying g
  *   defer     runtime.deferproc (heap records: defers in loops, ...),
@@ -31,8 +31,14 @@
  *
  * The census walks runtime.allgs and each live g's _defer chain, and each parked g's
  * frames for pending open-coded defers, which the runtime finds the same way on a panic
- * (FUNCDATA_OpenCodedDeferInfo). Those run inline, where no probe would retire them:
- * live, they are not seeded but re-read at each snapshot (CENSUS_UNPROBED).
+ * (FUNCDATA_OpenCodedDeferInfo), and for the line it waits at. Those defers run inline,
+ * where no probe would retire them: live, they are not seeded but re-read at each
+ * snapshot (CENSUS_UNPROBED). Each database/sql DB is read from the goroutine OpenDB
+ * starts for it.
+ *
+ * A binary without .symtab (-ldflags=-s, strip) has its functions and lines from the
+ * pclntab (go_pcln.c), its version from the build info, runtime.allgs from the code of
+ * runtime.forEachG, and its offsets from the table below when it has no DWARF.
  */
 #include <capstone/capstone.h>
 #include <stdio.h>
@@ -976,9 +982,9 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 	snprintf(c->version, sizeof(c->version), "%s", g->version);
 	have_pcln = c->scope != CENSUS_PROBED && r->pl;
 	/* allgs is a []*g: pointer, length, capacity. */
-	if (!g->allgs || target_read(t, g->allgs, hdr, sizeof(hdr)) || hdr[1] > hdr[2]) {
+	if (target_read(t, g->allgs, hdr, sizeof(hdr)) || hdr[1] > hdr[2]) {
 		snprintf(err, errlen, "cannot read runtime.allgs");
-		return g->allgs ? EXIT_BAD_CORE : EXIT_SYMBOL;
+		return census_unreadable(t);
 	}
 	if (hdr[1] > WALK_MAX_COROS) {
 		snprintf(c->warning, sizeof(c->warning), "allgs has %llu entries: walked %d",
@@ -1013,7 +1019,9 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 			snprintf(co->state, sizeof(co->state), "%s",
 				 status < sizeof(state_names) / sizeof(state_names[0]) ?
 				 state_names[status] : "?");
-			gopc = u64_at(gh, g->o[O_G_GOPC]);
+			/* The main goroutine has no creator to show (rt0_go's call), as in Go's
+			 * tracebacks: it is named by its function. */
+			gopc = goid == 1 ? 0 : u64_at(gh, g->o[O_G_GOPC]);
 			co->create_site = (struct site){ .kind = SITE_GO_CREATED, .addr = gopc,
 							 .aux = u64_at(gh, g->o[O_G_STARTPC]) };
 			/* Goroutines database/sql started: one is each DB's opener. */
@@ -1066,7 +1074,9 @@ static void describe_created(struct target *t, uint64_t gopc, char *buf, size_t 
 
 static void go_describe_site(struct rt_ctx *c, const struct site *s, char *buf, size_t len)
 {
-	if (s->kind == SITE_GO_CREATED)
+	if (s->kind == SITE_GO_CREATED && !s->addr)
+		target_describe_pc(c->t, s->aux, 0, NULL, buf, len);
+	else if (s->kind == SITE_GO_CREATED)
 		describe_created(c->t, s->addr, buf, len);
 	else
 		target_describe_pc(c->t, s->addr, 1, SQL_PREFIX, buf, len);
