@@ -137,6 +137,8 @@ class Defer:
 class Coroutine:
     def __init__(self, c):
         self.id = c["id"]
+        if "thread" in c:  # per-thread ids (Swoole's thread mode): thread:id
+            self.id = "%s:%s" % (c["thread"], c["id"])
         self.state = c.get("state", "?")
         self.origin = c.get("origin", "-")
         self.conns_held = c.get("conns_held", 0)

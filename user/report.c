@@ -323,7 +323,12 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 		size_t base = r->first[i];
 
 		fputs(i ? ",\n  {\"id\": " : "\n  {\"id\": ", f);
-		print_id(f, r, co->id, 1);
+		/* Per-thread ids (Swoole's thread mode): the thread, then its own id. */
+		if (co->thread)
+			fprintf(f, "%llu, \"thread\": %u", (unsigned long long)(uint32_t)co->id,
+				co->thread);
+		else
+			print_id(f, r, co->id, 1);
 		tty_str(safe, sizeof(safe), co->state);
 		fputs(", \"state\": ", f);
 		json_str(f, safe);
@@ -483,8 +488,12 @@ static void render_text(FILE *f, const struct rep *r, const struct report_opts *
 			const struct census_coro *co = &c->coros[rows[i]];
 
 			tty_str(a, sizeof(a), co->state);
-			fprintf(f, r->rt->id_is_number ? "%18llu" : "%#18llx",
-				(unsigned long long)co->id);
+			if (co->thread)
+				fprintf(f, "%11u:%-6llu", co->thread,
+					(unsigned long long)(uint32_t)co->id);
+			else
+				fprintf(f, r->rt->id_is_number ? "%18llu" : "%#18llx",
+					(unsigned long long)co->id);
 			fprintf(f, "  %-10s %8zu %6zu  %s\n", a, co->ndefers, co->conns_held,
 				top_site(r, rows[i]));
 		}

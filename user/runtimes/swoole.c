@@ -49,6 +49,7 @@
 #define SYM_EVENT_DEFER_CB "_ZL20event_defer_callbackPv"
 #define TIMER_TYPE_PHP 1	/* swoole::TimerNode::TYPE_PHP (TYPE_KERNEL: sleeps, internal) */
 #define MAX_TIMERS 1000000
+#define MAX_THREADS 1024	/* threads read in thread mode */
 /* Only in development snapshots after 6.2.1, which still call themselves "6.2.1". */
 #define SYM_CHANNEL_BASE "_ZN6swoole9coroutine11ChannelBase15notify_producerEv"
 
@@ -89,6 +90,9 @@ struct swoole {
 	uint64_t tg;			/* the main thread's SwooleTG */
 	uint64_t last_cid;		/* &Coroutine::last_cid (0: unknown) */
 	uint64_t defer_cb;		/* Event::defer's callback for PHP tasks */
+	int threaded;			/* thread mode: coroutines, current in TLS */
+	struct tls tls;			/* ... found through glibc's thread list */
+	uint64_t modid;			/* swoole.so's TLS module id */
 	char no_timers[200];		/* why pending timers cannot be read */
 };
 
@@ -153,7 +157,7 @@ static const struct {
 
 static int swoole_detect(struct target *t)
 {
-	return target_sym(t, NULL, SYM_CURRENT, NULL) ? 20 : 0;
+	return target_sym(t, NULL, SYM_MODULE, NULL) ? 20 : 0;
 }
 
 static void read_version(struct target *t, struct swoole *s)
@@ -217,37 +221,50 @@ static int resolve_offsets(struct swoole *s, struct elf_file *e, char *err, size
 /* Everything both the plan and the census need. 0, or an exit code with err set. */
 static int swoole_resolve(struct target *t, struct swoole *s, char *err, size_t errlen)
 {
-	const struct elf_sym *cur;
+	const struct elf_sym *cur, *map;
 	struct elf_file *e;
 	char why[160];
 	int zts, r;
 
 	memset(s, 0, sizeof(*s));
-	s->current = target_sym(t, NULL, SYM_CURRENT, &s->mod);
-	if (!s->current || !s->mod || !(e = module_elf(s->mod))) {
-		snprintf(err, errlen, "swoole.so (symbol %s) not found in the target", SYM_CURRENT);
+	if (!target_sym(t, NULL, SYM_MODULE, &s->mod) || !s->mod || !(e = module_elf(s->mod)) ||
+	    !(cur = elf_sym_by_name(e, SYM_CURRENT))) {
+		snprintf(err, errlen, "swoole.so (symbols %s, %s) not found in the target",
+			 SYM_MODULE, SYM_CURRENT);
 		return EXIT_NO_RUNTIME;
 	}
 	s->php_api = php_api_version(t, &zts);
 	read_version(t, s);
-	cur = elf_sym_by_name(e, SYM_CURRENT);
-	if (zts || !cur || cur->is_tls) {
-		snprintf(err, errlen, "Swoole %s: thread-safe builds (ZTS, SW_THREAD) keep the "
-			 "current coroutine in TLS: not supported", s->version);
-		return EXIT_NO_RUNTIME;
-	}
-	s->coroutines = target_sym(t, s->mod, SYM_COROUTINES, NULL);
-	if (!s->coroutines) {
+	map = elf_sym_by_name(e, SYM_COROUTINES);
+	if (!map) {
 		snprintf(err, errlen, "Swoole %s: symbol %s missing", s->version, SYM_COROUTINES);
 		return EXIT_SYMBOL;
+	}
+	/* Thread mode (SW_THREAD, ZTS PHP): both are thread-local; coroutines is the
+	 * offset in each thread's TLS block of swoole.so. */
+	s->threaded = cur->is_tls;
+	if (s->threaded && tls_open(t, &s->tls, err, errlen))
+		return EXIT_SYMBOL;
+	if (s->threaded && (!map->is_tls || !(s->modid = tls_modid(&s->tls, s->mod)))) {
+		snprintf(err, errlen, "Swoole %s in thread mode: swoole.so's TLS module cannot be "
+			 "found", s->version);
+		return EXIT_SYMBOL;
+	}
+	s->current = s->threaded ? cur->value : cur->value + s->mod->bias;
+	s->coroutines = s->threaded ? map->value : map->value + s->mod->bias;
+	if (zts && !s->threaded) {
+		snprintf(err, errlen, "Swoole %s on thread-safe PHP without thread mode: not "
+			 "supported", s->version);
+		return EXIT_NO_RUNTIME;
 	}
 	if ((r = resolve_offsets(s, e, err, errlen)))
 		return r;
 	/* PHP sites need the heap reader's Zend offsets; the heap walks need all of them. */
+	why[0] = 0;
 	s->have_php = !php_heap_open(t, &s->heap, why, sizeof(why));
 	if (!s->no_heap[0] && !s->heap.walk)
-		snprintf(s->no_heap, sizeof(s->no_heap), "%s", s->have_php ? "PHP heap offsets "
-			 "unknown for this PHP (no DWARF, no table)" : why);
+		snprintf(s->no_heap, sizeof(s->no_heap), "%s", why[0] ? why : "PHP heap offsets "
+			 "unknown for this PHP (no DWARF, no table)");
 	if (s->no_heap[0])
 		snprintf(s->no_timers, sizeof(s->no_timers), "%s", s->no_heap);
 	else
@@ -291,6 +308,12 @@ static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 	int i, n, r;
 
 	snprintf(p->version, sizeof(p->version), "Swoole %s, PHP API %u", s->version, s->php_api);
+	/* Probes would need the current coroutine through each thread's DTV. */
+	if (s->threaded) {
+		snprintf(err, errlen, "Swoole %s in thread mode: no probes yet (the census, "
+			 "codefer-dump and gdb read it)", s->version);
+		return EXIT_NO_RUNTIME;
+	}
 	p->pools_need_round_trip = 1;
 	p->exit_runs_defers = 1;
 
@@ -532,90 +555,110 @@ static int swoole_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 	uint64_t count, node, task, fn;
 	uint32_t state;
 	int64_t cid, init_msec;
+	struct tls_thread th[MAX_THREADS];
+	uint64_t map = s->coroutines;
+	uint32_t tid = 0;
 	size_t seen = 0;
-	int r;
+	int r, ti, nth = 1;
 
-	snprintf(c->version, sizeof(c->version), "Swoole %s", s->version);
+	snprintf(c->version, sizeof(c->version), "Swoole %s%s", s->version,
+		 s->threaded ? " (threads)" : "");
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (target_read_u64(t, s->coroutines + UMAP_COUNT, &count) ||
-	    target_read_u64(t, s->coroutines + UMAP_BEFORE_BEGIN, &node)) {
-		snprintf(err, errlen, "cannot read swoole::Coroutine::coroutines");
+	/* Thread mode: every thread has its own coroutines, in its TLS block of swoole.so. */
+	if (s->threaded && (nth = tls_threads(&s->tls, th, MAX_THREADS)) < 0) {
+		snprintf(err, errlen, "cannot read glibc's list of threads");
 		return census_unreadable(t);
 	}
-	for (; node; node = nd.next) {
-		if (++seen > count || seen > WALK_MAX_COROS) {
-			snprintf(c->warning, sizeof(c->warning),
-				 "coroutine list longer than its count (%llu): walk cut short",
-				 (unsigned long long)count);
-			break;
+	for (ti = 0; ti < nth; ti++) {
+		if (s->threaded) {
+			if (tls_block(&s->tls, th[ti].pd, s->modid, &map))
+				continue;	/* a thread that never ran Swoole */
+			map += s->coroutines;
+			tid = th[ti].tid;
 		}
-		if (target_read(t, node, &nd, sizeof(nd)) ||
-		    target_read_u32(t, nd.value + s->so.co_state, &state) ||
-		    target_read_u64(t, nd.value + s->so.co_cid, (uint64_t *)&cid) ||
-		    target_read_u64(t, nd.value + s->so.co_task, &task) ||
-		    target_read_u64(t, nd.value + s->so.co_init_msec, (uint64_t *)&init_msec) ||
-		    cid != nd.key) {
-			snprintf(c->warning, sizeof(c->warning),
-				 "unreadable coroutine in the list (node 0x%llx): walk cut short",
-				 (unsigned long long)node);
-			break;
+		seen = 0;
+		if (target_read_u64(t, map + UMAP_COUNT, &count) ||
+		    target_read_u64(t, map + UMAP_BEFORE_BEGIN, &node)) {
+			snprintf(err, errlen, "cannot read swoole::Coroutine::coroutines");
+			return census_unreadable(t);
 		}
-		if (heap && count <= WALK_MAX_COROS && !cids && !(cids = malloc(count * 8 + 8))) {
-			snprintf(err, errlen, "out of memory");
-			return EXIT_FAILURE_;
-		}
-		if (cids)
-			cids[seen - 1] = (uint64_t)cid;
-		/* Coroutines without a task are Swoole's internal C++ ones. */
-		if (!task)
-			continue;
-		co = census_add_coro(c, cid);
-		if (!co) {
-			snprintf(c->warning, sizeof(c->warning),
-				 "more than %d coroutines: walk cut short", WALK_MAX_COROS);
-			break;
-		}
-		snprintf(co->state, sizeof(co->state), "%s", state_name(state));
-		/* init_msec is steady_clock (CLOCK_MONOTONIC) milliseconds: only comparable
-		 * with now on the same running machine. */
-		if (t->pid)
-			co->age_ns = (now.tv_sec * 1000 + now.tv_nsec / 1000000 - init_msec) * 1000000;
-		/* The body, as the create probe reports it: the context's fci_cache. */
-		if (s->so.ctx_fci_cache >= 0 &&
-		    !target_read_u64(t, task + s->so.ctx_fci_cache + s->so.fcc_function_handler, &fn)) {
-			co->create_site.kind = SITE_PHP_FUNC;
-			co->create_site.addr = fn;
-		}
-		r = walk_defers(t, s, task, co);
-		if (r > 0)
-			snprintf(c->warning, sizeof(c->warning), "coroutine %lld: more than %d "
-				 "pending defers, list cut short", (long long)cid, WALK_MAX_DEFERS);
-		else if (r < 0)
-			snprintf(c->warning, sizeof(c->warning),
-				 "coroutine %lld: unreadable defer stack", (long long)cid);
-		if (!heap)
-			continue;
-		if (nco == capco) {
-			capco = capco ? 2 * capco : 64;
-			if (!(v = realloc(cos, capco * sizeof(*v)))) {
-				free(cos);
-				free(cids);
+		for (; node; node = nd.next) {
+			if (++seen > count || seen > WALK_MAX_COROS) {
+				snprintf(c->warning, sizeof(c->warning),
+					 "coroutine list longer than its count (%llu): walk cut short",
+					 (unsigned long long)count);
+				break;
+			}
+			if (target_read(t, node, &nd, sizeof(nd)) ||
+			    target_read_u32(t, nd.value + s->so.co_state, &state) ||
+			    target_read_u64(t, nd.value + s->so.co_cid, (uint64_t *)&cid) ||
+			    target_read_u64(t, nd.value + s->so.co_task, &task) ||
+			    target_read_u64(t, nd.value + s->so.co_init_msec, (uint64_t *)&init_msec) ||
+			    cid != nd.key) {
+				snprintf(c->warning, sizeof(c->warning),
+					 "unreadable coroutine in the list (node 0x%llx): walk cut short",
+					 (unsigned long long)node);
+				break;
+			}
+			if (heap && count <= WALK_MAX_COROS && !cids && !(cids = malloc(count * 8 + 8))) {
 				snprintf(err, errlen, "out of memory");
 				return EXIT_FAILURE_;
 			}
-			cos = v;
-		}
-		cos[nco] = (struct php_co){ .coro = c->ncoros - 1,
-					    .ex = coroutine_frame(t, s, task, state) };
-		if (target_read_u64(t, task + s->lay.ctx_context, &cos[nco].context))
-			cos[nco].context = 0;
-		if (cos[nco].ex) {
-			struct php_heap_site w = { .h = &s->heap };
+			if (cids)
+				cids[seen - 1] = (uint64_t)cid;
+			/* Coroutines without a task are Swoole's internal C++ ones. */
+			if (!task)
+				continue;
+			/* Keyed by (thread, cid): cids start at 1 in every thread. */
+			co = census_add_coro(c, tid ? (uint64_t)tid << 32 | (uint32_t)cid : (uint64_t)cid);
+			if (!co) {
+				snprintf(c->warning, sizeof(c->warning),
+					 "more than %d coroutines: walk cut short", WALK_MAX_COROS);
+				break;
+			}
+			co->thread = tid;
+			snprintf(co->state, sizeof(co->state), "%s", state_name(state));
+			/* init_msec is steady_clock (CLOCK_MONOTONIC) milliseconds: only comparable
+			 * with now on the same running machine. */
+			if (t->pid)
+				co->age_ns = (now.tv_sec * 1000 + now.tv_nsec / 1000000 - init_msec) * 1000000;
+			/* The body, as the create probe reports it: the context's fci_cache. */
+			if (s->so.ctx_fci_cache >= 0 &&
+			    !target_read_u64(t, task + s->so.ctx_fci_cache + s->so.fcc_function_handler, &fn)) {
+				co->create_site.kind = SITE_PHP_FUNC;
+				co->create_site.addr = fn;
+			}
+			r = walk_defers(t, s, task, co);
+			if (r > 0)
+				snprintf(c->warning, sizeof(c->warning), "coroutine %lld: more than %d "
+					 "pending defers, list cut short", (long long)cid, WALK_MAX_DEFERS);
+			else if (r < 0)
+				snprintf(c->warning, sizeof(c->warning),
+					 "coroutine %lld: unreadable defer stack", (long long)cid);
+			if (!heap)
+				continue;
+			if (nco == capco) {
+				capco = capco ? 2 * capco : 64;
+				if (!(v = realloc(cos, capco * sizeof(*v)))) {
+					free(cos);
+					free(cids);
+					snprintf(err, errlen, "out of memory");
+					return EXIT_FAILURE_;
+				}
+				cos = v;
+			}
+			cos[nco] = (struct php_co){ .coro = c->ncoros - 1,
+						    .ex = coroutine_frame(t, s, task, state) };
+			if (target_read_u64(t, task + s->lay.ctx_context, &cos[nco].context))
+				cos[nco].context = 0;
+			if (cos[nco].ex) {
+				struct php_heap_site w = { .h = &s->heap };
 
-			php_frames_each(&s->heap, cos[nco].ex, first_line, &w);
-			co->wait_site = w.site;
+				php_frames_each(&s->heap, cos[nco].ex, first_line, &w);
+				co->wait_site = w.site;
+			}
+			nco++;
 		}
-		nco++;
 	}
 	r = heap ? php_pools_census(&s->heap, &s->lay, c, cos, nco) : 0;
 	if (!r && heap && !s->no_timers[0])
