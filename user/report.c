@@ -236,6 +236,9 @@ static void print_id(FILE *f, const struct rep *r, uint64_t id, int json)
 /* Pending timers by site, in order of first appearance: how many, and the classes of the
  * objects their closures capture. */
 #define SITE_CAPTURES 32
+/* Sites with the same text are one site (threads compile a script each: two addresses). */
+#define SAME_TIMER_SITE(r, a, b) \
+	(!strcmp((r)->sites.names[(r)->timer_site[a]].text, (r)->sites.names[(r)->timer_site[b]].text))
 static void render_timers(FILE *f, const struct rep *r, int json)
 {
 	const struct census *c = r->c;
@@ -245,14 +248,14 @@ static void render_timers(FILE *f, const struct rep *r, int json)
 	char a[512];
 
 	for (i = 0; i < c->ntimers; i++) {
-		for (k = 0; k < i && r->timer_site[k] != r->timer_site[i]; k++)
+		for (k = 0; k < i && !SAME_TIMER_SITE(r, k, i); k++)
 			;
 		if (k < i)
 			continue;	/* that site was written with its first timer */
 		for (n = 0, ncaps = 0, k = i; k < c->ntimers; k++) {
 			const struct census_timer *tk = &c->timers[k];
 
-			if (r->timer_site[k] != r->timer_site[i])
+			if (!SAME_TIMER_SITE(r, k, i))
 				continue;
 			n++;
 			for (j = 0; j < tk->ncaptures; j++) {

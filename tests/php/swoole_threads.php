@@ -34,6 +34,15 @@ if ($args === null) {
     exit(0);
 }
 
+final class Request
+{
+}
+
+final class Registry
+{
+    public static array $perCoroutine = [];	// never cleaned: stale once they end
+}
+
 [$map, $co, $defers] = $args;
 Coroutine::set(['hook_flags' => 0]);
 Coroutine\run(function () use ($map, $co, $defers) {
@@ -50,12 +59,31 @@ Coroutine\run(function () use ($map, $co, $defers) {
     for ($i = 0; $i < $co; $i++) {
         $ready->pop();
     }
+    // State kept for coroutines that end, and timers holding a request: per thread.
+    $ended = [];
+    $done = new Coroutine\Channel(100);
+    for ($i = 0; $i < 10 + $co; $i++) {
+        Coroutine::create(function () use ($done) {
+            Registry::$perCoroutine[Coroutine::getCid()] = 'context';
+            $done->push(Coroutine::getCid());
+        });
+        $ended[] = $done->pop();
+    }
+    for ($i = 0; $i < $co; $i++) {
+        $request = new Request();
+        Swoole\Timer::after(3600 * 1000, function () use ($request) { });
+    }
+    while (count(Coroutine::list()) > $co + 1) {
+        Coroutine::sleep(0.01);	// until the short ones have ended
+    }
     // Live: the run() coroutine itself and the parked ones.
     $line = 1 + array_search(true, array_map(fn($l) => str_contains($l, '// DEFER_LINE'),
                                              file(__FILE__)));
     $map[Thread::getNativeId()] = json_encode(['coroutines' => $co + 1,
                                                'defers' => $co * $defers,
-                                               'defer_site' => __FILE__ . ':' . $line]);
+                                               'defer_site' => __FILE__ . ':' . $line,
+                                               'timers' => $co,
+                                               'stale' => [count($ended), min($ended), max($ended)]]);
     while (true) {
         Coroutine::sleep(1);
     }

@@ -35,6 +35,12 @@ expect "cids start at 1 in every thread" \
 expect "defers at $(basename "$(jq_php "$TRUTH" 'array_values($j["threads"])[0]["defer_site"]')")" \
 	"$(jq_php "$SNAP" 'count(array_filter($j["coroutines"], fn($x) => $x["defers_pending"] && $x["top_site"] === '"$(jq_php "$TRUTH" 'var_export(array_values($j["threads"])[0]["defer_site"], true)')"'))')" \
 	"$(jq_php "$TRUTH" 'array_sum(array_map(fn($v) => $v["coroutines"] - 1, $j["threads"]))')"
+# Each thread's heap: its pending timers (one site, all threads) and its stale state.
+expect "timers pending" "$(jq_php "$SNAP" '$j["timers"]["pending"]')" \
+	"$(jq_php "$TRUTH" 'array_sum(array_column($j["threads"], "timers"))')"
+expect "stale state per thread" \
+	"$(jq_php "$SNAP" 'implode("\n", array_map(fn($s) => "{$s["where"]} {$s["entries"]} {$s["oldest_id"]} {$s["newest_id"]}", $j["stale_state"]))' | sort)" \
+	"$(jq_php "$TRUTH" 'implode("\n", array_map(fn($t, $v) => "[thread $t] Registry::\$perCoroutine " . implode(" ", $v["stale"]), array_keys($j["threads"]), $j["threads"]))' | sort)"
 for out in gdb gdb-live; do
 	expect "per thread ($out)" "$(awk '$1 ~ /^[0-9]+:[0-9]+$/ { split($1, a, ":"); n[a[1]]++; d[a[1]] += $3 } END { for (k in n) print k, n[k], d[k] }' "$WORK/$out.out" | sort)" "$want"
 done

@@ -190,12 +190,11 @@ int php_heap_open(struct target *t, struct php_heap *h, char *why, size_t len)
 	h->sites = 1;
 	for (i = 0; i < (int)(sizeof(site_offs) / sizeof(site_offs[0])); i++)
 		h->sites &= h->o[site_offs[i]] >= 0;
-	h->walk = h->sites && ex_size > 0 && !zts;
+	h->walk = h->sites && ex_size > 0;
 	for (i = 0; i < PO__COUNT; i++)
 		h->walk &= h->o[i] >= 0;
 	if (zts)
-		snprintf(why, len, "thread-safe PHP (ZTS): each thread's globals are in its TLS, "
-			 "not read");
+		snprintf(why, len, "thread-safe PHP (ZTS): its globals are per thread");
 	if (!h->sites) {
 		snprintf(why, len, "PHP API %u: no DWARF with Zend's types and no offset table "
 			 "for it", h->api);

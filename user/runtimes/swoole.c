@@ -93,6 +93,10 @@ struct swoole {
 	int threaded;			/* thread mode: coroutines, current in TLS */
 	struct tls tls;			/* ... found through glibc's thread list */
 	uint64_t modid;			/* swoole.so's TLS module id */
+	uint64_t php_modid;		/* the PHP binary's */
+	uint64_t tsrm_cache;		/* _tsrm_ls_cache in PHP's TLS block */
+	uint64_t eg_offset, cg_offset;	/* &executor_globals_offset, &compiler_globals_offset */
+	uint64_t tg_tls, last_cid_tls;	/* SwooleTG, Coroutine::last_cid in swoole.so's block */
 	char no_timers[200];		/* why pending timers cannot be read */
 };
 
@@ -218,6 +222,30 @@ static int resolve_offsets(struct swoole *s, struct elf_file *e, char *err, size
 	return 0;
 }
 
+/* Thread mode: where each thread's PHP globals, SwooleTG and last cid are (thread_roots).
+ * ZTS PHP reaches its globals through a thread-local TSRM cache, _tsrm_ls_cache (the PHP
+ * binary's .symtab only): the globals are at the cache plus executor_globals_offset. */
+static void thread_mode_roots(struct target *t, struct swoole *s, struct elf_file *e)
+{
+	const struct elf_sym *tg = elf_sym_by_name(e, SYM_TG), *cache = NULL;
+	const struct elf_sym *last = elf_sym_by_name(e, SYM_LAST_CID);
+	struct module *php = NULL;
+
+	s->eg_offset = target_sym(t, NULL, "executor_globals_offset", &php);
+	s->cg_offset = target_sym(t, NULL, "compiler_globals_offset", NULL);
+	if (php && module_elf(php))
+		cache = elf_sym_by_name(php->elf, "_tsrm_ls_cache");
+	if (!tg || !tg->is_tls || !last || !last->is_tls || !s->eg_offset || !s->cg_offset ||
+	    !cache || !cache->is_tls || !(s->php_modid = tls_modid(&s->tls, php))) {
+		snprintf(s->no_heap, sizeof(s->no_heap), "thread mode: PHP's TSRM cache "
+			 "(_tsrm_ls_cache, in PHP's .symtab) or Swoole's thread-local roots not found");
+		return;
+	}
+	s->tsrm_cache = cache->value;
+	s->tg_tls = tg->value;
+	s->last_cid_tls = last->value;
+}
+
 /* Everything both the plan and the census need. 0, or an exit code with err set. */
 static int swoole_resolve(struct target *t, struct swoole *s, char *err, size_t errlen)
 {
@@ -265,11 +293,14 @@ static int swoole_resolve(struct target *t, struct swoole *s, char *err, size_t 
 	if (!s->no_heap[0] && !s->heap.walk)
 		snprintf(s->no_heap, sizeof(s->no_heap), "%s", why[0] ? why : "PHP heap offsets "
 			 "unknown for this PHP (no DWARF, no table)");
+	if (s->threaded && !s->no_heap[0])
+		thread_mode_roots(t, s, e);
 	if (s->no_heap[0])
 		snprintf(s->no_timers, sizeof(s->no_timers), "%s", s->no_heap);
-	else
+	else if (!s->threaded)
 		tls_main_addr(t, s->mod, SYM_TG, &s->tg, s->no_timers, sizeof(s->no_timers));
-	s->last_cid = target_sym(t, s->mod, SYM_LAST_CID, NULL);
+	if (!s->threaded)
+		s->last_cid = target_sym(t, s->mod, SYM_LAST_CID, NULL);
 	if ((cur = elf_sym_by_name(e, SYM_EVENT_DEFER_CB)))
 		s->defer_cb = cur->value + s->mod->bias;
 	return 0;
@@ -540,15 +571,55 @@ static int first_line(void *arg, uint64_t ex, uint64_t func, uint64_t cvs, uint3
 	return w->site.kind != SITE_NONE;
 }
 
+/* Thread mode: points the heap walks at thread pd's own roots (its executor and compiler
+ * globals through its TSRM cache, its SwooleTG, its last cid). 0, or -1 when the thread
+ * has none of them (it never ran PHP or Swoole). */
+static int thread_roots(struct swoole *s, uint64_t pd)
+{
+	struct target *t = s->heap.t;
+	uint64_t php_block, sw_block, cache, eg_off, cg_off;
+
+	if (tls_block(&s->tls, pd, s->php_modid, &php_block) ||
+	    tls_block(&s->tls, pd, s->modid, &sw_block) ||
+	    target_read_u64(t, php_block + s->tsrm_cache, &cache) || !cache ||
+	    target_read_u64(t, s->eg_offset, &eg_off) || target_read_u64(t, s->cg_offset, &cg_off))
+		return -1;
+	s->heap.eg = cache + eg_off;
+	s->heap.cg = cache + cg_off;
+	s->tg = sw_block + s->tg_tls;
+	s->last_cid = sw_block + s->last_cid_tls;
+	return 0;
+}
+
+/* What the heap says about one thread's PHP (the process's, NTS): framework pools and
+ * their holders among cos, pending timers, state kept for ended coroutines (cids: the
+ * thread's live coroutine ids). 0, or -1 out of memory. */
+static int heap_walks(struct swoole *s, struct census *c, const struct php_co *cos,
+		      size_t nco, uint64_t *cids, size_t ncids, uint32_t tid)
+{
+	int64_t last_cid;
+	char prefix[32] = "";
+
+	if (php_pools_census(&s->heap, &s->lay, c, cos, nco))
+		return -1;
+	if (!s->no_timers[0] && walk_timers(s->heap.t, s, c))
+		return -1;
+	if (!cids || !s->last_cid || target_read_u64(s->heap.t, s->last_cid, (uint64_t *)&last_cid))
+		return 0;
+	if (tid)
+		snprintf(prefix, sizeof(prefix), "[thread %u] ", tid);
+	qsort(cids, ncids, sizeof(*cids), cmp_u64);
+	return php_stale_census(&s->heap, c, last_cid, cids, ncids, prefix);
+}
+
 static int swoole_census(struct rt_ctx *rc, struct census *c, char *err, size_t errlen)
 {
 	struct target *t = rc->t;
 	struct swoole *s = rc->priv;
-	int heap = !s->no_heap[0] && c->scope != CENSUS_UNPROBED;
+	int heap_ok = !s->no_heap[0] && c->scope != CENSUS_UNPROBED, heap = heap_ok;
 	struct php_co *cos = NULL, *v;
 	size_t nco = 0, capco = 0;
 	uint64_t *cids = NULL;		/* every live coroutine id, internal ones too */
-	int64_t last_cid;
 	struct umap_node nd;
 	struct census_coro *co;
 	struct timespec now;
@@ -575,8 +646,10 @@ static int swoole_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 				continue;	/* a thread that never ran Swoole */
 			map += s->coroutines;
 			tid = th[ti].tid;
+			heap = heap_ok && !thread_roots(s, th[ti].pd);
 		}
 		seen = 0;
+		nco = 0;
 		if (target_read_u64(t, map + UMAP_COUNT, &count) ||
 		    target_read_u64(t, map + UMAP_BEFORE_BEGIN, &node)) {
 			snprintf(err, errlen, "cannot read swoole::Coroutine::coroutines");
@@ -659,21 +732,16 @@ static int swoole_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 			}
 			nco++;
 		}
-	}
-	r = heap ? php_pools_census(&s->heap, &s->lay, c, cos, nco) : 0;
-	if (!r && heap && !s->no_timers[0])
-		r = walk_timers(t, s, c);
-	if (!r && heap && cids && s->last_cid &&
-	    !target_read_u64(t, s->last_cid, (uint64_t *)&last_cid)) {
-		qsort(cids, seen - (node != 0), sizeof(*cids), cmp_u64);
-		r = php_stale_census(&s->heap, c, last_cid, cids, seen - (node != 0));
+		r = heap ? heap_walks(s, c, cos, nco, cids, seen - (node != 0), tid) : 0;
+		free(cids);
+		cids = NULL;
+		if (r) {
+			free(cos);
+			snprintf(err, errlen, "out of memory");
+			return EXIT_FAILURE_;
+		}
 	}
 	free(cos);
-	free(cids);
-	if (r) {
-		snprintf(err, errlen, "out of memory");
-		return EXIT_FAILURE_;
-	}
 	return 0;
 }
 
