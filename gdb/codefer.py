@@ -159,6 +159,8 @@ class Conn:
     def __init__(self, k):
         self.conn = k.get("conn", "?")
         self.coroutine = k.get("coroutine")
+        if "thread" in k:  # per-thread ids (Swoole's thread mode): thread:id
+            self.coroutine = "%s:%s" % (k["thread"], self.coroutine)
         self.orphan = k.get("orphan", False)
         self.site = k.get("site", "?")
 

@@ -225,12 +225,38 @@ static const char *top_site(const struct rep *r, size_t ci)
 	return r->sites.names[best].text;
 }
 
+/* The thread of a per-thread id (Swoole's thread mode), 0 if none: census order. */
+static uint32_t thread_of(const struct rep *r, uint64_t id)
+{
+	const struct census_coro key = { .id = id }, *co;
+
+	co = bsearch(&key, r->c->coros, r->c->ncoros, sizeof(key), cmp_coro_id);
+	return co ? co->thread : 0;
+}
+
+/* An id; per-thread ids as the thread's id and the thread ("thread" in JSON, tid:id). */
 static void print_id(FILE *f, const struct rep *r, uint64_t id, int json)
 {
-	if (r->rt->id_is_number)
+	uint32_t tid = thread_of(r, id);
+
+	if (tid)
+		fprintf(f, json ? "%u, \"thread\": %u" : "%u:%u", json ? (uint32_t)id : tid,
+			json ? tid : (uint32_t)id);
+	else if (r->rt->id_is_number)
 		fprintf(f, "%llu", (unsigned long long)id);
 	else
 		fprintf(f, json ? "\"0x%llx\"" : "0x%llx", (unsigned long long)id);
+}
+
+/* An id in an 18-wide text column. */
+static void print_id_col(FILE *f, const struct rep *r, uint64_t id)
+{
+	uint32_t tid = thread_of(r, id);
+
+	if (tid)
+		fprintf(f, "%11u:%-6u", tid, (uint32_t)id);
+	else
+		fprintf(f, r->rt->id_is_number ? "%18llu" : "%#18llx", (unsigned long long)id);
 }
 
 /* Pending timers by site, in order of first appearance: how many, and the classes of the
@@ -326,12 +352,7 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 		size_t base = r->first[i];
 
 		fputs(i ? ",\n  {\"id\": " : "\n  {\"id\": ", f);
-		/* Per-thread ids (Swoole's thread mode): the thread, then its own id. */
-		if (co->thread)
-			fprintf(f, "%llu, \"thread\": %u", (unsigned long long)(uint32_t)co->id,
-				co->thread);
-		else
-			print_id(f, r, co->id, 1);
+		print_id(f, r, co->id, 1);
 		tty_str(safe, sizeof(safe), co->state);
 		fputs(", \"state\": ", f);
 		json_str(f, safe);
@@ -491,12 +512,7 @@ static void render_text(FILE *f, const struct rep *r, const struct report_opts *
 			const struct census_coro *co = &c->coros[rows[i]];
 
 			tty_str(a, sizeof(a), co->state);
-			if (co->thread)
-				fprintf(f, "%11u:%-6llu", co->thread,
-					(unsigned long long)(uint32_t)co->id);
-			else
-				fprintf(f, r->rt->id_is_number ? "%18llu" : "%#18llx",
-					(unsigned long long)co->id);
+			print_id_col(f, r, co->id);
 			fprintf(f, "  %-10s %8zu %6zu  %s\n", a, co->ndefers, co->conns_held,
 				top_site(r, rows[i]));
 		}
@@ -546,8 +562,7 @@ static void render_text(FILE *f, const struct rep *r, const struct report_opts *
 
 			fprintf(f, "%#18llx %#18llx ", (unsigned long long)k->pool,
 				(unsigned long long)k->conn);
-			fprintf(f, r->rt->id_is_number ? "%18llu" : "%#18llx",
-				(unsigned long long)k->co);
+			print_id_col(f, r, k->co);
 			fprintf(f, "  %s%s\n", r->sites.names[r->conn_site[i]].text,
 				is_live(r, k->co) ? "" : "  (orphan: holder ended)");
 		}
