@@ -47,6 +47,8 @@
 #define SYM_LAST_CID "_ZN6swoole9Coroutine8last_cidE"
 /* Local (.symtab only): the callback Event::defer() queues PHP tasks with. */
 #define SYM_EVENT_DEFER_CB "_ZL20event_defer_callbackPv"
+/* Local too: Event::add's sockets (std::unordered_map<int, Socket *>). */
+#define SYM_EVENT_SOCKETS "_ZL16event_socket_map"
 #define TIMER_TYPE_PHP 1	/* swoole::TimerNode::TYPE_PHP (TYPE_KERNEL: sleeps, internal) */
 #define MAX_TIMERS 1000000
 #define MAX_THREADS 1024	/* threads read in thread mode */
@@ -90,6 +92,7 @@ struct swoole {
 	uint64_t tg;			/* the main thread's SwooleTG */
 	uint64_t last_cid;		/* &Coroutine::last_cid (0: unknown) */
 	uint64_t defer_cb;		/* Event::defer's callback for PHP tasks */
+	uint64_t event_sockets;		/* Event::add's socket map (0: no .symtab) */
 	int threaded;			/* thread mode: coroutines, current in TLS */
 	struct tls tls;			/* ... found through glibc's thread list */
 	uint64_t modid;			/* swoole.so's TLS module id */
@@ -157,6 +160,9 @@ static const struct {
 	{ "swoole::TimerNode", "data", LAY(tn_data), 1, ONLY_62_PHP82(96) },
 	{ "swoole::Reactor", "defer_tasks", LAY(reactor_defers), 1, ONLY_62_PHP82(840) },
 	{ "zend::Callable", "fcc", LAY(callable_fcc), 1, ONLY_62_PHP82(16) },
+	{ "swoole::network::Socket", "object", LAY(socket_object), 1, ONLY_62_PHP82(32) },
+	{ "EventObject", "readable_callback", LAY(evo_read), 1, ONLY_62_PHP82(16) },
+	{ "EventObject", "writable_callback", LAY(evo_write), 1, ONLY_62_PHP82(24) },
 };
 
 static int swoole_detect(struct target *t)
@@ -303,6 +309,9 @@ static int swoole_resolve(struct target *t, struct swoole *s, char *err, size_t 
 		s->last_cid = target_sym(t, s->mod, SYM_LAST_CID, NULL);
 	if ((cur = elf_sym_by_name(e, SYM_EVENT_DEFER_CB)))
 		s->defer_cb = cur->value + s->mod->bias;
+	/* A process-wide map; thread mode would need to tell its threads' sockets apart. */
+	if (!s->threaded && (cur = elf_sym_by_name(e, SYM_EVENT_SOCKETS)))
+		s->event_sockets = cur->value + s->mod->bias;
 	return 0;
 }
 
@@ -491,8 +500,9 @@ static int add_callback(struct target *t, struct swoole *s, struct census *c, ui
 }
 
 /* Pending Timer::after/tick timers (SwooleTG.timer's map; coroutine sleeps and Swoole's
- * own timers are TYPE_KERNEL and not counted) and Event::defer tasks (the reactor's
- * defer list). 0, or -1 out of memory; what cannot be read leaves a warning. */
+ * own timers are TYPE_KERNEL and not counted), Event::add callbacks (its socket map) and
+ * Event::defer tasks (the reactor's defer list). 0, or -1 out of memory; what cannot be
+ * read leaves a warning. */
 static int walk_timers(struct target *t, struct swoole *s, struct census *c)
 {
 	const struct swoole_layout *l = &s->lay;
@@ -523,6 +533,28 @@ static int walk_timers(struct target *t, struct swoole *s, struct census *c)
 		    add_callback(t, s, c, nd.key, interval > 0 ? "tick" : "after",
 				 interval > 0 ? interval : 0, data + s->so.fn_fci_cache))
 			return -1;
+	}
+	/* Event::add's sockets: each one's EventObject holds its read and write callbacks. */
+	if (s->event_sockets &&
+	    (target_read_u64(t, s->event_sockets + UMAP_COUNT, &count) ||
+	     target_read_u64(t, s->event_sockets + UMAP_BEFORE_BEGIN, &node)))
+		node = 0;
+	for (seen = 0; s->event_sockets && node; node = nd.next) {
+		uint64_t obj, cb[2];
+		int k;
+
+		if (++seen > count || seen > MAX_TIMERS || target_read(t, node, &nd, sizeof(nd)) ||
+		    target_read_u64(t, nd.value + l->socket_object, &obj)) {
+			snprintf(c->warning, sizeof(c->warning),
+				 "Event::add sockets unreadable or longer than their count");
+			break;
+		}
+		if (!obj || target_read_u64(t, obj + l->evo_read, &cb[0]) ||
+		    target_read_u64(t, obj + l->evo_write, &cb[1]))
+			continue;
+		for (k = 0; k < 2; k++)
+			if (cb[k] && add_callback(t, s, c, 0, "event", 0, cb[k] + l->callable_fcc))
+				return -1;
 	}
 	/* CallbackManager: a std::list of {std::function, data}; a plain function pointer
 	 * is stored in the std::function's first word. */
