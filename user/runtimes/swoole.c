@@ -424,8 +424,9 @@ static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 		plan_note(p, "pending timers: not read: %s", s->no_timers);
 	else
 		plan_note(p, "pending timers: SwooleTG at 0x%llx (main thread)%s",
-			  (unsigned long long)s->tg, s->defer_cb ? "" : "; Event::defer tasks not "
-			  "told apart without .symtab: not read");
+			  (unsigned long long)s->tg, s->defer_cb && s->event_sockets ? "" :
+			  "; Event::defer tasks and Event::add callbacks need swoole.so's .symtab: "
+			  "not read");
 	return 0;
 }
 
