@@ -137,6 +137,8 @@ class Defer:
 class Coroutine:
     def __init__(self, c):
         self.id = c["id"]
+        if "thread" in c:  # per-thread ids (Swoole's thread mode): thread:id
+            self.id = "%s:%s" % (c["thread"], c["id"])
         self.state = c.get("state", "?")
         self.origin = c.get("origin", "-")
         self.wait_site = c.get("wait_site", "-")
@@ -165,6 +167,8 @@ class Conn:
     def __init__(self, k):
         self.conn = k.get("conn", "?")
         self.coroutine = k.get("coroutine")
+        if "thread" in k:  # per-thread ids (Swoole's thread mode): thread:id
+            self.coroutine = "%s:%s" % (k["thread"], self.coroutine)
         self.orphan = k.get("orphan", False)
         self.site = k.get("site", "?")
 

@@ -244,17 +244,46 @@ static const char *top_site(const struct rep *r, size_t ci)
 	return r->sites.names[best].text;
 }
 
+/* The thread of a per-thread id (Swoole's thread mode), 0 if none: census order. */
+static uint32_t thread_of(const struct rep *r, uint64_t id)
+{
+	const struct census_coro key = { .id = id }, *co;
+
+	co = bsearch(&key, r->c->coros, r->c->ncoros, sizeof(key), cmp_coro_id);
+	return co ? co->thread : 0;
+}
+
+/* An id; per-thread ids as the thread's id and the thread ("thread" in JSON, tid:id). */
 static void print_id(FILE *f, const struct rep *r, uint64_t id, int json)
 {
-	if (r->rt->id_is_number)
+	uint32_t tid = thread_of(r, id);
+
+	if (tid)
+		fprintf(f, json ? "%u, \"thread\": %u" : "%u:%u", json ? (uint32_t)id : tid,
+			json ? tid : (uint32_t)id);
+	else if (r->rt->id_is_number)
 		fprintf(f, "%llu", (unsigned long long)id);
 	else
 		fprintf(f, json ? "\"0x%llx\"" : "0x%llx", (unsigned long long)id);
 }
 
+/* An id in an 18-wide text column. */
+static void print_id_col(FILE *f, const struct rep *r, uint64_t id)
+{
+	uint32_t tid = thread_of(r, id);
+
+	if (tid)
+		fprintf(f, "%11u:%-6u", tid, (uint32_t)id);
+	else
+		fprintf(f, r->rt->id_is_number ? "%18llu" : "%#18llx", (unsigned long long)id);
+}
+
 /* Pending timers by site, in order of first appearance: how many, and the classes of the
  * objects their closures capture. */
 #define SITE_CAPTURES 32
+/* Sites with the same text are one site (threads compile a script each: two addresses). */
+#define SAME_TIMER_SITE(r, a, b) \
+	(!strcmp((r)->sites.names[(r)->timer_site[a]].text, (r)->sites.names[(r)->timer_site[b]].text))
 static void render_timers(FILE *f, const struct rep *r, int json)
 {
 	const struct census *c = r->c;
@@ -264,14 +293,14 @@ static void render_timers(FILE *f, const struct rep *r, int json)
 	char a[512];
 
 	for (i = 0; i < c->ntimers; i++) {
-		for (k = 0; k < i && r->timer_site[k] != r->timer_site[i]; k++)
+		for (k = 0; k < i && !SAME_TIMER_SITE(r, k, i); k++)
 			;
 		if (k < i)
 			continue;	/* that site was written with its first timer */
 		for (n = 0, ncaps = 0, k = i; k < c->ntimers; k++) {
 			const struct census_timer *tk = &c->timers[k];
 
-			if (r->timer_site[k] != r->timer_site[i])
+			if (!SAME_TIMER_SITE(r, k, i))
 				continue;
 			n++;
 			for (j = 0; j < tk->ncaptures; j++) {
@@ -524,8 +553,7 @@ static void render_text(FILE *f, const struct rep *r, const struct report_opts *
 			const struct census_coro *co = &c->coros[rows[i]];
 
 			tty_str(a, sizeof(a), co->state);
-			fprintf(f, r->rt->id_is_number ? "%18llu" : "%#18llx",
-				(unsigned long long)co->id);
+			print_id_col(f, r, co->id);
 			fprintf(f, "  %-10s %8zu %6zu  %s", a, co->ndefers, co->conns_held,
 				top_site(r, rows[i]));
 			if (co->create_site.kind || co->create_site.addr)
@@ -591,8 +619,7 @@ static void render_text(FILE *f, const struct rep *r, const struct report_opts *
 
 			fprintf(f, "%#18llx %#18llx ", (unsigned long long)k->pool,
 				(unsigned long long)k->conn);
-			fprintf(f, r->rt->id_is_number ? "%18llu" : "%#18llx",
-				(unsigned long long)k->co);
+			print_id_col(f, r, k->co);
 			fprintf(f, "  %s%s\n", r->sites.names[r->conn_site[i]].text,
 				is_live(r, k->co) ? "" : "  (orphan: holder ended)");
 		}

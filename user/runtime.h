@@ -42,7 +42,8 @@ struct census_defer {
 };
 
 struct census_coro {
-	uint64_t id;
+	uint64_t id;		/* with a thread: (thread << 32) | the runtime's id */
+	uint32_t thread;	/* the OS thread it belongs to when ids are per thread, else 0 */
 	char state[16];
 	struct site create_site;	/* where it was started (go statement, create call),
 					   else its body function */

@@ -3,7 +3,8 @@
 # on the live process (gdb attached): per pool, what its objects say (open, idle, max,
 # waiters), the connections out, the live coroutines holding them (context or locals) and
 # the orphans (hyperf#7351: pipeline() never releasing), each exactly as the target counts.
-# Twice: with swoole.so's DWARF, and with a stripped copy (codefer's offset tables).
+# With swoole.so's DWARF, with a stripped copy (codefer's offset tables), and in thread
+# mode when CODEFER_PHP_ZTS names a thread-safe PHP with it.
 . "$(dirname "$0")/php_lib.sh"
 need_basics
 need_swoole
@@ -14,11 +15,10 @@ command -v strip >/dev/null || skip "no strip (binutils)"
 so=$("$PHP" -r 'echo ini_get("extension_dir");')/swoole.so
 [ -f "$so" ] || skip "swoole.so is not in PHP's extension_dir"
 strip -s -o "$WORK/swoole.so" "$so" || fail "strip failed"
-php="$(readlink -f "$(command -v "$PHP")")"
-
 # check HOW: runs the target, takes a core, compares every pool with the target's truth.
 check() {
-	local how=$1 npools i k label line
+	local how=$1 npools i k label line php
+	php="$(readlink -f "$(command -v "$PHP")")"
 	php_start "$PHP_TESTS/swoole_pools.php"
 	TRUTH=$(grep '^TRUTH ' "$WORK/php.out" | tail -n 1 | cut -d' ' -f2-)
 	[ -n "$TRUTH" ] || fail "target printed no TRUTH"
@@ -58,4 +58,11 @@ check() {
 check dwarf
 PHP_ARGS=(-n -d "extension=$WORK/swoole.so")
 check stripped
+# Swoole's thread mode, when a thread-safe PHP with it is named (see test_swoole_threads.sh).
+if [ -n "${CODEFER_PHP_ZTS:-}" ]; then
+	PHP=$CODEFER_PHP_ZTS
+	PHP_ARGS=()
+	"$PHP" -m 2>/dev/null | grep -qx swoole || PHP_ARGS=(-d extension=swoole)
+	check "thread mode"
+fi
 finish

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Pending Swoole timers (Timer::after, Timer::tick) and Event::defer tasks, by the line
-# their closure starts at, with the classes of the objects those closures capture: on a
-# core (codefer-dump, gdb) and the live process (gdb attached), exactly as the target
-# counts them. Fired and cleared timers and coroutine sleeps are not pending timers.
-# Twice: with swoole.so's DWARF and .symtab, and stripped (tables; Event::defer tasks are
-# then not told apart from Swoole's own deferred work, and not listed).
+# Pending Swoole timers (Timer::after, Timer::tick), Event::add callbacks and Event::defer
+# tasks, by the line their closure starts at, with the classes of the objects those
+# closures capture: on a core (codefer-dump, gdb) and the live process (gdb attached),
+# exactly as the target counts them. Fired and cleared timers and coroutine sleeps are not pending timers.
+# Twice: with swoole.so's DWARF and .symtab, and stripped (tables; Event::defer tasks and
+# Event::add callbacks are found through local symbols: then not listed).
 . "$(dirname "$0")/php_lib.sh"
 need_basics
 need_swoole
@@ -20,7 +20,7 @@ php="$(readlink -f "$(command -v "$PHP")")"
 # check HOW KINDS: KINDS is a regex of the site kinds codefer must list.
 check() {
 	local how=$1 kinds=$2 want site n
-	php_start "$PHP_TESTS/swoole_timers.php" 9 4 5
+	php_start "$PHP_TESTS/swoole_timers.php" 9 4 5 3
 	TRUTH=$(grep '^TRUTH ' "$WORK/php.out" | tail -n 1 | cut -d' ' -f2-)
 	[ -n "$TRUTH" ] || fail "target printed no TRUTH"
 	gcore -o "$WORK/core" "$TARGET_PID" >"$WORK/gcore.log" 2>&1 || fail "gcore failed"
@@ -47,7 +47,7 @@ check() {
 	grep -q Traceback "$WORK/gdb.out" "$WORK/gdb-live.out" && fail "python traceback in gdb"
 }
 
-check dwarf 'after|tick|defer'
+check dwarf 'after|tick|defer|event'
 PHP_ARGS=(-n -d "extension=$WORK/swoole.so")
 check stripped 'after|tick'
 finish

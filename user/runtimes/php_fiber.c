@@ -56,7 +56,7 @@ static int php_fiber_open(struct rt_ctx *c, char *err, size_t errlen)
 	f->api = php_api_version(c->t, &f->zts);
 	f->ce_sym = target_sym(c->t, NULL, "zend_ce_fiber", NULL);
 	f->have_heap = !php_heap_open(c->t, &f->h, f->no_heap, sizeof(f->no_heap)) &&
-		       f->h.o[PO_FIBER_FUNCTION] >= 0;
+		       !f->zts && f->h.o[PO_FIBER_FUNCTION] >= 0;
 	return 0;
 }
 

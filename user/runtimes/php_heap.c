@@ -116,7 +116,9 @@ unsigned php_api_version(struct target *t, int *zts)
 	char tail[4];
 
 	*zts = 0;
-	if (!target_sym(t, NULL, "executor_globals", &m) || !m || !module_elf(m))
+	/* The PHP binary (or libphp): ZTS builds have executor_globals_offset instead. */
+	if ((!target_sym(t, NULL, "executor_globals", &m) &&
+	     !target_sym(t, NULL, "executor_globals_offset", &m)) || !m || !module_elf(m))
 		return 0;
 	data = elf_section(m->elf, ".rodata", &size, &vaddr);
 	if (!data)
@@ -159,9 +161,11 @@ int php_heap_open(struct target *t, struct php_heap *h, char *why, size_t len)
 	h->api = php_api_version(t, &zts);
 	h->eg = target_sym(t, NULL, "executor_globals", NULL);
 	h->cg = target_sym(t, NULL, "compiler_globals", NULL);
-	if (zts || !h->eg) {
-		snprintf(why, len, "%s", zts ? "thread-safe PHP (ZTS): its globals are in TLS"
-					    : "executor_globals not found");
+	/* ZTS: every thread has its own globals; the structures' layout (sites) still holds. */
+	if (zts)
+		h->eg = h->cg = 0;
+	else if (!h->eg) {
+		snprintf(why, len, "executor_globals not found");
 		return -1;
 	}
 	e = zend_types(t);
@@ -189,6 +193,8 @@ int php_heap_open(struct target *t, struct php_heap *h, char *why, size_t len)
 	h->walk = h->sites && ex_size > 0;
 	for (i = 0; i < PO__COUNT; i++)
 		h->walk &= h->o[i] >= 0;
+	if (zts)
+		snprintf(why, len, "thread-safe PHP (ZTS): its globals are per thread");
 	if (!h->sites) {
 		snprintf(why, len, "PHP API %u: no DWARF with Zend's types and no offset table "
 			 "for it", h->api);

@@ -70,8 +70,8 @@ struct php_zval {
 unsigned php_api_version(struct target *t, int *zts);
 /* Offsets from DWARF carrying Zend's types (PHP's, or an extension's built with -g), else
  * from the table for its PHP API, field by field. 0 when at least the sites can be read
- * (h->sites; h->walk when everything can), or -1 with why set (ZTS, no PHP, no DWARF and
- * no table for this PHP). */
+ * (h->sites; h->walk when everything can; ZTS: h->eg is 0, to be set to a thread's
+ * globals, and why says so), or -1 with why set (no PHP, no DWARF and no table for it). */
 int php_heap_open(struct target *t, struct php_heap *h, char *why, size_t len);
 void php_heap_close(struct php_heap *h);
 

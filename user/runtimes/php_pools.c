@@ -89,7 +89,8 @@ struct pool {
 	uint64_t obj, chan, id;
 	const struct framework *fw;
 	uint64_t *idle;		/* idle connection objects, sorted */
-	size_t nidle;
+	size_t nidle, capidle;
+	size_t nitems;		/* items in its channel */
 	const struct php_heap *h;
 };
 
@@ -144,8 +145,19 @@ static int add_idle(void *arg, uint64_t item)
 	struct pool *p = arg;
 	struct php_zval z;
 
-	if (!php_zval(p->h, item, &z) && z.type == PHP_OBJECT)
-		p->idle[p->nidle++] = z.value;
+	p->nitems++;
+	if (php_zval(p->h, item, &z) || z.type != PHP_OBJECT)
+		return 0;
+	if (p->nidle == p->capidle) {
+		size_t cap = p->capidle ? 2 * p->capidle : 64;
+		uint64_t *v = realloc(p->idle, cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		p->idle = v;
+		p->capidle = cap;
+	}
+	p->idle[p->nidle++] = z.value;
 	return 0;
 }
 
@@ -171,15 +183,16 @@ static int read_pool(struct walk *w, struct pool *p)
 	if (!prop_path(h, p->obj, p->fw->max, &z) && z.type == PHP_LONG)
 		cp->max = (int64_t)z.value;
 	if (p->chan) {
-		if (!(p->idle = malloc(MAX_IDLE * sizeof(*p->idle))))
-			return -1;
 		r = std_deque_each(h->t, p->chan + w->l->chan_data, MAX_IDLE, add_idle, p);
+		if (r == -2)
+			return -1;
 		if (r)
 			snprintf(w->c->warning, sizeof(w->c->warning), "pool 0x%llx: channel %s",
 				 (unsigned long long)p->obj, r > 0 ? "too long, cut short"
 								  : "unreadable");
-		qsort(p->idle, p->nidle, sizeof(*p->idle), cmp_u64);
-		cp->idle = (int64_t)p->nidle;
+		if (p->nidle)
+			qsort(p->idle, p->nidle, sizeof(*p->idle), cmp_u64);
+		cp->idle = (int64_t)p->nitems;
 		if (!target_read_u64(h->t, p->chan + w->l->chan_consumers + LIST_SIZE, &waiters) &&
 		    waiters < WALK_MAX_COROS)
 			cp->waiters = (int64_t)waiters;
@@ -202,7 +215,7 @@ static int consider(struct walk *w, uint64_t obj)
 	const struct php_heap *h = w->h;
 	struct php_zval z;
 	uint64_t ce;
-	size_t i;
+	size_t i, k;
 	int role;
 
 	if (target_read_u64(h->t, obj + h->o[PO_OBJ_CE], &ce))
@@ -214,10 +227,11 @@ static int consider(struct walk *w, uint64_t obj)
 	for (i = 0; i < w->npools && w->pools[i].obj != z.value; i++)
 		;
 	if (i == w->npools || w->pools[i].fw != &frameworks[role - ROLE_CONN] ||
-	    bsearch(&obj, w->pools[i].idle, w->pools[i].nidle, sizeof(obj), cmp_u64))
+	    (w->pools[i].nidle &&
+	     bsearch(&obj, w->pools[i].idle, w->pools[i].nidle, sizeof(obj), cmp_u64)))
 		return 0;
 	/* The first holder found keeps it (a connection passed along is one connection). */
-	for (size_t k = 0; k < w->nseen; k++)
+	for (k = 0; k < w->nseen; k++)
 		if (w->seen[k] == obj)
 			return 0;
 	if (w->nseen == w->capseen) {

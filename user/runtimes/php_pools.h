@@ -18,6 +18,8 @@ struct swoole_layout {
 	long tn_type, tn_interval, tn_removed, tn_data;	/* swoole::TimerNode */
 	long reactor_defers;	/* swoole::Reactor.defer_tasks (CallbackManager *) */
 	long callable_fcc;	/* zend::Callable.fcc: an Event::defer task's callable */
+	long socket_object;	/* swoole::network::Socket.object: an Event::add's EventObject */
+	long evo_read, evo_write;	/* EventObject.readable_callback, writable_callback */
 };
 
 /* A live coroutine: its census entry, the frame it is at, its context object. */

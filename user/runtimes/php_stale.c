@@ -21,6 +21,7 @@ struct stale {
 	int64_t last_id;
 	const uint64_t *live;
 	size_t nlive;
+	const char *prefix;
 	char where[160];	/* owner of the array being read */
 	int oom;
 };
@@ -105,7 +106,7 @@ static int static_prop(void *arg, const char *cls, const char *prop, uint64_t zv
 {
 	struct stale *st = arg;
 
-	snprintf(st->where, sizeof(st->where), "%.100s::$%.50s", cls, prop);
+	snprintf(st->where, sizeof(st->where), "%.20s%.100s::$%.30s", st->prefix, cls, prop);
 	return check_value(st, zv);
 }
 
@@ -116,14 +117,15 @@ static int global(void *arg, uint64_t zv, uint64_t key, int int_key)
 
 	if (int_key || php_string(st->h, key, name, sizeof(name)) < 0)
 		return 0;
-	snprintf(st->where, sizeof(st->where), "$GLOBALS['%s']", name);
+	snprintf(st->where, sizeof(st->where), "%.20s$GLOBALS['%s']", st->prefix, name);
 	return check_value(st, zv);
 }
 
 int php_stale_census(struct php_heap *h, struct census *c, int64_t last_id,
-		     const uint64_t *live, size_t nlive)
+		     const uint64_t *live, size_t nlive, const char *prefix)
 {
-	struct stale st = { .h = h, .c = c, .last_id = last_id, .live = live, .nlive = nlive };
+	struct stale st = { .h = h, .c = c, .last_id = last_id, .live = live, .nlive = nlive,
+			    .prefix = prefix };
 
 	if (php_statics_each(h, static_prop, &st) == -1)
 		snprintf(c->warning, sizeof(c->warning), "class table unreadable: statics not read");

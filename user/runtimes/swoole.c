@@ -46,8 +46,11 @@
 #define SYM_LAST_CID "_ZN6swoole9Coroutine8last_cidE"
 /* Local (.symtab only): the callback Event::defer() queues PHP tasks with. */
 #define SYM_EVENT_DEFER_CB "_ZL20event_defer_callbackPv"
+/* Local too: Event::add's sockets (std::unordered_map<int, Socket *>). */
+#define SYM_EVENT_SOCKETS "_ZL16event_socket_map"
 #define TIMER_TYPE_PHP 1	/* swoole::TimerNode::TYPE_PHP (TYPE_KERNEL: sleeps, internal) */
 #define MAX_TIMERS 1000000
+#define MAX_THREADS 1024	/* threads read in thread mode */
 /* Only in development snapshots after 6.2.1, which still call themselves "6.2.1". */
 #define SYM_CHANNEL_BASE "_ZN6swoole9coroutine11ChannelBase15notify_producerEv"
 
@@ -87,6 +90,14 @@ struct swoole {
 	uint64_t tg;			/* the main thread's SwooleTG */
 	uint64_t last_cid;		/* &Coroutine::last_cid (0: unknown) */
 	uint64_t defer_cb;		/* Event::defer's callback for PHP tasks */
+	uint64_t event_sockets;		/* Event::add's socket map (0: no .symtab) */
+	int threaded;			/* thread mode: coroutines, current in TLS */
+	struct tls tls;			/* ... found through glibc's thread list */
+	uint64_t modid;			/* swoole.so's TLS module id */
+	uint64_t php_modid;		/* the PHP binary's */
+	uint64_t tsrm_cache;		/* _tsrm_ls_cache in PHP's TLS block */
+	uint64_t eg_offset, cg_offset;	/* &executor_globals_offset, &compiler_globals_offset */
+	uint64_t tg_tls, last_cid_tls;	/* SwooleTG, Coroutine::last_cid in swoole.so's block */
 	char no_timers[200];		/* why pending timers cannot be read */
 };
 
@@ -147,11 +158,14 @@ static const struct {
 	{ "swoole::TimerNode", "data", LAY(tn_data), 1, ONLY_62_PHP82(96) },
 	{ "swoole::Reactor", "defer_tasks", LAY(reactor_defers), 1, ONLY_62_PHP82(840) },
 	{ "zend::Callable", "fcc", LAY(callable_fcc), 1, ONLY_62_PHP82(16) },
+	{ "swoole::network::Socket", "object", LAY(socket_object), 1, ONLY_62_PHP82(32) },
+	{ "EventObject", "readable_callback", LAY(evo_read), 1, ONLY_62_PHP82(16) },
+	{ "EventObject", "writable_callback", LAY(evo_write), 1, ONLY_62_PHP82(24) },
 };
 
 static int swoole_detect(struct target *t)
 {
-	return target_sym(t, NULL, SYM_CURRENT, NULL) ? 20 : 0;
+	return target_sym(t, NULL, SYM_MODULE, NULL) ? 20 : 0;
 }
 
 static void read_version(struct target *t, struct swoole *s)
@@ -212,47 +226,90 @@ static int resolve_offsets(struct swoole *s, struct elf_file *e, char *err, size
 	return 0;
 }
 
+/* Thread mode: where each thread's PHP globals, SwooleTG and last cid are (thread_roots).
+ * ZTS PHP reaches its globals through a thread-local TSRM cache, _tsrm_ls_cache (the PHP
+ * binary's .symtab only): the globals are at the cache plus executor_globals_offset. */
+static void thread_mode_roots(struct target *t, struct swoole *s, struct elf_file *e)
+{
+	const struct elf_sym *tg = elf_sym_by_name(e, SYM_TG), *cache = NULL;
+	const struct elf_sym *last = elf_sym_by_name(e, SYM_LAST_CID);
+	struct module *php = NULL;
+
+	s->eg_offset = target_sym(t, NULL, "executor_globals_offset", &php);
+	s->cg_offset = target_sym(t, NULL, "compiler_globals_offset", NULL);
+	if (php && module_elf(php))
+		cache = elf_sym_by_name(php->elf, "_tsrm_ls_cache");
+	if (!tg || !tg->is_tls || !last || !last->is_tls || !s->eg_offset || !s->cg_offset ||
+	    !cache || !cache->is_tls || !(s->php_modid = tls_modid(&s->tls, php))) {
+		snprintf(s->no_heap, sizeof(s->no_heap), "thread mode: PHP's TSRM cache "
+			 "(_tsrm_ls_cache, in PHP's .symtab) or Swoole's thread-local roots not found");
+		return;
+	}
+	s->tsrm_cache = cache->value;
+	s->tg_tls = tg->value;
+	s->last_cid_tls = last->value;
+}
+
 /* Everything both the plan and the census need. 0, or an exit code with err set. */
 static int swoole_resolve(struct target *t, struct swoole *s, char *err, size_t errlen)
 {
-	const struct elf_sym *cur;
+	const struct elf_sym *cur, *map;
 	struct elf_file *e;
 	char why[160];
 	int zts, r;
 
 	memset(s, 0, sizeof(*s));
-	s->current = target_sym(t, NULL, SYM_CURRENT, &s->mod);
-	if (!s->current || !s->mod || !(e = module_elf(s->mod))) {
-		snprintf(err, errlen, "swoole.so (symbol %s) not found in the target", SYM_CURRENT);
+	if (!target_sym(t, NULL, SYM_MODULE, &s->mod) || !s->mod || !(e = module_elf(s->mod)) ||
+	    !(cur = elf_sym_by_name(e, SYM_CURRENT))) {
+		snprintf(err, errlen, "swoole.so (symbols %s, %s) not found in the target",
+			 SYM_MODULE, SYM_CURRENT);
 		return EXIT_NO_RUNTIME;
 	}
 	s->php_api = php_api_version(t, &zts);
 	read_version(t, s);
-	cur = elf_sym_by_name(e, SYM_CURRENT);
-	if (zts || !cur || cur->is_tls) {
-		snprintf(err, errlen, "Swoole %s: thread-safe builds (ZTS, SW_THREAD) keep the "
-			 "current coroutine in TLS: not supported", s->version);
-		return EXIT_NO_RUNTIME;
-	}
-	s->coroutines = target_sym(t, s->mod, SYM_COROUTINES, NULL);
-	if (!s->coroutines) {
+	map = elf_sym_by_name(e, SYM_COROUTINES);
+	if (!map) {
 		snprintf(err, errlen, "Swoole %s: symbol %s missing", s->version, SYM_COROUTINES);
 		return EXIT_SYMBOL;
+	}
+	/* Thread mode (SW_THREAD, ZTS PHP): both are thread-local; coroutines is the
+	 * offset in each thread's TLS block of swoole.so. */
+	s->threaded = cur->is_tls;
+	if (s->threaded && tls_open(t, &s->tls, err, errlen))
+		return EXIT_SYMBOL;
+	if (s->threaded && (!map->is_tls || !(s->modid = tls_modid(&s->tls, s->mod)))) {
+		snprintf(err, errlen, "Swoole %s in thread mode: swoole.so's TLS module cannot be "
+			 "found", s->version);
+		return EXIT_SYMBOL;
+	}
+	s->current = s->threaded ? cur->value : cur->value + s->mod->bias;
+	s->coroutines = s->threaded ? map->value : map->value + s->mod->bias;
+	if (zts && !s->threaded) {
+		snprintf(err, errlen, "Swoole %s on thread-safe PHP without thread mode: not "
+			 "supported", s->version);
+		return EXIT_NO_RUNTIME;
 	}
 	if ((r = resolve_offsets(s, e, err, errlen)))
 		return r;
 	/* PHP sites need the heap reader's Zend offsets; the heap walks need all of them. */
+	why[0] = 0;
 	s->have_php = !php_heap_open(t, &s->heap, why, sizeof(why));
 	if (!s->no_heap[0] && !s->heap.walk)
-		snprintf(s->no_heap, sizeof(s->no_heap), "%s", s->have_php ? "PHP heap offsets "
-			 "unknown for this PHP (no DWARF, no table)" : why);
+		snprintf(s->no_heap, sizeof(s->no_heap), "%s", why[0] ? why : "PHP heap offsets "
+			 "unknown for this PHP (no DWARF, no table)");
+	if (s->threaded && !s->no_heap[0])
+		thread_mode_roots(t, s, e);
 	if (s->no_heap[0])
 		snprintf(s->no_timers, sizeof(s->no_timers), "%s", s->no_heap);
-	else
+	else if (!s->threaded)
 		tls_main_addr(t, s->mod, SYM_TG, &s->tg, s->no_timers, sizeof(s->no_timers));
-	s->last_cid = target_sym(t, s->mod, SYM_LAST_CID, NULL);
+	if (!s->threaded)
+		s->last_cid = target_sym(t, s->mod, SYM_LAST_CID, NULL);
 	if ((cur = elf_sym_by_name(e, SYM_EVENT_DEFER_CB)))
 		s->defer_cb = cur->value + s->mod->bias;
+	/* A process-wide map; thread mode would need to tell its threads' sockets apart. */
+	if (!s->threaded && (cur = elf_sym_by_name(e, SYM_EVENT_SOCKETS)))
+		s->event_sockets = cur->value + s->mod->bias;
 	return 0;
 }
 
@@ -287,6 +344,12 @@ static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 	int r;
 
 	snprintf(p->version, sizeof(p->version), "Swoole %s, PHP API %u", s->version, s->php_api);
+	/* Probes would need the current coroutine through each thread's DTV. */
+	if (s->threaded) {
+		snprintf(err, errlen, "Swoole %s in thread mode: no probes yet (the census, "
+			 "codefer-dump and gdb read it)", s->version);
+		return EXIT_NO_RUNTIME;
+	}
 	p->pools_need_round_trip = 1;
 	p->exit_runs_defers = 1;
 
@@ -346,8 +409,9 @@ static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 		plan_note(p, "pending timers: not read: %s", s->no_timers);
 	else
 		plan_note(p, "pending timers: SwooleTG at 0x%llx (main thread)%s",
-			  (unsigned long long)s->tg, s->defer_cb ? "" : "; Event::defer tasks not "
-			  "told apart without .symtab: not read");
+			  (unsigned long long)s->tg, s->defer_cb && s->event_sockets ? "" :
+			  "; Event::defer tasks and Event::add callbacks need swoole.so's .symtab: "
+			  "not read");
 	return 0;
 }
 
@@ -422,8 +486,9 @@ static int add_callback(struct target *t, struct swoole *s, struct census *c, ui
 }
 
 /* Pending Timer::after/tick timers (SwooleTG.timer's map; coroutine sleeps and Swoole's
- * own timers are TYPE_KERNEL and not counted) and Event::defer tasks (the reactor's
- * defer list). 0, or -1 out of memory; what cannot be read leaves a warning. */
+ * own timers are TYPE_KERNEL and not counted), Event::add callbacks (its socket map) and
+ * Event::defer tasks (the reactor's defer list). 0, or -1 out of memory; what cannot be
+ * read leaves a warning. */
 static int walk_timers(struct target *t, struct swoole *s, struct census *c)
 {
 	const struct swoole_layout *l = &s->lay;
@@ -454,6 +519,28 @@ static int walk_timers(struct target *t, struct swoole *s, struct census *c)
 		    add_callback(t, s, c, nd.key, interval > 0 ? "tick" : "after",
 				 interval > 0 ? interval : 0, data + s->so.fn_fci_cache))
 			return -1;
+	}
+	/* Event::add's sockets: each one's EventObject holds its read and write callbacks. */
+	if (s->event_sockets &&
+	    (target_read_u64(t, s->event_sockets + UMAP_COUNT, &count) ||
+	     target_read_u64(t, s->event_sockets + UMAP_BEFORE_BEGIN, &node)))
+		node = 0;
+	for (seen = 0; s->event_sockets && node; node = nd.next) {
+		uint64_t obj, cb[2];
+		int k;
+
+		if (++seen > count || seen > MAX_TIMERS || target_read(t, node, &nd, sizeof(nd)) ||
+		    target_read_u64(t, nd.value + l->socket_object, &obj)) {
+			snprintf(c->warning, sizeof(c->warning),
+				 "Event::add sockets unreadable or longer than their count");
+			break;
+		}
+		if (!obj || target_read_u64(t, obj + l->evo_read, &cb[0]) ||
+		    target_read_u64(t, obj + l->evo_write, &cb[1]))
+			continue;
+		for (k = 0; k < 2; k++)
+			if (cb[k] && add_callback(t, s, c, 0, "event", 0, cb[k] + l->callable_fcc))
+				return -1;
 	}
 	/* CallbackManager: a std::list of {std::function, data}; a plain function pointer
 	 * is stored in the std::function's first word. */
@@ -502,120 +589,177 @@ static int first_line(void *arg, uint64_t ex, uint64_t func, uint64_t cvs, uint3
 	return w->site.kind != SITE_NONE;
 }
 
+/* Thread mode: points the heap walks at thread pd's own roots (its executor and compiler
+ * globals through its TSRM cache, its SwooleTG, its last cid). 0, or -1 when the thread
+ * has none of them (it never ran PHP or Swoole). */
+static int thread_roots(struct swoole *s, uint64_t pd)
+{
+	struct target *t = s->heap.t;
+	uint64_t php_block, sw_block, cache, eg_off, cg_off;
+
+	if (tls_block(&s->tls, pd, s->php_modid, &php_block) ||
+	    tls_block(&s->tls, pd, s->modid, &sw_block) ||
+	    target_read_u64(t, php_block + s->tsrm_cache, &cache) || !cache ||
+	    target_read_u64(t, s->eg_offset, &eg_off) || target_read_u64(t, s->cg_offset, &cg_off))
+		return -1;
+	s->heap.eg = cache + eg_off;
+	s->heap.cg = cache + cg_off;
+	s->tg = sw_block + s->tg_tls;
+	s->last_cid = sw_block + s->last_cid_tls;
+	return 0;
+}
+
+/* What the heap says about one thread's PHP (the process's, NTS): framework pools and
+ * their holders among cos, pending timers, state kept for ended coroutines (cids: the
+ * thread's live coroutine ids). 0, or -1 out of memory. */
+static int heap_walks(struct swoole *s, struct census *c, const struct php_co *cos,
+		      size_t nco, uint64_t *cids, size_t ncids, uint32_t tid)
+{
+	int64_t last_cid;
+	char prefix[32] = "";
+
+	if (php_pools_census(&s->heap, &s->lay, c, cos, nco))
+		return -1;
+	if (!s->no_timers[0] && walk_timers(s->heap.t, s, c))
+		return -1;
+	if (!cids || !s->last_cid || target_read_u64(s->heap.t, s->last_cid, (uint64_t *)&last_cid))
+		return 0;
+	if (tid)
+		snprintf(prefix, sizeof(prefix), "[thread %u] ", tid);
+	qsort(cids, ncids, sizeof(*cids), cmp_u64);
+	return php_stale_census(&s->heap, c, last_cid, cids, ncids, prefix);
+}
+
 static int swoole_census(struct rt_ctx *rc, struct census *c, char *err, size_t errlen)
 {
 	struct target *t = rc->t;
 	struct swoole *s = rc->priv;
-	int heap = !s->no_heap[0] && c->scope != CENSUS_UNPROBED;
+	int heap_ok = !s->no_heap[0] && c->scope != CENSUS_UNPROBED, heap = heap_ok;
 	struct php_co *cos = NULL, *v;
 	size_t nco = 0, capco = 0;
 	uint64_t *cids = NULL;		/* every live coroutine id, internal ones too */
-	int64_t last_cid;
 	struct umap_node nd;
 	struct census_coro *co;
 	struct timespec now;
 	uint64_t count, node, task, fn;
 	uint32_t state;
 	int64_t cid, init_msec;
+	struct tls_thread th[MAX_THREADS];
+	uint64_t map = s->coroutines;
+	uint32_t tid = 0;
 	size_t seen = 0;
-	int r;
+	int r, ti, nth = 1;
 
-	snprintf(c->version, sizeof(c->version), "Swoole %s", s->version);
+	snprintf(c->version, sizeof(c->version), "Swoole %s%s", s->version,
+		 s->threaded ? " (threads)" : "");
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (target_read_u64(t, s->coroutines + UMAP_COUNT, &count) ||
-	    target_read_u64(t, s->coroutines + UMAP_BEFORE_BEGIN, &node)) {
-		snprintf(err, errlen, "cannot read swoole::Coroutine::coroutines");
+	/* Thread mode: every thread has its own coroutines, in its TLS block of swoole.so. */
+	if (s->threaded && (nth = tls_threads(&s->tls, th, MAX_THREADS)) < 0) {
+		snprintf(err, errlen, "cannot read glibc's list of threads");
 		return census_unreadable(t);
 	}
-	for (; node; node = nd.next) {
-		if (++seen > count || seen > WALK_MAX_COROS) {
-			snprintf(c->warning, sizeof(c->warning),
-				 "coroutine list longer than its count (%llu): walk cut short",
-				 (unsigned long long)count);
-			break;
+	for (ti = 0; ti < nth; ti++) {
+		if (s->threaded) {
+			if (tls_block(&s->tls, th[ti].pd, s->modid, &map))
+				continue;	/* a thread that never ran Swoole */
+			map += s->coroutines;
+			tid = th[ti].tid;
+			heap = heap_ok && !thread_roots(s, th[ti].pd);
 		}
-		if (target_read(t, node, &nd, sizeof(nd)) ||
-		    target_read_u32(t, nd.value + s->so.co_state, &state) ||
-		    target_read_u64(t, nd.value + s->so.co_cid, (uint64_t *)&cid) ||
-		    target_read_u64(t, nd.value + s->so.co_task, &task) ||
-		    target_read_u64(t, nd.value + s->so.co_init_msec, (uint64_t *)&init_msec) ||
-		    cid != nd.key) {
-			snprintf(c->warning, sizeof(c->warning),
-				 "unreadable coroutine in the list (node 0x%llx): walk cut short",
-				 (unsigned long long)node);
-			break;
+		seen = 0;
+		nco = 0;
+		if (target_read_u64(t, map + UMAP_COUNT, &count) ||
+		    target_read_u64(t, map + UMAP_BEFORE_BEGIN, &node)) {
+			snprintf(err, errlen, "cannot read swoole::Coroutine::coroutines");
+			return census_unreadable(t);
 		}
-		if (heap && count <= WALK_MAX_COROS && !cids && !(cids = malloc(count * 8 + 8))) {
-			snprintf(err, errlen, "out of memory");
-			return EXIT_FAILURE_;
-		}
-		if (cids)
-			cids[seen - 1] = (uint64_t)cid;
-		/* Coroutines without a task are Swoole's internal C++ ones. */
-		if (!task)
-			continue;
-		co = census_add_coro(c, cid);
-		if (!co) {
-			snprintf(c->warning, sizeof(c->warning),
-				 "more than %d coroutines: walk cut short", WALK_MAX_COROS);
-			break;
-		}
-		snprintf(co->state, sizeof(co->state), "%s", state_name(state));
-		/* init_msec is steady_clock (CLOCK_MONOTONIC) milliseconds: only comparable
-		 * with now on the same running machine. */
-		if (t->pid)
-			co->age_ns = (now.tv_sec * 1000 + now.tv_nsec / 1000000 - init_msec) * 1000000;
-		/* The body, as the create probe reports it: the context's fci_cache. */
-		if (s->so.ctx_fci_cache >= 0 &&
-		    !target_read_u64(t, task + s->so.ctx_fci_cache + s->so.fcc_function_handler, &fn)) {
-			co->create_site.kind = SITE_PHP_FUNC;
-			co->create_site.addr = fn;
-		}
-		r = walk_defers(t, s, task, co);
-		if (r > 0)
-			snprintf(c->warning, sizeof(c->warning), "coroutine %lld: more than %d "
-				 "pending defers, list cut short", (long long)cid, WALK_MAX_DEFERS);
-		else if (r < 0)
-			snprintf(c->warning, sizeof(c->warning),
-				 "coroutine %lld: unreadable defer stack", (long long)cid);
-		if (!heap)
-			continue;
-		if (nco == capco) {
-			capco = capco ? 2 * capco : 64;
-			if (!(v = realloc(cos, capco * sizeof(*v)))) {
-				free(cos);
-				free(cids);
+		for (; node; node = nd.next) {
+			if (++seen > count || seen > WALK_MAX_COROS) {
+				snprintf(c->warning, sizeof(c->warning),
+					 "coroutine list longer than its count (%llu): walk cut short",
+					 (unsigned long long)count);
+				break;
+			}
+			if (target_read(t, node, &nd, sizeof(nd)) ||
+			    target_read_u32(t, nd.value + s->so.co_state, &state) ||
+			    target_read_u64(t, nd.value + s->so.co_cid, (uint64_t *)&cid) ||
+			    target_read_u64(t, nd.value + s->so.co_task, &task) ||
+			    target_read_u64(t, nd.value + s->so.co_init_msec, (uint64_t *)&init_msec) ||
+			    cid != nd.key) {
+				snprintf(c->warning, sizeof(c->warning),
+					 "unreadable coroutine in the list (node 0x%llx): walk cut short",
+					 (unsigned long long)node);
+				break;
+			}
+			if (heap && count <= WALK_MAX_COROS && !cids && !(cids = malloc(count * 8 + 8))) {
 				snprintf(err, errlen, "out of memory");
 				return EXIT_FAILURE_;
 			}
-			cos = v;
-		}
-		cos[nco] = (struct php_co){ .coro = c->ncoros - 1,
-					    .ex = coroutine_frame(t, s, task, state) };
-		if (target_read_u64(t, task + s->lay.ctx_context, &cos[nco].context))
-			cos[nco].context = 0;
-		if (cos[nco].ex) {
-			struct php_heap_site w = { .h = &s->heap };
+			if (cids)
+				cids[seen - 1] = (uint64_t)cid;
+			/* Coroutines without a task are Swoole's internal C++ ones. */
+			if (!task)
+				continue;
+			/* Keyed by (thread, cid): cids start at 1 in every thread. */
+			co = census_add_coro(c, tid ? (uint64_t)tid << 32 | (uint32_t)cid : (uint64_t)cid);
+			if (!co) {
+				snprintf(c->warning, sizeof(c->warning),
+					 "more than %d coroutines: walk cut short", WALK_MAX_COROS);
+				break;
+			}
+			co->thread = tid;
+			snprintf(co->state, sizeof(co->state), "%s", state_name(state));
+			/* init_msec is steady_clock (CLOCK_MONOTONIC) milliseconds: only comparable
+			 * with now on the same running machine. */
+			if (t->pid)
+				co->age_ns = (now.tv_sec * 1000 + now.tv_nsec / 1000000 - init_msec) * 1000000;
+			/* The body, as the create probe reports it: the context's fci_cache. */
+			if (s->so.ctx_fci_cache >= 0 &&
+			    !target_read_u64(t, task + s->so.ctx_fci_cache + s->so.fcc_function_handler, &fn)) {
+				co->create_site.kind = SITE_PHP_FUNC;
+				co->create_site.addr = fn;
+			}
+			r = walk_defers(t, s, task, co);
+			if (r > 0)
+				snprintf(c->warning, sizeof(c->warning), "coroutine %lld: more than %d "
+					 "pending defers, list cut short", (long long)cid, WALK_MAX_DEFERS);
+			else if (r < 0)
+				snprintf(c->warning, sizeof(c->warning),
+					 "coroutine %lld: unreadable defer stack", (long long)cid);
+			if (!heap)
+				continue;
+			if (nco == capco) {
+				capco = capco ? 2 * capco : 64;
+				if (!(v = realloc(cos, capco * sizeof(*v)))) {
+					free(cos);
+					free(cids);
+					snprintf(err, errlen, "out of memory");
+					return EXIT_FAILURE_;
+				}
+				cos = v;
+			}
+			cos[nco] = (struct php_co){ .coro = c->ncoros - 1,
+						    .ex = coroutine_frame(t, s, task, state) };
+			if (target_read_u64(t, task + s->lay.ctx_context, &cos[nco].context))
+				cos[nco].context = 0;
+			if (cos[nco].ex) {
+				struct php_heap_site w = { .h = &s->heap };
 
-			php_frames_each(&s->heap, cos[nco].ex, first_line, &w);
-			co->wait_site = w.site;
+				php_frames_each(&s->heap, cos[nco].ex, first_line, &w);
+				co->wait_site = w.site;
+			}
+			nco++;
 		}
-		nco++;
-	}
-	r = heap ? php_pools_census(&s->heap, &s->lay, c, cos, nco) : 0;
-	if (!r && heap && !s->no_timers[0])
-		r = walk_timers(t, s, c);
-	if (!r && heap && cids && s->last_cid &&
-	    !target_read_u64(t, s->last_cid, (uint64_t *)&last_cid)) {
-		qsort(cids, seen - (node != 0), sizeof(*cids), cmp_u64);
-		r = php_stale_census(&s->heap, c, last_cid, cids, seen - (node != 0));
+		r = heap ? heap_walks(s, c, cos, nco, cids, seen - (node != 0), tid) : 0;
+		free(cids);
+		cids = NULL;
+		if (r) {
+			free(cos);
+			snprintf(err, errlen, "out of memory");
+			return EXIT_FAILURE_;
+		}
 	}
 	free(cos);
-	free(cids);
-	if (r) {
-		snprintf(err, errlen, "out of memory");
-		return EXIT_FAILURE_;
-	}
 	return 0;
 }
 

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Swoole's thread mode (a thread-safe PHP, Swoole built with --enable-swoole-thread):
+# every thread has its own coroutines, cids from 1. On a core (codefer-dump, gdb) and the
+# live process (gdb attached), the coroutines of each thread and their pending defers,
+# keyed by (thread, cid), exactly as each thread counts them.
+# Debian has no thread-safe PHP: CODEFER_PHP_ZTS names one (built by hand; see README).
+. "$(dirname "$0")/php_lib.sh"
+need_basics
+[ -n "${CODEFER_PHP_ZTS:-}" ] ||
+	skip "CODEFER_PHP_ZTS is not set (a thread-safe PHP with Swoole's thread mode)"
+PHP=$CODEFER_PHP_ZTS
+"$PHP" -m 2>/dev/null | grep -qx swoole || PHP_ARGS=(-d extension=swoole)
+"$PHP" "${PHP_ARGS[@]}" -r 'exit(class_exists("Swoole\\Thread") ? 0 : 1);' 2>/dev/null ||
+	skip "$PHP has no Swoole built with --enable-swoole-thread"
+[ -x "$CODEFER_DUMP" ] || fail "codefer-dump not built ($CODEFER_DUMP)"
+command -v gcore >/dev/null || skip "no gcore (gdb)"
+
+php_start "$PHP_TESTS/swoole_threads.php" 3 4 5
+TRUTH=$(grep '^TRUTH ' "$WORK/php.out" | tail -n 1 | cut -d' ' -f2-)
+[ -n "$TRUTH" ] || fail "target printed no TRUTH"
+gcore -o "$WORK/core" "$TARGET_PID" >"$WORK/gcore.log" 2>&1 || fail "gcore failed"
+core="$WORK/core.$TARGET_PID"
+gdb -batch -nx -p "$TARGET_PID" -x "$CODEFER_PY" -ex 'codefer list' >"$WORK/gdb-live.out" 2>&1
+php_stop
+"$CODEFER_DUMP" --json "$core" >"$WORK/dump.json" 2>"$WORK/dump.err" || fail "codefer-dump failed"
+SNAP=$(cat "$WORK/dump.json")
+gdb -batch -nx "$(readlink -f "$PHP")" "$core" -x "$CODEFER_PY" -ex 'codefer list' >"$WORK/gdb.out" 2>&1
+
+# "thread coroutines defers" per thread, sorted.
+want=$(jq_php "$TRUTH" 'implode("\n", array_map(fn($t, $v) => "$t {$v["coroutines"]} {$v["defers"]}", array_keys($j["threads"]), $j["threads"]))' | sort)
+expect "per thread (dump)" "$(jq_php "$SNAP" '(function ($c) { $t = []; foreach ($c as $x) { $k = $x["thread"] ?? 0; $t[$k][0] = ($t[$k][0] ?? 0) + 1; $t[$k][1] = ($t[$k][1] ?? 0) + $x["defers_pending"]; } return implode("\n", array_map(fn($k, $v) => "$k $v[0] $v[1]", array_keys($t), $t)); })($j["coroutines"])' | sort)" "$want"
+expect "cids start at 1 in every thread" \
+	"$(jq_php "$SNAP" 'count(array_filter($j["coroutines"], fn($x) => $x["id"] == 1))')" \
+	"$(jq_php "$TRUTH" 'count($j["threads"])')"
+expect "defers at $(basename "$(jq_php "$TRUTH" 'array_values($j["threads"])[0]["defer_site"]')")" \
+	"$(jq_php "$SNAP" 'count(array_filter($j["coroutines"], fn($x) => $x["defers_pending"] && $x["top_site"] === '"$(jq_php "$TRUTH" 'var_export(array_values($j["threads"])[0]["defer_site"], true)')"'))')" \
+	"$(jq_php "$TRUTH" 'array_sum(array_map(fn($v) => $v["coroutines"] - 1, $j["threads"]))')"
+# Each thread's heap: its pending timers (one site, all threads) and its stale state.
+expect "timers pending" "$(jq_php "$SNAP" '$j["timers"]["pending"]')" \
+	"$(jq_php "$TRUTH" 'array_sum(array_column($j["threads"], "timers"))')"
+expect "stale state per thread" \
+	"$(jq_php "$SNAP" 'implode("\n", array_map(fn($s) => "{$s["where"]} {$s["entries"]} {$s["oldest_id"]} {$s["newest_id"]}", $j["stale_state"]))' | sort)" \
+	"$(jq_php "$TRUTH" 'implode("\n", array_map(fn($t, $v) => "[thread $t] Registry::\$perCoroutine " . implode(" ", $v["stale"]), array_keys($j["threads"]), $j["threads"]))' | sort)"
+for out in gdb gdb-live; do
+	expect "per thread ($out)" "$(awk '$1 ~ /^[0-9]+:[0-9]+$/ { split($1, a, ":"); n[a[1]]++; d[a[1]] += $3 } END { for (k in n) print k, n[k], d[k] }' "$WORK/$out.out" | sort)" "$want"
+done
+grep -q Traceback "$WORK/gdb.out" "$WORK/gdb-live.out" && fail "python traceback in gdb"
+finish
