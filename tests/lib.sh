@@ -269,20 +269,21 @@ for l in open(f"/proc/{pid}/maps"):
     f = l.split(None, 5)
     if len(f) == 6:
         lo, hi = (int(x, 16) for x in f[0].split("-"))
-        maps.append((f[5].strip().removesuffix(" (deleted)"), int(f[2], 16), lo, hi))
+        maps.append((f[5].strip().removesuffix(" (deleted)"), int(f[2], 16), lo, hi, f[0]))
 seen = []
 with open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
     for l in open(points):
         path, off = l.rsplit(" ", 1)
         off = int(off, 16)
-        addr = next((lo + off - pgoff for p, pgoff, lo, hi in maps
-                     if p == path and pgoff <= off < pgoff + hi - lo), None)
-        if addr is None:
+        m = next(((lo + off - pgoff, rng) for p, pgoff, lo, hi, rng in maps
+                  if p == path and pgoff <= off < pgoff + hi - lo), None)
+        if m is None:
             seen.append((off, "unmapped"))
             continue
-        mem.seek(addr)
+        mem.seek(m[0])
         got = mem.read(1)[0]
-        with open(f"/proc/{pid}/root{path}", "rb") as f:
+        # The mapped file itself (a chroot's or a replaced file's path would mislead).
+        with open(f"/proc/{pid}/map_files/{m[1]}", "rb") as f:
             f.seek(off)
             orig = f.read(1)[0]
         seen.append((off, "clean" if got == orig else "int3" if got == 0xcc else f"{got:#04x}"))
