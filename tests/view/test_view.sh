@@ -53,10 +53,13 @@ leaky_start
 leaky_do 1 work
 start ""
 
+# The line of the worker's defer, from the fixture's source.
+WLINE=$(awk '/^static void worker_body/ { f = 1 } f && /uco_defer\(/ { print NR; exit }' "$TESTS/native/leaky.c")
+
 echo "-- the rows against the truth"
 expect "rows: id pending conns" "$(rows | sort -n | tr '\n' ,)" "$(want_rows | tr '\n' ,)"
 expect "sorted by pending: the worker first" "$(rows | head -n 1 | cut -d' ' -f1)" 1
-expect "the worker's site" "$(screen | grep -cE '^ +1 .* piling +worker_body(\+0x[0-9a-f]+)? leaky\.c:44$')" 1
+expect "the worker's site" "$(screen | grep -cE '^ +1 .* piling +worker_body(\+0x[0-9a-f]+)? leaky\.c:'"$WLINE"'$')" 1
 
 echo "-- help: ? and F1"
 keys '?'
@@ -110,7 +113,7 @@ expect "Esc: back to the table" "$(screen | grep -c '^ *ID STATE')" 1
 keys Escape / w o r k e r Enter Enter
 wait_screen '^coroutine 1 ' || FAILED=1
 expect "worker: its defers at its line" \
-	"$(screen | grep -E '^ +[0-9]+  worker_body(\+0x[0-9a-f]+)? leaky\.c:44$' | awk '{ print $1 }')" "$(pending_of 1)"
+	"$(screen | grep -E '^ +[0-9]+  worker_body(\+0x[0-9a-f]+)? leaky\.c:'"$WLINE"'$' | awk '{ print $1 }')" "$(pending_of 1)"
 expect "worker: holds nothing" "$(screen | grep -c '(holds no connection)')" 1
 keys Escape Escape
 keys Home Down
