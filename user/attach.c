@@ -320,20 +320,19 @@ static int cmp_census_pool(const void *a, const void *b)
 	return x->pool < y->pool ? -1 : x->pool > y->pool;
 }
 
-/* Takes c's pools and connections out as the session's. */
+/* Moves c's array *from (n entries, cap room) into the session's *to (its old one goes). */
+#define TAKE(to, nto, from, n, cap) do { free(to); (to) = (from); (nto) = (n); (from) = NULL; \
+					 (n) = (cap) = 0; } while (0)
+
+/* Takes what c read beside the coroutines as the session's: pools, connections out,
+ * pending timers, state kept for ended coroutines. */
 static void keep_pools(struct session *s, struct census *c)
 {
-	free(s->pools);
+	TAKE(s->timers, s->ntimers, c->timers, c->ntimers, c->cap_timers);
+	TAKE(s->stale, s->nstale, c->stale, c->nstale, c->cap_stale);
 	qsort(c->pools, c->npools, sizeof(*c->pools), cmp_census_pool);
-	s->pools = c->pools;
-	s->npools = c->npools;
-	c->pools = NULL;
-	c->npools = c->cap_pools = 0;
-	free(s->conns);
-	s->conns = c->conns;
-	s->nconns = c->nconns;
-	c->conns = NULL;
-	c->nconns = c->cap_conns = 0;
+	TAKE(s->pools, s->npools, c->pools, c->npools, c->cap_pools);
+	TAKE(s->conns, s->nconns, c->conns, c->nconns, c->cap_conns);
 }
 
 static void reset_rows(struct session *s)
@@ -907,6 +906,8 @@ void session_close(struct session *s)
 	free(s->seeded);
 	free(s->pools);
 	free(s->conns);
+	free(s->timers);
+	free(s->stale);
 	if (s->wc == &s->walker_own)
 		rt_close(&s->walker_own);
 	rt_close(&s->rc);

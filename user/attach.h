@@ -79,6 +79,10 @@ struct session {
 	size_t npools;
 	struct census_conn *conns;	/* no_probes: the last walk's connections out */
 	size_t nconns;
+	struct census_timer *timers;	/* the last walk's pending timers and callbacks */
+	size_t ntimers;
+	struct census_stale *stale;	/* the last walk's state kept for ended coroutines */
+	size_t nstale;
 	/* Per pool, the census's connections out put in the probes' map at attach: the
 	 * probes count from 0 and take them back when they return (sorted by pool). */
 	struct seeded_pool {

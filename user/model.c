@@ -182,9 +182,28 @@ static const struct pool_stats *pool_of(const struct raw_map *pools, uint64_t po
 }
 
 /* A walk finds pools by their own structures: with no probes, every hold counts. */
-static int pool_counts(const struct model *m, const struct pool_stats *ps)
+static const struct census_pool *walked_pool(const struct session *s, uint64_t pool)
 {
-	return !m->s->skel ||
+	size_t lo = 0, hi = s->npools;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (s->pools[mid].pool == pool)
+			return &s->pools[mid];
+		if (s->pools[mid].pool < pool)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* A pool counts (a channel is no mere queue) when a walk found it by its own structures
+ * or, with no probes, always; else once something taken from it came back. */
+static int pool_counts(const struct model *m, uint64_t pool, const struct pool_stats *ps)
+{
+	return !m->s->skel || walked_pool(m->s, pool) ||
 	       (ps && (!m->s->plan.pools_need_round_trip || (ps->flags & POOL_ROUND_TRIP)));
 }
 
@@ -428,23 +447,6 @@ out:
 	return r;
 }
 
-static const struct census_pool *walked_pool(const struct session *s, uint64_t pool)
-{
-	size_t lo = 0, hi = s->npools;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (s->pools[mid].pool == pool)
-			return &s->pools[mid];
-		if (s->pools[mid].pool < pool)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 static const struct seeded_pool *seeded_of(const struct session *s, uint64_t pool)
 {
 	struct seeded_pool key = { .pool = pool };
@@ -489,7 +491,7 @@ static int build_pools(struct model *m, struct snapshot *snap, struct hold *hold
 		struct pool_row *p = &snap->pools[snap->npools];
 		const struct hold *oldest = oldests[i];
 
-		if (!pool_counts(m, &pv[i])) {
+		if (!pool_counts(m, pk[i].pool, &pv[i])) {
 			snap->tot.queues++;
 			continue;
 		}
@@ -545,7 +547,7 @@ static struct hold *collect_holds(struct model *m, size_t *n)
 		h[i] = (struct hold){
 			.co = cv[i].co, .pool = cv[i].pool, .get_ns = cv[i].get_ns,
 			.site = cv[i].site, .orphan = cv[i].orphan,
-			.counted = pool_counts(m, pool_of(&m->raw_pools, cv[i].pool)),
+			.counted = pool_counts(m, cv[i].pool, pool_of(&m->raw_pools, cv[i].pool)),
 		};
 	qsort(h, m->raw_conns.n, sizeof(*h), cmp_hold_co);
 	*n = m->raw_conns.n;
@@ -748,6 +750,7 @@ int model_refresh(struct model *m)
 		snap->tot.defers_run += c[C_DEFERS_RUN_AT_EXIT] + m->s->census_retired;
 	else
 		snap->tot.defers_lost = c[C_DEFERS_RUN_AT_EXIT] + m->s->census_retired;
+	snap->tot.timers_pending = m->s->ntimers;
 	snap->tot.events = c[C_EVENTS];
 	snap->tot.lost = c[C_LOST_READ] + c[C_LOST_MAP_FULL] + c[C_LOST_NO_CFG] +
 			 c[C_LOST_TRUNCATED] + c[C_LOST_EXITS];

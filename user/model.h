@@ -46,6 +46,7 @@ struct totals {
 	uint64_t coroutines_live, coroutines_created, coroutines_exited;
 	uint64_t defers_pending, defers_registered, defers_run, defers_lost;
 	uint64_t conns_outstanding, conns_orphaned, queues;
+	uint64_t timers_pending;	/* from the last walk (Swoole timers and callbacks) */
 	uint64_t events, lost;
 };
 

@@ -113,6 +113,7 @@ static void json_row(FILE *f, struct model *m, const struct coro_row *r, int fir
 	/* States are short words of codefer's own: quoted as they are when they are. */
 	int plain = !r->state[strspn(r->state, "abcdefghijklmnopqrstuvwxyz -_")];
 	char *state = plain ? NULL : json_quote(r->state), *owner;
+	struct site start;
 
 	j.n = 0;
 	jr_s(&j, first ? "{\"id\": " : ", {\"id\": ");
@@ -156,6 +157,11 @@ static void json_row(FILE *f, struct model *m, const struct coro_row *r, int fir
 	jr_s(&j, site_json(m, r->site));
 	JR_LIT(&j, ", \"create_site\": ");
 	jr_s(&j, json_site(m, &r->c.create_site));
+	if (m->s->rt->start_site && (r->c.create_site.kind || r->c.create_site.addr) &&
+	    !m->s->rt->start_site(&m->s->rc, &r->c.create_site, &start)) {
+		JR_LIT(&j, ", \"start\": ");
+		jr_s(&j, json_site(m, &start));
+	}
 	JR_LIT(&j, ", \"wait_site\": ");
 	jr_s(&j, json_site(m, r->census ? &r->census->wait_site : NULL));
 	if (r->owner && (owner = json_quote(r->owner))) {
@@ -183,16 +189,69 @@ static void json_totals(FILE *f, const struct totals *t)
 	fprintf(f, "\"totals\": {\"coroutines_live\": %llu, \"coroutines_created\": %llu, "
 		"\"coroutines_exited\": %llu, \"defers_pending\": %llu, \"defers_registered\": %llu, "
 		"\"defers_run\": %llu, \"defers_lost\": %llu, \"conns_outstanding\": %llu, "
-		"\"conns_orphaned\": %llu, \"queues\": %llu, \"events\": %llu, \"lost\": %llu}",
+		"\"conns_orphaned\": %llu, \"queues\": %llu, \"timers_pending\": %llu, "
+		"\"events\": %llu, \"lost\": %llu}",
 		U(t->coroutines_live), U(t->coroutines_created), U(t->coroutines_exited),
 		U(t->defers_pending), U(t->defers_registered), U(t->defers_run), U(t->defers_lost),
-		U(t->conns_outstanding), U(t->conns_orphaned), U(t->queues), U(t->events), U(t->lost));
+		U(t->conns_outstanding), U(t->conns_orphaned), U(t->queues), U(t->timers_pending),
+		U(t->events), U(t->lost));
+}
+
+/* Pending timers and callbacks of the last walk, one entry per printed site, with the
+ * classes their closures capture. */
+#define TIMER_SITE_CLASSES 16
+
+struct timer_site {
+	size_t site;
+	uint64_t pending;
+	struct { const char *cls; uint64_t n; } caps[TIMER_SITE_CLASSES];
+	int ncaps;
+};
+
+static int cmp_timer_site(const void *a, const void *b)
+{
+	const struct timer_site *x = a, *y = b;
+
+	return x->pending < y->pending ? 1 : x->pending > y->pending ? -1 : 0;
+}
+
+/* *out is malloc'd; returns how many sites. */
+static size_t timer_sites(struct model *m, struct timer_site **out)
+{
+	const struct session *s = m->s;
+	struct timer_site *v = calloc(s->ntimers + 1, sizeof(*v));
+	size_t i, n = 0, k;
+	int c, j;
+
+	*out = v;
+	for (i = 0; v && i < s->ntimers; i++) {
+		const struct census_timer *t = &s->timers[i];
+		size_t idx = site_tab_index(&m->sites, &t->site);
+
+		for (k = 0; k < n && v[k].site != idx; k++)
+			;
+		if (k == n)
+			v[n++].site = idx;
+		v[k].pending++;
+		for (c = 0; c < t->ncaptures; c++) {
+			for (j = 0; j < v[k].ncaps && strcmp(v[k].caps[j].cls, t->captures[c].cls); j++)
+				;
+			if (j == v[k].ncaps && j < TIMER_SITE_CLASSES)
+				v[k].caps[v[k].ncaps++].cls = t->captures[c].cls;
+			if (j < TIMER_SITE_CLASSES)
+				v[k].caps[j].n += t->captures[c].n;
+		}
+	}
+	if (v)
+		qsort(v, n, sizeof(*v), cmp_timer_site);
+	return v ? n : 0;
 }
 
 void render_json(FILE *f, struct model *m, const struct snapshot *snap)
 {
 	const struct session *s = m->s;
-	size_t i;
+	struct timer_site *ts;
+	size_t i, k, nt;
 	int c;
 
 	fprintf(f, "{\"time\": %.3f, \"pid\": %d, \"comm\": ", wall_time(), s->t.pid);
@@ -246,6 +305,26 @@ void render_json(FILE *f, struct model *m, const struct snapshot *snap)
 		json_str(f, site_text(m, r->site));
 		fprintf(f, ", \"pending\": %lld, \"delta\": %lld}", L(r->pending), L(r->delta));
 	}
+	nt = timer_sites(m, &ts);
+	for (k = 0; k < nt; k++) {
+		fprintf(f, "%s{\"kind\": \"timer\", \"site\": ", i + k ? ", " : "");
+		json_str(f, site_text(m, ts[k].site));
+		fprintf(f, ", \"pending\": %llu, \"captures\": {", U(ts[k].pending));
+		for (c = 0; c < ts[k].ncaps; c++) {
+			fputs(c ? ", " : "", f);
+			json_str(f, ts[k].caps[c].cls);
+			fprintf(f, ": %llu", U(ts[k].caps[c].n));
+		}
+		fputs("}}", f);
+	}
+	free(ts);
+	fputs("], \"stale_state\": [", f);
+	for (i = 0; i < s->nstale; i++) {
+		fputs(i ? ", {\"where\": " : "{\"where\": ", f);
+		json_str(f, s->stale[i].where);
+		fprintf(f, ", \"entries\": %llu, \"oldest_id\": %lld, \"newest_id\": %lld}",
+			U(s->stale[i].entries), L(s->stale[i].oldest_id), L(s->stale[i].newest_id));
+	}
 	fputs("]}\n", f);
 	fflush(f);
 }
@@ -278,6 +357,44 @@ void age_text(char *buf, size_t len, double s)
 		snprintf(buf, len, "%.1fh", s / 3600);
 	else
 		snprintf(buf, len, "%.1fd", s / 86400);
+}
+
+/* PENDING TIMERS and STATE KEPT FOR ENDED COROUTINES, from the last walk. */
+static void text_timers_stale(FILE *f, struct model *m, int max_rows, int width)
+{
+	const struct session *s = m->s;
+	struct timer_site *ts;
+	char caps[512], cls[128];
+	size_t i, nt = timer_sites(m, &ts), n;
+	int c;
+
+	if (nt) {
+		line(f, width, "%s", "");
+		line(f, width, "PENDING TIMERS (%zu, read by the %s)", s->ntimers,
+		     s->no_probes ? "last walk" : "census at attach");
+		line(f, width, "%15s  %s", "PENDING", "REGISTERED AT (CAPTURES)");
+	}
+	for (i = 0; i < nt && i < (size_t)max_rows; i++) {
+		for (c = 0, n = 0, caps[0] = 0; c < ts[i].ncaps && n < sizeof(caps); c++) {
+			tty_str(cls, sizeof(cls), ts[i].caps[c].cls);
+			n += snprintf(caps + n, sizeof(caps) - n, "%s%s x%llu", c ? ", " : " (", cls,
+				      U(ts[i].caps[c].n));
+		}
+		if (c && n < sizeof(caps))
+			snprintf(caps + n, sizeof(caps) - n, ")");
+		line(f, width, "%15llu  %s%s", U(ts[i].pending), site_text(m, ts[i].site), caps);
+	}
+	free(ts);
+	if (s->nstale) {
+		line(f, width, "%s", "");
+		line(f, width, "STATE KEPT FOR ENDED COROUTINES");
+		line(f, width, "%15s %10s %10s  %s", "ENTRIES", "OLDEST", "NEWEST", "WHERE");
+	}
+	for (i = 0; i < s->nstale && i < (size_t)max_rows; i++) {
+		tty_str(caps, sizeof(caps), s->stale[i].where);
+		line(f, width, "%15llu %10lld %10lld  %s", U(s->stale[i].entries),
+		     L(s->stale[i].oldest_id), L(s->stale[i].newest_id), caps);
+	}
 }
 
 void render_text(FILE *f, struct model *m, const struct snapshot *snap, int max_rows, int width,
@@ -373,6 +490,7 @@ void render_text(FILE *f, struct model *m, const struct snapshot *snap, int max_
 			line(f, width, "%15lld %+6lld  %s", L(r->pending), L(r->delta), site_text(m, r->site));
 		}
 	}
+	text_timers_stale(f, m, max_rows, width);
 	fflush(f);
 }
 

@@ -21,6 +21,8 @@ check() {
 	php_start "$PHP_TESTS/swoole_stale.php" 30 25
 	TRUTH=$(grep '^TRUTH ' "$WORK/php.out" | tail -n 1 | cut -d' ' -f2-)
 	[ -n "$TRUTH" ] || fail "target printed no TRUTH"
+	"$CODEFER_TOP" -p "$TARGET_PID" --json -n 1 >"$WORK/top.json" 2>"$WORK/top.err" ||
+		fail "codefer-top failed: $(cat "$WORK/top.err")"
 	gcore -o "$WORK/core" "$TARGET_PID" >"$WORK/gcore.log" 2>&1 || fail "gcore failed"
 	core="$WORK/core.$TARGET_PID"
 	gdb -batch -nx -p "$TARGET_PID" -x "$CODEFER_PY" -ex 'codefer stale' >"$WORK/gdb-live.out" 2>&1
@@ -33,6 +35,8 @@ check() {
 	# "entries oldest newest where" per array, sorted.
 	want=$(jq_php "$TRUTH" 'implode("\n", array_map(fn($s) => "{$s["entries"]} {$s["oldest_id"]} {$s["newest_id"]} {$s["where"]}", $j["stale"]))' | sort)
 	expect "$how: stale_state" "$(jq_php "$SNAP" 'implode("\n", array_map(fn($s) => "{$s["entries"]} {$s["oldest_id"]} {$s["newest_id"]} {$s["where"]}", $j["stale_state"]))' | sort)" "$want"
+	expect "$how: codefer-top stale_state" \
+		"$(jq -r '.stale_state[] | "\(.entries) \(.oldest_id) \(.newest_id) \(.where)"' "$WORK/top.json" | sort)" "$want"
 	for out in gdb gdb-live; do
 		expect "$how: $out stale" "$(sed -n '/^ ENTRIES/,$p' "$WORK/$out.out" | grep -E '^ +[0-9]' | sed -E 's/^ +//; s/ +/ /g' | sort)" "$want"
 	done

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Pending Swoole timers (Timer::after, Timer::tick), Event::add callbacks and Event::defer
 # tasks, by the line their closure starts at, with the classes of the objects those
-# closures capture: on a core (codefer-dump, gdb) and the live process (gdb attached),
+# closures capture: on a core (codefer-dump, gdb) and the live process (gdb attached,
+# codefer-top --no-probes),
 # exactly as the target counts them. Fired and cleared timers and coroutine sleeps are not pending timers.
 # Twice: with swoole.so's DWARF and .symtab, and stripped (tables; Event::defer tasks and
 # Event::add callbacks are found through local symbols: then not listed).
@@ -23,6 +24,8 @@ check() {
 	php_start "$PHP_TESTS/swoole_timers.php" 9 4 5 3
 	TRUTH=$(grep '^TRUTH ' "$WORK/php.out" | tail -n 1 | cut -d' ' -f2-)
 	[ -n "$TRUTH" ] || fail "target printed no TRUTH"
+	"$CODEFER_TOP" -p "$TARGET_PID" --no-probes --json -n 1 >"$WORK/top.json" 2>"$WORK/top.err" ||
+		fail "codefer-top --no-probes failed: $(cat "$WORK/top.err")"
 	gcore -o "$WORK/core" "$TARGET_PID" >"$WORK/gcore.log" 2>&1 || fail "gcore failed"
 	core="$WORK/core.$TARGET_PID"
 	gdb -batch -nx -p "$TARGET_PID" -x "$CODEFER_PY" -ex 'codefer timers' >"$WORK/gdb-live.out" 2>&1
@@ -38,6 +41,12 @@ check() {
 	expect "$how: timers pending" "$(jq_php "$SNAP" '$j["timers"]["pending"]')" "$n"
 	expect "$how: timer sites" "$(jq_php "$SNAP" 'implode("\n", (function ($v) { sort($v); return $v; })(array_map(fn($s) => "{$s["site"]} {$s["pending"]} " . implode(",", array_map(fn($c, $n) => "$c=$n", array_keys($s["captures"]), $s["captures"])), $j["timers"]["sites"])))')" \
 		"$(sort <<<"$want")"
+	# codefer-top: the same figures in totals and in the sites of kind timer (captures in
+	# any order).
+	expect "$how: codefer-top timers pending" "$(jq '.totals.timers_pending' "$WORK/top.json")" "$n"
+	expect "$how: codefer-top timer sites" \
+		"$(jq -r '.sites[] | select(.kind == "timer") | "\(.site) \(.pending) " + ([.captures | to_entries[] | "\(.key)=\(.value)"] | sort | join(","))' "$WORK/top.json" | sort)" \
+		"$(while read -r site pending caps; do echo "$site $pending $(tr , '\n' <<<"$caps" | sort | paste -sd,)"; done <<<"$want" | sort)"
 	# gdb prints "PENDING SITE  captures A=1, B=2": the same lines, reordered.
 	for out in gdb gdb-live; do
 		expect "$how: $out pending" "$(grep -o 'PENDING TIMERS ([0-9]*)' "$WORK/$out.out")" "PENDING TIMERS ($n)"
