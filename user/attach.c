@@ -345,28 +345,29 @@ static void reset_rows(struct session *s)
 	s->census_defers = 0;
 }
 
-/* Walks and keeps what the walk read. The target runs meanwhile: a coroutine whose
- * probes' entry changed between the reads before and after the walk may have been
- * read in the middle of an event, so it is read again by the next walk (at most
- * CENSUS_WALKS); the census of one that changed during every walk is off by what its
- * events did while it was read, and the header says how many those are. */
-#define CENSUS_WALKS 3
+/* Walks and keeps what the walks read. The target runs meanwhile: a coroutine whose
+ * probes' entry changed between the reads of the map before and after a walk may have
+ * been read in the middle of an event, and a list walked while the target changes it
+ * can break off. So walks go on (at most CENSUS_WALKS) until one is whole and every
+ * coroutine it read has been kept from some walk where it stayed still; a coroutine that
+ * changed during every walk is kept as last read, and the header says how many those are
+ * (their census part may be off by what their events did while they were read). */
+#define CENSUS_WALKS 5
+#define CENSUS_SETTLE_US 2000
 
 static int census_walks(struct session *s, char *err, size_t errlen)
 {
 	struct probed *before = NULL, *after = NULL;
-	size_t nbefore = 0, nafter = 0, cap_runs = 0, i, unsettled = 0;
-	uint64_t *wanted = NULL;
-	size_t nwanted = 0;
-	int r = 0, w;
+	size_t nbefore = 0, nafter = 0, cap_runs = 0, i, kept, dirty = 0;
+	int r = 0, w, whole;
 
 	reset_rows(s);
+	s->census_unsettled = 0;
 	for (w = 0; w < CENSUS_WALKS; w++) {
 		struct census c = { .scope = s->no_probes ? CENSUS_ALL : CENSUS_PROBED,
 				    .deadline_ns = s->walk_deadline_ns };
+		int last = w + 1 == CENSUS_WALKS || s->frozen || !s->skel;
 		uint64_t now = mono_ns();
-		uint64_t *next = NULL;
-		size_t nnext = 0;
 		void *np;
 
 		if (s->skel && !(before = read_probed(s, &nbefore))) {
@@ -378,62 +379,64 @@ static int census_walks(struct session *s, char *err, size_t errlen)
 			census_free(&c);
 			break;
 		}
+		/* Some probed calls come just after the change they stand for (a defer popped,
+		 * then its function called): a moment lets such a probe land before the map
+		 * is read again, so a change the walk saw is never one the map missed. */
+		if (s->skel && !s->frozen)
+			usleep(CENSUS_SETTLE_US);
 		if (s->skel && !(after = read_probed(s, &nafter)))
 			goto oom;
 		snprintf(s->census_warning, sizeof(s->census_warning), "%s", c.warning);
 		s->walk_partial = c.partial;
 		if (!w && set_states(s, &c, now))
 			goto oom;
-		np = realloc(s->rows, (s->nrows + c.ncoros + 1) * sizeof(*s->rows));
-		if (!np || !(next = malloc((c.ncoros + 1) * sizeof(*next))))
+		if (!(np = realloc(s->rows, (s->nrows + c.ncoros + 1) * sizeof(*s->rows))))
 			goto oom;
 		s->rows = np;
-		for (i = 0; i < c.ncoros; i++) {
+		kept = s->nrows;
+		for (i = dirty = 0; i < c.ncoros; i++) {
 			const struct census_coro *co = &c.coros[i];
 			const struct probed *b = s->skel ? probed_of(before, nbefore, co->id) : NULL;
 			const struct probed *a = s->skel ? probed_of(after, nafter, co->id) : NULL;
+			int still = (a ? a->seq : 0) == (b ? b->seq : 0);
 
-			if (w && !bsearch(&co->id, wanted, nwanted, sizeof(co->id), cmp_u64))
+			/* Kept from an earlier walk (those rows are sorted). */
+			if (bsearch(&(struct census_row){ .id = co->id }, s->rows, kept,
+				    sizeof(*s->rows), cmp_row))
 				continue;
-			if ((a ? a->seq : 0) != (b ? b->seq : 0) && w + 1 < CENSUS_WALKS && !s->frozen) {
-				next[nnext++] = co->id;
+			if (!still && !last) {
+				dirty++;
 				continue;
 			}
-			unsettled += (a ? a->seq : 0) != (b ? b->seq : 0);
+			s->census_unsettled += !still;
 			if (keep_row(s, co, a, now, &cap_runs))
 				goto oom;
 		}
+		/* Sorted by id, for session_row() in the next walk and in the model. */
+		qsort(s->rows, s->nrows, sizeof(*s->rows), cmp_row);
 		if (!w) {
 			s->census_conns = c.nconns;
 			keep_pools(s, &c);
 		}
 		s->census_walks = w + 1;
+		whole = !c.warning[0] || c.partial;
 		census_free(&c);
 		free(before);
 		free(after);
 		before = after = NULL;
-		free(wanted);
-		qsort(next, nnext, sizeof(*next), cmp_u64);
-		wanted = next;
-		nwanted = nnext;
-		if (!nnext)
+		if (last || (whole && !dirty))
 			break;
 		continue;
 oom:
 		census_free(&c);
-		free(next);
 		snprintf(err, errlen, "out of memory for the census (%zu coroutines)", c.ncoros);
 		r = EXIT_FAILURE_;
 		break;
 	}
 	free(before);
 	free(after);
-	free(wanted);
-	if (!r) {
-		qsort(s->rows, s->nrows, sizeof(*s->rows), cmp_row);
+	if (!r)
 		s->census_coros = s->nrows;
-		s->census_unsettled = unsettled;
-	}
 	return r;
 }
 
