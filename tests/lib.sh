@@ -269,7 +269,8 @@ for l in open(f"/proc/{pid}/maps"):
     f = l.split(None, 5)
     if len(f) == 6:
         lo, hi = (int(x, 16) for x in f[0].split("-"))
-        maps.append((f[5].strip().removesuffix(" (deleted)"), int(f[2], 16), lo, hi, f[0]))
+        maps.append((f[5].strip().removesuffix(" (deleted)"), int(f[2], 16), lo, hi,
+                     f"{lo:x}-{hi:x}"))
 seen = []
 with open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
     for l in open(points):
