@@ -362,11 +362,24 @@ static void json_pool_conns(FILE *f, const struct rep *r, uint64_t pool)
 	fputs("]}", f);
 }
 
+/* Ranked sites as JSON objects {"site", COUNT_KEY}; frees them. */
+static void json_ranked(FILE *f, struct ranked *rk, size_t n, const char *count_key)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		fputs(i ? ", {\"site\": " : "{\"site\": ", f);
+		json_str(f, rk[i].text);
+		fprintf(f, ", \"%s\": %llu}", count_key, (unsigned long long)rk[i].pending);
+	}
+	free(rk);
+}
+
 static void render_json(FILE *f, const struct rep *r, const struct report_opts *o)
 {
 	const struct census *c = r->c;
 	struct ranked *rk;
-	size_t i, k, nr;
+	size_t i, k;
 	char safe[1024];
 
 	fputs("{\"target\": {", f);
@@ -475,21 +488,9 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 		"\"conns_held\": %llu, \"conns_out\": %zu, \"orphans\": %llu, \"sites\": [",
 		c->ncoros, (unsigned long long)r->pending, (unsigned long long)r->held, c->nconns,
 		(unsigned long long)r->orphans);
-	nr = rank_sites(r, &rk);
-	for (i = 0; i < nr; i++) {
-		fputs(i ? ", {\"site\": " : "{\"site\": ", f);
-		json_str(f, rk[i].text);
-		fprintf(f, ", \"pending\": %llu}", (unsigned long long)rk[i].pending);
-	}
-	free(rk);
+	json_ranked(f, rk, rank_sites(r, &rk), "pending");
 	fputs("], \"created\": [", f);
-	nr = rank_origins(r, &rk);
-	for (i = 0; i < nr; i++) {
-		fputs(i ? ", {\"site\": " : "{\"site\": ", f);
-		json_str(f, rk[i].text);
-		fprintf(f, ", \"coroutines\": %llu}", (unsigned long long)rk[i].pending);
-	}
-	free(rk);
+	json_ranked(f, rk, rank_origins(r, &rk), "coroutines");
 	fputs("]},\n \"warnings\": [", f);
 	if (c->warning[0]) {
 		tty_str(safe, sizeof(safe), c->warning);

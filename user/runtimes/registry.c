@@ -316,32 +316,12 @@ int census_unreadable(const struct target *t)
 
 struct census_timer *census_add_timer(struct census *c)
 {
-	if (c->ntimers == c->cap_timers) {
-		size_t cap = c->cap_timers ? c->cap_timers * 2 : 16;
-		void *nt = realloc(c->timers, cap * sizeof(*c->timers));
-
-		if (!nt)
-			return NULL;
-		c->timers = nt;
-		c->cap_timers = cap;
-	}
-	memset(&c->timers[c->ntimers], 0, sizeof(*c->timers));
-	return &c->timers[c->ntimers++];
+	return append(&c->timers, &c->ntimers, &c->cap_timers, sizeof(*c->timers));
 }
 
 struct census_stale *census_add_stale(struct census *c)
 {
-	if (c->nstale == c->cap_stale) {
-		size_t cap = c->cap_stale ? c->cap_stale * 2 : 16;
-		void *ns = realloc(c->stale, cap * sizeof(*c->stale));
-
-		if (!ns)
-			return NULL;
-		c->stale = ns;
-		c->cap_stale = cap;
-	}
-	memset(&c->stale[c->nstale], 0, sizeof(*c->stale));
-	return &c->stale[c->nstale++];
+	return append(&c->stale, &c->nstale, &c->cap_stale, sizeof(*c->stale));
 }
 
 void census_free(struct census *c)
