@@ -19,6 +19,8 @@
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../tests/lib.sh"
 need_root
+# Tests walk at every snapshot to be deterministic; what users run throttles the walks.
+unset CODEFER_WALK_EVERY
 OPS=${BENCH_OPS:-50000}
 TRACEFS=/sys/kernel/tracing
 [ -e "$TRACEFS/uprobe_events" ] || mount -t tracefs tracefs "$TRACEFS" 2>/dev/null
