@@ -52,3 +52,18 @@ jq_php() {
 		if ($j === null) { fwrite(STDERR, "bad JSON\n"); exit(1); }
 		$v = '"$2"'; echo is_bool($v) ? ($v ? "true" : "false") : $v, "\n";'
 }
+
+# need_swoole_cores: what the tests of Swoole cores need (the tools, gcore, strip), and
+# $WORK/swoole.so: the extension stripped (codefer then reads it by its tables).
+need_swoole_cores() {
+	local so
+	need_basics
+	need_swoole
+	[ -x "$CODEFER_DUMP" ] || fail "codefer-dump not built ($CODEFER_DUMP)"
+	[ -f "$CODEFER_LIB" ] || fail "libcodefer.so not built ($CODEFER_LIB)"
+	command -v gcore >/dev/null || skip "no gcore (gdb)"
+	command -v strip >/dev/null || skip "no strip (binutils)"
+	so=$("$PHP" -r 'echo ini_get("extension_dir");')/swoole.so
+	[ -f "$so" ] || skip "swoole.so is not in PHP's extension_dir"
+	strip -s -o "$WORK/swoole.so" "$so" || fail "strip failed"
+}

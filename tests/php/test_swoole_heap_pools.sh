@@ -6,15 +6,7 @@
 # With swoole.so's DWARF, with a stripped copy (codefer's offset tables), and in thread
 # mode when CODEFER_PHP_ZTS names a thread-safe PHP with it.
 . "$(dirname "$0")/php_lib.sh"
-need_basics
-need_swoole
-[ -x "$CODEFER_DUMP" ] || fail "codefer-dump not built ($CODEFER_DUMP)"
-[ -f "$CODEFER_LIB" ] || fail "libcodefer.so not built ($CODEFER_LIB)"
-command -v gcore >/dev/null || skip "no gcore (gdb)"
-command -v strip >/dev/null || skip "no strip (binutils)"
-so=$("$PHP" -r 'echo ini_get("extension_dir");')/swoole.so
-[ -f "$so" ] || skip "swoole.so is not in PHP's extension_dir"
-strip -s -o "$WORK/swoole.so" "$so" || fail "strip failed"
+need_swoole_cores
 # check HOW: runs the target, takes a core, compares every pool with the target's truth.
 check() {
 	local how=$1 npools i k label line php

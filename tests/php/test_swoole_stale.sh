@@ -5,15 +5,7 @@
 # entries). On a core (codefer-dump, gdb) and live (gdb attached), with swoole.so's DWARF
 # and stripped; each array exactly as the target counts it.
 . "$(dirname "$0")/php_lib.sh"
-need_basics
-need_swoole
-[ -x "$CODEFER_DUMP" ] || fail "codefer-dump not built ($CODEFER_DUMP)"
-[ -f "$CODEFER_LIB" ] || fail "libcodefer.so not built ($CODEFER_LIB)"
-command -v gcore >/dev/null || skip "no gcore (gdb)"
-command -v strip >/dev/null || skip "no strip (binutils)"
-so=$("$PHP" -r 'echo ini_get("extension_dir");')/swoole.so
-[ -f "$so" ] || skip "swoole.so is not in PHP's extension_dir"
-strip -s -o "$WORK/swoole.so" "$so" || fail "strip failed"
+need_swoole_cores
 php="$(readlink -f "$(command -v "$PHP")")"
 
 check() {

@@ -7,15 +7,7 @@
 # Twice: with swoole.so's DWARF and .symtab, and stripped (tables; Event::defer tasks and
 # Event::add callbacks are found through local symbols: then not listed).
 . "$(dirname "$0")/php_lib.sh"
-need_basics
-need_swoole
-[ -x "$CODEFER_DUMP" ] || fail "codefer-dump not built ($CODEFER_DUMP)"
-[ -f "$CODEFER_LIB" ] || fail "libcodefer.so not built ($CODEFER_LIB)"
-command -v gcore >/dev/null || skip "no gcore (gdb)"
-command -v strip >/dev/null || skip "no strip (binutils)"
-so=$("$PHP" -r 'echo ini_get("extension_dir");')/swoole.so
-[ -f "$so" ] || skip "swoole.so is not in PHP's extension_dir"
-strip -s -o "$WORK/swoole.so" "$so" || fail "strip failed"
+need_swoole_cores
 php="$(readlink -f "$(command -v "$PHP")")"
 
 # check HOW KINDS: KINDS is a regex of the site kinds codefer must list.
