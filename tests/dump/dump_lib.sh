@@ -25,6 +25,15 @@ leaky_bin() {
 	echo "$b"
 }
 
+# leaky_worked: the leaky fixture started ($LEAKY) and through its first `work`.
+leaky_worked() {
+	LEAKY=$(leaky_bin)
+	target_start "$LEAKY"
+	wait_for '^PID ' 1
+	echo work >&3
+	wait_for '^DONE' 1
+}
+
 # take_core NAME: gcore of the target as $WORK/NAME; prints the path.
 take_core() {
 	gcore -o "$WORK/$1" "$TARGET_PID" >"$WORK/gcore.log" 2>&1 || fail "gcore failed"

@@ -6,11 +6,7 @@
 . "$(dirname "$0")/dump_lib.sh"
 need_basics
 
-LEAKY=$(leaky_bin)
-target_start "$LEAKY"
-wait_for '^PID ' 1
-echo work >&3
-wait_for '^DONE' 1
+leaky_worked
 echo "more 25" >&3
 wait_for '^DONE' 2
 echo "exit 2" >&3

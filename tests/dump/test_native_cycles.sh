@@ -5,11 +5,7 @@
 . "$(dirname "$0")/dump_lib.sh"
 need_basics
 
-LEAKY=$(leaky_bin)
-target_start "$LEAKY"
-wait_for '^PID ' 1
-echo work >&3
-wait_for '^DONE' 1
+leaky_worked
 core=$(take_core core)
 
 # Addresses from the core's own debug info: first and last coroutine, the last's `next`
