@@ -67,3 +67,22 @@ need_swoole_cores() {
 	[ -f "$so" ] || skip "swoole.so is not in PHP's extension_dir"
 	strip -s -o "$WORK/swoole.so" "$so" || fail "strip failed"
 }
+
+# php_reports GDB_COMMAND: after php_start, $TRUTH is the target's last TRUTH line; then
+# gdb's GDB_COMMAND on the live process ($WORK/gdb-live.out: the same walker on process
+# memory), the target stopped, and on a core of it codefer-dump --json ($WORK/dump.json,
+# $SNAP) and GDB_COMMAND again ($WORK/gdb.out).
+php_reports() {
+	local core php
+	TRUTH=$(grep '^TRUTH ' "$WORK/php.out" | tail -n 1 | cut -d' ' -f2-)
+	[ -n "$TRUTH" ] || fail "target printed no TRUTH"
+	php=$(readlink -f "$(command -v "$PHP")")
+	gcore -o "$WORK/core" "$TARGET_PID" >"$WORK/gcore.log" 2>&1 || fail "gcore failed"
+	core="$WORK/core.$TARGET_PID"
+	gdb -batch -nx -p "$TARGET_PID" -x "$CODEFER_PY" -ex "$1" >"$WORK/gdb-live.out" 2>&1
+	php_stop
+	"$CODEFER_DUMP" --json "$core" >"$WORK/dump.json" 2>"$WORK/dump.err" || fail "codefer-dump failed"
+	SNAP=$(cat "$WORK/dump.json")
+	gdb -batch -nx "$php" "$core" -x "$CODEFER_PY" -ex "$1" >"$WORK/gdb.out" 2>&1
+	rm -f "$core"
+}

@@ -9,20 +9,9 @@
 need_swoole_cores
 # check HOW: runs the target, takes a core, compares every pool with the target's truth.
 check() {
-	local how=$1 npools i k label line php
-	php="$(readlink -f "$(command -v "$PHP")")"
+	local how=$1 npools i k label line
 	php_start "$PHP_TESTS/swoole_pools.php"
-	TRUTH=$(grep '^TRUTH ' "$WORK/php.out" | tail -n 1 | cut -d' ' -f2-)
-	[ -n "$TRUTH" ] || fail "target printed no TRUTH"
-	gcore -o "$WORK/core" "$TARGET_PID" >"$WORK/gcore.log" 2>&1 || fail "gcore failed"
-	core="$WORK/core.$TARGET_PID"
-	# The live process, through gdb: the same walker reading process memory.
-	gdb -batch -nx -p "$TARGET_PID" -x "$CODEFER_PY" -ex 'codefer pools' >"$WORK/gdb-live.out" 2>&1
-	php_stop
-	"$CODEFER_DUMP" --json "$core" >"$WORK/dump.json" 2>"$WORK/dump.err" || fail "codefer-dump failed"
-	SNAP=$(cat "$WORK/dump.json")
-	gdb -batch -nx "$php" "$core" -x "$CODEFER_PY" -ex 'codefer pools' >"$WORK/gdb.out" 2>&1
-	rm -f "$core"
+	php_reports 'codefer pools'
 
 	npools=$(jq_php "$TRUTH" 'count($j["pools"])')
 	expect "$how: pools found" "$(jq_php "$SNAP" 'count(array_filter($j["pools"], fn($p) => isset($p["name"])))')" "$npools"

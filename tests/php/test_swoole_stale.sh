@@ -6,23 +6,13 @@
 # and stripped; each array exactly as the target counts it.
 . "$(dirname "$0")/php_lib.sh"
 need_swoole_cores
-php="$(readlink -f "$(command -v "$PHP")")"
 
 check() {
 	local how=$1 want
 	php_start "$PHP_TESTS/swoole_stale.php" 30 25
-	TRUTH=$(grep '^TRUTH ' "$WORK/php.out" | tail -n 1 | cut -d' ' -f2-)
-	[ -n "$TRUTH" ] || fail "target printed no TRUTH"
 	"$CODEFER_TOP" -p "$TARGET_PID" --json -n 1 >"$WORK/top.json" 2>"$WORK/top.err" ||
 		fail "codefer-top failed: $(cat "$WORK/top.err")"
-	gcore -o "$WORK/core" "$TARGET_PID" >"$WORK/gcore.log" 2>&1 || fail "gcore failed"
-	core="$WORK/core.$TARGET_PID"
-	gdb -batch -nx -p "$TARGET_PID" -x "$CODEFER_PY" -ex 'codefer stale' >"$WORK/gdb-live.out" 2>&1
-	php_stop
-	"$CODEFER_DUMP" --json "$core" >"$WORK/dump.json" 2>"$WORK/dump.err" || fail "codefer-dump failed"
-	SNAP=$(cat "$WORK/dump.json")
-	gdb -batch -nx "$php" "$core" -x "$CODEFER_PY" -ex 'codefer stale' >"$WORK/gdb.out" 2>&1
-	rm -f "$core"
+	php_reports 'codefer stale'
 
 	# "entries oldest newest where" per array, sorted.
 	want=$(jq_php "$TRUTH" 'implode("\n", array_map(fn($s) => "{$s["entries"]} {$s["oldest_id"]} {$s["newest_id"]} {$s["where"]}", $j["stale"]))' | sort)

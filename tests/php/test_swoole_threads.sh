@@ -16,15 +16,7 @@ PHP=$CODEFER_PHP_ZTS
 command -v gcore >/dev/null || skip "no gcore (gdb)"
 
 php_start "$PHP_TESTS/swoole_threads.php" 3 4 5
-TRUTH=$(grep '^TRUTH ' "$WORK/php.out" | tail -n 1 | cut -d' ' -f2-)
-[ -n "$TRUTH" ] || fail "target printed no TRUTH"
-gcore -o "$WORK/core" "$TARGET_PID" >"$WORK/gcore.log" 2>&1 || fail "gcore failed"
-core="$WORK/core.$TARGET_PID"
-gdb -batch -nx -p "$TARGET_PID" -x "$CODEFER_PY" -ex 'codefer list' >"$WORK/gdb-live.out" 2>&1
-php_stop
-"$CODEFER_DUMP" --json "$core" >"$WORK/dump.json" 2>"$WORK/dump.err" || fail "codefer-dump failed"
-SNAP=$(cat "$WORK/dump.json")
-gdb -batch -nx "$(readlink -f "$PHP")" "$core" -x "$CODEFER_PY" -ex 'codefer list' >"$WORK/gdb.out" 2>&1
+php_reports 'codefer list'
 
 # "thread coroutines defers" per thread, sorted.
 want=$(jq_php "$TRUTH" 'implode("\n", array_map(fn($t, $v) => "$t {$v["coroutines"]} {$v["defers"]}", array_keys($j["threads"]), $j["threads"]))' | sort)

@@ -8,24 +8,14 @@
 # Event::add callbacks are found through local symbols: then not listed).
 . "$(dirname "$0")/php_lib.sh"
 need_swoole_cores
-php="$(readlink -f "$(command -v "$PHP")")"
 
 # check HOW KINDS: KINDS is a regex of the site kinds codefer must list.
 check() {
 	local how=$1 kinds=$2 want site n
 	php_start "$PHP_TESTS/swoole_timers.php" 9 4 5 3
-	TRUTH=$(grep '^TRUTH ' "$WORK/php.out" | tail -n 1 | cut -d' ' -f2-)
-	[ -n "$TRUTH" ] || fail "target printed no TRUTH"
 	"$CODEFER_TOP" -p "$TARGET_PID" --no-probes --json -n 1 >"$WORK/top.json" 2>"$WORK/top.err" ||
 		fail "codefer-top --no-probes failed: $(cat "$WORK/top.err")"
-	gcore -o "$WORK/core" "$TARGET_PID" >"$WORK/gcore.log" 2>&1 || fail "gcore failed"
-	core="$WORK/core.$TARGET_PID"
-	gdb -batch -nx -p "$TARGET_PID" -x "$CODEFER_PY" -ex 'codefer timers' >"$WORK/gdb-live.out" 2>&1
-	php_stop
-	"$CODEFER_DUMP" --json "$core" >"$WORK/dump.json" 2>"$WORK/dump.err" || fail "codefer-dump failed"
-	SNAP=$(cat "$WORK/dump.json")
-	gdb -batch -nx "$php" "$core" -x "$CODEFER_PY" -ex 'codefer timers' >"$WORK/gdb.out" 2>&1
-	rm -f "$core"
+	php_reports 'codefer timers'
 
 	# The truth's sites of the kinds listed, as "site pending Class=n,..." lines.
 	want=$(jq_php "$TRUTH" 'implode("\n", array_map(fn($s, $v) => "$s {$v["pending"]} " . implode(",", array_map(fn($c, $n) => "$c=$n", array_keys($v["captures"]), $v["captures"])), array_keys(array_filter($j["sites"], fn($v) => preg_match("/'"$kinds"'/", $v["kind"]))), array_filter($j["sites"], fn($v) => preg_match("/'"$kinds"'/", $v["kind"]))))')
