@@ -2,16 +2,8 @@
 -- `live` waits for a line on stdin before its work). LuaJIT has no <close>: coroutines
 -- only. Ids are lua_State addresses, as tostring(thread) shows them.
 local mode = arg[1] or "census"
-
-local function truth(t)
-	local parts = {}
-	for k, v in pairs(t) do
-		local s = type(v) == "string" and string.format("%q", v) or tostring(v)
-		parts[#parts + 1] = string.format("%q:%s", k, s)
-	end
-	table.sort(parts)
-	io.write("TRUTH {", table.concat(parts, ","), "}\n")
-end
+local T = dofile((arg[0]:match("(.*/)") or "./") .. "truth.lua")
+local truth = T.truth
 
 io.write("READY\n")
 io.flush()

@@ -4,25 +4,8 @@
 -- Then it prints one `TRUTH {json}` line per fact and `DONE`, and waits for stdin to
 -- close. Coroutine ids are lua_State addresses, as tostring(thread) shows them.
 local mode = arg[1] or "census"
-
-local function here()
-	local i = debug.getinfo(2, "Sl")
-	return i.source:sub(2) .. ":" .. i.currentline
-end
-
-local function id(co)
-	return (tostring(co):match("0x%x+"))
-end
-
-local function truth(t)
-	local parts = {}
-	for k, v in pairs(t) do
-		local s = type(v) == "string" and string.format("%q", v) or tostring(v)
-		parts[#parts + 1] = string.format("%q:%s", k, s)
-	end
-	table.sort(parts)
-	io.write("TRUTH {", table.concat(parts, ","), "}\n")
-end
+local T = dofile((arg[0]:match("(.*/)") or "./") .. "truth.lua")
+local id, truth, line = T.id, T.truth, T.line
 
 -- Every closer() value goes to a <close> variable: registered = made.
 local made, closes_run = 0, 0
@@ -40,7 +23,7 @@ local created, sites, S = 0, {}, {}
 local function count(site, n) sites[site] = (sites[site] or 0) + n end
 
 -- The main thread holds one pending <close> until the end.
-local guard <close> = closer(); S.main = here()
+local guard <close> = closer(); S.main = line(0)
 
 -- Values that are not closed: false and nil <close> variables, and generic for loops
 -- (whose closing value is nil): none of them is a pending defer.
@@ -54,7 +37,7 @@ end
 -- 1. Parked: created in a loop, never finished; half started (yielded), half never run.
 local parked = {}
 for i = 1, 50 do
-	local co, site = coroutine.create(function() coroutine.yield() end), here()
+	local co, site = coroutine.create(function() coroutine.yield() end), line(0)
 	created = created + 1
 	S.parked = site
 	if i % 2 == 0 then coroutine.resume(co) end
@@ -79,16 +62,16 @@ end
 
 -- 3. Holders: suspended with three pending <close> variables each.
 local function holder()
-	local a <close> = closer(); S.d1 = here()
-	local b <close> = closer(); S.d2 = here()
+	local a <close> = closer(); S.d1 = line(0)
+	local b <close> = closer(); S.d2 = line(0)
 	do
-		local c <close> = closer(); S.d3 = here()
+		local c <close> = closer(); S.d3 = line(0)
 		coroutine.yield()
 	end
 end
 local holders = {}
 for _ = 1, 20 do
-	local co, site = coroutine.create(holder), here()
+	local co, site = coroutine.create(holder), line(0)
 	created = created + 1
 	S.holder = site
 	assert(coroutine.resume(co))

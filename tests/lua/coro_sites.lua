@@ -8,31 +8,8 @@
 -- the line that called coroutine.create/wrap, `wait` the line it is parked at ("" when
 -- it is parked nowhere: not started, or dead).
 local mode = arg[1] or "census"
-
--- The line that called line() (level 0), or its caller's (level 1).
-local function line(level)
-	local i = debug.getinfo(level + 2, "Sl")
-	return i.source:sub(2) .. ":" .. i.currentline
-end
-
-local function def(f)
-	local i = debug.getinfo(f, "S")
-	return i.source:sub(2) .. ":" .. i.linedefined
-end
-
-local function id(co)
-	return (tostring(co):match("0x%x+"))
-end
-
-local function truth(t)
-	local parts = {}
-	for k, v in pairs(t) do
-		local s = type(v) == "string" and string.format("%q", v) or tostring(v)
-		parts[#parts + 1] = string.format("%q:%s", k, s)
-	end
-	table.sort(parts)
-	io.write("TRUTH {", table.concat(parts, ","), "}\n")
-end
+local T = dofile((arg[0]:match("(.*/)") or "./") .. "truth.lua")
+local id, truth, line, def = T.id, T.truth, T.line, T.def
 
 io.write("READY\n")
 io.flush()

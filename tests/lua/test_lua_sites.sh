@@ -42,7 +42,7 @@ if [ "${mode#host-}" != "$mode" ]; then
 fi
 command -v "${cmd[0]}" >/dev/null || skip "no lua$v"
 # A short path: Lua keeps the chunk name as given, and prints it whole.
-cp "$LUA_TESTS/coro_sites.lua" "$WORK/coro_sites.lua"
+cp "$LUA_TESTS/coro_sites.lua" "$LUA_TESTS/truth.lua" "$WORK/"
 cd "$WORK" || fail "no $WORK"
 target_start "${cmd[@]}" coro_sites.lua "$([ "$mode" = live ] && echo live || echo census)"
 case $mode in
