@@ -362,6 +362,19 @@ static void json_pool_conns(FILE *f, const struct rep *r, uint64_t pool)
 	fputs("]}", f);
 }
 
+/* Ranked sites as a text table under COUNT_HEAD and SITE_HEAD; frees them. */
+static void text_ranked(FILE *f, struct ranked *rk, size_t n, const char *count_head,
+			const char *site_head)
+{
+	size_t i;
+
+	if (n)
+		fprintf(f, "\n%8s  %s\n", count_head, site_head);
+	for (i = 0; i < n; i++)
+		fprintf(f, "%8llu  %s\n", (unsigned long long)rk[i].pending, rk[i].text);
+	free(rk);
+}
+
 /* Ranked sites as JSON objects {"site", COUNT_KEY}; frees them. */
 static void json_ranked(FILE *f, struct ranked *rk, size_t n, const char *count_key)
 {
@@ -520,7 +533,7 @@ static void render_text(FILE *f, const struct rep *r, const struct report_opts *
 {
 	const struct census *c = r->c;
 	struct ranked *rk;
-	size_t i, nr, *rows;
+	size_t i, *rows;
 	char a[512], b[512];
 
 	tty_str(a, sizeof(a), r->t->exe);
@@ -570,20 +583,8 @@ static void render_text(FILE *f, const struct rep *r, const struct report_opts *
 		free(rows);
 	}
 
-	nr = rank_sites(r, &rk);
-	if (nr) {
-		fprintf(f, "\n%8s  %s\n", "PENDING", "DEFER SITE");
-		for (i = 0; i < nr; i++)
-			fprintf(f, "%8llu  %s\n", (unsigned long long)rk[i].pending, rk[i].text);
-	}
-	free(rk);
-	nr = rank_origins(r, &rk);
-	if (nr) {
-		fprintf(f, "\n%8s  %s\n", "LIVE", "CREATED AT");
-		for (i = 0; i < nr; i++)
-			fprintf(f, "%8llu  %s\n", (unsigned long long)rk[i].pending, rk[i].text);
-	}
-	free(rk);
+	text_ranked(f, rk, rank_sites(r, &rk), "PENDING", "DEFER SITE");
+	text_ranked(f, rk, rank_origins(r, &rk), "LIVE", "CREATED AT");
 
 	if (c->ntimers) {
 		fprintf(f, "\nPENDING TIMERS (%zu)\n%8s  %-6s %s\n", c->ntimers, "PENDING", "KIND",
