@@ -313,13 +313,6 @@ static int keep_row(struct session *s, const struct census_coro *co, const struc
 	return 0;
 }
 
-static int cmp_census_pool(const void *a, const void *b)
-{
-	const struct census_pool *x = a, *y = b;
-
-	return x->pool < y->pool ? -1 : x->pool > y->pool;
-}
-
 /* Moves c's array *from (n entries, cap room) into the session's *to (its old one goes). */
 #define TAKE(to, nto, from, n, cap) do { free(to); (to) = (from); (nto) = (n); (from) = NULL; \
 					 (n) = (cap) = 0; } while (0)
@@ -330,7 +323,7 @@ static void keep_pools(struct session *s, struct census *c)
 {
 	TAKE(s->timers, s->ntimers, c->timers, c->ntimers, c->cap_timers);
 	TAKE(s->stale, s->nstale, c->stale, c->nstale, c->cap_stale);
-	qsort(c->pools, c->npools, sizeof(*c->pools), cmp_census_pool);
+	qsort(c->pools, c->npools, sizeof(*c->pools), cmp_u64);
 	TAKE(s->pools, s->npools, c->pools, c->npools, c->cap_pools);
 	TAKE(s->conns, s->nconns, c->conns, c->nconns, c->cap_conns);
 }
@@ -442,13 +435,6 @@ oom:
 
 /* Connections out of their pools at attach, with their holders: the probes will see
  * them come back. A holder no longer alive makes the connection an orphan. */
-static int cmp_seeded(const void *a, const void *b)
-{
-	const struct seeded_pool *x = a, *y = b;
-
-	return x->pool < y->pool ? -1 : x->pool > y->pool;
-}
-
 /* The census's connections out go in the probes' map, so a put finds its holder; the
  * pools' counts they add stay here (the handlers update those counts as they run). */
 static int seed_conns(struct session *s)
@@ -478,7 +464,7 @@ static int seed_conns(struct session *s)
 		s->seeded[j].orphans += h.orphan;
 		s->nseeded += j == s->nseeded;
 	}
-	qsort(s->seeded, s->nseeded, sizeof(*s->seeded), cmp_seeded);
+	qsort(s->seeded, s->nseeded, sizeof(*s->seeded), cmp_u64);
 	return 0;
 }
 

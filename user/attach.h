@@ -86,7 +86,7 @@ struct session {
 	/* Per pool, the census's connections out put in the probes' map at attach: the
 	 * probes count from 0 and take them back when they return (sorted by pool). */
 	struct seeded_pool {
-		uint64_t pool;
+		uint64_t pool;		/* first: sorts by cmp_u64 */
 		int64_t out, orphans;
 	} *seeded;
 	size_t nseeded;

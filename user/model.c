@@ -182,21 +182,10 @@ static const struct pool_stats *pool_of(const struct raw_map *pools, uint64_t po
 }
 
 /* A walk finds pools by their own structures: with no probes, every hold counts. */
+/* session.pools and session.seeded start with the pool's address, and are sorted by it. */
 static const struct census_pool *walked_pool(const struct session *s, uint64_t pool)
 {
-	size_t lo = 0, hi = s->npools;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (s->pools[mid].pool == pool)
-			return &s->pools[mid];
-		if (s->pools[mid].pool < pool)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return bsearch(&pool, s->pools, s->npools, sizeof(*s->pools), cmp_u64);
 }
 
 /* A pool counts (a channel is no mere queue) when a walk found it by its own structures
@@ -449,20 +438,7 @@ out:
 
 static const struct seeded_pool *seeded_of(const struct session *s, uint64_t pool)
 {
-	struct seeded_pool key = { .pool = pool };
-	size_t lo = 0, hi = s->nseeded;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (s->seeded[mid].pool == key.pool)
-			return &s->seeded[mid];
-		if (s->seeded[mid].pool < key.pool)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return bsearch(&pool, s->seeded, s->nseeded, sizeof(*s->seeded), cmp_u64);
 }
 
 static int build_pools(struct model *m, struct snapshot *snap, struct hold *holds, size_t nholds)

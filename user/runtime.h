@@ -73,7 +73,7 @@ struct census_conn {
 /* A pool as its own structures describe it (database/sql's DB, a framework's pool
  * object): what a walk sees with no probe. */
 struct census_pool {
-	uint64_t pool;		/* its address: the id its probes use too */
+	uint64_t pool;		/* its address: the id its probes use too (first: sorts by cmp_u64) */
 	char name[96];		/* driver, class, pool name: raw, escaped when printed */
 	struct site site;	/* where it was opened, if known */
 	int64_t open;		/* connections it made and has not closed */
