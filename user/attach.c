@@ -334,7 +334,7 @@ static void reset_rows(struct session *s)
 	free(s->runs);
 	s->rows = NULL;
 	s->runs = NULL;
-	s->nrows = s->nruns = 0;
+	s->nrows = s->nruns = s->ngone = 0;
 	s->census_defers = 0;
 }
 
@@ -655,17 +655,22 @@ static int on_exit_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(*e) || !(r = session_row(s, e->id)) || r->gone)
 		return 0;
 	r->gone = 1;
+	s->ngone++;
 	/* Its census defers still pending then (older ones ran while it lived). */
 	if (r->base + e->low > 0)
 		s->census_retired += r->base + e->low;
 	return 0;
 }
 
-/* Drops the census rows of coroutines that ended. */
+/* Drops the census rows of coroutines that ended (when some did: a refresh with no end
+ * does not touch the rows). */
 static void drop_gone(struct session *s)
 {
 	size_t i, j;
 
+	if (!s->ngone)
+		return;
+	s->ngone = 0;
 	for (i = j = 0; i < s->nrows; i++)
 		if (!s->rows[i].gone)
 			s->rows[j++] = s->rows[i];
@@ -712,10 +717,12 @@ static int retire_unlisted(struct session *s)
 			unlisted[n++] = id;
 			continue;
 		}
-		if (row)
+		if (row) {
 			row->gone = 1;
-		else if (bpf_map_delete_elem(fd, &key))
+			s->ngone++;
+		} else if (bpf_map_delete_elem(fd, &key)) {
 			continue;
+		}
 		retired[nretired++] = id;
 	}
 	free(p);

@@ -72,7 +72,7 @@ struct session {
 	size_t census_unsettled;	/* coroutines that changed during every one of them */
 	char census_warning[256];
 	struct census_row *rows;	/* sorted by id */
-	size_t nrows;
+	size_t nrows, ngone;		/* ngone: rows marked gone since the last drop */
 	struct site_run *runs;
 	size_t nruns;
 	struct census_pool *pools;	/* the last walk's pools, sorted by address */
