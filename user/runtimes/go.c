@@ -54,6 +54,7 @@
 /* g.atomicstatus: _Gscan is or-ed into the state while the GC scans the stack. */
 #define G_SCAN 0x1000
 #define G_DEAD 6
+#define G_DEAD_EXTRA 11		/* a dead g an extra M keeps for cgo callbacks (after 1.26) */
 #define BUILDINFO_MAGIC "\xff Go buildinf:"
 #define BUILDINFO_HDR 32
 #define BUILDINFO_INLINE 0x2
@@ -88,9 +89,14 @@ enum { SITE_GO_BORROW = SITE_RUNTIME, SITE_GO_CREATED };
 
 /* Offsets the probes and walks use: each field by its DWARF type and member, then its
  * offset per release for binaries without DWARF (-1: not in that release). Layouts only
- * change between minor releases. Measured with DWARF on binaries built by Debian's
- * go1.19.8, go1.21.13, go1.22.12 and go1.23.5, and by go1.17.13, go1.18.10 and go1.20.14
- * built from their release tags. */
+ * change between minor releases. 1.17 to 1.23 measured with DWARF on binaries built by
+ * Debian's go1.19.8, go1.21.13, go1.22.12 and go1.23.5, and by go1.17.13, go1.18.10 and
+ * go1.20.14 built from their release tags. 1.24 to 1.26 laid out by the compiler (go1.23's
+ * unsafe.Offsetof, the method checked against 1.23's DWARF) from their sources, no
+ * toolchain being at hand: runtime2.go of go1.24 and of go1.25.3, and of master after 1.26
+ * for 1.26 (the same fields as 1.25 up to g.startpc); from 1.25 gobuf has no ret field,
+ * moving g.sched.bp and everything after g.sched up by 8. _defer and database/sql.DB are
+ * 1.23's in each (1.24, 1.25.3 and master sources; delve's go1.27 reader for _defer.pc). */
 enum go_off {
 	O_G_DEFER, O_G_STATUS, O_G_GOID, O_G_GOPC, O_G_STARTPC,	/* runtime.g */
 	O_G_STACK, O_G_SCHED_PC, O_G_SCHED_BP,
@@ -107,35 +113,35 @@ enum go_off {
 	O__COUNT
 };
 #define GO_TABLE_FIRST 17	/* go1.17 is column 0 */
-#define GO_TABLE_N 7		/* to go1.23 */
+#define GO_TABLE_N 10		/* to go1.26 */
 #define O_OPTIONAL(i) ((i) >= O_D_OPENDEFER)
 
 static const struct {
 	const char *type, *member;
-	long v[GO_TABLE_N];	/* go1.17 ... go1.23 */
+	long v[GO_TABLE_N];	/* go1.17 ... go1.26 */
 } offs_spec[O__COUNT] = {
-	[O_G_DEFER] = { "runtime.g", "_defer", { 40, 40, 40, 40, 40, 40, 40 } },
-	[O_G_STATUS] = { "runtime.g", "atomicstatus", { 144, 144, 144, 144, 144, 144, 152 } },
-	[O_G_GOID] = { "runtime.g", "goid", { 152, 152, 152, 152, 152, 152, 160 } },
-	[O_G_GOPC] = { "runtime.g", "gopc", { 296, 296, 296, 296, 280, 280, 288 } },
-	[O_G_STARTPC] = { "runtime.g", "startpc", { 312, 312, 312, 312, 296, 296, 304 } },
-	[O_G_STACK] = { "runtime.g", "stack.lo", { 0, 0, 0, 0, 0, 0, 0 } },
-	[O_G_SCHED_PC] = { "runtime.g", "sched.pc", { 64, 64, 64, 64, 64, 64, 64 } },
-	[O_G_SCHED_BP] = { "runtime.g", "sched.bp", { 104, 104, 104, 104, 104, 104, 104 } },
-	[O_D_PC] = { "runtime._defer", "pc", { 16, 16, 16, 16, 16, 16, 16 } },
-	[O_D_FN] = { "runtime._defer", "fn", { 24, 24, 24, 24, 24, 24, 24 } },
-	[O_D_LINK] = { "runtime._defer", "link", { 40, 40, 40, 40, 40, 32, 32 } },
+	[O_G_DEFER] = { "runtime.g", "_defer", { 40, 40, 40, 40, 40, 40, 40, 40, 40, 40 } },
+	[O_G_STATUS] = { "runtime.g", "atomicstatus", { 144, 144, 144, 144, 144, 144, 152, 152, 144, 144 } },
+	[O_G_GOID] = { "runtime.g", "goid", { 152, 152, 152, 152, 152, 152, 160, 160, 152, 152 } },
+	[O_G_GOPC] = { "runtime.g", "gopc", { 296, 296, 296, 296, 280, 280, 288, 288, 280, 280 } },
+	[O_G_STARTPC] = { "runtime.g", "startpc", { 312, 312, 312, 312, 296, 296, 304, 304, 296, 296 } },
+	[O_G_STACK] = { "runtime.g", "stack.lo", { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 } },
+	[O_G_SCHED_PC] = { "runtime.g", "sched.pc", { 64, 64, 64, 64, 64, 64, 64, 64, 64, 64 } },
+	[O_G_SCHED_BP] = { "runtime.g", "sched.bp", { 104, 104, 104, 104, 104, 104, 104, 104, 96, 96 } },
+	[O_D_PC] = { "runtime._defer", "pc", { 16, 16, 16, 16, 16, 16, 16, 16, 16, 16 } },
+	[O_D_FN] = { "runtime._defer", "fn", { 24, 24, 24, 24, 24, 24, 24, 24, 24, 24 } },
+	[O_D_LINK] = { "runtime._defer", "link", { 40, 40, 40, 40, 40, 32, 32, 32, 32, 32 } },
 	/* 1.17 has openDefer at 6, after its siz field */
-	[O_D_OPENDEFER] = { "runtime._defer", "openDefer", { 6, 2, 2, 2, 2, -1, -1 } },
-	[O_D_HEAD] = { "runtime._defer", "head", { -1, -1, -1, -1, -1, 40, 40 } },
+	[O_D_OPENDEFER] = { "runtime._defer", "openDefer", { 6, 2, 2, 2, 2, -1, -1, -1, -1, -1 } },
+	[O_D_HEAD] = { "runtime._defer", "head", { -1, -1, -1, -1, -1, 40, 40, 40, 40, 40 } },
 	/* database/sql.DB: measured on 1.19, 1.21, 1.22, 1.23; 1.17, 1.18 and 1.20 from
-	 * their source (the same fields as 1.19) */
-	[O_DB_CONNECTOR] = { "database/sql.DB", "connector", { 8, 8, 8, 8, 8, 8, 8 } },
-	[O_DB_FREECONN] = { "database/sql.DB", "freeConn", { 40, 40, 40, 40, 40, 40, 40 } },
-	[O_DB_CONNREQ_MAP] = { "database/sql.DB", "connRequests", { 64, 64, 64, 64, 64, 64, -1 } },
-	[O_DB_CONNREQ_SET] = { "database/sql.DB", "connRequests.s", { -1, -1, -1, -1, -1, -1, 64 } },
-	[O_DB_NUMOPEN] = { "database/sql.DB", "numOpen", { 80, 80, 80, 80, 80, 80, 88 } },
-	[O_DB_MAXOPEN] = { "database/sql.DB", "maxOpen", { 128, 128, 128, 128, 128, 128, 136 } },
+	 * their source (the same fields as 1.19), 1.24 to 1.26 (the same as 1.23) too */
+	[O_DB_CONNECTOR] = { "database/sql.DB", "connector", { 8, 8, 8, 8, 8, 8, 8, 8, 8, 8 } },
+	[O_DB_FREECONN] = { "database/sql.DB", "freeConn", { 40, 40, 40, 40, 40, 40, 40, 40, 40, 40 } },
+	[O_DB_CONNREQ_MAP] = { "database/sql.DB", "connRequests", { 64, 64, 64, 64, 64, 64, -1, -1, -1, -1 } },
+	[O_DB_CONNREQ_SET] = { "database/sql.DB", "connRequests.s", { -1, -1, -1, -1, -1, -1, 64, 64, 64, 64 } },
+	[O_DB_NUMOPEN] = { "database/sql.DB", "numOpen", { 80, 80, 80, 80, 80, 80, 88, 88, 88, 88 } },
+	[O_DB_MAXOPEN] = { "database/sql.DB", "maxOpen", { 128, 128, 128, 128, 128, 128, 136, 136, 136, 136 } },
 };
 
 struct go {
@@ -227,6 +233,9 @@ static int go_offsets(struct go *g)
 			g->o[i] = offs_spec[i].v[col];
 		snprintf(g->o_from, sizeof(g->o_from), "table for go1.%d", g->minor);
 	}
+	/* DWARF names the connRequestSet connRequests too: the map is gone with it. */
+	if (g->o[O_DB_CONNREQ_SET] >= 0)
+		g->o[O_DB_CONNREQ_MAP] = -1;
 	g->d_skip = g->o[O_D_OPENDEFER] >= 0 ? g->o[O_D_OPENDEFER] : g->o[O_D_HEAD];
 	g->d_skip_size = g->o[O_D_OPENDEFER] >= 0 ? 1 : 8;
 	/* One read per g in the census: up to the end of the last field used. */
@@ -234,6 +243,24 @@ static int go_offsets(struct go *g)
 		if ((size_t)g->o[i] + (i == O_G_STACK ? 16 : 8) > g->g_head)
 			g->g_head = (size_t)g->o[i] + (i == O_G_STACK ? 16 : 8);
 	return g->g_head <= G_HEAD_MAX ? 0 : -1;
+}
+
+/* Every offset in use, by type, "-" for a field not in this release: "runtime.g: _defer 40
+ * atomicstatus 152 ...; runtime._defer: ...". */
+static void offsets_text(const struct go *g, char *buf, size_t len)
+{
+	size_t n = 0;
+	int i;
+
+	buf[0] = 0;
+	for (i = 0; i < O__COUNT && n < len; i++) {
+		if (!i || strcmp(offs_spec[i].type, offs_spec[i - 1].type))
+			n += snprintf(buf + n, len - n, "%s%s:", i ? "; " : "", offs_spec[i].type);
+		if (n >= len)
+			break;
+		n += g->o[i] < 0 ? snprintf(buf + n, len - n, " %s -", offs_spec[i].member)
+				 : snprintf(buf + n, len - n, " %s %ld", offs_spec[i].member, g->o[i]);
+	}
 }
 
 /* runtime.allgs in a binary without data symbols: runtime.forEachG ranges over it, and
@@ -536,6 +563,7 @@ static int go_plan(struct rt_ctx *c, struct probe_plan *p, char *err, size_t err
 	struct probe_cfg run = { .kind = EV_DEFER_RUN };
 	struct go_rt *r = c->priv;
 	struct go *g = &r->g;
+	char offs[512];
 	int ret;
 
 	snprintf(p->version, sizeof(p->version), "%s", g->version);
@@ -566,10 +594,8 @@ static int go_plan(struct rt_ctx *c, struct probe_plan *p, char *err, size_t err
 		return ret;
 	if ((ret = plan_pool(p, g, err, errlen)))
 		return ret;
-	plan_note(p, "offsets (%s): g->goid %ld g->_defer %ld g->atomicstatus %ld g->startpc %ld "
-		  "g->stack %ld g->sched.pc %ld g->sched.bp %ld, _defer.pc %ld fn %ld link %ld",
-		  g->o_from, g->o[O_G_GOID], g->o[O_G_DEFER], g->o[O_G_STATUS], g->o[O_G_STARTPC], g->o[O_G_STACK],
-		  g->o[O_G_SCHED_PC], g->o[O_G_SCHED_BP], g->o[O_D_PC], g->o[O_D_FN], g->o[O_D_LINK]);
+	offsets_text(g, offs, sizeof(offs));
+	plan_note(p, "offsets (%s): %s", g->o_from, offs);
 	plan_note(p, "defers: registered in deferproc, deferprocStack, deferprocat; run: %s; "
 		  "open-coded defers (<= 8 in a function, not in a loop) make no runtime call: "
 		  "read from parked goroutines' frames at each snapshot instead (%s)", g->run_fn,
@@ -1012,7 +1038,7 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 			}
 			status = u32_at(gh, g->o[O_G_STATUS]) & ~G_SCAN;
 			goid = u64_at(gh, g->o[O_G_GOID]);
-			if (status == G_DEAD)
+			if (status == G_DEAD || status == G_DEAD_EXTRA)
 				continue;
 			if (!(co = census_add_coro(c, goid)))
 				goto out;

@@ -26,7 +26,8 @@
 #define FUNC_CU_OFFSET 32
 #define PCDATA_INL_TREE_INDEX 2
 #define FUNCDATA_INL_TREE 3
-/* runtime.moduledata fields: after covctrs/ecovctrs from 1.20 */
+/* runtime.moduledata fields: after covctrs/ecovctrs from 1.20 (the same to master after
+ * 1.26: symtab.go there; delve's go1.27 reader finds gofunc right after rodata too) */
 #define MODULEDATA_TYPES_118 280
 #define MODULEDATA_TYPES_120 296
 #define MODULEDATA_GOFUNC_118 304
@@ -187,18 +188,23 @@ static int pcln_line(void *arg, uint64_t vaddr, const char *skip, const char **f
 }
 
 /* runtime.firstmoduledata, found by its first field (the pcHeader's address) and its
- * second (funcnametab's): the address (ELF vaddr) in its field at off, or 0. */
+ * second (funcnametab's), in .noptrdata (in a section of its own, .go.module, from Go
+ * 1.26): the address (ELF vaddr) in its field at off, or 0. */
 static uint64_t moduledata_at(const struct go_pcln *pl, size_t off)
 {
+	static const char *const sections[] = { ".go.module", ".noptrdata" };
 	uint64_t vaddr, names = pl->vaddr + u64_at(pl->hdr, PCLN_FUNCNAME_OFFSET), v;
-	size_t size, i;
-	const uint8_t *d = elf_section(pl->elf, ".noptrdata", &size, &vaddr);
+	const uint8_t *d;
+	size_t size, i, k;
 
-	for (i = 0; d && i + off + 8 <= size; i += 8) {
-		if (u64_at(d, i) != pl->vaddr || u64_at(d, i + 8) != names)
-			continue;
-		v = u64_at(d, i + off);
-		return elf_vaddr_to_offset(pl->elf, v) >= 0 ? v : 0;
+	for (k = 0; k < sizeof(sections) / sizeof(sections[0]); k++) {
+		d = elf_section(pl->elf, sections[k], &size, &vaddr);
+		for (i = 0; d && i + off + 8 <= size; i += 8) {
+			if (u64_at(d, i) != pl->vaddr || u64_at(d, i + 8) != names)
+				continue;
+			v = u64_at(d, i + off);
+			return elf_vaddr_to_offset(pl->elf, v) >= 0 ? v : 0;
+		}
 	}
 	return 0;
 }

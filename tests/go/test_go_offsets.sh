@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The offset tables against DWARF, with every installed Go: the same program
+# (tests/go/gopools.go, so database/sql is linked in) built with DWARF and without
+# (-ldflags=-w), each given to --explain, must list the same offsets, every field of the
+# table (runtime.g, runtime._defer, database/sql.DB), the first read from DWARF, the
+# second from the table of its version. Then a version newer than the tables (the build
+# info's version string patched in a copy): refused with one line and exit 6 without
+# DWARF, read from DWARF with it.
+. "$(dirname "$0")/go_lib.sh"
+need_basics
+
+# explain BIN: --explain on BIN running; its output in explain.out, its exit code.
+explain() {
+	target_start "$1"
+	"$CODEFER_TOP" -p "$TARGET_PID" --explain >"$WORK/explain.out" 2>"$WORK/top.err"
+	local rc=$?
+	target_stop
+	return $rc
+}
+
+# offsets FROM: the offsets --explain listed, read from FROM ("DWARF", "table for go1.N").
+offsets() {
+	sed -n "s/^  offsets ($1): //p" "$WORK/explain.out"
+}
+
+# newer BIN OUT: a copy of BIN whose build info says go1.99 (same length, so nothing moves).
+newer() {
+	python3 - "$1" "$2" <<'EOF'
+import re, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+at = data.index(b"\xff Go buildinf:")
+m = re.compile(rb"go1\.\d+").search(bytes(data), at, at + 64)
+data[m.start():m.end()] = b"go1.99" + b"9" * (m.end() - m.start() - 6)
+open(sys.argv[2], "wb").write(data)
+EOF
+	chmod +x "$2"
+}
+
+checked=" "
+for go in $(go_toolchains); do
+	v=$("$go" env GOVERSION)
+	minor=$(echo "$v" | cut -d. -f1-2)
+	checked+="$minor "
+	dwarf=$(go_build "$go" plain "$GO_TESTS/gopools.go") || fail "cannot build gopools.go with $go"
+	nodwarf=$(go_build "$go" nodwarf "$GO_TESTS/gopools.go") || fail "cannot build gopools.go with $go"
+	explain "$dwarf" || fail "$v: --explain failed"
+	want=$(offsets DWARF)
+	[ -n "$want" ] || fail "$v: no offsets from DWARF listed"
+	explain "$nodwarf" || fail "$v: --explain failed without DWARF"
+	expect "$v: table for $minor = DWARF" "$(offsets "table for $minor")" "$want"
+
+	newer "$nodwarf" "$WORK/newer-nodwarf"
+	explain "$WORK/newer-nodwarf"
+	expect "$v as go1.99, no DWARF: exit code" "$?" 6
+	expect "$v as go1.99, no DWARF: one line naming the version" \
+		"$(wc -l <"$WORK/top.err") $(grep -c 'go1\.99.*offset tables for go1\.17 to go1\.' "$WORK/top.err")" "1 1"
+	newer "$dwarf" "$WORK/newer-dwarf"
+	explain "$WORK/newer-dwarf"
+	expect "$v as go1.99 with DWARF: exit code" "$?" 0
+	expect "$v as go1.99 with DWARF: offsets" "$(offsets DWARF)" "$want"
+done
+# The tables' versions this machine has no toolchain for (see tests/go/toolchains.sh).
+for m in $(seq 17 26); do
+	case $checked in *" go1.$m "*) ;; *) echo "not checked: go1.$m (no toolchain)" ;; esac
+done
+finish
