@@ -581,6 +581,28 @@ int BPF_UPROBE(on_pool_put)
 }
 
 SEC("uprobe")
+int BPF_UPROBE(on_pool_open)
+{
+	struct regs_snap rs, *regs = &rs;
+	struct probe_cfg *cfg = probe_cfg_of(ctx, regs);
+	struct pool_stats *ps;
+	struct site site = {};
+	__u64 id = 0, pool;
+
+	if (!cfg)
+		return 0;
+	/* The coroutine id only matters for conditions and saved values. */
+	eval_loc(regs, &cfg->co, 0, &id);
+	if (!cond_holds(regs, cfg, id) || eval_loc(regs, &cfg->pool, id, &pool) ||
+	    eval_site(regs, cfg, id, &site))
+		return 0;
+	ps = pool_get(pool);
+	if (ps)
+		ps->open_site = site;
+	return 0;
+}
+
+SEC("uprobe")
 int BPF_UPROBE(on_save)
 {
 	struct regs_snap rs, *regs = &rs;

@@ -33,6 +33,7 @@ enum event_kind {
 	EV_POOL_PUT,	/* conn went back to pool */
 	EV_SAVE,	/* entry of a function whose result a return-site probe reads */
 	EV_TOUCH,	/* co is alive (first sighting creates the row); nothing else */
+	EV_POOL_OPEN,	/* pool was opened at site */
 	EV__COUNT,
 };
 
@@ -168,6 +169,7 @@ struct pool_stats {
 	__u64 puts_unknown;	/* puts of connections never seen taken (made before attach, ...) */
 	__u32 flags;
 	__u32 pad;
+	struct site open_site;	/* where it was opened (EV_POOL_OPEN); zero: not seen */
 };
 
 struct conn_key {

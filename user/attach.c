@@ -591,6 +591,7 @@ static struct bpf_program *program_for(struct codefer_bpf *skel, enum event_kind
 	case EV_POOL_PUT: return skel->progs.on_pool_put;
 	case EV_SAVE: return skel->progs.on_save;
 	case EV_TOUCH: return skel->progs.on_touch;
+	case EV_POOL_OPEN: return skel->progs.on_pool_open;
 	default: return NULL;
 	}
 }

@@ -481,6 +481,8 @@ static int build_pools(struct model *m, struct snapshot *snap, struct hold *hold
 		}
 		p->oldest_hold_s = oldest ? (snap->ns - oldest->get_ns) / 1e9 : -1;
 		p->site = oldest ? site_tab_index(&m->sites, &oldest->site) : SITE_TAB_OOM;
+		p->opened = p->s.open_site.kind ? site_tab_index(&m->sites, &p->s.open_site)
+						: SITE_TAB_OOM;
 		p->walked = walked_pool(s, p->pool);
 		snap->tot.conns_outstanding += p->s.outstanding > 0 ? p->s.outstanding : 0;
 		snap->tot.conns_orphaned += p->s.orphans > 0 ? p->s.orphans : 0;
@@ -495,7 +497,7 @@ static int build_pools(struct model *m, struct snapshot *snap, struct hold *hold
 		if (pool_index(&m->raw_pools, w->pool) >= 0)
 			continue;
 		*p = (struct pool_row){ .pool = w->pool, .walked = w, .oldest_hold_s = -1,
-					.site = SITE_TAB_OOM };
+					.site = SITE_TAB_OOM, .opened = SITE_TAB_OOM };
 		p->s.outstanding = p->s.peak = w->open - w->idle;
 		for (h = 0; h < nholds; h++)
 			if (holds[h].pool == w->pool && holds[h].orphan)

@@ -33,6 +33,7 @@ struct pool_row {
 						   last walk (name, limit, waiters), or NULL */
 	double oldest_hold_s;	/* -1 when nothing is out */
 	size_t site;		/* where the oldest hold was taken */
+	size_t opened;		/* where a probe saw it opened; SITE_TAB_OOM: not seen */
 };
 
 struct site_row {

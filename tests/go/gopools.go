@@ -3,9 +3,13 @@
 //     connections, all taken and held, and `waiters` goroutines waiting for one;
 //   - an OpenDB pool on a connector of its own (*main.connector): no limit, `held`
 //     connections taken and held, `idle` given back.
-// It prints READY, waits for a line on stdin, sets the scene, prints one TRUTH line per
-// pool (JSON: driver, open, idle, max (-1: none), waiters) and DONE, then stays as it
-// is until stdin closes.
+//
+// The OpenDB pool is opened before READY, the other one once a line comes on stdin: a
+// probe attached in between sees that one opened. It prints READY, waits for a line on
+// stdin, sets the scene, prints one TRUTH line per pool (JSON: driver, open, idle, max
+// (-1: none), waiters), one OPENED line per pool (its driver, then the file:line of its
+// sql.Open or sql.OpenDB call, then "before READY" for the OpenDB pool) and DONE, then
+// stays as it is until stdin closes.
 package main
 
 import (
@@ -17,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"time"
 )
@@ -44,6 +49,19 @@ type truth struct {
 
 var kept []*sql.Conn // held connections stay reachable
 
+// here: the file:line it is called from.
+func here() string {
+	_, file, line, _ := runtime.Caller(1)
+	return fmt.Sprintf("%s:%d", filepath.Base(file), line)
+}
+
+func must(db *sql.DB, err error) *sql.DB {
+	if err != nil {
+		panic(err)
+	}
+	return db
+}
+
 // take borrows n connections from db and keeps them.
 func take(db *sql.DB, n int) {
 	for i := 0; i < n; i++ {
@@ -58,12 +76,7 @@ func take(db *sql.DB, n int) {
 func main() {
 	const max, waiters, held, idle = 3, 2, 4, 2
 	sql.Register("fake", fakeDriver{})
-	limited, err := sql.Open("fake", "")
-	if err != nil {
-		panic(err)
-	}
-	limited.SetMaxOpenConns(max)
-	free := sql.OpenDB(&connector{})
+	free, freeAt := sql.OpenDB(&connector{}), here()
 	free.SetMaxIdleConns(idle)
 
 	in := bufio.NewReader(os.Stdin)
@@ -71,6 +84,8 @@ func main() {
 	if _, err := in.ReadString('\n'); err != nil {
 		return
 	}
+	limited, limitedAt := must(sql.Open("fake", "")), here()
+	limited.SetMaxOpenConns(max)
 	take(limited, max)
 	for i := 0; i < waiters; i++ {
 		go take(limited, 1) // blocks: the pool is exhausted
@@ -89,6 +104,7 @@ func main() {
 		fmt.Print("TRUTH ")
 		enc.Encode(t)
 	}
+	fmt.Printf("OPENED main.fakeDriver %s\nOPENED *main.connector %s before READY\n", limitedAt, freeAt)
 	fmt.Println("DONE")
 	io.Copy(io.Discard, in)
 }

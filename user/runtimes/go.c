@@ -26,6 +26,9 @@
  *             *driverConn; the *DB and the caller's PC are saved at its entry; the
  *             site is the first caller outside database/sql, up the frame pointers
  *   put       database/sql.(*DB).putConn(db, dc, ...): RAX db, RBX dc
+ *   open      each RET of database/sql.OpenDB: RAX is the *DB; the caller's PC is saved
+ *             at its entry; the site is the first caller outside database/sql (sql.Open
+ *             calls OpenDB), the line that opened the pool
  * Open-coded defers (at most eight in a function, not in a loop) make no runtime call
  * and are on no list: probes never see them.
  *
@@ -529,6 +532,13 @@ static int plan_pool(struct probe_plan *p, struct go *g, char *err, size_t errle
 	};
 	struct probe_cfg put = { .kind = EV_POOL_PUT, .pool = loc_reg(CFREG_RAX),
 				 .conn = loc_reg(CFREG_RBX) };
+	/* OpenDB returns the *DB; sql.Open calls it, and its caller is the line that opened. */
+	struct probe_cfg save_open_pc = { .kind = EV_SAVE, .slot = 2,
+					  .save = loc_deref(loc_reg(CFREG_RSP), 0, 8) };
+	struct probe_cfg open = {
+		.kind = EV_POOL_OPEN, .flags = PF_SITE_SKIP, .site_kind = SITE_GO_BORROW,
+		.pool = loc_reg(CFREG_RAX), .site = { .base = LOC_SAVED, .reg = 2 },
+	};
 	int r;
 
 	if (!g->sql_lo || !elf_sym_by_name(g->elf, "database/sql.(*DB).putConn")) {
@@ -536,18 +546,26 @@ static int plan_pool(struct probe_plan *p, struct go *g, char *err, size_t errle
 		return 0;
 	}
 	/* Go keeps frame pointers: the site is the first caller outside database/sql. */
-	get.site_skip_lo = g->sql_lo;
-	get.site_skip_hi = g->sql_hi;
+	get.site_skip_lo = open.site_skip_lo = g->sql_lo;
+	get.site_skip_hi = open.site_skip_hi = g->sql_hi;
 	save_db.co = save_pc.co = get.co = put.co = goid_of(g, CFREG_R14);
+	save_open_pc.co = open.co = goid_of(g, CFREG_R14);
 	if ((r = add_entry(p, g, "database/sql.(*DB).conn", &save_db, err, errlen)) ||
 	    (r = add_entry(p, g, "database/sql.(*DB).conn", &save_pc, err, errlen)) ||
 	    (r = plan_add_returns(p, g->mod, "database/sql.(*DB).conn", &get, NULL, err, errlen)) ||
 	    (r = add_entry(p, g, "database/sql.(*DB).putConn", &put, err, errlen)))
 		return r;
+	if (elf_sym_by_name(g->elf, "database/sql.OpenDB") &&
+	    ((r = add_entry(p, g, "database/sql.OpenDB", &save_open_pc, err, errlen)) ||
+	     (r = plan_add_returns(p, g->mod, "database/sql.OpenDB", &open, NULL, err, errlen))))
+		return r;
 	plan_note(p, "pools: each *sql.DB; a get is (*DB).conn returning no error, its site "
 		  "the first caller outside database/sql (ELF [0x%llx, 0x%llx)), at most %d frames up",
 		  (unsigned long long)(g->sql_lo - g->mod->bias),
 		  (unsigned long long)(g->sql_hi - g->mod->bias), MAX_SKIP_FRAMES);
+	plan_note(p, "pools: each named by the line that opened it: the first caller outside "
+		  "database/sql of OpenDB (sql.Open calls it), seen returning the *DB; one opened "
+		  "before attach says so");
 	plan_note(p, "pools: the census finds each *DB in its (*DB).connectionOpener goroutine "
 		  "%s; it reads open, idle, max and waiters, not which goroutine holds a connection",
 		  g->db_head ? "" : "(not here: no layout for database/sql.DB)");
