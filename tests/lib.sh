@@ -96,6 +96,16 @@ target_start() {
 	fail "target did not start: $*"
 }
 
+# free_port: a TCP port nothing listens on.
+free_port() {
+	local p i
+	for ((i = 0; i < 50; i++)); do
+		p=$((20000 + RANDOM % 20000))
+		ss -ltnH "sport = :$p" | grep -q . || { echo "$p"; return; }
+	done
+	fail "no free port"
+}
+
 # wait_for PATTERN COUNT [SECS]: until target.out has COUNT lines matching PATTERN.
 wait_for() {
 	local i

@@ -11,15 +11,6 @@ command -v curl >/dev/null || skip "no curl"
 PROM_PID=
 trap '[ -n "$PROM_PID" ] && kill "$PROM_PID" 2>/dev/null; cleanup' EXIT
 
-# free_port: a TCP port nothing listens on.
-free_port() {
-	local p
-	for ((i = 0; i < 50; i++)); do
-		p=$((20000 + RANDOM % 20000))
-		ss -ltnH "sport = :$p" | grep -q . || { echo "$p"; return; }
-	done
-	fail "no free port"
-}
 MPORT=$(free_port)
 PPORT=$(free_port)
 
