@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "codefer.skel.h"
+#include "escape.h"
 #include "model.h"
 
 #define BATCH 8192
@@ -439,6 +440,32 @@ out:
 static const struct seeded_pool *seeded_of(const struct session *s, uint64_t pool)
 {
 	return bsearch(&pool, s->seeded, s->nseeded, sizeof(*s->seeded), cmp_u64);
+}
+
+void model_pool_id(const struct pool_row *p, char *buf, size_t len)
+{
+	if (p->walked && p->walked->name[0])
+		tty_str(buf, len, p->walked->name);
+	else
+		snprintf(buf, len, "0x%llx", (unsigned long long)p->pool);
+}
+
+void model_pool_opened(const struct model *m, const struct pool_row *p, char *buf, size_t len)
+{
+	if (p->opened == SITE_TAB_OOM || p->opened >= m->sites.n)
+		snprintf(buf, len, "opened before attach");
+	else
+		snprintf(buf, len, "opened at %s", m->sites.names[p->opened].text);
+}
+
+int model_opens_watched(const struct session *s)
+{
+	int i;
+
+	for (i = 0; !s->no_probes && i < s->plan.n; i++)
+		if (s->plan.pts[i].cfg.kind == EV_POOL_OPEN)
+			return 1;
+	return 0;
 }
 
 static int build_pools(struct model *m, struct snapshot *snap, struct hold *holds, size_t nholds)

@@ -91,6 +91,13 @@ struct model {
 void model_init(struct model *m, struct session *s, const struct thresholds *th);
 /* Reads every map once and builds m->cur (the old one becomes m->prev). 0 or -1. */
 int model_refresh(struct model *m);
+/* Does a probe watch pools being opened (Go's sql.OpenDB)? Then a pool whose opening it
+ * did not see was opened before attach. */
+int model_opens_watched(const struct session *s);
+/* A pool's name in a table: its driver or class when a walk read it, else its address. */
+void model_pool_id(const struct pool_row *p, char *buf, size_t len);
+/* "opened at SITE", or "opened before attach" (where model_opens_watched). */
+void model_pool_opened(const struct model *m, const struct pool_row *p, char *buf, size_t len);
 /* Calls fn for each site of coroutine r's pending defers (those the probes saw, those a
  * walk found that no probe sees, the census's), with how many there; stops at fn's
  * non-zero and returns it. */

@@ -18,18 +18,6 @@ static const char *site_text(const struct model *m, size_t idx)
 	return idx == SITE_TAB_OOM || idx >= m->sites.n ? "-" : m->sites.names[idx].text;
 }
 
-/* Does a probe watch pools being opened (database/sql's OpenDB)? Then a pool whose open
- * it did not see was opened before attach. */
-static int opens_watched(const struct session *s)
-{
-	int i;
-
-	for (i = 0; !s->no_probes && i < s->plan.n; i++)
-		if (s->plan.pts[i].cfg.kind == EV_POOL_OPEN)
-			return 1;
-	return 0;
-}
-
 /* A row of JSON is built in a buffer: at 100,000 rows, fprintf per field would cost
  * more than the rest of a refresh. */
 struct jrow {
@@ -300,7 +288,7 @@ void render_json(FILE *f, struct model *m, const struct snapshot *snap)
 			U(p->s.puts), U(p->s.puts_unknown), L(p->s.outstanding), L(p->s.peak),
 			L(p->s.orphans), p->oldest_hold_s);
 		json_str(f, site_text(m, p->site));
-		if (opens_watched(s)) {
+		if (model_opens_watched(s)) {
 			fputs(", \"opened_at\": ", f);
 			if (p->opened == SITE_TAB_OOM)
 				fputs("null", f);
@@ -482,20 +470,17 @@ void render_text(FILE *f, struct model *m, const struct snapshot *snap, int max_
 		     "ORPHANS", "OLDEST", "OLDEST HOLD TAKEN AT");
 		for (i = 0; i < snap->npools && i < (size_t)max_rows; i++) {
 			const struct pool_row *p = &snap->pools[i];
-			char id[24];
+			char id[24], opened[512];
 
-			if (p->walked && p->walked->name[0])
-				tty_str(id, sizeof(id), p->walked->name);
-			else
-				snprintf(id, sizeof(id), "0x%llx", U(p->pool));
+			model_pool_id(p, id, sizeof(id));
 			age_text(b, sizeof(b), p->oldest_hold_s);
 			line(f, width, "%18s %8llu %8llu %6lld %6lld %7lld %6s %s", id, U(p->s.gets),
 			     U(p->s.puts), L(p->s.outstanding), L(p->s.peak), L(p->s.orphans), b,
 			     site_text(m, p->site));
-			if (opens_watched(s))
-				line(f, width, "%18s opened %s%s", "", p->opened == SITE_TAB_OOM ?
-				     "before attach" : "at ", p->opened == SITE_TAB_OOM ? "" :
-				     site_text(m, p->opened));
+			if (model_opens_watched(s)) {
+				model_pool_opened(m, p, opened, sizeof(opened));
+				line(f, width, "%18s %s", "", opened);
+			}
 		}
 	}
 	for (k = 0; k < SK__COUNT; k++) {

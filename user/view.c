@@ -305,13 +305,19 @@ static void draw_bottom(struct view *v, int y, int bottom)
 		    "PEAK", "ORPHANS", "OLDEST", "OLDEST HOLD TAKEN AT");
 		for (i = 0; i < s->npools && y < bottom; i++) {
 			const struct pool_row *p = &s->pools[i];
+			char id[24], opened[512];
 
+			model_pool_id(p, id, sizeof(id));
 			age_text(a, sizeof(a), p->oldest_hold_s);
 			put(y++, p->s.orphans ? color(v, P_HOLDING) : 0,
-			    "%#18llx %8llu %8llu %6lld %6lld %7lld %6s %s", (unsigned long long)p->pool,
+			    "%18s %8llu %8llu %6lld %6lld %7lld %6s %s", id,
 			    (unsigned long long)p->s.gets, (unsigned long long)p->s.puts,
 			    (long long)p->s.outstanding, (long long)p->s.peak, (long long)p->s.orphans, a,
 			    site_text(v->m, p->site));
+			if (model_opens_watched(v->m->s) && y < bottom) {
+				model_pool_opened(v->m, p, opened, sizeof(opened));
+				put(y++, 0, "%18s %s", "", opened);
+			}
 		}
 	}
 	for (k = 0; k < SK__COUNT && y + 2 < bottom; k++) {

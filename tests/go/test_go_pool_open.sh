@@ -34,11 +34,14 @@ for go in $(go_toolchains); do
 
 		# The text view: a line under each pool's row.
 		target_start "$bin"
-		"$CODEFER_TOP" -p "$TARGET_PID" -b -n 6 -d 0.5 >"$WORK/top.txt" 2>"$WORK/top.err" &
+		"$CODEFER_TOP" -p "$TARGET_PID" -b -d 0.5 >"$WORK/top.txt" 2>"$WORK/top.err" &
 		TOP_PID=$!
 		wait_line "$WORK/top.txt" 'LIVE COROUTINES' 30 || fail "$v: no text snapshot"
 		scene
-		top_wait 30 || fail "$v: codefer-top (text) failed"
+		wait_line "$WORK/top.txt" 'opened at' 30
+		sleep 1	# a snapshot after the scene is set
+		kill -INT "$TOP_PID"
+		top_wait 60 || fail "$v: codefer-top (text) failed"
 		expect "$v: text, opened at" \
 			"$(grep -A1 '^ *[0-9a-fx]* ' "$WORK/top.txt" | grep 'opened at' | tail -n 1 | sed 's/.* //')" "$at"
 		expect "$v: text, *main.connector" \
