@@ -34,11 +34,12 @@ for go in $(go_toolchains); do
 
 		# The text view: a line under each pool's row.
 		target_start "$bin"
+		rm -f "$WORK/top.txt"	# not the last variant's
 		"$CODEFER_TOP" -p "$TARGET_PID" -b -d 0.5 >"$WORK/top.txt" 2>"$WORK/top.err" &
 		TOP_PID=$!
 		wait_line "$WORK/top.txt" 'LIVE COROUTINES' 30 || fail "$v: no text snapshot"
 		scene
-		wait_line "$WORK/top.txt" 'opened at' 30
+		wait_line "$WORK/top.txt" 'opened at' 30 || { tail -n 30 "$WORK/top.txt"; fail "$v: no pool opened at a line in 30 s"; }
 		sleep 1	# a snapshot after the scene is set
 		kill -INT "$TOP_PID"
 		top_wait 60 || fail "$v: codefer-top (text) failed"
