@@ -219,17 +219,20 @@ static int go_detect(struct target *t)
 	return e && !buildinfo_version(e, v, sizeof(v)) ? 20 : 0;
 }
 
-/* Every offset from DWARF, else from the column of this release. 0, or -1. */
-static int go_offsets(struct go *g)
+/* Every offset from DWARF, else from the column of this release. 0, or -1 with *missing
+ * the first field DWARF did not give (-1: DWARF gave them all, the layout is wrong). */
+static int go_offsets(struct go *g, int *missing)
 {
-	int i, col = g->minor - GO_TABLE_FIRST, missing = 0;
+	int i, col = g->minor - GO_TABLE_FIRST;
 
-	for (i = 0; i < O__COUNT; i++) {
+	*missing = -1;
+	for (i = O__COUNT - 1; i >= 0; i--) {
 		g->o[i] = elf_dwarf_member_offset(g->elf, offs_spec[i].type, offs_spec[i].member);
-		missing |= g->o[i] < 0 && !O_OPTIONAL(i);
+		if (g->o[i] < 0 && !O_OPTIONAL(i))
+			*missing = i;
 	}
 	snprintf(g->o_from, sizeof(g->o_from), "DWARF");
-	if (missing) {
+	if (*missing >= 0) {
 		if (strncmp(g->version, "go1.", 4) || col < 0 || col >= GO_TABLE_N)
 			return -1;
 		for (i = 0; i < O__COUNT; i++)
@@ -312,7 +315,8 @@ static int go_resolve(struct target *t, struct go_rt *r, char *err, size_t errle
 {
 	struct module *exe = target_module(t, NULL);
 	struct go *g = &r->g;
-	int major = 0;
+	int major = 0, missing;
+	const char *v;
 
 	memset(g, 0, sizeof(*g));
 	/* Without .symtab, the functions come from the pclntab. */
@@ -333,16 +337,26 @@ static int go_resolve(struct target *t, struct go_rt *r, char *err, size_t errle
 	r->pl = go_pcln_of(g->elf);
 	if (!g->elf || buildinfo_version(g->elf, g->version, sizeof(g->version)))
 		snprintf(g->version, sizeof(g->version), "go (unknown version)");
-	if (sscanf(g->version, "go%d.%d", &major, &g->minor) == 2 &&
+	/* A development build says "devel go1.27-abc123 ...". */
+	if ((v = strstr(g->version, "go1.")) && sscanf(v, "go%d.%d", &major, &g->minor) == 2 &&
 	    (major != 1 || g->minor < 17)) {
 		snprintf(err, errlen, "%s: Go before 1.17 has no register ABI (R14 = g) on "
 			 "x86-64: not supported", g->version);
 		return EXIT_NO_RUNTIME;
 	}
-	if (go_offsets(g)) {
-		snprintf(err, errlen, "%s: %s has no DWARF (built with -ldflags=-w?) and codefer "
-			 "has offset tables for go1.%d to go1.%d only", g->version, g->mod->path,
-			 GO_TABLE_FIRST, GO_TABLE_FIRST + GO_TABLE_N - 1);
+	if (go_offsets(g, &missing)) {
+		if (missing < 0)
+			snprintf(err, errlen, "%s: runtime.g in %s reaches past the %d bytes codefer "
+				 "reads of it", g->version, g->mod->path, G_HEAD_MAX);
+		else if (elf_file_has_dwarf(g->elf))
+			snprintf(err, errlen, "%s: the DWARF of %s has no %s.%s, and codefer has "
+				 "offset tables for go1.%d to go1.%d only", g->version, g->mod->path,
+				 offs_spec[missing].type, offs_spec[missing].member, GO_TABLE_FIRST,
+				 GO_TABLE_FIRST + GO_TABLE_N - 1);
+		else
+			snprintf(err, errlen, "%s: %s has no DWARF (built with -ldflags=-w?) and "
+				 "codefer has offset tables for go1.%d to go1.%d only", g->version,
+				 g->mod->path, GO_TABLE_FIRST, GO_TABLE_FIRST + GO_TABLE_N - 1);
 		return EXIT_SYMBOL;
 	}
 	g->run_fn = elf_sym_by_name(g->elf, "runtime.popDefer") ? "runtime.popDefer"
