@@ -3,7 +3,8 @@
 # symbols and stripped: codefer-top attaches between the two opens of tests/go/gopools.go,
 # so it sees OpenDB return the sql.Open pool (its site: the caller of sql.Open) and says
 # the OpenDB pool was opened before it attached. Both compared with the lines the target
-# reports (OPENED), in JSON and in the text view.
+# reports (OPENED), in JSON and in the text view; and the walks at snapshots name both by
+# their drivers and read their figures (open, idle, max, waiters) as the target gives them.
 . "$(dirname "$0")/go_lib.sh"
 need_basics
 
@@ -22,14 +23,16 @@ for go in $(go_toolchains); do
 		top_start
 		scene
 		top_settle 2
-		# Pools a probe saw opened are not walked yet: the one opened after attach is
-		# the one not opened before it.
-		expect "$v: the pool opened after attach ($drv), opened at" \
-			"$(jq -r '.pools[] | select(.opened_before_attach == false) | .opened_at | sub(".* "; "")' "$WORK/snap.json")" \
-			"$at"
+		expect "$v: $drv, opened at" \
+			"$(jq -r --arg d "sql.DB $drv" '.pools[] | select(.name == $d) | "\(.opened_at | sub(".* "; "")) \(.opened_before_attach)"' "$WORK/snap.json")" \
+			"$at false"
 		expect "$v: *main.connector opened before attach" \
 			"$(jq -r '.pools[] | select(.name == "sql.DB *main.connector") | "\(.opened_at) \(.opened_before_attach)"' "$WORK/snap.json")" \
 			"null true"
+		# Their figures as the walks at snapshots read them, the one opened since too.
+		expect "$v: pools' own figures, live" \
+			"$(jq -c '[.pools[] | {driver: (.name | sub("^sql\\.DB "; "")), open, idle, max: .max_open, waiters}] | sort_by(.driver)' "$WORK/snap.json")" \
+			"$(sed -n 's/^TRUTH //p' "$WORK/target.out" | jq -sc 'sort_by(.driver)')"
 		target_stop
 
 		# The text view: a line under each pool's row.
@@ -43,8 +46,8 @@ for go in $(go_toolchains); do
 		sleep 1	# a snapshot after the scene is set
 		kill -INT "$TOP_PID"
 		top_wait 60 || fail "$v: codefer-top (text) failed"
-		expect "$v: text, opened at" \
-			"$(grep -A1 '^ *[0-9a-fx]* ' "$WORK/top.txt" | grep 'opened at' | tail -n 1 | sed 's/.* //')" "$at"
+		expect "$v: text, $drv" \
+			"$(grep -A1 "^ *sql.DB $drv " "$WORK/top.txt" | tail -n 1 | sed 's/.* //')" "$at"
 		expect "$v: text, *main.connector" \
 			"$(grep -A1 '^ *sql.DB \*main.connector ' "$WORK/top.txt" | tail -n 1 | sed 's/^ *//')" \
 			"opened before attach"
