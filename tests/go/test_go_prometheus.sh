@@ -6,9 +6,10 @@
 # number of them; /debug/pprof/goroutine?debug=2 lists the same goroutines with a handler
 # that starts none: its dump is the truth, the goroutines serving the request itself (the
 # connection's, created by net/http.(*Server).Serve, and its background read) aside.
-# The rule: dump, census (codefer-top --no-probes, one walk), dump; the census counts
-# when both dumps list the same goroutines by creator (nothing started or ended across
-# it), retried up to 5 times. Compared: the number of goroutines and their count per
+# The rule: dump, census, dump; the census counts when both dumps list the same
+# goroutines by creator (nothing started or ended across it), retried up to 5 times. The
+# census: a walk alone (--no-probes), then codefer-top's first snapshot with its probes
+# in (--freeze: the target stopped while they go in and the census is taken). Compared: the number of goroutines and their count per
 # `go` statement ("created by F at file:line"), the census's against the dump's.
 . "$(dirname "$0")/go_lib.sh"
 [ "$(id -u)" = 0 ] || skip "needs root"
@@ -28,10 +29,11 @@ dump() {
 			-e '^created by net/http\.(\*connReader)\.startBackgroundRead ' | sort
 }
 
-# census: the goroutines a walk found, as dump lists them, the runtime's own left out.
+# census [ARGS]: the goroutines codefer-top's first snapshot lists, as dump lists them,
+# the runtime's own left out.
 census() {
-	"$CODEFER_TOP" -p "$TARGET_PID" --no-probes --json -n 1 -d 0.5 >"$WORK/snap.json" \
-		2>"$WORK/top.err" || fail "codefer-top failed"
+	"$CODEFER_TOP" -p "$TARGET_PID" "$@" --json -n 1 -d 0.5 >"$WORK/snap.json" \
+		2>"$WORK/top.err" || fail "codefer-top $* failed"
 	jq -r '.coroutines[] | select((.start | startswith("runtime.") | not) or
 		(.start | startswith("runtime.main "))) |
 		if (.create_site | startswith("created by ")) then .create_site else "main" end' \
@@ -47,17 +49,20 @@ target_start timeout 300 prometheus --config.file="$WORK/prom.yml" \
 TARGET_PID=$(pgrep -P "$TARGET_PID" -x prometheus) || fail "prometheus did not start"
 echo "INFO: $(prometheus --version 2>&1 | head -n 1)"
 
-for ((try = 1; try <= 5; try++)); do
-	dump >"$WORK/before"
-	census >"$WORK/census"
-	dump >"$WORK/after"
-	cmp -s "$WORK/before" "$WORK/after" && [ -s "$WORK/before" ] && break
+# A walk alone (--no-probes), then the census at attach with the probes in.
+for mode in --no-probes --freeze; do
+	for ((try = 1; try <= 5; try++)); do
+		dump >"$WORK/before"
+		census "$mode" >"$WORK/census"
+		dump >"$WORK/after"
+		cmp -s "$WORK/before" "$WORK/after" && [ -s "$WORK/before" ] && break
+	done
+	[ "$try" -le 5 ] || fail "$mode: prometheus never held still across a census (5 tries)"
+	echo "$mode: settled at try $try"
+	expect "$mode: goroutines (the dump's total)" "$(wc -l <"$WORK/census")" "$(wc -l <"$WORK/before")"
+	expect "$mode: goroutines per go statement" "$(uniq -c "$WORK/census" | tr -s ' ' | paste -sd ';')" \
+		"$(uniq -c "$WORK/before" | tr -s ' ' | paste -sd ';')"
 done
-[ "$try" -le 5 ] || fail "prometheus never held still across a census (5 tries)"
-echo "settled at try $try"
-expect "goroutines (the dump's total)" "$(wc -l <"$WORK/census")" "$(wc -l <"$WORK/before")"
-expect "goroutines per go statement" "$(uniq -c "$WORK/census" | tr -s ' ' | paste -sd ';')" \
-	"$(uniq -c "$WORK/before" | tr -s ' ' | paste -sd ';')"
 echo "INFO: go_goroutines $(curl -sf "http://127.0.0.1:$PORT/metrics" | sed -n 's/^go_goroutines //p') (the dump's $(wc -l <"$WORK/before"), the request's 2, Registry.Gather's own)"
 expect "the stripped binary's functions came from its pclntab" \
 	"$(jq -r '.coroutines[] | select(.id == 1) | .start | split(" ")[0]' "$WORK/snap.json")" "runtime.main"
