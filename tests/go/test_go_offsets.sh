@@ -5,7 +5,9 @@
 # table (runtime.g, runtime._defer, database/sql.DB), the first read from DWARF, the
 # second from the table of its version. Then a version newer than the tables (the build
 # info's version string patched in a copy): refused with one line and exit 6 without
-# DWARF, read from DWARF with it, refused naming the field when its DWARF lacks one.
+# DWARF, read from DWARF with it, refused naming the field when its DWARF lacks one. And
+# a go1.23 build relabelled go1.24 (1.24 keeps 1.23's layout) gets 1.23's DWARF offsets
+# from the 1.24 table.
 . "$(dirname "$0")/go_lib.sh"
 need_basics
 
