@@ -114,9 +114,15 @@ static void sum_counters(struct model *m, uint64_t *out)
 
 /* ---- joins ---- */
 
-static int cmp_site_key(const void *a, const void *b)
+/* One site of a coroutine's pending defers (raw_sites: keys, with counts as values). */
+struct coro_site_key {
+	uint64_t id;
+	struct site site;
+};
+
+static int cmp_defer_key(const void *a, const void *b)
 {
-	const struct coro_site_key *x = a, *y = b;
+	const struct defer_key *x = a, *y = b;
 
 	return x->id < y->id ? -1 : x->id > y->id;
 }
@@ -656,6 +662,54 @@ static int walked_holds(struct model *m)
 	return 0;
 }
 
+/* Counts one more defer at site s for the coroutine whose sites start at `first`. */
+static size_t add_defer_site(struct raw_map *out, size_t first, size_t n, uint64_t id,
+			     const struct site *s)
+{
+	struct coro_site_key *k = out->keys;
+	__s64 *v = out->vals;
+	size_t i;
+
+	for (i = first; i < n; i++)
+		if (!memcmp(&k[i].site, s, sizeof(*s))) {
+			v[i]++;
+			return n;
+		}
+	k[n] = (struct coro_site_key){ .id = id, .site = *s };
+	v[n] = 1;
+	return n + 1;
+}
+
+/* Each coroutine's pending defers the probes saw, by site, sorted by id: the ones at
+ * depths [low, pending) (struct coro), inline in its entry or in defer_stack. */
+static int gather_defer_sites(struct model *m)
+{
+	const struct coro_key *ck = m->raw_coros.keys;
+	const struct coro *cv = m->raw_coros.vals;
+	const struct defer_key *dk = m->raw_stack.keys;
+	const struct site *dv = m->raw_stack.vals;
+	size_t i, j = 0, n = m->raw_stack.n;
+	int64_t d;
+
+	for (i = 0; i < m->raw_coros.n; i++)
+		if (cv[i].pending > 0)
+			n += cv[i].pending < CORO_INLINE_SITES ? cv[i].pending : CORO_INLINE_SITES;
+	if (raw_reserve(&m->raw_sites, n + 1, sizeof(struct coro_site_key), sizeof(__s64)))
+		return -1;
+	for (n = 0, i = 0; i < m->raw_coros.n; i++) {
+		size_t first = n;
+
+		for (d = 0; d < cv[i].pending && d < CORO_INLINE_SITES; d++)
+			n = add_defer_site(&m->raw_sites, first, n, ck[i].id, &cv[i].sites[d]);
+		while (j < m->raw_stack.n && dk[j].id < ck[i].id)
+			j++;
+		for (; j < m->raw_stack.n && dk[j].id == ck[i].id; j++)
+			n = add_defer_site(&m->raw_sites, first, n, ck[i].id, &dv[j]);
+	}
+	m->raw_sites.n = n;
+	return 0;
+}
+
 /* The maps, or with --no-probes a walk. 0 or -1. */
 static int read_sources(struct model *m)
 {
@@ -668,13 +722,14 @@ static int read_sources(struct model *m)
 		return walked_holds(m);
 	}
 	if (read_map(skel->maps.coros, &m->raw_coros) ||
-	    read_map(skel->maps.coro_sites, &m->raw_sites) ||
+	    read_map(skel->maps.defer_stack, &m->raw_stack) ||
 	    read_map(skel->maps.pools, &m->raw_pools) || read_map(skel->maps.conns, &m->raw_conns))
 		return -1;
 	return sort_raw(&m->raw_coros, sizeof(struct coro_key), sizeof(struct coro), cmp_coro_key) ||
-	       sort_raw(&m->raw_sites, sizeof(struct coro_site_key), sizeof(__s64), cmp_site_key) ||
+	       sort_raw(&m->raw_stack, sizeof(struct defer_key), sizeof(struct site), cmp_defer_key) ||
 	       sort_raw(&m->raw_pools, sizeof(struct pool_key), sizeof(struct pool_stats),
-			cmp_pool_key);
+			cmp_pool_key) ||
+	       gather_defer_sites(m);
 }
 
 int model_refresh(struct model *m)
@@ -823,11 +878,12 @@ int model_sort(struct snapshot *snap, enum sort_key key, size_t rows)
 
 void model_free(struct model *m)
 {
-	struct raw_map *raws[] = { &m->raw_coros, &m->raw_sites, &m->raw_pools, &m->raw_conns };
+	struct raw_map *raws[] = { &m->raw_coros, &m->raw_stack, &m->raw_sites, &m->raw_pools,
+				   &m->raw_conns };
 	struct snapshot *snaps[] = { &m->cur, &m->prev };
 	size_t i;
 
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < sizeof(raws) / sizeof(*raws); i++) {
 		free(raws[i]->keys);
 		free(raws[i]->vals);
 	}

@@ -84,7 +84,7 @@ struct model {
 	struct raw_map {	/* a map's contents, buffers reused across refreshes */
 		void *keys, *vals;
 		size_t n, cap;
-	} raw_coros, raw_sites, raw_pools, raw_conns;
+	} raw_coros, raw_stack, raw_sites, raw_pools, raw_conns;
 };
 
 void model_init(struct model *m, struct session *s, const struct thresholds *th);
