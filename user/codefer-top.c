@@ -323,6 +323,9 @@ static int run(struct session *s, struct options *o, struct metrics *mx)
 
 		r = view_run(&t.m, &vo, refresh, &t, &stop);
 	} else {
+		/* A snapshot leaves in a few large writes, not one per 4 KiB (JSON with every
+		 * row runs to megabytes); render_* flush at its end. */
+		setvbuf(stdout, NULL, _IOFBF, 1 << 20);
 		while (!stop && !(r = refresh(&t))) {
 			if (!o->quiet) {
 				model_sort(&t.m.cur, o->sort, o->json ? 0 : (size_t)o->rows);

@@ -3,6 +3,7 @@
  * and connection maps with batch lookups (a few syscalls for 100,000 coroutines), then
  * joins them in user space by sorting. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -120,13 +121,6 @@ struct coro_site_key {
 	struct site site;
 };
 
-static int cmp_defer_key(const void *a, const void *b)
-{
-	const struct defer_key *x = a, *y = b;
-
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
 static int cmp_pool_key(const void *a, const void *b)
 {
 	const struct pool_key *x = a, *y = b;
@@ -134,25 +128,55 @@ static int cmp_pool_key(const void *a, const void *b)
 	return x->pool < y->pool ? -1 : x->pool > y->pool;
 }
 
-/* Sorts a map's entries by key order (cmp over keys), values moving with their keys. */
-static int sort_raw(struct raw_map *r, size_t ksz, size_t vsz, int (*cmp)(const void *, const void *))
-{
-	size_t esz = ksz + vsz, i;
-	char *kv = malloc((r->n + 1) * esz);
+struct sort_ent {
+	uint64_t k;
+	size_t i;
+};
 
-	if (!kv)
+static int cmp_sort_ent(const void *a, const void *b)
+{
+	const struct sort_ent *x = a, *y = b;
+
+	return x->k < y->k ? -1 : x->k > y->k;
+}
+
+/* Sorts a map's entries by the u64 at key_off in their keys (the coroutine id or pool
+ * after the tgid), values moving with their keys. Through an index: the entries, a few
+ * hundred bytes each, move once. */
+static int sort_raw(struct raw_map *r, size_t ksz, size_t vsz, size_t key_off)
+{
+	struct sort_ent *e = malloc((r->n + 1) * sizeof(*e));
+	void *t;
+	size_t i;
+
+	if (!e)
 		return -1;
-	/* Key first in each element, so cmp reads it where it expects it. */
-	for (i = 0; i < r->n; i++) {
-		memcpy(kv + i * esz, (char *)r->keys + i * ksz, ksz);
-		memcpy(kv + i * esz + ksz, (char *)r->vals + i * vsz, vsz);
+	if (r->sorted_cap < r->cap) {
+		void *k = realloc(r->sorted_keys, r->cap * ksz), *v;
+
+		if (k)
+			r->sorted_keys = k;
+		v = k ? realloc(r->sorted_vals, r->cap * vsz) : NULL;
+		if (!v) {
+			free(e);
+			return -1;
+		}
+		r->sorted_vals = v;
+		r->sorted_cap = r->cap;
 	}
-	qsort(kv, r->n, esz, cmp);
 	for (i = 0; i < r->n; i++) {
-		memcpy((char *)r->keys + i * ksz, kv + i * esz, ksz);
-		memcpy((char *)r->vals + i * vsz, kv + i * esz + ksz, vsz);
+		memcpy(&e[i].k, (char *)r->keys + i * ksz + key_off, sizeof(e[i].k));
+		e[i].i = i;
 	}
-	free(kv);
+	qsort(e, r->n, sizeof(*e), cmp_sort_ent);
+	for (i = 0; i < r->n; i++) {
+		memcpy((char *)r->sorted_keys + i * ksz, (char *)r->keys + e[i].i * ksz, ksz);
+		memcpy((char *)r->sorted_vals + i * vsz, (char *)r->vals + e[i].i * vsz, vsz);
+	}
+	free(e);
+	t = r->keys, r->keys = r->sorted_keys, r->sorted_keys = t;
+	t = r->vals, r->vals = r->sorted_vals, r->sorted_vals = t;
+	i = r->cap, r->cap = r->sorted_cap, r->sorted_cap = i;
 	return 0;
 }
 
@@ -536,13 +560,6 @@ static struct hold *collect_holds(struct model *m, size_t *n)
 	return h;
 }
 
-static int cmp_coro_key(const void *a, const void *b)
-{
-	const struct coro_key *x = a, *y = b;
-
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
 /* Adds what the census read of a coroutine born before attach to its probes' entry. */
 static void add_census(struct coro_row *r, struct census_row *cr, int probed)
 {
@@ -725,10 +742,12 @@ static int read_sources(struct model *m)
 	    read_map(skel->maps.defer_stack, &m->raw_stack) ||
 	    read_map(skel->maps.pools, &m->raw_pools) || read_map(skel->maps.conns, &m->raw_conns))
 		return -1;
-	return sort_raw(&m->raw_coros, sizeof(struct coro_key), sizeof(struct coro), cmp_coro_key) ||
-	       sort_raw(&m->raw_stack, sizeof(struct defer_key), sizeof(struct site), cmp_defer_key) ||
+	return sort_raw(&m->raw_coros, sizeof(struct coro_key), sizeof(struct coro),
+			offsetof(struct coro_key, id)) ||
+	       sort_raw(&m->raw_stack, sizeof(struct defer_key), sizeof(struct site),
+			offsetof(struct defer_key, id)) ||
 	       sort_raw(&m->raw_pools, sizeof(struct pool_key), sizeof(struct pool_stats),
-			cmp_pool_key) ||
+			offsetof(struct pool_key, pool)) ||
 	       gather_defer_sites(m);
 }
 
@@ -886,6 +905,8 @@ void model_free(struct model *m)
 	for (i = 0; i < sizeof(raws) / sizeof(*raws); i++) {
 		free(raws[i]->keys);
 		free(raws[i]->vals);
+		free(raws[i]->sorted_keys);
+		free(raws[i]->sorted_vals);
 	}
 	for (i = 0; i < 2; i++) {
 		free(snaps[i]->coros);

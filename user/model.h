@@ -83,7 +83,8 @@ struct model {
 	size_t site_prev_n;
 	struct raw_map {	/* a map's contents, buffers reused across refreshes */
 		void *keys, *vals;
-		size_t n, cap;
+		void *sorted_keys, *sorted_vals;	/* where sorting puts them (swapped) */
+		size_t n, cap, sorted_cap;
 	} raw_coros, raw_stack, raw_sites, raw_pools, raw_conns;
 };
 
