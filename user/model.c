@@ -888,7 +888,12 @@ int model_sort(struct snapshot *snap, enum sort_key key, size_t rows)
 			}
 		}
 	}
-	qsort(h, n, sizeof(*h), cmp_entry);
+	/* Rows come by id, the last tie-break: when the keys are all equal, as in a quiet
+	 * population, they are in order already. */
+	for (i = 1; i < n && !before(&h[i], &h[i - 1]); i++)
+		;
+	if (i < n)
+		qsort(h, n, sizeof(*h), cmp_entry);
 	for (i = 0; i < n; i++)
 		o[i] = h[i].row;
 	free(h);
