@@ -56,15 +56,6 @@ struct {
 	__type(value, struct conn_hold);
 } conns SEC(".maps");
 
-/* Values saved at a function's entry for probes on its return instructions. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);	/* per-CPU free lists: no shared lock */
-	__uint(max_entries, MAX_SAVED);
-	__type(key, struct save_key);
-	__type(value, __u64);
-} saved SEC(".maps");
-
 /* Ends of coroutines born before attach (struct exit_event). */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -164,9 +155,10 @@ static __always_inline int load(__u64 addr, __u8 size, __u64 *out)
 /* Evaluates a loc; `co` is the current coroutine id, for LOC_SAVED. Returns 0 or -1. */
 static __noinline int eval_loc(const struct pt_regs *regs, const struct loc *l, __u64 co, __u64 *out)
 {
+	struct coro_key ck = { .tgid = targ_tgid, .id = co };
 	struct task_struct *task;
-	struct save_key sk = {};
-	__u64 v = 0, *sv;
+	struct coro *c;
+	__u64 v = 0;
 	int i;
 
 	if (!l)
@@ -186,13 +178,10 @@ static __noinline int eval_loc(const struct pt_regs *regs, const struct loc *l, 
 		v = BPF_CORE_READ(task, thread.fsbase) + l->base_off;
 		break;
 	case LOC_SAVED:
-		sk.tgid = targ_tgid;
-		sk.slot = l->reg;
-		sk.id = co;
-		sv = bpf_map_lookup_elem(&saved, &sk);
-		if (!sv)
+		c = bpf_map_lookup_elem(&coros, &ck);
+		if (!c)
 			return -1;
-		v = *sv;
+		v = c->saved[l->reg & (MAX_SAVE_SLOTS - 1)];
 		break;
 	default:
 		*out = 0;
@@ -608,15 +597,16 @@ int BPF_UPROBE(on_save)
 	struct pt_regs *regs = ctx;
 	struct counter_block *ctr = NULL;
 	struct probe_cfg *cfg = probe_cfg_of(ctx, &ctr);
-	struct save_key key = { .tgid = targ_tgid };
-	__u64 v;
+	__u64 v, id;
+	struct coro *c;
 
-	if (!cfg || eval_loc(regs, &cfg->co, 0, &key.id) || !cond_holds(regs, cfg, key.id))
+	if (!cfg || eval_loc(regs, &cfg->co, 0, &id) || !cond_holds(regs, cfg, id))
 		return 0;
-	if (eval_loc(regs, &cfg->save, key.id, &v))
+	if (eval_loc(regs, &cfg->save, id, &v))
 		return 0;
-	key.slot = cfg->slot;
-	update_or_count(&saved, &key, &v, BPF_ANY);
+	c = coro_get(id, bpf_ktime_get_ns());
+	if (c)
+		c->saved[cfg->slot & (MAX_SAVE_SLOTS - 1)] = v;
 	return 0;
 }
 

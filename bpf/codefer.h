@@ -23,7 +23,6 @@
 #define CORO_INLINE_SITES 4
 #define MAX_POOLS 4096
 #define MAX_CONNS 65536
-#define MAX_SAVED 65536
 #define EXITS_RINGBUF_BYTES (1 << 22)
 
 enum event_kind {
@@ -137,6 +136,7 @@ struct coro {
 	__u32 flags;
 	__u32 pad;
 	struct site sites[CORO_INLINE_SITES];	/* pending defers at depths 0.. (see defer_key) */
+	__u64 saved[MAX_SAVE_SLOTS];	/* EV_SAVE values, for its probes on return instructions */
 };
 
 /* One pending defer, at position `depth` of its coroutine's stack (0 = the first registered
@@ -181,12 +181,6 @@ struct conn_hold {
 	struct site site;
 	__u32 orphan;		/* the borrower ended while holding it */
 	__u32 pad;
-};
-
-struct save_key {
-	__u32 tgid;
-	__u32 slot;
-	__u64 id;
 };
 
 /* Per-CPU counters (one block per CPU in `counters`, summed by user space). */
