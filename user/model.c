@@ -397,6 +397,18 @@ static int add_census_run(void *arg, struct site_run *run, int64_t n)
 	return add_row_site(a->m, a->rs, a->per, a->cap, named(a->m, &run->name, &run->site), n);
 }
 
+/* Only the site totals: the coroutine's pick is known (census_row.top_site). */
+static int add_census_total(void *arg, struct site_run *run, int64_t n)
+{
+	struct row_add *a = arg;
+	size_t idx = named(a->m, &run->name, &run->site);
+
+	if (idx == SITE_TAB_OOM || !site_counts(a->per, a->cap, a->m->sites.n))
+		return -1;
+	(*a->per)[idx] += n;
+	return 0;
+}
+
 /* The per-site figures and each coroutine's site. */
 static int build_sites(struct model *m, struct snapshot *snap, struct hold *holds, size_t nholds)
 {
@@ -410,16 +422,27 @@ static int build_sites(struct model *m, struct snapshot *snap, struct hold *hold
 	for (i = 0; i < snap->ncoros; i++) {
 		struct coro_row *row = &snap->coros[i];
 		struct census_row *cr = row->census;
-		struct row_sites rs = { .len = 0 };
+		struct row_sites rs;
 		struct row_add add = { m, &rs, &per[SK_DEFER], &caps[SK_DEFER] };
 		int64_t best = 0;
+		int quiet;
 
+		rs.len = 0;
 		row->site = SITE_TAB_OOM;
 		/* coro_sites and unprobed are sorted by id like the rows: walk them together. */
 		while (j < m->raw_sites.n && sk[j].id < row->id)
 			j++;
 		while (ju < m->s->nunprobed && u[ju].id < row->id)
 			ju++;
+		/* A census coroutine that nothing has touched since: its sites are the census's
+		 * at every refresh, and so is its pick among them. */
+		quiet = cr && !row->probed && !(ju < m->s->nunprobed && u[ju].id == row->id);
+		if (quiet && cr->top_site != SITE_UNNAMED) {
+			if (census_runs(m, row, add_census_total, &add))
+				goto out;
+			row->site = cr->top_site;
+			goto create;
+		}
 		for (; j < m->raw_sites.n && sk[j].id == row->id; j++)
 			if (add_row_site(m, &rs, &per[SK_DEFER], &caps[SK_DEFER],
 					 site_tab_index(&m->sites, &sk[j].site), sv[j]))
@@ -435,6 +458,9 @@ static int build_sites(struct model *m, struct snapshot *snap, struct hold *hold
 				row->site = rs.idx[k];
 				best = rs.n[k];
 			}
+		if (quiet)
+			cr->top_site = row->site;
+create:
 		if (!row->c.create_site.kind && !row->c.create_site.addr)
 			continue;
 		idx = cr && !memcmp(&cr->create_site, &row->c.create_site, sizeof(struct site))
@@ -590,12 +616,14 @@ static void merge_rows(struct model *m, struct snapshot *snap)
 		if (j == s->nrows || (i < m->raw_coros.n && keys[i].id < s->rows[j].id)) {
 			r->id = keys[i].id;
 			r->c = vals[i++];
+			r->probed = 1;
 		} else if (i == m->raw_coros.n || s->rows[j].id < keys[i].id) {
 			r->id = s->rows[j].id;
 			add_census(r, &s->rows[j++], 0);
 		} else {
 			r->id = keys[i].id;
 			r->c = vals[i++];
+			r->probed = 1;
 			add_census(r, &s->rows[j++], 1);
 		}
 	}

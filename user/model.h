@@ -14,6 +14,7 @@ struct coro_row {
 	uint64_t id;
 	struct coro c;		/* the probes' entry plus the census's part: absolute counts */
 	struct census_row *census;	/* read by the census, or NULL */
+	int probed;		/* the probes have an entry for it */
 	const char *state;
 	const char *owner;	/* what it runs for, from the census or the last walk, or NULL */
 	double age_s;		/* -1: unknown */
