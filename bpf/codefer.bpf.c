@@ -238,16 +238,17 @@ static __always_inline bool cond_holds(const struct pt_regs *regs, struct probe_
 static __always_inline __u64 skip_frames(const struct pt_regs *regs, const struct probe_cfg *cfg,
 					 __u64 pc)
 {
-	__u64 fp = regs->bp, next_pc, next_fp;
+	__u64 fp = regs->bp, frame[2];	/* the saved frame pointer, then the return PC */
 	int i;
 
 	for (i = 0; i < MAX_SKIP_FRAMES; i++) {
 		if (pc < cfg->site_skip_lo || pc >= cfg->site_skip_hi)
 			break;
-		if (load(fp + 8, 8, &next_pc) || load(fp, 8, &next_fp) || !next_pc)
+		/* One read a frame: each costs about as much whatever its size. */
+		if (bpf_probe_read_user(frame, sizeof(frame), (void *)fp) || !frame[1])
 			break;
-		pc = next_pc;
-		fp = next_fp;
+		pc = frame[1];
+		fp = frame[0];
 	}
 	return pc;
 }
