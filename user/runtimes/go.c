@@ -76,7 +76,7 @@
 #define DSN_CONNECTOR_DRIVER 16		/* database/sql.dsnConnector.driver, after dsn */
 #define OPEN_DEFERS_MAX 8		/* deferBits is one byte */
 #define WALK_MAX_FRAMES 256
-#define STACK_IMG 2048			/* bytes of a parked g's stack read with the others' */
+#define STACK_IMG 1024			/* bytes of a parked g's stack read with the others' */
 #define FUNCVAL_CACHE 256		/* a power of two */
 #define SQL_PREFIX "database/sql."
 
@@ -160,6 +160,21 @@ struct go {
 };
 
 /* What go_open resolves once for a target. */
+struct open_defer {
+	uint64_t fn;
+	struct site at;
+};
+
+/* What a walk found in a parked g's frames. The next walk takes it again while the g's
+ * saved registers are the same: a g that has not run since has the same frames, and one
+ * back at the same PC with the same SP and BP has the same deferBits (open-coded defers
+ * are never in loops). */
+struct frames_seen {
+	uint64_t gp, goid, sp, pc, bp;
+	struct site wait_site;
+	size_t first, n;	/* its open-coded defers: frames_walk.defers[first .. first + n) */
+};
+
 struct go_rt {
 	struct go g;
 	const struct go_pcln *pl;	/* NULL: no pclntab codefer reads (before 1.18) */
@@ -167,6 +182,12 @@ struct go_rt {
 	 * park at a handful of them. */
 	struct { uint64_t pc; int in_runtime; } rt_pcs[RT_PC_CACHE];
 	struct funcval_seen { uint64_t fv, code; } funcvals[FUNCVAL_CACHE];
+	struct frames_walk {	/* what walks found in gs' frames (struct frames_seen) */
+		struct frames_seen *gs;
+		size_t n, cap;
+		struct open_defer *defers;
+		size_t ndefers, cap_defers;
+	} seen[2];		/* the last walk's (sorted by g), the one being taken */
 };
 
 static const char *const state_names[] = {
@@ -721,11 +742,6 @@ static int open_defer_info(const struct go *g, const struct go_pcln *pl, const u
 	return 0;
 }
 
-struct open_defer {
-	uint64_t fn;
-	struct site at;
-};
-
 /* Where an open-coded defer was registered. The compiler wraps a deferred call with
  * arguments, or a method call, in a closure of the deferring function written at the
  * defer statement (f.deferwrapN from Go 1.21, f.funcN before), as is a deferred func
@@ -894,27 +910,88 @@ static void walk_open_defers(struct target *t, struct go_rt *r, const uint8_t *g
 }
 
 /* Adds the open-coded defers found: inner frames and later bits are newer, so in reverse. */
-static int add_open_defers(struct census_coro *co, const struct open_found *found)
+static int add_open_defers(struct census_coro *co, const struct open_defer *d, size_t n)
 {
-	size_t n = found->n;
-
 	while (n--) {
-		struct site fn_site = { .addr = found->d[n].fn, .kind = SITE_FUNC };
+		struct site fn_site = { .addr = d[n].fn, .kind = SITE_FUNC };
 
-		if (census_add_defer(co, &fn_site, &found->d[n].at))
+		if (census_add_defer(co, &fn_site, &d[n].at))
 			return -1;
 	}
 	return 0;
+}
+
+static int cmp_frames_seen(const void *a, const void *b)
+{
+	const struct frames_seen *x = a, *y = b;
+
+	return x->gp < y->gp ? -1 : x->gp > y->gp;
+}
+
+/* The last walk's findings for g (its head in gh), if its registers are the same. */
+static const struct frames_seen *seen_before(const struct go_rt *r, uint64_t gp, const uint8_t *gh)
+{
+	const struct go *g = &r->g;
+	const struct frames_seen key = { .gp = gp };
+	const struct frames_seen *f = r->seen[0].n ? bsearch(&key, r->seen[0].gs, r->seen[0].n,
+							     sizeof(key), cmp_frames_seen) : NULL;
+
+	if (!f || f->goid != u64_at(gh, g->o[O_G_GOID]) || f->pc != u64_at(gh, g->o[O_G_SCHED_PC]) ||
+	    f->sp != u64_at(gh, g->o[O_G_SCHED_PC] - 8) || f->bp != u64_at(gh, g->o[O_G_SCHED_BP]))
+		return NULL;
+	return f;
+}
+
+/* Keeps what this walk found in g for the next walk (best effort: out of memory, the
+ * next walk reads it again). */
+static void seen_now(struct go_rt *r, uint64_t gp, const uint8_t *gh, const struct site *wait_site,
+		     const struct open_defer *d, size_t n)
+{
+	struct frames_walk *w = &r->seen[1];
+	const struct go *g = &r->g;
+	void *p;
+
+	if (w->n == w->cap) {
+		if (!(p = realloc(w->gs, (w->cap * 2 + 1024) * sizeof(*w->gs))))
+			return;
+		w->gs = p;
+		w->cap = w->cap * 2 + 1024;
+	}
+	if (w->ndefers + n > w->cap_defers) {
+		if (!(p = realloc(w->defers, (w->cap_defers * 2 + n + 1024) * sizeof(*w->defers))))
+			return;
+		w->defers = p;
+		w->cap_defers = w->cap_defers * 2 + n + 1024;
+	}
+	memcpy(w->defers + w->ndefers, d, n * sizeof(*d));
+	w->gs[w->n++] = (struct frames_seen){
+		.gp = gp, .goid = u64_at(gh, g->o[O_G_GOID]), .sp = u64_at(gh, g->o[O_G_SCHED_PC] - 8),
+		.pc = u64_at(gh, g->o[O_G_SCHED_PC]), .bp = u64_at(gh, g->o[O_G_SCHED_BP]),
+		.wait_site = *wait_site, .first = w->ndefers, .n = n,
+	};
+	w->ndefers += n;
+}
+
+/* This walk's findings become the last walk's. */
+static void seen_done(struct go_rt *r)
+{
+	struct frames_walk t = r->seen[0];
+
+	qsort(r->seen[1].gs, r->seen[1].n, sizeof(*r->seen[1].gs), cmp_frames_seen);
+	r->seen[0] = r->seen[1];
+	r->seen[1] = t;
+	r->seen[1].n = r->seen[1].ndefers = 0;
 }
 
 /* The open-coded defers found in a chunk's gs (want[k]: which g, its coroutine and what
  * was found) go into the census where the g's saved registers are still the ones the
  * walk started from: a live g that ran meanwhile left other frames, read at the next
  * walk. The registers of all of them in one batch of reads. 0, or -1 when one was cut. */
-static int add_chunk_open_defers(struct target *t, const struct go *g, struct census *c,
+static int add_chunk_open_defers(struct target *t, struct go_rt *r, struct census *c,
 				 const uint64_t *gps, const uint8_t *heads, const size_t *want,
 				 const size_t *coro, struct open_found *found, size_t nwant)
 {
+	const struct go *g = &r->g;
 	long from = g->o[O_G_SCHED_PC] < g->o[O_G_SCHED_BP] ? g->o[O_G_SCHED_PC] : g->o[O_G_SCHED_BP];
 	size_t span = labs(g->o[O_G_SCHED_BP] - g->o[O_G_SCHED_PC]) + 8, k;
 	uint64_t addrs[ALLGS_CHUNK];
@@ -934,8 +1011,11 @@ static int add_chunk_open_defers(struct target *t, const struct go *g, struct ce
 		if (!ok[k] || memcmp(regs, gh + from, 8) || memcmp(regs + span - 8, gh + from + span - 8, 8))
 			continue;
 		cut |= found[k].cut;
-		if (add_open_defers(&c->coros[coro[k]], &found[k]))
+		if (add_open_defers(&c->coros[coro[k]], found[k].d, found[k].n))
 			return -1;
+		if (!found[k].cut)
+			seen_now(r, gps[want[k]], gh, &c->coros[coro[k]].wait_site, found[k].d,
+				 found[k].n);
 	}
 	return cut ? -1 : 0;
 }
@@ -1067,12 +1147,13 @@ static int frames_saved(const struct go *g, const uint8_t *gh)
 	       (status == G_SYSCALL && g->minor >= 23);
 }
 
-/* The stack tops of a chunk's gs whose frames the census walks, in one batch of reads: a
- * frame walk costs no system call where its frames fit (most parked gs: a few hundred
- * bytes). imgs[j].b is NULL for the others and where the read failed. */
+/* The stack tops of a chunk's gs whose frames the census walks (not those whose frames
+ * the last walk saw: seen[j]), in one batch of reads: a frame walk costs no system call
+ * where its frames fit (most parked gs: a few hundred bytes). imgs[j].b is NULL for the
+ * others and where the read failed. */
 static void read_stack_tops(struct target *t, const struct go *g, const uint8_t *heads,
-			    const uint8_t *head_ok, size_t n, int have_pcln, uint8_t *buf,
-			    struct stack_img *imgs)
+			    const uint8_t *head_ok, const struct frames_seen *const *seen, size_t n,
+			    int have_pcln, uint8_t *buf, struct stack_img *imgs)
 {
 	uint64_t sps[ALLGS_CHUNK];
 	size_t who[ALLGS_CHUNK], m = 0, j;
@@ -1082,7 +1163,8 @@ static void read_stack_tops(struct target *t, const struct go *g, const uint8_t 
 		const uint8_t *gh = heads + j * g->g_head;
 
 		imgs[j] = (struct stack_img){ .b = NULL };
-		if (!head_ok[j] || !(is_db_opener(g, gh) || (have_pcln && frames_saved(g, gh))))
+		if (!head_ok[j] ||
+		    !(is_db_opener(g, gh) || (have_pcln && frames_saved(g, gh) && !seen[j])))
 			continue;
 		/* gobuf starts with sp, then pc, in every version. */
 		sps[m] = u64_at(gh, g->o[O_G_SCHED_PC] - 8);
@@ -1101,6 +1183,8 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 	struct stack_img imgs[ALLGS_CHUNK];
 	struct open_found *found;
 	size_t want[ALLGS_CHUNK], coro[ALLGS_CHUNK], nwant;
+	const struct frames_seen *seen[ALLGS_CHUNK];
+	const struct open_defer *seen_defers;
 	struct chain ch[ALLGS_CHUNK];
 	size_t idx[ALLGS_CHUNK], nch;
 	struct census_coro *co;
@@ -1145,7 +1229,12 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 			break;
 		}
 		target_read_many(t, gps, n, g->g_head, heads, ok);
-		read_stack_tops(t, g, heads, ok, n, have_pcln, stacks, imgs);
+		for (j = 0; j < n; j++) {
+			gh = heads + j * g->g_head;
+			seen[j] = ok[j] && have_pcln && frames_saved(g, gh) ? seen_before(r, gps[j], gh)
+									     : NULL;
+		}
+		read_stack_tops(t, g, heads, ok, seen, n, have_pcln, stacks, imgs);
 		for (j = nch = nwant = 0; j < n; j++) {
 			gh = heads + j * g->g_head;
 			if (!ok[j]) {
@@ -1170,11 +1259,19 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 			/* Goroutines database/sql started: one is each DB's opener. */
 			if (is_db_opener(g, gh))
 				find_db(t, g, gh, &imgs[j], &dbs);
-			if (have_pcln && frames_saved(g, gh)) {
+			if (seen[j]) {
+				seen_defers = r->seen[0].defers + seen[j]->first;
+				co->wait_site = seen[j]->wait_site;
+				if (add_open_defers(co, seen_defers, seen[j]->n))
+					goto out;
+				seen_now(r, gps[j], gh, &co->wait_site, seen_defers, seen[j]->n);
+			} else if (have_pcln && frames_saved(g, gh)) {
 				walk_open_defers(t, r, gh, &imgs[j], co, &found[nwant]);
 				if (found[nwant].n) {
 					want[nwant] = j;
 					coro[nwant++] = co - c->coros;
+				} else {
+					seen_now(r, gps[j], gh, &co->wait_site, NULL, 0);
 				}
 			}
 			if (c->scope != CENSUS_UNPROBED && u64_at(gh, g->o[O_G_DEFER])) {
@@ -1182,14 +1279,16 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 				idx[nch++] = co - c->coros;
 			}
 		}
-		if (nwant && add_chunk_open_defers(t, g, c, gps, heads, want, coro, found, nwant))
+		if (nwant && add_chunk_open_defers(t, r, c, gps, heads, want, coro, found, nwant))
 			snprintf(c->warning, sizeof(c->warning), "a frame walk cut short "
 				 "(goroutines %zu to %zu of allgs)", i, i + n - 1);
 		if (nch && walk_defer_chains(t, g, c, ch, idx, nch, c->scope == CENSUS_ALL))
 			snprintf(c->warning, sizeof(c->warning), "a defer chain cut short "
 				 "(goroutines %zu to %zu of allgs)", i, i + n - 1);
 	}
+	seen_done(r);
 out:
+	r->seen[1].n = r->seen[1].ndefers = 0;
 	free(heads);
 	free(stacks);
 	free(found);
@@ -1256,7 +1355,14 @@ static int go_open(struct rt_ctx *c, char *err, size_t errlen)
 
 static void go_close(struct rt_ctx *c)
 {
-	free(c->priv);
+	struct go_rt *r = c->priv;
+	int i;
+
+	for (i = 0; r && i < 2; i++) {
+		free(r->seen[i].gs);
+		free(r->seen[i].defers);
+	}
+	free(r);
 }
 
 const struct runtime runtime_go = {
