@@ -195,6 +195,8 @@ static __noinline int eval_loc(const struct pt_regs *regs, const struct loc *l, 
 			return -1;
 		}
 	}
+	if (l->flags & LOCF_THREAD)
+		v = (bpf_get_current_pid_tgid() << 32) | (__u32)v;
 	*out = v;
 	return 0;
 }

@@ -60,12 +60,18 @@ enum loc_reg {
 	CFREG__COUNT,
 };
 
+/* loc.flags */
+#define LOCF_THREAD	(1u << 0)	/* the value is per OS thread (a coroutine id that restarts
+					 * in every thread): the thread's id goes in its upper 32
+					 * bits, as (tid << 32) | (u32)value */
+
 struct loc {
 	__u8 base;		/* enum loc_base */
 	__u8 reg;		/* enum loc_reg, or the save slot for LOC_SAVED */
 	__u8 nderef;
 	__u8 size;		/* bytes of the last load: 1, 2, 4 or 8 (0 means 8) */
 	__s32 off[LOC_MAX_DEREF];
+	__u32 flags;		/* LOCF_* */
 	__s64 base_off;
 };
 

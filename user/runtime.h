@@ -25,6 +25,7 @@ struct probe_plan {
 	char version[64];		/* runtime version shown in the header */
 	int pools_need_round_trip;	/* a pool is a pool once something taken comes back */
 	int exit_runs_defers;		/* defers pending at exit run (else they are lost) */
+	int ids_per_thread;		/* ids are (thread << 32) | the thread's own id */
 	char notes[2048];		/* lines for --explain: offsets, what cannot be seen */
 };
 

@@ -6,12 +6,7 @@
 # Debian has no thread-safe PHP: CODEFER_PHP_ZTS names one (built by hand; see README).
 . "$(dirname "$0")/php_lib.sh"
 need_basics
-[ -n "${CODEFER_PHP_ZTS:-}" ] ||
-	skip "CODEFER_PHP_ZTS is not set (a thread-safe PHP with Swoole's thread mode)"
-PHP=$CODEFER_PHP_ZTS
-"$PHP" -m 2>/dev/null | grep -qx swoole || PHP_ARGS=(-d extension=swoole)
-"$PHP" "${PHP_ARGS[@]}" -r 'exit(class_exists("Swoole\\Thread") ? 0 : 1);' 2>/dev/null ||
-	skip "$PHP has no Swoole built with --enable-swoole-thread"
+need_swoole_threads
 [ -x "$CODEFER_DUMP" ] || fail "codefer-dump not built ($CODEFER_DUMP)"
 command -v gcore >/dev/null || skip "no gcore (gdb)"
 

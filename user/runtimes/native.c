@@ -367,6 +367,8 @@ void loc_format(const struct loc *l, char *buf, size_t len)
 		OUT("[%d]", l->off[i]);
 	if (l->nderef && l->size && l->size != 8)
 		OUT(":%d", l->size);
+	if (l->flags & LOCF_THREAD)
+		OUT(" (with the thread's id)");
 #undef OUT
 }
 

@@ -98,6 +98,8 @@ struct swoole {
 	uint64_t tsrm_cache;		/* _tsrm_ls_cache in PHP's TLS block */
 	uint64_t eg_offset, cg_offset;	/* &executor_globals_offset, &compiler_globals_offset */
 	uint64_t tg_tls, last_cid_tls;	/* SwooleTG, Coroutine::last_cid in swoole.so's block */
+	int64_t php_tls_off;		/* PHP's static TLS block from the thread pointer ... */
+	int php_tls_static;		/* ... when it is static: probes read EG through it */
 	char no_timers[200];		/* why pending timers cannot be read */
 };
 
@@ -228,7 +230,10 @@ static int resolve_offsets(struct swoole *s, struct elf_file *e, char *err, size
 
 /* Thread mode: where each thread's PHP globals, SwooleTG and last cid are (thread_roots).
  * ZTS PHP reaches its globals through a thread-local TSRM cache, _tsrm_ls_cache (the PHP
- * binary's .symtab only): the globals are at the cache plus executor_globals_offset. */
+ * binary's .symtab only): the globals are at the cache plus executor_globals_offset.
+ * Probes reach the hitting thread's cache from its thread pointer when PHP's TLS is
+ * static (the PHP binary's always is): the DTV route would take more loads than a loc
+ * has for the caller's line. */
 static void thread_mode_roots(struct target *t, struct swoole *s, struct elf_file *e)
 {
 	const struct elf_sym *tg = elf_sym_by_name(e, SYM_TG), *cache = NULL;
@@ -241,13 +246,16 @@ static void thread_mode_roots(struct target *t, struct swoole *s, struct elf_fil
 		cache = elf_sym_by_name(php->elf, "_tsrm_ls_cache");
 	if (!tg || !tg->is_tls || !last || !last->is_tls || !s->eg_offset || !s->cg_offset ||
 	    !cache || !cache->is_tls || !(s->php_modid = tls_modid(&s->tls, php))) {
-		snprintf(s->no_heap, sizeof(s->no_heap), "thread mode: PHP's TSRM cache "
-			 "(_tsrm_ls_cache, in PHP's .symtab) or Swoole's thread-local roots not found");
+		if (!s->no_heap[0])
+			snprintf(s->no_heap, sizeof(s->no_heap), "thread mode: PHP's TSRM cache "
+				 "(_tsrm_ls_cache, in PHP's .symtab) or Swoole's thread-local "
+				 "roots not found");
 		return;
 	}
 	s->tsrm_cache = cache->value;
 	s->tg_tls = tg->value;
 	s->last_cid_tls = last->value;
+	s->php_tls_static = !tls_static_offset(&s->tls, s->php_modid, &s->php_tls_off);
 }
 
 /* Everything both the plan and the census need. 0, or an exit code with err set. */
@@ -297,7 +305,7 @@ static int swoole_resolve(struct target *t, struct swoole *s, char *err, size_t 
 	if (!s->no_heap[0] && !s->heap.walk)
 		snprintf(s->no_heap, sizeof(s->no_heap), "%s", why[0] ? why : "PHP heap offsets "
 			 "unknown for this PHP (no DWARF, no table)");
-	if (s->threaded && !s->no_heap[0])
+	if (s->threaded)
 		thread_mode_roots(t, s, e);
 	if (s->no_heap[0])
 		snprintf(s->no_timers, sizeof(s->no_timers), "%s", s->no_heap);
@@ -313,22 +321,46 @@ static int swoole_resolve(struct target *t, struct swoole *s, char *err, size_t 
 	return 0;
 }
 
-/* swoole::Coroutine::current->cid */
+/* The id a coroutine's probes key it by from its cid loc: in thread mode, with the
+ * thread in the upper half (cids start at 1 in every thread), as the census keys it. */
+static struct loc co_key(const struct swoole *s, struct loc cid)
+{
+	if (s->threaded)
+		cid.flags |= LOCF_THREAD;
+	return cid;
+}
+
+/* swoole::Coroutine::current->cid; in thread mode `current` is the hitting thread's. */
 static struct loc cid_loc(const struct swoole *s)
 {
 	struct loc l = { .base = LOC_ADDR, .base_off = s->current };
 
-	return loc_deref(loc_deref(l, 0, 8), s->so.co_cid, 8);
+	l = s->threaded ? tls_var_loc(&s->tls, s->modid, s->current) : loc_deref(l, 0, 8);
+	return co_key(s, loc_deref(l, s->so.co_cid, 8));
 }
 
-/* The PHP line that called the running internal function (defer(), Channel->pop()). */
-static void caller_site(const struct swoole *s, struct probe_cfg *cfg)
+/* The PHP line that called the running internal function (defer(), Channel->pop()):
+ * EG(current_execute_data), in thread mode the hitting thread's (its TSRM cache plus
+ * executor_globals_offset). 0, or -1 when it cannot be reached. */
+static int caller_site(const struct swoole *s, struct probe_cfg *cfg)
 {
 	struct loc eg = { .base = LOC_ADDR,
 			  .base_off = s->heap.eg + s->heap.o[PO_EG_CURRENT_EX] };
+	uint64_t eg_off;
 
-	if (s->have_php)
-		php_caller_site(&s->heap, loc_deref(eg, 0, 8), cfg);
+	if (!s->have_php)
+		return -1;
+	if (s->threaded) {
+		if (!s->php_tls_static || target_read_u64(s->heap.t, s->eg_offset, &eg_off))
+			return -1;
+		eg = loc_deref((struct loc){ .base = LOC_TLS,
+					     .base_off = s->php_tls_off + s->tsrm_cache }, 0, 8);
+		eg = loc_deref(eg, eg_off + s->heap.o[PO_EG_CURRENT_EX], 8);
+	} else {
+		eg = loc_deref(eg, 0, 8);
+	}
+	php_caller_site(&s->heap, eg, cfg);
+	return 0;
 }
 
 static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_t errlen)
@@ -343,13 +375,9 @@ static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 	const struct elf_sym *pop;
 	int r;
 
-	snprintf(p->version, sizeof(p->version), "Swoole %s, PHP API %u", s->version, s->php_api);
-	/* Probes would need the current coroutine through each thread's DTV. */
-	if (s->threaded) {
-		snprintf(err, errlen, "Swoole %s in thread mode: no probes yet (the census, "
-			 "codefer-dump and gdb read it)", s->version);
-		return EXIT_NO_RUNTIME;
-	}
+	snprintf(p->version, sizeof(p->version), "Swoole %s, PHP API %u%s", s->version,
+		 s->php_api, s->threaded ? ", threads" : "");
+	p->ids_per_thread = s->threaded;
 	p->pools_need_round_trip = 1;
 	p->exit_runs_defers = 1;
 
@@ -359,11 +387,13 @@ static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 	create.site_kind = SITE_PHP_FUNC;
 	create.site = loc_deref(loc_deref(loc_reg(CFREG_RDI), s->so.args_fci_cache, 8),
 				s->so.fcc_function_handler, 8);
-	caller_site(s, &defer);
-	caller_site(s, &get);
+	if (caller_site(s, &defer) || caller_site(s, &get))
+		plan_note(p, "PHP sites of defers and borrows: not read (%s)", !s->have_php ?
+			  "no Zend offsets" : "thread mode: PHP's TLS is not static, or "
+			  "executor_globals_offset or _tsrm_ls_cache is missing");
 
 	/* Coroutine::close(this): only coroutines with a task are PHP coroutines. */
-	exit_.co = loc_deref(loc_reg(CFREG_RDI), s->so.co_cid, 8);
+	exit_.co = co_key(s, loc_deref(loc_reg(CFREG_RDI), s->so.co_cid, 8));
 	exit_.cond = loc_deref(loc_reg(CFREG_RDI), s->so.co_task, 8);
 
 	/* pop() returns the item (a zval*) or NULL; the connection is the zval's value. */
@@ -407,6 +437,9 @@ static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 			  s->heap.from);
 	if (s->no_timers[0])
 		plan_note(p, "pending timers: not read: %s", s->no_timers);
+	else if (s->threaded)
+		plan_note(p, "pending timers: each thread's SwooleTG; Event::add callbacks: not "
+			  "read in thread mode");
 	else
 		plan_note(p, "pending timers: SwooleTG at 0x%llx (main thread)%s",
 			  (unsigned long long)s->tg, s->defer_cb && s->event_sockets ? "" :
