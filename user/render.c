@@ -403,7 +403,8 @@ static void text_timers_stale(FILE *f, struct model *m, int max_rows, int width)
 	if (nt) {
 		line(f, width, "%s", "");
 		line(f, width, "PENDING TIMERS (%zu, read by the %s)", s->ntimers,
-		     s->no_probes ? "last walk" : "census at attach");
+		     s->no_probes ? "last walk" : s->plan.timers_probed ?
+		     "probes, the census before attach" : "census at attach");
 		line(f, width, "%15s  %s", "PENDING", "REGISTERED AT (CAPTURES)");
 	}
 	for (i = 0; i < nt && i < (size_t)max_rows; i++) {

@@ -22,7 +22,6 @@
 #define HASH_FLAG_UNINITIALIZED (1u << 3)
 #define ZEND_ACC_STATIC (1u << 4)
 #define BUCKET_SIZE 32
-#define ZVAL_SIZE 16
 #define MAX_ANCESTRY 64		/* class hierarchy depth */
 #define MAX_PROPS 4096		/* declared properties of one class */
 #define MAX_CLASSES 1000000
@@ -83,6 +82,7 @@ static const struct {
 	[PO_FIBER_CTX_STATUS] = { "_zend_fiber_context", "status", { 32, 40, 40, 40 } },
 	[PO_FIBER_FUNCTION] = { "_zend_fiber", "fci_cache.function_handler",
 	  { 232, 248, 248, 248 } },
+	[PO_CLOSURE_FUNC] = { "_zend_closure", "func", { -1, 56, -1, -1 } },
 };
 #define EX_SIZE_82 80	/* sizeof(zend_execute_data) */
 
@@ -499,6 +499,16 @@ void php_closure_captures(const struct php_heap *h, uint64_t func, struct census
 	    type == ZEND_USER_FUNCTION &&
 	    !target_read_u64(h->t, func + h->o[PO_FN_STATIC_VARS], &vars) && vars)
 		php_array_each(h, vars, MAX_PROPS, add_capture, &k);
+}
+
+void php_object_captures(const struct php_heap *h, uint64_t obj, struct census_timer *tm)
+{
+	uint64_t ce;
+	char cls[16];
+
+	if (h->o[PO_CLOSURE_FUNC] >= 0 && !target_read_u64(h->t, obj + h->o[PO_OBJ_CE], &ce) &&
+	    !php_class_name(h, ce, cls, sizeof(cls)) && !strcmp(cls, "Closure"))
+		php_closure_captures(h, obj + h->o[PO_CLOSURE_FUNC], tm);
 }
 
 struct statics {

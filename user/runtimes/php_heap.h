@@ -22,6 +22,8 @@
 #define PHP_API_8_3 20230831u
 #define PHP_API_8_4 20240924u
 
+#define ZVAL_SIZE 16
+
 /* zval types (Zend's IS_*), the same in PHP 7 and 8. */
 enum {
 	PHP_UNDEF = 0, PHP_NULL = 1, PHP_LONG = 4, PHP_STRING = 6, PHP_ARRAY = 7,
@@ -41,6 +43,7 @@ enum php_off {
 	PO_OP_LINENO,
 	PO_REF_VAL,
 	PO_FIBER_CONTEXT, PO_FIBER_CTX_STATUS, PO_FIBER_FUNCTION,
+	PO_CLOSURE_FUNC,
 	PO__COUNT
 };
 
@@ -104,6 +107,8 @@ int php_frames_each(const struct php_heap *h, uint64_t ex,
 /* Counts, by class, the objects bound to a closure with `use` (its static variables),
  * into tm->captures. func is the closure's zend_function. */
 void php_closure_captures(const struct php_heap *h, uint64_t func, struct census_timer *tm);
+/* The same for obj when it is a Closure object (else nothing). */
+void php_object_captures(const struct php_heap *h, uint64_t obj, struct census_timer *tm);
 /* Calls fn on each declared static property of each user class (EG(class_table)), where
  * it is declared: its class name, property name and value zval. 0, or fn's non-zero
  * return, or -1 when the class table is unreadable. */

@@ -49,7 +49,14 @@
 /* Local too: Event::add's sockets (std::unordered_map<int, Socket *>). */
 #define SYM_EVENT_SOCKETS "_ZL16event_socket_map"
 #define TIMER_TYPE_PHP 1	/* swoole::TimerNode::TYPE_PHP (TYPE_KERNEL: sleeps, internal) */
-#define MAX_TIMERS 1000000
+/* Local (.symtab only): Timer::after/tick's body, which returns the new timer's id in
+ * its return_value zval; its failures return from a separate (.cold) part. */
+#define SYM_TIMER_ADD "_ZL9timer_addP18_zend_execute_dataP12_zval_structb"
+/* Every timer node's end (fired for the last time, cleared, timer freed), called
+ * through the PLT: exported, so never inlined. */
+#define SYM_RELEASE_NODE "_ZN6swoole5Timer12release_nodeEPNS_9TimerNodeE"
+#define SAVE_RETURN_VALUE 1	/* save slot: timer_add's return_value */
+#define WALK_MAX_TIMERS 1000000
 #define MAX_THREADS 1024	/* threads read in thread mode */
 /* Only in development snapshots after 6.2.1, which still call themselves "6.2.1". */
 #define SYM_CHANNEL_BASE "_ZN6swoole9coroutine11ChannelBase15notify_producerEv"
@@ -339,10 +346,10 @@ static struct loc cid_loc(const struct swoole *s)
 	return co_key(s, loc_deref(l, s->so.co_cid, 8));
 }
 
-/* The PHP line that called the running internal function (defer(), Channel->pop()):
- * EG(current_execute_data), in thread mode the hitting thread's (its TSRM cache plus
- * executor_globals_offset). 0, or -1 when it cannot be reached. */
-static int caller_site(const struct swoole *s, struct probe_cfg *cfg)
+/* EG(current_execute_data): the running internal function's frame; in thread mode the
+ * hitting thread's (its TSRM cache plus executor_globals_offset). 0, or -1 when it cannot
+ * be reached. */
+static int current_frame(const struct swoole *s, struct loc *ex)
 {
 	struct loc eg = { .base = LOC_ADDR,
 			  .base_off = s->heap.eg + s->heap.o[PO_EG_CURRENT_EX] };
@@ -355,11 +362,65 @@ static int caller_site(const struct swoole *s, struct probe_cfg *cfg)
 			return -1;
 		eg = loc_deref((struct loc){ .base = LOC_TLS,
 					     .base_off = s->php_tls_off + s->tsrm_cache }, 0, 8);
-		eg = loc_deref(eg, eg_off + s->heap.o[PO_EG_CURRENT_EX], 8);
+		*ex = loc_deref(eg, eg_off + s->heap.o[PO_EG_CURRENT_EX], 8);
 	} else {
-		eg = loc_deref(eg, 0, 8);
+		*ex = loc_deref(eg, 0, 8);
 	}
-	php_caller_site(&s->heap, eg, cfg);
+	return 0;
+}
+
+/* The PHP line that called the running internal function (defer(), Channel->pop()). */
+static int caller_site(const struct swoole *s, struct probe_cfg *cfg)
+{
+	struct loc ex;
+
+	if (current_frame(s, &ex))
+		return -1;
+	php_caller_site(&s->heap, ex, cfg);
+	return 0;
+}
+
+/* Timer::after/tick: the id timer_add returns, armed at the PHP line calling it; each
+ * PHP timer node's release retires it (a timer node's id is its key, with the thread in
+ * thread mode: ids restart in every thread's Timer). The value is saved per thread, not
+ * per coroutine: Timer::after also runs outside coroutines, and never yields. */
+static int plan_timers(const struct swoole *s, struct probe_plan *p, char *err, size_t errlen)
+{
+	struct loc thread = { .base = LOC_CONST, .flags = LOCF_THREAD };
+	struct probe_cfg save = { .kind = EV_SAVE, .slot = SAVE_RETURN_VALUE, .co = thread,
+				  .save = loc_reg(CFREG_RSI) };
+	struct probe_cfg add = { .kind = EV_TIMER_ADD, .co = thread };
+	struct probe_cfg done = { .kind = EV_TIMER_DONE, .flags = PF_COND_NONZERO };
+	struct loc id = loc_deref((struct loc){ .base = LOC_SAVED, .reg = SAVE_RETURN_VALUE },
+				  0, 8);
+	int r;
+
+	if (s->no_timers[0] || !elf_sym_by_name(s->mod->elf, SYM_TIMER_ADD) ||
+	    !elf_sym_by_name(s->mod->elf, SYM_RELEASE_NODE) || caller_site(s, &add)) {
+		plan_note(p, "timer probes: none, pending timers read at attach only (%s)", s->no_timers[0] ?
+			  s->no_timers : "timer_add needs swoole.so's .symtab, the line PHP's "
+			  "frames");
+		return 0;
+	}
+	done.conn = loc_deref(loc_reg(CFREG_RSI), 0, 8);
+	if (s->threaded)
+		id.flags = done.conn.flags = LOCF_THREAD;
+	add.conn = id;
+	/* Its callable: the value of its 2nd argument (a Closure object, when it is one),
+	 * still in the frame when timer_add returns. */
+	current_frame(s, &add.pool);
+	add.pool = loc_deref(add.pool, s->heap.frame_slot + ZVAL_SIZE, 8);
+	/* Only PHP's nodes (TYPE_PHP 1; sleeps and Swoole's own are TYPE_KERNEL 0). */
+	done.cond = loc_deref(loc_reg(CFREG_RSI), s->lay.tn_type, 4);
+	if ((r = plan_add_sym(p, s->heap.t, s->mod, SYM_TIMER_ADD, 0, &save, err, errlen)) ||
+	    (r = plan_add_returns(p, s->mod, SYM_TIMER_ADD, &add, "the timer's id", err,
+				  errlen)) ||
+	    (r = plan_add_sym(p, s->heap.t, s->mod, SYM_RELEASE_NODE, 0, &done, err, errlen)))
+		return r;
+	p->timers_probed = 1;
+	plan_note(p, "timer probes: Timer::after/tick by the line calling them since attach, "
+		  "by their closure's first line before; Event::defer and Event::add callbacks "
+		  "as read at attach");
 	return 0;
 }
 
@@ -419,6 +480,8 @@ static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 		plan_note(p, "pools: every Coroutine\\Channel; a pool is one whose items come back");
 		plan_note(p, "pools: a push that then fails (closed channel, timeout) counts as a put");
 	}
+	if ((r = plan_timers(s, p, err, errlen)))
+		return r;
 	/* Every offset a table row gives, so --explain can be checked against a build. */
 	plan_note(p, "offsets: %s: Coroutine.cid %ld task %ld, PHPContext.fci_cache %ld "
 		  "defer_tasks %ld", s->so_from, s->so.co_cid, s->so.co_task, s->so.ctx_fci_cache,
@@ -539,7 +602,7 @@ static int walk_timers(struct target *t, struct swoole *s, struct census *c)
 		return 0;
 	}
 	for (node = timer ? node : 0; node; node = nd.next) {
-		if (++seen > count || seen > MAX_TIMERS || target_read(t, node, &nd, sizeof(nd)) ||
+		if (++seen > count || seen > WALK_MAX_TIMERS || target_read(t, node, &nd, sizeof(nd)) ||
 		    target_read_u32(t, nd.value + l->tn_type, &type) ||
 		    target_read(t, nd.value + l->tn_removed, &removed, 1) ||
 		    target_read_u64(t, nd.value + l->tn_interval, (uint64_t *)&interval) ||
@@ -562,7 +625,7 @@ static int walk_timers(struct target *t, struct swoole *s, struct census *c)
 		uint64_t obj, cb[2];
 		int k;
 
-		if (++seen > count || seen > MAX_TIMERS || target_read(t, node, &nd, sizeof(nd)) ||
+		if (++seen > count || seen > WALK_MAX_TIMERS || target_read(t, node, &nd, sizeof(nd)) ||
 		    target_read_u64(t, nd.value + l->socket_object, &obj)) {
 			snprintf(c->warning, sizeof(c->warning),
 				 "Event::add sockets unreadable or longer than their count");
@@ -580,7 +643,7 @@ static int walk_timers(struct target *t, struct swoole *s, struct census *c)
 	if (!s->defer_cb || target_read_u64(t, s->tg + l->tg_reactor, &reactor) || !reactor ||
 	    target_read_u64(t, reactor + l->reactor_defers, &cm) || !cm)
 		return 0;
-	for (seen = 0, head = cm, node = head; seen < MAX_TIMERS; seen++) {
+	for (seen = 0, head = cm, node = head; seen < WALK_MAX_TIMERS; seen++) {
 		if (target_read_u64(t, node, &node) || node == head)
 			break;
 		if (target_read_u64(t, node + 16, &fn) || target_read_u64(t, node + 48, &data))
@@ -651,10 +714,16 @@ static int heap_walks(struct swoole *s, struct census *c, const struct php_co *c
 	int64_t last_cid;
 	char prefix[32] = "";
 
+	size_t i = c->ntimers;
+
 	if (php_pools_census(&s->heap, &s->lay, c, cos, nco))
 		return -1;
 	if (!s->no_timers[0] && walk_timers(s->heap.t, s, c))
 		return -1;
+	/* Timer ids restart in every thread's Timer: keyed as the probes key them. */
+	for (; tid && i < c->ntimers; i++)
+		if (c->timers[i].id)
+			c->timers[i].id |= (uint64_t)tid << 32;
 	if (!cids || !s->last_cid || target_read_u64(s->heap.t, s->last_cid, (uint64_t *)&last_cid))
 		return 0;
 	if (tid)
@@ -796,6 +865,15 @@ static int swoole_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 	return 0;
 }
 
+static void swoole_callback_captures(struct rt_ctx *rc, uint64_t callable,
+				     struct census_timer *tm)
+{
+	const struct swoole *s = rc->priv;
+
+	if (!s->no_heap[0])
+		php_object_captures(&s->heap, callable, tm);
+}
+
 static int swoole_open(struct rt_ctx *c, char *err, size_t errlen)
 {
 	if (!(c->priv = calloc(1, sizeof(struct swoole)))) {
@@ -823,5 +901,6 @@ const struct runtime runtime_swoole = {
 	.close = swoole_close,
 	.plan = swoole_plan,
 	.census = swoole_census,
+	.callback_captures = swoole_callback_captures,
 	.describe_site = php_describe_site,
 };
