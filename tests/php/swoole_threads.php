@@ -8,7 +8,8 @@
 // thread: resumes its first parked coroutine (its defers run as it ends), runs SHORT + its
 // index coroutines that register 2 defers, borrow a connection from the thread's Channel
 // pool and give it back, and starts 2 that register 3 + its index defers, borrow one and
-// park; then TRUTH again, with what each thread counted since.
+// park, clears its first timer and arms 2; then TRUTH again, with what each thread
+// counted since (and its pending timers by site).
 //
 // php swoole_threads.php THREADS CO DEFERS [live SHORT]
 use Swoole\Coroutine;
@@ -99,9 +100,10 @@ Coroutine\run(function () use ($map, $live, $index, $co, $defers, $short) {
         });
         $ended[] = $done->pop();
     }
+    $timers = [];
     for ($i = 0; $i < $co; $i++) {
         $request = new Request();
-        Swoole\Timer::after(3600 * 1000, function () use ($request) { });
+        $timers[] = Swoole\Timer::after(3600 * 1000, function () use ($request) { });	// TIMER_LINE
     }
     while (count(Coroutine::list()) > $co + 1) {
         Coroutine::sleep(0.01);	// until the short ones have ended
@@ -163,6 +165,14 @@ Coroutine\run(function () use ($map, $live, $index, $co, $defers, $short) {
         $t['gets']++;
         $t['outstanding']++;
     }
+    // Timer ids start at 1 in every thread too: one cleared, two armed.
+    Swoole\Timer::clear($timers[0]);
+    for ($i = 0; $i < 2; $i++) {
+        $request = new Request();
+        $late = function () use ($request) { };
+        Swoole\Timer::after(3600 * 1000, $late);	// LIVE_TIMER_LINE
+    }
+    $t['timers'] = [$lineOf('TIMER_LINE') => $co - 1, $lineOf('LIVE_TIMER_LINE') => 2];
     $t['coroutines'] = $pending;
     $t['live_site'] = $lineOf('LIVE_DEFER_LINE');
     $live[Thread::getNativeId()] = json_encode($t);

@@ -2,9 +2,11 @@
 # Swoole's thread mode, live (codefer-top's probes): every thread has its own coroutines,
 # cids from 1, so the probes key them by (thread, cid). Attached after each thread has
 # parked coroutines with pending defers (the census), then every thread ends one of those,
-# runs short coroutines and parks new ones holding a connection of its own pool. Each
-# coroutine's pending defers and connections, the totals and the pools must match what
-# every thread counted, and the table and JSON must name the thread.
+# runs short coroutines and parks new ones holding a connection of its own pool, clears a
+# timer and arms new ones. Each
+# coroutine's pending defers and connections, the totals, the pools and the pending
+# timers must match what every thread counted, and the table and JSON must name the
+# thread.
 . "$(dirname "$0")/php_lib.sh"
 need_basics
 need_swoole_threads
@@ -51,6 +53,12 @@ expect "pending at $(basename "$site")" \
 expect "pools: gets puts outstanding" \
 	"$(jq_php "$SNAP" 'implode("\n", array_map(fn($p) => "{$p["gets"]} {$p["puts"]} {$p["outstanding"]}", array_filter($j["pools"], fn($p) => $p["gets"] > 0)))' | sort)" \
 	"$(jq_php "$TRUTH" 'implode("\n", array_map(fn($t) => "{$t["gets"]} {$t["puts"]} {$t["outstanding"]}", $j["threads"]))' | sort)"
+
+# Pending timers by site (each thread's ids start at 1): the census's by their closure's
+# line, those armed since attach by the line arming them; each captures one Request.
+expect "timer sites: site pending captures" \
+	"$(jq_php "$SNAP" 'implode("\n", array_map(fn($s) => "{$s["site"]} {$s["pending"]} " . json_encode($s["captures"]), array_filter($j["sites"], fn($s) => $s["kind"] === "timer")))' | sort)" \
+	"$(jq_php "$TRUTH" '(function ($n) { return implode("\n", array_map(fn($s, $v) => "$s $v {\"Request\":$v}", array_keys($n), $n)); })(array_reduce($j["threads"], function ($n, $t) { foreach ($t["timers"] as $s => $v) { $n[$s] = ($n[$s] ?? 0) + $v; } return $n; }, []))' | sort)"
 
 # The text table names each coroutine THREAD:CID; walks alone (--no-probes) see the same.
 "$CODEFER_TOP" -p "$TARGET_PID" -b -n 1 >"$WORK/top.txt" 2>"$WORK/top.err" || fail "codefer-top -b failed"
