@@ -211,6 +211,31 @@ int php_heap_open(struct target *t, struct php_heap *h, char *why, size_t len)
 	return 0;
 }
 
+/* tsrm_get_ls_cache_tcb_offset() (PHP 8.0+, x86-64) is `mov $imm32, %rax; ret` in the
+ * PHP binary (the linker resolved the TLS offset) or `mov disp32(%rip), %rax; ret` in a
+ * libphp.so (the offset in a GOT slot, relocated at load). */
+int php_tsrm_cache_offset(struct target *t, struct module *php, int64_t *off)
+{
+	const struct elf_sym *fn = php && module_elf(php) ?
+				   elf_sym_by_name(php->elf, "tsrm_get_ls_cache_tcb_offset") : NULL;
+	uint8_t insn[8];
+	int32_t imm;
+	uint64_t got;
+
+	if (!fn || elf_read_vaddr(php->elf, fn->value, insn, sizeof(insn)) || insn[7] != 0xc3)
+		return -1;
+	memcpy(&imm, insn + 3, 4);
+	if (!memcmp(insn, "\x48\xc7\xc0", 3)) {
+		*off = imm;
+		return 0;
+	}
+	if (memcmp(insn, "\x48\x8b\x05", 3) ||
+	    target_read_u64(t, fn->value + php->bias + 7 + imm, &got))
+		return -1;
+	*off = (int64_t)got;
+	return 0;
+}
+
 void php_heap_close(struct php_heap *h)
 {
 	free(h->cache);

@@ -76,6 +76,9 @@ unsigned php_api_version(struct target *t, int *zts);
  * (h->sites; h->walk when everything can; ZTS: h->eg is 0, to be set to a thread's
  * globals, and why says so), or -1 with why set (no PHP, no DWARF and no table for it). */
 int php_heap_open(struct target *t, struct php_heap *h, char *why, size_t len);
+/* ZTS: where _tsrm_ls_cache (the thread's pointer to its globals) is from the thread
+ * pointer, in every thread; php is the module with executor_globals_offset. 0, or -1. */
+int php_tsrm_cache_offset(struct target *t, struct module *php, int64_t *off);
 void php_heap_close(struct php_heap *h);
 
 /* The zval at addr, references and indirections followed. 0 or -1. */

@@ -16,7 +16,6 @@
 
 #define MAX_THREADS 65536	/* entries of a thread list walked */
 #define MAX_LINK_MAPS 4096
-#define MAX_STATIC_CHECK 1024	/* threads compared to tell static TLS from dynamic */
 #define LM_ADDR 0		/* link_map: l_addr, l_name, l_ld, l_next (public ABI, link.h) */
 #define LM_NEXT 24
 #define R_DEBUG_MAP 8		/* struct r_debug: r_version, then r_map */
@@ -128,24 +127,6 @@ struct loc tls_var_loc(const struct tls *x, uint64_t modid, uint64_t offset)
 				     modid * (x->dtv_elem.bits / 8) + x->dtv_val.offset, 8);
 
 	return loc_deref(block, offset, 8);
-}
-
-int tls_static_offset(const struct tls *x, uint64_t modid, int64_t *off)
-{
-	struct tls_thread th[MAX_STATIC_CHECK];
-	uint64_t block;
-	int n, i, seen = 0;
-
-	if ((n = tls_threads(x, th, MAX_STATIC_CHECK)) < 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (tls_block(x, th[i].pd, modid, &block))
-			continue;
-		if (seen++ && (int64_t)(block - th[i].pd) != *off)
-			return -1;
-		*off = block - th[i].pd;
-	}
-	return seen ? 0 : -1;
 }
 
 int tls_main_addr(struct target *t, struct module *m, const char *name, uint64_t *addr,

@@ -35,10 +35,6 @@ int tls_block(const struct tls *x, uint64_t pd, uint64_t modid, uint64_t *block)
  * read in the thread that hits the probe through its DTV (3 loads: the DTV, the block,
  * the value), whether the module's TLS is static or dynamic (dlopen'ed). */
 struct loc tls_var_loc(const struct tls *x, uint64_t modid, uint64_t offset);
-/* Module modid's TLS block at a fixed distance from the thread pointer in every thread
- * (static TLS: the executable and the libraries loaded with it): 0 with *off set, or -1
- * (dynamic TLS, or no thread has the block). */
-int tls_static_offset(const struct tls *x, uint64_t modid, int64_t *off);
 /* The address, in the main thread, of the STT_TLS symbol `name` of module m. 0, or -1
  * with why set. */
 int tls_main_addr(struct target *t, struct module *m, const char *name, uint64_t *addr,

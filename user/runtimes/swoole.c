@@ -101,12 +101,10 @@ struct swoole {
 	int threaded;			/* thread mode: coroutines, current in TLS */
 	struct tls tls;			/* ... found through glibc's thread list */
 	uint64_t modid;			/* swoole.so's TLS module id */
-	uint64_t php_modid;		/* the PHP binary's */
-	uint64_t tsrm_cache;		/* _tsrm_ls_cache in PHP's TLS block */
+	int64_t tsrm_cache_tp;		/* _tsrm_ls_cache from the thread pointer ... */
+	int php_tls_ok;			/* ... and the rest below are known */
 	uint64_t eg_offset, cg_offset;	/* &executor_globals_offset, &compiler_globals_offset */
 	uint64_t tg_tls, last_cid_tls;	/* SwooleTG, Coroutine::last_cid in swoole.so's block */
-	int64_t php_tls_off;		/* PHP's static TLS block from the thread pointer ... */
-	int php_tls_static;		/* ... when it is static: probes read EG through it */
 	char no_timers[200];		/* why pending timers cannot be read */
 };
 
@@ -236,33 +234,28 @@ static int resolve_offsets(struct swoole *s, struct elf_file *e, char *err, size
 }
 
 /* Thread mode: where each thread's PHP globals, SwooleTG and last cid are (thread_roots).
- * ZTS PHP reaches its globals through a thread-local TSRM cache, _tsrm_ls_cache (the PHP
- * binary's .symtab only): the globals are at the cache plus executor_globals_offset.
- * Probes reach the hitting thread's cache from its thread pointer when PHP's TLS is
- * static (the PHP binary's always is): the DTV route would take more loads than a loc
- * has for the caller's line. */
+ * ZTS PHP reaches its globals through a thread-local TSRM cache, _tsrm_ls_cache, at a
+ * fixed distance from the thread pointer (initial-exec TLS), which PHP exports for its
+ * JIT: the globals are at the cache plus executor_globals_offset. */
 static void thread_mode_roots(struct target *t, struct swoole *s, struct elf_file *e)
 {
-	const struct elf_sym *tg = elf_sym_by_name(e, SYM_TG), *cache = NULL;
+	const struct elf_sym *tg = elf_sym_by_name(e, SYM_TG);
 	const struct elf_sym *last = elf_sym_by_name(e, SYM_LAST_CID);
 	struct module *php = NULL;
 
 	s->eg_offset = target_sym(t, NULL, "executor_globals_offset", &php);
 	s->cg_offset = target_sym(t, NULL, "compiler_globals_offset", NULL);
-	if (php && module_elf(php))
-		cache = elf_sym_by_name(php->elf, "_tsrm_ls_cache");
 	if (!tg || !tg->is_tls || !last || !last->is_tls || !s->eg_offset || !s->cg_offset ||
-	    !cache || !cache->is_tls || !(s->php_modid = tls_modid(&s->tls, php))) {
+	    php_tsrm_cache_offset(t, php, &s->tsrm_cache_tp)) {
 		if (!s->no_heap[0])
 			snprintf(s->no_heap, sizeof(s->no_heap), "thread mode: PHP's TSRM cache "
-				 "(_tsrm_ls_cache, in PHP's .symtab) or Swoole's thread-local "
-				 "roots not found");
+				 "(tsrm_get_ls_cache_tcb_offset) or Swoole's thread-local roots not "
+				 "found");
 		return;
 	}
-	s->tsrm_cache = cache->value;
 	s->tg_tls = tg->value;
 	s->last_cid_tls = last->value;
-	s->php_tls_static = !tls_static_offset(&s->tls, s->php_modid, &s->php_tls_off);
+	s->php_tls_ok = 1;
 }
 
 /* Everything both the plan and the census need. 0, or an exit code with err set. */
@@ -358,10 +351,9 @@ static int current_frame(const struct swoole *s, struct loc *ex)
 	if (!s->have_php)
 		return -1;
 	if (s->threaded) {
-		if (!s->php_tls_static || target_read_u64(s->heap.t, s->eg_offset, &eg_off))
+		if (!s->php_tls_ok || target_read_u64(s->heap.t, s->eg_offset, &eg_off))
 			return -1;
-		eg = loc_deref((struct loc){ .base = LOC_TLS,
-					     .base_off = s->php_tls_off + s->tsrm_cache }, 0, 8);
+		eg = loc_deref((struct loc){ .base = LOC_TLS, .base_off = s->tsrm_cache_tp }, 0, 8);
 		*ex = loc_deref(eg, eg_off + s->heap.o[PO_EG_CURRENT_EX], 8);
 	} else {
 		*ex = loc_deref(eg, 0, 8);
@@ -450,8 +442,7 @@ static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 				s->so.fcc_function_handler, 8);
 	if (caller_site(s, &defer) || caller_site(s, &get))
 		plan_note(p, "PHP sites of defers and borrows: not read (%s)", !s->have_php ?
-			  "no Zend offsets" : "thread mode: PHP's TLS is not static, or "
-			  "executor_globals_offset or _tsrm_ls_cache is missing");
+			  "no Zend offsets" : s->no_heap);
 
 	/* Coroutine::close(this): only coroutines with a task are PHP coroutines. */
 	exit_.co = co_key(s, loc_deref(loc_reg(CFREG_RDI), s->so.co_cid, 8));
@@ -691,11 +682,10 @@ static int first_line(void *arg, uint64_t ex, uint64_t func, uint64_t cvs, uint3
 static int thread_roots(struct swoole *s, uint64_t pd)
 {
 	struct target *t = s->heap.t;
-	uint64_t php_block, sw_block, cache, eg_off, cg_off;
+	uint64_t sw_block, cache, eg_off, cg_off;
 
-	if (tls_block(&s->tls, pd, s->php_modid, &php_block) ||
-	    tls_block(&s->tls, pd, s->modid, &sw_block) ||
-	    target_read_u64(t, php_block + s->tsrm_cache, &cache) || !cache ||
+	if (tls_block(&s->tls, pd, s->modid, &sw_block) ||
+	    target_read_u64(t, pd + s->tsrm_cache_tp, &cache) || !cache ||
 	    target_read_u64(t, s->eg_offset, &eg_off) || target_read_u64(t, s->cg_offset, &cg_off))
 		return -1;
 	s->heap.eg = cache + eg_off;
