@@ -497,15 +497,16 @@ static void seed_timers(struct session *s)
 	}
 }
 
-/* plan.timers_probed: s->timers from the probes' map, with the census's kind and captures
- * of a timer it read (else the runtime reads the captures of its callable), plus the census's callbacks no probe follows (no id); tombstones,
- * of use only while seeding, go. 0, or -1 out of memory. */
+/* plan.timers_probed: s->timers (sorted by id) from the probes' map, with the census's
+ * kind and captures of a timer it read (else the runtime reads the captures of its
+ * callable, once: the last refresh's entry is kept), plus the census's callbacks no probe
+ * follows (no id); tombstones, of use only while seeding, go. 0, or -1 out of memory. */
 static int read_timers(struct session *s)
 {
 	int fd = bpf_map__fd(s->skel->maps.timers);
 	struct timer_key cur, next, *prev = NULL, *dead = NULL;
 	struct census c = { 0 };
-	struct census_timer *tm, *ct;
+	struct census_timer key, *tm, *ct;
 	size_t i, ndead = 0;
 	struct timer_val v;
 	void *np;
@@ -527,15 +528,18 @@ static int read_timers(struct session *s)
 			dead[ndead++] = cur;
 			continue;
 		}
-		ct = bsearch(&(struct census_timer){ .id = cur.id }, s->census_timers,
-			     s->ncensus_timers, sizeof(*ct), cmp_timer_id);
+		key = (struct census_timer){ .id = cur.id, .kind = "timer" };
+		if (!(ct = bsearch(&key, s->census_timers, s->ncensus_timers, sizeof(*ct),
+				   cmp_timer_id)))
+			ct = bsearch(&key, s->timers, s->ntimers, sizeof(*ct), cmp_timer_id);
 		if (!(tm = census_add_timer(&c)))
 			goto oom;
-		*tm = ct ? *ct : (struct census_timer){ .id = cur.id, .kind = "timer" };
+		*tm = ct ? *ct : key;
 		tm->site = v.site;	/* the line that armed it, when a probe saw it */
 		if (!ct && v.callable && s->rt->callback_captures)
 			s->rt->callback_captures(&s->rc, v.callable, tm);
 	}
+	qsort(c.timers, c.ntimers, sizeof(*c.timers), cmp_timer_id);
 	/* Deleted after the walk: a key gone from under get_next_key restarts it. */
 	for (i = 0; i < ndead; i++)
 		bpf_map_delete_elem(fd, &dead[i]);
