@@ -52,9 +52,10 @@
 /* Local (.symtab only): Timer::after/tick's body, which returns the new timer's id in
  * its return_value zval; its failures return from a separate (.cold) part. */
 #define SYM_TIMER_ADD "_ZL9timer_addP18_zend_execute_dataP12_zval_structb"
-/* Every timer node's end (fired for the last time, cleared, timer freed), called
- * through the PLT: exported, so never inlined. */
-#define SYM_RELEASE_NODE "_ZN6swoole5Timer12release_nodeEPNS_9TimerNodeE"
+/* Local too: the destructor timer_add gives PHP's timer nodes, called once at a node's
+ * end (fired for the last time, cleared, timer freed), through a pointer: never inlined,
+ * and never called for Swoole's own timers (sleeps, I/O timeouts), so those cost nothing. */
+#define SYM_TIMER_DTOR "_ZL10timer_dtorPN6swoole9TimerNodeE"
 #define SAVE_RETURN_VALUE 1	/* save slot: timer_add's return_value */
 #define WALK_MAX_TIMERS 1000000
 #define MAX_THREADS 1024	/* threads read in thread mode */
@@ -372,9 +373,9 @@ static int caller_site(const struct swoole *s, struct probe_cfg *cfg)
 	return 0;
 }
 
-/* Timer::after/tick: the id timer_add returns, armed at the PHP line calling it; each
- * PHP timer node's release retires it (a timer node's id is its key, with the thread in
- * thread mode: ids restart in every thread's Timer). The value is saved per thread, not
+/* Timer::after/tick: the id timer_add returns, armed at the PHP line calling it; the
+ * node's destructor retires it (a timer node's id is its key, with the thread in thread
+ * mode: ids restart in every thread's Timer). The return_value is saved per thread, not
  * per coroutine: Timer::after also runs outside coroutines, and never yields. */
 static int plan_timers(const struct swoole *s, struct probe_plan *p, char *err, size_t errlen)
 {
@@ -382,19 +383,19 @@ static int plan_timers(const struct swoole *s, struct probe_plan *p, char *err, 
 	struct probe_cfg save = { .kind = EV_SAVE, .slot = SAVE_RETURN_VALUE, .co = thread,
 				  .save = loc_reg(CFREG_RSI) };
 	struct probe_cfg add = { .kind = EV_TIMER_ADD, .co = thread };
-	struct probe_cfg done = { .kind = EV_TIMER_DONE, .flags = PF_COND_NONZERO };
+	struct probe_cfg done = { .kind = EV_TIMER_DONE };
 	struct loc id = loc_deref((struct loc){ .base = LOC_SAVED, .reg = SAVE_RETURN_VALUE },
 				  0, 8);
 	int r;
 
 	if (s->no_timers[0] || !elf_sym_by_name(s->mod->elf, SYM_TIMER_ADD) ||
-	    !elf_sym_by_name(s->mod->elf, SYM_RELEASE_NODE) || caller_site(s, &add)) {
-		plan_note(p, "timer probes: none, pending timers read at attach only (%s)", s->no_timers[0] ?
-			  s->no_timers : "timer_add needs swoole.so's .symtab, the line PHP's "
-			  "frames");
+	    !elf_sym_by_name(s->mod->elf, SYM_TIMER_DTOR) || caller_site(s, &add)) {
+		plan_note(p, "timer probes: none, pending timers read at attach only (%s)",
+			  s->no_timers[0] ? s->no_timers : "timer_add and timer_dtor need "
+			  "swoole.so's .symtab, the line PHP's frames");
 		return 0;
 	}
-	done.conn = loc_deref(loc_reg(CFREG_RSI), 0, 8);
+	done.conn = loc_deref(loc_reg(CFREG_RDI), 0, 8);
 	if (s->threaded)
 		id.flags = done.conn.flags = LOCF_THREAD;
 	add.conn = id;
@@ -402,12 +403,10 @@ static int plan_timers(const struct swoole *s, struct probe_plan *p, char *err, 
 	 * still in the frame when timer_add returns. */
 	current_frame(s, &add.pool);
 	add.pool = loc_deref(add.pool, s->heap.frame_slot + ZVAL_SIZE, 8);
-	/* Only PHP's nodes (TYPE_PHP 1; sleeps and Swoole's own are TYPE_KERNEL 0). */
-	done.cond = loc_deref(loc_reg(CFREG_RSI), s->lay.tn_type, 4);
 	if ((r = plan_add_sym(p, s->heap.t, s->mod, SYM_TIMER_ADD, 0, &save, err, errlen)) ||
 	    (r = plan_add_returns(p, s->mod, SYM_TIMER_ADD, &add, "the timer's id", err,
 				  errlen)) ||
-	    (r = plan_add_sym(p, s->heap.t, s->mod, SYM_RELEASE_NODE, 0, &done, err, errlen)))
+	    (r = plan_add_sym(p, s->heap.t, s->mod, SYM_TIMER_DTOR, 0, &done, err, errlen)))
 		return r;
 	p->timers_probed = 1;
 	plan_note(p, "timer probes: Timer::after/tick by the line calling them since attach, "
