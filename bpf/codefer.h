@@ -63,10 +63,9 @@ enum loc_reg {
 	CFREG__COUNT,
 };
 
-/* loc.flags */
-#define LOCF_THREAD	(1u << 0)	/* the value is per OS thread (a coroutine id that restarts
-					 * in every thread): the thread's id goes in its upper 32
-					 * bits, as (tid << 32) | (u32)value */
+/* loc.flags. LOCF_THREAD: the value is per OS thread (a coroutine id that restarts in
+ * every thread): the thread's id goes in its upper 32 bits, (tid << 32) | (u32)value. */
+#define LOCF_THREAD	(1u << 0)
 
 struct loc {
 	__u8 base;		/* enum loc_base */

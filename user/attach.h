@@ -85,7 +85,7 @@ struct session {
 					   plan.timers_probed: the probes' map's timers
 					   and the census's callbacks, at each refresh */
 	size_t ntimers;
-	struct census_timer *census_timers;	/* timers_probed: the census's, sorted by id */
+	struct census_timer *census_timers;	/* timers_probed: the census's, by id */
 	size_t ncensus_timers;
 	struct census_stale *stale;	/* the last walk's state kept for ended coroutines */
 	size_t nstale;

@@ -4,12 +4,12 @@
 // coroutines (CO + its index in thread i) that register DEFERS defer() callbacks and
 // park. The threads report to the main one through a Thread\Map, which prints
 // `TRUTH {json}` (per native thread id: live coroutines, pending defers), then READY.
-// With `live`, it prints READY alone and waits for a line on stdin (codefer attached in between) and every
-// thread: resumes its first parked coroutine (its defers run as it ends), runs SHORT + its
-// index coroutines that register 2 defers, borrow a connection from the thread's Channel
-// pool and give it back, and starts 2 that register 3 + its index defers, borrow one and
-// park, clears its first timer and arms 2; then TRUTH again, with what each thread
-// counted since (and its pending timers by site).
+// With `live`, it prints READY alone and waits for a line on stdin (codefer attached in
+// between); then every thread resumes its first parked coroutine (its defers run as it
+// ends), runs SHORT + its index coroutines that register 2 defers, borrow a connection
+// from the thread's Channel pool and give it back, starts 2 that register 3 + its index
+// defers, borrow one and park, clears its first timer and arms 2; then TRUTH again, with
+// what each thread counted since (and its pending timers by site).
 //
 // php swoole_threads.php THREADS CO DEFERS [live SHORT]
 use Swoole\Coroutine;

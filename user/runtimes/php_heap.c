@@ -216,12 +216,13 @@ int php_heap_open(struct target *t, struct php_heap *h, char *why, size_t len)
  * libphp.so (the offset in a GOT slot, relocated at load). */
 int php_tsrm_cache_offset(struct target *t, struct module *php, int64_t *off)
 {
-	const struct elf_sym *fn = php && module_elf(php) ?
-				   elf_sym_by_name(php->elf, "tsrm_get_ls_cache_tcb_offset") : NULL;
+	const struct elf_sym *fn = NULL;
 	uint8_t insn[8];
 	int32_t imm;
 	uint64_t got;
 
+	if (php && module_elf(php))
+		fn = elf_sym_by_name(php->elf, "tsrm_get_ls_cache_tcb_offset");
 	if (!fn || elf_read_vaddr(php->elf, fn->value, insn, sizeof(insn)) || insn[7] != 0xc3)
 		return -1;
 	memcpy(&imm, insn + 3, 4);

@@ -249,9 +249,9 @@ static void thread_mode_roots(struct target *t, struct swoole *s, struct elf_fil
 	if (!tg || !tg->is_tls || !last || !last->is_tls || !s->eg_offset || !s->cg_offset ||
 	    php_tsrm_cache_offset(t, php, &s->tsrm_cache_tp)) {
 		if (!s->no_heap[0])
-			snprintf(s->no_heap, sizeof(s->no_heap), "thread mode: PHP's TSRM cache "
-				 "(tsrm_get_ls_cache_tcb_offset) or Swoole's thread-local roots not "
-				 "found");
+			snprintf(s->no_heap, sizeof(s->no_heap), "thread mode: PHP's TSRM "
+				 "cache (tsrm_get_ls_cache_tcb_offset) or Swoole's thread-local "
+				 "roots not found");
 		return;
 	}
 	s->tg_tls = tg->value;
@@ -354,7 +354,8 @@ static int current_frame(const struct swoole *s, struct loc *ex)
 	if (s->threaded) {
 		if (!s->php_tls_ok || target_read_u64(s->heap.t, s->eg_offset, &eg_off))
 			return -1;
-		eg = loc_deref((struct loc){ .base = LOC_TLS, .base_off = s->tsrm_cache_tp }, 0, 8);
+		eg = (struct loc){ .base = LOC_TLS, .base_off = s->tsrm_cache_tp };
+		eg = loc_deref(eg, 0, 8);
 		*ex = loc_deref(eg, eg_off + s->heap.o[PO_EG_CURRENT_EX], 8);
 	} else {
 		*ex = loc_deref(eg, 0, 8);
@@ -592,7 +593,8 @@ static int walk_timers(struct target *t, struct swoole *s, struct census *c)
 		return 0;
 	}
 	for (node = timer ? node : 0; node; node = nd.next) {
-		if (++seen > count || seen > WALK_MAX_TIMERS || target_read(t, node, &nd, sizeof(nd)) ||
+		if (++seen > count || seen > WALK_MAX_TIMERS ||
+		    target_read(t, node, &nd, sizeof(nd)) ||
 		    target_read_u32(t, nd.value + l->tn_type, &type) ||
 		    target_read(t, nd.value + l->tn_removed, &removed, 1) ||
 		    target_read_u64(t, nd.value + l->tn_interval, (uint64_t *)&interval) ||
@@ -615,7 +617,8 @@ static int walk_timers(struct target *t, struct swoole *s, struct census *c)
 		uint64_t obj, cb[2];
 		int k;
 
-		if (++seen > count || seen > WALK_MAX_TIMERS || target_read(t, node, &nd, sizeof(nd)) ||
+		if (++seen > count || seen > WALK_MAX_TIMERS ||
+		    target_read(t, node, &nd, sizeof(nd)) ||
 		    target_read_u64(t, nd.value + l->socket_object, &obj)) {
 			snprintf(c->warning, sizeof(c->warning),
 				 "Event::add sockets unreadable or longer than their count");
@@ -702,7 +705,6 @@ static int heap_walks(struct swoole *s, struct census *c, const struct php_co *c
 {
 	int64_t last_cid;
 	char prefix[32] = "";
-
 	size_t i = c->ntimers;
 
 	if (php_pools_census(&s->heap, &s->lay, c, cos, nco))
