@@ -92,7 +92,8 @@ struct census_pool {
 #define CENSUS_CAPTURES 8
 struct census_timer {
 	uint64_t id;		/* the timer's id (in thread mode with the thread, as
-				   coroutine ids); 0 for a deferred task or an event */
+				   coroutine ids), a deferred task's address; 0 for an
+				   event callback */
 	char kind[8];		/* "after", "tick", "defer" */
 	struct site site;	/* where it was registered if known, else its function */
 	int64_t interval_ms;	/* tick period; 0 for one shot */

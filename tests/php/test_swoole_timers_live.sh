@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Pending Swoole timers followed by codefer-top's probes: Timer::after/tick armed since
-# attach by the line that armed them, those from before by their closure's first line (the
-# census), with the classes their closures capture; timers that fire for the last time or
-# are cleared, before or after attach, are gone, and coroutine sleeps are not counted.
+# Pending Swoole timers and Event::defer tasks followed by codefer-top's probes: those
+# armed since attach by the line that armed them, those from before by their closure's
+# first line (the census), with the classes their closures capture; timers that fire for
+# the last time or are cleared and tasks that ran, from before or after attach, are gone,
+# and coroutine sleeps are not counted.
 # Exactly as the target counts them. Then the same on a thread-safe PHP when
 # CODEFER_PHP_ZTS names one (Swoole's thread mode: the timers of the main thread; see
 # test_swoole_threads_live.sh for several).
@@ -12,7 +13,7 @@ need_swoole
 
 check() {
 	local how=$1
-	php_start "$PHP_TESTS/swoole_timers_live.php" 4 5 2
+	php_start "$PHP_TESTS/swoole_timers_live.php" 4 5 2 3
 	top_start
 	go
 	top_settle 2

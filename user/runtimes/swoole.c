@@ -57,6 +57,11 @@
  * and never called for Swoole's own timers (sleeps, I/O timeouts), so those cost nothing. */
 #define SYM_TIMER_DTOR "_ZL10timer_dtorPN6swoole9TimerNodeE"
 #define SAVE_RETURN_VALUE 1	/* save slot: timer_add's return_value */
+/* Event::defer's handler (local) queues a task through the exported swoole_event_defer,
+ * as Swoole's own code does: a flag saved for the handler's duration tells them apart. */
+#define SYM_ZIF_EVENT_DEFER "zif_swoole_event_defer"
+#define SYM_SWOOLE_EVENT_DEFER "_Z18swoole_event_deferRKSt8functionIFvPvEES0_"
+#define SAVE_IN_EVENT_DEFER 2	/* save slot: 1 inside Event::defer(), else 0 */
 #define WALK_MAX_TIMERS 1000000
 #define MAX_THREADS 1024	/* threads read in thread mode */
 /* Only in development snapshots after 6.2.1, which still call themselves "6.2.1". */
@@ -374,6 +379,43 @@ static int caller_site(const struct swoole *s, struct probe_cfg *cfg)
 	return 0;
 }
 
+/* Event::defer tasks, with timer_add's probe `timer` (thread key, site): a task is its
+ * zend::Callable, queued by swoole_event_defer inside Event::defer's handler (the flag
+ * says so), done when event_defer_callback runs it. */
+static int plan_event_defers(const struct swoole *s, struct probe_plan *p,
+			     struct probe_cfg timer, char *err, size_t errlen)
+{
+	struct probe_cfg in = { .kind = EV_SAVE, .slot = SAVE_IN_EVENT_DEFER, .co = timer.co,
+				.save = { .base = LOC_CONST, .base_off = 1 } };
+	struct probe_cfg out = in, done = { .kind = EV_TIMER_DONE };
+	struct probe_cfg add = timer;
+	int r;
+
+	if (!s->defer_cb || !elf_sym_by_name(s->mod->elf, SYM_ZIF_EVENT_DEFER) ||
+	    !elf_sym_by_name(s->mod->elf, SYM_SWOOLE_EVENT_DEFER)) {
+		plan_note(p, "Event::defer tasks: read at attach only (needs swoole.so's .symtab)");
+		return 0;
+	}
+	out.save.base_off = 0;
+	add.flags = PF_COND_NONZERO;
+	add.cond = (struct loc){ .base = LOC_SAVED, .reg = SAVE_IN_EVENT_DEFER };
+	add.conn = loc_reg(CFREG_RSI);
+	/* Its callable: the handler's only argument, in its frame. */
+	current_frame(s, &add.pool);
+	add.pool = loc_deref(add.pool, s->heap.frame_slot, 8);
+	done.conn = loc_reg(CFREG_RDI);
+	if ((r = plan_add_sym(p, s->heap.t, s->mod, SYM_ZIF_EVENT_DEFER, 0, &in, err, errlen)) ||
+	    (r = plan_add_returns(p, s->mod, SYM_ZIF_EVENT_DEFER, &out, "leaves Event::defer",
+				  err, errlen)) ||
+	    (r = plan_add_sym(p, s->heap.t, s->mod, SYM_SWOOLE_EVENT_DEFER, 0, &add, err,
+			      errlen)) ||
+	    (r = plan_add_sym(p, s->heap.t, s->mod, SYM_EVENT_DEFER_CB, 0, &done, err, errlen)))
+		return r;
+	plan_note(p, "Event::defer tasks: by the line calling it since attach; Event::add "
+		  "callbacks as read at attach");
+	return 0;
+}
+
 /* Timer::after/tick: the id timer_add returns, armed at the PHP line calling it; the
  * node's destructor retires it (a timer node's id is its key, with the thread in thread
  * mode: ids restart in every thread's Timer). The return_value is saved per thread, not
@@ -411,9 +453,8 @@ static int plan_timers(const struct swoole *s, struct probe_plan *p, char *err, 
 		return r;
 	p->timers_probed = 1;
 	plan_note(p, "timer probes: Timer::after/tick by the line calling them since attach, "
-		  "by their closure's first line before; Event::defer and Event::add callbacks "
-		  "as read at attach");
-	return 0;
+		  "by their closure's first line before");
+	return plan_event_defers(s, p, add, err, errlen);
 }
 
 static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_t errlen)
@@ -574,12 +615,12 @@ static int add_callback(struct target *t, struct swoole *s, struct census *c, ui
 
 /* Pending Timer::after/tick timers (SwooleTG.timer's map; coroutine sleeps and Swoole's
  * own timers are TYPE_KERNEL and not counted), Event::add callbacks (its socket map) and
- * Event::defer tasks (the reactor's defer list). 0, or -1 out of memory; what cannot be
- * read leaves a warning. */
-static int walk_timers(struct target *t, struct swoole *s, struct census *c)
+ * Event::defer tasks (the reactor's defer list), of thread tid in thread mode (else 0).
+ * 0, or -1 out of memory; what cannot be read leaves a warning. */
+static int walk_timers(struct target *t, struct swoole *s, struct census *c, uint32_t tid)
 {
 	const struct swoole_layout *l = &s->lay;
-	uint64_t timer, count, node, reactor, cm, head, fn, data;
+	uint64_t timer, count, node, reactor, cm, head, fn, data, id;
 	int64_t interval;
 	struct umap_node nd;
 	uint32_t type;
@@ -603,8 +644,10 @@ static int walk_timers(struct target *t, struct swoole *s, struct census *c)
 				 "timer list unreadable or longer than its count: walk cut short");
 			break;
 		}
+		/* Timer ids restart in every thread's Timer: keyed as the probes key them. */
+		id = tid ? (uint64_t)tid << 32 | (uint32_t)nd.key : (uint64_t)nd.key;
 		if (type == TIMER_TYPE_PHP && !removed &&
-		    add_callback(t, s, c, nd.key, interval > 0 ? "tick" : "after",
+		    add_callback(t, s, c, id, interval > 0 ? "tick" : "after",
 				 interval > 0 ? interval : 0, data + s->so.fn_fci_cache))
 			return -1;
 	}
@@ -642,7 +685,7 @@ static int walk_timers(struct target *t, struct swoole *s, struct census *c)
 		if (target_read_u64(t, node + 16, &fn) || target_read_u64(t, node + 48, &data))
 			break;
 		if (fn == s->defer_cb &&
-		    add_callback(t, s, c, 0, "defer", 0, data + l->callable_fcc))
+		    add_callback(t, s, c, data, "defer", 0, data + l->callable_fcc))
 			return -1;
 	}
 	return 0;
@@ -705,16 +748,11 @@ static int heap_walks(struct swoole *s, struct census *c, const struct php_co *c
 {
 	int64_t last_cid;
 	char prefix[32] = "";
-	size_t i = c->ntimers;
 
 	if (php_pools_census(&s->heap, &s->lay, c, cos, nco))
 		return -1;
-	if (!s->no_timers[0] && walk_timers(s->heap.t, s, c))
+	if (!s->no_timers[0] && walk_timers(s->heap.t, s, c, tid))
 		return -1;
-	/* Timer ids restart in every thread's Timer: keyed as the probes key them. */
-	for (; tid && i < c->ntimers; i++)
-		if (c->timers[i].id)
-			c->timers[i].id |= (uint64_t)tid << 32;
 	if (!cids || !s->last_cid || target_read_u64(s->heap.t, s->last_cid, (uint64_t *)&last_cid))
 		return 0;
 	if (tid)
