@@ -43,4 +43,10 @@ check "ZTS PHP"
 strip -s -o "$WORK/php" "$PHP" || fail "strip failed"
 PHP=$WORK/php
 check "stripped ZTS PHP"
+# And Swoole stripped too: its offsets and PHP's from their tables (those of the NTS
+# builds: thread mode changes none of them).
+strip -s -o "$WORK/swoole.so" "$("$PHP" -r 'echo ini_get("extension_dir");')/swoole.so" ||
+	fail "strip failed"
+PHP_ARGS=(-d "extension=$WORK/swoole.so")
+check "stripped ZTS PHP and Swoole"
 finish

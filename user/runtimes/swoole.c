@@ -434,8 +434,8 @@ static int plan_timers(const struct swoole *s, struct probe_plan *p, char *err, 
 	if (s->no_timers[0] || !elf_sym_by_name(s->mod->elf, SYM_TIMER_ADD) ||
 	    !elf_sym_by_name(s->mod->elf, SYM_TIMER_DTOR) || caller_site(s, &add)) {
 		plan_note(p, "timer probes: none, pending timers read at attach only (%s)",
-			  s->no_timers[0] ? s->no_timers : "timer_add and timer_dtor need "
-			  "swoole.so's .symtab, the line PHP's frames");
+			  s->no_timers[0] ? s->no_timers : "timer_add and timer_dtor are in "
+			  "swoole.so's .symtab only, or PHP's frames cannot be read");
 		return 0;
 	}
 	done.conn = loc_deref(loc_reg(CFREG_RDI), 0, 8);
