@@ -640,7 +640,7 @@ int BPF_UPROBE(on_touch)
 	return 0;
 }
 
-/* EV_TIMER_ADD / EV_TIMER_DONE: a timer armed, or gone (see struct timer_key). */
+/* EV_TIMER_ADD / EV_TIMER_DONE: a timer armed, or gone (see struct timer_val). */
 SEC("uprobe")
 int BPF_UPROBE(on_timer)
 {

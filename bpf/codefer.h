@@ -36,7 +36,7 @@ enum event_kind {
 	EV_SAVE,	/* entry of a function whose result a return-site probe reads */
 	EV_TOUCH,	/* co is alive (first sighting creates the row); nothing else */
 	EV_TIMER_ADD,	/* a timer (id: `conn`) was armed at site, to call `pool` */
-	EV_TIMER_DONE,	/* timer `conn` is gone: fired for the last time, or cleared */
+	EV_TIMER_DONE,	/* timer `conn` is gone: fired for the last time, cleared, or run */
 	EV__COUNT,
 };
 
