@@ -9,7 +9,8 @@
 // php swoole_timers_live.php BEFORE AFTER TICKS DEFERS
 // Prints READY, waits for a line, then `TRUTH {json}`: per site (the line calling
 // Timer::after/tick or Event::defer after attach, the closure's first line before: they
-// differ here), pending timers and tasks, and the classes their closures capture.
+// differ here), pending timers and tasks, and the classes their closures capture; and
+// its live coroutines.
 use Swoole\Coroutine;
 use Swoole\Event;
 use Swoole\Timer;
@@ -89,6 +90,7 @@ Coroutine\run(function () use ($before, $after, $ticks, $defers, $site, &$t) {
         Event::defer($task);
     }
     $site(__LINE__ - 2, $defers, ['Response' => $defers]);
+    $t['coroutines'] = count(Coroutine::list());
     echo "TRUTH ", json_encode($t), "\n";
     sleep(3600);	// blocks the event loop: those tasks never run
 });

@@ -24,6 +24,9 @@ check() {
 		"$(jq_php "$SNAP" 'implode("\n", array_map(function ($s) { ksort($s["captures"]); return "{$s["site"]} {$s["pending"]} " . implode(",", array_map(fn($c, $n) => "$c=$n", array_keys($s["captures"]), $s["captures"])); }, array_filter($j["sites"], fn($s) => $s["kind"] === "timer")))' | sort)" \
 		"$(jq_php "$TRUTH" 'implode("\n", array_map(function ($s, $v) { ksort($v["captures"]); return "$s {$v["pending"]} " . implode(",", array_map(fn($c, $n) => "$c=$n", array_keys($v["captures"]), $v["captures"])); }, array_keys($j["sites"]), $j["sites"]))' | sort)"
 	expect "$how: lost" "$(jq_php "$SNAP" '$j["totals"]["lost"]')" 0
+	# The probes' values saved per coroutine make no coroutine of their own.
+	expect "$how: coroutines live" "$(jq_php "$SNAP" '$j["totals"]["coroutines_live"]')" \
+		"$(jq_php "$TRUTH" '$j["coroutines"]')"
 	php_stop
 }
 

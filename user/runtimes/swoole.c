@@ -379,7 +379,7 @@ static int caller_site(const struct swoole *s, struct probe_cfg *cfg)
 	return 0;
 }
 
-/* Event::defer tasks, with timer_add's probe `timer` (thread key, site): a task is its
+/* Event::defer tasks, with timer_add's probe `timer` (coroutine, site): a task is its
  * zend::Callable, queued by swoole_event_defer inside Event::defer's handler (the flag
  * says so), done when event_defer_callback runs it. */
 static int plan_event_defers(const struct swoole *s, struct probe_plan *p,
@@ -418,14 +418,14 @@ static int plan_event_defers(const struct swoole *s, struct probe_plan *p,
 
 /* Timer::after/tick: the id timer_add returns, armed at the PHP line calling it; the
  * node's destructor retires it (a timer node's id is its key, with the thread in thread
- * mode: ids restart in every thread's Timer). The return_value is saved per thread, not
- * per coroutine: Timer::after also runs outside coroutines, and never yields. */
+ * mode: ids restart in every thread's Timer). The return_value is saved in the calling
+ * coroutine's entry, as every saved value: a Timer::after called outside any coroutine
+ * (no current one) is not seen. */
 static int plan_timers(const struct swoole *s, struct probe_plan *p, char *err, size_t errlen)
 {
-	struct loc thread = { .base = LOC_CONST, .flags = LOCF_THREAD };
-	struct probe_cfg save = { .kind = EV_SAVE, .slot = SAVE_RETURN_VALUE, .co = thread,
+	struct probe_cfg save = { .kind = EV_SAVE, .slot = SAVE_RETURN_VALUE, .co = cid_loc(s),
 				  .save = loc_reg(CFREG_RSI) };
-	struct probe_cfg add = { .kind = EV_TIMER_ADD, .co = thread };
+	struct probe_cfg add = { .kind = EV_TIMER_ADD, .co = cid_loc(s) };
 	struct probe_cfg done = { .kind = EV_TIMER_DONE };
 	struct loc id = loc_deref((struct loc){ .base = LOC_SAVED, .reg = SAVE_RETURN_VALUE },
 				  0, 8);
