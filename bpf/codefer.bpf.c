@@ -56,6 +56,14 @@ struct {
 	__type(value, struct conn_hold);
 } conns SEC(".maps");
 
+/* Pending timers armed since attach (and the census's, seeded by user space), by id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_TIMERS);
+	__type(key, struct timer_key);
+	__type(value, struct timer_val);
+} timers SEC(".maps");
+
 /* Ends of coroutines born before attach (struct exit_event). */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -195,6 +203,8 @@ static __noinline int eval_loc(const struct pt_regs *regs, const struct loc *l, 
 			return -1;
 		}
 	}
+	if (l->flags & LOCF_THREAD)
+		v = (bpf_get_current_pid_tgid() << 32) | (__u32)v;
 	*out = v;
 	return 0;
 }
@@ -626,6 +636,33 @@ int BPF_UPROBE(on_touch)
 	if (c) {
 		c->last_ns = now;
 		c->seq++;
+	}
+	return 0;
+}
+
+/* EV_TIMER_ADD / EV_TIMER_DONE: a timer armed, or gone (see struct timer_val). */
+SEC("uprobe")
+int BPF_UPROBE(on_timer)
+{
+	struct pt_regs *regs = ctx;
+	struct counter_block *ctr = NULL;
+	struct probe_cfg *cfg = probe_cfg_of(ctx, &ctr);
+	struct timer_key key = { .tgid = targ_tgid };
+	struct timer_val v = {};
+	__u64 co = 0;
+
+	if (!cfg)
+		return 0;
+	/* The coroutine id only matters for conditions and saved values. */
+	eval_loc(regs, &cfg->co, 0, &co);
+	if (!cond_holds(regs, cfg, co) || eval_loc(regs, &cfg->conn, co, &key.id))
+		return 0;
+	if (cfg->kind == EV_TIMER_ADD) {
+		eval_site(regs, cfg, co, &v.site);
+		eval_loc(regs, &cfg->pool, co, &v.callable);
+		update_or_count(&timers, &key, &v, BPF_ANY);
+	} else if (bpf_map_delete_elem(&timers, &key)) {
+		update_or_count(&timers, &key, &v, BPF_NOEXIST);
 	}
 	return 0;
 }

@@ -23,6 +23,7 @@
 #define CORO_INLINE_SITES 4
 #define MAX_POOLS 4096
 #define MAX_CONNS 65536
+#define MAX_TIMERS 262144
 #define EXITS_RINGBUF_BYTES (1 << 22)
 
 enum event_kind {
@@ -34,6 +35,8 @@ enum event_kind {
 	EV_POOL_PUT,	/* conn went back to pool */
 	EV_SAVE,	/* entry of a function whose result a return-site probe reads */
 	EV_TOUCH,	/* co is alive (first sighting creates the row); nothing else */
+	EV_TIMER_ADD,	/* a timer (id: `conn`) was armed at site, to call `pool` */
+	EV_TIMER_DONE,	/* timer `conn` is gone: fired for the last time, cleared, or run */
 	EV__COUNT,
 };
 
@@ -60,12 +63,17 @@ enum loc_reg {
 	CFREG__COUNT,
 };
 
+/* loc.flags. LOCF_THREAD: the value is per OS thread (a coroutine id that restarts in
+ * every thread): the thread's id goes in its upper 32 bits, (tid << 32) | (u32)value. */
+#define LOCF_THREAD	(1u << 0)
+
 struct loc {
 	__u8 base;		/* enum loc_base */
 	__u8 reg;		/* enum loc_reg, or the save slot for LOC_SAVED */
 	__u8 nderef;
 	__u8 size;		/* bytes of the last load: 1, 2, 4 or 8 (0 means 8) */
 	__s32 off[LOC_MAX_DEREF];
+	__u32 flags;		/* LOCF_* */
 	__s64 base_off;
 };
 
@@ -181,6 +189,21 @@ struct conn_hold {
 	struct site site;
 	__u32 orphan;		/* the borrower ended while holding it */
 	__u32 pad;
+};
+
+struct timer_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 id;
+};
+
+/* A pending timer: where it was armed, and what it will call (the runtime's object, for
+ * user space to read). A timer that ends without an entry leaves a tombstone (site kind
+ * 0, addr 0), so user space seeding the map with the census's timers after attach does
+ * not bring back one that ended meanwhile. */
+struct timer_val {
+	struct site site;
+	__u64 callable;
 };
 
 /* Per-CPU counters (one block per CPU in `counters`, summed by user space). */

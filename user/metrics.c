@@ -332,7 +332,7 @@ static char *render(struct metrics *mx, int om, const struct model *m,
 	for (i = 0; i <= V_GROWING; i++)
 		sample(f, "codefer_coroutines_by_verdict", F_GAUGE, "verdict", verdict_name(i),
 		       verdicts[i]);
-	one(f, om, "codefer_timers_pending", F_GAUGE, "timers and callbacks pending (last walk)",
+	one(f, om, "codefer_timers_pending", F_GAUGE, "timers and callbacks pending",
 	    snap->tot.timers_pending);
 	family(f, om, "codefer_lost_events", F_COUNTER, "events lost, by reason");
 	for (i = 0; i < sizeof(lost) / sizeof(lost[0]); i++)

@@ -4,6 +4,7 @@
  * joins them in user space by sorting. */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -25,6 +26,15 @@ static const char *const counters[C__COUNT] = {
 	[C_LOST_MAP_FULL] = "lost_map_full", [C_LOST_NO_CFG] = "lost_no_cfg",
 	[C_LOST_TRUNCATED] = "lost_truncated", [C_LOST_EXITS] = "lost_exits",
 };
+
+void model_id_text(const struct model *m, uint64_t id, char *buf, size_t len)
+{
+	if (m->s->plan.ids_per_thread)
+		snprintf(buf, len, "%u:%u", (uint32_t)(id >> 32), (uint32_t)id);
+	else
+		snprintf(buf, len, m->s->rt->id_is_number ? "%llu" : "0x%llx",
+			 (unsigned long long)id);
+}
 
 const char *verdict_name(enum verdict v)
 {

@@ -107,6 +107,8 @@ static inline const struct coro_row *snap_row(const struct snapshot *snap, size_
 }
 void model_free(struct model *m);
 
+/* A coroutine's id as text: "tid:id" when ids are per thread (Swoole's thread mode). */
+void model_id_text(const struct model *m, uint64_t id, char *buf, size_t len);
 const char *verdict_name(enum verdict v);
 const char *site_kind_name(enum site_row_kind k);
 const char *sort_key_name(enum sort_key k);

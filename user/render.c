@@ -142,7 +142,11 @@ static void json_row(struct jrow *j, struct model *m, const struct coro_row *r, 
 
 	jr_room(j);
 	jr_s(j, first ? "{\"id\": " : ", {\"id\": ");
-	if (m->s->rt->id_is_number) {
+	if (m->s->plan.ids_per_thread) {
+		jr_u(j, (uint32_t)r->id);
+		JR_LIT(j, ", \"thread\": ");
+		jr_u(j, r->id >> 32);
+	} else if (m->s->rt->id_is_number) {
 		jr_u(j, r->id);
 	} else {
 		char id[24];
@@ -399,7 +403,8 @@ static void text_timers_stale(FILE *f, struct model *m, int max_rows, int width)
 	if (nt) {
 		line(f, width, "%s", "");
 		line(f, width, "PENDING TIMERS (%zu, read by the %s)", s->ntimers,
-		     s->no_probes ? "last walk" : "census at attach");
+		     s->no_probes ? "last walk" : s->plan.timers_probed ?
+		     "probes, the census before attach" : "census at attach");
 		line(f, width, "%15s  %s", "PENDING", "REGISTERED AT (CAPTURES)");
 	}
 	for (i = 0; i < nt && i < (size_t)max_rows; i++) {
@@ -475,7 +480,7 @@ void render_text(FILE *f, struct model *m, const struct snapshot *snap, int max_
 		const struct coro_row *r = snap_row(snap, i);
 		char id[24];
 
-		snprintf(id, sizeof(id), s->rt->id_is_number ? "%llu" : "0x%llx", U(r->id));
+		model_id_text(m, r->id, id, sizeof(id));
 		age_text(a, sizeof(a), r->age_s);
 		line(f, width, "%18s %-10.10s %6s %8lld %+6lld %7lld %5lld %-8s %s", id, r->state, a,
 		     L(r->c.pending), L(r->delta), L(r->c.peak), L(r->conns_held),

@@ -47,11 +47,6 @@ static const char *site_text(const struct model *m, size_t idx)
 	return idx == SITE_TAB_OOM || idx >= m->sites.n ? "-" : m->sites.names[idx].text;
 }
 
-static void id_text(const struct model *m, uint64_t id, char *buf, size_t len)
-{
-	snprintf(buf, len, m->s->rt->id_is_number ? "%llu" : "0x%llx", (unsigned long long)id);
-}
-
 /* Numbers sort largest first, texts A to Z, verdicts worst first; ties by pending, id. */
 static int cmp_rows(const void *a, const void *b, void *arg)
 {
@@ -96,7 +91,7 @@ static int matches(const struct view *v, const struct coro_row *r)
 
 	if (!f[0])
 		return 1;
-	id_text(v->m, r->id, id, sizeof(id));
+	model_id_text(v->m, r->id, id, sizeof(id));
 	return strcasestr(id, f) || (r->state && strcasestr(r->state, f)) ||
 	       strcasestr(site_text(v->m, r->site), f);
 }
@@ -234,7 +229,7 @@ static int draw_head(struct view *v)
 static void cell(char *buf, size_t len, const struct view *v, const struct coro_row *r, enum col k)
 {
 	switch (k) {
-	case COL_ID: id_text(v->m, r->id, buf, len); break;
+	case COL_ID: model_id_text(v->m, r->id, buf, len); break;
 	case COL_STATE: tty_str(buf, len, r->state ? r->state : "-"); break;
 	case COL_AGE: age_text(buf, len, r->age_s); break;
 	case COL_PENDING: snprintf(buf, len, "%lld", (long long)r->c.pending); break;
@@ -423,7 +418,7 @@ static int detail_lines(struct view *v, const struct coro_row *r, char (*out)[10
 	int n = 0, held = 0;
 
 #define LINE(...) do { if (n < max) snprintf(out[n++], sizeof(out[0]), __VA_ARGS__); } while (0)
-	id_text(m, r->id, id, sizeof(id));
+	model_id_text(m, r->id, id, sizeof(id));
 	age_text(a, sizeof(a), r->age_s);
 	tty_str(state, sizeof(state), r->state ? r->state : "-");
 	LINE("coroutine %s - %s - state %s - age %s", id, verdict_name(r->verdict), state, a);
@@ -478,7 +473,7 @@ static void draw_detail(struct view *v)
 	for (i = 0; i < v->m->cur.ncoros && !r; i++)
 		if (v->m->cur.coros[i].id == v->sel_id)
 			r = &v->m->cur.coros[i];
-	id_text(v->m, v->sel_id, id, sizeof(id));
+	model_id_text(v->m, v->sel_id, id, sizeof(id));
 	if (!r) {
 		put(y, A_BOLD, "coroutine %s has ended (Esc: back to the table)", id);
 		return;
