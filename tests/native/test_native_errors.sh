@@ -15,7 +15,7 @@ try() {
 	[ "$rc" -lt 128 ] || echo "     (killed by signal $((rc - 128)))"
 }
 
-try "no -p" 2 "-p PID is required" "$CODEFER_TOP" -b
+try "no -p" 2 "-p PID or --comm NAME is required" "$CODEFER_TOP" -b
 try "bad option" 2 "see codefer-top --help" "$CODEFER_TOP" --frobnicate
 try "-p not a number" 2 "takes a process id" "$CODEFER_TOP" -p abc
 

@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Several processes (see fleet.h). Sessions share nothing: each has its own BPF object
+ * (its tgid is a load-time constant of the programs), so processes of different runtimes
+ * are watched side by side, and one that ends takes only its own maps and links away. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include "escape.h"
+#include "fleet.h"
+
+/* A process whose runtime is not found yet is tried at this many refreshes: one just
+ * exec'd may not have mapped its libraries. */
+#define NO_RUNTIME_TRIES 3
+
+static struct member *member_new(struct fleet *f)
+{
+	struct member **v = realloc(f->mem, (f->n + 1) * sizeof(*v));
+
+	if (!v)
+		return NULL;
+	f->mem = v;
+	return v[f->n] = calloc(1, sizeof(**v));
+}
+
+/* Opens pid as the next member (not attached yet); the member is kept only on success. */
+static int member_open(struct fleet *f, pid_t pid, int named, char *err, size_t errlen)
+{
+	struct member *mb = member_new(f);
+	struct attach_opts ao = f->ao;
+	int r;
+
+	if (!mb)
+		return snprintf(err, errlen, "out of memory"), EXIT_FAILURE_;
+	ao.pid = pid;
+	mb->named = named;
+	if ((r = session_open(&mb->s, &ao, err, errlen))) {
+		session_close(&mb->s);
+		free(mb);
+		return r;
+	}
+	f->n++;
+	return 0;
+}
+
+static int member_attach(struct fleet *f, struct member *mb, char *err, size_t errlen)
+{
+	struct attach_opts ao = f->ao;
+	int r;
+
+	ao.pid = mb->s.t.pid;
+	if ((r = session_attach(&mb->s, &ao, err, errlen)))
+		return r;
+	model_init(&mb->m, &mb->s, &f->th);
+	return 0;
+}
+
+static void member_close(struct member *mb)
+{
+	if (mb->m.s)
+		model_free(&mb->m);
+	session_close(&mb->s);
+	free(mb);
+}
+
+/* "pid 42: " before a member's own message, when there are several. */
+static void prefix_pid(const struct fleet *f, pid_t pid, char *err, size_t errlen)
+{
+	char msg[1024];
+
+	if (f->single)
+		return;
+	snprintf(msg, sizeof(msg), "%s", err);
+	snprintf(err, errlen, "pid %d: %s", pid, msg);
+}
+
+static int is_member(const struct fleet *f, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		if (f->mem[i]->s.t.pid == pid)
+			return 1;
+	return 0;
+}
+
+static struct passed_over *passed_of(struct fleet *f, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < f->npassed; i++)
+		if (f->passed[i].pid == pid)
+			return &f->passed[i];
+	return NULL;
+}
+
+/* /proc/PID/comm is NAME (cut as the kernel cuts it, to 15 bytes). */
+static int named_comm(pid_t pid, const char *name)
+{
+	char path[64], comm[64] = "";
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	if (!(fp = fopen(path, "re")))
+		return 0;
+	if (fgets(comm, sizeof(comm), fp))
+		comm[strcspn(comm, "\n")] = 0;
+	fclose(fp);
+	return !strncmp(comm, name, 15) && strlen(comm) == (strlen(name) < 15 ? strlen(name) : 15);
+}
+
+/* The processes named f->comm that are not members yet, nor passed over: attached. A
+ * failure is passed over with a note (f->note), never an error: a process of that name may
+ * be anything. */
+static int follow_comm(struct fleet *f)
+{
+	struct passed_over *po, *pv;
+	struct dirent *d;
+	char err[1024];
+	DIR *dir;
+	size_t i, k;
+	int r;
+
+	/* Passed-over processes that ended: their pid may come back as another process. */
+	for (i = k = 0; i < f->npassed; i++)
+		if (!kill(f->passed[i].pid, 0))
+			f->passed[k++] = f->passed[i];
+	f->npassed = k;
+	if (!(dir = opendir("/proc")))
+		return 0;
+	while ((d = readdir(dir))) {
+		pid_t pid = atoi(d->d_name);
+
+		if (pid <= 0 || pid == getpid() || is_member(f, pid) || !named_comm(pid, f->comm))
+			continue;
+		po = passed_of(f, pid);
+		if (po && po->tries >= NO_RUNTIME_TRIES)
+			continue;
+		if (!(r = member_open(f, pid, 0, err, sizeof(err))) &&
+		    (r = member_attach(f, f->mem[f->n - 1], err, sizeof(err))))
+			member_close(f->mem[--f->n]);
+		if (!r)
+			continue;
+		if (!po) {
+			if (!(pv = realloc(f->passed, (f->npassed + 1) * sizeof(*pv))))
+				continue;
+			f->passed = pv;
+			po = &f->passed[f->npassed++];
+			*po = (struct passed_over){ .pid = pid };
+		}
+		po->tries = r == EXIT_NO_RUNTIME ? po->tries + 1 : NO_RUNTIME_TRIES;
+		if (po->tries >= NO_RUNTIME_TRIES)
+			snprintf(f->note, sizeof(f->note), "pid %d (%.64s) not watched: %.400s", pid,
+				 f->comm, err);
+	}
+	closedir(dir);
+	return 0;
+}
+
+/* Each skeleton holds a few dozen descriptors: many processes need more than the usual
+ * soft limit of 1024, and the hard limit is there to be used. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int fleet_open_only(struct fleet *f, const pid_t *pids, size_t npids, char *err, size_t errlen)
+{
+	size_t i;
+	int r;
+
+	f->single = npids == 1 && !f->comm;
+	for (i = 0; i < npids; i++) {
+		if (is_member(f, pids[i]))
+			continue;	/* -p 1,1 */
+		if ((r = member_open(f, pids[i], 1, err, errlen))) {
+			prefix_pid(f, pids[i], err, errlen);
+			return r;
+		}
+	}
+	return 0;
+}
+
+int fleet_open(struct fleet *f, const pid_t *pids, size_t npids, char *err, size_t errlen)
+{
+	size_t i;
+	int r;
+
+	/* Every PID given is checked before anything is attached to any of them. */
+	if ((r = fleet_open_only(f, pids, npids, err, errlen)))
+		return r;
+	if (!f->single)
+		raise_nofile();
+	for (i = 0; i < f->n; i++) {
+		if ((r = member_attach(f, f->mem[i], err, errlen))) {
+			prefix_pid(f, f->mem[i]->s.t.pid, err, errlen);
+			return r;
+		}
+	}
+	return f->comm ? follow_comm(f) : 0;
+}
+
+static void add_totals(struct totals *t, const struct totals *a)
+{
+	t->coroutines_live += a->coroutines_live;
+	t->coroutines_created += a->coroutines_created;
+	t->coroutines_exited += a->coroutines_exited;
+	t->defers_pending += a->defers_pending;
+	t->defers_registered += a->defers_registered;
+	t->defers_run += a->defers_run;
+	t->defers_lost += a->defers_lost;
+	t->conns_outstanding += a->conns_outstanding;
+	t->conns_orphaned += a->conns_orphaned;
+	t->queues += a->queues;
+	t->timers_pending += a->timers_pending;
+	t->events += a->events;
+	t->lost += a->lost;
+}
+
+/* Member i ended: its counters are kept in the sums, the member detached and dropped. */
+static void retire(struct fleet *f, size_t i)
+{
+	struct member *mb = f->mem[i];
+	const struct snapshot *last = &mb->m.cur;
+	struct gone_proc *g = realloc(f->gone, (f->ngone + 1) * sizeof(*g));
+	int c;
+
+	if (g) {
+		f->gone = g;
+		g[f->ngone].pid = mb->s.t.pid;
+		snprintf(g[f->ngone].comm, sizeof(g->comm), "%s", mb->s.t.comm);
+		f->ngone++;
+	}
+	f->gone_total++;
+	f->retired.coroutines_created += last->tot.coroutines_created;
+	f->retired.coroutines_exited += last->tot.coroutines_exited;
+	f->retired.defers_registered += last->tot.defers_registered;
+	f->retired.defers_run += last->tot.defers_run;
+	f->retired.defers_lost += last->tot.defers_lost;
+	f->retired.events += last->tot.events;
+	f->retired.lost += last->tot.lost;
+	for (c = 0; c < C__COUNT; c++)
+		f->retired_counters[c] += last->counters[c];
+	member_close(mb);
+	memmove(&f->mem[i], &f->mem[i + 1], (f->n - i - 1) * sizeof(*f->mem));
+	f->n--;
+}
+
+int fleet_refresh(struct fleet *f, char *err, size_t errlen)
+{
+	size_t i;
+
+	f->ngone = 0;
+	f->note[0] = 0;
+	for (i = 0; i < f->n; ) {
+		if (target_alive(&f->mem[i]->s.t)) {
+			i++;
+			continue;
+		}
+		if (f->single)
+			return snprintf(err, errlen, "the target process exited; probes detached"),
+			       EXIT_TARGET_GONE;
+		retire(f, i);
+	}
+	if (!f->n && !f->comm)
+		return snprintf(err, errlen, "every target process exited; probes detached"),
+		       EXIT_TARGET_GONE;
+	if (f->comm)
+		follow_comm(f);
+	for (i = 0; i < f->n; i++) {
+		if (model_refresh(&f->mem[i]->m)) {
+			snprintf(err, errlen, "cannot read the BPF maps");
+			prefix_pid(f, f->mem[i]->s.t.pid, err, errlen);
+			return EXIT_FAILURE_;
+		}
+	}
+	return 0;
+}
+
+void fleet_totals(const struct fleet *f, struct totals *t, uint64_t counters[C__COUNT])
+{
+	size_t i;
+	int c;
+
+	*t = f->retired;
+	for (c = 0; c < C__COUNT; c++)
+		counters[c] = f->retired_counters[c];
+	for (i = 0; i < f->n; i++) {
+		add_totals(t, &f->mem[i]->m.cur.tot);
+		for (c = 0; c < C__COUNT; c++)
+			counters[c] += f->mem[i]->m.cur.counters[c];
+	}
+}
+
+void fleet_close(struct fleet *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		member_close(f->mem[i]);
+	free(f->mem);
+	free(f->gone);
+	free(f->passed);
+	f->mem = NULL;
+	f->gone = NULL;
+	f->passed = NULL;
+	f->n = f->ngone = f->npassed = 0;
+}
