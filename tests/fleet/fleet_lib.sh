@@ -90,8 +90,8 @@ check_go() {
 		FAILED=1
 }
 
-# check_sums NATIVE... -- GO...: the snapshot's sums against the sums of the targets'
-# truths (tests/fleet/sums.py).
+# check_sums NAME... [--go NAME...] [--ended NAME...]: the snapshot's sums against the sums
+# of the targets' truths (tests/fleet/sums.py).
 check_sums() {
 	python3 "$FLEET_TESTS/sums.py" "$WORK/snap.json" "$WORK" "$@" || FAILED=1
 }

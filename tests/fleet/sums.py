@@ -2,9 +2,11 @@
 """The sums of a codefer-top snapshot over several processes against the sums of what each
 target printed about itself.
 
-sums.py SNAPSHOT DIR NATIVE... -- GO...
-  NATIVE  a leaky fixture whose output is DIR/NAME.out (its last TRUTH block counts)
-  GO      a gotarget whose output is DIR/NAME.out
+sums.py SNAPSHOT DIR NAME... [--go NAME...] [--ended NAME...]
+  NAME    a leaky fixture whose output is DIR/NAME.out (its last TRUTH block counts)
+  --go    gotargets (output DIR/NAME.out)
+  --ended leaky fixtures that ended while watched: only their counters (created, exited,
+          registered, run) are in the sums, which never go down
 Each sum that every target's truth gives is compared; exits 1 on any difference.
 """
 import json
@@ -26,9 +28,17 @@ def native_truth(path):
         "defers_registered": tot["defers_registered"],
         "defers_run": tot["defers_run"],
         "coroutines_created": tot["created"],
+        "coroutines_exited": tot["finished"],
         "conns_outstanding": tot["outstanding"],
         "conns_orphaned": tot["orphans"],
     }
+
+
+COUNTERS = ("defers_registered", "defers_run", "coroutines_created", "coroutines_exited")
+
+
+def ended_truth(path):
+    return {k: v if k in COUNTERS else 0 for k, v in native_truth(path).items()}
 
 
 def go_truth(path):
@@ -49,12 +59,15 @@ def go_truth(path):
 
 def main():
     snap = json.load(open(sys.argv[1]))
-    where, names = sys.argv[2], sys.argv[3:]
-    split = names.index("--") if "--" in names else len(names)
-    truths = [native_truth(f"{where}/{n}.out") for n in names[:split]]
-    truths += [go_truth(f"{where}/{n}.out") for n in names[split + 1:]]
+    where, read = sys.argv[2], native_truth
+    truths = []
+    for arg in sys.argv[3:]:
+        if arg in ("--go", "--ended"):
+            read = go_truth if arg == "--go" else ended_truth
+        else:
+            truths.append(read(f"{where}/{arg}.out"))
     bad = 0
-    for key in truths[0]:
+    for key in sorted(set.intersection(*(set(t) for t in truths))):
         got, want = snap["totals"][key], sum(t[key] for t in truths)
         print(("ok   sum %s: %d" % (key, got)) if got == want else
               "FAIL sum %s: codefer %r, truths %r" % (key, got, want))

@@ -31,7 +31,7 @@ check_native a
 check_native b
 check_go g
 echo "--- sums"
-check_sums a b -- g
+check_sums a b --go g
 expect "nothing gone" "$(jq -c '[.gone, .gone_total]' "$WORK/snap.json")" '[[],0]'
 expect "JSON safe" "$(safe_output "$WORK/top.json" json)" safe
 finish
