@@ -75,6 +75,12 @@ proc_snap() {
 	[ -s "$WORK/$1.json" ] || { expect "process $1 (pid ${PID_OF[$1]}) in the snapshot" no yes; return 1; }
 }
 
+# truth_of NAME JQ: JQ over the last TRUTH block of leaky fixture NAME (slurped).
+truth_of() {
+	awk '/^DONE/ { n++ } n == N - 1 && /^TRUTH / { sub(/^TRUTH /, ""); print }' \
+		N="$(grep -c '^DONE' "$WORK/$1.out")" "$WORK/$1.out" | jq -s -r "$2"
+}
+
 # check_native NAME: its object against its last truth (tests/native/check.py).
 check_native() {
 	echo "--- $1 (ucoro, pid ${PID_OF[$1]})"

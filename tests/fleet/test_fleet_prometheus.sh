@@ -38,11 +38,6 @@ done | paste -sd, | sed 's/^/{"totals": {/; s/$/}}/' >"$WORK/prom_totals.json"
 python3 "$FLEET_TESTS/sums.py" "$WORK/prom_totals.json" "$WORK" a b --go g || FAILED=1
 
 echo "-- each process"
-# truth_of NAME JQ: over the last TRUTH block of a leaky fixture.
-truth_of() {
-	awk '/^DONE/ { n++ } n == N - 1 && /^TRUTH / { sub(/^TRUTH /, ""); print }' \
-		N="$(grep -c '^DONE' "$WORK/$1.out")" "$WORK/$1.out" | jq -s -r "$2"
-}
 for p in a b; do
 	sel="pid=\"${PID_OF[$p]}\""
 	expect "$p: process_defers_pending" "$(q "codefer_process_defers_pending{$sel}")" \
