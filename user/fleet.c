@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/resource.h>
+#include <bpf/libbpf.h>
+#include "codefer.skel.h"
 #include "escape.h"
 #include "fleet.h"
 
@@ -47,14 +49,63 @@ static int member_open(struct fleet *f, pid_t pid, int named, char *err, size_t 
 	return 0;
 }
 
+/* What the kernel charged for a session's maps (memlock in each map's fdinfo): the
+ * hash maps are allocated whole at load, so this is what the process costs. */
+static uint64_t map_bytes(const struct session *s)
+{
+	struct bpf_map *map;
+	uint64_t sum = 0;
+
+	if (!s->skel)
+		return 0;
+	bpf_object__for_each_map(map, s->skel->obj) {
+		char path[64], line[128];
+		unsigned long long v;
+		FILE *fp;
+
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", bpf_map__fd(map));
+		if (!(fp = fopen(path, "re")))
+			continue;
+		while (fgets(line, sizeof(line), fp))
+			if (sscanf(line, "memlock: %llu", &v) == 1)
+				sum += v;
+		fclose(fp);
+	}
+	return sum;
+}
+
+/* MemAvailable of /proc/meminfo in bytes, or UINT64_MAX when unknown. */
+static uint64_t mem_available(void)
+{
+	unsigned long long kb = 0;
+	char line[128];
+	FILE *fp = fopen("/proc/meminfo", "re");
+	int found = 0;
+
+	while (fp && !found && fgets(line, sizeof(line), fp))
+		found = sscanf(line, "MemAvailable: %llu kB", &kb) == 1;
+	if (fp)
+		fclose(fp);
+	return found ? kb * 1024 : UINT64_MAX;
+}
+
 static int member_attach(struct fleet *f, struct member *mb, char *err, size_t errlen)
 {
 	struct attach_opts ao = f->ao;
 	int r;
 
+	/* Another process's maps must leave the machine room to breathe (half of what is
+	 * available at most), as far as the last one's size tells. */
+	if (f->map_bytes_each && mem_available() / 2 < f->map_bytes_each)
+		return snprintf(err, errlen, "not enough memory for another process's BPF maps "
+				"(%llu MB each; --max-coroutines N makes them smaller)",
+				(unsigned long long)(f->map_bytes_each >> 20)), EXIT_FAILURE_;
 	ao.pid = mb->s.t.pid;
 	if ((r = session_attach(&mb->s, &ao, err, errlen)))
 		return r;
+	mb->map_bytes = map_bytes(&mb->s);
+	if (mb->map_bytes > f->map_bytes_each)
+		f->map_bytes_each = mb->map_bytes;
 	model_init(&mb->m, &mb->s, &f->th);
 	return 0;
 }
@@ -299,6 +350,16 @@ void fleet_totals(const struct fleet *f, struct totals *t, uint64_t counters[C__
 		for (c = 0; c < C__COUNT; c++)
 			counters[c] += f->mem[i]->m.cur.counters[c];
 	}
+}
+
+uint64_t fleet_map_bytes(const struct fleet *f)
+{
+	uint64_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		sum += f->mem[i]->map_bytes;
+	return sum;
 }
 
 void fleet_close(struct fleet *f)

@@ -12,6 +12,7 @@ struct member {
 	struct session s;
 	struct model m;
 	int named;		/* given with -p (its failure to attach is an error) */
+	uint64_t map_bytes;	/* what the kernel charged for its BPF maps */
 };
 
 /* A process that ended, and what it had counted (its counters stay in the sums). */
@@ -40,6 +41,7 @@ struct fleet {
 	uint64_t retired_counters[C__COUNT];
 	struct passed_over *passed;
 	size_t npassed;
+	uint64_t map_bytes_each;	/* the largest member's map_bytes */
 	char note[512];			/* the last refresh's news: a --comm match that could
 					   not be attached (the caller shows it) */
 };
@@ -56,6 +58,8 @@ int fleet_refresh(struct fleet *f, char *err, size_t errlen);
 /* The sums over the members; counters (*_created, *_exited, registered, run, events,
  * lost) include the processes that ended, so that they never go down. */
 void fleet_totals(const struct fleet *f, struct totals *t, uint64_t counters[C__COUNT]);
+/* What the kernel charged for every member's BPF maps. */
+uint64_t fleet_map_bytes(const struct fleet *f);
 void fleet_close(struct fleet *f);
 
 #endif

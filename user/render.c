@@ -373,7 +373,8 @@ void render_fleet_json(FILE *f, struct fleet *fl)
 		json_str(f, fl->gone[i].comm);
 		fputc('}', f);
 	}
-	fprintf(f, "], \"gone_total\": %llu}\n", U(fl->gone_total));
+	fprintf(f, "], \"gone_total\": %llu, \"map_bytes\": %llu}\n", U(fl->gone_total),
+		U(fleet_map_bytes(fl)));
 	fflush(f);
 }
 
@@ -572,9 +573,10 @@ void render_fleet_text(FILE *f, struct fleet *fl, int max_rows, int width, enum 
 	localtime_r(&now, &tm);
 	if (fl->comm)
 		tty_str(comm, sizeof(comm), fl->comm);
-	line(f, width, "codefer-top - %zu process%s%s%s - %02d:%02d:%02d - sorted by %s", fl->n,
-	     fl->n == 1 ? "" : "es", fl->comm ? " named " : "", fl->comm ? comm : "", tm.tm_hour,
-	     tm.tm_min, tm.tm_sec, sort_key_name(sorted_by));
+	line(f, width, "codefer-top - %zu process%s%s%s - BPF maps %llu MB - %02d:%02d:%02d - "
+	     "sorted by %s", fl->n, fl->n == 1 ? "" : "es", fl->comm ? " named " : "",
+	     fl->comm ? comm : "", U(fleet_map_bytes(fl) >> 20), tm.tm_hour, tm.tm_min, tm.tm_sec,
+	     sort_key_name(sorted_by));
 	totals_text(buf, sizeof(buf), &t);
 	line(f, width, "sum: %s", buf);
 	for (i = 0; i < fl->ngone; i++) {

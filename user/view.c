@@ -199,8 +199,9 @@ static int draw_fleet(struct view *v, int y)
 	fleet_totals(fl, &t, counters);
 	if (fl->comm)
 		tty_str(comm, sizeof(comm), fl->comm);
-	put(y++, color(v, P_HEAD) | A_BOLD, "codefer-top - %zu process%s%s%s - Tab: the next one",
-	    fl->n, fl->n == 1 ? "" : "es", fl->comm ? " named " : "", comm);
+	put(y++, color(v, P_HEAD) | A_BOLD, "codefer-top - %zu process%s%s%s - BPF maps %llu MB - "
+	    "Tab: the next one", fl->n, fl->n == 1 ? "" : "es", fl->comm ? " named " : "", comm,
+	    (unsigned long long)(fleet_map_bytes(fl) >> 20));
 	totals_text(buf, sizeof(buf), &t);
 	put(y++, 0, "sum: %s", buf);
 	if (v->news[0] && mono_ns() < v->news_until)

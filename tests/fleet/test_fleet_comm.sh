@@ -15,7 +15,8 @@ HEX=$(printf %s "$NAME" | od -An -tx1 | tr -d ' \n')
 last() { grep '^{' "$WORK/top.json" | tail -n 1 | jq -c "$1"; }
 
 fleet_start --comm "$NAME"
-expect "none yet: it says it waits" "$(grep -c "no process with that name yet: waiting for one" "$WORK/top.err")" 1
+expect "none yet: it says it waits" "$(cat "$WORK/top.err")" \
+	"codefer-top: no process with that name yet: waiting for one"
 expect "none yet: no process in the JSON" "$(last '[(.processes | length), .comm]')" "[0,\"$NAME\"]"
 
 # worker_up NAME: a leaky fixture renamed NAME, attached by codefer-top's next refresh.
@@ -45,5 +46,12 @@ expect "left: b" "$(jq '[.processes[].pid]' -c "$WORK/snap.json")" "[${PID_OF[b]
 check_native b
 echo "--- sums: b's figures, and a's counters (it ended) kept"
 check_sums b --ended a_before
-expect "nothing else on stderr" "$(grep -vc 'waiting for one' "$WORK/top.err")" 0
+
+echo "-- the last one exits: --comm waits on"
+fleet_start --comm "$NAME"
+fleet_wait "[.processes[].pid] == [${PID_OF[b]}]"
+proc_quit b
+fleet_wait ".gone_total == 1 and (.processes | length) == 0"
+top_settle 1
+expect "nothing on stderr" "$(wc -l <"$WORK/top.err")" 0
 finish
