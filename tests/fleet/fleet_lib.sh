@@ -68,6 +68,17 @@ fleet_wait() {
 	fail "no snapshot with $1 in ${2:-30} s"
 }
 
+# go_run NAME: the Go target NAME runs its scenarios; returns once it printed its truth and
+# codefer-top took two whole walks of it after that (Go's open-coded defers are read by
+# the walks).
+go_run() {
+	local runs sel="[.processes[] | select(.pid == ${PID_OF[$1]})][0].walks.runs"
+	echo go >&"${FD_OF[$1]}"
+	wait_line "$WORK/$1.out" '^DONE' 60 || fail "the Go target $1 printed no DONE"
+	runs=$(grep '^{' "$WORK/top.json" | tail -n 1 | jq "$sel")
+	fleet_wait "$sel >= $((runs + 2))" 60
+}
+
 # proc_snap NAME: the object of target NAME in the last snapshot, as $WORK/NAME.json.
 proc_snap() {
 	jq -c --argjson p "${PID_OF[$1]}" '.processes[] | select(.pid == $p)' "$WORK/snap.json" \

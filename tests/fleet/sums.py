@@ -10,18 +10,16 @@ sums.py SNAPSHOT DIR NAME... [--go NAME...] [--ended NAME...]
 Each sum that every target's truth gives is compared; exits 1 on any difference.
 """
 import json
+import os
 import sys
+
+sys.dont_write_bytecode = True  # nothing written into the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "native"))
+from check import last_truth  # noqa: E402  (the leaky fixture's last TRUTH block)
 
 
 def native_truth(path):
-    blocks, cur = [], []
-    for line in open(path):
-        if line.startswith("TRUTH "):
-            cur.append(json.loads(line[6:]))
-        elif line.startswith("DONE"):
-            blocks.append(cur)
-            cur = []
-    facts = blocks[-1]
+    facts = last_truth(path)
     tot = next(f for f in facts if "created" in f)
     return {
         "defers_pending": sum(f["pending"] for f in facts if "coro" in f),

@@ -20,11 +20,7 @@ proc_do a "more 40" 2
 proc_do a "exit 3" 3
 proc_do b work 1
 proc_do b "more 7" 2
-echo go >&"${FD_OF[g]}"
-wait_line "$WORK/g.out" '^DONE' 60 || fail "the Go target printed no DONE"
-# Go's open-coded defers are read by the walks: two whole ones after its work.
-runs=$(grep '^{' "$WORK/top.json" | tail -n 1 | jq "[.processes[] | select(.pid == ${PID_OF[g]})][0].walks.runs")
-fleet_wait "[.processes[] | select(.pid == ${PID_OF[g]})][0].walks.runs >= $((runs + 2))" 60
+go_run g
 top_settle 2
 
 check_native a

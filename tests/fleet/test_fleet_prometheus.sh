@@ -20,10 +20,7 @@ proc_do a work 1
 proc_do a "exit 2" 2
 proc_do b work 1
 proc_do b "more 11" 2
-echo go >&"${FD_OF[g]}"
-wait_line "$WORK/g.out" '^DONE' 60 || fail "the Go target printed no DONE"
-runs=$(grep '^{' "$WORK/top.json" | tail -n 1 | jq "[.processes[] | select(.pid == ${PID_OF[g]})][0].walks.runs")
-fleet_wait "[.processes[] | select(.pid == ${PID_OF[g]})][0].walks.runs >= $((runs + 2))" 60
+go_run g
 prom_fresh
 
 echo "-- the sums, through Prometheus's query API, against the targets' truths"
