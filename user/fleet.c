@@ -238,6 +238,7 @@ int fleet_open_only(struct fleet *f, const pid_t *pids, size_t npids, char *err,
 			return r;
 		}
 	}
+	f->single = f->n == 1 && !f->comm;	/* -p 42,42 is one process */
 	return 0;
 }
 
