@@ -371,7 +371,7 @@ static int run(struct fleet *f, struct options *o, struct metrics *mx)
 {
 	struct top t = { .f = f, .o = o, .mx = mx };
 	long shown = 0;
-	int r = 0;
+	int r = 0, refreshed = 0;
 
 	if (!o->json && !o->batch) {
 		const char *nc = getenv("NO_COLOR");
@@ -380,9 +380,10 @@ static int run(struct fleet *f, struct options *o, struct metrics *mx)
 
 		r = view_run(f, &vo, refresh, &t, &stop);
 	} else {
-		if (f->comm && !f->n)
-			fail(0, "no process with that name yet: waiting for one");
 		while (!stop && !(r = refresh(&t))) {
+			/* None at the start: said once. */
+			if (!refreshed++ && f->comm && !f->n)
+				fail(0, "no process with that name yet: waiting for one");
 			/* What happened to a process --comm found: said once, on stderr. */
 			if (f->note[0])
 				fail(0, f->note);

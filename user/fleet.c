@@ -30,7 +30,7 @@ static struct member *member_new(struct fleet *f)
 }
 
 /* Opens pid as the next member (not attached yet); the member is kept only on success. */
-static int member_open(struct fleet *f, pid_t pid, int named, char *err, size_t errlen)
+static int member_open(struct fleet *f, pid_t pid, char *err, size_t errlen)
 {
 	struct member *mb = member_new(f);
 	struct attach_opts ao = f->ao;
@@ -39,7 +39,6 @@ static int member_open(struct fleet *f, pid_t pid, int named, char *err, size_t 
 	if (!mb)
 		return snprintf(err, errlen, "out of memory"), EXIT_FAILURE_;
 	ao.pid = pid;
-	mb->named = named;
 	if ((r = session_open(&mb->s, &ao, err, errlen))) {
 		session_close(&mb->s);
 		free(mb);
@@ -167,7 +166,7 @@ static int named_comm(pid_t pid, const char *name)
 /* The processes named f->comm that are not members yet, nor passed over: attached. A
  * failure is passed over with a note (f->note), never an error: a process of that name may
  * be anything. */
-static int follow_comm(struct fleet *f)
+static void follow_comm(struct fleet *f)
 {
 	struct passed_over *po, *pv;
 	struct dirent *d;
@@ -182,7 +181,7 @@ static int follow_comm(struct fleet *f)
 			f->passed[k++] = f->passed[i];
 	f->npassed = k;
 	if (!(dir = opendir("/proc")))
-		return 0;
+		return;
 	while ((d = readdir(dir))) {
 		pid_t pid = atoi(d->d_name);
 
@@ -191,7 +190,7 @@ static int follow_comm(struct fleet *f)
 		po = passed_of(f, pid);
 		if (po && po->tries >= NO_RUNTIME_TRIES)
 			continue;
-		if (!(r = member_open(f, pid, 0, err, sizeof(err))) &&
+		if (!(r = member_open(f, pid, err, sizeof(err))) &&
 		    (r = member_attach(f, f->mem[f->n - 1], err, sizeof(err))))
 			member_close(f->mem[--f->n]);
 		if (!r)
@@ -204,12 +203,12 @@ static int follow_comm(struct fleet *f)
 			*po = (struct passed_over){ .pid = pid };
 		}
 		po->tries = r == EXIT_NO_RUNTIME ? po->tries + 1 : NO_RUNTIME_TRIES;
-		if (po->tries >= NO_RUNTIME_TRIES)
-			snprintf(f->note, sizeof(f->note), "pid %d (%.64s) not watched: %.400s", pid,
-				 f->comm, err);
+		k = strlen(f->note);
+		if (po->tries >= NO_RUNTIME_TRIES && k < sizeof(f->note))
+			snprintf(f->note + k, sizeof(f->note) - k, "%spid %d (%.64s) not watched: %.400s",
+				 k ? "; " : "", pid, f->comm, err);
 	}
 	closedir(dir);
-	return 0;
 }
 
 /* Each skeleton holds a few dozen descriptors: many processes need more than the usual
@@ -233,7 +232,7 @@ int fleet_open_only(struct fleet *f, const pid_t *pids, size_t npids, char *err,
 	for (i = 0; i < npids; i++) {
 		if (is_member(f, pids[i]))
 			continue;	/* -p 1,1 */
-		if ((r = member_open(f, pids[i], 1, err, errlen))) {
+		if ((r = member_open(f, pids[i], err, errlen))) {
 			prefix_pid(f, pids[i], err, errlen);
 			return r;
 		}
@@ -258,7 +257,7 @@ int fleet_open(struct fleet *f, const pid_t *pids, size_t npids, char *err, size
 			return r;
 		}
 	}
-	return f->comm ? follow_comm(f) : 0;
+	return 0;	/* the processes named --comm: at the first refresh */
 }
 
 static void add_totals(struct totals *t, const struct totals *a)

@@ -11,7 +11,6 @@
 struct member {
 	struct session s;
 	struct model m;
-	int named;		/* given with -p (its failure to attach is an error) */
 	uint64_t map_bytes;	/* what the kernel charged for its BPF maps */
 };
 
@@ -46,10 +45,11 @@ struct fleet {
 					   not be attached (the caller shows it) */
 };
 
-/* Opens and attaches every PID given (all of them exist, or nothing is attached) and the
- * processes named comm now. 0, or an enum exit_code with a one-line message in err. */
+/* Opens and attaches every PID given (all of them exist, or nothing is attached); the
+ * processes named comm come at each refresh. 0, or an enum exit_code with a one-line
+ * message in err. */
 int fleet_open(struct fleet *f, const pid_t *pids, size_t npids, char *err, size_t errlen);
-/* --explain: opens (without attaching) the PIDs given and the processes named comm. */
+/* --explain: opens the PIDs given, without attaching. */
 int fleet_open_only(struct fleet *f, const pid_t *pids, size_t npids, char *err, size_t errlen);
 /* One refresh: detaches the processes that ended (f->gone), attaches the new ones named
  * --comm, then a snapshot of each. 0, or an exit code with err set: a one-process fleet
