@@ -31,6 +31,27 @@ try "not root, --comm" 4 "needs root" setpriv --reuid=nobody --regid=nogroup --c
 "$CODEFER_TOP" -p "$A,$B" --explain >"$WORK/explain" 2>&1
 expect "--explain of two: each" "$(grep -c '^runtime: ucoro' "$WORK/explain")" 2
 
+echo "-- --comm: a process of that name without a runtime"
+NAME="cfe$$"
+python3 -c 'import ctypes, sys, time
+ctypes.CDLL(None).prctl(15, sys.argv[1].encode(), 0, 0, 0)
+print("RENAMED", flush=True)
+time.sleep(300)' "$NAME" >"$WORK/py.out" &
+PY_PID=$!
+wait_line "$WORK/py.out" '^RENAMED' 10 || fail "the python process did not rename itself"
+fleet_start --comm "$NAME"
+# Tried at three refreshes (a runtime may not be mapped yet), then passed over.
+for ((i = 0; i < 100; i++)); do
+	grep -q 'not watched' "$WORK/top.err" && break
+	sleep 0.1
+done
+top_settle 3
+expect "passed over: one line, once" \
+	"$(grep -c "^codefer-top: pid $PY_PID ($NAME) not watched: no supported runtime in pid $PY_PID " "$WORK/top.err") $(grep -vc 'waiting for one' "$WORK/top.err")" \
+	"1 1"
+expect "passed over: not in the JSON" "$(jq -c '[.processes[].pid]' "$WORK/snap.json")" "[]"
+kill "$PY_PID"
+
 echo "-- every process given exits: exit 7"
 fleet_start -p "$A,$B"
 proc_quit a
