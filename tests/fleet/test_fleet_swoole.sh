@@ -88,5 +88,5 @@ for k in live:coroutines_live defers_pending:defers_pending outstanding:conns_ou
 	expect "sum ${k#*:}" "$(jq ".totals.${k#*:}" "$WORK/snap.json")" "$(sum_of "${k%%:*}" "$W2" "$W3")"
 done
 top_settle 0
-kill -9 "$MASTER" $(workers) 2>/dev/null
+{ kill -9 "$MASTER" $(workers); wait "$MASTER"; } 2>/dev/null
 finish
