@@ -2,7 +2,7 @@
 # The live view over two processes, as a person uses it in a terminal (tmux): the sums and
 # a line per process over the table of the one shown, Tab and Shift-Tab to go from one to
 # the other, and a process that exits reported as gone. Every figure on screen against
-# the two fixtures' own truths.
+# the two fixtures' own truths. Then --comm with nothing to watch yet.
 . "$(dirname "$0")/fleet_lib.sh"
 [ "$(id -u)" = 0 ] || skip "needs root"
 [ -x "$LEAKY" ] || fail "fixture not built ($LEAKY)"
@@ -63,6 +63,16 @@ expect "one process left" "$(procs | tr '\n' ,)" "$(want_proc b),"
 expect "b shown now" "$(screen | grep -c "^codefer-top - pid $B ")" 1
 expect "b's rows" "$(rows | sort -n | tr '\n' ,)" "$(want_rows b | tr '\n' ,)"
 
+keys q
+for ((i = 0; i < 50; i++)); do [ -s "$WORK/rc" ] && break; sleep 0.1; done
+expect "q: exit code" "$(cat "$WORK/rc" 2>/dev/null)" 0
+
+echo "-- --comm with no process of that name yet"
+rm -f "$WORK/rc"
+"${T[@]}" respawn-pane -k -t v "$CODEFER_TOP --comm nosuch$$ -d 0.5; echo \$? >$WORK/rc; sleep 600"
+wait_screen "^ +\(no process named nosuch$$ yet: waiting for one\)$" || FAILED=1
+keys Tab Enter j
+expect "keys with nothing to show: still waiting" "$(screen | grep -c "^codefer-top - 0 processes named nosuch$$ ")" 1
 keys q
 for ((i = 0; i < 50; i++)); do [ -s "$WORK/rc" ] && break; sleep 0.1; done
 expect "q: exit code" "$(cat "$WORK/rc" 2>/dev/null)" 0
