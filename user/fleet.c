@@ -283,6 +283,7 @@ static void retire(struct fleet *f, size_t i)
 	struct member *mb = f->mem[i];
 	const struct snapshot *last = &mb->m.cur;
 	struct gone_proc *g = realloc(f->gone, (f->ngone + 1) * sizeof(*g));
+	struct totals counted;
 	int c;
 
 	if (g) {
@@ -292,13 +293,11 @@ static void retire(struct fleet *f, size_t i)
 		f->ngone++;
 	}
 	f->gone_total++;
-	f->retired.coroutines_created += last->tot.coroutines_created;
-	f->retired.coroutines_exited += last->tot.coroutines_exited;
-	f->retired.defers_registered += last->tot.defers_registered;
-	f->retired.defers_run += last->tot.defers_run;
-	f->retired.defers_lost += last->tot.defers_lost;
-	f->retired.events += last->tot.events;
-	f->retired.lost += last->tot.lost;
+	/* Its counters stay; what it held now (gauges) went with it. */
+	counted = last->tot;
+	counted.coroutines_live = counted.defers_pending = counted.conns_outstanding = 0;
+	counted.conns_orphaned = counted.queues = counted.timers_pending = 0;
+	add_totals(&f->retired, &counted);
 	for (c = 0; c < C__COUNT; c++)
 		f->retired_counters[c] += last->counters[c];
 	member_close(mb);

@@ -351,24 +351,19 @@ static uint64_t total_field(const struct totals *t, size_t field)
 static void proc_labels(FILE *f, const struct session *s, int with_pid)
 {
 	char comm[256], version[512], pid[16];
+	const char *const by_pid[3][2] = { { "pid", pid }, { "comm", comm }, { "runtime", s->rt->name } };
+	const char *const by_info[3][2] = { { "runtime", s->rt->name }, { "version", version },
+					    { "comm", comm } };
+	const char *const (*kv)[2] = with_pid ? by_pid : by_info;
+	int i;
 
 	/* The target's own strings: made safe like every other (escape.c), then quoted. */
 	tty_str(comm, sizeof(comm), s->t.comm);
 	tty_str(version, sizeof(version), s->plan.version);
-	fputc('{', f);
-	if (with_pid) {
-		snprintf(pid, sizeof(pid), "%d", s->t.pid);
-		label(f, "pid", pid);
-		fputc(',', f);
-		label(f, "comm", comm);
-		fputc(',', f);
-		label(f, "runtime", s->rt->name);
-	} else {
-		label(f, "runtime", s->rt->name);
-		fputc(',', f);
-		label(f, "version", version);
-		fputc(',', f);
-		label(f, "comm", comm);
+	snprintf(pid, sizeof(pid), "%d", s->t.pid);
+	for (i = 0; i < 3; i++) {
+		fputc(i ? ',' : '{', f);
+		label(f, kv[i][0], kv[i][1]);
 	}
 	fputc('}', f);
 }
