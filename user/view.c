@@ -115,14 +115,12 @@ static void build_rows(struct view *v)
 
 	if (!rows)
 		return;
+	v->rows = rows;
+	v->nrows = 0;
 	if (!s) {
-		v->rows = rows;
-		v->nrows = 0;
 		v->have_sel = 0;
 		return;
 	}
-	v->rows = rows;
-	v->nrows = 0;
 	for (i = 0; i < s->ncoros; i++)
 		if (matches(v, &s->coros[i]))
 			v->rows[v->nrows++] = i;
