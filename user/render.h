@@ -22,7 +22,7 @@ void render_fleet_text(FILE *f, struct fleet *fl, int max_rows, int width, enum 
 void totals_text(char *buf, size_t len, const struct totals *t);
 /* One process in a line, under PROC_HEAD. */
 #define PROC_HEAD "     PID COMM            RUNTIME      LIVE  PENDING    OUT ORPHANS VERSION"
-#define PROC_FMT "%8d %-15.15s %-8.8s %8llu %8llu %6llu %7llu %s"
+#define PROC_FMT "%8d %-15s %-8s %8llu %8llu %6llu %7llu %s"
 void proc_text(char *buf, size_t len, const struct model *m);
 /* "42s", "3m", "1.5h", "2.0d"; "-" for a negative (unknown) time. */
 void age_text(char *buf, size_t len, double s);
