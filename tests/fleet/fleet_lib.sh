@@ -5,7 +5,9 @@
 FLEET_TESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../go/go_lib.sh
 . "$FLEET_TESTS/../go/go_lib.sh"
+# shellcheck disable=SC2034  # read by lib.sh's helpers
 TARGET_READY=
+# shellcheck disable=SC2034  # read by the tests
 LEAKY="$BUILD/tests/native/leaky"
 
 declare -A PID_OF FD_OF
@@ -37,7 +39,8 @@ proc_do() {
 
 # proc_quit NAME: the target ends (stdin closed) and is reaped.
 proc_quit() {
-	exec {FD_OF[$1]}>&-
+	local fd=${FD_OF[$1]}
+	exec {fd}>&-
 	kill -9 "${PID_OF[$1]}" 2>/dev/null
 	wait "${PID_OF[$1]}" 2>/dev/null
 }
