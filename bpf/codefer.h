@@ -18,10 +18,11 @@
 /* Default map sizes; codefer-top sizes the coroutine maps at load (--max-coroutines). */
 #define MAX_COROS 262144
 #define MAX_DEFER_RECORDS 2097152
-#define MAX_CORO_SITES 262144
+/* The sites of a coroutine's first pending defers live in its map entry: registering and
+ * running them costs no map update. Deeper ones go to `defer_stack`. */
+#define CORO_INLINE_SITES 4
 #define MAX_POOLS 4096
 #define MAX_CONNS 65536
-#define MAX_SAVED 65536
 #define EXITS_RINGBUF_BYTES (1 << 22)
 
 enum event_kind {
@@ -134,20 +135,17 @@ struct coro {
 	struct site create_site;	/* where it was created, or its body */
 	__u32 flags;
 	__u32 pad;
+	struct site sites[CORO_INLINE_SITES];	/* pending defers at depths 0.. (see defer_key) */
+	__u64 saved[MAX_SAVE_SLOTS];	/* EV_SAVE values, for its probes on return instructions */
 };
 
-/* One pending defer, at position `depth` of its coroutine's stack (0 = oldest). */
+/* One pending defer, at position `depth` of its coroutine's stack (0 = the first registered
+ * after attach; below 0 after older ones ran), when the depth is not one of the inline
+ * sites of its coroutine's entry. */
 struct defer_key {
 	__u32 tgid;
 	__u32 depth;
 	__u64 id;
-};
-
-struct coro_site_key {
-	__u32 tgid;
-	__u32 pad;
-	__u64 id;
-	struct site site;
 };
 
 struct pool_key {
@@ -183,12 +181,6 @@ struct conn_hold {
 	struct site site;
 	__u32 orphan;		/* the borrower ended while holding it */
 	__u32 pad;
-};
-
-struct save_key {
-	__u32 tgid;
-	__u32 slot;
-	__u64 id;
 };
 
 /* Per-CPU counters (one block per CPU in `counters`, summed by user space). */

@@ -301,6 +301,7 @@ static int keep_row(struct session *s, const struct census_coro *co, const struc
 	*r = (struct census_row){
 		.id = co->id, .first_ns = now, .create_site = co->create_site,
 		.wait_site = co->wait_site, .runs = s->nruns, .create_name = SITE_UNNAMED,
+		.top_site = SITE_UNNAMED,
 		/* What the census read minus what the probes had added by then. */
 		.base = (int64_t)co->ndefers - (e ? e->pending : 0),
 	};
@@ -576,7 +577,6 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 static void size_maps(struct codefer_bpf *skel, uint32_t n)
 {
 	bpf_map__set_max_entries(skel->maps.coros, n);
-	bpf_map__set_max_entries(skel->maps.coro_sites, n);
 	bpf_map__set_max_entries(skel->maps.defer_stack, n * 8 > n ? n * 8 : n);
 }
 

@@ -36,6 +36,8 @@ struct census_row {
 	struct site create_site, wait_site;
 	size_t create_name;		/* create_site's index in the model's site table */
 	size_t runs, nruns;		/* its sites: session.runs[runs .. runs + nruns) */
+	size_t top_site;		/* the model's pick among them while no probe saw it
+					   (SITE_UNNAMED until picked) */
 	int gone;			/* ended (the model drops it) */
 };
 

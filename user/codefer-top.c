@@ -381,6 +381,9 @@ static int run(struct fleet *f, struct options *o, struct metrics *mx)
 
 		r = view_run(f, &vo, refresh, &t, &stop);
 	} else {
+		/* A snapshot leaves in a few large writes, not one per 4 KiB (JSON with every
+		 * row runs to megabytes); render_* flush at its end. */
+		setvbuf(stdout, NULL, _IOFBF, 1 << 20);
 		while (!stop && !(r = refresh(&t))) {
 			/* None at the start: said once. */
 			if (!refreshed++ && f->comm && !f->n)

@@ -14,6 +14,7 @@ struct coro_row {
 	uint64_t id;
 	struct coro c;		/* the probes' entry plus the census's part: absolute counts */
 	struct census_row *census;	/* read by the census, or NULL */
+	int probed;		/* the probes have an entry for it */
 	const char *state;
 	const char *owner;	/* what it runs for, from the census or the last walk, or NULL */
 	double age_s;		/* -1: unknown */
@@ -83,8 +84,9 @@ struct model {
 	size_t site_prev_n;
 	struct raw_map {	/* a map's contents, buffers reused across refreshes */
 		void *keys, *vals;
-		size_t n, cap;
-	} raw_coros, raw_sites, raw_pools, raw_conns;
+		void *sorted_keys, *sorted_vals;	/* where sorting puts them (swapped) */
+		size_t n, cap, sorted_cap;
+	} raw_coros, raw_stack, raw_sites, raw_pools, raw_conns;
 };
 
 void model_init(struct model *m, struct session *s, const struct thresholds *th);

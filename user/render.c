@@ -19,13 +19,25 @@ static const char *site_text(const struct model *m, size_t idx)
 	return idx == SITE_TAB_OOM || idx >= m->sites.n ? "-" : m->sites.names[idx].text;
 }
 
-/* A row of JSON is built in a buffer: at 100,000 rows, fprintf per field would cost
- * more than the rest of a refresh. */
+/* The rows of JSON are built in a buffer and leave it in 64 KiB writes: at 100,000 rows,
+ * fprintf per field would cost more than the rest of a refresh. */
 struct jrow {
-	char b[8192];
+	FILE *f;
 	size_t n;
+	char b[1 << 16];
 };
 
+/* Room for a row's worth (JR_ROW_MAX) more, writing out what is there if needed. */
+#define JR_ROW_MAX 8192
+static void jr_room(struct jrow *j)
+{
+	if (j->n + JR_ROW_MAX > sizeof(j->b)) {
+		fwrite(j->b, 1, j->n, j->f);
+		j->n = 0;
+	}
+}
+
+/* Text longer than a row's worth is cut (a name of the target's, escaped). */
 static void jr_n(struct jrow *j, const char *s, size_t l)
 {
 	if (j->n + l < sizeof(j->b)) {
@@ -47,11 +59,10 @@ static void jr_u(struct jrow *j, unsigned long long v)
 	char t[24];
 	int i = sizeof(t);
 
-	t[--i] = 0;
 	do
 		t[--i] = '0' + v % 10;
 	while (v /= 10);
-	jr_s(j, t + i);
+	jr_n(j, t + i, sizeof(t) - i);
 }
 
 static void jr_i(struct jrow *j, long long v)
@@ -68,7 +79,7 @@ static void jr_i(struct jrow *j, long long v)
 static void jr_f3(struct jrow *j, double v)
 {
 	unsigned long long milli;
-	char t[8];
+	char t[4] = { '.' };
 
 	if (v < 0) {
 		jr_s(j, "-");
@@ -76,8 +87,10 @@ static void jr_f3(struct jrow *j, double v)
 	}
 	milli = (unsigned long long)(v * 1000 + 0.5);
 	jr_u(j, milli / 1000);
-	snprintf(t, sizeof(t), ".%03llu", milli % 1000);
-	jr_s(j, t);
+	t[1] = '0' + milli / 100 % 10;
+	t[2] = '0' + milli / 10 % 10;
+	t[3] = '0' + milli % 10;
+	jr_n(j, t, sizeof(t));
 }
 
 /* A site index's JSON literal, quoted once. */
@@ -108,72 +121,83 @@ static const char *json_site(struct model *m, const struct site *s)
 	return site_json(m, site_tab_index(&m->sites, s));
 }
 
-static void json_row(FILE *f, struct model *m, const struct coro_row *r, int first)
+/* States are short words of codefer's own, quoted as they are when they are; few, and
+ * the same in runs of rows, so the last answer is kept. */
+static int state_is_plain(const char *state)
 {
-	struct jrow j;
-	/* States are short words of codefer's own: quoted as they are when they are. */
-	int plain = !r->state[strspn(r->state, "abcdefghijklmnopqrstuvwxyz -_")];
+	static char last[32];
+	static int last_plain;
+
+	if (strncmp(state, last, sizeof(last))) {
+		last_plain = !state[strspn(state, "abcdefghijklmnopqrstuvwxyz -_")];
+		snprintf(last, sizeof(last), "%s", state);
+	}
+	return last_plain;
+}
+
+static void json_row(struct jrow *j, struct model *m, const struct coro_row *r, int first)
+{
+	int plain = state_is_plain(r->state);
 	char *state = plain ? NULL : json_quote(r->state), *owner;
 	struct site start;
 
-	j.n = 0;
-	jr_s(&j, first ? "{\"id\": " : ", {\"id\": ");
+	jr_room(j);
+	jr_s(j, first ? "{\"id\": " : ", {\"id\": ");
 	if (m->s->rt->id_is_number) {
-		jr_u(&j, r->id);
+		jr_u(j, r->id);
 	} else {
 		char id[24];
 
 		snprintf(id, sizeof(id), "\"0x%llx\"", U(r->id));
-		jr_s(&j, id);
+		jr_s(j, id);
 	}
-	JR_LIT(&j, ", \"state\": ");
+	JR_LIT(j, ", \"state\": ");
 	if (plain) {
-		JR_LIT(&j, "\"");
-		jr_s(&j, r->state);
-		JR_LIT(&j, "\"");
+		JR_LIT(j, "\"");
+		jr_s(j, r->state);
+		JR_LIT(j, "\"");
 	} else {
-		jr_s(&j, state ? state : "\"?\"");
+		jr_s(j, state ? state : "\"?\"");
 		free(state);
 	}
-	JR_LIT(&j, ", \"age_s\": ");
+	JR_LIT(j, ", \"age_s\": ");
 	if (r->age_s < 0)
-		JR_LIT(&j, "null");
+		JR_LIT(j, "null");
 	else
-		jr_f3(&j, r->age_s);
-	JR_LIT(&j, ", \"defers_pending\": ");
-	jr_i(&j, r->c.pending);
-	JR_LIT(&j, ", \"defers_registered\": ");
-	jr_u(&j, r->c.registered);
-	JR_LIT(&j, ", \"defers_run\": ");
-	jr_u(&j, r->c.run);
-	JR_LIT(&j, ", \"defers_peak\": ");
-	jr_i(&j, r->c.peak);
-	JR_LIT(&j, ", \"defers_delta\": ");
-	jr_i(&j, r->delta);
-	JR_LIT(&j, ", \"conns_held\": ");
-	jr_i(&j, r->conns_held);
-	JR_LIT(&j, ", \"oldest_hold_s\": ");
-	jr_f3(&j, r->hold_s);
-	jr_s(&j, r->census ? ", \"census\": true, \"site\": " : ", \"census\": false, \"site\": ");
-	jr_s(&j, site_json(m, r->site));
-	JR_LIT(&j, ", \"create_site\": ");
-	jr_s(&j, json_site(m, &r->c.create_site));
+		jr_f3(j, r->age_s);
+	JR_LIT(j, ", \"defers_pending\": ");
+	jr_i(j, r->c.pending);
+	JR_LIT(j, ", \"defers_registered\": ");
+	jr_u(j, r->c.registered);
+	JR_LIT(j, ", \"defers_run\": ");
+	jr_u(j, r->c.run);
+	JR_LIT(j, ", \"defers_peak\": ");
+	jr_i(j, r->c.peak);
+	JR_LIT(j, ", \"defers_delta\": ");
+	jr_i(j, r->delta);
+	JR_LIT(j, ", \"conns_held\": ");
+	jr_i(j, r->conns_held);
+	JR_LIT(j, ", \"oldest_hold_s\": ");
+	jr_f3(j, r->hold_s);
+	jr_s(j, r->census ? ", \"census\": true, \"site\": " : ", \"census\": false, \"site\": ");
+	jr_s(j, site_json(m, r->site));
+	JR_LIT(j, ", \"create_site\": ");
+	jr_s(j, json_site(m, &r->c.create_site));
 	if (m->s->rt->start_site && (r->c.create_site.kind || r->c.create_site.addr) &&
 	    !m->s->rt->start_site(&m->s->rc, &r->c.create_site, &start)) {
-		JR_LIT(&j, ", \"start\": ");
-		jr_s(&j, json_site(m, &start));
+		JR_LIT(j, ", \"start\": ");
+		jr_s(j, json_site(m, &start));
 	}
-	JR_LIT(&j, ", \"wait_site\": ");
-	jr_s(&j, json_site(m, r->census ? &r->census->wait_site : NULL));
+	JR_LIT(j, ", \"wait_site\": ");
+	jr_s(j, json_site(m, r->census ? &r->census->wait_site : NULL));
 	if (r->owner && (owner = json_quote(r->owner))) {
-		JR_LIT(&j, ", \"owner\": ");
-		jr_s(&j, owner);
+		JR_LIT(j, ", \"owner\": ");
+		jr_s(j, owner);
 		free(owner);
 	}
-	JR_LIT(&j, ", \"verdict\": \"");
-	jr_s(&j, verdict_name(r->verdict));
-	JR_LIT(&j, "\"}");
-	fwrite(j.b, 1, j.n, f);
+	JR_LIT(j, ", \"verdict\": \"");
+	jr_s(j, verdict_name(r->verdict));
+	JR_LIT(j, "\"}");
 }
 
 static double wall_time(void)
@@ -261,6 +285,7 @@ static size_t timer_sites(struct model *m, struct timer_site **out)
 /* One process's object, without the line's end. */
 static void json_process(FILE *f, struct model *m, const struct snapshot *snap)
 {
+	static struct jrow rows;
 	const struct session *s = m->s;
 	struct timer_site *ts;
 	size_t i, k, nt;
@@ -287,8 +312,11 @@ static void json_process(FILE *f, struct model *m, const struct snapshot *snap)
 		"\"exits\": %llu, \"partial\": %s", s->unprobed_walks, s->unprobed_cost_ns / 1e9,
 		s->unprobed_defers, U(s->exits_unseen), s->walk_partial ? "true" : "false");
 	fputs("}, \"coroutines\": [", f);
+	rows.f = f;
+	rows.n = 0;
 	for (i = 0; i < snap->norder; i++)
-		json_row(f, m, snap_row(snap, i), !i);
+		json_row(&rows, m, snap_row(snap, i), !i);
+	fwrite(rows.b, 1, rows.n, f);
 	fputs("], \"pools\": [", f);
 	for (i = 0; i < snap->npools; i++) {
 		const struct pool_row *p = &snap->pools[i];
