@@ -12,6 +12,12 @@ LEAKY="$BUILD/tests/native/leaky"
 
 declare -A PID_OF FD_OF
 
+# need_leaky: root, and the leaky fixture of tests/native built.
+need_leaky() {
+	[ "$(id -u)" = 0 ] || skip "needs root"
+	[ -x "$LEAKY" ] || fail "fixture not built ($LEAKY)"
+}
+
 # proc_start NAME READY CMD...: a target reading $WORK/NAME.in, printing to $WORK/NAME.out;
 # returns once it printed a line matching READY.
 proc_start() {

@@ -5,8 +5,7 @@
 # detached and reported as gone while its counters stay in the sums. Every figure against
 # the workers' own truth.
 . "$(dirname "$0")/fleet_lib.sh"
-[ "$(id -u)" = 0 ] || skip "needs root"
-[ -x "$LEAKY" ] || fail "fixture not built ($LEAKY)"
+need_leaky
 
 # A name nothing else on this machine has (other tests run leaky fixtures too).
 NAME="cfw$$"

@@ -3,8 +3,7 @@
 # given that does not exist, or cannot be watched, stops everything before anything is
 # attached; processes given with -p that all exit end codefer-top with exit 7.
 . "$(dirname "$0")/fleet_lib.sh"
-[ "$(id -u)" = 0 ] || skip "needs root"
-[ -x "$LEAKY" ] || fail "fixture not built ($LEAKY)"
+need_leaky
 
 proc_start a '^PID ' "$LEAKY"
 proc_start b '^PID ' "$LEAKY"

@@ -3,8 +3,7 @@
 # processes, the text, the JSON (each process, the --comm name, the processes gone) and
 # /metrics stay free of raw control bytes and show the name escaped.
 . "$(dirname "$0")/fleet_lib.sh"
-[ "$(id -u)" = 0 ] || skip "needs root"
-[ -x "$LEAKY" ] || fail "fixture not built ($LEAKY)"
+need_leaky
 . "$TESTS/metrics/prom_lib.sh"
 
 proc_start a '^PID ' "$LEAKY"

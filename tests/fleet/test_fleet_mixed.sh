@@ -4,7 +4,7 @@
 # that target's own truth exactly, and the sums the sums of their truths.
 . "$(dirname "$0")/fleet_lib.sh"
 need_basics
-[ -x "$LEAKY" ] || fail "fixture not built ($LEAKY)"
+need_leaky
 
 go=$(go_toolchains | head -n 1)
 bin=$(go_build "$go" plain) || fail "cannot build the Go target with $go"

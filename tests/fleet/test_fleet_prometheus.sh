@@ -6,7 +6,7 @@
 # site series, one codefer_info per distinct runtime, version and comm.
 . "$(dirname "$0")/fleet_lib.sh"
 need_basics
-[ -x "$LEAKY" ] || fail "fixture not built ($LEAKY)"
+need_leaky
 . "$TESTS/metrics/prom_lib.sh"
 
 go=$(go_toolchains | head -n 1)

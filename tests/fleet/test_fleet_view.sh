@@ -4,8 +4,7 @@
 # the other, and a process that exits reported as gone. Every figure on screen against
 # the two fixtures' own truths. Then --comm with nothing to watch yet.
 . "$(dirname "$0")/fleet_lib.sh"
-[ "$(id -u)" = 0 ] || skip "needs root"
-[ -x "$LEAKY" ] || fail "fixture not built ($LEAKY)"
+need_leaky
 . "$TESTS/view/tmux_lib.sh"
 
 proc_start a '^PID ' "$LEAKY"
