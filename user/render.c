@@ -7,6 +7,7 @@
 #include <time.h>
 #include "elfsym.h"
 #include "escape.h"
+#include "fleet.h"
 #include "render.h"
 #include "runtimes/native.h"
 
@@ -225,6 +226,16 @@ static void json_totals(FILE *f, const struct totals *t)
 		U(t->events), U(t->lost));
 }
 
+static void json_counters(FILE *f, const uint64_t counters[C__COUNT])
+{
+	int c;
+
+	fputs("\"counters\": {", f);
+	for (c = 0; c < C__COUNT; c++)
+		fprintf(f, "%s\"%s\": %llu", c ? ", " : "", counter_name(c), U(counters[c]));
+	fputc('}', f);
+}
+
 /* Pending timers and callbacks of the last walk, one entry per printed site, with the
  * classes their closures capture. */
 #define TIMER_SITE_CLASSES 16
@@ -275,7 +286,8 @@ static size_t timer_sites(struct model *m, struct timer_site **out)
 	return v ? n : 0;
 }
 
-void render_json(FILE *f, struct model *m, const struct snapshot *snap)
+/* One process's object, without the line's end. */
+static void json_process(FILE *f, struct model *m, const struct snapshot *snap)
 {
 	static struct jrow rows;
 	const struct session *s = m->s;
@@ -291,10 +303,9 @@ void render_json(FILE *f, struct model *m, const struct snapshot *snap)
 	json_str(f, s->plan.version);
 	fprintf(f, ", \"interval_s\": %.3f, ", snap->interval_s);
 	json_totals(f, &snap->tot);
-	fputs(", \"counters\": {", f);
-	for (c = 0; c < C__COUNT; c++)
-		fprintf(f, "%s\"%s\": %llu", c ? ", " : "", counter_name(c), U(snap->counters[c]));
-	fprintf(f, "}, \"census\": {\"done\": %s, \"coroutines\": %zu, \"defers\": %zu, "
+	fputs(", ", f);
+	json_counters(f, snap->counters);
+	fprintf(f, ", \"census\": {\"done\": %s, \"coroutines\": %zu, \"defers\": %zu, "
 		"\"conns\": %zu, \"warning\": ", s->census_done ? "true" : "false", s->census_coros,
 		s->census_defers, s->census_conns);
 	json_str(f, s->census_warning);
@@ -357,7 +368,45 @@ void render_json(FILE *f, struct model *m, const struct snapshot *snap)
 		fprintf(f, ", \"entries\": %llu, \"oldest_id\": %lld, \"newest_id\": %lld}",
 			U(s->stale[i].entries), L(s->stale[i].oldest_id), L(s->stale[i].newest_id));
 	}
-	fputs("]}\n", f);
+	fputs("]}", f);
+}
+
+void render_json(FILE *f, struct model *m, const struct snapshot *snap)
+{
+	json_process(f, m, snap);
+	fputc('\n', f);
+	fflush(f);
+}
+
+void render_fleet_json(FILE *f, struct fleet *fl)
+{
+	uint64_t counters[C__COUNT];
+	struct totals t;
+	size_t i;
+
+	fleet_totals(fl, &t, counters);
+	fprintf(f, "{\"time\": %.3f, \"comm\": ", wall_time());
+	if (fl->comm)
+		json_str(f, fl->comm);
+	else
+		fputs("null", f);
+	fputs(", \"processes\": [", f);
+	for (i = 0; i < fl->n; i++) {
+		fputs(i ? ", " : "", f);
+		json_process(f, &fl->mem[i]->m, &fl->mem[i]->m.cur);
+	}
+	fputs("], ", f);
+	json_totals(f, &t);
+	fputs(", ", f);
+	json_counters(f, counters);
+	fputs(", \"gone\": [", f);
+	for (i = 0; i < fl->ngone; i++) {
+		fprintf(f, "%s{\"pid\": %d, \"comm\": ", i ? ", " : "", fl->gone[i].pid);
+		json_str(f, fl->gone[i].comm);
+		fputc('}', f);
+	}
+	fprintf(f, "], \"gone_total\": %llu, \"map_bytes\": %llu}\n", U(fl->gone_total),
+		U(fleet_map_bytes(fl)));
 	fflush(f);
 }
 
@@ -430,13 +479,33 @@ static void text_timers_stale(FILE *f, struct model *m, int max_rows, int width)
 	}
 }
 
+void totals_text(char *buf, size_t len, const struct totals *t)
+{
+	snprintf(buf, len, "coroutines: %llu live, %llu created, %llu exited | defers: %llu pending, "
+		 "%llu registered, %llu run%s | conns: %llu out, %llu orphaned", U(t->coroutines_live),
+		 U(t->coroutines_created), U(t->coroutines_exited), U(t->defers_pending),
+		 U(t->defers_registered), U(t->defers_run), t->defers_lost ? ", some lost at exit" : "",
+		 U(t->conns_outstanding), U(t->conns_orphaned));
+}
+
+void proc_text(char *buf, size_t len, const struct model *m)
+{
+	const struct totals *t = &m->cur.tot;
+	char comm[128], ver[256];
+
+	tty_str(comm, sizeof(comm), m->s->t.comm);
+	tty_str(ver, sizeof(ver), m->s->plan.version);
+	snprintf(buf, len, PROC_FMT, m->s->t.pid, comm, m->s->rt->name, U(t->coroutines_live),
+		 U(t->defers_pending), U(t->conns_outstanding), U(t->conns_orphaned), ver);
+}
+
 void render_text(FILE *f, struct model *m, const struct snapshot *snap, int max_rows, int width,
 		 enum sort_key sorted_by)
 {
 	const struct session *s = m->s;
 	const struct totals *t = &snap->tot;
 	const uint64_t *c = snap->counters;
-	char comm[128], a[16], b[16];
+	char comm[128], a[16], b[16], tl[512];
 	time_t now = time(NULL);
 	struct tm tm;
 	size_t i, n;
@@ -446,11 +515,8 @@ void render_text(FILE *f, struct model *m, const struct snapshot *snap, int max_
 	tty_str(comm, sizeof(comm), s->t.comm);
 	line(f, width, "codefer-top - pid %d (%s) - %s - %02d:%02d:%02d - sorted by %s", s->t.pid,
 	     comm, s->plan.version, tm.tm_hour, tm.tm_min, tm.tm_sec, sort_key_name(sorted_by));
-	line(f, width, "coroutines: %llu live, %llu created, %llu exited | defers: %llu pending, "
-	     "%llu registered, %llu run%s | conns: %llu out, %llu orphaned", U(t->coroutines_live),
-	     U(t->coroutines_created), U(t->coroutines_exited), U(t->defers_pending),
-	     U(t->defers_registered), U(t->defers_run), t->defers_lost ? ", some lost at exit" : "",
-	     U(t->conns_outstanding), U(t->conns_orphaned));
+	totals_text(tl, sizeof(tl), t);
+	line(f, width, "%s", tl);
 	line(f, width, "events: %llu  lost: %llu (unreadable %llu, map full %llu, truncated %llu)  "
 	     "census: %zu coroutines, %zu defers%s%s", U(t->events), U(t->lost), U(c[C_LOST_READ]),
 	     U(c[C_LOST_MAP_FULL]), U(c[C_LOST_TRUNCATED]), s->census_coros, s->census_defers,
@@ -524,6 +590,43 @@ void render_text(FILE *f, struct model *m, const struct snapshot *snap, int max_
 		}
 	}
 	text_timers_stale(f, m, max_rows, width);
+	fflush(f);
+}
+
+void render_fleet_text(FILE *f, struct fleet *fl, int max_rows, int width, enum sort_key sorted_by)
+{
+	uint64_t counters[C__COUNT];
+	char buf[1024], comm[64];
+	time_t now = time(NULL);
+	struct totals t;
+	struct tm tm;
+	size_t i;
+
+	fleet_totals(fl, &t, counters);
+	localtime_r(&now, &tm);
+	if (fl->comm)
+		tty_str(comm, sizeof(comm), fl->comm);
+	line(f, width, "codefer-top - %zu process%s%s%s - BPF maps %llu MB - %02d:%02d:%02d - "
+	     "sorted by %s", fl->n, fl->n == 1 ? "" : "es", fl->comm ? " named " : "",
+	     fl->comm ? comm : "", U(fleet_map_bytes(fl) >> 20), tm.tm_hour, tm.tm_min, tm.tm_sec,
+	     sort_key_name(sorted_by));
+	totals_text(buf, sizeof(buf), &t);
+	line(f, width, "sum: %s", buf);
+	for (i = 0; i < fl->ngone; i++) {
+		tty_str(comm, sizeof(comm), fl->gone[i].comm);
+		line(f, width, "gone: pid %d (%s) exited; detached", fl->gone[i].pid, comm);
+	}
+	line(f, width, PROC_HEAD);
+	for (i = 0; i < fl->n; i++) {
+		proc_text(buf, sizeof(buf), &fl->mem[i]->m);
+		line(f, width, "%s", buf);
+	}
+	if (!fl->n)
+		line(f, width, "%8s (no process named %s yet: waiting for one)", "", comm);
+	for (i = 0; i < fl->n; i++) {
+		line(f, width, "%s", "");
+		render_text(f, &fl->mem[i]->m, &fl->mem[i]->m.cur, max_rows, width, sorted_by);
+	}
 	fflush(f);
 }
 
