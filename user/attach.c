@@ -540,6 +540,11 @@ static void session_unprobed(struct session *s)
 		if (s->walker->exits_unprobed && !c.warning[0])
 			set_living(s, &c);
 		set_states(s, &c, start);
+		/* The pools' own figures, when the probes only say who holds what. */
+		if (s->plan.pools_walked && !c.warning[0]) {
+			qsort(c.pools, c.npools, sizeof(*c.pools), cmp_u64);
+			TAKE(s->pools, s->npools, c.pools, c.npools, c.cap_pools);
+		}
 	}
 	for (i = 0; u && i < c.ncoros; i++)
 		for (j = 0; j < c.coros[i].ndefers; j++)

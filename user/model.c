@@ -150,14 +150,6 @@ static int sort_raw(struct raw_map *r, size_t ksz, size_t vsz, int (*cmp)(const 
 	return 0;
 }
 
-/* A connection out of its pool, as the joins need it. */
-struct hold {
-	uint64_t co, pool, get_ns;
-	struct site site;
-	int counted;	/* its pool is a pool (not a one-way queue) */
-	int orphan;
-};
-
 static int cmp_hold_co(const void *a, const void *b)
 {
 	const struct hold *x = a, *y = b;
@@ -463,7 +455,8 @@ static int build_pools(struct model *m, struct snapshot *snap, struct hold *hold
 		if (p >= 0 && (!oldests[p] || holds[i].get_ns < oldests[p]->get_ns))
 			oldests[p] = &holds[i];
 	}
-	for (i = 0; i < m->raw_pools.n; i++) {
+	/* Pools whose figures the walks read: the probes' one stands for them all. */
+	for (i = 0; !s->plan.pools_walked && i < m->raw_pools.n; i++) {
 		struct pool_row *p = &snap->pools[snap->npools];
 		const struct hold *oldest = oldests[i];
 
@@ -486,22 +479,32 @@ static int build_pools(struct model *m, struct snapshot *snap, struct hold *hold
 		snap->tot.conns_orphaned += p->s.orphans > 0 ? p->s.orphans : 0;
 		snap->npools++;
 	}
-	/* Pools only a walk found (no probe saw them used): out is what they say. */
+	/* Pools only a walk found (no probe saw them used), or all with pools_walked: out
+	 * is what they say. */
 	for (i = 0; i < s->npools; i++) {
 		const struct census_pool *w = &s->pools[i];
 		struct pool_row *p = &snap->pools[snap->npools];
+		const struct hold *oldest = NULL;
 		size_t h;
 
-		if (pool_index(&m->raw_pools, w->pool) >= 0)
+		if (!s->plan.pools_walked && pool_index(&m->raw_pools, w->pool) >= 0)
 			continue;
 		*p = (struct pool_row){ .pool = w->pool, .walked = w, .oldest_hold_s = -1,
 					.site = SITE_TAB_OOM };
 		p->s.outstanding = p->s.peak = w->open - w->idle;
-		for (h = 0; h < nholds; h++)
-			if (holds[h].pool == w->pool && holds[h].orphan)
-				p->s.orphans++;
-		if (w->site.kind || w->site.addr)
+		for (h = 0; h < nholds; h++) {
+			if (holds[h].pool != w->pool)
+				continue;
+			p->s.orphans += holds[h].orphan;
+			if (holds[h].get_ns && (!oldest || holds[h].get_ns < oldest->get_ns))
+				oldest = &holds[h];
+		}
+		if (oldest) {
+			p->oldest_hold_s = (snap->ns - oldest->get_ns) / 1e9;
+			p->site = site_tab_index(&m->sites, &oldest->site);
+		} else if (w->site.kind || w->site.addr) {
 			p->site = site_tab_index(&m->sites, &w->site);
+		}
 		snap->tot.conns_outstanding += p->s.outstanding > 0 ? p->s.outstanding : 0;
 		snap->tot.conns_orphaned += p->s.orphans;
 		snap->npools++;
@@ -510,23 +513,35 @@ static int build_pools(struct model *m, struct snapshot *snap, struct hold *hold
 	return 0;
 }
 
-/* Connections out, sorted by holder. */
+/* Connections out, sorted by holder: as the probes saw them, or as the runtime says
+ * they are now (conn_now), which drops from the map those whose object is gone. */
 static struct hold *collect_holds(struct model *m, size_t *n)
 {
+	const struct conn_key *ck = m->raw_conns.keys;
 	const struct conn_hold *cv = m->raw_conns.vals;
 	struct hold *h = calloc(m->raw_conns.n + 1, sizeof(*h));
-	size_t i;
+	struct session *s = m->s;
+	size_t i, k = 0;
+	int r;
 
 	if (!h)
 		return NULL;
-	for (i = 0; i < m->raw_conns.n; i++)
-		h[i] = (struct hold){
-			.co = cv[i].co, .pool = cv[i].pool, .get_ns = cv[i].get_ns,
-			.site = cv[i].site, .orphan = cv[i].orphan,
-			.counted = pool_counts(m, cv[i].pool, pool_of(&m->raw_pools, cv[i].pool)),
+	for (i = 0; i < m->raw_conns.n; i++) {
+		h[k] = (struct hold){
+			.conn = ck[i].conn, .co = cv[i].co, .pool = cv[i].pool,
+			.get_ns = cv[i].get_ns, .site = cv[i].site, .orphan = cv[i].orphan,
 		};
-	qsort(h, m->raw_conns.n, sizeof(*h), cmp_hold_co);
-	*n = m->raw_conns.n;
+		if (s->skel && s->rt->conn_now &&
+		    (r = s->rt->conn_now(&s->rc, ck[i].conn, cv[i].co, &h[k].pool, &h[k].orphan))) {
+			if (r < 0)
+				bpf_map_delete_elem(bpf_map__fd(s->skel->maps.conns), &ck[i]);
+			continue;
+		}
+		h[k].counted = pool_counts(m, h[k].pool, pool_of(&m->raw_pools, h[k].pool));
+		k++;
+	}
+	qsort(h, k, sizeof(*h), cmp_hold_co);
+	*n = k;
 	return h;
 }
 
@@ -706,14 +721,14 @@ int model_refresh(struct model *m)
 		snap->coros = p;
 		snap->cap_coros = cap;
 	}
-	if (!(holds = collect_holds(m, &nholds)))
+	free(snap->holds);
+	snap->nholds = 0;
+	if (!(snap->holds = holds = collect_holds(m, &nholds)))
 		return -1;
+	snap->nholds = nholds;
 	build_coros(m, snap, holds, nholds);
-	if (build_pools(m, snap, holds, nholds) || build_sites(m, snap, holds, nholds)) {
-		free(holds);
+	if (build_pools(m, snap, holds, nholds) || build_sites(m, snap, holds, nholds))
 		return -1;
-	}
-	free(holds);
 	for (i = 0; i < snap->ncoros; i++)
 		snap->coros[i].verdict = judge(m, &snap->coros[i], snap->ns);
 	c = snap->counters;
@@ -835,6 +850,7 @@ void model_free(struct model *m)
 		free(snaps[i]->coros);
 		free(snaps[i]->order);
 		free(snaps[i]->pools);
+		free(snaps[i]->holds);
 		free(snaps[i]->sites);
 	}
 	for (i = 0; i < SK__COUNT; i++)

@@ -35,6 +35,14 @@ struct pool_row {
 	size_t site;		/* where the oldest hold was taken */
 };
 
+/* A connection out of its pool, as the joins need it. */
+struct hold {
+	uint64_t conn, co, pool, get_ns;	/* get_ns 0: unknown (a walk found it) */
+	struct site site;
+	int counted;	/* its pool is a pool (not a one-way queue) */
+	int orphan;
+};
+
 struct site_row {
 	enum site_row_kind kind;
 	size_t site;
@@ -59,6 +67,8 @@ struct snapshot {
 	size_t norder;
 	struct pool_row *pools;
 	size_t npools;
+	struct hold *holds;	/* connections out, by holder */
+	size_t nholds;
 	struct site_row *sites;
 	size_t nsites;
 	uint64_t counters[C__COUNT];

@@ -247,6 +247,36 @@ static size_t timer_sites(struct model *m, struct timer_site **out)
 	return v ? n : 0;
 }
 
+/* Connections out of a walked pool past its limit (a limit that bounds only the idle
+ * ones lets them pile up: lua-resty-redis#265), else 0. */
+static int64_t over_max(const struct pool_row *p)
+{
+	return p->walked && p->walked->max >= 0 && p->s.outstanding > p->walked->max ?
+	       p->s.outstanding - p->walked->max : 0;
+}
+
+/* The connections out of `pool`: who holds each, taken where, since when. */
+static void json_holds(FILE *f, struct model *m, const struct snapshot *snap, uint64_t pool)
+{
+	const struct hold *h;
+	size_t i, n = 0;
+
+	fputs(", \"conns\": [", f);
+	for (i = 0; i < snap->nholds; i++) {
+		h = &snap->holds[i];
+		if (h->pool != pool || !h->counted)
+			continue;
+		fprintf(f, "%s{\"conn\": \"0x%llx\", \"coroutine\": \"0x%llx\", \"orphan\": %s, "
+			"\"held_s\": %.3f, \"site\": ", n++ ? ", " : "", U(h->conn), U(h->co),
+			h->orphan ? "true" : "false",
+			h->get_ns && h->get_ns <= snap->ns ? (snap->ns - h->get_ns) / 1e9 : -1.0);
+		json_str(f, h->site.kind || h->site.addr ?
+			 site_text(m, site_tab_index(&m->sites, &h->site)) : "-");
+		fputc('}', f);
+	}
+	fputc(']', f);
+}
+
 void render_json(FILE *f, struct model *m, const struct snapshot *snap)
 {
 	const struct session *s = m->s;
@@ -292,9 +322,11 @@ void render_json(FILE *f, struct model *m, const struct snapshot *snap)
 			fputs(", \"name\": ", f);
 			json_str(f, p->walked->name);
 			fprintf(f, ", \"open\": %lld, \"idle\": %lld, \"max_open\": %lld, "
-				"\"waiters\": %lld", L(p->walked->open), L(p->walked->idle),
-				L(p->walked->max), L(p->walked->waiters));
+				"\"waiters\": %lld, \"over_max\": %lld", L(p->walked->open),
+				L(p->walked->idle), L(p->walked->max), L(p->walked->waiters),
+				L(over_max(p)));
 		}
+		json_holds(f, m, snap, p->pool);
 		fputc('}', f);
 	}
 	fputs("], \"sites\": [", f);
@@ -471,6 +503,12 @@ void render_text(FILE *f, struct model *m, const struct snapshot *snap, int max_
 			line(f, width, "%18s %8llu %8llu %6lld %6lld %7lld %6s %s", id, U(p->s.gets),
 			     U(p->s.puts), L(p->s.outstanding), L(p->s.peak), L(p->s.orphans), b,
 			     site_text(m, p->site));
+			if (p->walked)
+				line(f, width, "%18s idle %lld, waiting to connect %lld", "",
+				     L(p->walked->idle), L(p->walked->waiters));
+			if (over_max(p))
+				line(f, width, "%18s OVER LIMIT: %lld out, limit %lld (it bounds idle "
+				     "connections only)", "", L(p->s.outstanding), L(p->walked->max));
 		}
 	}
 	for (k = 0; k < SK__COUNT; k++) {

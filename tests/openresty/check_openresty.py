@@ -3,8 +3,10 @@
 
 Usage: check_openresty.py top|dump ERROR_LOG SNAPSHOT_JSON PARK_SITE HOLD_SITE SPAWN_SITE
        check_openresty.py gdb ERROR_LOG GDB_OUTPUT
+       check_openresty.py live ERROR_LOG SNAPSHOT_JSON
 top: a codefer-top JSON snapshot (the census at attach); dump: codefer-dump --json of a
-core of the worker (with wait sites); gdb: gdb's `codefer pools` on that core.
+core of the worker (with wait sites); gdb: gdb's `codefer pools` on that core; live:
+codefer-top's cosocket probes, attached before the worker took its connections.
 PARK_SITE, HOLD_SITE and SPAWN_SITE are the create sites of a /park, /hold and /spawn
 request's coroutine: their content_by_lua chunks, defined at line 0.
 Prints one line per comparison; exits 1 on any mismatch.
@@ -15,10 +17,47 @@ import sys
 from collections import Counter
 
 
+def live(facts, snap):
+    """codefer-top attached before the worker took its connections: each pool's figures
+    and each connection out with its holder, the Lua line that connected it and whether
+    its holder has ended."""
+    bad = []
+
+    def expect(what, got, want):
+        ok = got == want
+        print(("ok: %s = %s" % (what, got)) if ok else
+              ("MISMATCH: %s: codefer %s, truth %s" % (what, got, want)))
+        if not ok:
+            bad.append(what)
+
+    pools = {p["name"]: p for p in snap.get("pools", []) if "name" in p}
+    want = {f["name"]: f for f in facts if f["kind"] == "pool"}
+    expect("cosocket pools: open, idle, max, waiting",
+           {n: (p["open"], p["idle"], p["max_open"], p["waiters"]) for n, p in pools.items()},
+           {n: (f["open"], f["idle"], f["max"], f["waiters"]) for n, f in want.items()})
+    # lua-resty-redis#265: pool_size bounds the idle connections only.
+    expect("connections out past pool_size",
+           {n: (p["outstanding"], p["over_max"]) for n, p in pools.items()},
+           {n: (f["open"] - f["idle"], max(0, f["open"] - f["idle"] - f["max"]))
+            for n, f in want.items()})
+    got = sorted((n, k["coroutine"], k["orphan"], k["site"])
+                 for n, p in pools.items() for k in p["conns"])
+    expect("connections out: pool, holder, orphan, connected at", got,
+           sorted((f["holds"], f["id"], f.get("orphan", False), f["at"])
+                  for f in facts if f.get("holds")))
+    expect("orphans per pool", {n: p["orphans"] for n, p in pools.items()},
+           {n: sum(1 for f in facts if f.get("holds") == n and f.get("orphan"))
+            for n in want})
+    expect("probes", (snap["counters"]["lost_read"], snap["census"]["conns"]), (0, 0))
+    return 1 if bad else 0
+
+
 def main():
     mode, log_path, snap_path = sys.argv[1:4]
     facts = [json.loads(m.group(1)) for m in
              (re.search(r"TRUTH (\{[^}]*\})", line) for line in open(log_path)) if m]
+    if mode == "live":
+        return live(facts, json.loads(open(snap_path).read()))
     if mode == "gdb":
         # gdb's `codefer pools`: one line per pool with its figures.
         text = open(snap_path).read()

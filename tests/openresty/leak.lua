@@ -77,9 +77,9 @@ local function holder(premature, port, i)
 		truth({ kind = "timer", id = me(), def = M.holder_def, wait = here(0) }); sock:connect("127.0.0.1", port, opts)
 		return
 	end
-	assert(sock:connect("127.0.0.1", port, opts))
+	assert(sock:connect("127.0.0.1", port, opts)); local at = here(0)
 	holding = holding + 1
-	truth({ kind = "timer", id = me(), def = M.holder_def, wait = here(0), holds = "leaky" }); ngx.sleep(3600)
+	truth({ kind = "timer", id = me(), def = M.holder_def, wait = here(0), holds = "leaky", at = at }); ngx.sleep(3600)
 end
 M.holder_def = def(holder)
 
@@ -90,9 +90,9 @@ local bursting = 0
 local function burster(premature, port)
 	if premature then return end
 	local sock = ngx.socket.tcp()
-	assert(sock:connect("127.0.0.1", port, { pool = "burst" }))
+	assert(sock:connect("127.0.0.1", port, { pool = "burst" })); local at = here(0)
 	bursting = bursting + 1
-	truth({ kind = "timer", id = me(), def = M.burster_def, wait = here(0), holds = "burst" }); ngx.sleep(3600)
+	truth({ kind = "timer", id = me(), def = M.burster_def, wait = here(0), holds = "burst", at = at }); ngx.sleep(3600)
 end
 M.burster_def = def(burster)
 
@@ -145,11 +145,11 @@ local held_reqs = 0
 
 function M.hold(port)
 	local sock = ngx.socket.tcp()
-	assert(sock:connect("127.0.0.1", port, { pool = "req" }))
+	assert(sock:connect("127.0.0.1", port, { pool = "req" })); local at = here(0)
 	held_reqs = held_reqs + 1
 	-- The first takes the connection the pool kept idle.
 	truth({ kind = "pool", name = "req", open = held_reqs, idle = 0, max = 2, waiters = 0 })
-	truth({ kind = "request", entry = "hold", id = me(), wait = here(0), holds = "req" }); ngx.sleep(3600)
+	truth({ kind = "request", entry = "hold", id = me(), wait = here(0), holds = "req", at = at }); ngx.sleep(3600)
 end
 
 function M.pools(port, nkeep, nleak, nburst)
@@ -162,6 +162,42 @@ function M.pools(port, nkeep, nleak, nburst)
 	end
 	assert(ngx.timer.at(0, burst, port, nburst))
 	assert(ngx.timer.at(0.05, report, nkeep, nburst))
+end
+
+-- Orphans: light threads that connect through pool `name` and end without setkeepalive
+-- or close, their sockets kept in a module table; the request or timer that spawned them
+-- lives on (its end would close them).
+M.kept = {}
+
+local function orphan_maker(port, name)
+	local sock = ngx.socket.tcp()
+	assert(sock:connect("127.0.0.1", port, { pool = name, pool_size = 10 })); local at = here(0)
+	M.kept[#M.kept + 1] = sock
+	truth({ kind = "light", id = me(), def = M.orphan_maker_def, holds = name, at = at, orphan = true })
+end
+M.orphan_maker_def = def(orphan_maker)
+
+-- n light threads leaving orphans in pool `name`, waited for; then the caller parks.
+local function orphans(port, name, n)
+	for _ = 1, n do
+		assert(ngx.thread.wait(ngx.thread.spawn(orphan_maker, port, name)))
+	end
+	truth({ kind = "pool", name = name, open = n, idle = 0, max = 10, waiters = 0 })
+end
+
+function M.orphans_request(port, n)
+	orphans(port, "orph_req", n)
+	ngx.sleep(3600)
+end
+
+local function orphans_timer(premature, port, n)
+	if premature then return end
+	orphans(port, "orph_timer", n)
+	ngx.sleep(3600)
+end
+
+function M.orphans_timer(port, n)
+	assert(ngx.timer.at(0, orphans_timer, port, n))
 end
 
 function M.park()

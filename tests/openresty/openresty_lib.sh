@@ -68,6 +68,17 @@ http {
 		location /hold {
 			content_by_lua_block { require("leak").hold($PORT) }
 		}
+		location /pools {
+			content_by_lua_block {
+				local a = ngx.req.get_uri_args()
+				require("leak").pools($PORT, tonumber(a.keep), tonumber(a.leak), tonumber(a.burst))
+				require("leak").orphans_timer($PORT, tonumber(a.orphans))
+				ngx.say("started")
+			}
+		}
+		location /orphans {
+			content_by_lua_block { require("leak").orphans_request($PORT, tonumber(ngx.var.arg_n)) }
+		}
 		location /pong {
 			return 200 "pong";
 		}
