@@ -493,22 +493,27 @@ void render_text(FILE *f, struct model *m, const struct snapshot *snap, int max_
 		     "ORPHANS", "OLDEST", "OLDEST HOLD TAKEN AT");
 		for (i = 0; i < snap->npools && i < (size_t)max_rows; i++) {
 			const struct pool_row *p = &snap->pools[i];
-			char id[24];
+			char id[24], taken[24] = "-", back[24] = "-";
 
 			if (p->walked && p->walked->name[0])
 				tty_str(id, sizeof(id), p->walked->name);
 			else
 				snprintf(id, sizeof(id), "0x%llx", U(p->pool));
 			age_text(b, sizeof(b), p->oldest_hold_s);
-			line(f, width, "%18s %8llu %8llu %6lld %6lld %7lld %6s %s", id, U(p->s.gets),
-			     U(p->s.puts), L(p->s.outstanding), L(p->s.peak), L(p->s.orphans), b,
+			/* Probes that cannot tell a pool count no gets or puts per pool. */
+			if (!s->plan.pools_walked) {
+				snprintf(taken, sizeof(taken), "%llu", U(p->s.gets));
+				snprintf(back, sizeof(back), "%llu", U(p->s.puts));
+			}
+			line(f, width, "%18s %8s %8s %6lld %6lld %7lld %6s %s", id, taken, back,
+			     L(p->s.outstanding), L(p->s.peak), L(p->s.orphans), b,
 			     site_text(m, p->site));
 			if (p->walked)
 				line(f, width, "%18s idle %lld, waiting to connect %lld", "",
 				     L(p->walked->idle), L(p->walked->waiters));
 			if (over_max(p))
-				line(f, width, "%18s OVER LIMIT: %lld out, limit %lld (it bounds idle "
-				     "connections only)", "", L(p->s.outstanding), L(p->walked->max));
+				line(f, width, "%18s OVER LIMIT: %lld out, limit %lld: it does not bound "
+				     "the connections lent", "", L(p->s.outstanding), L(p->walked->max));
 		}
 	}
 	for (k = 0; k < SK__COUNT; k++) {

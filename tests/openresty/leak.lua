@@ -196,8 +196,29 @@ local function orphans_timer(premature, port, n)
 	ngx.sleep(3600)
 end
 
+-- A timer that connects and ends without setkeepalive or close: its end closes the
+-- connection (no orphan), though its socket is kept, and frees the pool it emptied.
+local function ender(premature, port)
+	if premature then return end
+	local sock = ngx.socket.tcp()
+	assert(sock:connect("127.0.0.1", port, { pool = "ended", pool_size = 10 }))
+	M.kept[#M.kept + 1] = sock
+	truth({ kind = "ended" })
+end
+
+-- A timer holding a connection it took through pcall: no Lua line called connect.
+local function pcaller(premature, port)
+	if premature then return end
+	local sock = ngx.socket.tcp()
+	assert(pcall(sock.connect, sock, "127.0.0.1", port, { pool = "pcalled", pool_size = 10 }))
+	truth({ kind = "pool", name = "pcalled", open = 1, idle = 0, max = 10, waiters = 0 })
+	truth({ kind = "timer", id = me(), holds = "pcalled", at = "?" }); ngx.sleep(3600)
+end
+
 function M.orphans_timer(port, n)
 	assert(ngx.timer.at(0, orphans_timer, port, n))
+	assert(ngx.timer.at(0, ender, port))
+	assert(ngx.timer.at(0, pcaller, port))
 end
 
 function M.park()

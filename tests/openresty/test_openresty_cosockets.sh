@@ -5,7 +5,8 @@
 # pools (`keep` back idle, `leaky` full with connects waiting, `burst` lending 12
 # against pool_size 5 as in lua-resty-redis#265, `req` held by parked requests) and
 # light threads of a request and of a timer connect and end without setkeepalive or
-# close (orphans). Each pool's figures, and each connection out with its holder, the
+# close (orphans); a timer that connects and ends (its end closes the connection), one
+# that connects through pcall (no Lua line calls connect). Each pool's figures, and each connection out with its holder, the
 # Lua line of its connect and whether its holder ended, against the worker's own counts.
 . "$(dirname "$0")/openresty_lib.sh"
 need_openresty
@@ -14,14 +15,19 @@ nginx_start "require('leak')"
 top_start
 park_requests 1 "/pools?keep=$KEEP&leak=$LEAK&burst=$BURST&orphans=$ORPHANS"
 # One line per leaky and bursting timer, three for the pools, one when `req` is made,
-# one per orphan and one for its pool.
-wait_truth $((LEAK + BURST + 4 + ORPHANS + 1))
+# one per orphan and one for its pool, one for the ending timer, two for the pcall one.
+wait_truth $((LEAK + BURST + 4 + ORPHANS + 1 + 3))
 park_requests "$HOLDS" /hold
 park_requests 1 "/orphans?n=$ORPHANS"
-wait_truth $((LEAK + BURST + 4 + 2 * (ORPHANS + 1) + 2 * HOLDS))
+wait_truth $((LEAK + BURST + 4 + 2 * (ORPHANS + 1) + 3 + 2 * HOLDS))
 grep -q "tcp socket connect" <("$CODEFER_TOP" -p "$WORKER" --explain 2>&1) ||
 	fail "no cosocket probes planned: $("$CODEFER_TOP" -p "$WORKER" --explain 2>&1 | tail -n 5)"
 top_walks 1
 python3 "$OR_TESTS/check_openresty.py" live "$WORK/error.log" "$WORK/snap.json" ||
 	fail "codefer-top's cosocket probes disagree with the worker's truth"
+# lua-resty-redis#265 in the text view, attached after the connections were taken.
+"$CODEFER_TOP" -p "$WORKER" -b -n 2 -d 0.5 >"$WORK/text.out" 2>&1 || fail "codefer-top -b failed"
+want="OVER LIMIT: $BURST out, limit 5: it does not bound the connections lent"
+awk '/^codefer/ { n++ } n == 2' "$WORK/text.out" | grep -A 2 '^ *burst ' | grep -qF "$want" ||
+	fail "the text view does not say '$want' under pool burst: $(grep -A 2 '^ *burst ' "$WORK/text.out")"
 echo PASS
