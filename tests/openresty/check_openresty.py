@@ -17,18 +17,22 @@ import sys
 from collections import Counter
 
 
+BAD = []
+
+
+def expect(what, got, want):
+    """Prints one comparison; a mismatch goes in BAD."""
+    if got == want:
+        print("ok: %s = %s" % (what, got))
+    else:
+        print("MISMATCH: %s: codefer %s, truth %s" % (what, got, want))
+        BAD.append(what)
+
+
 def live(facts, snap):
     """codefer-top attached before the worker took its connections: each pool's figures
     and each connection out with its holder, the Lua line that connected it and whether
     its holder has ended."""
-    bad = []
-
-    def expect(what, got, want):
-        ok = got == want
-        print(("ok: %s = %s" % (what, got)) if ok else
-              ("MISMATCH: %s: codefer %s, truth %s" % (what, got, want)))
-        if not ok:
-            bad.append(what)
 
     pools = {p["name"]: p for p in snap.get("pools", []) if "name" in p}
     want = {f["name"]: f for f in facts if f["kind"] == "pool"}
@@ -49,7 +53,7 @@ def live(facts, snap):
            {n: sum(1 for f in facts if f.get("holds") == n and f.get("orphan"))
             for n in want})
     expect("probes", (snap["counters"]["lost_read"], snap["census"]["conns"]), (0, 0))
-    return 1 if bad else 0
+    return 1 if BAD else 0
 
 
 def main():
@@ -75,14 +79,6 @@ def main():
     snap = json.loads(open(snap_path).read())
     entry = {"park": sys.argv[4], "hold": sys.argv[5], "spawn": sys.argv[6]}
     rows = {int(c["id"], 16): c for c in snap.get("coroutines", [])}
-    bad = []
-
-    def expect(what, got, want):
-        ok = got == want
-        print(("ok: %s = %s" % (what, got)) if ok else
-              ("MISMATCH: %s: codefer %s, truth %s" % (what, got, want)))
-        if not ok:
-            bad.append(what)
 
     want = {int(f["id"], 16): f for f in facts if f["kind"] in ("timer", "request", "light")}
     expect("runtime", snap.get("runtime"), "luajit")
@@ -144,7 +140,7 @@ def main():
         wrong = [hex(i) for i, f in want.items()
                  if i in rows and rows[i].get("wait_site") != f["wait"]]
         expect("coroutines with a wrong wait site", wrong, [])
-    return 1 if bad else 0
+    return 1 if BAD else 0
 
 
 if __name__ == "__main__":
