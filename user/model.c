@@ -513,6 +513,25 @@ static int build_pools(struct model *m, struct snapshot *snap, struct hold *hold
 	return 0;
 }
 
+static int cmp_coro_key(const void *a, const void *b)
+{
+	const struct coro_key *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Was the coroutine `id` that took a connection at get_ns born after it? Then it is a
+ * new coroutine at the address of the one that took it (Lua's ids are addresses, which
+ * the GC hands out again): that one has ended. */
+static int born_after(const struct model *m, uint64_t id, uint64_t get_ns)
+{
+	const struct coro_key key = { .id = id }, *k;
+
+	k = bsearch(&key, m->raw_coros.keys, m->raw_coros.n, sizeof(key), cmp_coro_key);
+	return k && ((const struct coro *)m->raw_coros.vals)[k - (const struct coro_key *)
+							      m->raw_coros.keys].created_ns > get_ns;
+}
+
 /* Connections out, sorted by holder: as the probes saw them, or as the runtime says
  * they are now (conn_now), which drops from the map those whose object is gone. */
 static struct hold *collect_holds(struct model *m, size_t *n)
@@ -537,19 +556,14 @@ static struct hold *collect_holds(struct model *m, size_t *n)
 				bpf_map_delete_elem(bpf_map__fd(s->skel->maps.conns), &ck[i]);
 			continue;
 		}
+		h[k].reused = h[k].get_ns && born_after(m, h[k].co, h[k].get_ns);
+		h[k].orphan |= h[k].reused;
 		h[k].counted = pool_counts(m, h[k].pool, pool_of(&m->raw_pools, h[k].pool));
 		k++;
 	}
 	qsort(h, k, sizeof(*h), cmp_hold_co);
 	*n = k;
 	return h;
-}
-
-static int cmp_coro_key(const void *a, const void *b)
-{
-	const struct coro_key *x = a, *y = b;
-
-	return x->id < y->id ? -1 : x->id > y->id;
 }
 
 /* Adds what the census read of a coroutine born before attach to its probes' entry. */

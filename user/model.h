@@ -41,6 +41,7 @@ struct hold {
 	struct site site;
 	int counted;	/* its pool is a pool (not a one-way queue) */
 	int orphan;
+	int reused;	/* its holder's id names a coroutine born since */
 };
 
 struct site_row {

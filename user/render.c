@@ -255,9 +255,19 @@ static int64_t over_max(const struct pool_row *p)
 	       p->s.outstanding - p->walked->max : 0;
 }
 
-/* The connections out of `pool`: who holds each, taken where, since when. */
+static int cmp_row_id(const void *key, const void *row)
+{
+	uint64_t id = *(const uint64_t *)key;
+	const struct coro_row *r = row;
+
+	return id < r->id ? -1 : id > r->id;
+}
+
+/* The connections out of `pool`: who holds each (and what it runs for, where the
+ * runtime says), taken where, since when. */
 static void json_holds(FILE *f, struct model *m, const struct snapshot *snap, uint64_t pool)
 {
+	const struct coro_row *r;
 	const struct hold *h;
 	size_t i, n = 0;
 
@@ -272,6 +282,12 @@ static void json_holds(FILE *f, struct model *m, const struct snapshot *snap, ui
 			h->get_ns && h->get_ns <= snap->ns ? (snap->ns - h->get_ns) / 1e9 : -1.0);
 		json_str(f, h->site.kind || h->site.addr ?
 			 site_text(m, site_tab_index(&m->sites, &h->site)) : "-");
+		r = h->reused ? NULL : bsearch(&h->co, snap->coros, snap->ncoros, sizeof(*r),
+					       cmp_row_id);
+		if (r && r->owner) {
+			fputs(", \"owner\": ", f);
+			json_str(f, r->owner);
+		}
 		fputc('}', f);
 	}
 	fputc(']', f);

@@ -49,6 +49,13 @@ def live(facts, snap):
     expect("connections out: pool, holder, orphan, connected at", got,
            sorted((f["holds"], f["id"], f.get("orphan", False), f["at"])
                   for f in facts if f.get("holds")))
+    # What each holder runs for: a timer, or a request (a light thread: its parent's);
+    # "-" for a holder the GC took.
+    got = Counter((n, "request" if k.get("owner", "").startswith("request 0x") else
+                   k.get("owner", "-")) for n, p in pools.items() for k in p["conns"])
+    expect("connections out: pool, what their holder runs for", got,
+           Counter((f["holds"], f.get("runs_for", f["kind"])) for f in facts
+                   if f.get("holds")))
     expect("orphans per pool", {n: p["orphans"] for n, p in pools.items()},
            {n: sum(1 for f in facts if f.get("holds") == n and f.get("orphan"))
             for n in want})

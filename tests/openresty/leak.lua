@@ -166,33 +166,37 @@ end
 
 -- Orphans: light threads that connect through pool `name` and end without setkeepalive
 -- or close, their sockets kept in a module table; the request or timer that spawned them
--- lives on (its end would close them).
+-- lives on (its end would close them). A timer's are kept after their end (dead, what
+-- they ran for still readable); a request's are collected (gone: runs_for "-").
 M.kept = {}
 
-local function orphan_maker(port, name)
+local function orphan_maker(port, name, runs_for)
 	local sock = ngx.socket.tcp()
 	assert(sock:connect("127.0.0.1", port, { pool = name, pool_size = 10 })); local at = here(0)
 	M.kept[#M.kept + 1] = sock
-	truth({ kind = "light", id = me(), def = M.orphan_maker_def, holds = name, at = at, orphan = true })
+	if runs_for ~= "-" then M.kept[#M.kept + 1] = coroutine.running() end
+	truth({ kind = "light", id = me(), def = M.orphan_maker_def, holds = name, at = at, orphan = true,
+		runs_for = runs_for })
 end
 M.orphan_maker_def = def(orphan_maker)
 
 -- n light threads leaving orphans in pool `name`, waited for; then the caller parks.
-local function orphans(port, name, n)
+local function orphans(port, name, n, runs_for)
 	for _ = 1, n do
-		assert(ngx.thread.wait(ngx.thread.spawn(orphan_maker, port, name)))
+		assert(ngx.thread.wait(ngx.thread.spawn(orphan_maker, port, name, runs_for)))
 	end
 	truth({ kind = "pool", name = name, open = n, idle = 0, max = 10, waiters = 0 })
 end
 
 function M.orphans_request(port, n)
-	orphans(port, "orph_req", n)
+	orphans(port, "orph_req", n, "-")
+	collectgarbage("collect")
 	ngx.sleep(3600)
 end
 
 local function orphans_timer(premature, port, n)
 	if premature then return end
-	orphans(port, "orph_timer", n)
+	orphans(port, "orph_timer", n, "timer")
 	ngx.sleep(3600)
 end
 
