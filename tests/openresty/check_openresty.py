@@ -3,10 +3,11 @@
 
 Usage: check_openresty.py top|dump ERROR_LOG SNAPSHOT_JSON PARK_SITE HOLD_SITE SPAWN_SITE
        check_openresty.py gdb ERROR_LOG GDB_OUTPUT
-       check_openresty.py live ERROR_LOG SNAPSHOT_JSON
+       check_openresty.py live|after ERROR_LOG SNAPSHOT_JSON
 top: a codefer-top JSON snapshot (the census at attach); dump: codefer-dump --json of a
 core of the worker (with wait sites); gdb: gdb's `codefer pools` on that core; live:
-codefer-top's cosocket probes, attached before the worker took its connections.
+codefer-top's cosocket probes, attached before the worker took its connections; after:
+attached after.
 PARK_SITE, HOLD_SITE and SPAWN_SITE are the create sites of a /park, /hold and /spawn
 request's coroutine: their content_by_lua chunks, defined at line 0.
 Prints one line per comparison; exits 1 on any mismatch.
@@ -29,10 +30,11 @@ def expect(what, got, want):
         BAD.append(what)
 
 
-def live(facts, snap):
+def live(facts, snap, after):
     """codefer-top attached before the worker took its connections: each pool's figures
     and each connection out with its holder, the Lua line that connected it and whether
-    its holder has ended."""
+    its holder has ended. `after`: attached after, the census's view: no lines, and an
+    ended holder is not known (0x0)."""
 
     pools = {p["name"]: p for p in snap.get("pools", []) if "name" in p}
     want = {f["name"]: f for f in facts if f["kind"] == "pool"}
@@ -47,19 +49,22 @@ def live(facts, snap):
     got = sorted((n, k["coroutine"], k["orphan"], k["site"])
                  for n, p in pools.items() for k in p["conns"])
     expect("connections out: pool, holder, orphan, connected at", got,
-           sorted((f["holds"], f["id"], f.get("orphan", False), f["at"])
+           sorted((f["holds"], "0x0" if after and f.get("orphan") else f["id"],
+                   f.get("orphan", False), "-" if after else f["at"])
                   for f in facts if f.get("holds")))
     # What each holder runs for: a timer, or a request (a light thread: its parent's);
     # "-" for a holder the GC took.
     got = Counter((n, "request" if k.get("owner", "").startswith("request 0x") else
                    k.get("owner", "-")) for n, p in pools.items() for k in p["conns"])
     expect("connections out: pool, what their holder runs for", got,
-           Counter((f["holds"], f.get("runs_for", f["kind"])) for f in facts
-                   if f.get("holds")))
+           Counter((f["holds"], "-" if after and f.get("orphan") else
+                    f.get("runs_for", f["kind"])) for f in facts if f.get("holds")))
     expect("orphans per pool", {n: p["orphans"] for n, p in pools.items()},
            {n: sum(1 for f in facts if f.get("holds") == n and f.get("orphan"))
             for n in want})
-    expect("probes", (snap["counters"]["lost_read"], snap["census"]["conns"]), (0, 0))
+    expect("probes: reads lost, connections the census found",
+           (snap["counters"]["lost_read"], snap["census"]["conns"]),
+           (0, sum(1 for f in facts if f.get("holds")) if after else 0))
     return 1 if BAD else 0
 
 
@@ -67,8 +72,8 @@ def main():
     mode, log_path, snap_path = sys.argv[1:4]
     facts = [json.loads(m.group(1)) for m in
              (re.search(r"TRUTH (\{[^}]*\})", line) for line in open(log_path)) if m]
-    if mode == "live":
-        return live(facts, json.loads(open(snap_path).read()))
+    if mode in ("live", "after"):
+        return live(facts, json.loads(open(snap_path).read()), mode == "after")
     if mode == "gdb":
         # gdb's `codefer pools`: one line per pool with its figures.
         text = open(snap_path).read()

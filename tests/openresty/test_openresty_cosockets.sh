@@ -7,7 +7,8 @@
 # light threads of a request and of a timer connect and end without setkeepalive or
 # close (orphans); a timer that connects and ends (its end closes the connection), one
 # that connects through pcall (no Lua line calls connect). Each pool's figures, and each connection out with its holder, the
-# Lua line of its connect and whether its holder ended, against the worker's own counts.
+# Lua line of its connect and whether its holder ended, against the worker's own counts;
+# then attached after, as the census sees them.
 . "$(dirname "$0")/openresty_lib.sh"
 need_openresty
 KEEP=4 LEAK=7 BURST=12 HOLDS=3 ORPHANS=3
@@ -25,6 +26,11 @@ grep -q "tcp socket connect" <("$CODEFER_TOP" -p "$WORKER" --explain 2>&1) ||
 top_walks 1
 python3 "$OR_TESTS/check_openresty.py" live "$WORK/error.log" "$WORK/snap.json" ||
 	fail "codefer-top's cosocket probes disagree with the worker's truth"
+# Attached after: the census's connections, seeded into the probes' map.
+top_start
+top_settle 1
+python3 "$OR_TESTS/check_openresty.py" after "$WORK/error.log" "$WORK/snap.json" ||
+	fail "codefer-top attached after disagrees with the worker's truth"
 # lua-resty-redis#265 in the text view, attached after the connections were taken.
 "$CODEFER_TOP" -p "$WORKER" -b -n 2 -d 0.5 >"$WORK/text.out" 2>&1 || fail "codefer-top -b failed"
 want="OVER LIMIT: $BURST out, limit 5: it does not bound the connections lent"
