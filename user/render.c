@@ -626,6 +626,8 @@ void render_explain(FILE *f, const struct session *s)
 			s->walker->has_unprobed ? "pending defers no probe sees"
 						: "the living, for exits no probe sees");
 	fprintf(f, "pools: %s\ndefers pending at exit: %s\n",
+		s->plan.pools_walked ? "their own figures, read at each walk; the probes say who "
+				       "took each connection out, and where" :
 		s->plan.pools_need_round_trip ? "a channel counts as a pool once something taken "
 						"from it comes back" : "every get/put pair",
 		s->plan.exit_runs_defers ? "run by the exit" : "lost (never run)");

@@ -47,7 +47,7 @@ pid $WORK/nginx.pid;
 error_log $WORK/error.log info;
 load_module $OR_ROOT/usr/lib/nginx/modules/ndk_http_module.so;
 load_module $OR_ROOT/usr/lib/nginx/modules/ngx_http_lua_module.so;
-events { worker_connections 1024; }
+events { worker_connections ${OR_WORKER_CONNECTIONS:-1024}; }
 http {
 	access_log off;
 	client_body_temp_path $WORK/tmp;
