@@ -1802,7 +1802,7 @@ static int cosocket_out(struct target *t, uint64_t u, const struct u64_set *pool
 {
 	uint64_t conn;
 
-	return !target_read_u64(t, u + NGX_U_POOL, pool) && (!pools || set_has(pools, *pool)) &&
+	return u && !target_read_u64(t, u + NGX_U_POOL, pool) && (!pools || set_has(pools, *pool)) &&
 	       !target_read_u64(t, u + NGX_U_CONN, &conn) && conn;
 }
 
@@ -1847,8 +1847,9 @@ static int ngx_conns_out(struct target *t, struct census *c, size_t first_pool,
 			c->coros[k].conns_held++;
 		}
 	}
+	/* One given back meanwhile (live) is not out. */
 	for (i = 0; i < outs.n; i++)
-		if (!cosocket_out(t, lj_cosocket(t, outs.v[i]), NULL, &sp) ||
+		if (cosocket_out(t, lj_cosocket(t, outs.v[i]), NULL, &sp) &&
 		    census_add_conn(c, outs.v[i], sp, holder[i], &(struct site){ 0 }))
 			goto out;
 	ret = 0;
@@ -1877,11 +1878,12 @@ static int plan_cosockets(struct rt_ctx *rc, struct probe_plan *p, char *err, si
 		uint32_t kind;
 	} methods[] = { { "connect", EV_POOL_GET }, { "setkeepalive", EV_POOL_PUT },
 			{ "close", EV_POOL_PUT } };
+	enum { NMETHODS = sizeof(methods) / sizeof(methods[0]) };
 	const struct luajit *j = rc->priv;
 	const struct anchor a = { LJ_L_GLREF, LJ_G_MAINTHREAD, j->state_size };
 	struct loc base = loc_deref(loc_reg(CFREG_RDI), LJ_L_BASE, 8);
-	uint64_t g, mt, fv, fn, f[3];
-	struct module *m[3];
+	uint64_t g, mt, fv, fn, f[NMETHODS];
+	struct module *m[NMETHODS];
 	struct target *t = rc->t;
 	uint8_t gct, ffid;
 	char desc[160];
@@ -1894,7 +1896,7 @@ static int plan_cosockets(struct rt_ctx *rc, struct probe_plan *p, char *err, si
 			  NGX_TCP_MT);
 		return 0;
 	}
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < NMETHODS; i++) {
 		fv = lj_tab_get(t, mt, 0, 0, methods[i].method);
 		fn = fv & LJ_GCPTR_MASK;
 		if (fv >> 47 != LJ_TFUNC_IT || target_read(t, fn + LJ_L_GCT, &gct, 1) ||
@@ -1906,7 +1908,7 @@ static int plan_cosockets(struct rt_ctx *rc, struct probe_plan *p, char *err, si
 			return 0;
 		}
 	}
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < NMETHODS; i++) {
 		struct probe_cfg cfg = { .kind = methods[i].kind, .co = loc_reg(CFREG_RDI),
 					 .conn = loc_deref(base, 0, 8) };
 
