@@ -1964,6 +1964,8 @@ static int luajit_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 	uint64_t g, main, cur, obj, next, n;
 	size_t first_coro = c->ncoros, first_pool = c->npools;
 	struct u64_set sockets = { 0 };
+	/* At each snapshot the probes know the connections out: the pools' figures will do. */
+	int conns = j->ngx_pool_key && c->scope != CENSUS_UNPROBED;
 	struct census_coro *co;
 	uint8_t gct;
 
@@ -1998,8 +2000,7 @@ static int luajit_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 				 "0x%llx", (unsigned long long)obj);
 			break;
 		}
-		if (gct == LJ_GCT_TAB && j->ngx_pool_key &&
-		    lj_cosocket(t, (LJ_IT_TAB << 47) | obj) &&
+		if (gct == LJ_GCT_TAB && conns && lj_cosocket(t, (LJ_IT_TAB << 47) | obj) &&
 		    set_add(&sockets, (LJ_IT_TAB << 47) | obj))
 			break;
 		if (gct != LJ_GCT_THREAD || obj == main)
@@ -2012,7 +2013,7 @@ static int luajit_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 	}
 	qsort(sockets.v, sockets.n, sizeof(*sockets.v), cmp_u64);
 	if (j->ngx_pool_key && (ngx_pools(t, j, g, main, c) ||
-				ngx_conns_out(t, c, first_pool, first_coro, &sockets)))
+				(conns && ngx_conns_out(t, c, first_pool, first_coro, &sockets))))
 		snprintf(c->warning, sizeof(c->warning), "cosocket pools: unreadable, or not "
 			 "laid out as in lua-nginx-module 0.10");
 	free(sockets.v);
