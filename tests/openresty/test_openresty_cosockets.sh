@@ -3,12 +3,13 @@
 # luajit2) before it takes its connections finds connect, setkeepalive and close in the
 # worker's tcp socket metatable and probes them. Then timers and requests lend from
 # pools (`keep` back idle, `leaky` full with connects waiting, `burst` lending 12
-# against pool_size 5 as in lua-resty-redis#265, `req` held by parked requests) and
-# light threads of a request and of a timer connect and end without setkeepalive or
-# close (orphans); a timer that connects and ends (its end closes the connection), one
-# that connects through pcall (no Lua line calls connect). Each pool's figures, and each connection out with its holder, the
-# Lua line of its connect and whether its holder ended, against the worker's own counts;
-# then attached after, as the census sees them.
+# against pool_size 5 as in lua-resty-redis#265, `req` held by parked requests), light
+# threads of a request and of a timer connect and end without setkeepalive or close
+# (orphans), a timer connects and ends (its end closes the connection), another
+# connects through pcall (no Lua line calls connect). Each pool's figures, and each
+# connection out with its holder, what the holder runs for, the Lua line of its
+# connect and whether its holder ended, against the worker's own counts; then attached
+# after, as the census sees them, and the text view's OVER LIMIT line for `burst`.
 . "$(dirname "$0")/openresty_lib.sh"
 need_openresty
 KEEP=4 LEAK=7 BURST=12 HOLDS=3 ORPHANS=3
