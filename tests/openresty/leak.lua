@@ -219,10 +219,35 @@ local function pcaller(premature, port)
 	truth({ kind = "timer", id = me(), holds = "pcalled", at = "?" }); ngx.sleep(3600)
 end
 
+-- A connect that waited: `queue` (pool_size 1, backlog 5) lends its connection to the
+-- first timer, which gives it back later; the second timer's connect, queued behind it,
+-- then gets it; the third's stays queued.
+local function queuer(premature, port, i)
+	if premature then return end
+	local sock = ngx.socket.tcp()
+	local opts = { pool = "queue", pool_size = 1, backlog = 5 }
+	if i == 1 then
+		assert(sock:connect("127.0.0.1", port, opts))
+		ngx.sleep(0.3)
+		assert(sock:setkeepalive(0))
+		return
+	end
+	if i == 3 then
+		truth({ kind = "waiting" }); sock:connect("127.0.0.1", port, opts)
+		return
+	end
+	assert(sock:connect("127.0.0.1", port, opts)); local at = here(0)
+	truth({ kind = "pool", name = "queue", open = 1, idle = 0, max = 1, waiters = 1 })
+	truth({ kind = "timer", id = me(), holds = "queue", at = at }); ngx.sleep(3600)
+end
+
 function M.orphans_timer(port, n)
 	assert(ngx.timer.at(0, orphans_timer, port, n))
 	assert(ngx.timer.at(0, ender, port))
 	assert(ngx.timer.at(0, pcaller, port))
+	for i = 1, 3 do
+		assert(ngx.timer.at(0.1 * i, queuer, port, i))
+	end
 end
 
 function M.park()

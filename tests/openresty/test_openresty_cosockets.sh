@@ -6,7 +6,8 @@
 # against pool_size 5 as in lua-resty-redis#265, `req` held by parked requests), light
 # threads of a request and of a timer connect and end without setkeepalive or close
 # (orphans), a timer connects and ends (its end closes the connection), another
-# connects through pcall (no Lua line calls connect). Each pool's figures, and each
+# connects through pcall (no Lua line calls connect), one gets a connection after its
+# connect waited behind a full pool. Each pool's figures, and each
 # connection out with its holder, what the holder runs for, the Lua line of its
 # connect and whether its holder ended, against the worker's own counts; then attached
 # after, as the census sees them, and the text view's OVER LIMIT line for `burst`.
@@ -17,11 +18,12 @@ nginx_start "require('leak')"
 top_start
 park_requests 1 "/pools?keep=$KEEP&leak=$LEAK&burst=$BURST&orphans=$ORPHANS"
 # One line per leaky and bursting timer, three for the pools, one when `req` is made,
-# one per orphan and one for its pool, one for the ending timer, two for the pcall one.
-wait_truth $((LEAK + BURST + 4 + ORPHANS + 1 + 3))
+# one per orphan and one for its pool, one for the ending timer, two for the pcall one,
+# three for the queued ones.
+wait_truth $((LEAK + BURST + 4 + ORPHANS + 1 + 3 + 3))
 park_requests "$HOLDS" /hold
 park_requests 1 "/orphans?n=$ORPHANS"
-wait_truth $((LEAK + BURST + 4 + 2 * (ORPHANS + 1) + 3 + 2 * HOLDS))
+wait_truth $((LEAK + BURST + 4 + 2 * (ORPHANS + 1) + 3 + 3 + 2 * HOLDS))
 grep -q "tcp socket connect" <("$CODEFER_TOP" -p "$WORKER" --explain 2>&1) ||
 	fail "no cosocket probes planned: $("$CODEFER_TOP" -p "$WORKER" --explain 2>&1 | tail -n 5)"
 top_walks 1
