@@ -1230,6 +1230,7 @@ const struct runtime runtime_lua = {
 #define LJ_L_BASE 32
 #define LJ_L_TOP 40
 #define LJ_L_STACK 56
+#define LJ_L_CFRAME 80
 #define LJ_STATE_SIZE 96		/* upstream: no exdata */
 #define LJ_G_ROOT 40
 #define LJ_G_MAINTHREAD 192
@@ -1271,7 +1272,8 @@ enum {
 	SITE_LJ = SITE_RUNTIME,	/* addr: GCproto *, aux: a return pc into its bytecode */
 	SITE_LJ_DEF,		/* addr: GCproto *: where its function is defined */
 	SITE_LJ_CALL,		/* addr: the frame link of a C function a Lua function called
-				   (its return pc, whose GCproto user space finds) */
+				   (its return pc, whose GCproto user space finds); aux:
+				   the thread's cframe, 0 when it was in no call from Lua */
 };
 
 static struct module *luajit_module(struct target *t)
@@ -1429,14 +1431,19 @@ static int luajit_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 	int r;
 
 	snprintf(p->version, sizeof(p->version), "%s", j->version);
-	/* Outside nginx only coroutine.create and wrap call lua_newthread, from the thread
-	 * that runs (g->cur_L): the frame link of that C function is the return pc into
-	 * the Lua line that called it. lua-nginx-module also calls it from C, outside any
-	 * call from Lua, where cur_L's frame is some other thread's: there the census's
-	 * body definition stands. */
+	/* lua_newthread is called by a C function (coroutine.create or wrap, an embedder's
+	 * own) that the running thread (g->cur_L) called from Lua: that C function's frame
+	 * link is the return pc into the line that called it. Called from C outside any
+	 * call from Lua, cur_L is the thread that ran last, with no C frame (cframe 0): no
+	 * site then. In nginx lua-resty-core wraps coroutine.create in Lua, which would
+	 * name its wrapper's line for every coroutine: there the census's body
+	 * definition stands. */
 	if (!j->ngx_http_lua_module) {
-		create.site = loc_deref(loc_deref(loc_deref(loc_deref(loc_reg(CFREG_RAX),
-							LJ_L_GLREF, 8), LJ_G_CUR_L, 8), LJ_L_BASE, 8), -8, 8);
+		struct loc cur = loc_deref(loc_deref(loc_reg(CFREG_RAX), LJ_L_GLREF, 8),
+					   LJ_G_CUR_L, 8);
+
+		create.site = loc_deref(loc_deref(cur, LJ_L_BASE, 8), -8, 8);
+		create.site_aux = loc_deref(cur, LJ_L_CFRAME, 8);
 		create.site_kind = SITE_LJ_CALL;
 	}
 	/* lua_newthread returns the new thread: read it at each RET, no uretprobe. */
@@ -1455,8 +1462,10 @@ static int luajit_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 	plan_note(p, "not seen: resume and yield (assembler fast paths)%s",
 		  j->ngx_http_lua_module ? "; creation sites (lua-nginx-module creates threads "
 		  "from C too): a coroutine's create site is its body's definition" :
-		  "; create sites are the coroutine.create/wrap call's line, resolved in user "
-		  "space from the return pc (a JIT-compiled caller leaves none: shown as ?)");
+		  "; create sites are the line of the coroutine.create/wrap call (or of the C "
+		  "function that made the thread), resolved in user space from the return pc "
+		  "(? when the caller left no Lua frame link; - for a thread made from C "
+		  "outside any call from Lua)");
 	return 0;
 }
 
@@ -1571,6 +1580,11 @@ static void luajit_describe_site(struct rt_ctx *rc, const struct site *s, char *
 	char src[256];
 
 	if (s->kind == SITE_LJ_CALL) {
+		/* No C frame: the thread was not in a call from Lua (its link is stale). */
+		if (!s->aux) {
+			snprintf(buf, len, "-");
+			return;
+		}
 		/* A Lua caller's frame link is the return pc itself. */
 		if ((s->addr & LJ_FRAME_TYPE) != LJ_FRAME_LUA ||
 		    !(pt = lj_proto_of_pc(t, j->g, s->addr))) {
@@ -1916,6 +1930,7 @@ static int plan_cosockets(struct rt_ctx *rc, struct probe_plan *p, char *err, si
 			/* Every connection in one BPF pool: user space sorts them out. */
 			cfg.pool = (struct loc){ .base = LOC_CONST, .base_off = j->ngx_pool_key };
 			cfg.site = loc_deref(base, -8, 8);
+			cfg.site_aux = loc_deref(loc_reg(CFREG_RDI), LJ_L_CFRAME, 8);
 			cfg.site_kind = SITE_LJ_CALL;
 		}
 		snprintf(desc, sizeof(desc), "0x%llx (tcp socket %s: registry.%s.%s)",
