@@ -241,6 +241,21 @@ local function queuer(premature, port, i)
 	truth({ kind = "timer", id = me(), holds = "queue", at = at }); ngx.sleep(3600)
 end
 
+-- A coroutine made with coroutine.create (lua-resty-core's, in a request) and parked,
+-- and a light thread that parks: each made by lua_newthread, from the line that
+-- called them (timers' and requests' threads may be ones nginx keeps for reuse).
+local function parker(made)
+	truth({ kind = "made", id = me(), made = made }); ngx.sleep(3600)
+end
+
+function M.made()
+	local co, made = coroutine.create(function() coroutine.yield() end), here(0)
+	assert(coroutine.resume(co))
+	M.kept[#M.kept + 1] = co
+	truth({ kind = "made", id = (tostring(co):match("0x%x+")), made = made })
+	made = here(0); assert(ngx.thread.spawn(parker, made))
+end
+
 function M.orphans_timer(port, n)
 	assert(ngx.timer.at(0, orphans_timer, port, n))
 	assert(ngx.timer.at(0, ender, port))

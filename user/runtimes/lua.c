@@ -1423,6 +1423,21 @@ static void luajit_close(struct rt_ctx *c)
 
 static int plan_cosockets(struct rt_ctx *rc, struct probe_plan *p, char *err, size_t errlen);
 
+/* The site a probe reads for the line that called the C function thread L (a loc)
+ * runs: its frame link and the thread's cframe (see SITE_LJ_CALL). */
+static void lj_call_site(struct probe_cfg *cfg, struct loc L)
+{
+	cfg->site = loc_deref(loc_deref(L, LJ_L_BASE, 8), -8, 8);
+	cfg->site_aux = loc_deref(L, LJ_L_CFRAME, 8);
+	cfg->site_kind = SITE_LJ_CALL;
+}
+
+/* The thread that runs (g->cur_L), from a register holding any thread of the VM. */
+static struct loc lj_cur_thread(enum loc_reg any)
+{
+	return loc_deref(loc_deref(loc_reg(any), LJ_L_GLREF, 8), LJ_G_CUR_L, 8);
+}
+
 static int luajit_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_t errlen)
 {
 	const struct luajit *j = rc->priv;
@@ -1431,24 +1446,25 @@ static int luajit_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 	int r;
 
 	snprintf(p->version, sizeof(p->version), "%s", j->version);
-	/* lua_newthread is called by a C function (coroutine.create or wrap, an embedder's
-	 * own) that the running thread (g->cur_L) called from Lua: that C function's frame
-	 * link is the return pc into the line that called it. Called from C outside any
-	 * call from Lua, cur_L is the thread that ran last, with no C frame (cframe 0): no
-	 * site then. In nginx lua-resty-core wraps coroutine.create in Lua, which would
-	 * name its wrapper's line for every coroutine: there the census's body
-	 * definition stands. */
-	if (!j->ngx_http_lua_module) {
-		struct loc cur = loc_deref(loc_deref(loc_reg(CFREG_RAX), LJ_L_GLREF, 8),
-					   LJ_G_CUR_L, 8);
-
-		create.site = loc_deref(loc_deref(cur, LJ_L_BASE, 8), -8, 8);
-		create.site_aux = loc_deref(cur, LJ_L_CFRAME, 8);
-		create.site_kind = SITE_LJ_CALL;
-	}
+	/* lua_newthread is called by a C function (coroutine.create or wrap, ngx.timer.at,
+	 * ngx.thread.spawn, an embedder's own) that the running thread (g->cur_L) called
+	 * from Lua: that C function's frame link is the return pc into the line that
+	 * called it (lua-resty-core's coroutine.create tail-calls the C one: its caller's
+	 * line). Called from C outside any call from Lua (nginx making a request's entry
+	 * thread), cur_L is the thread that ran last, with no C frame (cframe 0): no site
+	 * then. */
+	lj_call_site(&create, lj_cur_thread(CFREG_RAX));
 	/* lua_newthread returns the new thread: read it at each RET, no uretprobe. */
 	if ((r = plan_add_returns(p, m, "lua_newthread", &create, "create", err, errlen)))
 		return r;
+	/* luajit2's lua_resetthread(L, th) readies a thread that ended for reuse (nginx
+	 * keeps them for its timers and requests): a new coroutine with the old id. */
+	if (target_sym(rc->t, m, "lua_resetthread", NULL)) {
+		create.co = loc_reg(CFREG_RSI);
+		lj_call_site(&create, lj_cur_thread(CFREG_RDI));
+		if ((r = plan_add_sym(p, rc->t, m, "lua_resetthread", 0, &create, err, errlen)))
+			return r;
+	}
 	if (j->ngx_pool_key && (r = plan_cosockets(rc, p, err, errlen)))
 		return r;
 	plan_note(p, "module %s; offsets: the LuaJIT 2.1 GC64 table (lua_State.glref %d, "
@@ -1459,13 +1475,11 @@ static int luajit_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 		  "table, with no probe: gc.root is walked again at each snapshot (at most a "
 		  "tenth of the time), and a thread missing from two walks in a row was "
 		  "collected");
-	plan_note(p, "not seen: resume and yield (assembler fast paths)%s",
-		  j->ngx_http_lua_module ? "; creation sites (lua-nginx-module creates threads "
-		  "from C too): a coroutine's create site is its body's definition" :
-		  "; create sites are the line of the coroutine.create/wrap call (or of the C "
-		  "function that made the thread), resolved in user space from the return pc "
-		  "(? when the caller left no Lua frame link; - for a thread made from C "
-		  "outside any call from Lua)");
+	plan_note(p, "create sites: the line that called coroutine.create/wrap (or the C "
+		  "function that made the thread: ngx.timer.at, ngx.thread.spawn), resolved in "
+		  "user space from the return pc (? when the caller left no Lua frame link; - "
+		  "for a thread made from C outside any call from Lua)");
+	plan_note(p, "not seen: resume and yield (assembler fast paths)");
 	return 0;
 }
 
@@ -1929,9 +1943,7 @@ static int plan_cosockets(struct rt_ctx *rc, struct probe_plan *p, char *err, si
 		if (methods[i].kind == EV_POOL_GET) {
 			/* Every connection in one BPF pool: user space sorts them out. */
 			cfg.pool = (struct loc){ .base = LOC_CONST, .base_off = j->ngx_pool_key };
-			cfg.site = loc_deref(base, -8, 8);
-			cfg.site_aux = loc_deref(loc_reg(CFREG_RDI), LJ_L_CFRAME, 8);
-			cfg.site_kind = SITE_LJ_CALL;
+			lj_call_site(&cfg, loc_reg(CFREG_RDI));
 		}
 		snprintf(desc, sizeof(desc), "0x%llx (tcp socket %s: registry.%s.%s)",
 			 (unsigned long long)(f[i] - m[i]->bias), methods[i].method, NGX_TCP_MT,
