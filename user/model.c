@@ -626,6 +626,11 @@ static void build_coros(struct model *m, struct snapshot *snap, struct hold *hol
 		r->state = q < m->s->nstates && st[q].id == r->id && r->c.last_ns <= m->s->states_ns
 			   ? st[q].state : "live";
 		r->owner = q < m->s->nstates && st[q].id == r->id ? st[q].owner : NULL;
+		/* A creation the probes saw with no site (luajit2 readying a thread for
+		 * reuse): the site a walk since read, as for a coroutine from before attach. */
+		if (!r->c.create_site.kind && !r->c.create_site.addr && q < m->s->nstates &&
+		    st[q].id == r->id && r->c.created_ns <= m->s->states_ns)
+			r->c.create_site = st[q].body;
 		born = r->c.created_ns ? r->c.created_ns : r->c.first_ns;
 		/* A birth the runtime does not keep, or one on another clock, is unknown. */
 		r->age_s = born && born <= snap->ns ? (snap->ns - born) / 1e9 : -1;

@@ -64,13 +64,15 @@ def live(facts, snap, after):
             for n in want})
     if not after:
         # Where the coroutines made after attach come from: the line that called
-        # ngx.thread.spawn or coroutine.create (lua-resty-core's, which tail-calls the C
-        # one).
+        # ngx.thread.spawn, ngx.timer.at or coroutine.create (lua-resty-core's, which
+        # tail-calls the C one); for a thread nginx reset and handed on, its function.
         rows = {int(c["id"], 16): c for c in snap.get("coroutines", [])}
         made = [f for f in facts if f.get("made")]
         expect("create sites of coroutines made after attach",
                Counter(rows.get(int(f["id"], 16), {}).get("create_site") for f in made),
                Counter(f["made"] for f in made))
+        expect("threads reset for reuse (a light thread, a timer)",
+               sum(1 for f in made if f.get("reused")), 2)
     expect("probes: reads lost, connections the census found",
            (snap["counters"]["lost_read"], snap["census"]["conns"]),
            (0, sum(1 for f in facts if f.get("holds")) if after else 0))

@@ -189,6 +189,7 @@ local function orphans(port, name, n, runs_for)
 end
 
 function M.orphans_request(port, n)
+	M.made()
 	orphans(port, "orph_req", n, "-")
 	collectgarbage("collect")
 	ngx.sleep(3600)
@@ -241,11 +242,39 @@ local function queuer(premature, port, i)
 	truth({ kind = "timer", id = me(), holds = "queue", at = at }); ngx.sleep(3600)
 end
 
--- A coroutine made with coroutine.create (lua-resty-core's, in a request) and parked,
--- and a light thread that parks: each made by lua_newthread, from the line that
--- called them (timers' and requests' threads may be ones nginx keeps for reuse).
+-- Coroutines made after codefer-top attached, each with the line that made it, or, for a
+-- thread lua-nginx-module reset when a request or timer ended and hands to a later
+-- timer or light thread (the probes saw it made with no line), its function's line:
+-- a coroutine.create (lua-resty-core's, in a request: always a new thread), and a
+-- light thread and a timer each made right after a timer ended (they get its thread).
+local ended
+
+local function ends(premature)
+	if premature then return end
+	ended = me()
+end
+
+-- made: the line that made it; def: its function's.
+local function made_truth(made, def)
+	local reused = me() == ended
+	truth({ kind = "made", id = me(), made = reused and def or made, reused = reused })
+end
+
 local function parker(made)
-	truth({ kind = "made", id = me(), made = made }); ngx.sleep(3600)
+	made_truth(made, M.parker_def); ngx.sleep(3600)
+end
+M.parker_def = def(parker)
+
+local function parks(premature, made)
+	if premature then return end
+	made_truth(made, M.parks_def); ngx.sleep(3600)
+end
+M.parks_def = def(parks)
+
+-- After a timer that ends, so that the next thread made is the one it leaves.
+local function after_an_end()
+	assert(ngx.timer.at(0, ends))
+	ngx.sleep(0.05)
 end
 
 function M.made()
@@ -253,7 +282,10 @@ function M.made()
 	assert(coroutine.resume(co))
 	M.kept[#M.kept + 1] = co
 	truth({ kind = "made", id = (tostring(co):match("0x%x+")), made = made })
+	after_an_end()
 	made = here(0); assert(ngx.thread.spawn(parker, made))
+	after_an_end()
+	made = here(0); assert(ngx.timer.at(0, parks, made))
 end
 
 function M.orphans_timer(port, n)

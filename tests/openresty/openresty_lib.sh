@@ -73,7 +73,6 @@ http {
 				local a = ngx.req.get_uri_args()
 				require("leak").pools($PORT, tonumber(a.keep), tonumber(a.leak), tonumber(a.burst))
 				require("leak").orphans_timer($PORT, tonumber(a.orphans))
-				require("leak").made()
 				ngx.say("started")
 			}
 		}

@@ -10,7 +10,9 @@
 # connect waited behind a full pool. Each pool's figures, and each
 # connection out with its holder, what the holder runs for, the Lua line of its
 # connect and whether its holder ended, against the worker's own counts; then attached
-# after, as the census sees them, and the text view's OVER LIMIT line for `burst`.
+# after, as the census sees them, and the text view's OVER LIMIT line for `burst`. The
+# create sites of a coroutine.create, an ngx.thread.spawn and an ngx.timer.at after
+# attach: their lines, or for a timer given the thread of one that ended, its function.
 . "$(dirname "$0")/openresty_lib.sh"
 need_openresty
 KEEP=4 LEAK=7 BURST=12 HOLDS=3 ORPHANS=3
@@ -22,8 +24,11 @@ park_requests 1 "/pools?keep=$KEEP&leak=$LEAK&burst=$BURST&orphans=$ORPHANS"
 # three for the queued ones.
 wait_truth $((LEAK + BURST + 4 + ORPHANS + 1 + 3 + 3))
 park_requests "$HOLDS" /hold
+wait_truth $((LEAK + BURST + 4 + ORPHANS + 1 + 3 + 3 + 2 * HOLDS))
+# /orphans first makes a coroutine, a light thread and a timer (`made`), alone: which
+# thread nginx hands on is then known.
 park_requests 1 "/orphans?n=$ORPHANS"
-wait_truth $((LEAK + BURST + 4 + 2 * (ORPHANS + 1) + 3 + 3 + 2 * HOLDS))
+wait_truth $((LEAK + BURST + 4 + 2 * (ORPHANS + 1) + 3 + 3 + 3 + 2 * HOLDS))
 grep -q "tcp socket connect" <("$CODEFER_TOP" -p "$WORKER" --explain 2>&1) ||
 	fail "no cosocket probes planned: $("$CODEFER_TOP" -p "$WORKER" --explain 2>&1 | tail -n 5)"
 top_walks 1

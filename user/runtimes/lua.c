@@ -1458,13 +1458,13 @@ static int luajit_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 	if ((r = plan_add_returns(p, m, "lua_newthread", &create, "create", err, errlen)))
 		return r;
 	/* luajit2's lua_resetthread(L, th) readies a thread that ended for reuse (nginx
-	 * keeps them for its timers and requests): a new coroutine with the old id. */
-	if (target_sym(rc->t, m, "lua_resetthread", NULL)) {
-		create.co = loc_reg(CFREG_RSI);
-		lj_call_site(&create, lj_cur_thread(CFREG_RDI));
-		if ((r = plan_add_sym(p, rc->t, m, "lua_resetthread", 0, &create, err, errlen)))
-			return r;
-	}
+	 * keeps them for its timers and requests): a new coroutine with the old id, whose
+	 * site the walks read once it runs (its body's definition). */
+	if (target_sym(rc->t, m, "lua_resetthread", NULL) &&
+	    (r = plan_add_sym(p, rc->t, m, "lua_resetthread", 0,
+			      &(struct probe_cfg){ .kind = EV_CREATE, .co = loc_reg(CFREG_RSI) },
+			      err, errlen)))
+		return r;
 	if (j->ngx_pool_key && (r = plan_cosockets(rc, p, err, errlen)))
 		return r;
 	plan_note(p, "module %s; offsets: the LuaJIT 2.1 GC64 table (lua_State.glref %d, "
