@@ -32,21 +32,14 @@ struct {
 	__type(value, struct coro);
 } coros SEC(".maps");
 
-/* Each coroutine's pending defers as a stack of sites, so a run retires the right site. */
+/* Pending defers deeper than a coroutine's inline sites (struct coro), so a run retires
+ * the right site. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_DEFER_RECORDS);
 	__type(key, struct defer_key);
 	__type(value, struct site);
 } defer_stack SEC(".maps");
-
-/* Pending defers per (coroutine, site): the coroutine's top site and the site ranking. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MAX_CORO_SITES);
-	__type(key, struct coro_site_key);
-	__type(value, __s64);
-} coro_sites SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -63,14 +56,13 @@ struct {
 	__type(value, struct conn_hold);
 } conns SEC(".maps");
 
-/* Values saved at a function's entry for probes on its return instructions. */
+/* Pending timers armed since attach (and the census's, seeded by user space), by id. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);	/* per-CPU free lists: no shared lock */
-	__uint(max_entries, MAX_SAVED);
-	__type(key, struct save_key);
-	__type(value, __u64);
-} saved SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_TIMERS);
+	__type(key, struct timer_key);
+	__type(value, struct timer_val);
+} timers SEC(".maps");
 
 /* Ends of coroutines born before attach (struct exit_event). */
 struct {
@@ -78,7 +70,7 @@ struct {
 	__uint(max_entries, EXITS_RINGBUF_BYTES);
 } exits SEC(".maps");
 
-/* One block of counters per CPU: one lookup, found once per hit (hit_counters). */
+/* One block of counters per CPU, looked up once per hit (probe_cfg_of). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -86,10 +78,17 @@ struct {
 	__type(value, struct counter_block);
 } counters SEC(".maps");
 
-static __always_inline void count_n(enum counter c, __u64 n)
+static __always_inline struct counter_block *counter_block(void)
 {
 	__u32 key = 0;
-	struct counter_block *b = bpf_map_lookup_elem(&counters, &key);
+
+	return bpf_map_lookup_elem(&counters, &key);
+}
+
+/* For the rare counters (losses, retirements), which look up their block themselves. */
+static __always_inline void count_n(enum counter c, __u64 n)
+{
+	struct counter_block *b = counter_block();
 
 	if (b && c < C__COUNT)
 		b->n[c] += n;
@@ -109,32 +108,43 @@ static __always_inline int update_or_count(void *map, const void *key, const voi
 	return err;
 }
 
-/* The registers a loc may start from, copied out of pt_regs with constant offsets
- * (the verifier rejects a ctx access at a computed offset). */
-struct regs_snap {
-	__u64 r[CFREG__COUNT];
-};
+/* A register of the probed instruction. The verifier rejects a ctx access at a computed
+ * offset, so each case loads at its own constant one; the empty asm keeps clang from
+ * merging the cases into one load at a looked-up offset. */
+#define REG_CASE(r, field)                      \
+	case r:                                 \
+		v = regs->field;                \
+		asm volatile("" : "+r"(v));     \
+		break
 
-static __always_inline void snap_regs(const struct pt_regs *regs, struct regs_snap *rs)
+static __always_inline __u64 reg_value(const struct pt_regs *regs, __u8 reg)
 {
-	rs->r[CFREG_RDI] = regs->di;
-	rs->r[CFREG_RSI] = regs->si;
-	rs->r[CFREG_RDX] = regs->dx;
-	rs->r[CFREG_RCX] = regs->cx;
-	rs->r[CFREG_R8] = regs->r8;
-	rs->r[CFREG_R9] = regs->r9;
-	rs->r[CFREG_RAX] = regs->ax;
-	rs->r[CFREG_RBX] = regs->bx;
-	rs->r[CFREG_RBP] = regs->bp;
-	rs->r[CFREG_RSP] = regs->sp;
-	rs->r[CFREG_R10] = regs->r10;
-	rs->r[CFREG_R11] = regs->r11;
-	rs->r[CFREG_R12] = regs->r12;
-	rs->r[CFREG_R13] = regs->r13;
-	rs->r[CFREG_R14] = regs->r14;
-	rs->r[CFREG_R15] = regs->r15;
-	rs->r[CFREG_RIP] = regs->ip;
+	__u64 v;
+
+	switch (reg) {
+	REG_CASE(CFREG_RDI, di);
+	REG_CASE(CFREG_RSI, si);
+	REG_CASE(CFREG_RDX, dx);
+	REG_CASE(CFREG_RCX, cx);
+	REG_CASE(CFREG_R8, r8);
+	REG_CASE(CFREG_R9, r9);
+	REG_CASE(CFREG_RAX, ax);
+	REG_CASE(CFREG_RBX, bx);
+	REG_CASE(CFREG_RBP, bp);
+	REG_CASE(CFREG_RSP, sp);
+	REG_CASE(CFREG_R10, r10);
+	REG_CASE(CFREG_R11, r11);
+	REG_CASE(CFREG_R12, r12);
+	REG_CASE(CFREG_R13, r13);
+	REG_CASE(CFREG_R14, r14);
+	REG_CASE(CFREG_R15, r15);
+	REG_CASE(CFREG_RIP, ip);
+	default:
+		v = 0;
+	}
+	return v;
 }
+
 static __always_inline int load(__u64 addr, __u8 size, __u64 *out)
 {
 	__u64 v = 0;
@@ -151,11 +161,12 @@ static __always_inline int load(__u64 addr, __u8 size, __u64 *out)
 }
 
 /* Evaluates a loc; `co` is the current coroutine id, for LOC_SAVED. Returns 0 or -1. */
-static __noinline int eval_loc(const struct regs_snap *rs, const struct loc *l, __u64 co, __u64 *out)
+static __noinline int eval_loc(const struct pt_regs *regs, const struct loc *l, __u64 co, __u64 *out)
 {
+	struct coro_key ck = { .tgid = targ_tgid, .id = co };
 	struct task_struct *task;
-	struct save_key sk = {};
-	__u64 v = 0, *sv;
+	struct coro *c;
+	__u64 v = 0;
 	int i;
 
 	if (!l)
@@ -164,7 +175,7 @@ static __noinline int eval_loc(const struct regs_snap *rs, const struct loc *l, 
 	case LOC_REG:
 		if (l->reg >= CFREG__COUNT)
 			return -1;
-		v = rs->r[l->reg] + l->base_off;
+		v = reg_value(regs, l->reg) + l->base_off;
 		break;
 	case LOC_ADDR:
 	case LOC_CONST:
@@ -175,13 +186,10 @@ static __noinline int eval_loc(const struct regs_snap *rs, const struct loc *l, 
 		v = BPF_CORE_READ(task, thread.fsbase) + l->base_off;
 		break;
 	case LOC_SAVED:
-		sk.tgid = targ_tgid;
-		sk.slot = l->reg;
-		sk.id = co;
-		sv = bpf_map_lookup_elem(&saved, &sk);
-		if (!sv)
+		c = bpf_map_lookup_elem(&coros, &ck);
+		if (!c)
 			return -1;
-		v = *sv;
+		v = c->saved[l->reg & (MAX_SAVE_SLOTS - 1)];
 		break;
 	default:
 		*out = 0;
@@ -195,30 +203,32 @@ static __noinline int eval_loc(const struct regs_snap *rs, const struct loc *l, 
 			return -1;
 		}
 	}
+	if (l->flags & LOCF_THREAD)
+		v = (bpf_get_current_pid_tgid() << 32) | (__u32)v;
 	*out = v;
 	return 0;
 }
 
-/* The hit's probe_cfg, with the registers snapshotted; NULL for other processes. */
-static __always_inline struct probe_cfg *probe_cfg_of(struct pt_regs *ctx, struct regs_snap *rs)
+/* The hit's probe_cfg and this CPU's counters; NULL for other processes. */
+static __always_inline struct probe_cfg *probe_cfg_of(struct pt_regs *ctx, struct counter_block **ctr)
 {
 	__u32 idx = bpf_get_attach_cookie(ctx);
 	struct probe_cfg *cfg;
 
 	if ((bpf_get_current_pid_tgid() >> 32) != targ_tgid || !probes_on)
 		return NULL;
+	*ctr = counter_block();
 	cfg = bpf_map_lookup_elem(&probe_cfgs, &idx);
-	if (!cfg) {
+	if (!cfg || !*ctr) {
 		count(C_LOST_NO_CFG);
 		return NULL;
 	}
-	count(C_EVENTS);
-	snap_regs(ctx, rs);
+	(*ctr)->n[C_EVENTS]++;
 	return cfg;
 }
 
 /* The probe's condition, if it has one, says whether this hit counts. */
-static __always_inline bool cond_holds(const struct regs_snap *regs, struct probe_cfg *cfg, __u64 co)
+static __always_inline bool cond_holds(const struct pt_regs *regs, struct probe_cfg *cfg, __u64 co)
 {
 	__u64 v;
 
@@ -235,24 +245,25 @@ static __always_inline bool cond_holds(const struct regs_snap *regs, struct prob
 /* The first return address outside the skip range, from pc up the frame-pointer chain
  * that starts at the probe's RBP (the frame of pc's function). Bounded; when the chain
  * breaks or is too deep, the last PC read stands. */
-static __always_inline __u64 skip_frames(const struct regs_snap *regs, const struct probe_cfg *cfg,
+static __always_inline __u64 skip_frames(const struct pt_regs *regs, const struct probe_cfg *cfg,
 					 __u64 pc)
 {
-	__u64 fp = regs->r[CFREG_RBP], next_pc, next_fp;
+	__u64 fp = regs->bp, frame[2];	/* the saved frame pointer, then the return PC */
 	int i;
 
 	for (i = 0; i < MAX_SKIP_FRAMES; i++) {
 		if (pc < cfg->site_skip_lo || pc >= cfg->site_skip_hi)
 			break;
-		if (load(fp + 8, 8, &next_pc) || load(fp, 8, &next_fp) || !next_pc)
+		/* One read a frame: each costs about as much whatever its size. */
+		if (bpf_probe_read_user(frame, sizeof(frame), (void *)fp) || !frame[1])
 			break;
-		pc = next_pc;
-		fp = next_fp;
+		pc = frame[1];
+		fp = frame[0];
 	}
 	return pc;
 }
 
-static __always_inline int eval_site(const struct regs_snap *regs, struct probe_cfg *cfg, __u64 co,
+static __always_inline int eval_site(const struct pt_regs *regs, struct probe_cfg *cfg, __u64 co,
 				     struct site *s)
 {
 	s->kind = cfg->site_kind;
@@ -276,47 +287,50 @@ static __always_inline struct coro *coro_get(__u64 id, __u64 now)
 	return bpf_map_lookup_elem(&coros, &key);
 }
 
-static __always_inline void coro_site_add(__u64 id, const struct site *s, __s64 delta)
+static __always_inline bool inline_depth(__s64 depth)
 {
-	struct coro_site_key key = { .tgid = targ_tgid, .id = id, .site = *s };
-	__s64 *n = bpf_map_lookup_elem(&coro_sites, &key);
-
-	if (n) {
-		*n += delta;
-		if (*n <= 0)
-			bpf_map_delete_elem(&coro_sites, &key);
-	} else if (delta > 0) {
-		update_or_count(&coro_sites, &key, &delta, BPF_ANY);
-	}
+	return depth >= 0 && depth < CORO_INLINE_SITES;
 }
 
-/* Pops the top pending defer of coroutine `id` at pending `pending` (depths are relative
- * to attach and may be below 0: the u32 wraps, keys stay distinct). */
-static __always_inline void pop_defer(__u64 id, __s64 pending)
+/* Retires the pending defer at `depth` of coroutine `id` (depths are relative to attach
+ * and may be below 0: the u32 wraps, keys stay distinct). Inline ones need nothing. */
+static __always_inline void pop_defer(__u64 id, __s64 depth)
 {
-	struct defer_key key = { .tgid = targ_tgid, .id = id, .depth = (__u32)(pending - 1) };
-	struct site *s = bpf_map_lookup_elem(&defer_stack, &key);
+	struct defer_key key = { .tgid = targ_tgid, .id = id, .depth = (__u32)depth };
 
-	if (!s)
-		return;
-	coro_site_add(id, s, -1);
-	bpf_map_delete_elem(&defer_stack, &key);
+	if (!inline_depth(depth))
+		bpf_map_delete_elem(&defer_stack, &key);
 }
 
 struct retire_ctx {
 	__u64 id;
-	__s64 pending;
+	__s64 from;
 	__u64 n;
 };
 
-/* bpf_loop callback: pops entry pending-1-i (the context is left unwritten, which keeps
- * the verifier's state space small). */
+/* bpf_loop callback: retires depth from+i (the context is left unwritten, which keeps the
+ * verifier's state space small). */
 static long retire_one(__u64 i, struct retire_ctx *rc)
 {
 	if (i >= rc->n)
 		return 1;
-	pop_defer(rc->id, rc->pending - i);
+	pop_defer(rc->id, rc->from + i);
 	return 0;
+}
+
+/* Retires the defer_stack entries of depths [from, to). */
+static __always_inline void retire_range(__u64 id, __s64 from, __s64 to)
+{
+	struct retire_ctx rc = { .id = id, .from = from };
+
+	if (to <= from)
+		return;
+	rc.n = to - from;
+	if (rc.n > MAX_EXIT_DEFERS) {
+		count(C_LOST_TRUNCATED);
+		rc.n = MAX_EXIT_DEFERS;
+	}
+	bpf_loop(rc.n, retire_one, &rc, 0);
 }
 
 static long mark_orphan(struct bpf_map *map, struct conn_key *key, struct conn_hold *h, __u64 *id)
@@ -355,16 +369,13 @@ static __always_inline void report_exit(__u64 id, __s64 low, __u64 now)
 static __always_inline void retire_coro(__u64 id, struct coro *c, __u64 now)
 {
 	struct coro_key key = { .tgid = targ_tgid, .id = id };
-	struct retire_ctx rc = { .id = id, .pending = c->pending };
+	__s64 pending = c->pending;
 
-	if (c->pending > c->low) {
-		rc.n = c->pending - c->low;
-		if (rc.n > MAX_EXIT_DEFERS) {
-			count(C_LOST_TRUNCATED);
-			rc.n = MAX_EXIT_DEFERS;
-		}
-		count_n(C_DEFERS_RUN_AT_EXIT, rc.n);
-		bpf_loop(rc.n, retire_one, &rc, 0);
+	if (pending > c->low) {
+		count_n(C_DEFERS_RUN_AT_EXIT, pending - c->low);
+		/* The depths not inline: below 0, and from CORO_INLINE_SITES up. */
+		retire_range(id, c->low, pending < 0 ? pending : 0);
+		retire_range(id, CORO_INLINE_SITES > c->low ? CORO_INLINE_SITES : c->low, pending);
 	}
 	if (c->conns > 0)
 		bpf_for_each_map_elem(&conns, mark_orphan, &id, 0);
@@ -376,8 +387,9 @@ static __always_inline void retire_coro(__u64 id, struct coro *c, __u64 now)
 SEC("uprobe")
 int BPF_UPROBE(on_create)
 {
-	struct regs_snap rs, *regs = &rs;
-	struct probe_cfg *cfg = probe_cfg_of(ctx, regs);
+	struct pt_regs *regs = ctx;
+	struct counter_block *ctr = NULL;
+	struct probe_cfg *cfg = probe_cfg_of(ctx, &ctr);
 	struct coro fresh = {}, *old;
 	struct coro_key key = { .tgid = targ_tgid };
 	struct site s = {};
@@ -393,18 +405,20 @@ int BPF_UPROBE(on_create)
 	fresh.seq = 1;
 	fresh.create_site = s;
 	if (!update_or_count(&coros, &key, &fresh, BPF_ANY))
-		count(C_CREATED);
+		ctr->n[C_CREATED]++;
 	return 0;
 }
 
 SEC("uprobe")
 int BPF_UPROBE(on_defer)
 {
-	struct regs_snap rs, *regs = &rs;
-	struct probe_cfg *cfg = probe_cfg_of(ctx, regs);
+	struct pt_regs *regs = ctx;
+	struct counter_block *ctr = NULL;
+	struct probe_cfg *cfg = probe_cfg_of(ctx, &ctr);
 	struct defer_key dk = { .tgid = targ_tgid };
 	struct site s = {};
 	__u64 now = bpf_ktime_get_ns(), id;
+	__s64 depth;
 	struct coro *c;
 
 	if (!cfg || eval_loc(regs, &cfg->co, 0, &id) || !cond_holds(regs, cfg, id))
@@ -413,42 +427,47 @@ int BPF_UPROBE(on_defer)
 	if (!c)
 		return 0;
 	eval_site(regs, cfg, id, &s);
-	dk.id = id;
-	dk.depth = c->pending;
-	if (update_or_count(&defer_stack, &dk, &s, BPF_ANY))
-		return 0;
-	coro_site_add(id, &s, 1);
+	depth = c->pending;
+	if (inline_depth(depth)) {
+		c->sites[depth & (CORO_INLINE_SITES - 1)] = s;
+	} else {
+		dk.id = id;
+		dk.depth = (__u32)depth;
+		if (update_or_count(&defer_stack, &dk, &s, BPF_ANY))
+			return 0;
+	}
 	c->pending++;
 	c->registered++;
 	c->seq++;
 	if (c->pending > c->peak)
 		c->peak = c->pending;
 	c->last_ns = now;
-	count(C_DEFERS_REGISTERED);
+	ctr->n[C_DEFERS_REGISTERED]++;
 	return 0;
 }
 
 SEC("uprobe")
 int BPF_UPROBE(on_defer_run)
 {
-	struct regs_snap rs, *regs = &rs;
-	struct probe_cfg *cfg = probe_cfg_of(ctx, regs);
+	struct pt_regs *regs = ctx;
+	struct counter_block *ctr = NULL;
+	struct probe_cfg *cfg = probe_cfg_of(ctx, &ctr);
 	struct coro_key key = { .tgid = targ_tgid };
 	__u64 now = bpf_ktime_get_ns();
 	struct coro *c;
 
 	if (!cfg || eval_loc(regs, &cfg->co, 0, &key.id) || !cond_holds(regs, cfg, key.id))
 		return 0;
-	count(C_DEFERS_RUN);
+	ctr->n[C_DEFERS_RUN]++;
 	c = coro_get(key.id, now);
 	if (!c)
 		return 0;
 	/* At its lowest, the defer that runs is one registered before attach. */
 	if (c->pending <= c->low) {
 		c->low--;
-		count(C_DEFERS_RUN_UNSEEN);
+		ctr->n[C_DEFERS_RUN_UNSEEN]++;
 	} else {
-		pop_defer(key.id, c->pending);
+		pop_defer(key.id, c->pending - 1);
 	}
 	c->pending--;
 	c->run++;
@@ -460,15 +479,16 @@ int BPF_UPROBE(on_defer_run)
 SEC("uprobe")
 int BPF_UPROBE(on_exit)
 {
-	struct regs_snap rs, *regs = &rs;
-	struct probe_cfg *cfg = probe_cfg_of(ctx, regs);
+	struct pt_regs *regs = ctx;
+	struct counter_block *ctr = NULL;
+	struct probe_cfg *cfg = probe_cfg_of(ctx, &ctr);
 	struct coro_key key = { .tgid = targ_tgid };
 	__u64 now = bpf_ktime_get_ns();
 	struct coro *c;
 
 	if (!cfg || eval_loc(regs, &cfg->co, 0, &key.id) || !cond_holds(regs, cfg, key.id))
 		return 0;
-	count(C_EXITED);
+	ctr->n[C_EXITED]++;
 	c = bpf_map_lookup_elem(&coros, &key);
 	if (c)
 		retire_coro(key.id, c, now);
@@ -510,8 +530,9 @@ static __always_inline void release_conn(struct conn_key *ck, struct conn_hold *
 SEC("uprobe")
 int BPF_UPROBE(on_pool_get)
 {
-	struct regs_snap rs, *regs = &rs;
-	struct probe_cfg *cfg = probe_cfg_of(ctx, regs);
+	struct pt_regs *regs = ctx;
+	struct counter_block *ctr = NULL;
+	struct probe_cfg *cfg = probe_cfg_of(ctx, &ctr);
 	struct conn_key ck = { .tgid = targ_tgid };
 	struct conn_hold hold = {}, *old;
 	__u64 now = bpf_ktime_get_ns(), id;
@@ -540,15 +561,16 @@ int BPF_UPROBE(on_pool_get)
 	__sync_fetch_and_add(&ps->gets, 1);
 	if (__sync_fetch_and_add(&ps->outstanding, 1) + 1 > ps->peak)
 		ps->peak = ps->outstanding;
-	count(C_GETS);
+	ctr->n[C_GETS]++;
 	return 0;
 }
 
 SEC("uprobe")
 int BPF_UPROBE(on_pool_put)
 {
-	struct regs_snap rs, *regs = &rs;
-	struct probe_cfg *cfg = probe_cfg_of(ctx, regs);
+	struct pt_regs *regs = ctx;
+	struct counter_block *ctr = NULL;
+	struct probe_cfg *cfg = probe_cfg_of(ctx, &ctr);
 	struct conn_key ck = { .tgid = targ_tgid };
 	struct conn_hold *h;
 	struct pool_stats *ps;
@@ -561,7 +583,7 @@ int BPF_UPROBE(on_pool_put)
 	if (!cond_holds(regs, cfg, id) || eval_loc(regs, &cfg->conn, id, &ck.conn))
 		return 0;
 	eval_loc(regs, &cfg->pool, id, &pool);
-	count(C_PUTS);
+	ctr->n[C_PUTS]++;
 	h = bpf_map_lookup_elem(&conns, &ck);
 	if (h) {
 		ps = pool_get(h->pool);
@@ -583,25 +605,28 @@ int BPF_UPROBE(on_pool_put)
 SEC("uprobe")
 int BPF_UPROBE(on_save)
 {
-	struct regs_snap rs, *regs = &rs;
-	struct probe_cfg *cfg = probe_cfg_of(ctx, regs);
-	struct save_key key = { .tgid = targ_tgid };
-	__u64 v;
+	struct pt_regs *regs = ctx;
+	struct counter_block *ctr = NULL;
+	struct probe_cfg *cfg = probe_cfg_of(ctx, &ctr);
+	__u64 v, id;
+	struct coro *c;
 
-	if (!cfg || eval_loc(regs, &cfg->co, 0, &key.id) || !cond_holds(regs, cfg, key.id))
+	if (!cfg || eval_loc(regs, &cfg->co, 0, &id) || !cond_holds(regs, cfg, id))
 		return 0;
-	if (eval_loc(regs, &cfg->save, key.id, &v))
+	if (eval_loc(regs, &cfg->save, id, &v))
 		return 0;
-	key.slot = cfg->slot;
-	update_or_count(&saved, &key, &v, BPF_ANY);
+	c = coro_get(id, bpf_ktime_get_ns());
+	if (c)
+		c->saved[cfg->slot & (MAX_SAVE_SLOTS - 1)] = v;
 	return 0;
 }
 
 SEC("uprobe")
 int BPF_UPROBE(on_touch)
 {
-	struct regs_snap rs, *regs = &rs;
-	struct probe_cfg *cfg = probe_cfg_of(ctx, regs);
+	struct pt_regs *regs = ctx;
+	struct counter_block *ctr = NULL;
+	struct probe_cfg *cfg = probe_cfg_of(ctx, &ctr);
 	__u64 now = bpf_ktime_get_ns(), id;
 	struct coro *c;
 
@@ -611,6 +636,33 @@ int BPF_UPROBE(on_touch)
 	if (c) {
 		c->last_ns = now;
 		c->seq++;
+	}
+	return 0;
+}
+
+/* EV_TIMER_ADD / EV_TIMER_DONE: a timer armed, or gone (see struct timer_val). */
+SEC("uprobe")
+int BPF_UPROBE(on_timer)
+{
+	struct pt_regs *regs = ctx;
+	struct counter_block *ctr = NULL;
+	struct probe_cfg *cfg = probe_cfg_of(ctx, &ctr);
+	struct timer_key key = { .tgid = targ_tgid };
+	struct timer_val v = {};
+	__u64 co = 0;
+
+	if (!cfg)
+		return 0;
+	/* The coroutine id only matters for conditions and saved values. */
+	eval_loc(regs, &cfg->co, 0, &co);
+	if (!cond_holds(regs, cfg, co) || eval_loc(regs, &cfg->conn, co, &key.id))
+		return 0;
+	if (cfg->kind == EV_TIMER_ADD) {
+		eval_site(regs, cfg, co, &v.site);
+		eval_loc(regs, &cfg->pool, co, &v.callable);
+		update_or_count(&timers, &key, &v, BPF_ANY);
+	} else if (bpf_map_delete_elem(&timers, &key)) {
+		update_or_count(&timers, &key, &v, BPF_NOEXIST);
 	}
 	return 0;
 }

@@ -18,10 +18,12 @@
 /* Default map sizes; codefer-top sizes the coroutine maps at load (--max-coroutines). */
 #define MAX_COROS 262144
 #define MAX_DEFER_RECORDS 2097152
-#define MAX_CORO_SITES 262144
+/* The sites of a coroutine's first pending defers live in its map entry: registering and
+ * running them costs no map update. Deeper ones go to `defer_stack`. */
+#define CORO_INLINE_SITES 4
 #define MAX_POOLS 4096
 #define MAX_CONNS 65536
-#define MAX_SAVED 65536
+#define MAX_TIMERS 262144
 #define EXITS_RINGBUF_BYTES (1 << 22)
 
 enum event_kind {
@@ -33,6 +35,8 @@ enum event_kind {
 	EV_POOL_PUT,	/* conn went back to pool */
 	EV_SAVE,	/* entry of a function whose result a return-site probe reads */
 	EV_TOUCH,	/* co is alive (first sighting creates the row); nothing else */
+	EV_TIMER_ADD,	/* a timer (id: `conn`) was armed at site, to call `pool` */
+	EV_TIMER_DONE,	/* timer `conn` is gone: fired for the last time, cleared, or run */
 	EV__COUNT,
 };
 
@@ -59,12 +63,17 @@ enum loc_reg {
 	CFREG__COUNT,
 };
 
+/* loc.flags. LOCF_THREAD: the value is per OS thread (a coroutine id that restarts in
+ * every thread): the thread's id goes in its upper 32 bits, (tid << 32) | (u32)value. */
+#define LOCF_THREAD	(1u << 0)
+
 struct loc {
 	__u8 base;		/* enum loc_base */
 	__u8 reg;		/* enum loc_reg, or the save slot for LOC_SAVED */
 	__u8 nderef;
 	__u8 size;		/* bytes of the last load: 1, 2, 4 or 8 (0 means 8) */
 	__s32 off[LOC_MAX_DEREF];
+	__u32 flags;		/* LOCF_* */
 	__s64 base_off;
 };
 
@@ -134,20 +143,17 @@ struct coro {
 	struct site create_site;	/* where it was created, or its body */
 	__u32 flags;
 	__u32 pad;
+	struct site sites[CORO_INLINE_SITES];	/* pending defers at depths 0.. (see defer_key) */
+	__u64 saved[MAX_SAVE_SLOTS];	/* EV_SAVE values, for its probes on return instructions */
 };
 
-/* One pending defer, at position `depth` of its coroutine's stack (0 = oldest). */
+/* One pending defer, at position `depth` of its coroutine's stack (0 = the first registered
+ * after attach; below 0 after older ones ran), when the depth is not one of the inline
+ * sites of its coroutine's entry. */
 struct defer_key {
 	__u32 tgid;
 	__u32 depth;
 	__u64 id;
-};
-
-struct coro_site_key {
-	__u32 tgid;
-	__u32 pad;
-	__u64 id;
-	struct site site;
 };
 
 struct pool_key {
@@ -185,10 +191,19 @@ struct conn_hold {
 	__u32 pad;
 };
 
-struct save_key {
+struct timer_key {
 	__u32 tgid;
-	__u32 slot;
+	__u32 pad;
 	__u64 id;
+};
+
+/* A pending timer: where it was armed, and what it will call (the runtime's object, for
+ * user space to read). A timer that ends without an entry leaves a tombstone (site kind
+ * 0, addr 0), so user space seeding the map with the census's timers after attach does
+ * not bring back one that ended meanwhile. */
+struct timer_val {
+	struct site site;
+	__u64 callable;
 };
 
 /* Per-CPU counters (one block per CPU in `counters`, summed by user space). */

@@ -70,6 +70,19 @@ need_root() {
 	[ "$(id -u)" = 0 ] || skip "needs root (BPF, ptrace)"
 }
 
+# try WHAT CODE PATTERN CMD...: runs CMD, expects exit CODE and one stderr line matching
+# (bad input: one clear line and its documented exit code).
+try() {
+	local what=$1 code=$2 pattern=$3 rc
+	shift 3
+	"$@" >"$WORK/out" 2>"$WORK/err"
+	rc=$?
+	expect "$what: exit code" "$rc" "$code"
+	expect "$what: one line" "$(wc -l <"$WORK/err")" 1
+	expect "$what: message" "$(grep -c -- "$pattern" "$WORK/err")" 1
+	[ "$rc" -lt 128 ] || echo "     (killed by signal $((rc - 128)))"
+}
+
 # jq_get JSON-FILE EXPR: a value from a JSON file.
 jq_get() {
 	jq -r "$2" "$1"

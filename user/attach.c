@@ -302,6 +302,7 @@ static int keep_row(struct session *s, const struct census_coro *co, const struc
 	*r = (struct census_row){
 		.id = co->id, .first_ns = now, .create_site = co->create_site,
 		.wait_site = co->wait_site, .runs = s->nruns, .create_name = SITE_UNNAMED,
+		.top_site = SITE_UNNAMED,
 		/* What the census read minus what the probes had added by then. */
 		.base = (int64_t)co->ndefers - (e ? e->pending : 0),
 	};
@@ -469,6 +470,91 @@ static int seed_conns(struct session *s)
 	return 0;
 }
 
+static int cmp_timer_id(const void *a, const void *b)
+{
+	return cmp_u64(&((const struct census_timer *)a)->id,
+		       &((const struct census_timer *)b)->id);
+}
+
+/* plan.timers_probed: the census's timers go in the probes' map, which keeps the pending
+ * ones from then on (one the probes saw armed already is theirs; one that ended since
+ * attach left a tombstone there, which keeps it out). */
+static void seed_timers(struct session *s)
+{
+	int fd = bpf_map__fd(s->skel->maps.timers);
+	size_t i;
+
+	s->census_timers = s->timers;
+	s->ncensus_timers = s->ntimers;
+	s->timers = NULL;
+	s->ntimers = 0;
+	qsort(s->census_timers, s->ncensus_timers, sizeof(*s->census_timers), cmp_timer_id);
+	for (i = 0; i < s->ncensus_timers; i++) {
+		struct timer_key k = { .tgid = s->t.pid, .id = s->census_timers[i].id };
+		struct timer_val v = { .site = s->census_timers[i].site };
+
+		if (k.id)
+			bpf_map_update_elem(fd, &k, &v, BPF_NOEXIST);
+	}
+}
+
+/* plan.timers_probed: s->timers (sorted by id) from the probes' map, with the census's
+ * kind and captures of a timer it read (else the runtime reads the captures of its
+ * callable, once: the last refresh's entry is kept), plus the census's callbacks no probe
+ * follows (no id); tombstones, of use only while seeding, go. 0, or -1 out of memory. */
+static int read_timers(struct session *s)
+{
+	int fd = bpf_map__fd(s->skel->maps.timers);
+	struct timer_key cur, next, *prev = NULL, *dead = NULL;
+	struct census c = { 0 };
+	struct census_timer key, *tm, *ct;
+	size_t i, ndead = 0;
+	struct timer_val v;
+	void *np;
+
+	for (i = 0; i < s->ncensus_timers && !s->census_timers[i].id; i++) {
+		if (!(tm = census_add_timer(&c)))
+			goto oom;
+		*tm = s->census_timers[i];
+	}
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		cur = next;
+		prev = &cur;
+		if (bpf_map_lookup_elem(fd, &cur, &v))
+			continue;
+		if (!v.site.kind && !v.site.addr) {
+			if (!(np = realloc(dead, (ndead + 1) * sizeof(*dead))))
+				goto oom;
+			dead = np;
+			dead[ndead++] = cur;
+			continue;
+		}
+		key = (struct census_timer){ .id = cur.id, .kind = "timer" };
+		if (!(ct = bsearch(&key, s->census_timers, s->ncensus_timers, sizeof(*ct),
+				   cmp_timer_id)))
+			ct = bsearch(&key, s->timers, s->ntimers, sizeof(*ct), cmp_timer_id);
+		if (!(tm = census_add_timer(&c)))
+			goto oom;
+		*tm = ct ? *ct : key;
+		tm->site = v.site;	/* the line that armed it, when a probe saw it */
+		if (!ct && v.callable && s->rt->callback_captures)
+			s->rt->callback_captures(&s->rc, v.callable, tm);
+	}
+	qsort(c.timers, c.ntimers, sizeof(*c.timers), cmp_timer_id);
+	/* Deleted after the walk: a key gone from under get_next_key restarts it. */
+	for (i = 0; i < ndead; i++)
+		bpf_map_delete_elem(fd, &dead[i]);
+	free(dead);
+	free(s->timers);
+	s->timers = c.timers;
+	s->ntimers = c.ntimers;
+	return 0;
+oom:
+	free(dead);
+	census_free(&c);
+	return -1;
+}
+
 static int take_census(struct session *s, char *err, size_t errlen)
 {
 	int r;
@@ -483,6 +569,8 @@ static int take_census(struct session *s, char *err, size_t errlen)
 	s->census_done = 1;
 	if (s->no_probes)
 		return 0;
+	if (s->plan.timers_probed)
+		seed_timers(s);
 	r = seed_conns(s);
 	free(s->conns);
 	s->conns = NULL;
@@ -582,7 +670,6 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 static void size_maps(struct codefer_bpf *skel, uint32_t n)
 {
 	bpf_map__set_max_entries(skel->maps.coros, n);
-	bpf_map__set_max_entries(skel->maps.coro_sites, n);
 	bpf_map__set_max_entries(skel->maps.defer_stack, n * 8 > n ? n * 8 : n);
 }
 
@@ -597,6 +684,8 @@ static struct bpf_program *program_for(struct codefer_bpf *skel, enum event_kind
 	case EV_POOL_PUT: return skel->progs.on_pool_put;
 	case EV_SAVE: return skel->progs.on_save;
 	case EV_TOUCH: return skel->progs.on_touch;
+	case EV_TIMER_ADD:
+	case EV_TIMER_DONE: return skel->progs.on_timer;
 	default: return NULL;
 	}
 }
@@ -828,7 +917,7 @@ int session_refresh(struct session *s, double walk_budget_s)
 		return 0;
 	}
 	session_unprobed(s);
-	if (ring_buffer__consume(s->exits) < 0)
+	if (ring_buffer__consume(s->exits) < 0 || (s->plan.timers_probed && read_timers(s)))
 		return -1;
 	retire_unlisted(s);
 	drop_gone(s);
@@ -909,6 +998,7 @@ void session_close(struct session *s)
 	free(s->pools);
 	free(s->conns);
 	free(s->timers);
+	free(s->census_timers);
 	free(s->stale);
 	if (s->wc == &s->walker_own)
 		rt_close(&s->walker_own);

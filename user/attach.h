@@ -37,6 +37,8 @@ struct census_row {
 	struct site create_site, wait_site;
 	size_t create_name;		/* create_site's index in the model's site table */
 	size_t runs, nruns;		/* its sites: session.runs[runs .. runs + nruns) */
+	size_t top_site;		/* the model's pick among them while no probe saw it
+					   (SITE_UNNAMED until picked) */
 	int gone;			/* ended (the model drops it) */
 };
 
@@ -80,8 +82,12 @@ struct session {
 	size_t npools;
 	struct census_conn *conns;	/* no_probes: the last walk's connections out */
 	size_t nconns;
-	struct census_timer *timers;	/* the last walk's pending timers and callbacks */
+	struct census_timer *timers;	/* the last walk's pending timers and callbacks;
+					   plan.timers_probed: the probes' map's timers
+					   and the census's callbacks, at each refresh */
 	size_t ntimers;
+	struct census_timer *census_timers;	/* timers_probed: the census's, by id */
+	size_t ncensus_timers;
 	struct census_stale *stale;	/* the last walk's state kept for ended coroutines */
 	size_t nstale;
 	/* Per pool, the census's connections out put in the probes' map at attach: the

@@ -12,18 +12,26 @@
 #include <string.h>
 #include <unistd.h>
 #include "escape.h"
+#include "fleet.h"
 #include "metrics.h"
 #include "render.h"
 #include "view.h"
 
 static const char usage[] =
-"usage: codefer-top -p PID [options]\n"
-"Shows, per coroutine of a running process, pending defers and held pool connections.\n"
+"usage: codefer-top -p PID[,PID...] [options]\n"
+"       codefer-top --comm NAME [options]\n"
+"Shows, per coroutine of running processes, pending defers and held pool connections.\n"
 "\n"
-"  -p, --pid PID        the process to watch (required)\n"
+"  -p, --pid PID        a process to watch; PID,PID... or -p again for several (each\n"
+"                       must exist: else exit 3 and nothing is attached)\n"
+"      --comm NAME      follow the processes named NAME (as in /proc/PID/comm, ps -e):\n"
+"                       new ones are attached at the next refresh, ended ones detached\n"
+"                       and reported as gone; none yet: it waits for them\n"
 "  -r, --runtime NAME   force a runtime (the names are listed below)\n"
 "  -b, --batch          plain text snapshots, like top -b (default on a terminal: live view)\n"
-"      --json           one JSON object per snapshot, one per line\n"
+"      --json           one JSON object per snapshot, one per line; with several\n"
+"                       processes (or --comm) the object has `processes`, one object\n"
+"                       each as with one -p PID, and the sums (README: JSON)\n"
 "  -n, --iterations N   stop after N snapshots (batch and JSON; default: until ^C)\n"
 "  -d, --delay SECS     seconds between snapshots (default 1)\n"
 "  -m, --rows N         rows per table in text output (default 25)\n"
@@ -37,21 +45,24 @@ static const char usage[] =
 "      --walk-budget S  --no-probes: a walk stops after S seconds (default: half of -d)\n"
 "      --freeze         stop the target while the probes go in and the census is taken\n"
 "                       (default: it runs; the census is reconciled with the probes)\n"
-"      --max-coroutines N  room for N coroutines seen by the probes (default 262144)\n"
+"      --max-coroutines N  room for N coroutines seen by the probes (default 262144:\n"
+"                       about 300 MB of kernel memory per process watched; 4096: 18 MB)\n"
 "  -v, --verbose        libbpf's messages (the verifier's log when a load fails)\n"
 "      --grow SECS      verdict growing: pending rose and never fell for SECS (default 10)\n"
 "      --pile N         verdict piling: N or more pending defers (default 100)\n"
 "      --hold SECS      verdict holding: a connection held SECS or more (default 10)\n"
 "      --listen ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics (that\n"
 "                       address only); runs until a signal, quiet unless -b, --json or\n"
-"                       a terminal ask for output\n"
+"                       a terminal ask for output. Summed over the processes; the\n"
+"                       codefer_process_* series give each process (label pid)\n"
 "      --metrics-sites N  sites (and pools) with their own series, per kind; the rest\n"
 "                       are summed as \"other\" (default 20)\n"
 "      --no-color       a live view without colour (also when NO_COLOR is set)\n"
 "  -h, --help\n"
 "\n"
 "Live view keys: ? or F1 help, / filter, Enter a coroutine's detail, Esc back or clear,\n"
-"Space pause, arrows or j/k select, < > sort column, I invert, p c a g sort, q quit.\n"
+"Space pause, arrows or j/k select, < > sort column, I invert, p c a g sort, Tab and\n"
+"Shift-Tab the next and previous process, q quit.\n"
 "\n"
 "Native probe specs (one per event; see README):\n"
 "  EVENT=[MODULE:]SYMBOL[+OFF][%return],co=LOC[,pool=LOC][,conn=LOC][,site=SITE][,if=LOC==0|!=0]\n"
@@ -62,11 +73,12 @@ static const char usage[] =
 "  e.g. --probe 'defer=libco.so:co_defer,co=sym:co_current[0][0],site=caller'\n"
 "\n"
 "Exit codes: 0 ok, 1 failure, 2 usage, 3 no such process, 4 not root, 5 no supported\n"
-"runtime, 6 symbol or offset missing, 7 target exited.\n";
+"runtime, 6 symbol or offset missing, 7 target exited (with several -p PIDs: all of\n"
+"them; --comm never exits 7).\n";
 
 enum { OPT_JSON = 256, OPT_EXPLAIN, OPT_PROBE, OPT_NO_CENSUS, OPT_NO_FREEZE, OPT_FREEZE,
        OPT_NO_PROBES, OPT_WALK_BUDGET, OPT_MAX_COROS, OPT_GROW, OPT_PILE, OPT_HOLD, OPT_LISTEN,
-       OPT_METRICS_SITES, OPT_NO_COLOR };
+       OPT_METRICS_SITES, OPT_NO_COLOR, OPT_COMM };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -93,6 +105,7 @@ static const struct option long_opts[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "metrics-sites", required_argument, NULL, OPT_METRICS_SITES },
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+	{ "comm", required_argument, NULL, OPT_COMM },
 	{}
 };
 
@@ -100,6 +113,9 @@ struct options {
 	struct attach_opts a;
 	int batch, json, explain, rows, quiet, no_color;
 	const char *listen;
+	const char *comm;
+	pid_t pids[FLEET_MAX_PIDS];
+	size_t npids;
 	int metrics_sites;
 	long iterations;
 	double delay;
@@ -144,6 +160,24 @@ static int sort_key_of(int c, enum sort_key *k)
 	return -1;
 }
 
+/* "1,2,3" added to o->pids: 0, or -1 for anything but process ids. */
+static int parse_pids(const char *arg, struct options *o)
+{
+	char *end;
+	long v;
+
+	do {
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno || end == arg || v < 1 || v != (pid_t)v || (*end && *end != ',') ||
+		    o->npids == FLEET_MAX_PIDS)
+			return -1;
+		o->pids[o->npids++] = (pid_t)v;
+		arg = end + 1;
+	} while (*end);
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct options *o, char *err, size_t errlen)
 {
 	static const char *specs[MAX_PROBES];
@@ -160,9 +194,15 @@ static int parse_args(int argc, char **argv, struct options *o, char *err, size_
 	while ((c = getopt_long(argc, argv, ":p:r:bn:d:m:s:hv", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			if (parse_number(optarg, 1, &v) || v != (pid_t)v)
-				return snprintf(err, errlen, "-p takes a process id"), EXIT_USAGE;
-			o->a.pid = (pid_t)v;
+			if (parse_pids(optarg, o))
+				return snprintf(err, errlen, "-p takes a process id, or several: PID,PID... "
+						"(at most %d)", FLEET_MAX_PIDS), EXIT_USAGE;
+			break;
+		case OPT_COMM:
+			if (!optarg[0] || strchr(optarg, '/'))
+				return snprintf(err, errlen, "--comm takes a process name (as ps -e "
+						"shows it)"), EXIT_USAGE;
+			o->comm = optarg;
 			break;
 		case 'r':
 			o->a.runtime = optarg;
@@ -265,8 +305,11 @@ static int parse_args(int argc, char **argv, struct options *o, char *err, size_
 	}
 	if (optind < argc)
 		return snprintf(err, errlen, "unexpected argument '%.100s'", argv[optind]), EXIT_USAGE;
-	if (!o->a.pid)
-		return snprintf(err, errlen, "-p PID is required (see --help)"), EXIT_USAGE;
+	if (!o->npids && !o->comm)
+		return snprintf(err, errlen, "-p PID or --comm NAME is required (see --help)"), EXIT_USAGE;
+	if (o->explain && o->comm)
+		return snprintf(err, errlen, "--explain takes -p PIDs, not --comm (pgrep -d, NAME "
+				"lists them)"), EXIT_USAGE;
 	if (o->a.nprobe_specs) {
 		if (o->a.runtime && strcmp(o->a.runtime, "native"))
 			return snprintf(err, errlen, "--probe goes with the native runtime only"), EXIT_USAGE;
@@ -286,53 +329,70 @@ static int parse_args(int argc, char **argv, struct options *o, char *err, size_
 }
 
 struct top {
-	struct session *s;
+	struct fleet *f;
 	struct options *o;
-	struct model m;
 	struct metrics *mx;
-	char err[128];
+	char err[1024];
 };
 
-/* One snapshot (and the metrics page from it): 0, or an exit code with top->err set. */
+/* One snapshot of every process (and the metrics page from them): 0, or an exit code with
+ * top->err set. */
 static int refresh(void *arg)
 {
 	struct top *t = arg;
 	uint64_t t0 = mono_ns();
+	int r;
 
-	if (!target_alive(&t->s->t))
-		return snprintf(t->err, sizeof(t->err), "the target process exited; probes detached"),
-		       EXIT_TARGET_GONE;
-	if (model_refresh(&t->m))
-		return snprintf(t->err, sizeof(t->err), "cannot read the BPF maps"), EXIT_FAILURE_;
+	if ((r = fleet_refresh(t->f, t->err, sizeof(t->err))))
+		return r;
 	if (t->mx)
-		metrics_update(t->mx, &t->m, &t->m.cur, (mono_ns() - t0) / 1e9);
+		metrics_update(t->mx, t->f, (mono_ns() - t0) / 1e9);
 	return 0;
 }
 
-static int run(struct session *s, struct options *o, struct metrics *mx)
+static void show(struct fleet *f, const struct options *o)
 {
-	struct top t = { .s = s, .o = o, .mx = mx };
-	long shown = 0;
-	int r = 0;
+	size_t i;
 
-	model_init(&t.m, s, &o->th);
+	for (i = 0; i < f->n; i++)
+		model_sort(&f->mem[i]->m.cur, o->sort, o->json ? 0 : (size_t)o->rows);
+	if (f->single && o->json)
+		render_json(stdout, &f->mem[0]->m, &f->mem[0]->m.cur);
+	else if (f->single)
+		render_text(stdout, &f->mem[0]->m, &f->mem[0]->m.cur, o->rows, 0, o->sort);
+	else if (o->json)
+		render_fleet_json(stdout, f);
+	else
+		render_fleet_text(stdout, f, o->rows, 0, o->sort);
+	if (!o->json)
+		fputc('\n', stdout);
+}
+
+static int run(struct fleet *f, struct options *o, struct metrics *mx)
+{
+	struct top t = { .f = f, .o = o, .mx = mx };
+	long shown = 0;
+	int r = 0, refreshed = 0;
+
 	if (!o->json && !o->batch) {
 		const char *nc = getenv("NO_COLOR");
 		struct view_opts vo = { .delay = o->delay, .sort = o->sort,
 					.color = !o->no_color && !(nc && nc[0]) };
 
-		r = view_run(&t.m, &vo, refresh, &t, &stop);
+		r = view_run(f, &vo, refresh, &t, &stop);
 	} else {
+		/* A snapshot leaves in a few large writes, not one per 4 KiB (JSON with every
+		 * row runs to megabytes); render_* flush at its end. */
+		setvbuf(stdout, NULL, _IOFBF, 1 << 20);
 		while (!stop && !(r = refresh(&t))) {
-			if (!o->quiet) {
-				model_sort(&t.m.cur, o->sort, o->json ? 0 : (size_t)o->rows);
-				if (o->json) {
-					render_json(stdout, &t.m, &t.m.cur);
-				} else {
-					render_text(stdout, &t.m, &t.m.cur, o->rows, 0, o->sort);
-					fputc('\n', stdout);
-				}
-			}
+			/* None at the start: said once. */
+			if (!refreshed++ && f->comm && !f->n)
+				fail(0, "no process with that name yet: waiting for one");
+			/* What happened to a process --comm found: said once, on stderr. */
+			if (f->note[0])
+				fail(0, f->note);
+			if (!o->quiet)
+				show(f, o);
 			if (o->iterations && ++shown >= o->iterations)
 				break;
 			/* A signal ends the wait (no SA_RESTART). */
@@ -342,17 +402,17 @@ static int run(struct session *s, struct options *o, struct metrics *mx)
 	if (r)
 		fail(r, t.err[0] ? t.err : "cannot start the terminal view (is TERM right?); -b or "
 				  "--json work anywhere");
-	model_free(&t.m);
 	return r;
 }
 
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	static struct session s;
+	static struct fleet f;
 	struct metrics *mx = NULL;
-	struct options o;
+	static struct options o;
 	char err[2048] = "";
+	size_t i;
 	int r;
 
 	if ((r = parse_args(argc, argv, &o, err, sizeof(err))))
@@ -363,25 +423,26 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if ((r = session_open(&s, &o.a, err, sizeof(err)))) {
-		session_close(&s);
-		return fail(r, err);
-	}
+	f.ao = o.a;
+	f.th = o.th;
+	f.comm = o.comm;
 	if (o.explain) {
-		render_explain(stdout, &s);
-		session_close(&s);
-		return 0;
+		r = fleet_open_only(&f, o.pids, o.npids, err, sizeof(err));
+		for (i = 0; !r && i < f.n; i++)
+			render_explain(stdout, &f.mem[i]->s);
+		fleet_close(&f);
+		return r ? fail(r, err) : 0;
 	}
-	if ((r = session_attach(&s, &o.a, err, sizeof(err)))) {
-		session_close(&s);
+	if ((r = fleet_open(&f, o.pids, o.npids, err, sizeof(err)))) {
+		fleet_close(&f);
 		return fail(r, err);
 	}
 	if (o.listen && !(mx = metrics_start(o.listen, o.metrics_sites, &r, err, sizeof(err)))) {
-		session_close(&s);
+		fleet_close(&f);
 		return fail(r, err);
 	}
-	r = run(&s, &o, mx);
+	r = run(&f, &o, mx);
 	metrics_stop(mx);
-	session_close(&s);
+	fleet_close(&f);
 	return r;
 }

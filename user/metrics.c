@@ -7,10 +7,12 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "escape.h"
+#include "fleet.h"
 #include "metrics.h"
 
 enum fam_type { F_GAUGE, F_COUNTER, F_INFO };
@@ -159,20 +161,30 @@ static void family(FILE *f, int om, const char *name, enum fam_type t, const cha
 		!om && t == F_INFO ? "gauge" : types[t]);
 }
 
+static void sample_name(FILE *f, const char *name, enum fam_type t)
+{
+	fprintf(f, "%s%s", name, t == F_COUNTER ? "_total" : t == F_INFO ? "_info" : "");
+}
+
+/* " VALUE\n": counts exactly; fractions (seconds) to the microsecond. */
+static void sample_value(FILE *f, double v)
+{
+	if (v == (double)(long long)v)
+		fprintf(f, " %lld\n", (long long)v);
+	else
+		fprintf(f, " %.6f\n", v);
+}
+
 static void sample(FILE *f, const char *name, enum fam_type t, const char *lname,
 		   const char *lvalue, double v)
 {
-	fprintf(f, "%s%s", name, t == F_COUNTER ? "_total" : t == F_INFO ? "_info" : "");
+	sample_name(f, name, t);
 	if (lname) {
 		fputc('{', f);
 		label(f, lname, lvalue);
 		fputc('}', f);
 	}
-	/* Counts exactly; fractions (seconds) to the microsecond. */
-	if (v == (double)(long long)v)
-		fprintf(f, " %lld\n", (long long)v);
-	else
-		fprintf(f, " %.6f\n", v);
+	sample_value(f, v);
 }
 
 static void one(FILE *f, int om, const char *name, enum fam_type t, const char *help, double v)
@@ -186,43 +198,68 @@ static const char *site_name(const struct model *m, size_t idx)
 	return idx == SITE_TAB_OOM || idx >= m->sites.n ? "-" : m->sites.names[idx].text;
 }
 
-static int by_pending(const void *a, const void *b)
-{
-	const struct site_row *x = *(const struct site_row *const *)a,
-			      *y = *(const struct site_row *const *)b;
+/* A site by its printed name, over every process (forked workers share their lines). */
+struct named_count {
+	const char *name;
+	int64_t n;
+};
 
-	return x->pending < y->pending ? 1 : x->pending > y->pending ? -1 : 0;
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct named_count *)a)->name, ((const struct named_count *)b)->name);
+}
+
+static int by_count(const void *a, const void *b)
+{
+	const struct named_count *x = a, *y = b;
+
+	return x->n < y->n ? 1 : x->n > y->n ? -1 : strcmp(x->name, y->name);
 }
 
 /* The sites of one kind, most first: the top mx->sites by name, the rest as "other". */
-static void sites(FILE *f, int om, const struct metrics *mx, const struct model *m,
-		  const struct snapshot *snap, enum site_row_kind k, const char *name,
-		  const char *help)
+static void sites(FILE *f, int om, const struct metrics *mx, const struct fleet *fl,
+		  enum site_row_kind k, const char *name, const char *help)
 {
-	const struct site_row **rows = calloc(snap->nsites ? snap->nsites : 1, sizeof(*rows));
-	size_t i, n = 0;
+	struct named_count *rows;
+	size_t i, j, n = 0, all = 1;
 	int64_t other = 0;
 
 	family(f, om, name, F_GAUGE, help);
-	if (!rows)
+	for (i = 0; i < fl->n; i++)
+		all += fl->mem[i]->m.cur.nsites;
+	if (!(rows = calloc(all, sizeof(*rows))))
 		return;
-	for (i = 0; i < snap->nsites; i++)
-		if (snap->sites[i].kind == k && snap->sites[i].pending > 0)
-			rows[n++] = &snap->sites[i];
-	qsort(rows, n, sizeof(*rows), by_pending);
+	for (i = 0; i < fl->n; i++) {
+		const struct model *m = &fl->mem[i]->m;
+
+		for (j = 0; j < m->cur.nsites; j++)
+			if (m->cur.sites[j].kind == k && m->cur.sites[j].pending > 0)
+				rows[n++] = (struct named_count){ site_name(m, m->cur.sites[j].site),
+								  m->cur.sites[j].pending };
+	}
+	qsort(rows, n, sizeof(*rows), by_name);
+	for (i = j = 0; i < n; i++) {
+		if (j && !strcmp(rows[j - 1].name, rows[i].name))
+			rows[j - 1].n += rows[i].n;
+		else
+			rows[j++] = rows[i];
+	}
+	n = j;
+	qsort(rows, n, sizeof(*rows), by_count);
 	for (i = 0; i < n; i++) {
 		/* A bare address names no line and is no label: it counts as other. */
-		if (i < (size_t)mx->sites && strncmp(site_name(m, rows[i]->site), "0x", 2))
-			sample(f, name, F_GAUGE, "site", site_name(m, rows[i]->site), rows[i]->pending);
+		if (i < (size_t)mx->sites && strncmp(rows[i].name, "0x", 2))
+			sample(f, name, F_GAUGE, "site", rows[i].name, rows[i].n);
 		else
-			other += rows[i]->pending;
+			other += rows[i].n;
 	}
 	if (other)
 		sample(f, name, F_GAUGE, "site", "other", other);
 	free(rows);
 }
 
-/* A pool's label: its rank in the order first seen ("1", "2"...), or "other". */
+/* A pool's label: its rank in the order first seen ("1", "2"...), or "other". A pool
+ * object at the same address in several processes (forked workers) is one series. */
 static size_t pool_rank(struct metrics *mx, uint64_t pool)
 {
 	uint64_t *p;
@@ -238,7 +275,7 @@ static size_t pool_rank(struct metrics *mx, uint64_t pool)
 	return mx->npools++;
 }
 
-static void pools(FILE *f, int om, struct metrics *mx, const struct snapshot *snap)
+static void pools(FILE *f, int om, struct metrics *mx, const struct fleet *fl)
 {
 	static const struct {
 		const char *name, *help;
@@ -247,19 +284,23 @@ static void pools(FILE *f, int om, struct metrics *mx, const struct snapshot *sn
 		{ "codefer_pool_connections_orphaned", "connections still out whose borrower ended" },
 		{ "codefer_pool_oldest_hold_seconds", "how long the oldest connection out has been held" },
 	};
-	size_t n = (size_t)mx->sites + 1, i, j;
+	size_t n = (size_t)mx->sites + 1, i, j, k;
 	double *v = calloc(3 * n, sizeof(*v));
 	char *used = calloc(n, 1), lv[24];
 
-	for (i = 0; v && used && i < snap->npools; i++) {
-		const struct pool_row *p = &snap->pools[i];
-		size_t r = pool_rank(mx, p->pool);
+	for (k = 0; v && used && k < fl->n; k++) {
+		const struct snapshot *snap = &fl->mem[k]->m.cur;
 
-		used[r] = 1;
-		v[r] += p->s.outstanding;
-		v[n + r] += p->s.orphans;
-		if (p->oldest_hold_s > v[2 * n + r])
-			v[2 * n + r] = p->oldest_hold_s;
+		for (i = 0; i < snap->npools; i++) {
+			const struct pool_row *p = &snap->pools[i];
+			size_t r = pool_rank(mx, p->pool);
+
+			used[r] = 1;
+			v[r] += p->s.outstanding;
+			v[n + r] += p->s.orphans;
+			if (p->oldest_hold_s > v[2 * n + r])
+				v[2 * n + r] = p->oldest_hold_s;
+		}
 	}
 	for (j = 0; j < 3; j++) {
 		family(f, om, fams[j].name, F_GAUGE, fams[j].help);
@@ -276,8 +317,91 @@ static void pools(FILE *f, int om, struct metrics *mx, const struct snapshot *sn
 	free(used);
 }
 
-static char *render(struct metrics *mx, int om, const struct model *m,
-		    const struct snapshot *snap, double refresh_s, size_t *len)
+/* The figures summed over the processes, and (fleets) given per process as
+ * codefer_process_<name without codefer_>{pid,comm,runtime}. */
+static const struct {
+	const char *name, *help;
+	enum fam_type type;
+	size_t field;		/* in struct totals */
+} headline[] = {
+	{ "codefer_coroutines_live", "coroutines alive", F_GAUGE,
+	  offsetof(struct totals, coroutines_live) },
+	{ "codefer_coroutines_created", "coroutines created since attach", F_COUNTER,
+	  offsetof(struct totals, coroutines_created) },
+	{ "codefer_coroutines_exited", "coroutines ended since attach", F_COUNTER,
+	  offsetof(struct totals, coroutines_exited) },
+	{ "codefer_defers_pending", "defers registered and not run, all coroutines", F_GAUGE,
+	  offsetof(struct totals, defers_pending) },
+	{ "codefer_defers_registered", "defers registered since attach", F_COUNTER,
+	  offsetof(struct totals, defers_registered) },
+	{ "codefer_defers_run", "defers run since attach", F_COUNTER,
+	  offsetof(struct totals, defers_run) },
+	{ "codefer_connections_out", "pool connections taken and not given back", F_GAUGE,
+	  offsetof(struct totals, conns_outstanding) },
+	{ "codefer_connections_orphaned", "pool connections still out whose borrower ended",
+	  F_GAUGE, offsetof(struct totals, conns_orphaned) },
+};
+
+static uint64_t total_field(const struct totals *t, size_t field)
+{
+	return *(const uint64_t *)((const char *)t + field);
+}
+
+/* The labels of a process: its runtime, version and comm, or pid, comm and runtime. */
+static void proc_labels(FILE *f, const struct session *s, int with_pid)
+{
+	char comm[256], version[512], pid[16];
+	const char *const by_pid[3][2] = { { "pid", pid }, { "comm", comm }, { "runtime", s->rt->name } };
+	const char *const by_info[3][2] = { { "runtime", s->rt->name }, { "version", version },
+					    { "comm", comm } };
+	const char *const (*kv)[2] = with_pid ? by_pid : by_info;
+	int i;
+
+	/* The target's own strings: made safe like every other (escape.c), then quoted. */
+	tty_str(comm, sizeof(comm), s->t.comm);
+	tty_str(version, sizeof(version), s->plan.version);
+	snprintf(pid, sizeof(pid), "%d", s->t.pid);
+	for (i = 0; i < 3; i++) {
+		fputc(i ? ',' : '{', f);
+		label(f, kv[i][0], kv[i][1]);
+	}
+	fputc('}', f);
+}
+
+/* codefer_info: one series per distinct runtime, version and comm (workers share one). */
+static void info(FILE *f, int om, const struct fleet *fl)
+{
+	char *seen = NULL, *one;
+	size_t len = 0, n;
+	FILE *lines = open_memstream(&seen, &len);
+	size_t i;
+
+	family(f, om, "codefer", F_INFO, "the processes watched: their runtime and name");
+	if (!lines)
+		return;
+	for (i = 0; i < fl->n; i++) {
+		FILE *o = open_memstream(&one, &n);
+
+		if (!o)
+			continue;
+		fputs("codefer_info", o);
+		proc_labels(o, &fl->mem[i]->s, 0);
+		fputs(" 1\n", o);
+		if (!fclose(o)) {
+			fflush(lines);
+			if (!seen || !strstr(seen, one)) {
+				fputs(one, lines);
+				fputs(one, f);
+			}
+		}
+		free(one);
+	}
+	fclose(lines);
+	free(seen);
+}
+
+static char *render(struct metrics *mx, int om, const struct fleet *fl, double refresh_s,
+		    size_t *len)
 {
 	static const struct {
 		const char *reason;
@@ -286,59 +410,57 @@ static char *render(struct metrics *mx, int om, const struct model *m,
 		{ "unreadable", C_LOST_READ }, { "map_full", C_LOST_MAP_FULL },
 		{ "no_config", C_LOST_NO_CFG }, { "truncated", C_LOST_TRUNCATED },
 	};
-	const struct session *s = m->s;
-	const struct totals *t = &snap->tot;
-	uint64_t verdicts[V_GROWING + 1] = {};
-	char *buf = NULL, comm[256], version[512];
-	size_t i;
+	uint64_t verdicts[V_GROWING + 1] = {}, counters[C__COUNT];
+	struct totals t;
+	char *buf = NULL, pname[96];
+	size_t i, k;
 	FILE *f = open_memstream(&buf, len);
 
 	if (!f)
 		return NULL;
-	family(f, om, "codefer", F_INFO, "the process watched: its runtime and name");
-	/* The target's own strings: made safe like every other (escape.c), then quoted. */
-	tty_str(comm, sizeof(comm), s->t.comm);
-	tty_str(version, sizeof(version), s->plan.version);
-	fputs("codefer_info{", f);
-	label(f, "runtime", s->rt->name);
-	fputc(',', f);
-	label(f, "version", version);
-	fputc(',', f);
-	label(f, "comm", comm);
-	fputs("} 1\n", f);
-	one(f, om, "codefer_coroutines_live", F_GAUGE, "coroutines alive", t->coroutines_live);
-	one(f, om, "codefer_coroutines_created", F_COUNTER, "coroutines created since attach",
-	    t->coroutines_created);
-	one(f, om, "codefer_coroutines_exited", F_COUNTER, "coroutines ended since attach",
-	    t->coroutines_exited);
-	one(f, om, "codefer_defers_pending", F_GAUGE, "defers registered and not run, all coroutines",
-	    t->defers_pending);
-	one(f, om, "codefer_defers_registered", F_COUNTER, "defers registered since attach",
-	    t->defers_registered);
-	one(f, om, "codefer_defers_run", F_COUNTER, "defers run since attach", t->defers_run);
-	one(f, om, "codefer_connections_out", F_GAUGE, "pool connections taken and not given back",
-	    t->conns_outstanding);
-	one(f, om, "codefer_connections_orphaned", F_GAUGE,
-	    "pool connections still out whose borrower ended", t->conns_orphaned);
-	pools(f, om, mx, snap);
-	sites(f, om, mx, m, snap, SK_DEFER, "codefer_site_defers_pending",
+	fleet_totals(fl, &t, counters);
+	info(f, om, fl);
+	for (i = 0; i < sizeof(headline) / sizeof(headline[0]); i++)
+		one(f, om, headline[i].name, headline[i].type, headline[i].help,
+		    total_field(&t, headline[i].field));
+	pools(f, om, mx, fl);
+	sites(f, om, mx, fl, SK_DEFER, "codefer_site_defers_pending",
 	      "pending defers by the line that registered them");
-	sites(f, om, mx, m, snap, SK_CONN, "codefer_site_connections_out",
+	sites(f, om, mx, fl, SK_CONN, "codefer_site_connections_out",
 	      "connections out by the line that took them");
-	for (i = 0; i < snap->ncoros; i++)
-		if (snap->coros[i].verdict <= V_GROWING)
-			verdicts[snap->coros[i].verdict]++;
+	for (k = 0; k < fl->n; k++) {
+		const struct snapshot *snap = &fl->mem[k]->m.cur;
+
+		for (i = 0; i < snap->ncoros; i++)
+			if (snap->coros[i].verdict <= V_GROWING)
+				verdicts[snap->coros[i].verdict]++;
+	}
 	family(f, om, "codefer_coroutines_by_verdict", F_GAUGE, "live coroutines by verdict");
 	for (i = 0; i <= V_GROWING; i++)
 		sample(f, "codefer_coroutines_by_verdict", F_GAUGE, "verdict", verdict_name(i),
 		       verdicts[i]);
-	one(f, om, "codefer_timers_pending", F_GAUGE, "timers and callbacks pending (last walk)",
-	    snap->tot.timers_pending);
+	one(f, om, "codefer_timers_pending", F_GAUGE, "timers and callbacks pending",
+	    t.timers_pending);
 	family(f, om, "codefer_lost_events", F_COUNTER, "events lost, by reason");
 	for (i = 0; i < sizeof(lost) / sizeof(lost[0]); i++)
 		sample(f, "codefer_lost_events", F_COUNTER, "reason", lost[i].reason,
-		       snap->counters[lost[i].c]);
+		       counters[lost[i].c]);
 	one(f, om, "codefer_refresh_seconds", F_GAUGE, "what the last refresh took", refresh_s);
+	if (!fl->single) {
+		one(f, om, "codefer_processes", F_GAUGE, "processes watched", fl->n);
+		one(f, om, "codefer_processes_gone", F_COUNTER, "processes watched that ended",
+		    fl->gone_total);
+		for (i = 0; i < sizeof(headline) / sizeof(headline[0]); i++) {
+			snprintf(pname, sizeof(pname), "codefer_process_%s",
+				 headline[i].name + strlen("codefer_"));
+			family(f, om, pname, headline[i].type, headline[i].help);
+			for (k = 0; k < fl->n; k++) {
+				sample_name(f, pname, headline[i].type);
+				proc_labels(f, &fl->mem[k]->s, 1);
+				sample_value(f, total_field(&fl->mem[k]->m.cur.tot, headline[i].field));
+			}
+		}
+	}
 	if (om)
 		fputs("# EOF\n", f);
 	if (fclose(f)) {
@@ -348,15 +470,14 @@ static char *render(struct metrics *mx, int om, const struct model *m,
 	return buf;
 }
 
-void metrics_update(struct metrics *mx, const struct model *m, const struct snapshot *snap,
-		    double refresh_s)
+void metrics_update(struct metrics *mx, const struct fleet *fl, double refresh_s)
 {
 	size_t len[2] = {};
 	char *page[2];
 	int i;
 
 	for (i = 0; i < 2; i++)
-		page[i] = render(mx, i, m, snap, refresh_s, &len[i]);
+		page[i] = render(mx, i, fl, refresh_s, &len[i]);
 	pthread_mutex_lock(&mx->lock);
 	for (i = 0; i < 2; i++) {
 		/* A page that could not be rendered (out of memory) keeps the last one. */

@@ -1,6 +1,7 @@
 /* codefer-top --listen: /metrics for Prometheus (text 0.0.4, or OpenMetrics 1.0 when the
  * Accept header asks for it), rendered from each snapshot, served by libmicrohttpd from
- * its own thread. No label carries a coroutine id, an address or a pid. */
+ * its own thread. No label carries a coroutine id or an address; a pid only in the
+ * codefer_process_* families, given when several processes are watched. */
 #ifndef CODEFER_METRICS_H
 #define CODEFER_METRICS_H
 
@@ -17,9 +18,12 @@ struct metrics;
  * likewise, as pool="other"). NULL with a one-line message in err; *code is the exit code
  * (bad address: EXIT_USAGE; cannot listen: EXIT_FAILURE_). */
 struct metrics *metrics_start(const char *addr, int sites, int *code, char *err, size_t errlen);
-/* Renders the snapshot for the next scrapes; refresh_s: what the refresh took. */
-void metrics_update(struct metrics *mx, const struct model *m, const struct snapshot *snap,
-		    double refresh_s);
+struct fleet;
+
+/* Renders the processes' last snapshots for the next scrapes, summed (and, with several
+ * processes, each as codefer_process_*{pid,comm,runtime}); refresh_s: what the refresh
+ * took. */
+void metrics_update(struct metrics *mx, const struct fleet *fl, double refresh_s);
 void metrics_stop(struct metrics *mx);
 
 #endif

@@ -3,6 +3,8 @@
  * and connection maps with batch lookups (a few syscalls for 100,000 coroutines), then
  * joins them in user space by sorting. */
 #include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -24,6 +26,15 @@ static const char *const counters[C__COUNT] = {
 	[C_LOST_MAP_FULL] = "lost_map_full", [C_LOST_NO_CFG] = "lost_no_cfg",
 	[C_LOST_TRUNCATED] = "lost_truncated", [C_LOST_EXITS] = "lost_exits",
 };
+
+void model_id_text(const struct model *m, uint64_t id, char *buf, size_t len)
+{
+	if (m->s->plan.ids_per_thread)
+		snprintf(buf, len, "%u:%u", (uint32_t)(id >> 32), (uint32_t)id);
+	else
+		snprintf(buf, len, m->s->rt->id_is_number ? "%llu" : "0x%llx",
+			 (unsigned long long)id);
+}
 
 const char *verdict_name(enum verdict v)
 {
@@ -114,12 +125,11 @@ static void sum_counters(struct model *m, uint64_t *out)
 
 /* ---- joins ---- */
 
-static int cmp_site_key(const void *a, const void *b)
-{
-	const struct coro_site_key *x = a, *y = b;
-
-	return x->id < y->id ? -1 : x->id > y->id;
-}
+/* One site of a coroutine's pending defers (raw_sites: keys, with counts as values). */
+struct coro_site_key {
+	uint64_t id;
+	struct site site;
+};
 
 static int cmp_pool_key(const void *a, const void *b)
 {
@@ -128,25 +138,55 @@ static int cmp_pool_key(const void *a, const void *b)
 	return x->pool < y->pool ? -1 : x->pool > y->pool;
 }
 
-/* Sorts a map's entries by key order (cmp over keys), values moving with their keys. */
-static int sort_raw(struct raw_map *r, size_t ksz, size_t vsz, int (*cmp)(const void *, const void *))
-{
-	size_t esz = ksz + vsz, i;
-	char *kv = malloc((r->n + 1) * esz);
+struct sort_ent {
+	uint64_t k;
+	size_t i;
+};
 
-	if (!kv)
+static int cmp_sort_ent(const void *a, const void *b)
+{
+	const struct sort_ent *x = a, *y = b;
+
+	return x->k < y->k ? -1 : x->k > y->k;
+}
+
+/* Sorts a map's entries by the u64 at key_off in their keys (the coroutine id or pool
+ * after the tgid), values moving with their keys. Through an index: the entries, a few
+ * hundred bytes each, move once. */
+static int sort_raw(struct raw_map *r, size_t ksz, size_t vsz, size_t key_off)
+{
+	struct sort_ent *e = malloc((r->n + 1) * sizeof(*e));
+	void *t;
+	size_t i;
+
+	if (!e)
 		return -1;
-	/* Key first in each element, so cmp reads it where it expects it. */
-	for (i = 0; i < r->n; i++) {
-		memcpy(kv + i * esz, (char *)r->keys + i * ksz, ksz);
-		memcpy(kv + i * esz + ksz, (char *)r->vals + i * vsz, vsz);
+	if (r->sorted_cap < r->cap) {
+		void *k = realloc(r->sorted_keys, r->cap * ksz), *v;
+
+		if (k)
+			r->sorted_keys = k;
+		v = k ? realloc(r->sorted_vals, r->cap * vsz) : NULL;
+		if (!v) {
+			free(e);
+			return -1;
+		}
+		r->sorted_vals = v;
+		r->sorted_cap = r->cap;
 	}
-	qsort(kv, r->n, esz, cmp);
 	for (i = 0; i < r->n; i++) {
-		memcpy((char *)r->keys + i * ksz, kv + i * esz, ksz);
-		memcpy((char *)r->vals + i * vsz, kv + i * esz + ksz, vsz);
+		memcpy(&e[i].k, (char *)r->keys + i * ksz + key_off, sizeof(e[i].k));
+		e[i].i = i;
 	}
-	free(kv);
+	qsort(e, r->n, sizeof(*e), cmp_sort_ent);
+	for (i = 0; i < r->n; i++) {
+		memcpy((char *)r->sorted_keys + i * ksz, (char *)r->keys + e[i].i * ksz, ksz);
+		memcpy((char *)r->sorted_vals + i * vsz, (char *)r->vals + e[i].i * vsz, vsz);
+	}
+	free(e);
+	t = r->keys, r->keys = r->sorted_keys, r->sorted_keys = t;
+	t = r->vals, r->vals = r->sorted_vals, r->sorted_vals = t;
+	i = r->cap, r->cap = r->sorted_cap, r->sorted_cap = i;
 	return 0;
 }
 
@@ -359,6 +399,18 @@ static int add_census_run(void *arg, struct site_run *run, int64_t n)
 	return add_row_site(a->m, a->rs, a->per, a->cap, named(a->m, &run->name, &run->site), n);
 }
 
+/* Only the site totals: the coroutine's pick is known (census_row.top_site). */
+static int add_census_total(void *arg, struct site_run *run, int64_t n)
+{
+	struct row_add *a = arg;
+	size_t idx = named(a->m, &run->name, &run->site);
+
+	if (idx == SITE_TAB_OOM || !site_counts(a->per, a->cap, a->m->sites.n))
+		return -1;
+	(*a->per)[idx] += n;
+	return 0;
+}
+
 /* The per-site figures and each coroutine's site. */
 static int build_sites(struct model *m, struct snapshot *snap, struct hold *holds, size_t nholds)
 {
@@ -372,16 +424,27 @@ static int build_sites(struct model *m, struct snapshot *snap, struct hold *hold
 	for (i = 0; i < snap->ncoros; i++) {
 		struct coro_row *row = &snap->coros[i];
 		struct census_row *cr = row->census;
-		struct row_sites rs = { .len = 0 };
+		struct row_sites rs;
 		struct row_add add = { m, &rs, &per[SK_DEFER], &caps[SK_DEFER] };
 		int64_t best = 0;
+		int quiet;
 
+		rs.len = 0;
 		row->site = SITE_TAB_OOM;
 		/* coro_sites and unprobed are sorted by id like the rows: walk them together. */
 		while (j < m->raw_sites.n && sk[j].id < row->id)
 			j++;
 		while (ju < m->s->nunprobed && u[ju].id < row->id)
 			ju++;
+		/* A census coroutine that nothing has touched since: its sites are the census's
+		 * at every refresh, and so is its pick among them. */
+		quiet = cr && !row->probed && !(ju < m->s->nunprobed && u[ju].id == row->id);
+		if (quiet && cr->top_site != SITE_UNNAMED) {
+			if (census_runs(m, row, add_census_total, &add))
+				goto out;
+			row->site = cr->top_site;
+			goto create;
+		}
 		for (; j < m->raw_sites.n && sk[j].id == row->id; j++)
 			if (add_row_site(m, &rs, &per[SK_DEFER], &caps[SK_DEFER],
 					 site_tab_index(&m->sites, &sk[j].site), sv[j]))
@@ -397,6 +460,9 @@ static int build_sites(struct model *m, struct snapshot *snap, struct hold *hold
 				row->site = rs.idx[k];
 				best = rs.n[k];
 			}
+		if (quiet)
+			cr->top_site = row->site;
+create:
 		if (!row->c.create_site.kind && !row->c.create_site.addr)
 			continue;
 		idx = cr && !memcmp(&cr->create_site, &row->c.create_site, sizeof(struct site))
@@ -596,12 +662,14 @@ static void merge_rows(struct model *m, struct snapshot *snap)
 		if (j == s->nrows || (i < m->raw_coros.n && keys[i].id < s->rows[j].id)) {
 			r->id = keys[i].id;
 			r->c = vals[i++];
+			r->probed = 1;
 		} else if (i == m->raw_coros.n || s->rows[j].id < keys[i].id) {
 			r->id = s->rows[j].id;
 			add_census(r, &s->rows[j++], 0);
 		} else {
 			r->id = keys[i].id;
 			r->c = vals[i++];
+			r->probed = 1;
 			add_census(r, &s->rows[j++], 1);
 		}
 	}
@@ -690,6 +758,54 @@ static int walked_holds(struct model *m)
 	return 0;
 }
 
+/* Counts one more defer at site s for the coroutine whose sites start at `first`. */
+static size_t add_defer_site(struct raw_map *out, size_t first, size_t n, uint64_t id,
+			     const struct site *s)
+{
+	struct coro_site_key *k = out->keys;
+	__s64 *v = out->vals;
+	size_t i;
+
+	for (i = first; i < n; i++)
+		if (!memcmp(&k[i].site, s, sizeof(*s))) {
+			v[i]++;
+			return n;
+		}
+	k[n] = (struct coro_site_key){ .id = id, .site = *s };
+	v[n] = 1;
+	return n + 1;
+}
+
+/* Each coroutine's pending defers the probes saw, by site, sorted by id: the ones at
+ * depths [low, pending) (struct coro), inline in its entry or in defer_stack. */
+static int gather_defer_sites(struct model *m)
+{
+	const struct coro_key *ck = m->raw_coros.keys;
+	const struct coro *cv = m->raw_coros.vals;
+	const struct defer_key *dk = m->raw_stack.keys;
+	const struct site *dv = m->raw_stack.vals;
+	size_t i, j = 0, n = m->raw_stack.n;
+	int64_t d;
+
+	for (i = 0; i < m->raw_coros.n; i++)
+		if (cv[i].pending > 0)
+			n += cv[i].pending < CORO_INLINE_SITES ? cv[i].pending : CORO_INLINE_SITES;
+	if (raw_reserve(&m->raw_sites, n + 1, sizeof(struct coro_site_key), sizeof(__s64)))
+		return -1;
+	for (n = 0, i = 0; i < m->raw_coros.n; i++) {
+		size_t first = n;
+
+		for (d = 0; d < cv[i].pending && d < CORO_INLINE_SITES; d++)
+			n = add_defer_site(&m->raw_sites, first, n, ck[i].id, &cv[i].sites[d]);
+		while (j < m->raw_stack.n && dk[j].id < ck[i].id)
+			j++;
+		for (; j < m->raw_stack.n && dk[j].id == ck[i].id; j++)
+			n = add_defer_site(&m->raw_sites, first, n, ck[i].id, &dv[j]);
+	}
+	m->raw_sites.n = n;
+	return 0;
+}
+
 /* The maps, or with --no-probes a walk. 0 or -1. */
 static int read_sources(struct model *m)
 {
@@ -702,13 +818,16 @@ static int read_sources(struct model *m)
 		return walked_holds(m);
 	}
 	if (read_map(skel->maps.coros, &m->raw_coros) ||
-	    read_map(skel->maps.coro_sites, &m->raw_sites) ||
+	    read_map(skel->maps.defer_stack, &m->raw_stack) ||
 	    read_map(skel->maps.pools, &m->raw_pools) || read_map(skel->maps.conns, &m->raw_conns))
 		return -1;
-	return sort_raw(&m->raw_coros, sizeof(struct coro_key), sizeof(struct coro), cmp_coro_key) ||
-	       sort_raw(&m->raw_sites, sizeof(struct coro_site_key), sizeof(__s64), cmp_site_key) ||
+	return sort_raw(&m->raw_coros, sizeof(struct coro_key), sizeof(struct coro),
+			offsetof(struct coro_key, id)) ||
+	       sort_raw(&m->raw_stack, sizeof(struct defer_key), sizeof(struct site),
+			offsetof(struct defer_key, id)) ||
 	       sort_raw(&m->raw_pools, sizeof(struct pool_key), sizeof(struct pool_stats),
-			cmp_pool_key);
+			offsetof(struct pool_key, pool)) ||
+	       gather_defer_sites(m);
 }
 
 int model_refresh(struct model *m)
@@ -848,7 +967,12 @@ int model_sort(struct snapshot *snap, enum sort_key key, size_t rows)
 			}
 		}
 	}
-	qsort(h, n, sizeof(*h), cmp_entry);
+	/* Rows come by id, the last tie-break: when the keys are all equal, as in a quiet
+	 * population, they are in order already. */
+	for (i = 1; i < n && !before(&h[i], &h[i - 1]); i++)
+		;
+	if (i < n)
+		qsort(h, n, sizeof(*h), cmp_entry);
 	for (i = 0; i < n; i++)
 		o[i] = h[i].row;
 	free(h);
@@ -857,13 +981,16 @@ int model_sort(struct snapshot *snap, enum sort_key key, size_t rows)
 
 void model_free(struct model *m)
 {
-	struct raw_map *raws[] = { &m->raw_coros, &m->raw_sites, &m->raw_pools, &m->raw_conns };
+	struct raw_map *raws[] = { &m->raw_coros, &m->raw_stack, &m->raw_sites, &m->raw_pools,
+				   &m->raw_conns };
 	struct snapshot *snaps[] = { &m->cur, &m->prev };
 	size_t i;
 
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < sizeof(raws) / sizeof(*raws); i++) {
 		free(raws[i]->keys);
 		free(raws[i]->vals);
+		free(raws[i]->sorted_keys);
+		free(raws[i]->sorted_vals);
 	}
 	for (i = 0; i < 2; i++) {
 		free(snaps[i]->coros);

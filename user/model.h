@@ -14,6 +14,7 @@ struct coro_row {
 	uint64_t id;
 	struct coro c;		/* the probes' entry plus the census's part: absolute counts */
 	struct census_row *census;	/* read by the census, or NULL */
+	int probed;		/* the probes have an entry for it */
 	const char *state;
 	const char *owner;	/* what it runs for, from the census or the last walk, or NULL */
 	double age_s;		/* -1: unknown */
@@ -94,8 +95,9 @@ struct model {
 	size_t site_prev_n;
 	struct raw_map {	/* a map's contents, buffers reused across refreshes */
 		void *keys, *vals;
-		size_t n, cap;
-	} raw_coros, raw_sites, raw_pools, raw_conns;
+		void *sorted_keys, *sorted_vals;	/* where sorting puts them (swapped) */
+		size_t n, cap, sorted_cap;
+	} raw_coros, raw_stack, raw_sites, raw_pools, raw_conns;
 };
 
 void model_init(struct model *m, struct session *s, const struct thresholds *th);
@@ -116,6 +118,8 @@ static inline const struct coro_row *snap_row(const struct snapshot *snap, size_
 }
 void model_free(struct model *m);
 
+/* A coroutine's id as text: "tid:id" when ids are per thread (Swoole's thread mode). */
+void model_id_text(const struct model *m, uint64_t id, char *buf, size_t len);
 const char *verdict_name(enum verdict v);
 const char *site_kind_name(enum site_row_kind k);
 const char *sort_key_name(enum sort_key k);

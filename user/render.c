@@ -7,6 +7,7 @@
 #include <time.h>
 #include "elfsym.h"
 #include "escape.h"
+#include "fleet.h"
 #include "render.h"
 #include "runtimes/native.h"
 
@@ -18,13 +19,25 @@ static const char *site_text(const struct model *m, size_t idx)
 	return idx == SITE_TAB_OOM || idx >= m->sites.n ? "-" : m->sites.names[idx].text;
 }
 
-/* A row of JSON is built in a buffer: at 100,000 rows, fprintf per field would cost
- * more than the rest of a refresh. */
+/* The rows of JSON are built in a buffer and leave it in 64 KiB writes: at 100,000 rows,
+ * fprintf per field would cost more than the rest of a refresh. */
 struct jrow {
-	char b[8192];
+	FILE *f;
 	size_t n;
+	char b[1 << 16];
 };
 
+/* Room for a row's worth (JR_ROW_MAX) more, writing out what is there if needed. */
+#define JR_ROW_MAX 8192
+static void jr_room(struct jrow *j)
+{
+	if (j->n + JR_ROW_MAX > sizeof(j->b)) {
+		fwrite(j->b, 1, j->n, j->f);
+		j->n = 0;
+	}
+}
+
+/* Text longer than a row's worth is cut (a name of the target's, escaped). */
 static void jr_n(struct jrow *j, const char *s, size_t l)
 {
 	if (j->n + l < sizeof(j->b)) {
@@ -46,11 +59,10 @@ static void jr_u(struct jrow *j, unsigned long long v)
 	char t[24];
 	int i = sizeof(t);
 
-	t[--i] = 0;
 	do
 		t[--i] = '0' + v % 10;
 	while (v /= 10);
-	jr_s(j, t + i);
+	jr_n(j, t + i, sizeof(t) - i);
 }
 
 static void jr_i(struct jrow *j, long long v)
@@ -67,7 +79,7 @@ static void jr_i(struct jrow *j, long long v)
 static void jr_f3(struct jrow *j, double v)
 {
 	unsigned long long milli;
-	char t[8];
+	char t[4] = { '.' };
 
 	if (v < 0) {
 		jr_s(j, "-");
@@ -75,8 +87,10 @@ static void jr_f3(struct jrow *j, double v)
 	}
 	milli = (unsigned long long)(v * 1000 + 0.5);
 	jr_u(j, milli / 1000);
-	snprintf(t, sizeof(t), ".%03llu", milli % 1000);
-	jr_s(j, t);
+	t[1] = '0' + milli / 100 % 10;
+	t[2] = '0' + milli / 10 % 10;
+	t[3] = '0' + milli % 10;
+	jr_n(j, t, sizeof(t));
 }
 
 /* A site index's JSON literal, quoted once. */
@@ -107,72 +121,87 @@ static const char *json_site(struct model *m, const struct site *s)
 	return site_json(m, site_tab_index(&m->sites, s));
 }
 
-static void json_row(FILE *f, struct model *m, const struct coro_row *r, int first)
+/* States are short words of codefer's own, quoted as they are when they are; few, and
+ * the same in runs of rows, so the last answer is kept. */
+static int state_is_plain(const char *state)
 {
-	struct jrow j;
-	/* States are short words of codefer's own: quoted as they are when they are. */
-	int plain = !r->state[strspn(r->state, "abcdefghijklmnopqrstuvwxyz -_")];
+	static char last[32];
+	static int last_plain;
+
+	if (strncmp(state, last, sizeof(last))) {
+		last_plain = !state[strspn(state, "abcdefghijklmnopqrstuvwxyz -_")];
+		snprintf(last, sizeof(last), "%s", state);
+	}
+	return last_plain;
+}
+
+static void json_row(struct jrow *j, struct model *m, const struct coro_row *r, int first)
+{
+	int plain = state_is_plain(r->state);
 	char *state = plain ? NULL : json_quote(r->state), *owner;
 	struct site start;
 
-	j.n = 0;
-	jr_s(&j, first ? "{\"id\": " : ", {\"id\": ");
-	if (m->s->rt->id_is_number) {
-		jr_u(&j, r->id);
+	jr_room(j);
+	jr_s(j, first ? "{\"id\": " : ", {\"id\": ");
+	if (m->s->plan.ids_per_thread) {
+		jr_u(j, (uint32_t)r->id);
+		JR_LIT(j, ", \"thread\": ");
+		jr_u(j, r->id >> 32);
+	} else if (m->s->rt->id_is_number) {
+		jr_u(j, r->id);
 	} else {
 		char id[24];
 
 		snprintf(id, sizeof(id), "\"0x%llx\"", U(r->id));
-		jr_s(&j, id);
+		jr_s(j, id);
 	}
-	JR_LIT(&j, ", \"state\": ");
+	JR_LIT(j, ", \"state\": ");
 	if (plain) {
-		JR_LIT(&j, "\"");
-		jr_s(&j, r->state);
-		JR_LIT(&j, "\"");
+		JR_LIT(j, "\"");
+		jr_s(j, r->state);
+		JR_LIT(j, "\"");
 	} else {
-		jr_s(&j, state ? state : "\"?\"");
+		jr_s(j, state ? state : "\"?\"");
 		free(state);
 	}
-	JR_LIT(&j, ", \"age_s\": ");
+	JR_LIT(j, ", \"age_s\": ");
 	if (r->age_s < 0)
-		JR_LIT(&j, "null");
+		JR_LIT(j, "null");
 	else
-		jr_f3(&j, r->age_s);
-	JR_LIT(&j, ", \"defers_pending\": ");
-	jr_i(&j, r->c.pending);
-	JR_LIT(&j, ", \"defers_registered\": ");
-	jr_u(&j, r->c.registered);
-	JR_LIT(&j, ", \"defers_run\": ");
-	jr_u(&j, r->c.run);
-	JR_LIT(&j, ", \"defers_peak\": ");
-	jr_i(&j, r->c.peak);
-	JR_LIT(&j, ", \"defers_delta\": ");
-	jr_i(&j, r->delta);
-	JR_LIT(&j, ", \"conns_held\": ");
-	jr_i(&j, r->conns_held);
-	JR_LIT(&j, ", \"oldest_hold_s\": ");
-	jr_f3(&j, r->hold_s);
-	jr_s(&j, r->census ? ", \"census\": true, \"site\": " : ", \"census\": false, \"site\": ");
-	jr_s(&j, site_json(m, r->site));
-	JR_LIT(&j, ", \"create_site\": ");
-	jr_s(&j, json_site(m, &r->c.create_site));
+		jr_f3(j, r->age_s);
+	JR_LIT(j, ", \"defers_pending\": ");
+	jr_i(j, r->c.pending);
+	JR_LIT(j, ", \"defers_registered\": ");
+	jr_u(j, r->c.registered);
+	JR_LIT(j, ", \"defers_run\": ");
+	jr_u(j, r->c.run);
+	JR_LIT(j, ", \"defers_peak\": ");
+	jr_i(j, r->c.peak);
+	JR_LIT(j, ", \"defers_delta\": ");
+	jr_i(j, r->delta);
+	JR_LIT(j, ", \"conns_held\": ");
+	jr_i(j, r->conns_held);
+	JR_LIT(j, ", \"oldest_hold_s\": ");
+	jr_f3(j, r->hold_s);
+	jr_s(j, r->census ? ", \"census\": true, \"site\": " : ", \"census\": false, \"site\": ");
+	jr_s(j, site_json(m, r->site));
+	JR_LIT(j, ", \"create_site\": ");
+	jr_s(j, json_site(m, &r->c.create_site));
 	if (m->s->rt->start_site && (r->c.create_site.kind || r->c.create_site.addr) &&
 	    !m->s->rt->start_site(&m->s->rc, &r->c.create_site, &start)) {
-		JR_LIT(&j, ", \"start\": ");
-		jr_s(&j, json_site(m, &start));
+		JR_LIT(j, ", \"start\": ");
+		jr_s(j, json_site(m, &start));
 	}
-	JR_LIT(&j, ", \"wait_site\": ");
-	jr_s(&j, json_site(m, r->census ? &r->census->wait_site : NULL));
+	JR_LIT(j, ", \"wait_site\": ");
+	jr_s(j, json_site(m, r->census ? &r->census->wait_site : NULL));
 	if (r->owner && (owner = json_quote(r->owner))) {
-		JR_LIT(&j, ", \"owner\": ");
-		jr_s(&j, owner);
+		JR_LIT(j, ", \"owner\": ");
+		jr_s(j, owner);
 		free(owner);
 	}
-	JR_LIT(&j, ", \"verdict\": \"");
-	jr_s(&j, verdict_name(r->verdict));
-	JR_LIT(&j, "\"}");
-	fwrite(j.b, 1, j.n, f);
+	JR_LIT(j, ", \"verdict\": \"");
+	jr_s(j, verdict_name(r->verdict));
+	JR_LIT(j, "\"}");
 }
 
 static double wall_time(void)
@@ -195,6 +224,16 @@ static void json_totals(FILE *f, const struct totals *t)
 		U(t->defers_pending), U(t->defers_registered), U(t->defers_run), U(t->defers_lost),
 		U(t->conns_outstanding), U(t->conns_orphaned), U(t->queues), U(t->timers_pending),
 		U(t->events), U(t->lost));
+}
+
+static void json_counters(FILE *f, const uint64_t counters[C__COUNT])
+{
+	int c;
+
+	fputs("\"counters\": {", f);
+	for (c = 0; c < C__COUNT; c++)
+		fprintf(f, "%s\"%s\": %llu", c ? ", " : "", counter_name(c), U(counters[c]));
+	fputc('}', f);
 }
 
 /* Pending timers and callbacks of the last walk, one entry per printed site, with the
@@ -293,8 +332,10 @@ static void json_holds(FILE *f, struct model *m, const struct snapshot *snap, ui
 	fputc(']', f);
 }
 
-void render_json(FILE *f, struct model *m, const struct snapshot *snap)
+/* One process's object, without the line's end. */
+static void json_process(FILE *f, struct model *m, const struct snapshot *snap)
 {
+	static struct jrow rows;
 	const struct session *s = m->s;
 	struct timer_site *ts;
 	size_t i, k, nt;
@@ -308,10 +349,9 @@ void render_json(FILE *f, struct model *m, const struct snapshot *snap)
 	json_str(f, s->plan.version);
 	fprintf(f, ", \"interval_s\": %.3f, ", snap->interval_s);
 	json_totals(f, &snap->tot);
-	fputs(", \"counters\": {", f);
-	for (c = 0; c < C__COUNT; c++)
-		fprintf(f, "%s\"%s\": %llu", c ? ", " : "", counter_name(c), U(snap->counters[c]));
-	fprintf(f, "}, \"census\": {\"done\": %s, \"coroutines\": %zu, \"defers\": %zu, "
+	fputs(", ", f);
+	json_counters(f, snap->counters);
+	fprintf(f, ", \"census\": {\"done\": %s, \"coroutines\": %zu, \"defers\": %zu, "
 		"\"conns\": %zu, \"warning\": ", s->census_done ? "true" : "false", s->census_coros,
 		s->census_defers, s->census_conns);
 	json_str(f, s->census_warning);
@@ -322,8 +362,11 @@ void render_json(FILE *f, struct model *m, const struct snapshot *snap)
 		"\"exits\": %llu, \"partial\": %s", s->unprobed_walks, s->unprobed_cost_ns / 1e9,
 		s->unprobed_defers, U(s->exits_unseen), s->walk_partial ? "true" : "false");
 	fputs("}, \"coroutines\": [", f);
+	rows.f = f;
+	rows.n = 0;
 	for (i = 0; i < snap->norder; i++)
-		json_row(f, m, snap_row(snap, i), !i);
+		json_row(&rows, m, snap_row(snap, i), !i);
+	fwrite(rows.b, 1, rows.n, f);
 	fputs("], \"pools\": [", f);
 	for (i = 0; i < snap->npools; i++) {
 		const struct pool_row *p = &snap->pools[i];
@@ -373,7 +416,45 @@ void render_json(FILE *f, struct model *m, const struct snapshot *snap)
 		fprintf(f, ", \"entries\": %llu, \"oldest_id\": %lld, \"newest_id\": %lld}",
 			U(s->stale[i].entries), L(s->stale[i].oldest_id), L(s->stale[i].newest_id));
 	}
-	fputs("]}\n", f);
+	fputs("]}", f);
+}
+
+void render_json(FILE *f, struct model *m, const struct snapshot *snap)
+{
+	json_process(f, m, snap);
+	fputc('\n', f);
+	fflush(f);
+}
+
+void render_fleet_json(FILE *f, struct fleet *fl)
+{
+	uint64_t counters[C__COUNT];
+	struct totals t;
+	size_t i;
+
+	fleet_totals(fl, &t, counters);
+	fprintf(f, "{\"time\": %.3f, \"comm\": ", wall_time());
+	if (fl->comm)
+		json_str(f, fl->comm);
+	else
+		fputs("null", f);
+	fputs(", \"processes\": [", f);
+	for (i = 0; i < fl->n; i++) {
+		fputs(i ? ", " : "", f);
+		json_process(f, &fl->mem[i]->m, &fl->mem[i]->m.cur);
+	}
+	fputs("], ", f);
+	json_totals(f, &t);
+	fputs(", ", f);
+	json_counters(f, counters);
+	fputs(", \"gone\": [", f);
+	for (i = 0; i < fl->ngone; i++) {
+		fprintf(f, "%s{\"pid\": %d, \"comm\": ", i ? ", " : "", fl->gone[i].pid);
+		json_str(f, fl->gone[i].comm);
+		fputc('}', f);
+	}
+	fprintf(f, "], \"gone_total\": %llu, \"map_bytes\": %llu}\n", U(fl->gone_total),
+		U(fleet_map_bytes(fl)));
 	fflush(f);
 }
 
@@ -419,7 +500,8 @@ static void text_timers_stale(FILE *f, struct model *m, int max_rows, int width)
 	if (nt) {
 		line(f, width, "%s", "");
 		line(f, width, "PENDING TIMERS (%zu, read by the %s)", s->ntimers,
-		     s->no_probes ? "last walk" : "census at attach");
+		     s->no_probes ? "last walk" : s->plan.timers_probed ?
+		     "probes, the census before attach" : "census at attach");
 		line(f, width, "%15s  %s", "PENDING", "REGISTERED AT (CAPTURES)");
 	}
 	for (i = 0; i < nt && i < (size_t)max_rows; i++) {
@@ -445,13 +527,33 @@ static void text_timers_stale(FILE *f, struct model *m, int max_rows, int width)
 	}
 }
 
+void totals_text(char *buf, size_t len, const struct totals *t)
+{
+	snprintf(buf, len, "coroutines: %llu live, %llu created, %llu exited | defers: %llu pending, "
+		 "%llu registered, %llu run%s | conns: %llu out, %llu orphaned", U(t->coroutines_live),
+		 U(t->coroutines_created), U(t->coroutines_exited), U(t->defers_pending),
+		 U(t->defers_registered), U(t->defers_run), t->defers_lost ? ", some lost at exit" : "",
+		 U(t->conns_outstanding), U(t->conns_orphaned));
+}
+
+void proc_text(char *buf, size_t len, const struct model *m)
+{
+	const struct totals *t = &m->cur.tot;
+	char comm[128], ver[256];
+
+	tty_str(comm, sizeof(comm), m->s->t.comm);
+	tty_str(ver, sizeof(ver), m->s->plan.version);
+	snprintf(buf, len, PROC_FMT, m->s->t.pid, comm, m->s->rt->name, U(t->coroutines_live),
+		 U(t->defers_pending), U(t->conns_outstanding), U(t->conns_orphaned), ver);
+}
+
 void render_text(FILE *f, struct model *m, const struct snapshot *snap, int max_rows, int width,
 		 enum sort_key sorted_by)
 {
 	const struct session *s = m->s;
 	const struct totals *t = &snap->tot;
 	const uint64_t *c = snap->counters;
-	char comm[128], a[16], b[16];
+	char comm[128], a[16], b[16], tl[512];
 	time_t now = time(NULL);
 	struct tm tm;
 	size_t i, n;
@@ -461,11 +563,8 @@ void render_text(FILE *f, struct model *m, const struct snapshot *snap, int max_
 	tty_str(comm, sizeof(comm), s->t.comm);
 	line(f, width, "codefer-top - pid %d (%s) - %s - %02d:%02d:%02d - sorted by %s", s->t.pid,
 	     comm, s->plan.version, tm.tm_hour, tm.tm_min, tm.tm_sec, sort_key_name(sorted_by));
-	line(f, width, "coroutines: %llu live, %llu created, %llu exited | defers: %llu pending, "
-	     "%llu registered, %llu run%s | conns: %llu out, %llu orphaned", U(t->coroutines_live),
-	     U(t->coroutines_created), U(t->coroutines_exited), U(t->defers_pending),
-	     U(t->defers_registered), U(t->defers_run), t->defers_lost ? ", some lost at exit" : "",
-	     U(t->conns_outstanding), U(t->conns_orphaned));
+	totals_text(tl, sizeof(tl), t);
+	line(f, width, "%s", tl);
 	line(f, width, "events: %llu  lost: %llu (unreadable %llu, map full %llu, truncated %llu)  "
 	     "census: %zu coroutines, %zu defers%s%s", U(t->events), U(t->lost), U(c[C_LOST_READ]),
 	     U(c[C_LOST_MAP_FULL]), U(c[C_LOST_TRUNCATED]), s->census_coros, s->census_defers,
@@ -495,7 +594,7 @@ void render_text(FILE *f, struct model *m, const struct snapshot *snap, int max_
 		const struct coro_row *r = snap_row(snap, i);
 		char id[24];
 
-		snprintf(id, sizeof(id), s->rt->id_is_number ? "%llu" : "0x%llx", U(r->id));
+		model_id_text(m, r->id, id, sizeof(id));
 		age_text(a, sizeof(a), r->age_s);
 		line(f, width, "%18s %-10.10s %6s %8lld %+6lld %7lld %5lld %-8s %s", id, r->state, a,
 		     L(r->c.pending), L(r->delta), L(r->c.peak), L(r->conns_held),
@@ -550,6 +649,43 @@ void render_text(FILE *f, struct model *m, const struct snapshot *snap, int max_
 		}
 	}
 	text_timers_stale(f, m, max_rows, width);
+	fflush(f);
+}
+
+void render_fleet_text(FILE *f, struct fleet *fl, int max_rows, int width, enum sort_key sorted_by)
+{
+	uint64_t counters[C__COUNT];
+	char buf[1024], comm[64];
+	time_t now = time(NULL);
+	struct totals t;
+	struct tm tm;
+	size_t i;
+
+	fleet_totals(fl, &t, counters);
+	localtime_r(&now, &tm);
+	if (fl->comm)
+		tty_str(comm, sizeof(comm), fl->comm);
+	line(f, width, "codefer-top - %zu process%s%s%s - BPF maps %llu MB - %02d:%02d:%02d - "
+	     "sorted by %s", fl->n, fl->n == 1 ? "" : "es", fl->comm ? " named " : "",
+	     fl->comm ? comm : "", U(fleet_map_bytes(fl) >> 20), tm.tm_hour, tm.tm_min, tm.tm_sec,
+	     sort_key_name(sorted_by));
+	totals_text(buf, sizeof(buf), &t);
+	line(f, width, "sum: %s", buf);
+	for (i = 0; i < fl->ngone; i++) {
+		tty_str(comm, sizeof(comm), fl->gone[i].comm);
+		line(f, width, "gone: pid %d (%s) exited; detached", fl->gone[i].pid, comm);
+	}
+	line(f, width, PROC_HEAD);
+	for (i = 0; i < fl->n; i++) {
+		proc_text(buf, sizeof(buf), &fl->mem[i]->m);
+		line(f, width, "%s", buf);
+	}
+	if (!fl->n)
+		line(f, width, "%8s (no process named %s yet: waiting for one)", "", comm);
+	for (i = 0; i < fl->n; i++) {
+		line(f, width, "%s", "");
+		render_text(f, &fl->mem[i]->m, &fl->mem[i]->m.cur, max_rows, width, sorted_by);
+	}
 	fflush(f);
 }
 

@@ -27,6 +27,9 @@ struct probe_plan {
 	int exit_runs_defers;		/* defers pending at exit run (else they are lost) */
 	int pools_walked;		/* pools' figures are the walks' (their own structures):
 					   the probes say who took what, where (see conn_now) */
+	int ids_per_thread;		/* ids are (thread << 32) | the thread's own id */
+	int timers_probed;		/* EV_TIMER_ADD/DONE keep the pending timers (ids as
+					   census_timer.id) */
 	char notes[2048];		/* lines for --explain: offsets, what cannot be seen */
 };
 
@@ -90,7 +93,9 @@ struct census_pool {
  * its closure, and the objects it captures, stay alive while it is pending. */
 #define CENSUS_CAPTURES 8
 struct census_timer {
-	uint64_t id;		/* the timer's id; 0 for a deferred task */
+	uint64_t id;		/* the timer's id (in thread mode with the thread, as
+				   coroutine ids), a deferred task's address; 0 for an
+				   event callback */
 	char kind[8];		/* "after", "tick", "defer" */
 	struct site site;	/* where it was registered if known, else its function */
 	int64_t interval_ms;	/* tick period; 0 for one shot */
@@ -167,6 +172,9 @@ struct runtime {
 	/* No probe sees its coroutines end (they have no defers either): a coroutine that
 	 * two CENSUS_UNPROBED walks in a row do not list has ended. */
 	int exits_unprobed;
+	/* What a pending timer the probes saw armed keeps alive: its callable (what its
+	 * timer-add probe read as `pool`) captures, into tm->captures (NULL: none). */
+	void (*callback_captures)(struct rt_ctx *c, uint64_t callable, struct census_timer *tm);
 	/* Text for a site of one of the runtime's own kinds (>= SITE_RUNTIME). */
 	void (*describe_site)(struct rt_ctx *c, const struct site *s, char *buf, size_t len);
 	/* A connection the probes saw taken and not given back, as the target has it now

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "escape.h"
+#include "fleet.h"
 #include "render.h"
 #include "view.h"
 
@@ -29,7 +30,12 @@ static const struct {
 };
 
 struct view {
-	struct model *m;
+	struct fleet *fl;
+	struct model *m;		/* the process shown: fl's member cur, NULL when none */
+	size_t cur;
+	pid_t cur_pid;			/* kept across refreshes, as members come and go */
+	char news[640];			/* processes gone or passed over, shown a while */
+	uint64_t news_until;
 	const struct view_opts *o;
 	enum mode mode, back;		/* back: where help returns to */
 	enum col sort;
@@ -45,11 +51,6 @@ struct view {
 static const char *site_text(const struct model *m, size_t idx)
 {
 	return idx == SITE_TAB_OOM || idx >= m->sites.n ? "-" : m->sites.names[idx].text;
-}
-
-static void id_text(const struct model *m, uint64_t id, char *buf, size_t len)
-{
-	snprintf(buf, len, m->s->rt->id_is_number ? "%llu" : "0x%llx", (unsigned long long)id);
 }
 
 /* Numbers sort largest first, texts A to Z, verdicts worst first; ties by pending, id. */
@@ -96,7 +97,7 @@ static int matches(const struct view *v, const struct coro_row *r)
 
 	if (!f[0])
 		return 1;
-	id_text(v->m, r->id, id, sizeof(id));
+	model_id_text(v->m, r->id, id, sizeof(id));
 	return strcasestr(id, f) || (r->state && strcasestr(r->state, f)) ||
 	       strcasestr(site_text(v->m, r->site), f);
 }
@@ -104,13 +105,17 @@ static int matches(const struct view *v, const struct coro_row *r)
 /* The rows to show, in order; the selection follows its coroutine. */
 static void build_rows(struct view *v)
 {
-	const struct snapshot *s = &v->m->cur;
-	size_t i, *rows = realloc(v->rows, (s->ncoros + 1) * sizeof(*rows));
+	const struct snapshot *s = v->m ? &v->m->cur : NULL;
+	size_t i, *rows = realloc(v->rows, ((s ? s->ncoros : 0) + 1) * sizeof(*rows));
 
 	if (!rows)
 		return;
 	v->rows = rows;
 	v->nrows = 0;
+	if (!s) {
+		v->have_sel = 0;
+		return;
+	}
 	for (i = 0; i < s->ncoros; i++)
 		if (matches(v, &s->coros[i]))
 			v->rows[v->nrows++] = i;
@@ -174,16 +179,49 @@ static int verdict_attr(const struct view *v, enum verdict vd)
 	}
 }
 
-/* Header, totals and the warnings banner; returns the next free line. */
-static int draw_head(struct view *v)
+/* Several processes: the sums, a line per process (the one shown reversed) and the news
+ * of those that came and went; returns the next free line. */
+static int draw_fleet(struct view *v, int y)
+{
+	const struct fleet *fl = v->fl;
+	uint64_t counters[C__COUNT];
+	char buf[1024], comm[64] = "";
+	size_t i, first = 0, room = LINES > 16 ? (size_t)LINES / 4 : 3;
+	struct totals t;
+
+	fleet_totals(fl, &t, counters);
+	if (fl->comm)
+		tty_str(comm, sizeof(comm), fl->comm);
+	put(y++, color(v, P_HEAD) | A_BOLD, "codefer-top - %zu process%s%s%s - BPF maps %llu MB - "
+	    "Tab: the next one", fl->n, fl->n == 1 ? "" : "es", fl->comm ? " named " : "", comm,
+	    (unsigned long long)(fleet_map_bytes(fl) >> 20));
+	totals_text(buf, sizeof(buf), &t);
+	put(y++, 0, "sum: %s", buf);
+	if (v->news[0] && mono_ns() < v->news_until)
+		put(y++, color(v, P_BANNER) | A_BOLD, "%s", v->news);
+	put(y++, A_BOLD, PROC_HEAD);
+	if (v->cur >= room)
+		first = v->cur - room + 1;
+	for (i = first; i < fl->n && i < first + room; i++) {
+		proc_text(buf, sizeof(buf), &fl->mem[i]->m);
+		put(y++, i == v->cur ? A_REVERSE : 0, "%s", buf);
+	}
+	if (!fl->n)
+		put(y++, 0, "%8s (no process named %s yet: waiting for one)", "", comm);
+	return y + 1;
+}
+
+/* The process shown: header, totals and the warnings banner from line y; returns the
+ * next free line. */
+static int draw_head(struct view *v, int y)
 {
 	const struct session *s = v->m->s;
 	const struct totals *t = &v->m->cur.tot;
 	const uint64_t *c = v->m->cur.counters;
-	char comm[128], ver[256], warn[512] = "";
+	char comm[128], ver[256], warn[512] = "", tl[512];
 	time_t now = time(NULL);
 	struct tm tm;
-	int n = 0, nwarn = 0, y = 0;
+	int n = 0, nwarn = 0;
 
 	localtime_r(&now, &tm);
 	tty_str(comm, sizeof(comm), s->t.comm);
@@ -191,12 +229,8 @@ static int draw_head(struct view *v)
 	put(y++, color(v, P_HEAD) | A_BOLD, "codefer-top - pid %d (%s) - %s - %02d:%02d:%02d%s%s%s",
 	    s->t.pid, comm, ver, tm.tm_hour, tm.tm_min, tm.tm_sec, v->paused ? " - PAUSED" : "",
 	    v->filter[0] ? " - filter: " : "", v->filter);
-	put(y++, 0, "coroutines: %llu live, %llu created, %llu exited | defers: %llu pending, "
-	    "%llu registered, %llu run | conns: %llu out, %llu orphaned",
-	    (unsigned long long)t->coroutines_live, (unsigned long long)t->coroutines_created,
-	    (unsigned long long)t->coroutines_exited, (unsigned long long)t->defers_pending,
-	    (unsigned long long)t->defers_registered, (unsigned long long)t->defers_run,
-	    (unsigned long long)t->conns_outstanding, (unsigned long long)t->conns_orphaned);
+	totals_text(tl, sizeof(tl), t);
+	put(y++, 0, "%s", tl);
 	/* What makes the figures incomplete, counted, so nobody trusts them blindly. */
 	if (t->lost) {
 		nwarn++;
@@ -234,7 +268,7 @@ static int draw_head(struct view *v)
 static void cell(char *buf, size_t len, const struct view *v, const struct coro_row *r, enum col k)
 {
 	switch (k) {
-	case COL_ID: id_text(v->m, r->id, buf, len); break;
+	case COL_ID: model_id_text(v->m, r->id, buf, len); break;
 	case COL_STATE: tty_str(buf, len, r->state ? r->state : "-"); break;
 	case COL_AGE: age_text(buf, len, r->age_s); break;
 	case COL_PENDING: snprintf(buf, len, "%lld", (long long)r->c.pending); break;
@@ -336,10 +370,10 @@ static void draw_keys(struct view *v)
 		put(LINES - 1, A_BOLD, "filter (id, state or site): %s_   Enter applies, Esc clears", v->edit);
 		return;
 	}
-	put(LINES - 1, A_REVERSE, "%s",
+	put(LINES - 1, A_REVERSE, "%s%s",
 	    v->mode == M_DETAIL ? "Esc back  j/k scroll  ? help  q quit"
 				: "? help  / filter  Enter detail  Space pause  j/k select  < > sort  "
-				  "I invert  p c a g  q quit");
+				  "I invert  p c a g  q quit", v->fl->single ? "" : "  Tab process");
 }
 
 static const char *const help[] = {
@@ -355,6 +389,7 @@ static const char *const help[] = {
 	"  < >           sort by the previous / next column",
 	"  I             invert the sort order",
 	"  p c a g       sort by pending, conns, age, growth (+/INT)",
+	"  Tab S-Tab     several processes: show the next / previous one",
 	"  q             quit",
 	"",
 	"Colours: growing red, piling magenta, holding yellow (--no-color or NO_COLOR: none).",
@@ -423,7 +458,7 @@ static int detail_lines(struct view *v, const struct coro_row *r, char (*out)[10
 	int n = 0, held = 0;
 
 #define LINE(...) do { if (n < max) snprintf(out[n++], sizeof(out[0]), __VA_ARGS__); } while (0)
-	id_text(m, r->id, id, sizeof(id));
+	model_id_text(m, r->id, id, sizeof(id));
 	age_text(a, sizeof(a), r->age_s);
 	tty_str(state, sizeof(state), r->state ? r->state : "-");
 	LINE("coroutine %s - %s - state %s - age %s", id, verdict_name(r->verdict), state, a);
@@ -478,7 +513,7 @@ static void draw_detail(struct view *v)
 	for (i = 0; i < v->m->cur.ncoros && !r; i++)
 		if (v->m->cur.coros[i].id == v->sel_id)
 			r = &v->m->cur.coros[i];
-	id_text(v->m, v->sel_id, id, sizeof(id));
+	model_id_text(v->m, v->sel_id, id, sizeof(id));
 	if (!r) {
 		put(y, A_BOLD, "coroutine %s has ended (Esc: back to the table)", id);
 		return;
@@ -503,7 +538,13 @@ static void draw(struct view *v)
 	} else {
 		int bottom = LINES - 1, table_end;
 
-		y = draw_head(v);
+		y = v->fl->single ? 0 : draw_fleet(v, 0);
+		if (!v->m) {
+			draw_keys(v);
+			refresh();
+			return;
+		}
+		y = draw_head(v, y);
 		/* The table gets two thirds of what is left, the pools and sites the rest. */
 		table_end = y + 1 + (bottom - y - 1) * 2 / 3;
 		if ((size_t)(table_end - y - 1) > v->nrows + 1)
@@ -513,6 +554,54 @@ static void draw(struct view *v)
 	}
 	draw_keys(v);
 	refresh();
+}
+
+/* Shows member i of the fleet; (size_t)-1: the one shown so far, found again by its pid
+ * after a refresh (or its neighbour, once it has gone). Another process starts afresh. */
+static void show_member(struct view *v, size_t i)
+{
+	const struct fleet *fl = v->fl;
+	pid_t pid;
+
+	if (i == (size_t)-1) {
+		for (i = 0; i < fl->n && fl->mem[i]->s.t.pid != v->cur_pid; i++)
+			;
+		if (i == fl->n)
+			i = v->cur < fl->n ? v->cur : fl->n ? fl->n - 1 : 0;
+	}
+	v->cur = i;
+	v->m = i < fl->n ? &fl->mem[i]->m : NULL;
+	pid = v->m ? v->m->s->t.pid : 0;
+	if (pid != v->cur_pid) {
+		v->have_sel = 0;
+		v->sel = v->top = 0;
+		if (v->mode == M_DETAIL)
+			v->mode = M_TABLE;
+		if (v->back == M_DETAIL)
+			v->back = M_TABLE;
+	}
+	v->cur_pid = pid;
+}
+
+/* The processes that ended or were passed over at the last refresh, for a while. */
+static void take_news(struct view *v)
+{
+	const struct fleet *fl = v->fl;
+	char comm[64], safe[512];
+	size_t i, n = 0;
+
+	if (!fl->ngone && !fl->note[0])
+		return;
+	for (i = 0; i < fl->ngone && n < sizeof(v->news); i++) {
+		tty_str(comm, sizeof(comm), fl->gone[i].comm);
+		n += snprintf(v->news + n, sizeof(v->news) - n, "%s pid %d (%s)", i ? "," : "gone:",
+			      fl->gone[i].pid, comm);
+	}
+	if (fl->note[0] && n < sizeof(v->news)) {
+		tty_str(safe, sizeof(safe), fl->note);
+		snprintf(v->news + n, sizeof(v->news) - n, "%s%s", n ? "; " : "", safe);
+	}
+	v->news_until = mono_ns() + 10000000000ull;
 }
 
 /* One key; returns 1 to quit. */
@@ -585,6 +674,8 @@ static int key(struct view *v, int ch)
 	case '<': case ',': v->sort = (v->sort + COL__COUNT - 1) % COL__COUNT; break;
 	case '>': case '.': v->sort = (v->sort + 1) % COL__COUNT; break;
 	case 'I': v->invert = !v->invert; break;
+	case '\t': show_member(v, v->fl->n ? (v->cur + 1) % v->fl->n : 0); break;
+	case KEY_BTAB: show_member(v, v->fl->n ? (v->cur + v->fl->n - 1) % v->fl->n : 0); break;
 	case 'p': v->sort = COL_PENDING, v->invert = 0; break;
 	case 'c': v->sort = COL_CONNS, v->invert = 0; break;
 	case 'a': v->sort = COL_AGE, v->invert = 0; break;
@@ -595,12 +686,12 @@ static int key(struct view *v, int ch)
 	return 0;
 }
 
-int view_run(struct model *m, const struct view_opts *o, int (*refresh_cb)(void *arg), void *arg,
+int view_run(struct fleet *fl, const struct view_opts *o, int (*refresh_cb)(void *arg), void *arg,
 	     volatile sig_atomic_t *stop)
 {
 	static const enum col first[] = { [SORT_PENDING] = COL_PENDING, [SORT_CONNS] = COL_CONNS,
 					  [SORT_AGE] = COL_AGE, [SORT_GROWTH] = COL_DELTA };
-	struct view v = { .m = m, .o = o, .sort = first[o->sort] };
+	struct view v = { .fl = fl, .o = o, .sort = first[o->sort] };
 	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
 	uint64_t next = 0;
 	SCREEN *scr;
@@ -636,6 +727,8 @@ int view_run(struct model *m, const struct view_opts *o, int (*refresh_cb)(void 
 			if ((r = refresh_cb(arg)))
 				break;
 			next = now + (uint64_t)(o->delay * 1e9);
+			take_news(&v);
+			show_member(&v, (size_t)-1);
 			build_rows(&v);
 		}
 		draw(&v);

@@ -12,10 +12,13 @@ struct view_opts {
 	int color;		/* 0: --no-color or NO_COLOR */
 };
 
-/* Runs until q or *stop. refresh(arg) makes the next snapshot in m->cur: 0, or an exit
- * code that ends the view (the caller says why, once the terminal is restored).
+struct fleet;
+
+/* Runs until q or *stop. refresh(arg) makes the next snapshot of every process of the
+ * fleet: 0, or an exit code that ends the view (the caller says why, once the terminal is
+ * restored). Several processes: their sums and a line each over the one shown (Tab).
  * Returns 0 or that code. */
-int view_run(struct model *m, const struct view_opts *o, int (*refresh)(void *arg), void *arg,
+int view_run(struct fleet *fl, const struct view_opts *o, int (*refresh)(void *arg), void *arg,
 	     volatile sig_atomic_t *stop);
 
 #endif

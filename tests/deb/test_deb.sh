@@ -27,7 +27,7 @@ apt-get install -y -qq -o DPkg::Lock::Timeout=120 "$deb" >"$WORK/apt.out" 2>&1 |
 INSTALLED=1
 expect "installed" "$(dpkg-query -W -f='${Status}' codefer)" "install ok installed"
 
-expect "codefer-top --help" "$(/usr/bin/codefer-top --help | head -n 1)" "usage: codefer-top -p PID [options]"
+expect "codefer-top --help" "$(/usr/bin/codefer-top --help | head -n 1)" "usage: codefer-top -p PID[,PID...] [options]"
 for page in man8/codefer-top.8.gz man1/codefer-dump.1.gz; do
 	expect "man page $page" "$(zcat "/usr/share/man/$page" | grep -c '^\.SH EXIT STATUS')" 1
 done

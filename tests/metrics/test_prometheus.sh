@@ -5,41 +5,13 @@
 # sites past --metrics-sites are summed as site="other".
 . "$(dirname "$0")/../native/native_lib.sh"
 need_root
-command -v prometheus >/dev/null || skip "no prometheus (scripts/install-deps.sh installs it)"
-command -v curl >/dev/null || skip "no curl"
-
-PROM_PID=
-trap '[ -n "$PROM_PID" ] && kill "$PROM_PID" 2>/dev/null; cleanup' EXIT
-
-# free_port: a TCP port nothing listens on.
-free_port() {
-	local p
-	for ((i = 0; i < 50; i++)); do
-		p=$((20000 + RANDOM % 20000))
-		ss -ltnH "sport = :$p" | grep -q . || { echo "$p"; return; }
-	done
-	fail "no free port"
-}
-MPORT=$(free_port)
-PPORT=$(free_port)
+. "$TESTS/metrics/prom_lib.sh"
 
 leaky_start
 top_start "${NATIVE_PROBES[@]}" --listen "127.0.0.1:$MPORT" --metrics-sites 1
 expect "listens on 127.0.0.1 only" "$(ss -ltnH "sport = :$MPORT" | awk '{ print $4 }')" "127.0.0.1:$MPORT"
 
-cat >"$WORK/prom.yml" <<YML
-global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-scrape_configs:
-  - job_name: codefer
-    static_configs:
-      - targets: ["127.0.0.1:$MPORT"]
-YML
-# Bounded: it stops by itself if the test is killed before its cleanup runs.
-timeout 120 prometheus --config.file="$WORK/prom.yml" --storage.tsdb.path="$WORK/tsdb" \
-	--web.listen-address="127.0.0.1:$PPORT" >"$WORK/prom.err" 2>&1 &
-PROM_PID=$!
+prom_start
 
 leaky_do 1 work
 leaky_do 2 "more 30"
@@ -50,24 +22,7 @@ tot() { jq -r "select(.created) | .$1" "$WORK/truth"; }
 coros() { jq -s -r "[.[] | select(.coro)] | $1" "$WORK/truth"; }
 
 # Two refreshes after the truth was printed, then a scrape after those.
-have=$(wc -l <"$WORK/top.json")
-for ((i = 0; i < 100; i++)); do
-	[ "$(wc -l <"$WORK/top.json")" -ge $((have + 2)) ] && break
-	sleep 0.1
-done
-after=$(date +%s.%N)
-# q PROMQL: the instant query's values, one per series, sorted by their labels.
-q() {
-	curl -sfG "http://127.0.0.1:$PPORT/api/v1/query" --data-urlencode "query=$1" |
-		jq -r '.data.result | sort_by(.metric | tostring) | map(.value[1]) | join(" ")'
-}
-for ((i = 0; i < 300; i++)); do
-	ts=$(q 'timestamp(codefer_info)')
-	[ -n "$ts" ] && python3 -c "import sys; sys.exit(not float('$ts') > $after)" && break
-	kill -0 "$PROM_PID" 2>/dev/null || fail "prometheus exited: $(tail -n 3 "$WORK/prom.err")"
-	sleep 0.1
-done
-[ "$i" -lt 300 ] || fail "prometheus scraped nothing after the workload: $(tail -n 3 "$WORK/prom.err")"
+prom_fresh
 
 echo "-- through Prometheus's query API, against the target's truth"
 expect "scrape healthy (up)" "$(q 'up{job="codefer"}')" 1

@@ -3,19 +3,7 @@
 . "$(dirname "$0")/native_lib.sh"
 need_root
 
-# try WHAT CODE PATTERN CMD...: runs CMD, expects exit CODE and one stderr line matching.
-try() {
-	local what=$1 code=$2 pattern=$3 rc
-	shift 3
-	"$@" >"$WORK/out" 2>"$WORK/err"
-	rc=$?
-	expect "$what: exit code" "$rc" "$code"
-	expect "$what: one line" "$(wc -l <"$WORK/err")" 1
-	expect "$what: message" "$(grep -c -- "$pattern" "$WORK/err")" 1
-	[ "$rc" -lt 128 ] || echo "     (killed by signal $((rc - 128)))"
-}
-
-try "no -p" 2 "-p PID is required" "$CODEFER_TOP" -b
+try "no -p" 2 "-p PID or --comm NAME is required" "$CODEFER_TOP" -b
 try "bad option" 2 "see codefer-top --help" "$CODEFER_TOP" --frobnicate
 try "-p not a number" 2 "takes a process id" "$CODEFER_TOP" -p abc
 

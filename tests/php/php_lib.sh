@@ -19,6 +19,22 @@ need_swoole() {
 	echo "INFO: $("$PHP" "${PHP_ARGS[@]}" -r 'echo "PHP ", PHP_VERSION, ", Swoole ", phpversion("swoole");')"
 }
 
+# zts_php: PHP becomes $CODEFER_PHP_ZTS, a thread-safe PHP (Debian has none: built by
+# hand, see README), loading Swoole if its php.ini does not; 1 when it is not set.
+zts_php() {
+	[ -n "${CODEFER_PHP_ZTS:-}" ] || return 1
+	PHP=$CODEFER_PHP_ZTS
+	PHP_ARGS=()
+	"$PHP" -m 2>/dev/null | grep -qx swoole || PHP_ARGS=(-d extension=swoole)
+}
+
+# need_swoole_threads: zts_php with Swoole built with --enable-swoole-thread, or a skip.
+need_swoole_threads() {
+	zts_php || skip "CODEFER_PHP_ZTS is not set (a thread-safe PHP with Swoole's thread mode)"
+	"$PHP" "${PHP_ARGS[@]}" -r 'exit(class_exists("Swoole\\Thread") ? 0 : 1);' 2>/dev/null ||
+		skip "$PHP has no Swoole built with --enable-swoole-thread"
+}
+
 # php_start SCRIPT ARGS...: runs the target with its stdin on a FIFO (fd 3 here), waits
 # for it to print READY. The target waits for a line on stdin before doing anything.
 php_start() {

@@ -7,6 +7,8 @@
 // php swoole_leak.php ITERATIONS SHORT MODE
 //   MODE live:   print READY, wait for a line on stdin, then run (codefer attached first)
 //   MODE census: run at once, then print READY (codefer attaches to the finished leak)
+//   MODE file:PATH  print READY, wait until PATH exists, then run (a worker of a process
+//                   pool, whose stdin is not its own: tests/fleet/swoole_pool.php)
 // Then it stays alive (a sleeping coroutine) until killed.
 use Swoole\Coroutine;
 use Swoole\Coroutine\Channel;
@@ -26,6 +28,11 @@ $poolSize = 5;
 if ($mode === 'live') {
     echo "READY\n";
     fgets(STDIN);
+} elseif (str_starts_with($mode, 'file:')) {
+    echo "READY\n";
+    while (!file_exists(substr($mode, 5))) {
+        usleep(20000);
+    }
 }
 
 $t = [
@@ -99,6 +106,7 @@ go(function () use (&$t, $iterations, $short, $poolSize, $mode) {
         'defers_pending' => $t['defers_registered'] - $t['defers_run'],
         'outstanding' => $t['gets'] - ($t['puts'] - $poolSize),
         'defer_site' => __FILE__ . ':' . $t['defer_line'],
+        'pid' => getmypid(),
     ]), "\n";
     if ($mode === 'census') {
         echo "READY\n";

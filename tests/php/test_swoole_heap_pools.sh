@@ -40,10 +40,7 @@ check dwarf
 PHP_ARGS=(-n -d "extension=$WORK/swoole.so")
 check stripped
 # Swoole's thread mode, when a thread-safe PHP with it is named (see test_swoole_threads.sh).
-if [ -n "${CODEFER_PHP_ZTS:-}" ]; then
-	PHP=$CODEFER_PHP_ZTS
-	PHP_ARGS=()
-	"$PHP" -m 2>/dev/null | grep -qx swoole || PHP_ARGS=(-d extension=swoole)
+if zts_php; then
 	check "thread mode"
 fi
 finish

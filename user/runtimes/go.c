@@ -76,6 +76,8 @@
 #define DSN_CONNECTOR_DRIVER 16		/* database/sql.dsnConnector.driver, after dsn */
 #define OPEN_DEFERS_MAX 8		/* deferBits is one byte */
 #define WALK_MAX_FRAMES 256
+#define STACK_IMG 1024			/* bytes of a parked g's stack read with the others' */
+#define FUNCVAL_CACHE 256		/* a power of two */
 #define SQL_PREFIX "database/sql."
 
 /* Go's own site kinds:
@@ -158,12 +160,34 @@ struct go {
 };
 
 /* What go_open resolves once for a target. */
+struct open_defer {
+	uint64_t fn;
+	struct site at;
+};
+
+/* What a walk found in a parked g's frames. The next walk takes it again while the g's
+ * saved registers are the same: a g that has not run since has the same frames, and one
+ * back at the same PC with the same SP and BP has the same deferBits (open-coded defers
+ * are never in loops). */
+struct frames_seen {
+	uint64_t gp, goid, sp, pc, bp;
+	struct site wait_site;
+	size_t first, n;	/* its open-coded defers: frames_walk.defers[first .. first + n) */
+};
+
 struct go_rt {
 	struct go g;
 	const struct go_pcln *pl;	/* NULL: no pclntab codefer reads (before 1.18) */
 	/* Return addresses known to be in the runtime or not (wait sites): goroutines
 	 * park at a handful of them. */
 	struct { uint64_t pc; int in_runtime; } rt_pcs[RT_PC_CACHE];
+	struct funcval_seen { uint64_t fv, code; } funcvals[FUNCVAL_CACHE];
+	struct frames_walk {	/* what walks found in gs' frames (struct frames_seen) */
+		struct frames_seen *gs;
+		size_t n, cap;
+		struct open_defer *defers;
+		size_t ndefers, cap_defers;
+	} seen[2];		/* the last walk's (sorted by g), the one being taken */
 };
 
 static const char *const state_names[] = {
@@ -718,11 +742,6 @@ static int open_defer_info(const struct go *g, const struct go_pcln *pl, const u
 	return 0;
 }
 
-struct open_defer {
-	uint64_t fn;
-	struct site at;
-};
-
 /* Where an open-coded defer was registered. The compiler wraps a deferred call with
  * arguments, or a method call, in a closure of the deferring function written at the
  * defer statement (f.deferwrapN from Go 1.21, f.funcN before), as is a deferred func
@@ -741,20 +760,41 @@ static struct site open_defer_site(const struct go *g, uint64_t fn, uint64_t pc)
 	return (struct site){ .addr = pc, .kind = SITE_PC };
 }
 
+/* The top of a parked g's stack from its saved SP, read in one batch with the other gs
+ * of its chunk (go_census): frame walks read there, and from the target only past it. */
+struct stack_img {
+	uint64_t lo;
+	const uint8_t *b;	/* STACK_IMG bytes, or NULL */
+};
+
+static int stack_read(struct target *t, const struct stack_img *img, uint64_t addr, void *buf,
+		      size_t len)
+{
+	if (img && img->b && addr >= img->lo && addr - img->lo <= STACK_IMG &&
+	    len <= STACK_IMG - (addr - img->lo)) {
+		memcpy(buf, img->b + (addr - img->lo), len);
+		return 0;
+	}
+	return target_read(t, addr, buf, len);
+}
+
 /* The frames of a parked g, from its saved registers up the frame pointers, within its
  * stack: at each, pc is in the frame's function and bp is its frame pointer. */
 struct frames {
 	uint64_t lo, hi, pc, bp;
 	int depth;
+	const struct stack_img *img;
 };
 
-static void frames_start(const struct go *g, const uint8_t *gh, struct frames *f)
+static void frames_start(const struct go *g, const uint8_t *gh, const struct stack_img *img,
+			 struct frames *f)
 {
 	f->lo = u64_at(gh, g->o[O_G_STACK]);
 	f->hi = u64_at(gh, g->o[O_G_STACK] + 8);
 	f->pc = u64_at(gh, g->o[O_G_SCHED_PC]);
 	f->bp = u64_at(gh, g->o[O_G_SCHED_BP]);
 	f->depth = 0;
+	f->img = img;
 }
 
 /* 1 while there is a frame to look at. */
@@ -768,7 +808,7 @@ static int frames_up(struct target *t, struct frames *f)
 {
 	uint64_t next[2];
 
-	if (target_read(t, f->bp, next, sizeof(next)) || next[0] <= f->bp)
+	if (stack_read(t, f->img, f->bp, next, sizeof(next)) || next[0] <= f->bp)
 		return -1;
 	f->bp = next[0];
 	f->pc = next[1];
@@ -792,68 +832,192 @@ static int in_runtime(struct go_rt *r, uint64_t pc)
 	return r->rt_pcs[h].in_runtime;
 }
 
-/* The pending open-coded defers of a parked g (at gp, its head already read into gh),
- * outermost frame first, and its wait site (the first frame outside the runtime: the
- * line it is parked at): frame pointers from g.sched; each frame of a function with
- * open-coded defers keeps deferBits (bit i: its i-th defer statement ran and its call
- * is pending) and the closures below its frame pointer. Bounded by the g's stack and
- * WALK_MAX_FRAMES. */
-static int walk_open_defers(struct target *t, struct go_rt *r, uint64_t gp, const uint8_t *gh,
-			    struct census_coro *co)
+/* The code a func value points to (its first word), *fv in place. A deferred closure's
+ * funcval sits in its frame, or is a static one shared by every g that defers it: those
+ * are remembered for the walk (go_rt.funcvals, cleared by go_census). */
+static int funcval_code(struct target *t, struct go_rt *r, const struct stack_img *img,
+			uint64_t *fv)
+{
+	struct funcval_seen *c = &r->funcvals[(*fv >> 3) & (FUNCVAL_CACHE - 1)];
+
+	if (img && img->b && *fv >= img->lo && *fv - img->lo < STACK_IMG)
+		return stack_read(t, img, *fv, fv, 8);
+	if (c->fv != *fv) {
+		c->fv = *fv;
+		if (target_read_u64(t, *fv, &c->code))
+			c->fv = c->code = 0;
+	}
+	*fv = c->code;
+	return *fv ? 0 : -1;
+}
+
+/* A g's pending open-coded defers as its frame walk found them, outermost first. */
+struct open_found {
+	size_t n;
+	int cut;		/* more than fit */
+	struct open_defer d[64];
+};
+
+/* The pending open-coded defers of a parked g (its head read into gh), into *out, and its
+ * wait site (the first frame outside the runtime: the line it is parked at): frame
+ * pointers from g.sched; each frame of a function with open-coded defers keeps deferBits
+ * (bit i: its i-th defer statement ran and its call is pending) and the closures below
+ * its frame pointer. Bounded by the g's stack and WALK_MAX_FRAMES. The caller checks
+ * that the g did not run meanwhile (same_sched) before it adds them. */
+static void walk_open_defers(struct target *t, struct go_rt *r, const uint8_t *gh,
+			     const struct stack_img *img, struct census_coro *co,
+			     struct open_found *out)
 {
 	const struct go *g = &r->g;
 	const struct go_pcln *pl = r->pl;
-	struct open_defer found[64];
-	size_t n = 0;
-	uint64_t fv, at, pc, bp;
 	struct open_defer_info info;
+	uint64_t fv, at;
 	struct frames f;
 	const uint8_t *fn;
 	uint8_t bits;
-	int i, ret = 0;
+	int i;
 
-	for (frames_start(g, gh, &f); frames_ok(&f); ) {
+	out->n = 0;
+	out->cut = 0;
+	for (frames_start(g, gh, img, &f); frames_ok(&f); ) {
 		fn = go_pcln_func(pl, f.pc - g->mod->bias, NULL);
 		if (!fn)
 			break;
 		if (f.depth && !co->wait_site.addr && !in_runtime(r, f.pc))
 			co->wait_site = (struct site){ .kind = SITE_PC, .addr = f.pc };
 		if (!open_defer_info(g, pl, fn, &info) && info.bits_off < f.bp - f.lo &&
-		    !target_read(t, f.bp - info.bits_off, &bits, 1)) {
+		    !stack_read(t, img, f.bp - info.bits_off, &bits, 1)) {
 			for (i = OPEN_DEFERS_MAX - 1; i >= 0; i--) {
 				if (!(bits & 1u << i))
 					continue;
-				if (n == sizeof(found) / sizeof(found[0])) {
-					ret = -1;
-					break;
+				if (out->n == sizeof(out->d) / sizeof(out->d[0])) {
+					out->cut = 1;
+					return;
 				}
 				at = g->minor >= 22 ? f.bp - info.slots_off + (uint64_t)i * 8
 						    : f.bp - info.closure_off[i];
 				/* A slot holds a func value: a *funcval whose first word is code. */
 				if ((g->minor < 22 && (uint32_t)i >= info.n) ||
-				    target_read_u64(t, at, &fv) || !fv || target_read_u64(t, fv, &fv))
+				    stack_read(t, img, at, &fv, 8) || !fv || funcval_code(t, r, img, &fv))
 					fv = 0;
-				found[n].fn = fv;
-				found[n++].at = open_defer_site(g, fv, f.pc);
+				out->d[out->n].fn = fv;
+				out->d[out->n++].at = open_defer_site(g, fv, f.pc);
 			}
 		}
 		if (frames_up(t, &f))
 			break;
 	}
-	/* A live g that ran meanwhile left frames that are no longer the ones read: its
-	 * saved registers tell. Its defers are read at the next walk. */
-	if (n && (target_read_u64(t, gp + g->o[O_G_SCHED_PC], &pc) ||
-		  target_read_u64(t, gp + g->o[O_G_SCHED_BP], &bp) ||
-		  pc != u64_at(gh, g->o[O_G_SCHED_PC]) || bp != u64_at(gh, g->o[O_G_SCHED_BP])))
-		return 0;
-	/* Inner frames and later bits are newer: add in reverse. */
-	while (n--) {
-		struct site fn_site = { .addr = found[n].fn, .kind = SITE_FUNC };
+}
 
-		if (census_add_defer(co, &fn_site, &found[n].at))
+/* Adds the open-coded defers found: inner frames and later bits are newer, so in reverse. */
+static int add_open_defers(struct census_coro *co, const struct open_defer *d, size_t n)
+{
+	while (n--) {
+		struct site fn_site = { .addr = d[n].fn, .kind = SITE_FUNC };
+
+		if (census_add_defer(co, &fn_site, &d[n].at))
 			return -1;
 	}
-	return ret;
+	return 0;
+}
+
+static int cmp_frames_seen(const void *a, const void *b)
+{
+	const struct frames_seen *x = a, *y = b;
+
+	return x->gp < y->gp ? -1 : x->gp > y->gp;
+}
+
+/* The last walk's findings for g (its head in gh), if its registers are the same. */
+static const struct frames_seen *seen_before(const struct go_rt *r, uint64_t gp, const uint8_t *gh)
+{
+	const struct go *g = &r->g;
+	const struct frames_seen key = { .gp = gp };
+	const struct frames_seen *f = r->seen[0].n ? bsearch(&key, r->seen[0].gs, r->seen[0].n,
+							     sizeof(key), cmp_frames_seen) : NULL;
+
+	if (!f || f->goid != u64_at(gh, g->o[O_G_GOID]) || f->pc != u64_at(gh, g->o[O_G_SCHED_PC]) ||
+	    f->sp != u64_at(gh, g->o[O_G_SCHED_PC] - 8) || f->bp != u64_at(gh, g->o[O_G_SCHED_BP]))
+		return NULL;
+	return f;
+}
+
+/* Keeps what this walk found in g for the next walk (best effort: out of memory, the
+ * next walk reads it again). */
+static void seen_now(struct go_rt *r, uint64_t gp, const uint8_t *gh, const struct site *wait_site,
+		     const struct open_defer *d, size_t n)
+{
+	struct frames_walk *w = &r->seen[1];
+	const struct go *g = &r->g;
+	void *p;
+
+	if (w->n == w->cap) {
+		if (!(p = realloc(w->gs, (w->cap * 2 + 1024) * sizeof(*w->gs))))
+			return;
+		w->gs = p;
+		w->cap = w->cap * 2 + 1024;
+	}
+	if (w->ndefers + n > w->cap_defers) {
+		if (!(p = realloc(w->defers, (w->cap_defers * 2 + n + 1024) * sizeof(*w->defers))))
+			return;
+		w->defers = p;
+		w->cap_defers = w->cap_defers * 2 + n + 1024;
+	}
+	memcpy(w->defers + w->ndefers, d, n * sizeof(*d));
+	w->gs[w->n++] = (struct frames_seen){
+		.gp = gp, .goid = u64_at(gh, g->o[O_G_GOID]), .sp = u64_at(gh, g->o[O_G_SCHED_PC] - 8),
+		.pc = u64_at(gh, g->o[O_G_SCHED_PC]), .bp = u64_at(gh, g->o[O_G_SCHED_BP]),
+		.wait_site = *wait_site, .first = w->ndefers, .n = n,
+	};
+	w->ndefers += n;
+}
+
+/* This walk's findings become the last walk's. */
+static void seen_done(struct go_rt *r)
+{
+	struct frames_walk t = r->seen[0];
+
+	qsort(r->seen[1].gs, r->seen[1].n, sizeof(*r->seen[1].gs), cmp_frames_seen);
+	r->seen[0] = r->seen[1];
+	r->seen[1] = t;
+	r->seen[1].n = r->seen[1].ndefers = 0;
+}
+
+/* The open-coded defers found in a chunk's gs (want[k]: which g, its coroutine and what
+ * was found) go into the census where the g's saved registers are still the ones the
+ * walk started from: a live g that ran meanwhile left other frames, read at the next
+ * walk. The registers of all of them in one batch of reads. 0, or -1 when one was cut. */
+static int add_chunk_open_defers(struct target *t, struct go_rt *r, struct census *c,
+				 const uint64_t *gps, const uint8_t *heads, const size_t *want,
+				 const size_t *coro, struct open_found *found, size_t nwant)
+{
+	const struct go *g = &r->g;
+	long from = g->o[O_G_SCHED_PC] < g->o[O_G_SCHED_BP] ? g->o[O_G_SCHED_PC] : g->o[O_G_SCHED_BP];
+	size_t span = labs(g->o[O_G_SCHED_BP] - g->o[O_G_SCHED_PC]) + 8, k;
+	uint64_t addrs[ALLGS_CHUNK];
+	uint8_t now[ALLGS_CHUNK * 64], ok[ALLGS_CHUNK];
+	int cut = 0;
+
+	if (span > 64)
+		return -1;
+	for (k = 0; k < nwant; k++)
+		addrs[k] = gps[want[k]] + from;
+	target_read_many(t, addrs, nwant, span, now, ok);
+	for (k = 0; k < nwant; k++) {
+		const uint8_t *gh = heads + want[k] * g->g_head;
+
+		const uint8_t *regs = now + k * span;
+
+		if (!ok[k] || memcmp(regs, gh + from, 8) || memcmp(regs + span - 8, gh + from + span - 8, 8))
+			continue;
+		cut |= found[k].cut;
+		if (add_open_defers(&c->coros[coro[k]], found[k].d, found[k].n))
+			return -1;
+		if (!found[k].cut)
+			seen_now(r, gps[want[k]], gh, &c->coros[coro[k]].wait_site, found[k].d,
+				 found[k].n);
+	}
+	return cut ? -1 : 0;
 }
 
 /* The *DBs found so far (their connectionOpener goroutines). */
@@ -865,15 +1029,16 @@ struct dbs {
 /* The *DB of a g parked in (*DB).connectionOpener (OpenDB starts one per DB): the
  * compiler keeps its receiver, live across the select, in its register argument's spill
  * slot, just above the return address (frame pointer + 16). */
-static void find_db(struct target *t, const struct go *g, const uint8_t *gh, struct dbs *d)
+static void find_db(struct target *t, const struct go *g, const uint8_t *gh,
+		    const struct stack_img *img, struct dbs *d)
 {
 	struct frames f;
 	uint64_t db;
 	size_t i;
 
-	for (frames_start(g, gh, &f); frames_ok(&f); ) {
+	for (frames_start(g, gh, img, &f); frames_ok(&f); ) {
 		if (f.pc >= g->opener_lo && f.pc < g->opener_hi) {
-			if (target_read_u64(t, f.bp + 16, &db) || !db)
+			if (stack_read(t, img, f.bp + 16, &db, 8) || !db)
 				return;
 			for (i = 0; i < d->n && d->db[i] != db; i++)
 				;
@@ -963,10 +1128,63 @@ static int add_db_pool(struct target *t, const struct go_rt *r, uint64_t db, str
 	return 0;
 }
 
+/* Is g a DB's connectionOpener (database/sql starts one per DB), parked? */
+static int is_db_opener(const struct go *g, const uint8_t *gh)
+{
+	uint64_t gopc = u64_at(gh, g->o[O_G_GOPC]);
+
+	return g->db_head && (u32_at(gh, g->o[O_G_STATUS]) & ~G_SCAN) == G_WAITING &&
+	       gopc >= g->sql_lo && gopc < g->sql_hi;
+}
+
+/* Are g's saved registers its frames' (not stale: a running g's are; syscall saves BP
+ * from 1.23)? */
+static int frames_saved(const struct go *g, const uint8_t *gh)
+{
+	uint32_t status = u32_at(gh, g->o[O_G_STATUS]) & ~G_SCAN;
+
+	return status == G_RUNNABLE || status == G_WAITING || status == G_PREEMPTED ||
+	       (status == G_SYSCALL && g->minor >= 23);
+}
+
+/* The stack tops of a chunk's gs whose frames the census walks (not those whose frames
+ * the last walk saw: seen[j]), in one batch of reads: a frame walk costs no system call
+ * where its frames fit (most parked gs: a few hundred bytes). imgs[j].b is NULL for the
+ * others and where the read failed. */
+static void read_stack_tops(struct target *t, const struct go *g, const uint8_t *heads,
+			    const uint8_t *head_ok, const struct frames_seen *const *seen, size_t n,
+			    int have_pcln, uint8_t *buf, struct stack_img *imgs)
+{
+	uint64_t sps[ALLGS_CHUNK];
+	size_t who[ALLGS_CHUNK], m = 0, j;
+	uint8_t ok[ALLGS_CHUNK];
+
+	for (j = 0; j < n; j++) {
+		const uint8_t *gh = heads + j * g->g_head;
+
+		imgs[j] = (struct stack_img){ .b = NULL };
+		if (!head_ok[j] ||
+		    !(is_db_opener(g, gh) || (have_pcln && frames_saved(g, gh) && !seen[j])))
+			continue;
+		/* gobuf starts with sp, then pc, in every version. */
+		sps[m] = u64_at(gh, g->o[O_G_SCHED_PC] - 8);
+		who[m++] = j;
+	}
+	target_read_many(t, sps, m, STACK_IMG, buf, ok);
+	for (j = 0; j < m; j++)
+		if (ok[j])
+			imgs[who[j]] = (struct stack_img){ .lo = sps[j], .b = buf + j * STACK_IMG };
+}
+
 static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errlen)
 {
 	uint64_t hdr[3], gps[ALLGS_CHUNK], goid;
-	uint8_t ok[ALLGS_CHUNK], *heads, *gh;
+	uint8_t ok[ALLGS_CHUNK], *heads, *gh, *stacks;
+	struct stack_img imgs[ALLGS_CHUNK];
+	struct open_found *found;
+	size_t want[ALLGS_CHUNK], coro[ALLGS_CHUNK], nwant;
+	const struct frames_seen *seen[ALLGS_CHUNK];
+	const struct open_defer *seen_defers;
 	struct chain ch[ALLGS_CHUNK];
 	size_t idx[ALLGS_CHUNK], nch;
 	struct census_coro *co;
@@ -991,11 +1209,19 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 			 (unsigned long long)hdr[1], WALK_MAX_COROS);
 		hdr[1] = WALK_MAX_COROS;
 	}
-	/* The heads of a chunk of gs in one batch of reads (a system call per 512). */
-	if (!(heads = malloc(ALLGS_CHUNK * g->g_head))) {
+	/* The heads of a chunk of gs in one batch of reads (a system call per 512), then
+	 * the tops of the stacks it walks. */
+	heads = malloc(ALLGS_CHUNK * g->g_head);
+	stacks = malloc(ALLGS_CHUNK * STACK_IMG);
+	found = malloc(ALLGS_CHUNK * sizeof(*found));
+	if (!heads || !stacks || !found) {
+		free(heads);
+		free(stacks);
+		free(found);
 		snprintf(err, errlen, "out of memory");
 		return EXIT_FAILURE_;
 	}
+	memset(r->funcvals, 0, sizeof(r->funcvals));
 	for (i = 0; i < hdr[1]; i += n) {
 		n = hdr[1] - i < ALLGS_CHUNK ? hdr[1] - i : ALLGS_CHUNK;
 		if (target_read(t, hdr[0] + i * 8, gps, n * 8)) {
@@ -1003,7 +1229,13 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 			break;
 		}
 		target_read_many(t, gps, n, g->g_head, heads, ok);
-		for (j = nch = 0; j < n; j++) {
+		for (j = 0; j < n; j++) {
+			gh = heads + j * g->g_head;
+			seen[j] = ok[j] && have_pcln && frames_saved(g, gh) ? seen_before(r, gps[j], gh)
+									     : NULL;
+		}
+		read_stack_tops(t, g, heads, ok, seen, n, have_pcln, stacks, imgs);
+		for (j = nch = nwant = 0; j < n; j++) {
 			gh = heads + j * g->g_head;
 			if (!ok[j]) {
 				snprintf(c->warning, sizeof(c->warning),
@@ -1025,27 +1257,41 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 			co->create_site = (struct site){ .kind = SITE_GO_CREATED, .addr = gopc,
 							 .aux = u64_at(gh, g->o[O_G_STARTPC]) };
 			/* Goroutines database/sql started: one is each DB's opener. */
-			if (g->db_head && status == G_WAITING && gopc >= g->sql_lo && gopc < g->sql_hi)
-				find_db(t, g, gh, &dbs);
-			/* A running g's saved registers are stale; syscall saves BP from 1.23. */
-			if (have_pcln && (status == G_RUNNABLE || status == G_WAITING ||
-					  status == G_PREEMPTED ||
-					  (status == G_SYSCALL && g->minor >= 23)) &&
-			    walk_open_defers(t, r, gps[j], gh, co))
-				snprintf(c->warning, sizeof(c->warning),
-					 "goroutine %llu: frame walk cut short",
-					 (unsigned long long)goid);
+			if (is_db_opener(g, gh))
+				find_db(t, g, gh, &imgs[j], &dbs);
+			if (seen[j]) {
+				seen_defers = r->seen[0].defers + seen[j]->first;
+				co->wait_site = seen[j]->wait_site;
+				if (add_open_defers(co, seen_defers, seen[j]->n))
+					goto out;
+				seen_now(r, gps[j], gh, &co->wait_site, seen_defers, seen[j]->n);
+			} else if (have_pcln && frames_saved(g, gh)) {
+				walk_open_defers(t, r, gh, &imgs[j], co, &found[nwant]);
+				if (found[nwant].n) {
+					want[nwant] = j;
+					coro[nwant++] = co - c->coros;
+				} else {
+					seen_now(r, gps[j], gh, &co->wait_site, NULL, 0);
+				}
+			}
 			if (c->scope != CENSUS_UNPROBED && u64_at(gh, g->o[O_G_DEFER])) {
 				ch[nch] = (struct chain){ .d = u64_at(gh, g->o[O_G_DEFER]) };
 				idx[nch++] = co - c->coros;
 			}
 		}
+		if (nwant && add_chunk_open_defers(t, r, c, gps, heads, want, coro, found, nwant))
+			snprintf(c->warning, sizeof(c->warning), "a frame walk cut short "
+				 "(goroutines %zu to %zu of allgs)", i, i + n - 1);
 		if (nch && walk_defer_chains(t, g, c, ch, idx, nch, c->scope == CENSUS_ALL))
 			snprintf(c->warning, sizeof(c->warning), "a defer chain cut short "
 				 "(goroutines %zu to %zu of allgs)", i, i + n - 1);
 	}
+	seen_done(r);
 out:
+	r->seen[1].n = r->seen[1].ndefers = 0;
 	free(heads);
+	free(stacks);
+	free(found);
 	for (i = 0; i < dbs.n; i++)
 		if (add_db_pool(t, r, dbs.db[i], c))
 			break;
@@ -1109,7 +1355,14 @@ static int go_open(struct rt_ctx *c, char *err, size_t errlen)
 
 static void go_close(struct rt_ctx *c)
 {
-	free(c->priv);
+	struct go_rt *r = c->priv;
+	int i;
+
+	for (i = 0; r && i < 2; i++) {
+		free(r->seen[i].gs);
+		free(r->seen[i].defers);
+	}
+	free(r);
 }
 
 const struct runtime runtime_go = {

@@ -281,9 +281,11 @@ int native_add_spec(struct target *t, const char *spec, struct probe_plan *plan,
 	size_t i, n;
 	int r;
 
-	/* Every event but the internal save (entry:LOC makes those). */
+	/* Every event but the internal save (entry:LOC makes those) and the timers, which
+	 * only a runtime's own walker can complete (their captures, their census). */
 	for (i = EV_CREATE; p && i < EV__COUNT; i++)
-		if (i != EV_SAVE && strlen(event_name(i)) == (size_t)(p - spec) &&
+		if (i != EV_SAVE && i != EV_TIMER_ADD && i != EV_TIMER_DONE &&
+		    strlen(event_name(i)) == (size_t)(p - spec) &&
 		    !strncmp(spec, event_name(i), p - spec))
 			cfg.kind = i;
 	if (!cfg.kind)
@@ -367,6 +369,8 @@ void loc_format(const struct loc *l, char *buf, size_t len)
 		OUT("[%d]", l->off[i]);
 	if (l->nderef && l->size && l->size != 8)
 		OUT(":%d", l->size);
+	if (l->flags & LOCF_THREAD)
+		OUT(" (with the thread's id)");
 #undef OUT
 }
 

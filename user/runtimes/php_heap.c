@@ -22,7 +22,6 @@
 #define HASH_FLAG_UNINITIALIZED (1u << 3)
 #define ZEND_ACC_STATIC (1u << 4)
 #define BUCKET_SIZE 32
-#define ZVAL_SIZE 16
 #define MAX_ANCESTRY 64		/* class hierarchy depth */
 #define MAX_PROPS 4096		/* declared properties of one class */
 #define MAX_CLASSES 1000000
@@ -36,8 +35,15 @@
  * measured, and what needs it is off for that version. PHP keeps its ABI within a minor
  * release. Measured with offsetof() against php-src headers (8.1.2, 8.1.29-dev, 8.2.19-dev,
  * Debian's php8.2-dev 8.2.36, 8.3.6-dev, 8.4.24, Debian's php8.4-dev 8.4.27) and, for the
- * 8.2 column, on the DWARF of a -g extension built against Debian's php8.2-dev. The tests
- * check the 8.2 column against Debian's stripped php8.2. */
+ * 8.2 column, on the DWARF of a -g extension built against Debian's php8.2-dev and of a
+ * ZTS PHP 8.2.32 built with symbols. The rows only the heap walks need, for 8.1, 8.3 and
+ * 8.4: the layout rust-bindgen gave those releases' headers (ext-php-rs's published
+ * bindings, API 20210902, 20230831, 20240924, ZEND_DEBUG builds), which gives exactly the
+ * 8.2 column above for 8.2's (debug and not) and every value above measured for the
+ * others; zend_closure.func follows zend_object (56 bytes in all). No CG layout for 8.1
+ * there: its heap walks stay off. The tests check the 8.2 column against Debian's
+ * stripped php8.2; no other PHP can be installed here, so the walks' use of the others
+ * (how a map_ptr is read) is untested. */
 static const struct {
 	const char *type, *member;
 	long v[4];	/* PHP 8.1, 8.2, 8.3, 8.4 */
@@ -48,43 +54,44 @@ static const struct {
 	  { 848, 848, 848, 864 } },
 	[PO_EG_CURRENT_EX] = { "_zend_executor_globals", "current_execute_data",
 	  { 488, 488, 488, 488 } },
-	[PO_EG_CLASS_TABLE] = { "_zend_executor_globals", "class_table", { -1, 440, -1, -1 } },
-	[PO_EG_SYMBOL_TABLE] = { "_zend_executor_globals", "symbol_table", { -1, 304, -1, -1 } },
-	[PO_CG_MAP_PTR_BASE] = { "_zend_compiler_globals", "map_ptr_base", { -1, 480, -1, -1 } },
+	[PO_EG_CLASS_TABLE] = { "_zend_executor_globals", "class_table", { 440, 440, 440, 440 } },
+	[PO_EG_SYMBOL_TABLE] = { "_zend_executor_globals", "symbol_table", { 304, 304, 304, 304 } },
+	[PO_CG_MAP_PTR_BASE] = { "_zend_compiler_globals", "map_ptr_base", { -1, 480, 480, 512 } },
 	[PO_OBJ_CE] = { "_zend_object", "ce", { 16, 16, 16, 16 } },
-	[PO_OBJ_PROPS] = { "_zend_object", "properties_table", { -1, 40, -1, -1 } },
-	[PO_CE_TYPE] = { "_zend_class_entry", "type", { -1, 0, -1, -1 } },
-	[PO_CE_NAME] = { "_zend_class_entry", "name", { -1, 8, -1, -1 } },
-	[PO_CE_PARENT] = { "_zend_class_entry", "parent", { -1, 16, -1, -1 } },
+	[PO_OBJ_PROPS] = { "_zend_object", "properties_table", { 40, 40, 40, 40 } },
+	[PO_CE_TYPE] = { "_zend_class_entry", "type", { 0, 0, 0, 0 } },
+	[PO_CE_NAME] = { "_zend_class_entry", "name", { 8, 8, 8, 8 } },
+	[PO_CE_PARENT] = { "_zend_class_entry", "parent", { 16, 16, 16, 16 } },
 	[PO_CE_STATIC_COUNT] = { "_zend_class_entry", "default_static_members_count",
-	  { -1, 36, -1, -1 } },
+	  { 36, 36, 36, 36 } },
 	[PO_CE_STATIC_TABLE] = { "_zend_class_entry", "static_members_table__ptr",
-	  { -1, 56, -1, -1 } },
-	[PO_CE_PROPS_INFO] = { "_zend_class_entry", "properties_info", { -1, 120, -1, -1 } },
-	[PO_PI_OFFSET] = { "_zend_property_info", "offset", { -1, 0, -1, -1 } },
-	[PO_PI_FLAGS] = { "_zend_property_info", "flags", { -1, 4, -1, -1 } },
-	[PO_PI_CE] = { "_zend_property_info", "ce", { -1, 32, -1, -1 } },
-	[PO_HT_FLAGS] = { "_zend_array", "u.flags", { -1, 8, -1, -1 } },
-	[PO_HT_DATA] = { "_zend_array", "arData", { -1, 16, -1, -1 } },
-	[PO_HT_USED] = { "_zend_array", "nNumUsed", { -1, 24, -1, -1 } },
+	  { 56, 56, 56, 56 } },
+	[PO_CE_PROPS_INFO] = { "_zend_class_entry", "properties_info", { 120, 120, 120, 120 } },
+	[PO_PI_OFFSET] = { "_zend_property_info", "offset", { 0, 0, 0, 0 } },
+	[PO_PI_FLAGS] = { "_zend_property_info", "flags", { 4, 4, 4, 4 } },
+	[PO_PI_CE] = { "_zend_property_info", "ce", { 32, 32, 32, 32 } },
+	[PO_HT_FLAGS] = { "_zend_array", "u.flags", { 8, 8, 8, 8 } },
+	[PO_HT_DATA] = { "_zend_array", "arData", { 16, 16, 16, 16 } },
+	[PO_HT_USED] = { "_zend_array", "nNumUsed", { 24, 24, 24, 24 } },
 	[PO_EX_OPLINE] = { "_zend_execute_data", "opline", { 0, 0, 0, 0 } },
 	[PO_EX_FUNC] = { "_zend_execute_data", "func", { 24, 24, 24, 24 } },
-	[PO_EX_THIS] = { "_zend_execute_data", "This", { -1, 32, -1, -1 } },
+	[PO_EX_THIS] = { "_zend_execute_data", "This", { 32, 32, 32, 32 } },
 	[PO_EX_PREV] = { "_zend_execute_data", "prev_execute_data", { 48, 48, 48, 48 } },
 	[PO_FN_TYPE] = { "_zend_function", "type", { 0, 0, 0, 0 } },
-	[PO_FN_LAST_VAR] = { "_zend_function", "op_array.last_var", { -1, 76, -1, -1 } },
+	[PO_FN_LAST_VAR] = { "_zend_function", "op_array.last_var", { 60, 76, 72, 92 } },
 	[PO_FN_FILENAME] = { "_zend_function", "op_array.filename", { 144, 152, 144, 168 } },
 	[PO_FN_LINE_START] = { "_zend_function", "op_array.line_start", { 152, 160, 152, 176 } },
 	[PO_FN_STATIC_VARS] = { "_zend_function", "op_array.static_variables",
-	  { -1, 104, -1, -1 } },
+	  { 96, 104, 96, 120 } },
 	[PO_OP_LINENO] = { "_zend_op", "lineno", { 24, 24, 24, 24 } },
-	[PO_REF_VAL] = { "_zend_reference", "val", { -1, 8, -1, -1 } },
+	[PO_REF_VAL] = { "_zend_reference", "val", { 8, 8, 8, 8 } },
 	[PO_FIBER_CONTEXT] = { "_zend_fiber", "context", { 64, 64, 64, 64 } },
 	[PO_FIBER_CTX_STATUS] = { "_zend_fiber_context", "status", { 32, 40, 40, 40 } },
 	[PO_FIBER_FUNCTION] = { "_zend_fiber", "fci_cache.function_handler",
 	  { 232, 248, 248, 248 } },
+	[PO_CLOSURE_FUNC] = { "_zend_closure", "func", { 56, 56, 56, 56 } },
 };
-#define EX_SIZE_82 80	/* sizeof(zend_execute_data) */
+#define EX_SIZE 80	/* sizeof(zend_execute_data) in 8.1 to 8.4 (the same sources) */
 
 struct php_ce_cache {
 	uint64_t ce[CE_CACHE];
@@ -179,8 +186,8 @@ int php_heap_open(struct target *t, struct php_heap *h, char *why, size_t len)
 	}
 	if (e)
 		ex_size = elf_dwarf_type_size(e, "_zend_execute_data");
-	if (ex_size <= 0 && h->api == PHP_API_8_2)
-		ex_size = EX_SIZE_82;
+	if (ex_size <= 0 && col >= 0)
+		ex_size = EX_SIZE;
 	snprintf(h->from, sizeof(h->from), "%s%s%s%s", dwarf ? "DWARF of " : "",
 		 dwarf ? elf_file_path(e) : "", dwarf && table ? ", then " : "",
 		 table ? "table for PHP API" : "");
@@ -208,6 +215,32 @@ int php_heap_open(struct target *t, struct php_heap *h, char *why, size_t len)
 		snprintf(why, len, "out of memory");
 		return -1;
 	}
+	return 0;
+}
+
+/* tsrm_get_ls_cache_tcb_offset() (PHP 8.0+, x86-64) is `mov $imm32, %rax; ret` in the
+ * PHP binary (the linker resolved the TLS offset) or `mov disp32(%rip), %rax; ret` in a
+ * libphp.so (the offset in a GOT slot, relocated at load). */
+int php_tsrm_cache_offset(struct target *t, struct module *php, int64_t *off)
+{
+	const struct elf_sym *fn = NULL;
+	uint8_t insn[8];
+	int32_t imm;
+	uint64_t got;
+
+	if (php && module_elf(php))
+		fn = elf_sym_by_name(php->elf, "tsrm_get_ls_cache_tcb_offset");
+	if (!fn || elf_read_vaddr(php->elf, fn->value, insn, sizeof(insn)) || insn[7] != 0xc3)
+		return -1;
+	memcpy(&imm, insn + 3, 4);
+	if (!memcmp(insn, "\x48\xc7\xc0", 3)) {
+		*off = imm;
+		return 0;
+	}
+	if (memcmp(insn, "\x48\x8b\x05", 3) ||
+	    target_read_u64(t, fn->value + php->bias + 7 + imm, &got))
+		return -1;
+	*off = (int64_t)got;
 	return 0;
 }
 
@@ -499,6 +532,16 @@ void php_closure_captures(const struct php_heap *h, uint64_t func, struct census
 	    type == ZEND_USER_FUNCTION &&
 	    !target_read_u64(h->t, func + h->o[PO_FN_STATIC_VARS], &vars) && vars)
 		php_array_each(h, vars, MAX_PROPS, add_capture, &k);
+}
+
+void php_object_captures(const struct php_heap *h, uint64_t obj, struct census_timer *tm)
+{
+	uint64_t ce;
+	char cls[16];
+
+	if (h->o[PO_CLOSURE_FUNC] >= 0 && !target_read_u64(h->t, obj + h->o[PO_OBJ_CE], &ce) &&
+	    !php_class_name(h, ce, cls, sizeof(cls)) && !strcmp(cls, "Closure"))
+		php_closure_captures(h, obj + h->o[PO_CLOSURE_FUNC], tm);
 }
 
 struct statics {

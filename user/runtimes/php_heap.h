@@ -22,6 +22,8 @@
 #define PHP_API_8_3 20230831u
 #define PHP_API_8_4 20240924u
 
+#define ZVAL_SIZE 16
+
 /* zval types (Zend's IS_*), the same in PHP 7 and 8. */
 enum {
 	PHP_UNDEF = 0, PHP_NULL = 1, PHP_LONG = 4, PHP_STRING = 6, PHP_ARRAY = 7,
@@ -41,6 +43,7 @@ enum php_off {
 	PO_OP_LINENO,
 	PO_REF_VAL,
 	PO_FIBER_CONTEXT, PO_FIBER_CTX_STATUS, PO_FIBER_FUNCTION,
+	PO_CLOSURE_FUNC,
 	PO__COUNT
 };
 
@@ -73,6 +76,9 @@ unsigned php_api_version(struct target *t, int *zts);
  * (h->sites; h->walk when everything can; ZTS: h->eg is 0, to be set to a thread's
  * globals, and why says so), or -1 with why set (no PHP, no DWARF and no table for it). */
 int php_heap_open(struct target *t, struct php_heap *h, char *why, size_t len);
+/* ZTS: where _tsrm_ls_cache (the thread's pointer to its globals) is from the thread
+ * pointer, in every thread; php is the module with executor_globals_offset. 0, or -1. */
+int php_tsrm_cache_offset(struct target *t, struct module *php, int64_t *off);
 void php_heap_close(struct php_heap *h);
 
 /* The zval at addr, references and indirections followed. 0 or -1. */
@@ -104,6 +110,8 @@ int php_frames_each(const struct php_heap *h, uint64_t ex,
 /* Counts, by class, the objects bound to a closure with `use` (its static variables),
  * into tm->captures. func is the closure's zend_function. */
 void php_closure_captures(const struct php_heap *h, uint64_t func, struct census_timer *tm);
+/* The same for obj when it is a Closure object (else nothing). */
+void php_object_captures(const struct php_heap *h, uint64_t obj, struct census_timer *tm);
 /* Calls fn on each declared static property of each user class (EG(class_table)), where
  * it is declared: its class name, property name and value zval. 0, or fn's non-zero
  * return, or -1 when the class table is unreadable. */

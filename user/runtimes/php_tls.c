@@ -120,6 +120,15 @@ int tls_block(const struct tls *x, uint64_t pd, uint64_t modid, uint64_t *block)
 	return 0;
 }
 
+struct loc tls_var_loc(const struct tls *x, uint64_t modid, uint64_t offset)
+{
+	struct loc dtv = { .base = LOC_TLS, .base_off = x->dtvp.offset };
+	struct loc block = loc_deref(loc_deref(dtv, 0, 8),
+				     modid * (x->dtv_elem.bits / 8) + x->dtv_val.offset, 8);
+
+	return loc_deref(block, offset, 8);
+}
+
 int tls_main_addr(struct target *t, struct module *m, const char *name, uint64_t *addr,
 		  char *why, size_t len)
 {

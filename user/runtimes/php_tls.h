@@ -31,6 +31,10 @@ uint64_t tls_modid(const struct tls *x, struct module *m);
 int tls_threads(const struct tls *x, struct tls_thread *out, int max);
 /* Thread pd's TLS block of module id modid: 0, or -1 (not allocated in that thread). */
 int tls_block(const struct tls *x, uint64_t pd, uint64_t modid, uint64_t *block);
+/* For a probe: the loc of the 8-byte thread-local at `offset` in module modid's block,
+ * read in the thread that hits the probe through its DTV (3 loads: the DTV, the block,
+ * the value), whether the module's TLS is static or dynamic (dlopen'ed). */
+struct loc tls_var_loc(const struct tls *x, uint64_t modid, uint64_t offset);
 /* The address, in the main thread, of the STT_TLS symbol `name` of module m. 0, or -1
  * with why set. */
 int tls_main_addr(struct target *t, struct module *m, const char *name, uint64_t *addr,

@@ -30,7 +30,8 @@ const char *event_name(enum event_kind k)
 	static const char *const names[EV__COUNT] = {
 		[EV_CREATE] = "create", [EV_DEFER] = "defer", [EV_DEFER_RUN] = "defer-run",
 		[EV_EXIT] = "exit", [EV_POOL_GET] = "get", [EV_POOL_PUT] = "put",
-		[EV_SAVE] = "save", [EV_TOUCH] = "touch",
+		[EV_SAVE] = "save", [EV_TOUCH] = "touch", [EV_TIMER_ADD] = "timer-add",
+		[EV_TIMER_DONE] = "timer-done",
 	};
 
 	return k < EV__COUNT && names[k] ? names[k] : "?";

@@ -49,7 +49,20 @@
 /* Local too: Event::add's sockets (std::unordered_map<int, Socket *>). */
 #define SYM_EVENT_SOCKETS "_ZL16event_socket_map"
 #define TIMER_TYPE_PHP 1	/* swoole::TimerNode::TYPE_PHP (TYPE_KERNEL: sleeps, internal) */
-#define MAX_TIMERS 1000000
+/* Local (.symtab only): Timer::after/tick's body, which returns the new timer's id in
+ * its return_value zval; its failures return from a separate (.cold) part. */
+#define SYM_TIMER_ADD "_ZL9timer_addP18_zend_execute_dataP12_zval_structb"
+/* Local too: the destructor timer_add gives PHP's timer nodes, called once at a node's
+ * end (fired for the last time, cleared, timer freed), through a pointer: never inlined,
+ * and never called for Swoole's own timers (sleeps, I/O timeouts), so those cost nothing. */
+#define SYM_TIMER_DTOR "_ZL10timer_dtorPN6swoole9TimerNodeE"
+#define SAVE_RETURN_VALUE 1	/* save slot: timer_add's return_value */
+/* Event::defer's handler (local) queues a task through the exported swoole_event_defer,
+ * as Swoole's own code does: a flag saved for the handler's duration tells them apart. */
+#define SYM_ZIF_EVENT_DEFER "zif_swoole_event_defer"
+#define SYM_SWOOLE_EVENT_DEFER "_Z18swoole_event_deferRKSt8functionIFvPvEES0_"
+#define SAVE_IN_EVENT_DEFER 2	/* save slot: 1 inside Event::defer(), else 0 */
+#define WALK_MAX_TIMERS 1000000
 #define MAX_THREADS 1024	/* threads read in thread mode */
 /* Only in development snapshots after 6.2.1, which still call themselves "6.2.1". */
 #define SYM_CHANNEL_BASE "_ZN6swoole9coroutine11ChannelBase15notify_producerEv"
@@ -94,8 +107,8 @@ struct swoole {
 	int threaded;			/* thread mode: coroutines, current in TLS */
 	struct tls tls;			/* ... found through glibc's thread list */
 	uint64_t modid;			/* swoole.so's TLS module id */
-	uint64_t php_modid;		/* the PHP binary's */
-	uint64_t tsrm_cache;		/* _tsrm_ls_cache in PHP's TLS block */
+	int64_t tsrm_cache_tp;		/* _tsrm_ls_cache from the thread pointer ... */
+	int php_tls_ok;			/* ... and the rest below are known */
 	uint64_t eg_offset, cg_offset;	/* &executor_globals_offset, &compiler_globals_offset */
 	uint64_t tg_tls, last_cid_tls;	/* SwooleTG, Coroutine::last_cid in swoole.so's block */
 	char no_timers[200];		/* why pending timers cannot be read */
@@ -227,27 +240,28 @@ static int resolve_offsets(struct swoole *s, struct elf_file *e, char *err, size
 }
 
 /* Thread mode: where each thread's PHP globals, SwooleTG and last cid are (thread_roots).
- * ZTS PHP reaches its globals through a thread-local TSRM cache, _tsrm_ls_cache (the PHP
- * binary's .symtab only): the globals are at the cache plus executor_globals_offset. */
+ * ZTS PHP reaches its globals through a thread-local TSRM cache, _tsrm_ls_cache, at a
+ * fixed distance from the thread pointer (initial-exec TLS), which PHP exports for its
+ * JIT: the globals are at the cache plus executor_globals_offset. */
 static void thread_mode_roots(struct target *t, struct swoole *s, struct elf_file *e)
 {
-	const struct elf_sym *tg = elf_sym_by_name(e, SYM_TG), *cache = NULL;
+	const struct elf_sym *tg = elf_sym_by_name(e, SYM_TG);
 	const struct elf_sym *last = elf_sym_by_name(e, SYM_LAST_CID);
 	struct module *php = NULL;
 
 	s->eg_offset = target_sym(t, NULL, "executor_globals_offset", &php);
 	s->cg_offset = target_sym(t, NULL, "compiler_globals_offset", NULL);
-	if (php && module_elf(php))
-		cache = elf_sym_by_name(php->elf, "_tsrm_ls_cache");
 	if (!tg || !tg->is_tls || !last || !last->is_tls || !s->eg_offset || !s->cg_offset ||
-	    !cache || !cache->is_tls || !(s->php_modid = tls_modid(&s->tls, php))) {
-		snprintf(s->no_heap, sizeof(s->no_heap), "thread mode: PHP's TSRM cache "
-			 "(_tsrm_ls_cache, in PHP's .symtab) or Swoole's thread-local roots not found");
+	    php_tsrm_cache_offset(t, php, &s->tsrm_cache_tp)) {
+		if (!s->no_heap[0])
+			snprintf(s->no_heap, sizeof(s->no_heap), "thread mode: PHP's TSRM "
+				 "cache (tsrm_get_ls_cache_tcb_offset) or Swoole's thread-local "
+				 "roots not found");
 		return;
 	}
-	s->tsrm_cache = cache->value;
 	s->tg_tls = tg->value;
 	s->last_cid_tls = last->value;
+	s->php_tls_ok = 1;
 }
 
 /* Everything both the plan and the census need. 0, or an exit code with err set. */
@@ -297,7 +311,7 @@ static int swoole_resolve(struct target *t, struct swoole *s, char *err, size_t 
 	if (!s->no_heap[0] && !s->heap.walk)
 		snprintf(s->no_heap, sizeof(s->no_heap), "%s", why[0] ? why : "PHP heap offsets "
 			 "unknown for this PHP (no DWARF, no table)");
-	if (s->threaded && !s->no_heap[0])
+	if (s->threaded)
 		thread_mode_roots(t, s, e);
 	if (s->no_heap[0])
 		snprintf(s->no_timers, sizeof(s->no_timers), "%s", s->no_heap);
@@ -313,22 +327,134 @@ static int swoole_resolve(struct target *t, struct swoole *s, char *err, size_t 
 	return 0;
 }
 
-/* swoole::Coroutine::current->cid */
+/* The id a coroutine's probes key it by from its cid loc: in thread mode, with the
+ * thread in the upper half (cids start at 1 in every thread), as the census keys it. */
+static struct loc co_key(const struct swoole *s, struct loc cid)
+{
+	if (s->threaded)
+		cid.flags |= LOCF_THREAD;
+	return cid;
+}
+
+/* swoole::Coroutine::current->cid; in thread mode `current` is the hitting thread's. */
 static struct loc cid_loc(const struct swoole *s)
 {
 	struct loc l = { .base = LOC_ADDR, .base_off = s->current };
 
-	return loc_deref(loc_deref(l, 0, 8), s->so.co_cid, 8);
+	l = s->threaded ? tls_var_loc(&s->tls, s->modid, s->current) : loc_deref(l, 0, 8);
+	return co_key(s, loc_deref(l, s->so.co_cid, 8));
 }
 
-/* The PHP line that called the running internal function (defer(), Channel->pop()). */
-static void caller_site(const struct swoole *s, struct probe_cfg *cfg)
+/* EG(current_execute_data): the running internal function's frame; in thread mode the
+ * hitting thread's (its TSRM cache plus executor_globals_offset). 0, or -1 when it cannot
+ * be reached. */
+static int current_frame(const struct swoole *s, struct loc *ex)
 {
 	struct loc eg = { .base = LOC_ADDR,
 			  .base_off = s->heap.eg + s->heap.o[PO_EG_CURRENT_EX] };
+	uint64_t eg_off;
 
-	if (s->have_php)
-		php_caller_site(&s->heap, loc_deref(eg, 0, 8), cfg);
+	if (!s->have_php)
+		return -1;
+	if (s->threaded) {
+		if (!s->php_tls_ok || target_read_u64(s->heap.t, s->eg_offset, &eg_off))
+			return -1;
+		eg = (struct loc){ .base = LOC_TLS, .base_off = s->tsrm_cache_tp };
+		eg = loc_deref(eg, 0, 8);
+		*ex = loc_deref(eg, eg_off + s->heap.o[PO_EG_CURRENT_EX], 8);
+	} else {
+		*ex = loc_deref(eg, 0, 8);
+	}
+	return 0;
+}
+
+/* The PHP line that called the running internal function (defer(), Channel->pop()). */
+static int caller_site(const struct swoole *s, struct probe_cfg *cfg)
+{
+	struct loc ex;
+
+	if (current_frame(s, &ex))
+		return -1;
+	php_caller_site(&s->heap, ex, cfg);
+	return 0;
+}
+
+/* Event::defer tasks, with timer_add's probe `timer` (coroutine, site): a task is its
+ * zend::Callable, queued by swoole_event_defer inside Event::defer's handler (the flag
+ * says so), done when event_defer_callback runs it. */
+static int plan_event_defers(const struct swoole *s, struct probe_plan *p,
+			     struct probe_cfg timer, char *err, size_t errlen)
+{
+	struct probe_cfg in = { .kind = EV_SAVE, .slot = SAVE_IN_EVENT_DEFER, .co = timer.co,
+				.save = { .base = LOC_CONST, .base_off = 1 } };
+	struct probe_cfg out = in, done = { .kind = EV_TIMER_DONE };
+	struct probe_cfg add = timer;
+	int r;
+
+	if (!s->defer_cb || !elf_sym_by_name(s->mod->elf, SYM_ZIF_EVENT_DEFER) ||
+	    !elf_sym_by_name(s->mod->elf, SYM_SWOOLE_EVENT_DEFER)) {
+		plan_note(p, "Event::defer tasks: read at attach only (needs swoole.so's .symtab)");
+		return 0;
+	}
+	out.save.base_off = 0;
+	add.flags = PF_COND_NONZERO;
+	add.cond = (struct loc){ .base = LOC_SAVED, .reg = SAVE_IN_EVENT_DEFER };
+	add.conn = loc_reg(CFREG_RSI);
+	/* Its callable: the handler's only argument, in its frame. */
+	current_frame(s, &add.pool);
+	add.pool = loc_deref(add.pool, s->heap.frame_slot, 8);
+	done.conn = loc_reg(CFREG_RDI);
+	if ((r = plan_add_sym(p, s->heap.t, s->mod, SYM_ZIF_EVENT_DEFER, 0, &in, err, errlen)) ||
+	    (r = plan_add_returns(p, s->mod, SYM_ZIF_EVENT_DEFER, &out, "leaves Event::defer",
+				  err, errlen)) ||
+	    (r = plan_add_sym(p, s->heap.t, s->mod, SYM_SWOOLE_EVENT_DEFER, 0, &add, err,
+			      errlen)) ||
+	    (r = plan_add_sym(p, s->heap.t, s->mod, SYM_EVENT_DEFER_CB, 0, &done, err, errlen)))
+		return r;
+	plan_note(p, "Event::defer tasks: by the line calling it since attach; Event::add "
+		  "callbacks as read at attach");
+	return 0;
+}
+
+/* Timer::after/tick: the id timer_add returns, armed at the PHP line calling it; the
+ * node's destructor retires it (a timer node's id is its key, with the thread in thread
+ * mode: ids restart in every thread's Timer). The return_value is saved in the calling
+ * coroutine's entry, as every saved value: a Timer::after called outside any coroutine
+ * (no current one) is not seen. */
+static int plan_timers(const struct swoole *s, struct probe_plan *p, char *err, size_t errlen)
+{
+	struct probe_cfg save = { .kind = EV_SAVE, .slot = SAVE_RETURN_VALUE, .co = cid_loc(s),
+				  .save = loc_reg(CFREG_RSI) };
+	struct probe_cfg add = { .kind = EV_TIMER_ADD, .co = cid_loc(s) };
+	struct probe_cfg done = { .kind = EV_TIMER_DONE };
+	struct loc id = loc_deref((struct loc){ .base = LOC_SAVED, .reg = SAVE_RETURN_VALUE },
+				  0, 8);
+	int r;
+
+	if (s->no_timers[0] || !elf_sym_by_name(s->mod->elf, SYM_TIMER_ADD) ||
+	    !elf_sym_by_name(s->mod->elf, SYM_TIMER_DTOR) || caller_site(s, &add)) {
+		plan_note(p, "timer probes: none, pending timers read at attach only (%s)",
+			  s->no_timers[0] ? s->no_timers : "timer_add and timer_dtor are in "
+			  "swoole.so's .symtab only, or PHP's frames cannot be read");
+		return 0;
+	}
+	done.conn = loc_deref(loc_reg(CFREG_RDI), 0, 8);
+	if (s->threaded)
+		id.flags = done.conn.flags = LOCF_THREAD;
+	add.conn = id;
+	/* Its callable: the value of its 2nd argument (a Closure object, when it is one),
+	 * still in the frame when timer_add returns. */
+	current_frame(s, &add.pool);
+	add.pool = loc_deref(add.pool, s->heap.frame_slot + ZVAL_SIZE, 8);
+	if ((r = plan_add_sym(p, s->heap.t, s->mod, SYM_TIMER_ADD, 0, &save, err, errlen)) ||
+	    (r = plan_add_returns(p, s->mod, SYM_TIMER_ADD, &add, "the timer's id", err,
+				  errlen)) ||
+	    (r = plan_add_sym(p, s->heap.t, s->mod, SYM_TIMER_DTOR, 0, &done, err, errlen)))
+		return r;
+	p->timers_probed = 1;
+	plan_note(p, "timer probes: Timer::after/tick by the line calling them since attach, "
+		  "by their closure's first line before");
+	return plan_event_defers(s, p, add, err, errlen);
 }
 
 static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_t errlen)
@@ -343,13 +469,9 @@ static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 	const struct elf_sym *pop;
 	int r;
 
-	snprintf(p->version, sizeof(p->version), "Swoole %s, PHP API %u", s->version, s->php_api);
-	/* Probes would need the current coroutine through each thread's DTV. */
-	if (s->threaded) {
-		snprintf(err, errlen, "Swoole %s in thread mode: no probes yet (the census, "
-			 "codefer-dump and gdb read it)", s->version);
-		return EXIT_NO_RUNTIME;
-	}
+	snprintf(p->version, sizeof(p->version), "Swoole %s, PHP API %u%s", s->version,
+		 s->php_api, s->threaded ? ", threads" : "");
+	p->ids_per_thread = s->threaded;
 	p->pools_need_round_trip = 1;
 	p->exit_runs_defers = 1;
 
@@ -359,11 +481,12 @@ static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 	create.site_kind = SITE_PHP_FUNC;
 	create.site = loc_deref(loc_deref(loc_reg(CFREG_RDI), s->so.args_fci_cache, 8),
 				s->so.fcc_function_handler, 8);
-	caller_site(s, &defer);
-	caller_site(s, &get);
+	if (caller_site(s, &defer) || caller_site(s, &get))
+		plan_note(p, "PHP sites of defers and borrows: not read (%s)", !s->have_php ?
+			  "no Zend offsets" : s->no_heap);
 
 	/* Coroutine::close(this): only coroutines with a task are PHP coroutines. */
-	exit_.co = loc_deref(loc_reg(CFREG_RDI), s->so.co_cid, 8);
+	exit_.co = co_key(s, loc_deref(loc_reg(CFREG_RDI), s->so.co_cid, 8));
 	exit_.cond = loc_deref(loc_reg(CFREG_RDI), s->so.co_task, 8);
 
 	/* pop() returns the item (a zval*) or NULL; the connection is the zval's value. */
@@ -389,6 +512,8 @@ static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 		plan_note(p, "pools: every Coroutine\\Channel; a pool is one whose items come back");
 		plan_note(p, "pools: a push that then fails (closed channel, timeout) counts as a put");
 	}
+	if ((r = plan_timers(s, p, err, errlen)))
+		return r;
 	/* Every offset a table row gives, so --explain can be checked against a build. */
 	plan_note(p, "offsets: %s: Coroutine.cid %ld task %ld, PHPContext.fci_cache %ld "
 		  "defer_tasks %ld", s->so_from, s->so.co_cid, s->so.co_task, s->so.ctx_fci_cache,
@@ -407,6 +532,9 @@ static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 			  s->heap.from);
 	if (s->no_timers[0])
 		plan_note(p, "pending timers: not read: %s", s->no_timers);
+	else if (s->threaded)
+		plan_note(p, "pending timers: each thread's SwooleTG; Event::add callbacks: not "
+			  "read in thread mode");
 	else
 		plan_note(p, "pending timers: SwooleTG at 0x%llx (main thread)%s",
 			  (unsigned long long)s->tg, s->defer_cb && s->event_sockets ? "" :
@@ -487,12 +615,12 @@ static int add_callback(struct target *t, struct swoole *s, struct census *c, ui
 
 /* Pending Timer::after/tick timers (SwooleTG.timer's map; coroutine sleeps and Swoole's
  * own timers are TYPE_KERNEL and not counted), Event::add callbacks (its socket map) and
- * Event::defer tasks (the reactor's defer list). 0, or -1 out of memory; what cannot be
- * read leaves a warning. */
-static int walk_timers(struct target *t, struct swoole *s, struct census *c)
+ * Event::defer tasks (the reactor's defer list), of thread tid in thread mode (else 0).
+ * 0, or -1 out of memory; what cannot be read leaves a warning. */
+static int walk_timers(struct target *t, struct swoole *s, struct census *c, uint32_t tid)
 {
 	const struct swoole_layout *l = &s->lay;
-	uint64_t timer, count, node, reactor, cm, head, fn, data;
+	uint64_t timer, count, node, reactor, cm, head, fn, data, id;
 	int64_t interval;
 	struct umap_node nd;
 	uint32_t type;
@@ -506,7 +634,8 @@ static int walk_timers(struct target *t, struct swoole *s, struct census *c)
 		return 0;
 	}
 	for (node = timer ? node : 0; node; node = nd.next) {
-		if (++seen > count || seen > MAX_TIMERS || target_read(t, node, &nd, sizeof(nd)) ||
+		if (++seen > count || seen > WALK_MAX_TIMERS ||
+		    target_read(t, node, &nd, sizeof(nd)) ||
 		    target_read_u32(t, nd.value + l->tn_type, &type) ||
 		    target_read(t, nd.value + l->tn_removed, &removed, 1) ||
 		    target_read_u64(t, nd.value + l->tn_interval, (uint64_t *)&interval) ||
@@ -515,8 +644,10 @@ static int walk_timers(struct target *t, struct swoole *s, struct census *c)
 				 "timer list unreadable or longer than its count: walk cut short");
 			break;
 		}
+		/* Timer ids restart in every thread's Timer: keyed as the probes key them. */
+		id = tid ? (uint64_t)tid << 32 | (uint32_t)nd.key : (uint64_t)nd.key;
 		if (type == TIMER_TYPE_PHP && !removed &&
-		    add_callback(t, s, c, nd.key, interval > 0 ? "tick" : "after",
+		    add_callback(t, s, c, id, interval > 0 ? "tick" : "after",
 				 interval > 0 ? interval : 0, data + s->so.fn_fci_cache))
 			return -1;
 	}
@@ -529,7 +660,8 @@ static int walk_timers(struct target *t, struct swoole *s, struct census *c)
 		uint64_t obj, cb[2];
 		int k;
 
-		if (++seen > count || seen > MAX_TIMERS || target_read(t, node, &nd, sizeof(nd)) ||
+		if (++seen > count || seen > WALK_MAX_TIMERS ||
+		    target_read(t, node, &nd, sizeof(nd)) ||
 		    target_read_u64(t, nd.value + l->socket_object, &obj)) {
 			snprintf(c->warning, sizeof(c->warning),
 				 "Event::add sockets unreadable or longer than their count");
@@ -547,13 +679,13 @@ static int walk_timers(struct target *t, struct swoole *s, struct census *c)
 	if (!s->defer_cb || target_read_u64(t, s->tg + l->tg_reactor, &reactor) || !reactor ||
 	    target_read_u64(t, reactor + l->reactor_defers, &cm) || !cm)
 		return 0;
-	for (seen = 0, head = cm, node = head; seen < MAX_TIMERS; seen++) {
+	for (seen = 0, head = cm, node = head; seen < WALK_MAX_TIMERS; seen++) {
 		if (target_read_u64(t, node, &node) || node == head)
 			break;
 		if (target_read_u64(t, node + 16, &fn) || target_read_u64(t, node + 48, &data))
 			break;
 		if (fn == s->defer_cb &&
-		    add_callback(t, s, c, 0, "defer", 0, data + l->callable_fcc))
+		    add_callback(t, s, c, data, "defer", 0, data + l->callable_fcc))
 			return -1;
 	}
 	return 0;
@@ -595,11 +727,10 @@ static int first_line(void *arg, uint64_t ex, uint64_t func, uint64_t cvs, uint3
 static int thread_roots(struct swoole *s, uint64_t pd)
 {
 	struct target *t = s->heap.t;
-	uint64_t php_block, sw_block, cache, eg_off, cg_off;
+	uint64_t sw_block, cache, eg_off, cg_off;
 
-	if (tls_block(&s->tls, pd, s->php_modid, &php_block) ||
-	    tls_block(&s->tls, pd, s->modid, &sw_block) ||
-	    target_read_u64(t, php_block + s->tsrm_cache, &cache) || !cache ||
+	if (tls_block(&s->tls, pd, s->modid, &sw_block) ||
+	    target_read_u64(t, pd + s->tsrm_cache_tp, &cache) || !cache ||
 	    target_read_u64(t, s->eg_offset, &eg_off) || target_read_u64(t, s->cg_offset, &cg_off))
 		return -1;
 	s->heap.eg = cache + eg_off;
@@ -620,7 +751,7 @@ static int heap_walks(struct swoole *s, struct census *c, const struct php_co *c
 
 	if (php_pools_census(&s->heap, &s->lay, c, cos, nco))
 		return -1;
-	if (!s->no_timers[0] && walk_timers(s->heap.t, s, c))
+	if (!s->no_timers[0] && walk_timers(s->heap.t, s, c, tid))
 		return -1;
 	if (!cids || !s->last_cid || target_read_u64(s->heap.t, s->last_cid, (uint64_t *)&last_cid))
 		return 0;
@@ -763,6 +894,15 @@ static int swoole_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 	return 0;
 }
 
+static void swoole_callback_captures(struct rt_ctx *rc, uint64_t callable,
+				     struct census_timer *tm)
+{
+	const struct swoole *s = rc->priv;
+
+	if (!s->no_heap[0])
+		php_object_captures(&s->heap, callable, tm);
+}
+
 static int swoole_open(struct rt_ctx *c, char *err, size_t errlen)
 {
 	if (!(c->priv = calloc(1, sizeof(struct swoole)))) {
@@ -790,5 +930,6 @@ const struct runtime runtime_swoole = {
 	.close = swoole_close,
 	.plan = swoole_plan,
 	.census = swoole_census,
+	.callback_captures = swoole_callback_captures,
 	.describe_site = php_describe_site,
 };
