@@ -1490,11 +1490,18 @@ static void luajit_state(struct target *t, uint64_t L, uint64_t main, uint64_t c
 			 char *buf, size_t len)
 {
 	uint64_t base, top, stack;
-	uint8_t status;
+	uint8_t head[LJ_L_STACK + 8], status;
 
-	if (target_read(t, L + LJ_L_STATUS, &status, 1) ||
-	    target_read_u64(t, L + LJ_L_BASE, &base) ||
-	    target_read_u64(t, L + LJ_L_TOP, &top) || target_read_u64(t, L + LJ_L_STACK, &stack))
+	/* One read: these fields are at the head of lua_State. */
+	if (target_read(t, L, head, sizeof(head))) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	status = head[LJ_L_STATUS];
+	base = u64_at(head, LJ_L_BASE);
+	top = u64_at(head, LJ_L_TOP);
+	stack = u64_at(head, LJ_L_STACK);
+	if (head[LJ_L_GCT] != LJ_GCT_THREAD)
 		snprintf(buf, len, "?");
 	else if (L == main)
 		snprintf(buf, len, "main");
@@ -1812,15 +1819,12 @@ static int set_has(const struct u64_set *s, uint64_t v)
  * of that table, or 0. */
 static uint64_t lj_cosocket(struct target *t, uint64_t v)
 {
-	uint64_t tab, arr, u;
-	uint32_t asize;
+	uint8_t tab[LJ_TAB_ASIZE + 4];
+	uint64_t u;
 
-	if (v >> 47 != LJ_IT_TAB)
-		return 0;
-	tab = v & LJ_GCPTR_MASK;
-	if (target_read(t, tab + LJ_TAB_ASIZE, &asize, 4) || asize < 2 ||
-	    target_read_u64(t, tab + LJ_TAB_ARRAY, &arr) || target_read_u64(t, arr + 8, &u) ||
-	    u >> 47 != LJ_IT_UDATA)
+	if (v >> 47 != LJ_IT_TAB || target_read(t, v & LJ_GCPTR_MASK, tab, sizeof(tab)) ||
+	    u32_at(tab, LJ_TAB_ASIZE) < 2 ||
+	    target_read_u64(t, u64_at(tab, LJ_TAB_ARRAY) + 8, &u) || u >> 47 != LJ_IT_UDATA)
 		return 0;
 	return (u & LJ_GCPTR_MASK) + LJ_UDATA_SIZE;
 }
@@ -1828,10 +1832,12 @@ static uint64_t lj_cosocket(struct target *t, uint64_t v)
 /* Is cosocket u connected through one of `pools`? Its pool in *pool. */
 static int cosocket_out(struct target *t, uint64_t u, const struct u64_set *pools, uint64_t *pool)
 {
-	uint64_t conn;
+	uint8_t b[NGX_U_CONN + 8 - NGX_U_POOL];
 
-	return u && !target_read_u64(t, u + NGX_U_POOL, pool) && (!pools || set_has(pools, *pool)) &&
-	       !target_read_u64(t, u + NGX_U_CONN, &conn) && conn;
+	if (!u || target_read(t, u + NGX_U_POOL, b, sizeof(b)))
+		return 0;
+	*pool = u64_at(b, 0);
+	return (!pools || set_has(pools, *pool)) && u64_at(b, NGX_U_CONN - NGX_U_POOL);
 }
 
 /* Connections out of the pools (c->pools from `first` on): cosockets (`sockets`: their
@@ -1967,19 +1973,14 @@ static int luajit_conn_now(struct rt_ctx *rc, uint64_t conn, uint64_t co, uint64
 	struct target *t = rc->t;
 	uint64_t u = lj_cosocket(t, conn);
 	char state[16];
-	uint8_t gct;
 
 	if (!u)
 		return -1;
 	if (!cosocket_out(t, u, NULL, pool) || !*pool)
 		return 1;
-	/* A holder that ended, or that the GC took, holds nothing. */
-	if (target_read(t, co + LJ_L_GCT, &gct, 1) || gct != LJ_GCT_THREAD)
-		*orphan = 1;
-	else {
-		luajit_state(t, co, 0, 0, state, sizeof(state));
-		*orphan = !strcmp(state, "dead");
-	}
+	/* A holder that ended, or that the GC took (no thread there: "?"), holds nothing. */
+	luajit_state(t, co, 0, 0, state, sizeof(state));
+	*orphan = !strcmp(state, "dead") || !strcmp(state, "?");
 	return 0;
 }
 
