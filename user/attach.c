@@ -174,6 +174,7 @@ static int set_states(struct session *s, const struct census *c, uint64_t ns)
 	for (i = 0; i < c->ncoros; i++) {
 		st[i].id = c->coros[i].id;
 		snprintf(st[i].state, sizeof(st[i].state), "%s", c->coros[i].state);
+		st[i].body = c->coros[i].create_site;
 		if (c->coros[i].owner[0])
 			st[i].owner = strdup(c->coros[i].owner);
 	}
@@ -628,7 +629,8 @@ static void session_unprobed(struct session *s)
 		if (s->walker->exits_unprobed && !c.warning[0])
 			set_living(s, &c);
 		set_states(s, &c, start);
-		/* The pools' own figures as they are now, and pools opened since attach. */
+		/* The pools' own figures as they are now, and pools opened since attach (and
+		 * where the probes only say who holds what, the only figures). */
 		if (!c.warning[0]) {
 			qsort(c.pools, c.npools, sizeof(*c.pools), cmp_u64);
 			TAKE(s->pools, s->npools, c.pools, c.npools, c.cap_pools);

@@ -14,6 +14,7 @@ struct census_state {
 	uint64_t id;
 	char state[16];
 	char *owner;		/* what it runs for (census_coro.owner), or NULL */
+	struct site body;	/* its create site as the walk read it (census_coro.create_site) */
 };
 
 /* A run of pending defers at one site, in stack order. */

@@ -191,14 +191,6 @@ static int sort_raw(struct raw_map *r, size_t ksz, size_t vsz, size_t key_off)
 	return 0;
 }
 
-/* A connection out of its pool, as the joins need it. */
-struct hold {
-	uint64_t co, pool, get_ns;
-	struct site site;
-	int counted;	/* its pool is a pool (not a one-way queue) */
-	int orphan;
-};
-
 static int cmp_hold_co(const void *a, const void *b)
 {
 	const struct hold *x = a, *y = b;
@@ -556,7 +548,8 @@ static int build_pools(struct model *m, struct snapshot *snap, struct hold *hold
 		if (p >= 0 && (!oldests[p] || holds[i].get_ns < oldests[p]->get_ns))
 			oldests[p] = &holds[i];
 	}
-	for (i = 0; i < m->raw_pools.n; i++) {
+	/* Pools whose figures the walks read: the probes' one stands for them all. */
+	for (i = 0; !s->plan.pools_walked && i < m->raw_pools.n; i++) {
 		struct pool_row *p = &snap->pools[snap->npools];
 		const struct hold *oldest = oldests[i];
 
@@ -581,22 +574,32 @@ static int build_pools(struct model *m, struct snapshot *snap, struct hold *hold
 		snap->tot.conns_orphaned += p->s.orphans > 0 ? p->s.orphans : 0;
 		snap->npools++;
 	}
-	/* Pools only a walk found (no probe saw them used): out is what they say. */
+	/* Pools only a walk found (no probe saw them used), or all with pools_walked: out
+	 * is what they say. */
 	for (i = 0; i < s->npools; i++) {
 		const struct census_pool *w = &s->pools[i];
 		struct pool_row *p = &snap->pools[snap->npools];
+		const struct hold *oldest = NULL;
 		size_t h;
 
-		if (pool_index(&m->raw_pools, w->pool) >= 0)
+		if (!s->plan.pools_walked && pool_index(&m->raw_pools, w->pool) >= 0)
 			continue;
 		*p = (struct pool_row){ .pool = w->pool, .walked = w, .oldest_hold_s = -1,
 					.site = SITE_TAB_OOM, .opened = SITE_TAB_OOM };
 		p->s.outstanding = p->s.peak = w->open - w->idle;
-		for (h = 0; h < nholds; h++)
-			if (holds[h].pool == w->pool && holds[h].orphan)
-				p->s.orphans++;
-		if (w->site.kind || w->site.addr)
+		for (h = 0; h < nholds; h++) {
+			if (holds[h].pool != w->pool)
+				continue;
+			p->s.orphans += holds[h].orphan;
+			if (holds[h].get_ns && (!oldest || holds[h].get_ns < oldest->get_ns))
+				oldest = &holds[h];
+		}
+		if (oldest) {
+			p->oldest_hold_s = (snap->ns - oldest->get_ns) / 1e9;
+			p->site = site_tab_index(&m->sites, &oldest->site);
+		} else if (w->site.kind || w->site.addr) {
 			p->site = site_tab_index(&m->sites, &w->site);
+		}
 		snap->tot.conns_outstanding += p->s.outstanding > 0 ? p->s.outstanding : 0;
 		snap->tot.conns_orphaned += p->s.orphans;
 		snap->npools++;
@@ -605,23 +608,56 @@ static int build_pools(struct model *m, struct snapshot *snap, struct hold *hold
 	return 0;
 }
 
-/* Connections out, sorted by holder. */
+static int cmp_coro_key(const void *a, const void *b)
+{
+	const struct coro_key *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Was the coroutine `id` that took a connection at get_ns born after it? Then it is a
+ * new coroutine at the address of the one that took it (Lua's ids are addresses, which
+ * the GC hands out again): that one has ended. */
+static int born_after(const struct model *m, uint64_t id, uint64_t get_ns)
+{
+	const struct coro_key key = { .id = id }, *k;
+
+	k = bsearch(&key, m->raw_coros.keys, m->raw_coros.n, sizeof(key), cmp_coro_key);
+	return k && ((const struct coro *)m->raw_coros.vals)[k - (const struct coro_key *)
+							      m->raw_coros.keys].created_ns > get_ns;
+}
+
+/* Connections out, sorted by holder: as the probes saw them, or as the runtime says
+ * they are now (conn_now), which drops from the map those whose object is gone. */
 static struct hold *collect_holds(struct model *m, size_t *n)
 {
+	const struct conn_key *ck = m->raw_conns.keys;
 	const struct conn_hold *cv = m->raw_conns.vals;
 	struct hold *h = calloc(m->raw_conns.n + 1, sizeof(*h));
-	size_t i;
+	struct session *s = m->s;
+	size_t i, k = 0;
+	int r;
 
 	if (!h)
 		return NULL;
-	for (i = 0; i < m->raw_conns.n; i++)
-		h[i] = (struct hold){
-			.co = cv[i].co, .pool = cv[i].pool, .get_ns = cv[i].get_ns,
-			.site = cv[i].site, .orphan = cv[i].orphan,
-			.counted = pool_counts(m, cv[i].pool, pool_of(&m->raw_pools, cv[i].pool)),
+	for (i = 0; i < m->raw_conns.n; i++) {
+		h[k] = (struct hold){
+			.conn = ck[i].conn, .co = cv[i].co, .pool = cv[i].pool,
+			.get_ns = cv[i].get_ns, .site = cv[i].site, .orphan = cv[i].orphan,
 		};
-	qsort(h, m->raw_conns.n, sizeof(*h), cmp_hold_co);
-	*n = m->raw_conns.n;
+		if (s->skel && s->rt->conn_now &&
+		    (r = s->rt->conn_now(&s->rc, ck[i].conn, cv[i].co, &h[k].pool, &h[k].orphan))) {
+			if (r < 0)
+				bpf_map_delete_elem(bpf_map__fd(s->skel->maps.conns), &ck[i]);
+			continue;
+		}
+		h[k].reused = h[k].get_ns && born_after(m, h[k].co, h[k].get_ns);
+		h[k].orphan |= h[k].reused;
+		h[k].counted = pool_counts(m, h[k].pool, pool_of(&m->raw_pools, h[k].pool));
+		k++;
+	}
+	qsort(h, k, sizeof(*h), cmp_hold_co);
+	*n = k;
 	return h;
 }
 
@@ -687,6 +723,11 @@ static void build_coros(struct model *m, struct snapshot *snap, struct hold *hol
 		r->state = q < m->s->nstates && st[q].id == r->id && r->c.last_ns <= m->s->states_ns
 			   ? st[q].state : "live";
 		r->owner = q < m->s->nstates && st[q].id == r->id ? st[q].owner : NULL;
+		/* A creation the probes saw with no site (luajit2 readying a thread for
+		 * reuse): the site a walk since read, as for a coroutine from before attach. */
+		if (!r->c.create_site.kind && !r->c.create_site.addr && q < m->s->nstates &&
+		    st[q].id == r->id && r->c.created_ns <= m->s->states_ns)
+			r->c.create_site = st[q].body;
 		born = r->c.created_ns ? r->c.created_ns : r->c.first_ns;
 		/* A birth the runtime does not keep, or one on another clock, is unknown. */
 		r->age_s = born && born <= snap->ns ? (snap->ns - born) / 1e9 : -1;
@@ -847,14 +888,14 @@ int model_refresh(struct model *m)
 		snap->coros = p;
 		snap->cap_coros = cap;
 	}
-	if (!(holds = collect_holds(m, &nholds)))
+	free(snap->holds);
+	snap->nholds = 0;
+	if (!(snap->holds = holds = collect_holds(m, &nholds)))
 		return -1;
+	snap->nholds = nholds;
 	build_coros(m, snap, holds, nholds);
-	if (build_pools(m, snap, holds, nholds) || build_sites(m, snap, holds, nholds)) {
-		free(holds);
+	if (build_pools(m, snap, holds, nholds) || build_sites(m, snap, holds, nholds))
 		return -1;
-	}
-	free(holds);
 	for (i = 0; i < snap->ncoros; i++)
 		snap->coros[i].verdict = judge(m, &snap->coros[i], snap->ns);
 	c = snap->counters;
@@ -984,6 +1025,7 @@ void model_free(struct model *m)
 		free(snaps[i]->coros);
 		free(snaps[i]->order);
 		free(snaps[i]->pools);
+		free(snaps[i]->holds);
 		free(snaps[i]->sites);
 	}
 	for (i = 0; i < SK__COUNT; i++)

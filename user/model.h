@@ -37,6 +37,15 @@ struct pool_row {
 	size_t opened;		/* where a probe saw it opened; SITE_TAB_OOM: not seen */
 };
 
+/* A connection out of its pool, as the joins need it. */
+struct hold {
+	uint64_t conn, co, pool, get_ns;	/* get_ns 0: unknown (a walk found it) */
+	struct site site;
+	int counted;	/* its pool is a pool (not a one-way queue) */
+	int orphan;
+	int reused;	/* its holder's id names a coroutine born since */
+};
+
 struct site_row {
 	enum site_row_kind kind;
 	size_t site;
@@ -61,6 +70,8 @@ struct snapshot {
 	size_t norder;
 	struct pool_row *pools;
 	size_t npools;
+	struct hold *holds;	/* connections out, by holder */
+	size_t nholds;
 	struct site_row *sites;
 	size_t nsites;
 	uint64_t counters[C__COUNT];

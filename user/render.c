@@ -286,6 +286,52 @@ static size_t timer_sites(struct model *m, struct timer_site **out)
 	return v ? n : 0;
 }
 
+/* Connections out of a walked pool past its limit (a limit that bounds only the idle
+ * ones lets them pile up: lua-resty-redis#265), else 0. */
+static int64_t over_max(const struct pool_row *p)
+{
+	return p->walked && p->walked->max >= 0 && p->s.outstanding > p->walked->max ?
+	       p->s.outstanding - p->walked->max : 0;
+}
+
+static int cmp_row_id(const void *key, const void *row)
+{
+	uint64_t id = *(const uint64_t *)key;
+	const struct coro_row *r = row;
+
+	return id < r->id ? -1 : id > r->id;
+}
+
+/* The connections out of `pool`: who holds each (and what it runs for, where the
+ * runtime says), taken where, since when. */
+static void json_holds(FILE *f, struct model *m, const struct snapshot *snap, uint64_t pool)
+{
+	const struct coro_row *r;
+	const struct hold *h;
+	size_t i, n = 0;
+
+	fputs(", \"conns\": [", f);
+	for (i = 0; i < snap->nholds; i++) {
+		h = &snap->holds[i];
+		if (h->pool != pool || !h->counted)
+			continue;
+		fprintf(f, "%s{\"conn\": \"0x%llx\", \"coroutine\": \"0x%llx\", \"orphan\": %s, "
+			"\"held_s\": %.3f, \"site\": ", n++ ? ", " : "", U(h->conn), U(h->co),
+			h->orphan ? "true" : "false",
+			h->get_ns && h->get_ns <= snap->ns ? (snap->ns - h->get_ns) / 1e9 : -1.0);
+		json_str(f, h->site.kind || h->site.addr ?
+			 site_text(m, site_tab_index(&m->sites, &h->site)) : "-");
+		r = h->reused ? NULL : bsearch(&h->co, snap->coros, snap->ncoros, sizeof(*r),
+					       cmp_row_id);
+		if (r && r->owner) {
+			fputs(", \"owner\": ", f);
+			json_str(f, r->owner);
+		}
+		fputc('}', f);
+	}
+	fputc(']', f);
+}
+
 /* One process's object, without the line's end. */
 static void json_process(FILE *f, struct model *m, const struct snapshot *snap)
 {
@@ -344,9 +390,11 @@ static void json_process(FILE *f, struct model *m, const struct snapshot *snap)
 			fputs(", \"name\": ", f);
 			json_str(f, p->walked->name);
 			fprintf(f, ", \"open\": %lld, \"idle\": %lld, \"max_open\": %lld, "
-				"\"waiters\": %lld", L(p->walked->open), L(p->walked->idle),
-				L(p->walked->max), L(p->walked->waiters));
+				"\"waiters\": %lld, \"over_max\": %lld", L(p->walked->open),
+				L(p->walked->idle), L(p->walked->max), L(p->walked->waiters),
+				L(over_max(p)));
 		}
+		json_holds(f, m, snap, p->pool);
 		fputc('}', f);
 	}
 	fputs("], \"sites\": [", f);
@@ -569,17 +617,28 @@ void render_text(FILE *f, struct model *m, const struct snapshot *snap, int max_
 		     "ORPHANS", "OLDEST", "OLDEST HOLD TAKEN AT");
 		for (i = 0; i < snap->npools && i < (size_t)max_rows; i++) {
 			const struct pool_row *p = &snap->pools[i];
-			char id[24], opened[512];
+			char id[24], opened[512], taken[24] = "-", back[24] = "-";
 
 			model_pool_id(p, id, sizeof(id));
 			age_text(b, sizeof(b), p->oldest_hold_s);
-			line(f, width, "%18s %8llu %8llu %6lld %6lld %7lld %6s %s", id, U(p->s.gets),
-			     U(p->s.puts), L(p->s.outstanding), L(p->s.peak), L(p->s.orphans), b,
+			/* Probes that cannot tell a pool count no gets or puts per pool. */
+			if (!s->plan.pools_walked) {
+				snprintf(taken, sizeof(taken), "%llu", U(p->s.gets));
+				snprintf(back, sizeof(back), "%llu", U(p->s.puts));
+			}
+			line(f, width, "%18s %8s %8s %6lld %6lld %7lld %6s %s", id, taken, back,
+			     L(p->s.outstanding), L(p->s.peak), L(p->s.orphans), b,
 			     site_text(m, p->site));
 			if (model_opens_watched(s)) {
 				model_pool_opened(m, p, opened, sizeof(opened));
 				line(f, width, "%18s %s", "", opened);
 			}
+			if (p->walked)
+				line(f, width, "%18s idle %lld, waiting to connect %lld", "",
+				     L(p->walked->idle), L(p->walked->waiters));
+			if (over_max(p))
+				line(f, width, "%18s OVER LIMIT: %lld out, limit %lld: it does not bound "
+				     "the connections lent", "", L(p->s.outstanding), L(p->walked->max));
 		}
 	}
 	for (k = 0; k < SK__COUNT; k++) {
@@ -713,6 +772,8 @@ void render_explain(FILE *f, const struct session *s)
 			s->walker->has_unprobed ? "pending defers no probe sees"
 						: "the living, for exits no probe sees");
 	fprintf(f, "pools: %s\ndefers pending at exit: %s\n",
+		s->plan.pools_walked ? "their own figures, read at each walk; the probes say who "
+				       "took each connection out, and where" :
 		s->plan.pools_need_round_trip ? "a channel counts as a pool once something taken "
 						"from it comes back" : "every get/put pair",
 		s->plan.exit_runs_defers ? "run by the exit" : "lost (never run)");

@@ -25,6 +25,8 @@ struct probe_plan {
 	char version[64];		/* runtime version shown in the header */
 	int pools_need_round_trip;	/* a pool is a pool once something taken comes back */
 	int exit_runs_defers;		/* defers pending at exit run (else they are lost) */
+	int pools_walked;		/* pools' figures are the walks' (their own structures):
+					   the probes say who took what, where (see conn_now) */
 	int ids_per_thread;		/* ids are (thread << 32) | the thread's own id */
 	int timers_probed;		/* EV_TIMER_ADD/DONE keep the pending timers (ids as
 					   census_timer.id) */
@@ -175,6 +177,13 @@ struct runtime {
 	void (*callback_captures)(struct rt_ctx *c, uint64_t callable, struct census_timer *tm);
 	/* Text for a site of one of the runtime's own kinds (>= SITE_RUNTIME). */
 	void (*describe_site)(struct rt_ctx *c, const struct site *s, char *buf, size_t len);
+	/* A connection the probes saw taken and not given back, as the target has it now
+	 * (for probes that cannot tell its pool, or miss some of its ends): 0 with *pool
+	 * set and *orphan when its holder `co` has ended; 1 when it is out no more (not
+	 * connected, or closed where no probe sees); -1 when its object is gone. NULL: the
+	 * probes' view stands. */
+	int (*conn_now)(struct rt_ctx *c, uint64_t conn, uint64_t co, uint64_t *pool,
+			int *orphan);
 	/* The function a coroutine started with, when its create site names the line that
 	 * started it instead (Go's `go` statement): 0 with *start set, or -1 (NULL: none). */
 	int (*start_site)(struct rt_ctx *c, const struct site *create, struct site *start);

@@ -88,8 +88,9 @@ def main():
         expect("coroutines_created", totals.get("coroutines_created"), one["created"]["n"])
         expect("coroutines_exited", totals.get("coroutines_exited"), one["finished"]["n"])
         expect("lost events", totals.get("lost"), 0)
-        # LuaJIT's creation probe (lua_newthread's returns) reads no site.
-        want_site = {i: "-" if jit else f["call"] for i, f in coros.items()}
+        # LuaJIT's creation probe (lua_newthread's returns) reads the return pc into
+        # the Lua function that called coroutine.create/wrap.
+        want_site = {i: f["call"] for i, f in coros.items()}
     else:
         # A finished coroutine's body is read from its first frame, which Lua 5.3's GC
         # frees once the body has called deeper (README): then no site is known.

@@ -3,8 +3,11 @@
 
 Usage: check_openresty.py top|dump ERROR_LOG SNAPSHOT_JSON PARK_SITE HOLD_SITE SPAWN_SITE
        check_openresty.py gdb ERROR_LOG GDB_OUTPUT
+       check_openresty.py live|after ERROR_LOG SNAPSHOT_JSON
 top: a codefer-top JSON snapshot (the census at attach); dump: codefer-dump --json of a
-core of the worker (with wait sites); gdb: gdb's `codefer pools` on that core.
+core of the worker (with wait sites); gdb: gdb's `codefer pools` on that core; live:
+codefer-top's cosocket probes, attached before the worker took its connections; after:
+attached after.
 PARK_SITE, HOLD_SITE and SPAWN_SITE are the create sites of a /park, /hold and /spawn
 request's coroutine: their content_by_lua chunks, defined at line 0.
 Prints one line per comparison; exits 1 on any mismatch.
@@ -15,10 +18,73 @@ import sys
 from collections import Counter
 
 
+BAD = []
+
+
+def expect(what, got, want):
+    """Prints one comparison; a mismatch goes in BAD."""
+    if got == want:
+        print("ok: %s = %s" % (what, got))
+    else:
+        print("MISMATCH: %s: codefer %s, truth %s" % (what, got, want))
+        BAD.append(what)
+
+
+def live(facts, snap, after):
+    """codefer-top attached before the worker took its connections: each pool's figures
+    and each connection out with its holder, the Lua line that connected it and whether
+    its holder has ended. `after`: attached after, the census's view: no lines, and an
+    ended holder is not known (0x0)."""
+
+    pools = {p["name"]: p for p in snap.get("pools", []) if "name" in p}
+    want = {f["name"]: f for f in facts if f["kind"] == "pool"}
+    expect("cosocket pools: open, idle, max, waiting",
+           {n: (p["open"], p["idle"], p["max_open"], p["waiters"]) for n, p in pools.items()},
+           {n: (f["open"], f["idle"], f["max"], f["waiters"]) for n, f in want.items()})
+    # lua-resty-redis#265: pool_size bounds the idle connections only.
+    expect("connections out past pool_size",
+           {n: (p["outstanding"], p["over_max"]) for n, p in pools.items()},
+           {n: (f["open"] - f["idle"], max(0, f["open"] - f["idle"] - f["max"]))
+            for n, f in want.items()})
+    got = sorted((n, k["coroutine"], k["orphan"], k["site"])
+                 for n, p in pools.items() for k in p["conns"])
+    expect("connections out: pool, holder, orphan, connected at", got,
+           sorted((f["holds"], "0x0" if after and f.get("orphan") else f["id"],
+                   f.get("orphan", False), "-" if after else f["at"])
+                  for f in facts if f.get("holds")))
+    # What each holder runs for: a timer, or a request (a light thread: its parent's);
+    # "-" for a holder the GC took.
+    got = Counter((n, "request" if k.get("owner", "").startswith("request 0x") else
+                   k.get("owner", "-")) for n, p in pools.items() for k in p["conns"])
+    expect("connections out: pool, what their holder runs for", got,
+           Counter((f["holds"], "-" if after and f.get("orphan") else
+                    f.get("runs_for", f["kind"])) for f in facts if f.get("holds")))
+    expect("orphans per pool", {n: p["orphans"] for n, p in pools.items()},
+           {n: sum(1 for f in facts if f.get("holds") == n and f.get("orphan"))
+            for n in want})
+    if not after:
+        # Where the coroutines made after attach come from: the line that called
+        # ngx.thread.spawn, ngx.timer.at or coroutine.create (lua-resty-core's, which
+        # tail-calls the C one); for a thread nginx reset and handed on, its function.
+        rows = {int(c["id"], 16): c for c in snap.get("coroutines", [])}
+        made = [f for f in facts if f.get("made")]
+        expect("create sites of coroutines made after attach",
+               Counter(rows.get(int(f["id"], 16), {}).get("create_site") for f in made),
+               Counter(f["made"] for f in made))
+        expect("threads reset for reuse (a light thread, a timer)",
+               sum(1 for f in made if f.get("reused")), 2)
+    expect("probes: reads lost, connections the census found",
+           (snap["counters"]["lost_read"], snap["census"]["conns"]),
+           (0, sum(1 for f in facts if f.get("holds")) if after else 0))
+    return 1 if BAD else 0
+
+
 def main():
     mode, log_path, snap_path = sys.argv[1:4]
     facts = [json.loads(m.group(1)) for m in
              (re.search(r"TRUTH (\{[^}]*\})", line) for line in open(log_path)) if m]
+    if mode in ("live", "after"):
+        return live(facts, json.loads(open(snap_path).read()), mode == "after")
     if mode == "gdb":
         # gdb's `codefer pools`: one line per pool with its figures.
         text = open(snap_path).read()
@@ -36,14 +102,6 @@ def main():
     snap = json.loads(open(snap_path).read())
     entry = {"park": sys.argv[4], "hold": sys.argv[5], "spawn": sys.argv[6]}
     rows = {int(c["id"], 16): c for c in snap.get("coroutines", [])}
-    bad = []
-
-    def expect(what, got, want):
-        ok = got == want
-        print(("ok: %s = %s" % (what, got)) if ok else
-              ("MISMATCH: %s: codefer %s, truth %s" % (what, got, want)))
-        if not ok:
-            bad.append(what)
 
     want = {int(f["id"], 16): f for f in facts if f["kind"] in ("timer", "request", "light")}
     expect("runtime", snap.get("runtime"), "luajit")
@@ -105,7 +163,7 @@ def main():
         wrong = [hex(i) for i, f in want.items()
                  if i in rows and rows[i].get("wait_site") != f["wait"]]
         expect("coroutines with a wrong wait site", wrong, [])
-    return 1 if bad else 0
+    return 1 if BAD else 0
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ pid $WORK/nginx.pid;
 error_log $WORK/error.log info;
 load_module $OR_ROOT/usr/lib/nginx/modules/ndk_http_module.so;
 load_module $OR_ROOT/usr/lib/nginx/modules/ngx_http_lua_module.so;
-events { worker_connections 1024; }
+events { worker_connections ${OR_WORKER_CONNECTIONS:-1024}; }
 http {
 	access_log off;
 	client_body_temp_path $WORK/tmp;
@@ -67,6 +67,17 @@ http {
 		}
 		location /hold {
 			content_by_lua_block { require("leak").hold($PORT) }
+		}
+		location /pools {
+			content_by_lua_block {
+				local a = ngx.req.get_uri_args()
+				require("leak").pools($PORT, tonumber(a.keep), tonumber(a.leak), tonumber(a.burst))
+				require("leak").orphans_timer($PORT, tonumber(a.orphans))
+				ngx.say("started")
+			}
+		}
+		location /orphans {
+			content_by_lua_block { require("leak").orphans_request($PORT, tonumber(ngx.var.arg_n)) }
 		}
 		location /pong {
 			return 200 "pong";

@@ -1230,6 +1230,7 @@ const struct runtime runtime_lua = {
 #define LJ_L_BASE 32
 #define LJ_L_TOP 40
 #define LJ_L_STACK 56
+#define LJ_L_CFRAME 80
 #define LJ_STATE_SIZE 96		/* upstream: no exdata */
 #define LJ_G_ROOT 40
 #define LJ_G_MAINTHREAD 192
@@ -1241,6 +1242,8 @@ const struct runtime runtime_lua = {
 #define LJ_GCPTR_MASK ((1ull << 47) - 1)
 #define LJ_FN_FFID 10		/* GCfunc: 0 for a Lua function */
 #define LJ_FN_PC 32		/* GCfuncL: its proto's first instruction */
+#define LJ_FN_F 40		/* GCfuncC: its C function */
+#define LJ_FF_C 1		/* the ffid of a C function (not a fast function) */
 #define LJ_PT_SIZE 104		/* sizeof(GCproto): its bytecode follows it */
 #define LJ_PT_SIZEBC 12
 #define LJ_PT_CHUNKNAME 64
@@ -1261,10 +1264,17 @@ const struct runtime runtime_lua = {
 #define LJ_TAB_NODE 40		/* GCtab: node, hmask */
 #define LJ_TAB_HMASK 52
 #define LJ_NODE_SIZE 24		/* Node: val 0, key 8, next 16 */
-#define LJ_STR_LEN 16
 #define LJ_UDATA_SIZE 48	/* sizeof(GCudata): its payload follows it */
 #define LJ_HMASK_MAX (1u << 26)
 #define LJ_FRAME_SLOTS 2	/* 1 + LJ_FR2: a started coroutine's base is above them */
+
+enum {
+	SITE_LJ = SITE_RUNTIME,	/* addr: GCproto *, aux: a return pc into its bytecode */
+	SITE_LJ_DEF,		/* addr: GCproto *: where its function is defined */
+	SITE_LJ_CALL,		/* addr: the frame link of a C function a Lua function called
+				   (its return pc, whose GCproto user space finds); aux:
+				   the thread's cframe, 0 when it was in no call from Lua */
+};
 
 static struct module *luajit_module(struct target *t)
 {
@@ -1313,7 +1323,7 @@ struct luajit {
  * the socket's table): */
 #define NGX_U_POOL 40		/* socket_pool */
 #define NGX_U_CONN 72		/* peer.connection: set while connected, not in the pool */
-#define LJ_GCT_UDATA 12
+#define LJ_GCT_TAB 11
 #define LJ_TAB_ARRAY 16
 #define LJ_TAB_ASIZE 48
 #define LJ_STACK_SLOTS_MAX 65536
@@ -1411,6 +1421,23 @@ static void luajit_close(struct rt_ctx *c)
 	free(c->priv);
 }
 
+static int plan_cosockets(struct rt_ctx *rc, struct probe_plan *p, char *err, size_t errlen);
+
+/* The site a probe reads for the line that called the C function thread L (a loc)
+ * runs: its frame link and the thread's cframe (see SITE_LJ_CALL). */
+static void lj_call_site(struct probe_cfg *cfg, struct loc L)
+{
+	cfg->site = loc_deref(loc_deref(L, LJ_L_BASE, 8), -8, 8);
+	cfg->site_aux = loc_deref(L, LJ_L_CFRAME, 8);
+	cfg->site_kind = SITE_LJ_CALL;
+}
+
+/* The thread that runs (g->cur_L), from a register holding any thread of the VM. */
+static struct loc lj_cur_thread(enum loc_reg any)
+{
+	return loc_deref(loc_deref(loc_reg(any), LJ_L_GLREF, 8), LJ_G_CUR_L, 8);
+}
+
 static int luajit_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_t errlen)
 {
 	const struct luajit *j = rc->priv;
@@ -1419,8 +1446,26 @@ static int luajit_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 	int r;
 
 	snprintf(p->version, sizeof(p->version), "%s", j->version);
+	/* lua_newthread is called by a C function (coroutine.create or wrap, ngx.timer.at,
+	 * ngx.thread.spawn, an embedder's own) that the running thread (g->cur_L) called
+	 * from Lua: that C function's frame link is the return pc into the line that
+	 * called it (lua-resty-core's coroutine.create tail-calls the C one: its caller's
+	 * line). Called from C outside any call from Lua (nginx making a request's entry
+	 * thread), cur_L is the thread that ran last, with no C frame (cframe 0): no site
+	 * then. */
+	lj_call_site(&create, lj_cur_thread(CFREG_RAX));
 	/* lua_newthread returns the new thread: read it at each RET, no uretprobe. */
 	if ((r = plan_add_returns(p, m, "lua_newthread", &create, "create", err, errlen)))
+		return r;
+	/* luajit2's lua_resetthread(L, th) readies a thread that ended for reuse (nginx
+	 * keeps them for its timers and requests): a new coroutine with the old id, whose
+	 * site the walks read once it runs (its body's definition). */
+	if (target_sym(rc->t, m, "lua_resetthread", NULL) &&
+	    (r = plan_add_sym(p, rc->t, m, "lua_resetthread", 0,
+			      &(struct probe_cfg){ .kind = EV_CREATE, .co = loc_reg(CFREG_RSI) },
+			      err, errlen)))
+		return r;
+	if (j->ngx_pool_key && (r = plan_cosockets(rc, p, err, errlen)))
 		return r;
 	plan_note(p, "module %s; offsets: the LuaJIT 2.1 GC64 table (lua_State.glref %d, "
 		  "global_State.gc.root %d mainthref %d), sizeof(lua_State) %ld (%s)", m->path,
@@ -1430,7 +1475,11 @@ static int luajit_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 		  "table, with no probe: gc.root is walked again at each snapshot (at most a "
 		  "tenth of the time), and a thread missing from two walks in a row was "
 		  "collected");
-	plan_note(p, "not seen: resume and yield (assembler fast paths), creation sites");
+	plan_note(p, "create sites: the line that called coroutine.create/wrap (or the C "
+		  "function that made the thread: ngx.timer.at, ngx.thread.spawn), resolved in "
+		  "user space from the return pc (? when the caller left no Lua frame link; - "
+		  "for a thread made from C outside any call from Lua)");
+	plan_note(p, "not seen: resume and yield (assembler fast paths)");
 	return 0;
 }
 
@@ -1441,11 +1490,18 @@ static void luajit_state(struct target *t, uint64_t L, uint64_t main, uint64_t c
 			 char *buf, size_t len)
 {
 	uint64_t base, top, stack;
-	uint8_t status;
+	uint8_t head[LJ_L_STACK + 8], status;
 
-	if (target_read(t, L + LJ_L_STATUS, &status, 1) ||
-	    target_read_u64(t, L + LJ_L_BASE, &base) ||
-	    target_read_u64(t, L + LJ_L_TOP, &top) || target_read_u64(t, L + LJ_L_STACK, &stack))
+	/* One read: these fields are at the head of lua_State. */
+	if (target_read(t, L, head, sizeof(head))) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	status = head[LJ_L_STATUS];
+	base = u64_at(head, LJ_L_BASE);
+	top = u64_at(head, LJ_L_TOP);
+	stack = u64_at(head, LJ_L_STACK);
+	if (head[LJ_L_GCT] != LJ_GCT_THREAD)
 		snprintf(buf, len, "?");
 	else if (L == main)
 		snprintf(buf, len, "main");
@@ -1460,11 +1516,6 @@ static void luajit_state(struct target *t, uint64_t L, uint64_t main, uint64_t c
 	else
 		snprintf(buf, len, top == base ? "dead" : "not started");
 }
-
-enum {
-	SITE_LJ = SITE_RUNTIME,	/* addr: GCproto *, aux: a return pc into its bytecode */
-	SITE_LJ_DEF,		/* addr: GCproto *: where its function is defined */
-};
 
 /* The GCproto of the Lua function in the TValue at slot. 0 when it holds none. */
 static uint64_t lj_slot_proto(struct target *t, uint64_t slot)
@@ -1519,14 +1570,52 @@ static int lj_wait_site(struct target *t, uint64_t L, struct site *s)
 	return 0;
 }
 
+/* The GCproto whose bytecode a return pc points into, found on gc.root (a site is named
+ * once, so this walk is done once per distinct site); 0 when none. */
+static uint64_t lj_proto_of_pc(struct target *t, uint64_t g, uint64_t pc)
+{
+	uint64_t obj, n, head[2];
+	uint32_t sizebc;
+
+	if (!g || target_read_u64(t, g + LJ_G_ROOT, &obj))
+		return 0;
+	for (n = 0; obj && n < ALLGC_MAX_OBJECTS; n++, obj = head[0]) {
+		/* nextgc and, in the second word, gct */
+		if (target_read(t, obj, head, sizeof(head)))
+			return 0;
+		if ((uint8_t)(head[1] >> 8) == LJ_GCT_PROTO && pc > obj + LJ_PT_SIZE &&
+		    !target_read(t, obj + LJ_PT_SIZEBC, &sizebc, 4) &&
+		    pc <= obj + LJ_PT_SIZE + 4 * (uint64_t)sizebc)
+			return obj;
+	}
+	return 0;
+}
+
 static void luajit_describe_site(struct rt_ctx *rc, const struct site *s, char *buf, size_t len)
 {
+	const struct luajit *j = rc->priv;
 	struct target *t = rc->t;
 	uint32_t sizebc, numline, pos, off;
-	uint64_t name, lineinfo;
+	uint64_t name, lineinfo, pt;
 	int32_t line;
 	char src[256];
 
+	if (s->kind == SITE_LJ_CALL) {
+		/* No C frame: the thread was not in a call from Lua (its link is stale). */
+		if (!s->aux) {
+			snprintf(buf, len, "-");
+			return;
+		}
+		/* A Lua caller's frame link is the return pc itself. */
+		if ((s->addr & LJ_FRAME_TYPE) != LJ_FRAME_LUA ||
+		    !(pt = lj_proto_of_pc(t, j->g, s->addr))) {
+			snprintf(buf, len, "?");
+			return;
+		}
+		luajit_describe_site(rc, &(struct site){ .addr = pt, .aux = s->addr,
+							 .kind = SITE_LJ }, buf, len);
+		return;
+	}
 	if (target_read_u64(t, s->addr + LJ_PT_CHUNKNAME, &name) ||
 	    target_read_str(t, (name & LJ_GCPTR_MASK) + LJ_STR_DATA, src, sizeof(src)) < 0 ||
 	    target_read(t, s->addr + LJ_PT_FIRSTLINE, &line, 4)) {
@@ -1591,8 +1680,21 @@ static void lj_sites(struct target *t, uint64_t L, struct census_coro *co)
 		lj_wait_site(t, L, &co->wait_site);
 }
 
-/* The value under `key` (a raw TValue) in the hash part of table tv, or 0. */
-static uint64_t lj_tab_get(struct target *t, uint64_t tv, uint64_t key, uint64_t key_mask)
+/* Is the raw TValue k the string `name`? Its length moves between LuaJIT builds
+ * (luajit2 adds a string id before it), its text does not, and ends in a NUL. */
+static int lj_is_str(struct target *t, uint64_t k, const char *name)
+{
+	size_t n = strlen(name) + 1;
+	char buf[64];
+
+	return k >> 47 == LJ_IT_STR && n <= sizeof(buf) &&
+	       !target_read(t, (k & LJ_GCPTR_MASK) + LJ_STR_DATA, buf, n) && !memcmp(buf, name, n);
+}
+
+/* The value in the hash part of table tv under the string `name`, or (name NULL) under
+ * `key` (a raw TValue, compared under key_mask). 0 when none. */
+static uint64_t lj_tab_get(struct target *t, uint64_t tv, uint64_t key, uint64_t key_mask,
+			   const char *name)
 {
 	uint64_t tab, node, k, v;
 	uint32_t hmask, i;
@@ -1605,10 +1707,24 @@ static uint64_t lj_tab_get(struct target *t, uint64_t tv, uint64_t key, uint64_t
 		return 0;
 	for (i = 0; i <= hmask; i++)
 		if (!target_read_u64(t, node + (uint64_t)i * LJ_NODE_SIZE + 8, &k) &&
-		    (k & key_mask) == (key & key_mask) &&
+		    (name ? lj_is_str(t, k, name) : (k & key_mask) == (key & key_mask)) &&
 		    !target_read_u64(t, node + (uint64_t)i * LJ_NODE_SIZE, &v))
 			return v;
 	return 0;
+}
+
+/* The value the registry of global_State g holds under a key (as lj_tab_get), or 0.
+ * The registry's place in global_State moves between LuaJIT builds (luajit2 adds
+ * fields before it): it is the table after mainthref that holds the key. */
+static uint64_t lj_registry_get(struct target *t, uint64_t g, uint64_t key, uint64_t key_mask,
+				const char *name)
+{
+	uint64_t reg, v = 0, off;
+
+	for (off = LJ_G_MAINTHREAD + 8; !v && off < LJ_G_MAINTHREAD + LJ_G_SCAN; off += 8)
+		if (!target_read_u64(t, g + off, &reg))
+			v = lj_tab_get(t, reg, key, key_mask, name);
+	return v;
 }
 
 /* Entries of a doubly linked ngx_queue_t, or -1 when it does not close. */
@@ -1631,18 +1747,13 @@ static int64_t ngx_queue_len(struct target *t, uint64_t head)
 static int ngx_pools(struct target *t, const struct luajit *j, uint64_t g, uint64_t main,
 		     struct census *c)
 {
-	uint64_t reg, pools = 0, node, k, v, ud, vm, sz, conns, off;
-	uint32_t hmask, i, len;
+	uint64_t pools, node, k, v, ud, vm, sz, conns;
+	uint32_t hmask, i;
 	struct census_pool *p;
 	char name[sizeof(p->name)];
 
-	/* The registry's place in global_State moves between LuaJIT builds (luajit2 adds
-	 * fields before it): it is the table after mainthref that holds the pools' key. */
-	for (off = LJ_G_MAINTHREAD + 8; !pools && off < LJ_G_MAINTHREAD + LJ_G_SCAN; off += 8)
-		if (!target_read_u64(t, g + off, &reg))
-			pools = lj_tab_get(t, reg, (LJ_IT_LIGHTUD << 47) |
-					   (j->ngx_pool_key & LJ_LIGHTUD_LO),
-					   ~(LJ_GCPTR_MASK & ~LJ_LIGHTUD_LO));
+	pools = lj_registry_get(t, g, (LJ_IT_LIGHTUD << 47) | (j->ngx_pool_key & LJ_LIGHTUD_LO),
+				~(LJ_GCPTR_MASK & ~LJ_LIGHTUD_LO), NULL);
 	if (!pools)
 		return 0;	/* no pool made yet */
 	if (pools >> 47 != LJ_IT_TAB ||
@@ -1662,13 +1773,9 @@ static int ngx_pools(struct target *t, const struct luajit *j, uint64_t g, uint6
 		if (target_read_u64(t, ud + NGX_POOL_VM, &vm) || vm != main ||
 		    target_read_u64(t, ud + NGX_POOL_SIZE, &sz) ||
 		    target_read_u64(t, ud + NGX_POOL_CONNS, &conns) ||
-		    target_read(t, k + LJ_STR_LEN, &len, 4))
+		    /* NUL-terminated; its length moves between builds (see lj_is_str) */
+		    target_read_str(t, k + LJ_STR_DATA, name, sizeof(name)) < 0)
 			return -1;
-		if (len >= sizeof(name))
-			len = sizeof(name) - 1;
-		if (target_read(t, k + LJ_STR_DATA, name, len))
-			return -1;
-		name[len] = 0;
 		if (!(p = census_add_pool(c, ud)))
 			return -1;
 		snprintf(p->name, sizeof(p->name), "%s", name);
@@ -1683,7 +1790,7 @@ static int ngx_pools(struct target *t, const struct luajit *j, uint64_t g, uint6
 	return 0;
 }
 
-/* Userdata payloads seen on gc.root: cosockets are among them. */
+/* A set of words, sorted for bsearch once filled. */
 struct u64_set {
 	uint64_t *v;
 	size_t n, cap;
@@ -1708,31 +1815,40 @@ static int set_has(const struct u64_set *s, uint64_t v)
 	return s->n && bsearch(&v, s->v, s->n, sizeof(v), cmp_u64);
 }
 
-/* The cosocket whose table sits in stack slot `slot`: the payload of the userdata at
- * index 1 of that table, or 0. */
-static uint64_t lj_slot_cosocket(struct target *t, uint64_t slot)
+/* The cosocket whose table is the raw TValue v: the payload of the userdata at index 1
+ * of that table, or 0. */
+static uint64_t lj_cosocket(struct target *t, uint64_t v)
 {
-	uint64_t v, tab, arr, u;
-	uint32_t asize;
+	uint8_t tab[LJ_TAB_ASIZE + 4];
+	uint64_t u;
 
-	if (target_read_u64(t, slot, &v) || v >> 47 != LJ_IT_TAB)
-		return 0;
-	tab = v & LJ_GCPTR_MASK;
-	if (target_read(t, tab + LJ_TAB_ASIZE, &asize, 4) || asize < 2 ||
-	    target_read_u64(t, tab + LJ_TAB_ARRAY, &arr) || target_read_u64(t, arr + 8, &u) ||
-	    u >> 47 != LJ_IT_UDATA)
+	if (v >> 47 != LJ_IT_TAB || target_read(t, v & LJ_GCPTR_MASK, tab, sizeof(tab)) ||
+	    u32_at(tab, LJ_TAB_ASIZE) < 2 ||
+	    target_read_u64(t, u64_at(tab, LJ_TAB_ARRAY) + 8, &u) || u >> 47 != LJ_IT_UDATA)
 		return 0;
 	return (u & LJ_GCPTR_MASK) + LJ_UDATA_SIZE;
 }
 
-/* Connections out of the pools (c->pools from `first` on): cosockets connected through
- * a pool and not back in it; the holder is the coroutine with the socket on its stack
+/* Is cosocket u connected through one of `pools`? Its pool in *pool. */
+static int cosocket_out(struct target *t, uint64_t u, const struct u64_set *pools, uint64_t *pool)
+{
+	uint8_t b[NGX_U_CONN + 8 - NGX_U_POOL];
+
+	if (!u || target_read(t, u + NGX_U_POOL, b, sizeof(b)))
+		return 0;
+	*pool = u64_at(b, 0);
+	return (!pools || set_has(pools, *pool)) && u64_at(b, NGX_U_CONN - NGX_U_POOL);
+}
+
+/* Connections out of the pools (c->pools from `first` on): cosockets (`sockets`: their
+ * tables, as raw TValues, the id the probes know a connection by too) connected through a
+ * pool and not back in it; the holder is the coroutine with the socket on its stack
  * (each stack is read once), 0 (an orphan) when none has. */
 static int ngx_conns_out(struct target *t, struct census *c, size_t first_pool,
-			 size_t first_coro, struct u64_set *udata)
+			 size_t first_coro, const struct u64_set *sockets)
 {
 	struct u64_set pools = { 0 }, outs = { 0 };
-	uint64_t sp, conn, stack, top, u, slot, *holder = NULL;
+	uint64_t sp, stack, top, slot, v, *holder = NULL, *at;
 	size_t i, k;
 	int ret = -1;
 
@@ -1740,16 +1856,15 @@ static int ngx_conns_out(struct target *t, struct census *c, size_t first_pool,
 		if (set_add(&pools, c->pools[i].pool))
 			goto out;
 	qsort(pools.v, pools.n, sizeof(*pools.v), cmp_u64);
-	for (i = 0; i < udata->n; i++)
-		if (!target_read_u64(t, udata->v[i] + NGX_U_POOL, &sp) && set_has(&pools, sp) &&
-		    !target_read_u64(t, udata->v[i] + NGX_U_CONN, &conn) && conn &&
-		    set_add(&outs, udata->v[i]))
+	for (i = 0; i < sockets->n; i++)
+		if (cosocket_out(t, lj_cosocket(t, sockets->v[i]), &pools, &sp) &&
+		    set_add(&outs, sockets->v[i]))
 			goto out;
 	if (!outs.n) {
 		ret = 0;
 		goto out;
 	}
-	/* udata is sorted, so outs is. */
+	/* sockets is sorted, so outs is. */
 	if (!(holder = calloc(outs.n, sizeof(*holder))))
 		goto out;
 	for (k = first_coro; k < c->ncoros; k++) {
@@ -1758,20 +1873,18 @@ static int ngx_conns_out(struct target *t, struct census *c, size_t first_pool,
 		    top - stack > 8 * LJ_STACK_SLOTS_MAX)
 			continue;
 		for (slot = stack; slot < top; slot += 8) {
-			uint64_t *at;
-
-			if (!(u = lj_slot_cosocket(t, slot)) ||
-			    !(at = bsearch(&u, outs.v, outs.n, sizeof(u), cmp_u64)) ||
+			if (target_read_u64(t, slot, &v) || v >> 47 != LJ_IT_TAB ||
+			    !(at = bsearch(&v, outs.v, outs.n, sizeof(v), cmp_u64)) ||
 			    holder[at - outs.v])
 				continue;
 			holder[at - outs.v] = c->coros[k].id;
 			c->coros[k].conns_held++;
 		}
 	}
+	/* One given back meanwhile (live) is not out. */
 	for (i = 0; i < outs.n; i++)
-		if (target_read_u64(t, outs.v[i] + NGX_U_POOL, &sp) ||
-		    target_read_u64(t, outs.v[i] + NGX_U_CONN, &conn) ||
-		    census_add_conn(c, conn, sp, holder[i], &(struct site){ 0 }))
+		if (cosocket_out(t, lj_cosocket(t, outs.v[i]), NULL, &sp) &&
+		    census_add_conn(c, outs.v[i], sp, holder[i], &(struct site){ 0 }))
 			goto out;
 	ret = 0;
 out:
@@ -1781,6 +1894,96 @@ out:
 	return ret;
 }
 
+/* The tcp socket metatable lua-nginx-module keeps in the registry (lua-resty-core reads
+ * it there too): its methods are C functions, static in a stripped module. */
+#define NGX_TCP_MT "__tcp_cosocket_mt"
+
+/* Probes on cosocket methods, at their entry (they yield: no return probe), found in the
+ * worker's own VM at attach, never at offsets of one build: the C functions of the tcp
+ * socket metatable's connect (takes a connection out), setkeepalive and close (give it
+ * back). A connection is known by its socket (the table its methods get as self, at
+ * L->base): which pool it is in, and whether it is still out, its socket's upstream
+ * userdata says at each snapshot (luajit_conn_now), since connect only learns its pool
+ * inside. Where they cannot be found, the pools are walked only. */
+static int plan_cosockets(struct rt_ctx *rc, struct probe_plan *p, char *err, size_t errlen)
+{
+	static const struct {
+		const char *method;
+		uint32_t kind;
+	} methods[] = { { "connect", EV_POOL_GET }, { "setkeepalive", EV_POOL_PUT },
+			{ "close", EV_POOL_PUT } };
+	enum { NMETHODS = sizeof(methods) / sizeof(methods[0]) };
+	const struct luajit *j = rc->priv;
+	const struct anchor a = { LJ_L_GLREF, LJ_G_MAINTHREAD, j->state_size };
+	struct loc base = loc_deref(loc_reg(CFREG_RDI), LJ_L_BASE, 8);
+	uint64_t g, mt, fv, fn, f[NMETHODS];
+	struct module *m[NMETHODS];
+	struct target *t = rc->t;
+	uint8_t gct, ffid;
+	char desc[160];
+	size_t i;
+	int r;
+
+	if (!is_state(t, &a, ngx_vm_state(t, j), &g) ||
+	    !(mt = lj_registry_get(t, g, 0, 0, NGX_TCP_MT))) {
+		plan_note(p, "cosockets: no registry.%s in the worker's VM: pools are walked only",
+			  NGX_TCP_MT);
+		return 0;
+	}
+	for (i = 0; i < NMETHODS; i++) {
+		fv = lj_tab_get(t, mt, 0, 0, methods[i].method);
+		fn = fv & LJ_GCPTR_MASK;
+		if (fv >> 47 != LJ_TFUNC_IT || target_read(t, fn + LJ_L_GCT, &gct, 1) ||
+		    gct != LJ_GCT_FUNC || target_read(t, fn + LJ_FN_FFID, &ffid, 1) ||
+		    ffid != LJ_FF_C || target_read_u64(t, fn + LJ_FN_F, &f[i]) ||
+		    !(m[i] = target_module_at(t, f[i])) || !module_elf(m[i])) {
+			plan_note(p, "cosockets: registry.%s.%s is no C function in a module: "
+				  "pools are walked only", NGX_TCP_MT, methods[i].method);
+			return 0;
+		}
+	}
+	for (i = 0; i < NMETHODS; i++) {
+		struct probe_cfg cfg = { .kind = methods[i].kind, .co = loc_reg(CFREG_RDI),
+					 .conn = loc_deref(base, 0, 8) };
+
+		if (methods[i].kind == EV_POOL_GET) {
+			/* Every connection in one BPF pool: user space sorts them out. */
+			cfg.pool = (struct loc){ .base = LOC_CONST, .base_off = j->ngx_pool_key };
+			lj_call_site(&cfg, loc_reg(CFREG_RDI));
+		}
+		snprintf(desc, sizeof(desc), "0x%llx (tcp socket %s: registry.%s.%s)",
+			 (unsigned long long)(f[i] - m[i]->bias), methods[i].method, NGX_TCP_MT,
+			 methods[i].method);
+		if ((r = plan_add(p, m[i], f[i] - m[i]->bias, desc, &cfg, err, errlen)))
+			return r;
+	}
+	p->pools_walked = 1;
+	plan_note(p, "cosockets: connect, setkeepalive and close probed (C functions read from "
+		  "registry.%s at attach): who connected each connection out, and from which "
+		  "Lua line (the caller's return pc, its line found in user space; a JIT-compiled "
+		  "caller leaves none); the pools' figures (out, idle, connects waiting) are read "
+		  "from the pools themselves at each walk", NGX_TCP_MT);
+	return 0;
+}
+
+/* A connection the connect probe saw taken, as its socket says now: see runtime.h. */
+static int luajit_conn_now(struct rt_ctx *rc, uint64_t conn, uint64_t co, uint64_t *pool,
+			   int *orphan)
+{
+	struct target *t = rc->t;
+	uint64_t u = lj_cosocket(t, conn);
+	char state[16];
+
+	if (!u)
+		return -1;
+	if (!cosocket_out(t, u, NULL, pool) || !*pool)
+		return 1;
+	/* A holder that ended, or that the GC took (no thread there: "?"), holds nothing. */
+	luajit_state(t, co, 0, 0, state, sizeof(state));
+	*orphan = !strcmp(state, "dead") || !strcmp(state, "?");
+	return 0;
+}
+
 static int luajit_census(struct rt_ctx *rc, struct census *c, char *err, size_t errlen)
 {
 	struct target *t = rc->t;
@@ -1788,7 +1991,9 @@ static int luajit_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 	const struct anchor a = { LJ_L_GLREF, LJ_G_MAINTHREAD, j->state_size };
 	uint64_t g, main, cur, obj, next, n;
 	size_t first_coro = c->ncoros, first_pool = c->npools;
-	struct u64_set udata = { 0 };
+	struct u64_set sockets = { 0 };
+	/* At each snapshot the probes know the connections out: the pools' figures will do. */
+	int conns = j->ngx_pool_key && c->scope != CENSUS_UNPROBED;
 	struct census_coro *co;
 	uint8_t gct;
 
@@ -1823,7 +2028,8 @@ static int luajit_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 				 "0x%llx", (unsigned long long)obj);
 			break;
 		}
-		if (gct == LJ_GCT_UDATA && j->ngx_pool_key && set_add(&udata, obj + LJ_UDATA_SIZE))
+		if (gct == LJ_GCT_TAB && conns && lj_cosocket(t, (LJ_IT_TAB << 47) | obj) &&
+		    set_add(&sockets, (LJ_IT_TAB << 47) | obj))
 			break;
 		if (gct != LJ_GCT_THREAD || obj == main)
 			continue;
@@ -1833,12 +2039,12 @@ static int luajit_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 		lj_sites(t, obj, co);
 		ngx_owner(t, j, obj, co);
 	}
-	qsort(udata.v, udata.n, sizeof(*udata.v), cmp_u64);
+	qsort(sockets.v, sockets.n, sizeof(*sockets.v), cmp_u64);
 	if (j->ngx_pool_key && (ngx_pools(t, j, g, main, c) ||
-				ngx_conns_out(t, c, first_pool, first_coro, &udata)))
+				(conns && ngx_conns_out(t, c, first_pool, first_coro, &sockets))))
 		snprintf(c->warning, sizeof(c->warning), "cosocket pools: unreadable, or not "
 			 "laid out as in lua-nginx-module 0.10");
-	free(udata.v);
+	free(sockets.v);
 	return 0;
 }
 
@@ -1852,5 +2058,6 @@ const struct runtime runtime_luajit = {
 	.plan = luajit_plan,
 	.census = luajit_census,
 	.describe_site = luajit_describe_site,
+	.conn_now = luajit_conn_now,
 	.exits_unprobed = 1,
 };
