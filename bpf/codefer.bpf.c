@@ -27,15 +27,18 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, MAX_COROS);
 	__type(key, struct coro_key);
 	__type(value, struct coro);
 } coros SEC(".maps");
 
 /* Pending defers deeper than a coroutine's inline sites (struct coro), so a run retires
- * the right site. */
+ * the right site. Allocated as used: only deep stacks (leaks, mostly) come here, and
+ * preallocated it would be most of a process's map memory. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, MAX_DEFER_RECORDS);
 	__type(key, struct defer_key);
 	__type(value, struct site);
@@ -59,6 +62,7 @@ struct {
 /* Pending timers armed since attach (and the census's, seeded by user space), by id. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* room as used: most targets arm few */
 	__uint(max_entries, MAX_TIMERS);
 	__type(key, struct timer_key);
 	__type(value, struct timer_val);

@@ -17,7 +17,7 @@
 
 /* Default map sizes; codefer-top sizes the coroutine maps at load (--max-coroutines). */
 #define MAX_COROS 262144
-#define MAX_DEFER_RECORDS 2097152
+#define MAX_DEFER_RECORDS 1048576
 /* The sites of a coroutine's first pending defers live in its map entry: registering and
  * running them costs no map update. Deeper ones go to `defer_stack`. */
 #define CORO_INLINE_SITES 4

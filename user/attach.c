@@ -671,7 +671,7 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 static void size_maps(struct codefer_bpf *skel, uint32_t n)
 {
 	bpf_map__set_max_entries(skel->maps.coros, n);
-	bpf_map__set_max_entries(skel->maps.defer_stack, n * 8 > n ? n * 8 : n);
+	bpf_map__set_max_entries(skel->maps.defer_stack, n * 4 > n ? n * 4 : n);
 }
 
 static struct bpf_program *program_for(struct codefer_bpf *skel, enum event_kind kind)
