@@ -46,7 +46,7 @@ static const char usage[] =
 "      --freeze         stop the target while the probes go in and the census is taken\n"
 "                       (default: it runs; the census is reconciled with the probes)\n"
 "      --max-coroutines N  room for N coroutines seen by the probes (default 262144:\n"
-"                       about 300 MB of kernel memory per process watched; 4096: 18 MB)\n"
+"                       37 MB of kernel memory per process at attach, 0.3 KB a coroutine)\n"
 "  -v, --verbose        libbpf's messages (the verifier's log when a load fails)\n"
 "      --grow SECS      verdict growing: pending rose and never fell for SECS (default 10)\n"
 "      --pile N         verdict piling: N or more pending defers (default 100)\n"
