@@ -15,7 +15,8 @@ $pool->on('WorkerStart', function (Pool $pool, int $id) use ($dir, $iterations, 
     // This callback runs in a coroutine of its own (enable_coroutine), started before
     // codefer attaches, which ends once the leak below has started: one more exit than
     // the leak's truth counts.
-    echo "STARTER ", json_encode(['pid' => getmypid(), 'cid' => Swoole\Coroutine::getCid()]), "\n";
+    // One write: the workers share this stdout.
+    echo "STARTER " . json_encode(['pid' => getmypid(), 'cid' => Swoole\Coroutine::getCid()]) . "\n";
     $argv = ['swoole_leak.php', $iterations, $short, "file:$dir/go." . getmypid()];
     require __DIR__ . '/../php/swoole_leak.php';
 });

@@ -101,13 +101,14 @@ go(function () use (&$t, $iterations, $short, $poolSize, $mode) {
     while ($t['exited'] < $short + 1) {
         Coroutine::sleep(0.01);
     }
-    echo "TRUTH ", json_encode($t + [
+    // One write: workers of a process pool share this stdout.
+    echo "TRUTH " . json_encode($t + [
         'live' => $t['created'] - $t['exited'],
         'defers_pending' => $t['defers_registered'] - $t['defers_run'],
         'outstanding' => $t['gets'] - ($t['puts'] - $poolSize),
         'defer_site' => __FILE__ . ':' . $t['defer_line'],
         'pid' => getmypid(),
-    ]), "\n";
+    ]) . "\n";
     if ($mode === 'census') {
         echo "READY\n";
     }
