@@ -241,7 +241,7 @@ static enum verdict judge(const struct model *m, const struct coro_row *r, uint6
 }
 
 /* Per site index, figures of one kind; grown to the table's size. */
-static int64_t *site_counts(int64_t **v, size_t *cap, size_t n)
+static int64_t *grow_site_counts(int64_t **v, size_t *cap, size_t n)
 {
 	if (!n)
 		n = 1;
@@ -255,6 +255,12 @@ static int64_t *site_counts(int64_t **v, size_t *cap, size_t n)
 		*cap = n;
 	}
 	return *v;
+}
+
+/* Per-site figures with room for n sites (called per row: the common case inline). */
+static inline int64_t *site_counts(int64_t **v, size_t *cap, size_t n)
+{
+	return *v && n <= *cap ? *v : grow_site_counts(v, cap, n);
 }
 
 static int add_site_rows(struct model *m, struct snapshot *snap, int64_t *per[SK__COUNT])
