@@ -344,24 +344,32 @@ static void reset_rows(struct session *s)
  * probes' entry changed between the reads of the map before and after a walk may have
  * been read in the middle of an event, and a list walked while the target changes it
  * can break off. So walks go on (at most CENSUS_WALKS) until one is whole and every
- * coroutine it read has been kept from some walk where it stayed still; a coroutine that
- * changed during every walk is kept as last read, and the header says how many those are
- * (their census part may be off by what their events did while they were read). */
+ * coroutine it read has been kept from some walk where it stayed still. Coroutines that
+ * changed during every walk are read once more with the target stopped when a walk is
+ * quick (SETTLE_STOP_WALK_NS; the stop is stated as the attach's stall); else they are
+ * kept as last read, and the header says how many those are (their census part may be
+ * off by what their events did while they were read). */
 #define CENSUS_WALKS 5
 #define CENSUS_SETTLE_US 2000
+/* When the last walk took less than this, coroutines that changed during every walk are
+ * read once more with the target stopped: a stop of about one such walk (its threads'
+ * ptrace stops added), well under the 10 ms codefer allows itself at attach. */
+#define SETTLE_STOP_WALK_NS 3000000
 
 static int census_walks(struct session *s, char *err, size_t errlen)
 {
 	struct probed *before = NULL, *after = NULL;
 	size_t nbefore = 0, nafter = 0, cap_runs = 0, i, kept, dirty = 0;
-	int r = 0, w, whole;
+	uint64_t stopped_at = 0;
+	int r = 0, w, whole, settle_stop;
 
 	reset_rows(s);
 	s->census_unsettled = 0;
-	for (w = 0; w < CENSUS_WALKS; w++) {
+	/* One walk more than CENSUS_WALKS only when it is a settling stop (below). */
+	for (w = 0;; w++) {
 		struct census c = { .scope = s->no_probes ? CENSUS_ALL : CENSUS_PROBED,
 				    .deadline_ns = s->walk_deadline_ns };
-		int last = w + 1 == CENSUS_WALKS || s->frozen || !s->skel;
+		int last = w + 1 >= CENSUS_WALKS || s->frozen || !s->skel;
 		uint64_t now = mono_ns();
 		void *np;
 
@@ -374,6 +382,7 @@ static int census_walks(struct session *s, char *err, size_t errlen)
 			census_free(&c);
 			break;
 		}
+		settle_stop = last && !s->frozen && s->skel && mono_ns() - now < SETTLE_STOP_WALK_NS;
 		/* Some probed calls come just after the change they stand for (a defer popped,
 		 * then its function called): a moment lets such a probe land before the map
 		 * is read again, so a change the walk saw is never one the map missed. */
@@ -399,7 +408,7 @@ static int census_walks(struct session *s, char *err, size_t errlen)
 			if (bsearch(&(struct census_row){ .id = co->id }, s->rows, kept,
 				    sizeof(*s->rows), cmp_row))
 				continue;
-			if (!still && !last) {
+			if (!still && (!last || settle_stop)) {
 				dirty++;
 				continue;
 			}
@@ -419,6 +428,11 @@ static int census_walks(struct session *s, char *err, size_t errlen)
 		free(before);
 		free(after);
 		before = after = NULL;
+		if (last && dirty && settle_stop && !freeze(s->t.pid)) {
+			s->frozen = 1;
+			stopped_at = mono_ns();
+			continue;
+		}
 		if (last || (whole && !dirty))
 			break;
 		continue;
@@ -430,6 +444,11 @@ oom:
 	}
 	free(before);
 	free(after);
+	if (stopped_at) {
+		release();
+		s->frozen = 0;
+		s->stall_ns = mono_ns() - stopped_at;
+	}
 	if (!r)
 		s->census_coros = s->nrows;
 	return r;

@@ -584,6 +584,9 @@ void render_text(FILE *f, struct model *m, const struct snapshot *snap, int max_
 		     s->walk_partial ? ", PARTIAL: cut short by its budget" : "");
 	else if (s->frozen)
 		line(f, width, "attach: the target was stopped %.1f ms (--freeze)", s->stall_ns / 1e6);
+	else if (s->stall_ns)
+		line(f, width, "attach: the target was stopped %.1f ms for a last quick walk of the "
+		     "coroutines that changed during every other", s->stall_ns / 1e6);
 	else if (s->census_unsettled)
 		line(f, width, "attach: census of a running target: %zu coroutines changed during "
 		     "each of its %u walks (their census part may be off by those events)",
