@@ -246,6 +246,13 @@ static __always_inline bool cond_holds(const struct pt_regs *regs, struct probe_
 	return false;
 }
 
+/* Reads the hit's coroutine id into *id: true when it could and the probe's condition
+ * holds (the hit counts). */
+static __always_inline bool hit_counts(const struct pt_regs *regs, struct probe_cfg *cfg, __u64 *id)
+{
+	return !eval_loc(regs, &cfg->co, 0, id) && cond_holds(regs, cfg, *id);
+}
+
 /* The first return address outside the skip range, from pc up the frame-pointer chain
  * that starts at the probe's RBP (the frame of pc's function). Bounded; when the chain
  * breaks or is too deep, the last PC read stands. */
@@ -399,7 +406,7 @@ int BPF_UPROBE(on_create)
 	struct site s = {};
 	__u64 now = bpf_ktime_get_ns();
 
-	if (!cfg || eval_loc(regs, &cfg->co, 0, &key.id) || !cond_holds(regs, cfg, key.id))
+	if (!cfg || !hit_counts(regs, cfg, &key.id))
 		return 0;
 	old = bpf_map_lookup_elem(&coros, &key);
 	if (old)
@@ -425,7 +432,7 @@ int BPF_UPROBE(on_defer)
 	__s64 depth;
 	struct coro *c;
 
-	if (!cfg || eval_loc(regs, &cfg->co, 0, &id) || !cond_holds(regs, cfg, id))
+	if (!cfg || !hit_counts(regs, cfg, &id))
 		return 0;
 	c = coro_get(id, now);
 	if (!c)
@@ -460,7 +467,7 @@ int BPF_UPROBE(on_defer_run)
 	__u64 now = bpf_ktime_get_ns();
 	struct coro *c;
 
-	if (!cfg || eval_loc(regs, &cfg->co, 0, &key.id) || !cond_holds(regs, cfg, key.id))
+	if (!cfg || !hit_counts(regs, cfg, &key.id))
 		return 0;
 	ctr->n[C_DEFERS_RUN]++;
 	c = coro_get(key.id, now);
@@ -490,7 +497,7 @@ int BPF_UPROBE(on_exit)
 	__u64 now = bpf_ktime_get_ns();
 	struct coro *c;
 
-	if (!cfg || eval_loc(regs, &cfg->co, 0, &key.id) || !cond_holds(regs, cfg, key.id))
+	if (!cfg || !hit_counts(regs, cfg, &key.id))
 		return 0;
 	ctr->n[C_EXITED]++;
 	c = bpf_map_lookup_elem(&coros, &key);
@@ -543,7 +550,7 @@ int BPF_UPROBE(on_pool_get)
 	struct pool_stats *ps;
 	struct coro *c;
 
-	if (!cfg || eval_loc(regs, &cfg->co, 0, &id) || !cond_holds(regs, cfg, id))
+	if (!cfg || !hit_counts(regs, cfg, &id))
 		return 0;
 	if (eval_loc(regs, &cfg->conn, id, &ck.conn) || eval_loc(regs, &cfg->pool, id, &hold.pool))
 		return 0;
@@ -638,7 +645,7 @@ int BPF_UPROBE(on_save)
 	__u64 v, id;
 	struct coro *c;
 
-	if (!cfg || eval_loc(regs, &cfg->co, 0, &id) || !cond_holds(regs, cfg, id))
+	if (!cfg || !hit_counts(regs, cfg, &id))
 		return 0;
 	if (eval_loc(regs, &cfg->save, id, &v))
 		return 0;
@@ -657,7 +664,7 @@ int BPF_UPROBE(on_touch)
 	__u64 now = bpf_ktime_get_ns(), id;
 	struct coro *c;
 
-	if (!cfg || eval_loc(regs, &cfg->co, 0, &id) || !cond_holds(regs, cfg, id))
+	if (!cfg || !hit_counts(regs, cfg, &id))
 		return 0;
 	c = coro_get(id, now);
 	if (c) {
