@@ -17,6 +17,9 @@ const volatile __u32 targ_tgid = 0;
 /* Set by user space once every probe is in: uprobes go in one by one, and a create seen
  * before its exit probe exists would never end. */
 __u32 probes_on = 0;
+/* Set by user space once the census is over: the end of a coroutine born later has no
+ * census part to drop, and is not sent to user space. */
+__u32 census_done = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -391,7 +394,8 @@ static __always_inline void retire_coro(__u64 id, struct coro *c, __u64 now)
 	if (c->conns > 0)
 		bpf_for_each_map_elem(&conns, mark_orphan, &id, 0);
 	/* Even one born after attach: the census may have read it too. */
-	report_exit(id, c->low, now);
+	if (!(c->flags & CF_AFTER_CENSUS))
+		report_exit(id, c->low, now);
 	bpf_map_delete_elem(&coros, &key);
 }
 
@@ -414,6 +418,7 @@ int BPF_UPROBE(on_create)
 	eval_site(regs, cfg, key.id, &s);
 	fresh.created_ns = fresh.first_ns = fresh.last_ns = now;
 	fresh.seq = 1;
+	fresh.flags = census_done ? CF_AFTER_CENSUS : 0;
 	fresh.create_site = s;
 	if (!update_or_count(&coros, &key, &fresh, BPF_ANY))
 		ctr->n[C_CREATED]++;

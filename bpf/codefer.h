@@ -115,6 +115,7 @@ struct coro_key {
 
 /* coro.flags */
 #define CF_UNSEEN_BIRTH	(1u << 1)	/* first seen by an event other than create */
+#define CF_AFTER_CENSUS	(1u << 2)	/* born once the census was over: it read none of it */
 
 /* Sent on the `exits` ring buffer when a coroutine ends: user space drops what the
  * census read of it. */

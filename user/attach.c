@@ -992,6 +992,7 @@ int session_attach(struct session *s, const struct attach_opts *o, char *err, si
 	}
 	if (!r && s->walker && !o->no_census)
 		r = take_census(s, err, errlen);
+	__atomic_store_n(&s->skel->bss->census_done, 1, __ATOMIC_SEQ_CST);
 	release();
 	if (s->frozen)
 		s->stall_ns = mono_ns() - t0;
