@@ -438,7 +438,7 @@ static int build_sites(struct model *m, struct snapshot *snap, struct hold *hold
 
 		rs.len = 0;
 		row->site = SITE_TAB_OOM;
-		/* coro_sites and unprobed are sorted by id like the rows: walk them together. */
+		/* raw_sites and unprobed are sorted by id like the rows: walk them together. */
 		while (j < m->raw_sites.n && sk[j].id < row->id)
 			j++;
 		while (ju < m->s->nunprobed && u[ju].id < row->id)
