@@ -50,10 +50,52 @@ Coroutine\run(function () use ($before, $after, $ticks, $defers, $site, &$t) {
         $response = new Response();
         Event::defer(function () use ($response, &$ran) { $ran++; });	// run after attach
     }
+    // Event::add callbacks on sockets whose peer stays open and silent (never readable):
+    // BEFORE at attach, one deleted before attach, one deleted after.
+    $pairs = [];
+    $socket = function () use (&$pairs) {
+        $pairs[] = $p = stream_socket_pair(STREAM_PF_UNIX, STREAM_SOCK_STREAM, STREAM_IPPROTO_IP);
+        return $p[0];
+    };
+    $watched = $streams = [];
+    for ($i = 0; $i < $before; $i++) {
+        $request = new Request();
+        $watched[] = Event::add(
+            $streams[] = $socket(),
+            function ($s) use ($request) { }
+        );
+    }
+    $watched_line = __LINE__ - 3;
+    Event::del(Event::add($socket(), function ($s) { }));
+    $deleted = Event::add($socket(), function ($s) { });
     echo "READY\n";
     fgets(STDIN);	// blocks the event loop: the tasks above wait
 
     Timer::clear($cleared);
+    // Event::add callbacks: the calls' lines are the sites; one socket with both a read
+    // and a write callback (two); one added and deleted; one of before replaced by
+    // Event::set (at its line); one of before closed with its callback in (Swoole keeps
+    // it: Event::isset says); Event::del of one of before.
+    for ($i = 0; $i < $after; $i++) {
+        $request = new Request();
+        $response = new Response();
+        $on_read = function ($s) use ($request, $response) { };
+        Event::add($socket(), $on_read);
+    }
+    $site(__LINE__ - 2, $after, ['Request' => $after, 'Response' => $after]);
+    $request = new Request();
+    $both = function ($s) use ($request) { };
+    Event::add($socket(), $both, $both, SWOOLE_EVENT_READ);
+    $site(__LINE__ - 1, 2, ['Request' => 2]);
+    Event::del(Event::add($socket(), $both));
+    $response = new Response();
+    $replaced = function ($s) use ($response) { };
+    Event::set($watched[0], $replaced, null, SWOOLE_EVENT_READ);
+    $site(__LINE__ - 1, 1, ['Response' => 1]);
+    fclose($streams[1]);
+    $still = count(array_filter(array_slice($watched, 1), fn($fd) => Event::isset($fd)));
+    $site($watched_line, $still, $still ? ['Request' => $still] : []);
+    Event::del($deleted);
     // The closures start on other lines than the calls: the calls' lines are the sites.
     for ($i = 0; $i < $after; $i++) {
         $request = new Request();
