@@ -1,16 +1,19 @@
 <?php
 // Target for pending timers followed live: before codefer attaches, Timer::after closures
 // that keep a request alive, one that fires after attach and one cleared after attach,
-// and Event::defer tasks that run after attach; then (on a line on stdin) more
-// Timer::after closures keeping a request and its response, Timer::tick, a tick cleared
-// after it fired twice, timers that fire or are cleared, coroutine sleeps (Swoole's own
-// timers, not counted), Event::defer tasks that run, and last DEFERS that stay pending:
-// the event loop is blocked for good once the truth is out.
+// Event::defer tasks that run after attach, and Event::add callbacks (one socket deleted
+// before attach, one after); then (on a line on stdin) more Timer::after closures keeping
+// a request and its response, Timer::tick, a tick cleared after it fired twice, timers
+// that fire or are cleared, coroutine sleeps (Swoole's own timers, not counted), Event::add
+// callbacks (a socket with both a read and a write callback, one added and deleted, one of
+// before replaced by Event::set, one of before whose socket is closed with its callback
+// in), Event::defer tasks that run, and last DEFERS that stay pending: the event loop is
+// blocked for good once the truth is out.
 // php swoole_timers_live.php BEFORE AFTER TICKS DEFERS
 // Prints READY, waits for a line, then `TRUTH {json}`: per site (the line calling
-// Timer::after/tick or Event::defer after attach, the closure's first line before: they
-// differ here), pending timers and tasks, and the classes their closures capture; and
-// its live coroutines.
+// Timer::after/tick, Event::add/set or Event::defer after attach, the closure's first
+// line before: they differ here), pending timers, callbacks and tasks, and the classes
+// their closures capture; and its live coroutines.
 use Swoole\Coroutine;
 use Swoole\Event;
 use Swoole\Timer;

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Pending Swoole timers and Event::defer tasks followed by codefer-top's probes: those
-# armed since attach by the line that armed them, those from before by their closure's
-# first line (the census), with the classes their closures capture; timers that fire for
-# the last time or are cleared and tasks that ran, from before or after attach, are gone,
-# and coroutine sleeps are not counted.
+# Pending Swoole timers, Event::add callbacks and Event::defer tasks followed by
+# codefer-top's probes: those armed since attach by the line that armed them (Event::set's
+# for a callback it replaced), those from before by their closure's first line (the
+# census), with the classes their closures capture; timers that fire for the last time or
+# are cleared, tasks that ran and callbacks of sockets deleted, from before or after
+# attach, are gone; a socket closed with its callback in keeps it (Swoole's Event::isset
+# says so); coroutine sleeps are not counted.
 # Exactly as the target counts them. Then the same on a thread-safe PHP when
 # CODEFER_PHP_ZTS names one (Swoole's thread mode: the timers of the main thread; see
 # test_swoole_threads_live.sh for several).

@@ -403,7 +403,7 @@ static int plan_flag(const struct swoole *s, struct probe_plan *p, const char *s
 	out.save.base_off = 0;
 	if ((r = plan_add_sym(p, s->heap.t, s->mod, sym, 0, &in, err, errlen)))
 		return r;
-	return plan_add_returns(p, s->mod, sym, &out, "leaves it", err, errlen);
+	return plan_add_returns(p, s->mod, sym, &out, "flag off", err, errlen);
 }
 
 /* Event::defer tasks and Event::add callbacks, with timer_add's probe `timer`
