@@ -26,6 +26,15 @@ check() {
 		"$(jq_php "$SNAP" 'implode("\n", array_map(function ($s) { ksort($s["captures"]); return "{$s["site"]} {$s["pending"]} " . implode(",", array_map(fn($c, $n) => "$c=$n", array_keys($s["captures"]), $s["captures"])); }, array_filter($j["sites"], fn($s) => $s["kind"] === "timer")))' | sort)" \
 		"$(jq_php "$TRUTH" 'implode("\n", array_map(function ($s, $v) { ksort($v["captures"]); return "$s {$v["pending"]} " . implode(",", array_map(fn($c, $n) => "$c=$n", array_keys($v["captures"]), $v["captures"])); }, array_keys($j["sites"]), $j["sites"]))' | sort)"
 	expect "$how: lost" "$(jq_php "$SNAP" '$j["totals"]["lost"]')" 0
+	# Attached again, now that all are from before attach (the census), in text: the
+	# section's count, with probes and with --no-probes (the walks).
+	want=$(jq_php "$TRUTH" 'array_sum(array_column($j["sites"], "pending"))')
+	for opt in "" --no-probes; do
+		"$CODEFER_TOP" -p "$TARGET_PID" -b -n 2 -d 0.3 ${opt:+"$opt"} >"$WORK/top.txt" 2>"$WORK/top.err" ||
+			fail "codefer-top $opt failed: $(cat "$WORK/top.err")"
+		expect "$how, text ${opt:-with probes}: PENDING TIMERS" \
+			"$(grep -oE 'PENDING TIMERS \([0-9]+,' "$WORK/top.txt" | tail -n 1)" "PENDING TIMERS ($want,"
+	done
 	# The probes' values saved per coroutine make no coroutine of their own.
 	expect "$how: coroutines live" "$(jq_php "$SNAP" '$j["totals"]["coroutines_live"]')" \
 		"$(jq_php "$TRUTH" '$j["coroutines"]')"
