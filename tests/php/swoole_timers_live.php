@@ -1,16 +1,19 @@
 <?php
 // Target for pending timers followed live: before codefer attaches, Timer::after closures
 // that keep a request alive, one that fires after attach and one cleared after attach,
-// and Event::defer tasks that run after attach; then (on a line on stdin) more
-// Timer::after closures keeping a request and its response, Timer::tick, a tick cleared
-// after it fired twice, timers that fire or are cleared, coroutine sleeps (Swoole's own
-// timers, not counted), Event::defer tasks that run, and last DEFERS that stay pending:
-// the event loop is blocked for good once the truth is out.
+// Event::defer tasks that run after attach, and Event::add callbacks (one socket deleted
+// before attach, one after); then (on a line on stdin) more Timer::after closures keeping
+// a request and its response, Timer::tick, a tick cleared after it fired twice, timers
+// that fire or are cleared, coroutine sleeps (Swoole's own timers, not counted), Event::add
+// callbacks (a socket with both a read and a write callback, one added and deleted, one of
+// before replaced by Event::set, one of before whose socket is closed with its callback
+// in), Event::defer tasks that run, and last DEFERS that stay pending: the event loop is
+// blocked for good once the truth is out.
 // php swoole_timers_live.php BEFORE AFTER TICKS DEFERS
 // Prints READY, waits for a line, then `TRUTH {json}`: per site (the line calling
-// Timer::after/tick or Event::defer after attach, the closure's first line before: they
-// differ here), pending timers and tasks, and the classes their closures capture; and
-// its live coroutines.
+// Timer::after/tick, Event::add/set or Event::defer after attach, the closure's first
+// line before: they differ here), pending timers, callbacks and tasks, and the classes
+// their closures capture; and its live coroutines.
 use Swoole\Coroutine;
 use Swoole\Event;
 use Swoole\Timer;
@@ -50,10 +53,52 @@ Coroutine\run(function () use ($before, $after, $ticks, $defers, $site, &$t) {
         $response = new Response();
         Event::defer(function () use ($response, &$ran) { $ran++; });	// run after attach
     }
+    // Event::add callbacks on sockets whose peer stays open and silent (never readable):
+    // BEFORE at attach, one deleted before attach, one deleted after.
+    $pairs = [];
+    $socket = function () use (&$pairs) {
+        $pairs[] = $p = stream_socket_pair(STREAM_PF_UNIX, STREAM_SOCK_STREAM, STREAM_IPPROTO_IP);
+        return $p[0];
+    };
+    $watched = $streams = [];
+    for ($i = 0; $i < $before; $i++) {
+        $request = new Request();
+        $watched[] = Event::add(
+            $streams[] = $socket(),
+            function ($s) use ($request) { }
+        );
+    }
+    $watched_line = __LINE__ - 3;
+    Event::del(Event::add($socket(), function ($s) { }));
+    $deleted = Event::add($socket(), function ($s) { });
     echo "READY\n";
     fgets(STDIN);	// blocks the event loop: the tasks above wait
 
     Timer::clear($cleared);
+    // Event::add callbacks: the calls' lines are the sites; one socket with both a read
+    // and a write callback (two); one added and deleted; one of before replaced by
+    // Event::set (at its line); one of before closed with its callback in (Swoole keeps
+    // it: Event::isset says); Event::del of one of before.
+    for ($i = 0; $i < $after; $i++) {
+        $request = new Request();
+        $response = new Response();
+        $on_read = function ($s) use ($request, $response) { };
+        Event::add($socket(), $on_read);
+    }
+    $site(__LINE__ - 2, $after, ['Request' => $after, 'Response' => $after]);
+    $request = new Request();
+    $both = function ($s) use ($request) { };
+    Event::add($socket(), $both, $both, SWOOLE_EVENT_READ);
+    $site(__LINE__ - 1, 2, ['Request' => 2]);
+    Event::del(Event::add($socket(), $both));
+    $response = new Response();
+    $replaced = function ($s) use ($response) { };
+    Event::set($watched[0], $replaced, null, SWOOLE_EVENT_READ);
+    $site(__LINE__ - 1, 1, ['Response' => 1]);
+    fclose($streams[1]);
+    $still = count(array_filter(array_slice($watched, 1), fn($fd) => Event::isset($fd)));
+    $site($watched_line, $still, $still ? ['Request' => $still] : []);
+    Event::del($deleted);
     // The closures start on other lines than the calls: the calls' lines are the sites.
     for ($i = 0; $i < $after; $i++) {
         $request = new Request();

@@ -31,6 +31,10 @@ expect "swoole: exit code" "$?" 0
 explain_check "$WORK/explain.out" swoole "Swoole $sv, PHP API $api" create defer exit get put
 expect "swoole: offsets from DWARF" "$(grep -cE '^  offsets: DWARF of .*/swoole.so(, then table for Swoole [0-9.]+ on PHP [0-9./+]+)?: ' "$WORK/explain.out")" 1
 expect "swoole: what cannot be seen" "$(grep -c 'defers are retired at coroutine exit' "$WORK/explain.out")" 1
+expect "swoole: Event::add callbacks followed live" \
+	"$(grep -c '^  Event::add callbacks: by the line calling Event::add or Event::set since attach$' "$WORK/explain.out")" 1
+expect "swoole: Callables armed and retired" \
+	"$(grep -cE '^  timer-(add|done) +_ZN4zend8Callable(C1EP12_zval_struct|D1Ev)$' "$WORK/explain.out")" 2
 expect "swoole: nothing attached" "$(breakpoints "$TARGET_PID")" clean
 php_stop
 so=$("$PHP" -r 'echo ini_get("extension_dir");')/swoole.so
@@ -43,6 +47,9 @@ if command -v strip >/dev/null && [ -f "$so" ]; then
 	explain_check "$WORK/explain.out" swoole "Swoole $sv, PHP API $api" create defer exit get put
 	expect "stripped swoole: offsets from the version table" \
 		"$(grep -ci "^  offsets.*table" "$WORK/explain.out")" 1
+	expect "stripped swoole: Event::add callbacks not read, and said so" \
+		"$(grep -c "Event::defer tasks and Event::add callbacks need swoole.so's .symtab: not read" "$WORK/explain.out")" 1
+	expect "stripped swoole: no Callable probes" "$(grep -c '_ZN4zend8Callable' "$WORK/explain.out")" 0
 	php_stop
 else
 	echo "INFO: SKIP the stripped Swoole case: no strip or no swoole.so in extension_dir"

@@ -62,6 +62,14 @@
 #define SYM_ZIF_EVENT_DEFER "zif_swoole_event_defer"
 #define SYM_SWOOLE_EVENT_DEFER "_Z18swoole_event_deferRKSt8functionIFvPvEES0_"
 #define SAVE_IN_EVENT_DEFER 2	/* save slot: 1 inside Event::defer(), else 0 */
+/* Event::add/set's handlers (local) wrap each callback in a zend::Callable, whose
+ * constructor (exported, as its destructor) every Callable of Swoole's goes through:
+ * a flag saved for the handlers' duration tells theirs apart. */
+#define SYM_ZIF_EVENT_ADD "zif_swoole_event_add"
+#define SYM_ZIF_EVENT_SET "zif_swoole_event_set"
+#define SYM_CALLABLE_NEW "_ZN4zend8CallableC1EP12_zval_struct"
+#define SYM_CALLABLE_DELETE "_ZN4zend8CallableD1Ev"
+#define SAVE_IN_EVENT_ADD 3	/* save slot: 1 inside Event::add() or Event::set(), else 0 */
 #define WALK_MAX_TIMERS 1000000
 #define MAX_THREADS 1024	/* threads read in thread mode */
 /* Only in development snapshots after 6.2.1, which still call themselves "6.2.1". */
@@ -104,6 +112,7 @@ struct swoole {
 	uint64_t last_cid;		/* &Coroutine::last_cid (0: unknown) */
 	uint64_t defer_cb;		/* Event::defer's callback for PHP tasks */
 	uint64_t event_sockets;		/* Event::add's socket map (0: no .symtab) */
+	int events_probed;		/* Event::add callbacks can be followed by probes */
 	int threaded;			/* thread mode: coroutines, current in TLS */
 	struct tls tls;			/* ... found through glibc's thread list */
 	uint64_t modid;			/* swoole.so's TLS module id */
@@ -321,9 +330,12 @@ static int swoole_resolve(struct target *t, struct swoole *s, char *err, size_t 
 		s->last_cid = target_sym(t, s->mod, SYM_LAST_CID, NULL);
 	if ((cur = elf_sym_by_name(e, SYM_EVENT_DEFER_CB)))
 		s->defer_cb = cur->value + s->mod->bias;
-	/* A process-wide map; thread mode would need to tell its threads' sockets apart. */
-	if (!s->threaded && (cur = elf_sym_by_name(e, SYM_EVENT_SOCKETS)))
+	if ((cur = elf_sym_by_name(e, SYM_EVENT_SOCKETS)))
 		s->event_sockets = cur->value + s->mod->bias;
+	s->events_probed = s->event_sockets && elf_sym_by_name(e, SYM_ZIF_EVENT_ADD) &&
+			   elf_sym_by_name(e, SYM_ZIF_EVENT_SET) &&
+			   elf_sym_by_name(e, SYM_CALLABLE_NEW) &&
+			   elf_sym_by_name(e, SYM_CALLABLE_DELETE);
 	return 0;
 }
 
@@ -379,40 +391,74 @@ static int caller_site(const struct swoole *s, struct probe_cfg *cfg)
 	return 0;
 }
 
-/* Event::defer tasks, with timer_add's probe `timer` (coroutine, site): a task is its
- * zend::Callable, queued by swoole_event_defer inside Event::defer's handler (the flag
- * says so), done when event_defer_callback runs it. */
-static int plan_event_defers(const struct swoole *s, struct probe_plan *p,
-			     struct probe_cfg timer, char *err, size_t errlen)
+/* Flag slot set to 1 for the duration of PHP's handler sym (its entry to its returns). */
+static int plan_flag(const struct swoole *s, struct probe_plan *p, const char *sym,
+		     uint32_t slot, struct loc co, char *err, size_t errlen)
 {
-	struct probe_cfg in = { .kind = EV_SAVE, .slot = SAVE_IN_EVENT_DEFER, .co = timer.co,
+	struct probe_cfg in = { .kind = EV_SAVE, .slot = slot, .co = co,
 				.save = { .base = LOC_CONST, .base_off = 1 } };
-	struct probe_cfg out = in, done = { .kind = EV_TIMER_DONE };
-	struct probe_cfg add = timer;
+	struct probe_cfg out = in;
 	int r;
 
-	if (!s->defer_cb || !elf_sym_by_name(s->mod->elf, SYM_ZIF_EVENT_DEFER) ||
-	    !elf_sym_by_name(s->mod->elf, SYM_SWOOLE_EVENT_DEFER)) {
-		plan_note(p, "Event::defer tasks: read at attach only (needs swoole.so's .symtab)");
-		return 0;
-	}
 	out.save.base_off = 0;
-	add.flags = PF_COND_NONZERO;
-	add.cond = (struct loc){ .base = LOC_SAVED, .reg = SAVE_IN_EVENT_DEFER };
-	add.conn = loc_reg(CFREG_RSI);
-	/* Its callable: the handler's only argument, in its frame. */
-	current_frame(s, &add.pool);
-	add.pool = loc_deref(add.pool, s->heap.frame_slot, 8);
-	done.conn = loc_reg(CFREG_RDI);
-	if ((r = plan_add_sym(p, s->heap.t, s->mod, SYM_ZIF_EVENT_DEFER, 0, &in, err, errlen)) ||
-	    (r = plan_add_returns(p, s->mod, SYM_ZIF_EVENT_DEFER, &out, "leaves Event::defer",
-				  err, errlen)) ||
-	    (r = plan_add_sym(p, s->heap.t, s->mod, SYM_SWOOLE_EVENT_DEFER, 0, &add, err,
-			      errlen)) ||
-	    (r = plan_add_sym(p, s->heap.t, s->mod, SYM_EVENT_DEFER_CB, 0, &done, err, errlen)))
+	if ((r = plan_add_sym(p, s->heap.t, s->mod, sym, 0, &in, err, errlen)))
 		return r;
-	plan_note(p, "Event::defer tasks: by the line calling it since attach; Event::add "
-		  "callbacks as read at attach");
+	return plan_add_returns(p, s->mod, sym, &out, "flag off", err, errlen);
+}
+
+/* Event::defer tasks and Event::add callbacks, with timer_add's probe `timer`
+ * (coroutine, site), each keyed by its zend::Callable, which Swoole deletes when it is
+ * done (a task run, a socket's callbacks freed after Event::del, a callback Event::set
+ * replaced): its destructor retires it. A task is queued by swoole_event_defer inside
+ * Event::defer's handler; an event callback is a Callable made inside Event::add's or
+ * Event::set's (the flags say so). */
+static int plan_callbacks(const struct swoole *s, struct probe_plan *p,
+			  struct probe_cfg timer, char *err, size_t errlen)
+{
+	struct probe_cfg done = { .kind = EV_TIMER_DONE, .conn = loc_reg(CFREG_RDI) };
+	struct probe_cfg defer = timer, event = timer;
+	int defers = s->defer_cb && elf_sym_by_name(s->mod->elf, SYM_ZIF_EVENT_DEFER) &&
+		     elf_sym_by_name(s->mod->elf, SYM_SWOOLE_EVENT_DEFER) &&
+		     elf_sym_by_name(s->mod->elf, SYM_CALLABLE_DELETE);
+	int r;
+
+	if (!defers)
+		plan_note(p, "Event::defer tasks: read at attach only (needs swoole.so's .symtab)");
+	if (!s->events_probed)
+		plan_note(p, "Event::add callbacks: read at attach only (needs swoole.so's "
+			  ".symtab)");
+	if ((defers || s->events_probed) &&
+	    (r = plan_add_sym(p, s->heap.t, s->mod, SYM_CALLABLE_DELETE, 0, &done, err, errlen)))
+		return r;
+	defer.flags = event.flags = PF_COND_NONZERO;
+	defer.cond = (struct loc){ .base = LOC_SAVED, .reg = SAVE_IN_EVENT_DEFER };
+	defer.conn = loc_reg(CFREG_RSI);
+	/* Its callable: the handler's only argument, in its frame. */
+	current_frame(s, &defer.pool);
+	defer.pool = loc_deref(defer.pool, s->heap.frame_slot, 8);
+	if (defers &&
+	    ((r = plan_flag(s, p, SYM_ZIF_EVENT_DEFER, SAVE_IN_EVENT_DEFER, timer.co, err,
+			    errlen)) ||
+	     (r = plan_add_sym(p, s->heap.t, s->mod, SYM_SWOOLE_EVENT_DEFER, 0, &defer, err,
+			       errlen))))
+		return r;
+	if (defers)
+		plan_note(p, "Event::defer tasks: by the line calling it since attach");
+	/* Callable(this, zval *fn): fn's value is the Closure, when it is one. */
+	event.cond = (struct loc){ .base = LOC_SAVED, .reg = SAVE_IN_EVENT_ADD };
+	event.conn = loc_reg(CFREG_RDI);
+	event.pool = loc_deref(loc_reg(CFREG_RSI), 0, 8);
+	if (s->events_probed &&
+	    ((r = plan_flag(s, p, SYM_ZIF_EVENT_ADD, SAVE_IN_EVENT_ADD, timer.co, err,
+			    errlen)) ||
+	     (r = plan_flag(s, p, SYM_ZIF_EVENT_SET, SAVE_IN_EVENT_ADD, timer.co, err,
+			    errlen)) ||
+	     (r = plan_add_sym(p, s->heap.t, s->mod, SYM_CALLABLE_NEW, 0, &event, err,
+			       errlen))))
+		return r;
+	if (s->events_probed)
+		plan_note(p, "Event::add callbacks: by the line calling Event::add or Event::set "
+			  "since attach");
 	return 0;
 }
 
@@ -454,7 +500,7 @@ static int plan_timers(const struct swoole *s, struct probe_plan *p, char *err, 
 	p->timers_probed = 1;
 	plan_note(p, "timer probes: Timer::after/tick by the line calling them since attach, "
 		  "by their closure's first line before");
-	return plan_event_defers(s, p, add, err, errlen);
+	return plan_callbacks(s, p, add, err, errlen);
 }
 
 static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_t errlen)
@@ -533,8 +579,8 @@ static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 	if (s->no_timers[0])
 		plan_note(p, "pending timers: not read: %s", s->no_timers);
 	else if (s->threaded)
-		plan_note(p, "pending timers: each thread's SwooleTG; Event::add callbacks: not "
-			  "read in thread mode");
+		plan_note(p, "pending timers: each thread's SwooleTG%s", s->event_sockets ? "" :
+			  "; Event::add callbacks need swoole.so's .symtab: not read");
 	else
 		plan_note(p, "pending timers: SwooleTG at 0x%llx (main thread)%s",
 			  (unsigned long long)s->tg, s->defer_cb && s->event_sockets ? "" :
@@ -613,6 +659,39 @@ static int add_callback(struct target *t, struct swoole *s, struct census *c, ui
 	return 0;
 }
 
+/* Event::add's sockets (a process-wide map, also in thread mode): each one's EventObject
+ * holds its read and write callbacks, keyed by their zend::Callable as the probes key
+ * them. 0, or -1 out of memory. */
+static int walk_event_sockets(struct target *t, struct swoole *s, struct census *c)
+{
+	const struct swoole_layout *l = &s->lay;
+	uint64_t count, node, obj, cb[2];
+	struct umap_node nd;
+	size_t seen = 0;
+	int k;
+
+	if (!s->event_sockets || target_read_u64(t, s->event_sockets + UMAP_COUNT, &count) ||
+	    target_read_u64(t, s->event_sockets + UMAP_BEFORE_BEGIN, &node))
+		return 0;
+	for (; node; node = nd.next) {
+		if (++seen > count || seen > WALK_MAX_TIMERS ||
+		    target_read(t, node, &nd, sizeof(nd)) ||
+		    target_read_u64(t, nd.value + l->socket_object, &obj)) {
+			snprintf(c->warning, sizeof(c->warning),
+				 "Event::add sockets unreadable or longer than their count");
+			break;
+		}
+		if (!obj || target_read_u64(t, obj + l->evo_read, &cb[0]) ||
+		    target_read_u64(t, obj + l->evo_write, &cb[1]))
+			continue;
+		for (k = 0; k < 2; k++)
+			if (cb[k] && add_callback(t, s, c, s->events_probed ? cb[k] : 0, "event",
+						  0, cb[k] + l->callable_fcc))
+				return -1;
+	}
+	return 0;
+}
+
 /* Pending Timer::after/tick timers (SwooleTG.timer's map; coroutine sleeps and Swoole's
  * own timers are TYPE_KERNEL and not counted), Event::add callbacks (its socket map) and
  * Event::defer tasks (the reactor's defer list), of thread tid in thread mode (else 0).
@@ -651,29 +730,8 @@ static int walk_timers(struct target *t, struct swoole *s, struct census *c, uin
 				 interval > 0 ? interval : 0, data + s->so.fn_fci_cache))
 			return -1;
 	}
-	/* Event::add's sockets: each one's EventObject holds its read and write callbacks. */
-	if (s->event_sockets &&
-	    (target_read_u64(t, s->event_sockets + UMAP_COUNT, &count) ||
-	     target_read_u64(t, s->event_sockets + UMAP_BEFORE_BEGIN, &node)))
-		node = 0;
-	for (seen = 0; s->event_sockets && node; node = nd.next) {
-		uint64_t obj, cb[2];
-		int k;
-
-		if (++seen > count || seen > WALK_MAX_TIMERS ||
-		    target_read(t, node, &nd, sizeof(nd)) ||
-		    target_read_u64(t, nd.value + l->socket_object, &obj)) {
-			snprintf(c->warning, sizeof(c->warning),
-				 "Event::add sockets unreadable or longer than their count");
-			break;
-		}
-		if (!obj || target_read_u64(t, obj + l->evo_read, &cb[0]) ||
-		    target_read_u64(t, obj + l->evo_write, &cb[1]))
-			continue;
-		for (k = 0; k < 2; k++)
-			if (cb[k] && add_callback(t, s, c, 0, "event", 0, cb[k] + l->callable_fcc))
-				return -1;
-	}
+	if (!s->threaded && walk_event_sockets(t, s, c))
+		return -1;
 	/* CallbackManager: a std::list of {std::function, data}; a plain function pointer
 	 * is stored in the std::function's first word. */
 	if (!s->defer_cb || target_read_u64(t, s->tg + l->tg_reactor, &reactor) || !reactor ||
@@ -891,6 +949,11 @@ static int swoole_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 		}
 	}
 	free(cos);
+	/* Thread mode: Event::add's sockets once, not in every thread's walk. */
+	if (s->threaded && heap_ok && !s->no_timers[0] && walk_event_sockets(t, s, c)) {
+		snprintf(err, errlen, "out of memory");
+		return EXIT_FAILURE_;
+	}
 	return 0;
 }
 
