@@ -30,6 +30,7 @@ cleanup() {
 		done
 	fi
 	for i in $(jobs -p); do
+		pkill -9 -P "$i" 2>/dev/null	# what it forked: a process pool's workers
 		kill -9 "$i" 2>/dev/null
 	done
 	wait 2>/dev/null
