@@ -256,6 +256,17 @@ static __always_inline bool hit_counts(const struct pt_regs *regs, struct probe_
 	return !eval_loc(regs, &cfg->co, 0, id) && cond_holds(regs, cfg, *id);
 }
 
+/* For an event about a pool, a connection or a timer rather than a coroutine: the
+ * coroutine id (0 when unreadable) only matters for conditions and saved values. True
+ * when the probe's condition holds (the hit counts). */
+static __always_inline bool hit_counts_any_co(const struct pt_regs *regs, struct probe_cfg *cfg,
+					      __u64 *id)
+{
+	*id = 0;
+	eval_loc(regs, &cfg->co, 0, id);
+	return cond_holds(regs, cfg, *id);
+}
+
 /* The first return address outside the skip range, from pc up the frame-pointer chain
  * that starts at the probe's RBP (the frame of pc's function). Bounded; when the chain
  * breaks or is too deep, the last PC read stands. */
@@ -590,13 +601,9 @@ int BPF_UPROBE(on_pool_put)
 	struct conn_key ck = { .tgid = targ_tgid };
 	struct conn_hold *h;
 	struct pool_stats *ps;
-	__u64 id = 0, pool = 0;
+	__u64 id, pool = 0;
 
-	if (!cfg)
-		return 0;
-	/* The coroutine id only matters for conditions and saved values. */
-	eval_loc(regs, &cfg->co, 0, &id);
-	if (!cond_holds(regs, cfg, id) || eval_loc(regs, &cfg->conn, id, &ck.conn))
+	if (!cfg || !hit_counts_any_co(regs, cfg, &id) || eval_loc(regs, &cfg->conn, id, &ck.conn))
 		return 0;
 	eval_loc(regs, &cfg->pool, id, &pool);
 	ctr->n[C_PUTS]++;
@@ -626,13 +633,9 @@ int BPF_UPROBE(on_pool_open)
 	struct probe_cfg *cfg = probe_cfg_of(ctx, &ctr);
 	struct pool_stats *ps;
 	struct site site = {};
-	__u64 id = 0, pool;
+	__u64 id, pool;
 
-	if (!cfg)
-		return 0;
-	/* The coroutine id only matters for conditions and saved values. */
-	eval_loc(regs, &cfg->co, 0, &id);
-	if (!cond_holds(regs, cfg, id) || eval_loc(regs, &cfg->pool, id, &pool) ||
+	if (!cfg || !hit_counts_any_co(regs, cfg, &id) || eval_loc(regs, &cfg->pool, id, &pool) ||
 	    eval_site(regs, cfg, id, &site))
 		return 0;
 	ps = pool_get(pool);
@@ -688,13 +691,9 @@ int BPF_UPROBE(on_timer)
 	struct probe_cfg *cfg = probe_cfg_of(ctx, &ctr);
 	struct timer_key key = { .tgid = targ_tgid };
 	struct timer_val v = {};
-	__u64 co = 0;
+	__u64 co;
 
-	if (!cfg)
-		return 0;
-	/* The coroutine id only matters for conditions and saved values. */
-	eval_loc(regs, &cfg->co, 0, &co);
-	if (!cond_holds(regs, cfg, co) || eval_loc(regs, &cfg->conn, co, &key.id))
+	if (!cfg || !hit_counts_any_co(regs, cfg, &co) || eval_loc(regs, &cfg->conn, co, &key.id))
 		return 0;
 	if (cfg->kind == EV_TIMER_ADD) {
 		eval_site(regs, cfg, co, &v.site);
