@@ -268,13 +268,9 @@ static int add_site_rows(struct model *m, struct snapshot *snap, int64_t *per[SK
 	size_t n = m->sites.n, i;
 	int k;
 
-	for (k = 0; k < SK__COUNT; k++) {
-		size_t cap = m->site_prev_n;
-
-		if (!site_counts(&m->site_prev[k], &cap, n))
+	for (k = 0; k < SK__COUNT; k++)
+		if (!site_counts(&m->site_prev[k], &m->site_prev_cap[k], n))
 			return -1;
-	}
-	m->site_prev_n = n > m->site_prev_n ? n : m->site_prev_n;
 	free(snap->sites);
 	snap->nsites = 0;
 	if (!(snap->sites = calloc(SK__COUNT * n + 1, sizeof(*snap->sites))))
@@ -305,22 +301,33 @@ static int cmp_site_row(const void *a, const void *b)
 	return strcmp(site_rows_tab->names[x->site].text, site_rows_tab->names[y->site].text);
 }
 
-/* Per site index, one coroutine's pending defers (few distinct sites each). */
+/* Per site index, one coroutine's pending defers (few distinct sites each): its pick. */
 struct row_sites {
 	size_t idx[16];
 	int64_t n[16];
 	int len;
 };
 
-/* Adds n pending defers at site idx to the coroutine and to the site totals. */
-static int add_row_site(struct model *m, struct row_sites *rs, int64_t **per, size_t *cap,
-			size_t idx, int64_t n)
+/* Counts n pending defers at site idx for the row being built: in its contributions to
+ * the site totals and, when rs, in its pick. */
+static int add_row_site(struct model *m, struct row_sites *rs, size_t idx, int64_t n)
 {
 	int i;
 
-	if (idx == SITE_TAB_OOM || !site_counts(per, cap, m->sites.n))
+	if (idx == SITE_TAB_OOM)
 		return -1;
-	(*per)[idx] += n;
+	if (m->ncontrib == m->cap_contrib) {
+		size_t cap = m->cap_contrib ? 2 * m->cap_contrib : 4096;
+		struct contrib *c = realloc(m->contrib, cap * sizeof(*c));
+
+		if (!c)
+			return -1;
+		m->contrib = c;
+		m->cap_contrib = cap;
+	}
+	m->contrib[m->ncontrib++] = (struct contrib){ .site = idx, .n = n };
+	if (!rs)
+		return 0;
 	for (i = 0; i < rs->len && rs->idx[i] != idx; i++)
 		;
 	if (i == rs->len) {
@@ -394,110 +401,123 @@ int model_row_sites(struct model *m, const struct coro_row *r,
 
 struct row_add {
 	struct model *m;
-	struct row_sites *rs;
-	int64_t **per;
-	size_t *cap;
+	struct row_sites *rs;	/* NULL: the pick is known, only the contributions */
 };
 
 static int add_census_run(void *arg, struct site_run *run, int64_t n)
 {
 	struct row_add *a = arg;
 
-	return add_row_site(a->m, a->rs, a->per, a->cap, named(a->m, &run->name, &run->site), n);
+	return add_row_site(a->m, a->rs, named(a->m, &run->name, &run->site), n);
 }
 
-/* Only the site totals: the coroutine's pick is known (census_row.top_site). */
-static int add_census_total(void *arg, struct site_run *run, int64_t n)
-{
-	struct row_add *a = arg;
-	size_t idx = named(a->m, &run->name, &run->site);
+/* What one row is made of, found in the sources (all sorted by id). */
+struct row_in {
+	const struct coro *probed;	/* the probes' entry, or NULL */
+	struct census_row *cr;		/* the census's row, or NULL */
+	const struct census_state *st;	/* what the last walk read of it, or NULL */
+	const struct unprobed *u;	/* its pending defers no probe sees */
+	size_t nu;
+	const struct coro_site_key *sk;	/* its pending defers the probes saw, by site */
+	const __s64 *sv;
+	size_t nsk;
+	const struct hold *h;		/* the connections it holds */
+	size_t nh;
+	const struct coro_row *prev;	/* itself at the previous refresh, or NULL */
+};
 
-	if (idx == SITE_TAB_OOM || !site_counts(a->per, a->cap, a->m->sites.n))
-		return -1;
-	(*a->per)[idx] += n;
+/* Row r's pending defers per site (its contributions, from m->ncontrib on) and its
+ * site: where most of them are, else where it was created. */
+static int row_sites(struct model *m, struct coro_row *r, const struct row_in *in)
+{
+	struct census_row *cr = r->census;
+	struct row_sites rs = { .len = 0 };
+	struct row_add add = { m, &rs };
+	/* A census coroutine that nothing has touched since: its sites are the census's
+	 * at every refresh, and so is its pick among them. */
+	int quiet = cr && !r->probed && !in->nu;
+	int64_t best = 0;
+	size_t i;
+
+	r->contrib = m->ncontrib;
+	r->site = SITE_TAB_OOM;
+	if (quiet && cr->top_site != SITE_UNNAMED) {
+		add.rs = NULL;
+		if (census_runs(m, r, add_census_run, &add))
+			return -1;
+		r->site = cr->top_site;
+	} else {
+		for (i = 0; i < in->nsk; i++)
+			if (add_row_site(m, &rs, site_tab_index(&m->sites, &in->sk[i].site), in->sv[i]))
+				return -1;
+		for (i = 0; i < in->nu; i++)
+			if (add_row_site(m, &rs, site_tab_index(&m->sites, &in->u[i].site), in->u[i].n))
+				return -1;
+		if (census_runs(m, r, add_census_run, &add))
+			return -1;
+		for (i = 0; i < (size_t)rs.len; i++)
+			if (site_tab_better(&m->sites, rs.n[i], rs.idx[i], best, r->site)) {
+				r->site = rs.idx[i];
+				best = rs.n[i];
+			}
+		if (quiet)
+			cr->top_site = r->site;
+	}
+	r->ncontrib = m->ncontrib - r->contrib;
+	r->create_idx = SITE_TAB_OOM;
+	if (!r->c.create_site.kind && !r->c.create_site.addr)
+		return 0;
+	r->create_idx = cr && !memcmp(&cr->create_site, &r->c.create_site, sizeof(struct site))
+			? named(m, &cr->create_name, &cr->create_site)
+			: site_tab_index(&m->sites, &r->c.create_site);
+	if (r->site == SITE_TAB_OOM)
+		r->site = r->create_idx;
+	return r->create_idx == SITE_TAB_OOM ? -1 : 0;
+}
+
+/* Adds (sign 1) or takes off (sign -1) what row r counts in the per-site totals. */
+static int row_totals(struct model *m, const struct coro_row *r, int sign)
+{
+	const struct contrib *c = &m->contrib[r->contrib];
+	size_t i;
+	int k;
+
+	for (k = 0; k < SK__COUNT; k++)
+		if (!site_counts(&m->site_now[k], &m->site_now_cap[k], m->sites.n))
+			return -1;
+	for (i = 0; i < r->ncontrib; i++)
+		m->site_now[SK_DEFER][c[i].site] += sign * c[i].n;
+	if (r->create_idx != SITE_TAB_OOM)
+		m->site_now[SK_CREATE][r->create_idx] += sign;
+	m->live_contrib = sign > 0 ? m->live_contrib + r->ncontrib : m->live_contrib - r->ncontrib;
 	return 0;
 }
 
-/* The per-site figures and each coroutine's site. */
+/* The per-site figures: the rows' defers and creations as kept, the connections out
+ * counted again (few). */
 static int build_sites(struct model *m, struct snapshot *snap, struct hold *holds, size_t nholds)
 {
-	const struct coro_site_key *sk = m->raw_sites.keys;
-	const __s64 *sv = m->raw_sites.vals;
-	const struct unprobed *u = m->s->unprobed;
-	int64_t *per[SK__COUNT] = {};
-	size_t caps[SK__COUNT] = {}, i, j = 0, ju = 0, idx;
-	int k, r = -1;
+	size_t i, idx;
+	int k, r;
 
-	for (i = 0; i < snap->ncoros; i++) {
-		struct coro_row *row = &snap->coros[i];
-		struct census_row *cr = row->census;
-		struct row_sites rs;
-		struct row_add add = { m, &rs, &per[SK_DEFER], &caps[SK_DEFER] };
-		int64_t best = 0;
-		int quiet;
-
-		rs.len = 0;
-		row->site = SITE_TAB_OOM;
-		/* raw_sites and unprobed are sorted by id like the rows: walk them together. */
-		while (j < m->raw_sites.n && sk[j].id < row->id)
-			j++;
-		while (ju < m->s->nunprobed && u[ju].id < row->id)
-			ju++;
-		/* A census coroutine that nothing has touched since: its sites are the census's
-		 * at every refresh, and so is its pick among them. */
-		quiet = cr && !row->probed && !(ju < m->s->nunprobed && u[ju].id == row->id);
-		if (quiet && cr->top_site != SITE_UNNAMED) {
-			if (census_runs(m, row, add_census_total, &add))
-				goto out;
-			row->site = cr->top_site;
-			goto create;
-		}
-		for (; j < m->raw_sites.n && sk[j].id == row->id; j++)
-			if (add_row_site(m, &rs, &per[SK_DEFER], &caps[SK_DEFER],
-					 site_tab_index(&m->sites, &sk[j].site), sv[j]))
-				goto out;
-		for (; ju < m->s->nunprobed && u[ju].id == row->id; ju++)
-			if (add_row_site(m, &rs, &per[SK_DEFER], &caps[SK_DEFER],
-					 site_tab_index(&m->sites, &u[ju].site), u[ju].n))
-				goto out;
-		if (census_runs(m, row, add_census_run, &add))
-			goto out;
-		for (k = 0; k < rs.len; k++)
-			if (site_tab_better(&m->sites, rs.n[k], rs.idx[k], best, row->site)) {
-				row->site = rs.idx[k];
-				best = rs.n[k];
-			}
-		if (quiet)
-			cr->top_site = row->site;
-create:
-		if (!row->c.create_site.kind && !row->c.create_site.addr)
-			continue;
-		idx = cr && !memcmp(&cr->create_site, &row->c.create_site, sizeof(struct site))
-		      ? named(m, &cr->create_name, &cr->create_site)
-		      : site_tab_index(&m->sites, &row->c.create_site);
-		if (idx == SITE_TAB_OOM || !site_counts(&per[SK_CREATE], &caps[SK_CREATE], m->sites.n))
-			goto out;
-		per[SK_CREATE][idx]++;
-		if (row->site == SITE_TAB_OOM)
-			row->site = idx;
-	}
+	for (k = 0; k < SK__COUNT; k++)
+		if (!site_counts(&m->site_now[k], &m->site_now_cap[k], m->sites.n))
+			return -1;
+	memset(m->site_now[SK_CONN], 0, m->site_now_cap[SK_CONN] * sizeof(int64_t));
 	for (i = 0; i < nholds; i++) {
 		if (!holds[i].counted)
 			continue;
 		if ((idx = site_tab_index(&m->sites, &holds[i].site)) == SITE_TAB_OOM ||
-		    !site_counts(&per[SK_CONN], &caps[SK_CONN], m->sites.n))
-			goto out;
-		per[SK_CONN][idx]++;
+		    !site_counts(&m->site_now[SK_CONN], &m->site_now_cap[SK_CONN], m->sites.n))
+			return -1;
+		m->site_now[SK_CONN][idx]++;
 	}
 	for (k = 0; k < SK__COUNT; k++)
-		if (!site_counts(&per[k], &caps[k], m->sites.n))
-			goto out;
-	r = add_site_rows(m, snap, per);
+		if (!site_counts(&m->site_now[k], &m->site_now_cap[k], m->sites.n))
+			return -1;
+	r = add_site_rows(m, snap, m->site_now);
 	site_rows_tab = &m->sites;
 	qsort(snap->sites, snap->nsites, sizeof(*snap->sites), cmp_site_row);
-out:
-	for (k = 0; k < SK__COUNT; k++)
-		free(per[k]);
 	return r;
 }
 
@@ -671,6 +691,7 @@ static struct hold *collect_holds(struct model *m, size_t *n)
 static void add_census(struct coro_row *r, struct census_row *cr, int probed)
 {
 	r->census = cr;
+	r->wait_site = cr->wait_site;
 	r->c.pending += cr->base;
 	r->c.registered += cr->base > 0 ? cr->base : 0;
 	r->c.peak = probed ? r->c.peak + cr->base : cr->base;
@@ -682,95 +703,283 @@ static void add_census(struct coro_row *r, struct census_row *cr, int probed)
 		r->c.create_site = cr->create_site;
 }
 
-/* One row per coroutine: the probes' entries and the census rows, merged in id order. */
-static void merge_rows(struct model *m, struct snapshot *snap)
+static int same_text(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Does row r show what p showed (age_s aside; the verdict is judged after)? p's owner
+ * may be read only while the walk's states it points to are kept (states_kept). */
+static int row_same(const struct coro_row *p, const struct coro_row *r, int states_kept)
+{
+	return p->c.pending == r->c.pending && p->c.registered == r->c.registered &&
+	       p->c.run == r->c.run && p->c.peak == r->c.peak && p->delta == r->delta &&
+	       p->conns_held == r->conns_held && p->hold_s == r->hold_s && p->site == r->site &&
+	       !p->census == !r->census &&
+	       !memcmp(&p->c.create_site, &r->c.create_site, sizeof(struct site)) &&
+	       !memcmp(&p->wait_site, &r->wait_site, sizeof(struct site)) &&
+	       !strcmp(p->state_was, r->state_was) &&
+	       (states_kept ? same_text(p->owner, r->owner) : !p->owner && !r->owner);
+}
+
+/* Builds row r from its sources, and counts it in the site totals. Its previous self
+ * hands it its text. */
+static int build_row(struct model *m, struct coro_row *r, uint64_t id, const struct row_in *in,
+		     uint64_t now, int states_kept)
+{
+	const struct census_state *st = in->st;
+	const struct coro_row *p = in->prev;
+	uint64_t oldest = 0;
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->id = id;
+	if (in->probed) {
+		r->c = *in->probed;
+		r->probed = 1;
+		r->seq = in->probed->seq;
+		r->seen_ns = in->probed->first_ns;
+	}
+	if (in->cr)
+		add_census(r, in->cr, r->probed);
+	if (st && r->c.last_ns <= m->s->states_ns) {
+		r->state = st->state;
+		memcpy(r->state_was, st->state, sizeof(r->state_was));	/* both char[16] */
+	} else {
+		r->state = "live";
+		strcpy(r->state_was, "live");
+	}
+	r->owner = st ? st->owner : NULL;
+	/* A creation the probes saw with no site (luajit2 readying a thread for reuse):
+	 * the site a walk since read, as for a coroutine from before attach. */
+	if (!r->c.create_site.kind && !r->c.create_site.addr && st &&
+	    r->c.created_ns <= m->s->states_ns)
+		r->c.create_site = st->body;
+	/* Pending defers no probe sees count as pending too. */
+	for (i = 0; i < in->nu; i++)
+		r->c.pending += in->u[i].n;
+	if (r->c.pending > r->c.peak)
+		r->c.peak = r->c.pending;
+	for (i = 0; i < in->nh; i++) {
+		if (in->h[i].orphan || !in->h[i].counted)
+			continue;
+		r->conns_held++;
+		if (!oldest || in->h[i].get_ns < oldest)
+			oldest = in->h[i].get_ns;
+	}
+	r->hold_s = oldest ? (now - oldest) / 1e9 : 0;
+	/* Growth: against the previous snapshot. */
+	r->delta = p ? r->c.pending - p->c.pending : 0;
+	if (p && r->delta >= 0) {
+		r->base_pending = p->base_pending;
+		r->base_ns = p->base_ns;
+	} else {
+		r->base_pending = r->c.pending;
+		r->base_ns = now;
+	}
+	if (row_sites(m, r, in) || row_totals(m, r, 1))
+		return -1;
+	if (p) {
+		r->verdict = p->verdict;
+		r->same = row_same(p, r, states_kept);
+		r->json = p->json;
+		r->json_len = p->json_len;
+		r->json_age = p->json_age;
+	}
+	return 0;
+}
+
+/* What every row needs at every refresh: its age, its verdict, and whether it shows as
+ * before. */
+static void finish_row(const struct model *m, struct coro_row *r, uint64_t now,
+		       struct totals *tot)
+{
+	uint64_t born = r->c.created_ns ? r->c.created_ns : r->c.first_ns;
+	enum verdict v;
+
+	/* A birth the runtime does not keep, or one on another clock, is unknown. */
+	r->age_s = born && born <= now ? (now - born) / 1e9 : -1;
+	v = judge(m, r, now);
+	r->same &= v == r->verdict;
+	r->verdict = v;
+	tot->defers_pending += r->c.pending > 0 ? r->c.pending : 0;
+}
+
+/* The elements of a sorted array whose u64 at key_off is id, from *cur on (advanced to
+ * them): how many. */
+static size_t run_of(const void *base, size_t n, size_t size, size_t key_off, size_t *cur,
+		     uint64_t id)
+{
+	const char *b = base;
+	uint64_t k;
+	size_t i;
+
+	for (; *cur < n; ++*cur) {
+		memcpy(&k, b + *cur * size + key_off, sizeof(k));
+		if (k >= id)
+			break;
+	}
+	for (i = *cur; i < n; i++) {
+		memcpy(&k, b + i * size + key_off, sizeof(k));
+		if (k != id)
+			break;
+	}
+	return i - *cur;
+}
+
+/* The first element of a sorted array whose u64 at key_off is not below id. */
+static size_t lower_bound(const void *base, size_t n, size_t size, size_t key_off, uint64_t id)
+{
+	size_t lo = 0, hi = n;
+	uint64_t k;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		memcpy(&k, (const char *)base + mid * size + key_off, sizeof(k));
+		if (k < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Cursors into the sources of the rows, which are all sorted by id. */
+struct row_cursors {
+	size_t st, u, sk, h;
+};
+
+/* The sources of the row `id` but its probes' entry and census row. */
+static void find_inputs(const struct model *m, struct row_cursors *c, const struct hold *holds,
+			size_t nholds, uint64_t id, struct row_in *in)
+{
+	const struct session *s = m->s;
+
+	in->st = run_of(s->states, s->nstates, sizeof(*s->states),
+			offsetof(struct census_state, id), &c->st, id) ? &s->states[c->st] : NULL;
+	in->nu = run_of(s->unprobed, s->nunprobed, sizeof(*s->unprobed),
+			offsetof(struct unprobed, id), &c->u, id);
+	in->u = s->unprobed + c->u;
+	in->nsk = run_of(m->raw_sites.keys, m->raw_sites.n, sizeof(*in->sk),
+			 offsetof(struct coro_site_key, id), &c->sk, id);
+	in->sk = (const struct coro_site_key *)m->raw_sites.keys + c->sk;
+	in->sv = (const __s64 *)m->raw_sites.vals + c->sk;
+	in->nh = run_of(holds, nholds, sizeof(*holds), offsetof(struct hold, co), &c->h, id);
+	in->h = holds + c->h;
+}
+
+/* Every row afresh: the probes' entries and the census rows merged in id order, each
+ * matched with its previous self (m->prev), whose text it takes. */
+static int build_rows(struct model *m, struct snapshot *snap, const struct hold *holds,
+		      size_t nholds, uint64_t now, int states_kept)
 {
 	const struct coro_key *keys = m->raw_coros.keys;
 	const struct coro *vals = m->raw_coros.vals;
+	struct snapshot *prev = &m->prev;
 	struct session *s = m->s;
-	size_t i = 0, j = 0, n = 0;
+	struct row_cursors c = {};
+	size_t i = 0, j = 0, p = 0, n = 0;
+	int k;
 
+	m->ncontrib = m->live_contrib = 0;
+	for (k = 0; k < SK__COUNT; k++)
+		if (m->site_now[k])
+			memset(m->site_now[k], 0, m->site_now_cap[k] * sizeof(int64_t));
 	while (i < m->raw_coros.n || j < s->nrows) {
-		struct coro_row *r = &snap->coros[n++];
+		uint64_t id = j == s->nrows || (i < m->raw_coros.n && keys[i].id < s->rows[j].id)
+			      ? keys[i].id : s->rows[j].id;
+		struct row_in in = {};
 
-		memset(r, 0, sizeof(*r));
-		if (j == s->nrows || (i < m->raw_coros.n && keys[i].id < s->rows[j].id)) {
-			r->id = keys[i].id;
-			r->c = vals[i++];
-			r->probed = 1;
-		} else if (i == m->raw_coros.n || s->rows[j].id < keys[i].id) {
-			r->id = s->rows[j].id;
-			add_census(r, &s->rows[j++], 0);
-		} else {
-			r->id = keys[i].id;
-			r->c = vals[i++];
-			r->probed = 1;
-			add_census(r, &s->rows[j++], 1);
-		}
+		if (i < m->raw_coros.n && keys[i].id == id)
+			in.probed = &vals[i++];
+		if (j < s->nrows && s->rows[j].id == id)
+			in.cr = &s->rows[j++];
+		find_inputs(m, &c, holds, nholds, id, &in);
+		if (run_of(prev->coros, prev->ncoros, sizeof(*prev->coros),
+			   offsetof(struct coro_row, id), &p, id))
+			in.prev = &prev->coros[p];
+		if (build_row(m, &snap->coros[n], id, &in, now, states_kept))
+			return -1;
+		if (in.prev)
+			prev->coros[p].json = NULL;	/* taken */
+		finish_row(m, &snap->coros[n++], now, &snap->tot);
 	}
 	snap->ncoros = n;
+	for (p = 0; p < prev->ncoros; p++) {
+		free(prev->coros[p].json);
+		prev->coros[p].json = NULL;
+	}
+	return 0;
 }
 
-static void build_coros(struct model *m, struct snapshot *snap, struct hold *holds, size_t nholds)
+/* Can the rows stay where they are, with only those whose probes' entry or connections
+ * changed built again? Not after a walk (the census, states and defers no probe sees
+ * are new), an end (a census row dropped), a coroutine the probes saw appear or go. */
+static int rows_kept(const struct model *m)
 {
-	const struct unprobed *u = m->s->unprobed;
-	const struct census_state *st = m->s->states;
-	size_t i, j = 0, p = 0, k = 0, q = 0;
+	const struct coro_key *keys = m->raw_coros.keys;
+	const struct snapshot *snap = &m->cur;
+	const struct session *s = m->s;
+	size_t i, at;
 
-	merge_rows(m, snap);
+	if (!snap->ns || !s->skel || s->unprobed_walks != m->built_walks ||
+	    s->rows != m->built_census || s->nrows != m->built_ncensus ||
+	    m->raw_coros.n != m->built_nprobed || m->ncontrib > 2 * m->live_contrib + 65536)
+		return 0;
+	/* As many entries as probed rows: the same ids when each entry has its row. */
+	for (i = 0; i < m->raw_coros.n; i++) {
+		at = lower_bound(snap->coros, snap->ncoros, sizeof(*snap->coros),
+				 offsetof(struct coro_row, id), keys[i].id);
+		if (at == snap->ncoros || snap->coros[at].id != keys[i].id || !snap->coros[at].probed)
+			return 0;
+	}
+	return 1;
+}
+
+/* The rows in place (rows_kept): those whose probes' entry changed (its seq, or a new
+ * entry under the same id) or that hold or held a connection are built again, the others
+ * only aged and judged. */
+static int update_rows(struct model *m, struct snapshot *snap, const struct hold *holds,
+		       size_t nholds, uint64_t now)
+{
+	const struct coro *vals = m->raw_coros.vals;
+	size_t i, e = 0, h = 0;
+
 	for (i = 0; i < snap->ncoros; i++) {
 		struct coro_row *r = &snap->coros[i];
-		uint64_t oldest = 0, born;
-		int64_t held = 0;
+		const struct coro *pe = r->probed ? &vals[e++] : NULL;
 
-		/* The states are sorted by id like the rows: walk them together. */
-		while (q < m->s->nstates && st[q].id < r->id)
-			q++;
-		r->state = q < m->s->nstates && st[q].id == r->id && r->c.last_ns <= m->s->states_ns
-			   ? st[q].state : "live";
-		r->owner = q < m->s->nstates && st[q].id == r->id ? st[q].owner : NULL;
-		/* A creation the probes saw with no site (luajit2 readying a thread for
-		 * reuse): the site a walk since read, as for a coroutine from before attach. */
-		if (!r->c.create_site.kind && !r->c.create_site.addr && q < m->s->nstates &&
-		    st[q].id == r->id && r->c.created_ns <= m->s->states_ns)
-			r->c.create_site = st[q].body;
-		born = r->c.created_ns ? r->c.created_ns : r->c.first_ns;
-		/* A birth the runtime does not keep, or one on another clock, is unknown. */
-		r->age_s = born && born <= snap->ns ? (snap->ns - born) / 1e9 : -1;
-		/* Pending defers no probe sees count as pending too (unprobed is sorted). */
-		while (k < m->s->nunprobed && u[k].id < r->id)
-			k++;
-		for (; k < m->s->nunprobed && u[k].id == r->id; k++)
-			r->c.pending += u[k].n;
-		if (r->c.pending > r->c.peak)
-			r->c.peak = r->c.pending;
-		while (j < nholds && holds[j].co < r->id)
-			j++;
-		for (; j < nholds && holds[j].co == r->id; j++) {
-			if (holds[j].orphan || !holds[j].counted)
-				continue;
-			held++;
-			if (!oldest || holds[j].get_ns < oldest)
-				oldest = holds[j].get_ns;
-		}
-		r->conns_held = held;
-		r->hold_s = oldest ? (snap->ns - oldest) / 1e9 : 0;
-		/* Growth: against the previous snapshot (sorted by id, like this one). */
-		while (p < m->prev.ncoros && m->prev.coros[p].id < r->id)
-			p++;
-		if (p < m->prev.ncoros && m->prev.coros[p].id == r->id &&
-		    r->c.pending >= m->prev.coros[p].c.pending) {
-			r->delta = r->c.pending - m->prev.coros[p].c.pending;
-			r->base_pending = m->prev.coros[p].base_pending;
-			r->base_ns = m->prev.coros[p].base_ns;
+		while (h < nholds && holds[h].co < r->id)
+			h++;
+		if ((pe && (pe->seq != r->seq || pe->first_ns != r->seen_ns)) || r->conns_held ||
+		    (h < nholds && holds[h].co == r->id)) {
+			struct coro_row old = *r;
+			struct row_in in = { .probed = pe, .cr = old.census, .prev = &old };
+			struct row_cursors c = {
+				.st = lower_bound(m->s->states, m->s->nstates, sizeof(*m->s->states),
+						  offsetof(struct census_state, id), r->id),
+				.u = lower_bound(m->s->unprobed, m->s->nunprobed,
+						 sizeof(*m->s->unprobed), offsetof(struct unprobed, id),
+						 r->id),
+				.sk = lower_bound(m->raw_sites.keys, m->raw_sites.n,
+						  sizeof(struct coro_site_key),
+						  offsetof(struct coro_site_key, id), r->id),
+				.h = h,
+			};
+
+			find_inputs(m, &c, holds, nholds, r->id, &in);
+			if (row_totals(m, &old, -1) || build_row(m, r, old.id, &in, now, 1))
+				return -1;
+		} else if (r->delta) {
+			r->delta = 0;
+			r->same = 0;
 		} else {
-			r->delta = p < m->prev.ncoros && m->prev.coros[p].id == r->id
-				   ? r->c.pending - m->prev.coros[p].c.pending : 0;
-			r->base_pending = r->c.pending;
-			r->base_ns = snap->ns;
+			r->same = 1;
 		}
-		snap->tot.defers_pending += r->c.pending > 0 ? r->c.pending : 0;
+		finish_row(m, r, now, &snap->tot);
 	}
+	return 0;
 }
 
 /* Connections out as the last walk found them (--no-probes), as holds. */
@@ -867,25 +1076,34 @@ static int read_sources(struct model *m)
 
 int model_refresh(struct model *m)
 {
-	struct snapshot tmp;
-	struct snapshot *snap;
+	struct snapshot *snap = &m->cur;
+	uint64_t now = mono_ns(), last = m->cur.ns;
 	struct hold *holds;
-	size_t nholds = 0, i;
+	size_t nholds = 0;
 	uint64_t *c;
+	int kept, states_kept;
 
-	/* The previous snapshot's buffers are reused for the new one. */
-	tmp = m->prev;
-	m->prev = m->cur;
-	m->cur = tmp;
-	snap = &m->cur;
-	memset(&snap->tot, 0, sizeof(snap->tot));
-	snap->ns = mono_ns();
-	snap->interval_s = m->prev.ns ? (snap->ns - m->prev.ns) / 1e9 : 0;
-	if (read_sources(m))
+	if (read_sources(m) || !(holds = collect_holds(m, &nholds)))
 		return -1;
+	kept = rows_kept(m);
+	states_kept = last && m->s->unprobed_walks == m->built_walks;
+	if (!kept) {
+		/* The previous snapshot's buffers are reused for the new one. */
+		struct snapshot tmp = m->prev;
+
+		m->prev = m->cur;
+		m->cur = tmp;
+	}
+	free(snap->holds);
+	snap->holds = holds;
+	snap->nholds = nholds;
+	memset(&snap->tot, 0, sizeof(snap->tot));
+	snap->ns = now;
+	snap->interval_s = last ? (now - last) / 1e9 : 0;
+	m->refreshes++;
 	if (m->s->skel)
 		sum_counters(m, snap->counters);
-	if (m->raw_coros.n + m->s->nrows >= snap->cap_coros) {
+	if (!kept && m->raw_coros.n + m->s->nrows >= snap->cap_coros) {
 		size_t cap = (m->raw_coros.n + m->s->nrows) * 5 / 4 + 16;
 		void *p = realloc(snap->coros, cap * sizeof(*snap->coros));
 
@@ -894,16 +1112,15 @@ int model_refresh(struct model *m)
 		snap->coros = p;
 		snap->cap_coros = cap;
 	}
-	free(snap->holds);
-	snap->nholds = 0;
-	if (!(snap->holds = holds = collect_holds(m, &nholds)))
+	if (kept ? update_rows(m, snap, holds, nholds, now)
+		 : build_rows(m, snap, holds, nholds, now, states_kept))
 		return -1;
-	snap->nholds = nholds;
-	build_coros(m, snap, holds, nholds);
+	m->built_walks = m->s->unprobed_walks;
+	m->built_census = m->s->rows;
+	m->built_ncensus = m->s->nrows;
+	m->built_nprobed = m->raw_coros.n;
 	if (build_pools(m, snap, holds, nholds) || build_sites(m, snap, holds, nholds))
 		return -1;
-	for (i = 0; i < snap->ncoros; i++)
-		snap->coros[i].verdict = judge(m, &snap->coros[i], snap->ns);
 	c = snap->counters;
 	snap->tot.coroutines_live = snap->ncoros;
 	snap->tot.coroutines_created = c[C_CREATED] + m->s->walk_created;
@@ -1027,6 +1244,8 @@ void model_free(struct model *m)
 		free(raws[i]->sorted_keys);
 		free(raws[i]->sorted_vals);
 	}
+	for (i = 0; i < m->cur.ncoros; i++)
+		free(m->cur.coros[i].json);	/* the previous snapshot's rows gave theirs */
 	for (i = 0; i < 2; i++) {
 		free(snaps[i]->coros);
 		free(snaps[i]->order);
@@ -1034,8 +1253,11 @@ void model_free(struct model *m)
 		free(snaps[i]->holds);
 		free(snaps[i]->sites);
 	}
-	for (i = 0; i < SK__COUNT; i++)
+	for (i = 0; i < SK__COUNT; i++) {
 		free(m->site_prev[i]);
+		free(m->site_now[i]);
+	}
+	free(m->contrib);
 	for (i = 0; i < m->nsite_json; i++)
 		free(m->site_json[i]);
 	free(m->site_json);

@@ -10,21 +10,33 @@ enum verdict { V_OK, V_HOLDING, V_PILING, V_GROWING };
 enum site_row_kind { SK_DEFER, SK_CONN, SK_CREATE, SK__COUNT };
 enum sort_key { SORT_PENDING, SORT_CONNS, SORT_AGE, SORT_GROWTH };
 
+/* A row stays in place from one refresh to the next while nothing it is made of changed:
+ * the fields a refresh reads for every row come first, together. */
 struct coro_row {
 	uint64_t id;
-	struct coro c;		/* the probes' entry plus the census's part: absolute counts */
-	struct census_row *census;	/* read by the census, or NULL */
+	uint64_t seq, seen_ns;	/* its probes' entry's seq and first_ns as last built */
 	int probed;		/* the probes have an entry for it */
-	const char *state;
-	const char *owner;	/* what it runs for, from the census or the last walk, or NULL */
-	double age_s;		/* -1: unknown */
+	enum verdict verdict;
+	int same;		/* every field but age_s is as at the previous refresh */
 	int64_t conns_held;
-	double hold_s;		/* how long its oldest held connection has been out */
+	double age_s;		/* -1: unknown */
 	int64_t delta;		/* pending now minus pending a snapshot ago */
 	int64_t base_pending;	/* pending when it last fell (or was first seen)... */
 	uint64_t base_ns;	/* ... and when */
+	struct coro c;		/* the probes' entry plus the census's part: absolute counts */
+	struct census_row *census;	/* read by the census, or NULL */
+	const char *state;
+	char state_was[16];	/* state's text, for comparing once the walk that read it is gone */
+	const char *owner;	/* what it runs for, from the census or the last walk, or NULL */
+	double hold_s;		/* how long its oldest held connection has been out */
 	size_t site;		/* dominant pending-defer site, else creation site; SITE_TAB_OOM: none */
-	enum verdict verdict;
+	size_t create_idx;	/* its creation site's index (SITE_TAB_OOM: none) */
+	struct site wait_site;	/* the census's, or none */
+	size_t contrib, ncontrib;	/* its pending defers per site: model.contrib[contrib..] */
+	char *json;		/* render.c's text of it, kept while `same` (age_s's value
+				   goes at json_age) */
+	uint32_t json_len, json_age;
+	unsigned json_at;	/* the refresh it was made or last used at (model.refreshes) */
 };
 
 struct pool_row {
@@ -91,9 +103,23 @@ struct model {
 	struct site_tab sites;
 	struct snapshot cur, prev;
 	int64_t *site_prev[SK__COUNT];	/* per site index, the previous snapshot's figures */
+	size_t site_prev_cap[SK__COUNT];
+	int64_t *site_now[SK__COUNT];	/* ... and this one's: the rows' sums, kept by adding
+					   what a changed row adds and taking off what it took */
+	size_t site_now_cap[SK__COUNT];
+	struct contrib {	/* pending defers of one row at one site */
+		size_t site;
+		int64_t n;
+	} *contrib;
+	size_t ncontrib, cap_contrib, live_contrib;
+	/* What the rows were built from: while it stays, a refresh rebuilds only the rows
+	 * whose probes' entry or connections changed (model.c, update_rows). */
+	unsigned built_walks;
+	const struct census_row *built_census;
+	size_t built_ncensus, built_nprobed;
 	char **site_json;		/* per site index, its JSON literal (render.c) */
 	size_t nsite_json;
-	size_t site_prev_n;
+	unsigned refreshes;
 	struct raw_map {	/* a map's contents, buffers reused across refreshes */
 		void *keys, *vals;
 		void *sorted_keys, *sorted_vals;	/* where sorting puts them (swapped) */

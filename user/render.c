@@ -135,14 +135,37 @@ static int state_is_plain(const char *state)
 	return last_plain;
 }
 
-static void json_row(struct jrow *j, struct model *m, const struct coro_row *r, int first)
+static void json_age(struct jrow *j, const struct coro_row *r)
 {
-	int plain = state_is_plain(r->state);
-	char *state = plain ? NULL : json_quote(r->state), *owner;
-	struct site start;
+	if (r->age_s < 0)
+		JR_LIT(j, "null");
+	else
+		jr_f3(j, r->age_s);
+}
+
+/* A row's object. A row that shows as it did at the previous refresh but for its age
+ * (coro_row.same) is written from the text kept then; any other is made and kept. */
+static void json_row(struct jrow *j, struct model *m, struct coro_row *r, int first)
+{
+	size_t start, age, age_end;
+	char *state, *owner, *keep;
+	struct site start_site;
+	int plain;
 
 	jr_room(j);
-	jr_s(j, first ? "{\"id\": " : ", {\"id\": ");
+	if (!first)
+		JR_LIT(j, ", ");
+	if (r->json && r->same && r->json_at + 1 == m->refreshes) {
+		jr_n(j, r->json, r->json_age);
+		json_age(j, r);
+		jr_n(j, r->json + r->json_age, r->json_len - r->json_age);
+		r->json_at = m->refreshes;
+		return;
+	}
+	plain = state_is_plain(r->state);
+	state = plain ? NULL : json_quote(r->state);
+	start = j->n;
+	JR_LIT(j, "{\"id\": ");
 	if (m->s->plan.ids_per_thread) {
 		jr_u(j, (uint32_t)r->id);
 		JR_LIT(j, ", \"thread\": ");
@@ -165,10 +188,9 @@ static void json_row(struct jrow *j, struct model *m, const struct coro_row *r, 
 		free(state);
 	}
 	JR_LIT(j, ", \"age_s\": ");
-	if (r->age_s < 0)
-		JR_LIT(j, "null");
-	else
-		jr_f3(j, r->age_s);
+	age = j->n;
+	json_age(j, r);
+	age_end = j->n;
 	JR_LIT(j, ", \"defers_pending\": ");
 	jr_i(j, r->c.pending);
 	JR_LIT(j, ", \"defers_registered\": ");
@@ -188,12 +210,12 @@ static void json_row(struct jrow *j, struct model *m, const struct coro_row *r, 
 	JR_LIT(j, ", \"create_site\": ");
 	jr_s(j, json_site(m, &r->c.create_site));
 	if (m->s->rt->start_site && (r->c.create_site.kind || r->c.create_site.addr) &&
-	    !m->s->rt->start_site(&m->s->rc, &r->c.create_site, &start)) {
+	    !m->s->rt->start_site(&m->s->rc, &r->c.create_site, &start_site)) {
 		JR_LIT(j, ", \"start\": ");
-		jr_s(j, json_site(m, &start));
+		jr_s(j, json_site(m, &start_site));
 	}
 	JR_LIT(j, ", \"wait_site\": ");
-	jr_s(j, json_site(m, r->census ? &r->census->wait_site : NULL));
+	jr_s(j, json_site(m, r->census ? &r->wait_site : NULL));
 	if (r->owner && (owner = json_quote(r->owner))) {
 		JR_LIT(j, ", \"owner\": ");
 		jr_s(j, owner);
@@ -202,6 +224,18 @@ static void json_row(struct jrow *j, struct model *m, const struct coro_row *r, 
 	JR_LIT(j, ", \"verdict\": \"");
 	jr_s(j, verdict_name(r->verdict));
 	JR_LIT(j, "\"}");
+	/* Kept without the age's value. */
+	r->json_len = j->n - start - (age_end - age);
+	if (!(keep = realloc(r->json, r->json_len + 1))) {
+		free(r->json);
+		r->json = NULL;
+		return;
+	}
+	r->json = keep;
+	r->json_age = age - start;
+	memcpy(keep, j->b + start, r->json_age);
+	memcpy(keep + r->json_age, j->b + age_end, j->n - age_end);
+	r->json_at = m->refreshes;
 }
 
 static double wall_time(void)
@@ -365,7 +399,7 @@ static void json_process(FILE *f, struct model *m, const struct snapshot *snap)
 	rows.f = f;
 	rows.n = 0;
 	for (i = 0; i < snap->norder; i++)
-		json_row(&rows, m, snap_row(snap, i), !i);
+		json_row(&rows, m, &snap->coros[snap->order[i]], !i);
 	fwrite(rows.b, 1, rows.n, f);
 	fputs("], \"pools\": [", f);
 	for (i = 0; i < snap->npools; i++) {
