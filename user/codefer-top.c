@@ -3,7 +3,9 @@
  * process, live. Flow: attach.c (target, runtime profile, census, uprobes) -> model.c
  * (maps to snapshots) -> render.c (screen, text, JSON).
  */
+#define _GNU_SOURCE	/* F_SETPIPE_SZ */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -384,6 +386,9 @@ static int run(struct fleet *f, struct options *o, struct metrics *mx)
 		/* A snapshot leaves in a few large writes, not one per 4 KiB (JSON with every
 		 * row runs to megabytes); render_* flush at its end. */
 		setvbuf(stdout, NULL, _IOFBF, 1 << 20);
+		/* Into a pipe, as much at once: a 64 KiB pipe would switch to its reader
+		 * sixteen times per write (best effort: pipe-max-size may be lower). */
+		fcntl(STDOUT_FILENO, F_SETPIPE_SZ, 1 << 20);
 		while (!stop && !(r = refresh(&t))) {
 			/* None at the start: said once. */
 			if (!refreshed++ && f->comm && !f->n)

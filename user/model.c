@@ -1050,6 +1050,19 @@ static int gather_defer_sites(struct model *m)
 	return 0;
 }
 
+/* Has a coroutine pending defers at depths outside its entry's inline sites (below the
+ * point of attach, or deeper than CORO_INLINE_SITES)? */
+static int deep_defers(const struct model *m)
+{
+	const struct coro *cv = m->raw_coros.vals;
+	size_t i;
+
+	for (i = 0; i < m->raw_coros.n; i++)
+		if (cv[i].low < 0 || cv[i].pending > CORO_INLINE_SITES)
+			return 1;
+	return 0;
+}
+
 /* The maps, or with --no-probes a walk. 0 or -1. */
 static int read_sources(struct model *m)
 {
@@ -1061,9 +1074,13 @@ static int read_sources(struct model *m)
 		m->raw_coros.n = m->raw_sites.n = m->raw_pools.n = 0;
 		return walked_holds(m);
 	}
-	if (read_map(skel->maps.coros, &m->raw_coros) ||
-	    read_map(skel->maps.defer_stack, &m->raw_stack) ||
-	    read_map(skel->maps.pools, &m->raw_pools) || read_map(skel->maps.conns, &m->raw_conns))
+	if (read_map(skel->maps.coros, &m->raw_coros) || read_map(skel->maps.pools, &m->raw_pools) ||
+	    read_map(skel->maps.conns, &m->raw_conns))
+		return -1;
+	/* defer_stack holds the pending defers not inline in their coroutine's entry: when
+	 * there are none, its (large) table of buckets is not walked. */
+	m->raw_stack.n = 0;
+	if (deep_defers(m) && read_map(skel->maps.defer_stack, &m->raw_stack))
 		return -1;
 	return sort_raw(&m->raw_coros, sizeof(struct coro_key), sizeof(struct coro),
 			offsetof(struct coro_key, id)) ||
@@ -1100,7 +1117,9 @@ int model_refresh(struct model *m)
 	memset(&snap->tot, 0, sizeof(snap->tot));
 	snap->ns = now;
 	snap->interval_s = last ? (now - last) / 1e9 : 0;
-	m->refreshes++;
+	snap->refresh = ++m->refreshes;
+	if (!kept)
+		snap->ordered_at = 0;	/* rows moved: the order is of other indexes */
 	if (m->s->skel)
 		sum_counters(m, snap->counters);
 	if (!kept && m->raw_coros.n + m->s->nrows >= snap->cap_coros) {
@@ -1191,6 +1210,39 @@ static struct sort_entry entry_of(const struct coro_row *r, enum sort_key key, u
 	return e;
 }
 
+/* The order of every row again, from the last one (ordered_at): rows that show the same
+ * kept their key, so they are still in order among themselves; only the others are
+ * sorted, then merged in. */
+static int reorder(struct snapshot *snap, enum sort_key key)
+{
+	size_t n = snap->ncoros, nkept = 0, nmoved = 0, i, a, b;
+	struct sort_entry *kept = malloc((n + 1) * sizeof(*kept));
+	struct sort_entry *moved = malloc((n + 1) * sizeof(*moved));
+
+	if (!kept || !moved) {
+		free(kept);
+		free(moved);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		const struct coro_row *r = &snap->coros[snap->order[i]];
+		struct sort_entry e = entry_of(r, key, snap->order[i]);
+
+		/* An unknown age may become known as the clock passes the birth. */
+		if (r->same && !(key == SORT_AGE && r->age_s < 0))
+			kept[nkept++] = e;
+		else
+			moved[nmoved++] = e;
+	}
+	qsort(moved, nmoved, sizeof(*moved), cmp_entry);
+	for (i = a = b = 0; i < n; i++)
+		snap->order[i] = b == nmoved || (a < nkept && !before(&moved[b], &kept[a]))
+				 ? kept[a++].row : moved[b++].row;
+	free(kept);
+	free(moved);
+	return 0;
+}
+
 int model_sort(struct snapshot *snap, enum sort_key key, size_t rows)
 {
 	size_t n = !rows || rows > snap->ncoros ? snap->ncoros : rows, i;
@@ -1205,6 +1257,14 @@ int model_sort(struct snapshot *snap, enum sort_key key, size_t rows)
 	}
 	snap->order = o;
 	snap->norder = n;
+	if (n == snap->ncoros && snap->ordered_at && snap->ordered_at + 1 >= snap->refresh &&
+	    snap->order_key == key) {
+		free(h);
+		snap->ordered_at = snap->refresh;
+		return reorder(snap, key);
+	}
+	snap->ordered_at = n == snap->ncoros ? snap->refresh : 0;
+	snap->order_key = key;
 	for (i = 0; i < n; i++)
 		h[i] = entry_of(&snap->coros[i], key, i);
 	if (n < snap->ncoros) {

@@ -80,6 +80,11 @@ struct snapshot {
 	size_t ncoros, cap_coros;
 	uint32_t *order;	/* display order (model_sort): indexes into coros */
 	size_t norder;
+	unsigned refresh;	/* model.refreshes when it was taken */
+	/* the refresh at which order last held every row, sorted by order_key, when the rows
+	   stayed in place since (else 0) */
+	unsigned ordered_at;
+	enum sort_key order_key;
 	struct pool_row *pools;
 	size_t npools;
 	struct hold *holds;	/* connections out, by holder */
