@@ -558,14 +558,16 @@ static int build_pools(struct model *m, struct snapshot *snap, struct hold *hold
 	const struct pool_key *pk = m->raw_pools.keys;
 	const struct pool_stats *pv = m->raw_pools.vals;
 	const struct hold **oldests = calloc(m->raw_pools.n + 1, sizeof(*oldests));
+	int64_t *late = calloc(m->raw_pools.n + 1, sizeof(*late));
 	const struct session *s = m->s;
 	size_t i;
 
 	free(snap->pools);
 	snap->npools = 0;
-	if (!oldests ||
+	if (!oldests || !late ||
 	    !(snap->pools = calloc(m->raw_pools.n + s->npools + 1, sizeof(*snap->pools)))) {
 		free(oldests);
+		free(late);
 		return -1;
 	}
 	for (i = 0; i < nholds; i++) {
@@ -573,6 +575,8 @@ static int build_pools(struct model *m, struct snapshot *snap, struct hold *hold
 
 		if (p >= 0 && (!oldests[p] || holds[i].get_ns < oldests[p]->get_ns))
 			oldests[p] = &holds[i];
+		if (p >= 0)
+			late[p] += holds[i].late_orphan;
 	}
 	/* Pools whose figures the walks read: the probes' one stands for them all. */
 	for (i = 0; !s->plan.pools_walked && i < m->raw_pools.n; i++) {
@@ -585,6 +589,7 @@ static int build_pools(struct model *m, struct snapshot *snap, struct hold *hold
 		}
 		p->pool = pk[i].pool;
 		p->s = pv[i];
+		p->s.orphans += late[i];
 		if ((seeded = seeded_of(s, p->pool))) {
 			p->s.outstanding += seeded->out;
 			p->s.orphans += seeded->orphans;
@@ -631,6 +636,7 @@ static int build_pools(struct model *m, struct snapshot *snap, struct hold *hold
 		snap->npools++;
 	}
 	free(oldests);
+	free(late);
 	return 0;
 }
 
@@ -651,6 +657,15 @@ static int born_after(const struct model *m, uint64_t id, uint64_t get_ns)
 	k = bsearch(&key, m->raw_coros.keys, m->raw_coros.n, sizeof(key), cmp_coro_key);
 	return k && ((const struct coro *)m->raw_coros.vals)[k - (const struct coro_key *)
 							      m->raw_coros.keys].created_ns > get_ns;
+}
+
+/* Is coroutine id alive: an entry of the probes' or a census row? */
+static int holder_alive(struct model *m, uint64_t id)
+{
+	const struct coro_key key = { .id = id };
+
+	return bsearch(&key, m->raw_coros.keys, m->raw_coros.n, sizeof(key), cmp_coro_key) ||
+	       session_row(m->s, id);
 }
 
 /* Connections out, sorted by holder: as the probes saw them, or as the runtime says
@@ -678,7 +693,10 @@ static struct hold *collect_holds(struct model *m, size_t *n)
 			continue;
 		}
 		h[k].reused = h[k].get_ns && born_after(m, h[k].co, h[k].get_ns);
-		h[k].orphan |= h[k].reused;
+		/* A holder the census read ends with no probes' entry counting its
+		 * connections: they are orphans all the same. */
+		h[k].orphan |= h[k].reused || !holder_alive(m, h[k].co);
+		h[k].late_orphan = h[k].orphan && !cv[i].orphan;
 		h[k].counted = pool_counts(m, h[k].pool, pool_of(&m->raw_pools, h[k].pool));
 		k++;
 	}
@@ -785,6 +803,7 @@ static int build_row(struct model *m, struct coro_row *r, uint64_t id, const str
 		r->json = p->json;
 		r->json_len = p->json_len;
 		r->json_age = p->json_age;
+		r->json_at = p->json_at;
 	}
 	return 0;
 }

@@ -56,6 +56,8 @@ struct hold {
 	int counted;	/* its pool is a pool (not a one-way queue) */
 	int orphan;
 	int reused;	/* its holder's id names a coroutine born since */
+	int late_orphan;	/* an orphan the probes did not count (its holder's end
+				   deleted no entry that counted it: the census's) */
 };
 
 struct site_row {

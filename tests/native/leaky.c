@@ -1,6 +1,8 @@
 /* A service on ucoro that leaks the three ways codefer looks for. Driven from stdin:
  *   work   - the scenario below;   more N - the long-lived worker loops N more times;
  *   exit N - N more coroutines end holding a connection;   quit
+ *   park N - N more coroutines park holding a connection and two pending defers;
+ *   unpark - every parked coroutine returns (its defers run, its connection is orphaned)
  *   name HEX - the process renames itself (comm) to those bytes, for hostile names
  * After each command it prints its own truth as TRUTH lines, then DONE. */
 #include <stdio.h>
@@ -13,7 +15,8 @@
 static struct uco_pool *pool;
 static struct ucoro *worker;
 static int worker_todo;
-static uint64_t n_gets, n_puts;
+static uint64_t n_gets, n_puts, n_parked;
+static int unparking;
 
 /* An int3 the kernel will not put a uprobe on: an attach that fails half-way (tests). */
 __asm__(".text\n.globl leaky_unprobeable\n.type leaky_unprobeable, @function\n"
@@ -76,15 +79,30 @@ static void leak_body(void *arg)
 	uco_defer(noop, NULL);
 }
 
-/* Parks forever holding a connection and two pending defers. */
+/* Parks holding a connection and two pending defers, until "unpark". */
 static void parked_body(void *arg)
 {
 	(void)arg;
 	take();
 	uco_defer(noop, NULL);
 	uco_defer(noop, NULL);
-	for (;;)
+	n_parked++;
+	while (!unparking)
 		uco_yield();
+	n_parked--;
+}
+
+static void unpark(void)
+{
+	struct ucoro *c, *next;
+
+	unparking = 1;
+	for (c = uco_all; c; c = next) {
+		next = c->next;
+		if (c->body == parked_body)
+			uco_resume(c);
+	}
+	unparking = 0;
 }
 
 static void run_all(struct ucoro **cs, int n)
@@ -135,11 +153,11 @@ static void print_truth(void)
 	}
 	printf("TRUTH {\"created\": %llu, \"finished\": %llu, \"defers_registered\": %llu, "
 	       "\"defers_run\": %llu, \"gets\": %llu, \"puts\": %llu, "
-	       "\"outstanding\": %llu, \"orphans\": %llu}\n",
+	       "\"outstanding\": %llu, \"orphans\": %llu, \"parked\": %llu}\n",
 	       (unsigned long long)uco_created, (unsigned long long)uco_finished,
 	       (unsigned long long)uco_defers_registered, (unsigned long long)uco_defers_run,
 	       (unsigned long long)n_gets, (unsigned long long)n_puts, (unsigned long long)out,
-	       (unsigned long long)orphans);
+	       (unsigned long long)orphans, (unsigned long long)n_parked);
 	printf("DONE\n");
 	fflush(stdout);
 }
@@ -165,6 +183,10 @@ int main(void)
 			uco_resume(worker);
 		} else if (sscanf(line, "exit %d", &n) == 1) {
 			spawn(leak_body, n, 1);
+		} else if (sscanf(line, "park %d", &n) == 1) {
+			spawn(parked_body, n, 0);
+		} else if (!strncmp(line, "unpark", 6)) {
+			unpark();
 		} else if (!strncmp(line, "name ", 5)) {
 			char comm[16] = "";
 			unsigned int b;
