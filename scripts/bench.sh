@@ -14,7 +14,8 @@
 #     every second, against no codefer at all;
 #  4. codefer-top's user+system CPU per refresh with 100,000 live coroutines (ucoro, and
 #     Go goroutines with open-coded defers, which are read from their frames, in a build
-#     with symbols and a stripped one);
+#     with symbols and a stripped one) and 1,000,000 Go goroutines, its output read
+#     through a pipe;
 #  5. codefer-dump on a core of 100,000 goroutines x 10 defers vs runtime-gdb.py.
 # Each figure is the best of three runs of BENCH_OPS operations (default 50000).
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -216,10 +217,14 @@ PY
 	TARGET_PID=
 }
 
-# cpu MODE N: codefer-top's user and system seconds and peak RSS for N snapshots.
+# cpu MODE N: codefer-top's user and system seconds and peak RSS for N snapshots. Its
+# output goes through a pipe to a reader, as a script would take it: written to a file
+# on disk, the system time would be the file system's (page cache, and writeback
+# throttling once the dirty pages of 30 MB a refresh pile up), varying from run to run.
 cpu() {
 	/usr/bin/time -f "%U %S %M" -o "$WORK/time" "$CODEFER_TOP" -p "$TARGET_PID" "$1" -n "$2" -d 0.1 \
-		>"$WORK/top.out" 2>"$WORK/top.err" || fail "codefer-top failed: $(cat "$WORK/top.err")"
+		2>"$WORK/top.err" | wc -c >"$WORK/top.bytes"
+	[ "${PIPESTATUS[0]}" = 0 ] || fail "codefer-top failed: $(cat "$WORK/top.err")"
 	cat "$WORK/time"
 }
 
