@@ -753,7 +753,13 @@ static int build_row(struct model *m, struct coro_row *r, uint64_t id, const str
 	memset(r, 0, sizeof(*r));
 	r->id = id;
 	if (in->probed) {
-		r->c = *in->probed;
+		r->c = (struct coro_counts){
+			.created_ns = in->probed->created_ns, .first_ns = in->probed->first_ns,
+			.last_ns = in->probed->last_ns, .pending = in->probed->pending,
+			.low = in->probed->low, .registered = in->probed->registered,
+			.run = in->probed->run, .peak = in->probed->peak,
+			.create_site = in->probed->create_site,
+		};
 		r->probed = 1;
 		r->seq = in->probed->seq;
 		r->seen_ns = in->probed->first_ns;

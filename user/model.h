@@ -10,6 +10,15 @@ enum verdict { V_OK, V_HOLDING, V_PILING, V_GROWING };
 enum site_row_kind { SK_DEFER, SK_CONN, SK_CREATE, SK__COUNT };
 enum sort_key { SORT_PENDING, SORT_CONNS, SORT_AGE, SORT_GROWTH };
 
+/* What a row takes of its probes' entry (struct coro), with the census's part added. */
+struct coro_counts {
+	uint64_t created_ns, first_ns, last_ns;
+	int64_t pending, low;
+	uint64_t registered, run;
+	int64_t peak;
+	struct site create_site;
+};
+
 /* A row stays in place from one refresh to the next while nothing it is made of changed:
  * the fields a refresh reads for every row come first, together. */
 struct coro_row {
@@ -23,7 +32,7 @@ struct coro_row {
 	int64_t delta;		/* pending now minus pending a snapshot ago */
 	int64_t base_pending;	/* pending when it last fell (or was first seen)... */
 	uint64_t base_ns;	/* ... and when */
-	struct coro c;		/* the probes' entry plus the census's part: absolute counts */
+	struct coro_counts c;	/* absolute counts */
 	struct census_row *census;	/* read by the census, or NULL */
 	const char *state;
 	char state_was[16];	/* state's text, for comparing once the walk that read it is gone */
