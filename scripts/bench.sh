@@ -194,22 +194,13 @@ no_probes_cost() {
 # refresh_cpu WHAT PARK CMD...: codefer-top's CPU per refresh on CMD once it has parked
 # coroutines (PARK on its stdin: "park 100000"), JSON with every row and text.
 refresh_cpu() {
-	local what=$1 park=$2 mode u1 s1 u21 s21 kb
+	local what=$1 park=$2 mode
 	shift 2
 	target_start "$@"
 	wait_for '^PID ' 1 60
 	ops "$park" >/dev/null
 	for mode in --json -b; do
-		read -r u1 s1 _ < <(cpu "$mode" 1)
-		read -r u21 s21 kb < <(cpu "$mode" 21)
-		python3 - "$what" "$mode" "$u1" "$s1" "$u21" "$s21" "$kb" <<'PY'
-import sys
-what, mode, (u1, s1, u21, s21, kb) = sys.argv[1], sys.argv[2], map(float, sys.argv[3:])
-how = "JSON, every row" if mode == "--json" else "text, 25 rows a table"
-print(f"{what:16} {how:22}: attach with census and one refresh {u1:.2f} s user + "
-      f"{s1:.2f} s system; per refresh {(u21 - u1) / 20 * 1000:.0f} ms user + "
-      f"{(s21 - s1) / 20 * 1000:.0f} ms system; peak RSS {kb / 1024:.0f} MB")
-PY
+		cpu "$what" "$mode" 21 || fail "codefer-top failed: $(cat "$WORK/top.err")"
 	done
 	exec 3>&-
 	kill "$TARGET_PID" 2>/dev/null
@@ -217,15 +208,47 @@ PY
 	TARGET_PID=
 }
 
-# cpu MODE N: codefer-top's user and system seconds and peak RSS for N snapshots. Its
-# output goes through a pipe to a reader, as a script would take it: written to a file
-# on disk, the system time would be the file system's (page cache, and writeback
-# throttling once the dirty pages of 30 MB a refresh pile up), varying from run to run.
+# cpu WHAT MODE N: codefer-top in MODE for N snapshots, its output read through a pipe as
+# a script would take it (into a file on disk, the system time would be the file
+# system's writeback, varying from run to run). Its user and system time, read from
+# /proc as the second snapshot and the last one begin to arrive, give the CPU of the N - 2
+# refreshes between: attach, census and detach, whose cost varies by more than a
+# refresh's, are left out.
 cpu() {
-	/usr/bin/time -f "%U %S %M" -o "$WORK/time" "$CODEFER_TOP" -p "$TARGET_PID" "$1" -n "$2" -d 0.1 \
-		2>"$WORK/top.err" | wc -c >"$WORK/top.bytes"
-	[ "${PIPESTATUS[0]}" = 0 ] || fail "codefer-top failed: $(cat "$WORK/top.err")"
-	cat "$WORK/time"
+	python3 - "$CODEFER_TOP" "$TARGET_PID" "$@" "$WORK/top.err" <<'PY'
+import os, subprocess, sys
+top, pid, what, mode, n, err = sys.argv[1:7]
+n = int(n)
+# Where a snapshot begins: a JSON one is a line, a text one starts with its header.
+start = b"\n" if mode == "--json" else b"codefer-top - pid"
+p = subprocess.Popen([top, "-p", pid, mode, "-n", str(n), "-d", "0.1"],
+                     stdout=subprocess.PIPE, stderr=open(err, "w"))
+tick = os.sysconf("SC_CLK_TCK")
+
+def cpu():
+    f = open(f"/proc/{p.pid}/stat").read().rsplit(")", 1)[1].split()
+    return int(f[11]) / tick, int(f[12]) / tick
+
+# Read in large pieces, so that the reader never keeps codefer-top waiting. Marks: the
+# first snapshot, then the second and the last begin (JSON: the first, second to last end).
+marks, seen, tail = [], 0, b""
+want = (1, 2, n) if mode != "--json" else (1, 1, n - 1)
+while chunk := os.read(p.stdout.fileno(), 1 << 20):
+    buf = tail + chunk
+    found = buf.count(start)
+    for _ in range(found):
+        seen += 1
+        marks += [cpu()] * want.count(seen)
+    tail = buf[len(buf) - len(start) + 1:]	# a start cut in two
+_, status, ru = os.wait4(p.pid, 0)
+if status or len(marks) != 3:
+    sys.exit(1)
+(u0, s0), (u1, s1), (u2, s2) = marks
+how = "JSON, every row" if mode == "--json" else "text, 25 rows a table"
+print(f"{what:16} {how:22}: attach, census, first refresh {u0:.2f} s user + {s0:.2f} s system; per "
+      f"refresh {(u2 - u1) / (n - 2) * 1000:.1f} ms user + {(s2 - s1) / (n - 2) * 1000:.1f} ms "
+      f"system; peak RSS {ru.ru_maxrss / 1024:.0f} MB")
+PY
 }
 
 if [ -n "$go" ]; then
