@@ -768,7 +768,8 @@ static int build_row(struct model *m, struct coro_row *r, uint64_t id, const str
 		add_census(r, in->cr, r->probed);
 	if (st && r->c.last_ns <= m->s->states_ns) {
 		r->state = st->state;
-		memcpy(r->state_was, st->state, sizeof(r->state_was));	/* both char[16] */
+		_Static_assert(sizeof(r->state_was) == sizeof(st->state), "a state's text");
+		memcpy(r->state_was, st->state, sizeof(r->state_was));
 	} else {
 		r->state = "live";
 		strcpy(r->state_was, "live");
