@@ -817,8 +817,8 @@ static int build_row(struct model *m, struct coro_row *r, uint64_t id, const str
 
 /* What every row needs at every refresh: its age, its verdict, and whether it shows as
  * before. */
-static void finish_row(const struct model *m, struct coro_row *r, uint64_t now,
-		       struct totals *tot)
+static void finish_row(const struct model *m, struct snapshot *snap, struct coro_row *r,
+		       uint64_t now)
 {
 	uint64_t born = r->c.created_ns ? r->c.created_ns : r->c.first_ns;
 	enum verdict v;
@@ -828,7 +828,8 @@ static void finish_row(const struct model *m, struct coro_row *r, uint64_t now,
 	v = judge(m, r, now);
 	r->same &= v == r->verdict;
 	r->verdict = v;
-	tot->defers_pending += r->c.pending > 0 ? r->c.pending : 0;
+	snap->nchanged += !r->same;
+	snap->tot.defers_pending += r->c.pending > 0 ? r->c.pending : 0;
 }
 
 /* The elements of a sorted array whose u64 at key_off is id, from *cur on (advanced to
@@ -929,7 +930,7 @@ static int build_rows(struct model *m, struct snapshot *snap, const struct hold 
 			return -1;
 		if (in.prev)
 			prev->coros[p].json = NULL;	/* taken */
-		finish_row(m, &snap->coros[n++], now, &snap->tot);
+		finish_row(m, snap, &snap->coros[n++], now);
 	}
 	snap->ncoros = n;
 	for (p = 0; p < prev->ncoros; p++) {
@@ -1003,7 +1004,7 @@ static int update_rows(struct model *m, struct snapshot *snap, const struct hold
 		} else {
 			r->same = 1;
 		}
-		finish_row(m, r, now, &snap->tot);
+		finish_row(m, snap, r, now);
 	}
 	return 0;
 }
@@ -1141,6 +1142,7 @@ int model_refresh(struct model *m)
 	snap->holds = holds;
 	snap->nholds = nholds;
 	memset(&snap->tot, 0, sizeof(snap->tot));
+	snap->nchanged = 0;
 	snap->ns = now;
 	snap->interval_s = last ? (now - last) / 1e9 : 0;
 	snap->refresh = ++m->refreshes;
@@ -1272,24 +1274,31 @@ static int reorder(struct snapshot *snap, enum sort_key key)
 int model_sort(struct snapshot *snap, enum sort_key key, size_t rows)
 {
 	size_t n = !rows || rows > snap->ncoros ? snap->ncoros : rows, i;
-	uint32_t *o = realloc(snap->order, (snap->ncoros + 1) * sizeof(*o));
-	struct sort_entry *h = malloc((n + 1) * sizeof(*h));
+	uint32_t *o;
+	struct sort_entry *h;
 
+	/* The order of the last refresh, of as many rows by the same key, holds while every
+	 * row shows the same (ages all grow alike, but one unknown may become known). */
+	if (snap->ordered_at && snap->ordered_at + 1 >= snap->refresh && snap->order_key == key &&
+	    snap->norder == n) {
+		snap->ordered_at = snap->refresh;
+		if (!snap->nchanged && key != SORT_AGE)
+			return 0;
+		if (n == snap->ncoros)
+			return reorder(snap, key);
+	}
+	o = realloc(snap->order, (snap->ncoros + 1) * sizeof(*o));
+	h = malloc((n + 1) * sizeof(*h));
 	if (!o || !h) {
 		free(h);
 		if (o)
 			snap->order = o;
+		snap->ordered_at = 0;
 		return -1;
 	}
 	snap->order = o;
 	snap->norder = n;
-	if (n == snap->ncoros && snap->ordered_at && snap->ordered_at + 1 >= snap->refresh &&
-	    snap->order_key == key) {
-		free(h);
-		snap->ordered_at = snap->refresh;
-		return reorder(snap, key);
-	}
-	snap->ordered_at = n == snap->ncoros ? snap->refresh : 0;
+	snap->ordered_at = snap->refresh;
 	snap->order_key = key;
 	for (i = 0; i < n; i++)
 		h[i] = entry_of(&snap->coros[i], key, i);

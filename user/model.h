@@ -92,8 +92,9 @@ struct snapshot {
 	uint32_t *order;	/* display order (model_sort): indexes into coros */
 	size_t norder;
 	unsigned refresh;	/* model.refreshes when it was taken */
-	/* the refresh at which order last held every row, sorted by order_key, when the rows
-	   stayed in place since (else 0) */
+	size_t nchanged;	/* rows that do not show what they showed at the previous one */
+	/* the refresh at which order was last made (norder rows by order_key), when the
+	   rows stayed in place since (else 0) */
 	unsigned ordered_at;
 	enum sort_key order_key;
 	struct pool_row *pools;
