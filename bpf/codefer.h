@@ -121,7 +121,6 @@ struct coro_key {
  * census read of it. */
 struct exit_event {
 	__u64 id;
-	__u64 ns;
 	__s64 low;		/* its entry's low (0 without one): older defers it retired */
 };
 
@@ -133,7 +132,7 @@ struct exit_event {
 struct coro {
 	__u64 created_ns;	/* 0 when born before attach; see first_ns */
 	__u64 first_ns;		/* first sighting (create or first event) */
-	__u64 last_ns;		/* last event */
+	__u64 last_walk;	/* walk_gen at its last event (no clock read: they cost) */
 	__s64 pending;		/* defers registered minus run, since first sighting */
 	__s64 low;		/* lowest pending reached (<= 0) */
 	__u64 registered;	/* defers registered since first sighting */

@@ -726,7 +726,7 @@ static void build_coros(struct model *m, struct snapshot *snap, struct hold *hol
 		/* The states are sorted by id like the rows: walk them together. */
 		while (q < m->s->nstates && st[q].id < r->id)
 			q++;
-		r->state = q < m->s->nstates && st[q].id == r->id && r->c.last_ns <= m->s->states_ns
+		r->state = q < m->s->nstates && st[q].id == r->id && r->c.last_walk < m->s->states_walk
 			   ? st[q].state : "live";
 		r->owner = q < m->s->nstates && st[q].id == r->id ? st[q].owner : NULL;
 		/* A creation the probes saw with no site (luajit2 readying a thread for
