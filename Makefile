@@ -75,8 +75,19 @@ test: deps
 	@echo "== tests against real targets (root)"
 	@BUILD=$(abspath $(BUILD)) tests/run.sh
 
+# make bench's floor: what each step of a handler costs on this machine.
+$(BUILD)/bench/floor.bpf.o: scripts/bench/floor.bpf.c $(BUILD)/vmlinux.h
+	@mkdir -p $(@D)
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -I$(BUILD) -c $< -o $@
+
+$(BUILD)/bench/floor.skel.h: $(BUILD)/bench/floor.bpf.o
+	$(BPFTOOL) gen skeleton $< name floor_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/bench/floor: scripts/bench/floor.c $(BUILD)/bench/floor.skel.h
+	$(CC) $(CFLAGS) -O1 -I$(BUILD)/bench $< $(LDLIBS) -o $@
+
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/floor
 	@BUILD=$(abspath $(BUILD)) scripts/bench.sh
 
 demo: deps
