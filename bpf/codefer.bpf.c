@@ -291,15 +291,31 @@ static __always_inline __u64 skip_frames(const struct pt_regs *regs, const struc
 	return pc;
 }
 
+/* A site loc that starts from the probe's site frame, as one from that address. */
+static __always_inline void rebase(struct loc *l, __u64 frame)
+{
+	if (l->base == LOC_FRAME) {
+		l->base = LOC_ADDR;
+		l->base_off += frame;
+	}
+}
+
 static __always_inline int eval_site(const struct pt_regs *regs, struct probe_cfg *cfg, __u64 co,
 				     struct site *s)
 {
+	struct loc site = cfg->site, aux = cfg->site_aux;
+	__u64 frame = 0;
+
 	s->kind = cfg->site_kind;
-	if (eval_loc(regs, &cfg->site, co, &s->addr))
+	if (cfg->site_frame.base && eval_loc(regs, &cfg->site_frame, co, &frame))
+		return -1;
+	rebase(&site, frame);
+	rebase(&aux, frame);
+	if (eval_loc(regs, &site, co, &s->addr))
 		return -1;
 	if (cfg->flags & PF_SITE_SKIP)
 		s->addr = skip_frames(regs, cfg, s->addr);
-	return eval_loc(regs, &cfg->site_aux, co, &s->aux);
+	return eval_loc(regs, &aux, co, &s->aux);
 }
 
 /* The coroutine's entry, made on its first event (the clock is read only then). */

@@ -729,10 +729,10 @@ void render_explain(FILE *f, const struct session *s)
 	fputs("\nprobe points:\n", f);
 	for (i = 0; i < s->plan.n; i++) {
 		const struct probe_point *p = &s->plan.pts[i];
-		const struct loc *locs[] = { &p->cfg.co, &p->cfg.pool, &p->cfg.conn, &p->cfg.site,
-					     &p->cfg.site_aux, &p->cfg.cond, &p->cfg.save };
-		static const char *const names[] = { "co", "pool", "conn", "site", "site_aux", "if",
-						     "save" };
+		const struct loc *locs[] = { &p->cfg.co, &p->cfg.pool, &p->cfg.conn, &p->cfg.site_frame,
+					     &p->cfg.site, &p->cfg.site_aux, &p->cfg.cond, &p->cfg.save };
+		static const char *const names[] = { "co", "pool", "conn", "frame", "site", "site_aux",
+						     "if", "save" };
 		size_t j;
 
 		tty_str(a, sizeof(a), p->desc);
