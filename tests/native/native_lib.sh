@@ -27,6 +27,17 @@ leaky_do() {
 	wait_for '^DONE' "$1"
 }
 
+# live_run: codefer-top with the native probes on the started fixture, through its work,
+# more leaking and coroutines ending with a connection; the last snapshot checked exactly.
+live_run() {
+	top_start "${NATIVE_PROBES[@]}"
+	leaky_do 1 work
+	leaky_do 2 "more 40"
+	leaky_do 3 "exit 3"
+	top_settle 2
+	check live
+}
+
 # check MODE [RUNTIME]: the last snapshot against the target's last truth.
 check() {
 	python3 "$TESTS/native/check.py" "$1" "$WORK/target.out" "$WORK/snap.json" \

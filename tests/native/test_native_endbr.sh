@@ -19,10 +19,5 @@ for sym in uco_register uco_defer uco_run_defer uco_unregister uco_pool_put; do
 		sed -n 's/.* at file offset \(0x[0-9a-f]*\)$/\1/p' | head -n 1)
 	expect "$sym probed just past its endbr64" "$got" "$(file_offset "$sym" 4)"
 done
-top_start "${NATIVE_PROBES[@]}"
-leaky_do 1 work
-leaky_do 2 "more 40"
-leaky_do 3 "exit 3"
-top_settle 2
-check live
+live_run
 finish
