@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <capstone/capstone.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include "disasm.h"
 
@@ -72,4 +73,27 @@ uint64_t disasm_entry(struct elf_file *e, uint64_t start, uint64_t size)
 	if (insn)
 		cs_free(insn, n);
 	return at;
+}
+
+int disasm_at(struct elf_file *e, uint64_t vaddr, char *text, size_t len)
+{
+	size_t n;
+	int whole, emulated = -1;
+	cs_insn *insn = decode(e, vaddr, 15, 1, &n, &whole);
+	const cs_detail *d;
+	int i, jump = 0;
+
+	if (!insn)
+		return -1;
+	snprintf(text, len, "%s%s%s", insn->mnemonic, insn->op_str[0] ? " " : "", insn->op_str);
+	d = insn->detail;
+	for (i = 0; i < d->groups_count; i++)
+		jump |= d->groups[i] == CS_GRP_JUMP || d->groups[i] == CS_GRP_CALL;
+	/* What x86 uprobes emulate: NOPs, direct jumps and calls, a PUSH of a register. */
+	emulated = insn->id == X86_INS_NOP ||
+		   (jump && d->x86.op_count == 1 && d->x86.operands[0].type == X86_OP_IMM) ||
+		   (insn->id == X86_INS_PUSH && d->x86.op_count == 1 &&
+		    d->x86.operands[0].type == X86_OP_REG);
+	cs_free(insn, n);
+	return emulated;
 }

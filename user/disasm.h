@@ -17,4 +17,9 @@ int disasm_returns(struct elf_file *e, uint64_t start, uint64_t size, uint64_t *
  * no memory: the probe sees what it would at the entry. */
 uint64_t disasm_entry(struct elf_file *e, uint64_t start, uint64_t size);
 
+/* The instruction at vaddr, as text; returns 1 when x86 uprobes emulate it (a PUSH of a
+ * register, a NOP, a direct jump or call: the trap alone), 0 when the kernel single-steps
+ * it (a second trap: on a VM, an order of magnitude more), -1 when it cannot be decoded. */
+int disasm_at(struct elf_file *e, uint64_t vaddr, char *text, size_t len);
+
 #endif

@@ -737,8 +737,13 @@ void render_explain(FILE *f, const struct session *s)
 
 		tty_str(a, sizeof(a), p->desc);
 		tty_str(b, sizeof(b), p->mod->path);
-		fprintf(f, "  %-9s %s\n            in %s at file offset 0x%llx\n           ",
+		fprintf(f, "  %-9s %s\n            in %s at file offset 0x%llx\n",
 			p->cfg.kind < EV__COUNT ? event_name(p->cfg.kind) : "?", a, b, U(p->file_off));
+		if (p->emulated >= 0)
+			fprintf(f, "            on `%s`: %s\n", p->insn, p->emulated ?
+				"the kernel emulates it (a trap)" :
+				"the kernel single-steps it (two traps: costlier)");
+		fputs("           ", f);
 		for (j = 0; j < sizeof(locs) / sizeof(locs[0]); j++) {
 			if (!locs[j]->base)
 				continue;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Built as distributions build (-fcf-protection: every function starts with endbr64, which
 # the kernel single-steps at many times the cost of a probe on a PUSH), each entry probe
-# sits on the instruction just past the endbr64, --explain says so, and every count of the
-# fixture still matches its own truth exactly.
+# sits on the instruction just past the endbr64, --explain says so and whether the kernel
+# emulates that one (a push) or single-steps it, and every count of the fixture still
+# matches its own truth exactly.
 LEAKY_BUILD=leaky-cet
 . "$(dirname "$0")/native_lib.sh"
 need_root
@@ -18,6 +19,15 @@ for sym in uco_register uco_defer uco_run_defer uco_unregister uco_pool_put; do
 	got=$(grep -A1 " $sym, past endbr64\$" "$WORK/explain.out" |
 		sed -n 's/.* at file offset \(0x[0-9a-f]*\)$/\1/p' | head -n 1)
 	expect "$sym probed just past its endbr64" "$got" "$(file_offset "$sym" 4)"
+	second=$(objdump -d --no-show-raw-insn --disassemble="$sym" "$LEAKY" |
+		awk -F'\t' '/^ *[0-9a-f]+:/ { if (++n == 2) { split($2, w, " "); print w[1]; exit } }')
+	case $second in
+	push) does="the kernel emulates it (a trap)" ;;
+	*) does="the kernel single-steps it (two traps: costlier)" ;;
+	esac
+	expect "$sym: --explain names the instruction after it, and what the kernel does" \
+		"$(grep -A2 " $sym, past endbr64\$" "$WORK/explain.out" | sed -n 's/^ *on `\([a-z]*\).*`: \(.*\)$/\1, \2/p')" \
+		"$second, $does"
 done
 live_run
 finish

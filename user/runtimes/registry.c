@@ -156,6 +156,7 @@ int plan_add(struct probe_plan *p, struct module *m, uint64_t vaddr, const char 
 	}
 	p->pts[p->n].mod = m;
 	p->pts[p->n].file_off = off + (at - vaddr);
+	p->pts[p->n].emulated = disasm_at(e, at, p->pts[p->n].insn, sizeof(p->pts[p->n].insn));
 	p->pts[p->n].cfg = *cfg;
 	snprintf(p->pts[p->n].desc, sizeof(p->pts[p->n].desc), at == vaddr ? "%s" : "%s, past endbr64",
 		 desc);
