@@ -20,7 +20,8 @@ BPF_SRC := bpf/codefer.bpf.c
 LIB_SRC := $(filter-out user/codefer-top.c user/codefer-dump.c $(TOP_SRC),$(wildcard user/*.c user/runtimes/*.c))
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
 TOOLS := $(BUILD)/codefer-top $(BUILD)/codefer-dump
-FIXTURES := $(patsubst tests/native/%.c,$(BUILD)/tests/native/%,$(filter-out tests/native/ucoro.c,$(wildcard tests/native/*.c)))
+FIXTURES := $(patsubst tests/native/%.c,$(BUILD)/tests/native/%,$(filter-out tests/native/ucoro.c,$(wildcard tests/native/*.c))) \
+	$(BUILD)/tests/native/leaky-cet
 UNIT := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all deps check test bench demo install deb clean
@@ -55,9 +56,15 @@ $(BUILD)/codefer-dump: $(BUILD)/user/codefer-dump.o $(LIB_OBJ)
 $(BUILD)/libcodefer.so: $(LIB_OBJ)
 	$(CC) $(CFLAGS) -shared $^ $(LDLIBS) -o $@
 
+FIXTURE_CC = @mkdir -p $(@D) && $(CC) -g -O1 -Wall -Wextra -Itests/native $(FIXTURE_CFLAGS) \
+	$< tests/native/ucoro.c -o $@
 $(BUILD)/tests/native/%: tests/native/%.c tests/native/ucoro.c tests/native/ucoro.h
-	@mkdir -p $(@D)
-	$(CC) -g -O1 -Wall -Wextra -Itests/native $< tests/native/ucoro.c -o $@
+	$(FIXTURE_CC)
+
+# As distributions build: every function starts with endbr64.
+$(BUILD)/tests/native/leaky-cet: FIXTURE_CFLAGS = -fcf-protection=full
+$(BUILD)/tests/native/leaky-cet: tests/native/leaky.c tests/native/ucoro.c tests/native/ucoro.h
+	$(FIXTURE_CC)
 
 # Unit tests link the library objects (and the fixture library, for its symbols); -O1
 # like the fixtures, so that the static functions the specs name stay.
@@ -75,8 +82,19 @@ test: deps
 	@echo "== tests against real targets (root)"
 	@BUILD=$(abspath $(BUILD)) tests/run.sh
 
+# make bench's floor: what each step of a handler costs on this machine.
+$(BUILD)/bench/floor.bpf.o: scripts/bench/floor.bpf.c $(BUILD)/vmlinux.h
+	@mkdir -p $(@D)
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -I$(BUILD) -c $< -o $@
+
+$(BUILD)/bench/floor.skel.h: $(BUILD)/bench/floor.bpf.o
+	$(BPFTOOL) gen skeleton $< name floor_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/bench/floor: scripts/bench/floor.c $(BUILD)/bench/floor.skel.h
+	$(CC) $(CFLAGS) -O1 -I$(BUILD)/bench $< $(LDLIBS) -o $@
+
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/floor
 	@BUILD=$(abspath $(BUILD)) scripts/bench.sh
 
 demo: deps

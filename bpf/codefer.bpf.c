@@ -20,6 +20,9 @@ __u32 probes_on = 0;
 /* Set by user space once the census is over: the end of a coroutine born later has no
  * census part to drop, and is not sent to user space. */
 __u32 census_done = 0;
+/* Bumped by user space before each walk of the runtime: a walk's state of a coroutine is
+ * newer than its last event when the walk's number is above the one the event left. */
+__u64 walk_gen = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -288,25 +291,43 @@ static __always_inline __u64 skip_frames(const struct pt_regs *regs, const struc
 	return pc;
 }
 
+/* A site loc that starts from the probe's site frame, as one from that address. */
+static __always_inline void rebase(struct loc *l, __u64 frame)
+{
+	if (l->base == LOC_FRAME) {
+		l->base = LOC_ADDR;
+		l->base_off += frame;
+	}
+}
+
 static __always_inline int eval_site(const struct pt_regs *regs, struct probe_cfg *cfg, __u64 co,
 				     struct site *s)
 {
+	struct loc site = cfg->site, aux = cfg->site_aux;
+	__u64 frame = 0;
+
 	s->kind = cfg->site_kind;
-	if (eval_loc(regs, &cfg->site, co, &s->addr))
+	if (cfg->site_frame.base && eval_loc(regs, &cfg->site_frame, co, &frame))
+		return -1;
+	rebase(&site, frame);
+	rebase(&aux, frame);
+	if (eval_loc(regs, &site, co, &s->addr))
 		return -1;
 	if (cfg->flags & PF_SITE_SKIP)
 		s->addr = skip_frames(regs, cfg, s->addr);
-	return eval_loc(regs, &cfg->site_aux, co, &s->aux);
+	return eval_loc(regs, &aux, co, &s->aux);
 }
 
-static __always_inline struct coro *coro_get(__u64 id, __u64 now)
+/* The coroutine's entry, made on its first event (the clock is read only then). */
+static __always_inline struct coro *coro_get(__u64 id)
 {
 	struct coro_key key = { .tgid = targ_tgid, .id = id };
-	struct coro fresh = { .first_ns = now, .flags = CF_UNSEEN_BIRTH };
+	struct coro fresh = { .flags = CF_UNSEEN_BIRTH };
 	struct coro *c = bpf_map_lookup_elem(&coros, &key);
 
 	if (c)
 		return c;
+	fresh.first_ns = bpf_ktime_get_ns();
 	if (update_or_count(&coros, &key, &fresh, BPF_NOEXIST) && !bpf_map_lookup_elem(&coros, &key))
 		return NULL;
 	return bpf_map_lookup_elem(&coros, &key);
@@ -375,7 +396,7 @@ static long mark_orphan(struct bpf_map *map, struct conn_key *key, struct conn_h
 }
 
 /* A coroutine ended: the census's part of it, if any, goes in user space. */
-static __always_inline void report_exit(__u64 id, __s64 low, __u64 now)
+static __always_inline void report_exit(__u64 id, __s64 low)
 {
 	struct exit_event *e = bpf_ringbuf_reserve(&exits, sizeof(*e), 0);
 
@@ -384,14 +405,13 @@ static __always_inline void report_exit(__u64 id, __s64 low, __u64 now)
 		return;
 	}
 	e->id = id;
-	e->ns = now;
 	e->low = low;
 	bpf_ringbuf_submit(e, 0);
 }
 
 /* A coroutine ended (or its id is being reused): retire the defers the probes saw
  * registered (depths [low, pending)), orphan its conns. */
-static __always_inline void retire_coro(__u64 id, struct coro *c, __u64 now)
+static __always_inline void retire_coro(__u64 id, struct coro *c)
 {
 	struct coro_key key = { .tgid = targ_tgid, .id = id };
 	__s64 pending = c->pending;
@@ -406,7 +426,7 @@ static __always_inline void retire_coro(__u64 id, struct coro *c, __u64 now)
 		bpf_for_each_map_elem(&conns, mark_orphan, &id, 0);
 	/* Even one born after attach: the census may have read it too. */
 	if (!(c->flags & CF_AFTER_CENSUS))
-		report_exit(id, c->low, now);
+		report_exit(id, c->low);
 	bpf_map_delete_elem(&coros, &key);
 }
 
@@ -425,9 +445,10 @@ int BPF_UPROBE(on_create)
 		return 0;
 	old = bpf_map_lookup_elem(&coros, &key);
 	if (old)
-		retire_coro(key.id, old, now);
+		retire_coro(key.id, old);
 	eval_site(regs, cfg, key.id, &s);
-	fresh.created_ns = fresh.first_ns = fresh.last_ns = now;
+	fresh.created_ns = fresh.first_ns = now;
+	fresh.last_walk = walk_gen;
 	fresh.seq = 1;
 	fresh.flags = census_done ? CF_AFTER_CENSUS : 0;
 	fresh.create_site = s;
@@ -444,13 +465,13 @@ int BPF_UPROBE(on_defer)
 	struct probe_cfg *cfg = probe_cfg_of(ctx, &ctr);
 	struct defer_key dk = { .tgid = targ_tgid };
 	struct site s = {};
-	__u64 now = bpf_ktime_get_ns(), id;
 	__s64 depth;
 	struct coro *c;
+	__u64 id;
 
 	if (!cfg || !hit_counts(regs, cfg, &id))
 		return 0;
-	c = coro_get(id, now);
+	c = coro_get(id);
 	if (!c)
 		return 0;
 	eval_site(regs, cfg, id, &s);
@@ -468,7 +489,7 @@ int BPF_UPROBE(on_defer)
 	c->seq++;
 	if (c->pending > c->peak)
 		c->peak = c->pending;
-	c->last_ns = now;
+	c->last_walk = walk_gen;
 	ctr->n[C_DEFERS_REGISTERED]++;
 	return 0;
 }
@@ -480,13 +501,12 @@ int BPF_UPROBE(on_defer_run)
 	struct counter_block *ctr = NULL;
 	struct probe_cfg *cfg = probe_cfg_of(ctx, &ctr);
 	struct coro_key key = { .tgid = targ_tgid };
-	__u64 now = bpf_ktime_get_ns();
 	struct coro *c;
 
 	if (!cfg || !hit_counts(regs, cfg, &key.id))
 		return 0;
 	ctr->n[C_DEFERS_RUN]++;
-	c = coro_get(key.id, now);
+	c = coro_get(key.id);
 	if (!c)
 		return 0;
 	/* At its lowest, the defer that runs is one registered before attach. */
@@ -499,7 +519,7 @@ int BPF_UPROBE(on_defer_run)
 	c->pending--;
 	c->run++;
 	c->seq++;
-	c->last_ns = now;
+	c->last_walk = walk_gen;
 	return 0;
 }
 
@@ -510,7 +530,6 @@ int BPF_UPROBE(on_exit)
 	struct counter_block *ctr = NULL;
 	struct probe_cfg *cfg = probe_cfg_of(ctx, &ctr);
 	struct coro_key key = { .tgid = targ_tgid };
-	__u64 now = bpf_ktime_get_ns();
 	struct coro *c;
 
 	if (!cfg || !hit_counts(regs, cfg, &key.id))
@@ -518,9 +537,9 @@ int BPF_UPROBE(on_exit)
 	ctr->n[C_EXITED]++;
 	c = bpf_map_lookup_elem(&coros, &key);
 	if (c)
-		retire_coro(key.id, c, now);
+		retire_coro(key.id, c);
 	else
-		report_exit(key.id, 0, now);
+		report_exit(key.id, 0);
 	return 0;
 }
 
@@ -573,7 +592,7 @@ int BPF_UPROBE(on_pool_get)
 	old = bpf_map_lookup_elem(&conns, &ck);
 	if (old)
 		release_conn(&ck, old, 0);
-	c = coro_get(id, now);
+	c = coro_get(id);
 	ps = pool_get(hold.pool);
 	if (!c || !ps)
 		return 0;
@@ -583,7 +602,7 @@ int BPF_UPROBE(on_pool_get)
 	if (update_or_count(&conns, &ck, &hold, BPF_ANY))
 		return 0;
 	__sync_fetch_and_add(&c->conns, 1);
-	c->last_ns = now;
+	c->last_walk = walk_gen;
 	c->seq++;
 	__sync_fetch_and_add(&ps->gets, 1);
 	if (__sync_fetch_and_add(&ps->outstanding, 1) + 1 > ps->peak)
@@ -657,7 +676,7 @@ int BPF_UPROBE(on_save)
 		return 0;
 	if (eval_loc(regs, &cfg->save, id, &v))
 		return 0;
-	c = coro_get(id, bpf_ktime_get_ns());
+	c = coro_get(id);
 	if (c)
 		c->saved[cfg->slot & (MAX_SAVE_SLOTS - 1)] = v;
 	return 0;
@@ -669,14 +688,14 @@ int BPF_UPROBE(on_touch)
 	struct pt_regs *regs = ctx;
 	struct counter_block *ctr = NULL;
 	struct probe_cfg *cfg = probe_cfg_of(ctx, &ctr);
-	__u64 now = bpf_ktime_get_ns(), id;
 	struct coro *c;
+	__u64 id;
 
 	if (!cfg || !hit_counts(regs, cfg, &id))
 		return 0;
-	c = coro_get(id, now);
+	c = coro_get(id);
 	if (c) {
-		c->last_ns = now;
+		c->last_walk = walk_gen;
 		c->seq++;
 	}
 	return 0;

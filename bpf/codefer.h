@@ -45,7 +45,8 @@ enum event_kind {
  *   v = base; for i < nderef: v = *(v + off[i]) (8 bytes; the last load reads `size`)
  * The base is a register plus `base_off`, an absolute address (globals, relocated by
  * user space), fs_base plus `base_off` (TLS), a value saved per coroutine by an
- * EV_SAVE probe, or the constant `base_off`.
+ * EV_SAVE probe, the constant `base_off`, or (in a site) the probe's site_frame plus
+ * `base_off`.
  */
 enum loc_base {
 	LOC_NONE = 0,
@@ -54,6 +55,7 @@ enum loc_base {
 	LOC_TLS,
 	LOC_SAVED,
 	LOC_CONST,
+	LOC_FRAME,	/* site and site_aux only: the probe's site_frame, read once for both */
 };
 
 /* Registers a loc can start from; indexes match the x86-64 SysV argument order first. */
@@ -94,6 +96,8 @@ struct probe_cfg {
 	struct loc conn;
 	struct loc site;	/* site address (a PC, a file-name pointer, ...) */
 	struct loc site_aux;	/* second half of the site (a line number, ...) */
+	struct loc site_frame;	/* what site and site_aux both start from (LOC_FRAME): a
+				   caller's frame, say, read once instead of twice */
 	struct loc cond;
 	struct loc save;
 	__u64 site_skip_lo;	/* PF_SITE_SKIP: a library's code, whose own frames say */
@@ -121,7 +125,6 @@ struct coro_key {
  * census read of it. */
 struct exit_event {
 	__u64 id;
-	__u64 ns;
 	__s64 low;		/* its entry's low (0 without one): older defers it retired */
 };
 
@@ -133,7 +136,7 @@ struct exit_event {
 struct coro {
 	__u64 created_ns;	/* 0 when born before attach; see first_ns */
 	__u64 first_ns;		/* first sighting (create or first event) */
-	__u64 last_ns;		/* last event */
+	__u64 last_walk;	/* walk_gen at its last event (no clock read: they cost) */
 	__s64 pending;		/* defers registered minus run, since first sighting */
 	__s64 low;		/* lowest pending reached (<= 0) */
 	__u64 registered;	/* defers registered since first sighting */

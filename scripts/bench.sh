@@ -17,13 +17,18 @@
 #     with symbols and a stripped one) and 1,000,000 Go goroutines, its output read
 #     through a pipe;
 #  5. codefer-dump on a core of 100,000 goroutines x 10 defers vs runtime-gdb.py.
-# Each figure is the best of three runs of BENCH_OPS operations (default 50000).
+#  0. before 1: the floor, on this machine: what a uprobe trap costs the thread, and what
+#     each step a handler can take (a lookup, the clock, a read of the target's memory)
+#     adds to a program's run time as bpf_stats shows it (scripts/bench/floor.c).
+# BENCH_ONLY="cost stall no-probes refresh dump" picks sections (default: all);
+# BENCH_OPS operations a run (default 50000), BENCH_ROUNDS turns (default 3).
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../tests/lib.sh"
 need_root
 # Tests walk at every snapshot to be deterministic; what users run throttles the walks.
 unset CODEFER_WALK_EVERY
 OPS=${BENCH_OPS:-50000}
+ROUNDS=${BENCH_ROUNDS:-3}
 TRACEFS=/sys/kernel/tracing
 [ -e "$TRACEFS/uprobe_events" ] || mount -t tracefs tracefs "$TRACEFS" 2>/dev/null
 
@@ -36,11 +41,9 @@ ops() {
 	grep '^NS ' "$WORK/target.out" | tail -n 1 | cut -d' ' -f2
 }
 
-# best N: the lowest of three runs of N operations (the least disturbed one).
+# best N: the lowest of two runs of N operations (the least disturbed one).
 best() {
-	local a b c
-	a=$(ops "$1") b=$(ops "$1") c=$(ops "$1")
-	printf '%s\n%s\n%s\n' "$a" "$b" "$c" | sort -g | head -n 1
+	lowest "$(ops "$1")" "$(ops "$1")"
 }
 
 # empty_probes on|off: tracefs uprobes on every instruction codefer-top would probe.
@@ -73,21 +76,28 @@ handler_ns() {
 	done | sort | paste -sd, - | sed 's/,/, /g'
 }
 
-# bench_target NAME UNIT CMD...: ns per UNIT with no probe, empty uprobes, codefer.
+# bench_target NAME UNIT CMD...: ns per UNIT with no probe, empty uprobes, codefer. The
+# three take turns, ROUNDS times (codefer attaching afresh each time), and each figure is
+# the best of all its runs: a disturbance on this shared machine then weighs on one run of
+# one mode, not on a whole mode.
 bench_target() {
-	local name=$1 unit=$2 none empty full
+	local name=$1 unit=$2 none=() empty=() full=() round
 	shift 2
 	target_start "$@"
 	wait_for '^PID ' 1 60
 	ops $((OPS / 10)) >/dev/null	# warm-up
-	none=$(best "$OPS")
-	empty_probes on
-	empty=$(best "$OPS")
-	empty_probes off
-	top_start "${TOP_ARGS[@]}"
-	full=$(best "$OPS")
+	for ((round = 0; round < ROUNDS; round++)); do
+		none+=("$(best "$OPS")")
+		empty_probes on
+		empty+=("$(best "$OPS")")
+		empty_probes off
+		top_start "${TOP_ARGS[@]}"
+		full+=("$(best "$OPS")")
+		top_settle 0 >/dev/null
+	done
 	# bpf_stats times every program run (two clock reads each): on only for the handlers'
 	# figures, so that it does not weigh on codefer's ratio.
+	top_start "${TOP_ARGS[@]}"
 	sysctl -qw kernel.bpf_stats_enabled=1
 	ops "$OPS" >/dev/null
 	handlers=$(handler_ns)
@@ -97,7 +107,8 @@ bench_target() {
 	kill "$TARGET_PID" 2>/dev/null
 	wait "$TARGET_PID" 2>/dev/null
 	TARGET_PID=
-	python3 - "$name" "$unit" "$none" "$empty" "$full" "$(wc -l <"$WORK/points")" <<'PY'
+	python3 - "$name" "$unit" "$(lowest "${none[@]}")" "$(lowest "${empty[@]}")" \
+		"$(lowest "${full[@]}")" "$(wc -l <"$WORK/points")" <<'PY'
 import sys
 name, unit, none, empty, full, points = sys.argv[1], sys.argv[2], *map(float, sys.argv[3:])
 print(f"{name:8} per {unit:34} none {none:9.1f} ns | empty uprobes {empty:9.1f} ns "
@@ -107,33 +118,15 @@ PY
 	echo "         handlers (bpf_stats mean): $handlers"
 }
 
-echo "== cost per operation (best of 3 x $OPS operations; lower is better)"
-TOP_ARGS=()
-bench_target ucoro "iteration (12 probe hits)" "$BUILD/tests/native/churn"
+# lowest N...: the smallest of its arguments.
+lowest() {
+	printf '%s\n' "$@" | sort -g | head -n 1
+}
 
-go=$(ls -d /usr/lib/go-1.*/bin/go 2>/dev/null | sort -V | tail -n 1)
-if [ -n "$go" ]; then
-	GOCACHE=${GOCACHE:-$BUILD/go-cache} GO111MODULE=off GOFLAGS= \
-		"$go" build -o "$WORK/defers" "$HERE/bench/defers.go" || fail "cannot build defers.go"
-	# The same as production ships it: no .symtab, no DWARF (functions and lines from
-	# the pclntab, runtime.allgs decoded from the code).
-	GOCACHE=${GOCACHE:-$BUILD/go-cache} GO111MODULE=off GOFLAGS= \
-		"$go" build -ldflags='-s -w' -o "$WORK/defers-stripped" "$HERE/bench/defers.go" ||
-		fail "cannot build defers.go stripped"
-	bench_target go "defer (register + run)" "$WORK/defers"
-else
-	echo "go       skipped: no Go toolchain"
-fi
-if command -v lua5.4 >/dev/null; then
-	bench_target lua "coroutine (create, 2 resumes, <close>)" lua5.4 "$HERE/bench/coroutines.lua"
-else
-	echo "lua      skipped: no lua5.4"
-fi
-if php -m 2>/dev/null | grep -qi '^swoole$'; then
-	bench_target swoole "coroutine (defer, pop, push)" php "$HERE/bench/swoole.php"
-else
-	echo "swoole   skipped: php has no swoole extension"
-fi
+# section NAME: whether BENCH_ONLY (a list such as "cost refresh"; default all) asks for it.
+section() {
+	[ -z "${BENCH_ONLY:-}" ] || [[ " $BENCH_ONLY " == *" $1 "* ]]
+}
 
 # stall_at_attach N: the Go target with N goroutines parked with three heap defers each;
 # its longest pause while codefer-top attaches and takes one snapshot, by default and with
@@ -167,24 +160,28 @@ stall_at_attach() {
 }
 
 # no_probes_cost: ns per defer with no codefer and with codefer-top --no-probes -d 1
-# walking 100,000 parked goroutines.
+# walking 100,000 parked goroutines. Each run lasts about 5 s, so that it spans several
+# walks (one a second) and what they cost the target; the two take turns, twice.
 no_probes_cost() {
-	local none walked
+	local none=() walked=() n round
 	target_start "$WORK/defers"
 	wait_for '^PID ' 1 60
 	ops "parkheap 100000" >/dev/null
-	ops $((OPS / 10)) >/dev/null
-	none=$(best "$OPS")
-	"$CODEFER_TOP" -p "$TARGET_PID" -b -n 100000 -d 1 --no-probes >"$WORK/np.out" 2>&1 &
-	TOP_PID=$!
-	sleep 2
-	walked=$(best "$OPS")
-	kill -INT "$TOP_PID"
-	wait "$TOP_PID"
-	TOP_PID=
-	printf "go --no-probes -d 1 (walks of 100,000 goroutines): %.1f ns per defer vs %.1f ns with no codefer (%.3fx); last walk %s\n" \
-		"$walked" "$none" "$(awk -v w="$walked" -v n="$none" 'BEGIN { print w / n }')" \
-		"$(grep -o 'last [0-9]* ms' "$WORK/np.out" | tail -n 1)"
+	n=$(awk -v ns="$(ops $((OPS / 10)))" 'BEGIN { printf "%d", 5e9 / ns }')
+	for ((round = 0; round < 2; round++)); do
+		none+=("$(ops "$n")")
+		"$CODEFER_TOP" -p "$TARGET_PID" -b -n 100000 -d 1 --no-probes >"$WORK/np.out" 2>&1 &
+		TOP_PID=$!
+		wait_line "$WORK/np.out" 'last [0-9]* ms' 60 || fail "no walk from codefer-top --no-probes"
+		walked+=("$(ops "$n")")
+		kill -INT "$TOP_PID"
+		wait "$TOP_PID"
+		TOP_PID=
+	done
+	printf "go --no-probes -d 1 (walks of 100,000 goroutines): %.1f ns per defer vs %.1f ns with no codefer (%.3fx), over %d defers (~5 s) a run, best of 2; last walk %s\n" \
+		"$(lowest "${walked[@]}")" "$(lowest "${none[@]}")" \
+		"$(awk -v w="$(lowest "${walked[@]}")" -v n="$(lowest "${none[@]}")" 'BEGIN { print w / n }')" \
+		"$n" "$(grep -o 'last [0-9]* ms' "$WORK/np.out" | tail -n 1)"
 	exec 3>&-
 	kill "$TARGET_PID" 2>/dev/null
 	wait "$TARGET_PID" 2>/dev/null
@@ -251,29 +248,69 @@ print(f"{what:16} {how:22}: attach, census, first refresh {u0:.2f} s user + {s0:
 PY
 }
 
+go=$(ls -d /usr/lib/go-1.*/bin/go 2>/dev/null | sort -V | tail -n 1)
 if [ -n "$go" ]; then
+	GOCACHE=${GOCACHE:-$BUILD/go-cache} GO111MODULE=off GOFLAGS= \
+		"$go" build -o "$WORK/defers" "$HERE/bench/defers.go" || fail "cannot build defers.go"
+	# The same as production ships it: no .symtab, no DWARF (functions and lines from
+	# the pclntab, runtime.allgs decoded from the code).
+	GOCACHE=${GOCACHE:-$BUILD/go-cache} GO111MODULE=off GOFLAGS= \
+		"$go" build -ldflags='-s -w' -o "$WORK/defers-stripped" "$HERE/bench/defers.go" ||
+		fail "cannot build defers.go stripped"
+fi
+
+if section cost; then
+	echo "== cost per operation (best of ${ROUNDS} x 2 x $OPS operations, each mode in turn; lower is better)"
+	sysctl -qw kernel.bpf_stats_enabled=1
+	"$BUILD/bench/floor" || fail "the floor measurement failed"
+	sysctl -qw kernel.bpf_stats_enabled=0
+	TOP_ARGS=()
+	bench_target ucoro "iteration (12 probe hits)" "$BUILD/tests/native/churn"
+	if [ -n "$go" ]; then
+		bench_target go "defer (register + run)" "$WORK/defers"
+	else
+		echo "go       skipped: no Go toolchain"
+	fi
+	if command -v lua5.4 >/dev/null; then
+		bench_target lua "coroutine (create, 2 resumes, <close>)" lua5.4 "$HERE/bench/coroutines.lua"
+	else
+		echo "lua      skipped: no lua5.4"
+	fi
+	if php -m 2>/dev/null | grep -qi '^swoole$'; then
+		bench_target swoole "coroutine (defer, pop, push)" php "$HERE/bench/swoole.php"
+	else
+		echo "swoole   skipped: php has no swoole extension"
+	fi
+fi
+if [ -n "$go" ] && section stall; then
 	echo
 	echo "== the target's longest pause while codefer-top attaches (Go, 3 heap defers per goroutine)"
 	for n in 100000 ${BENCH_BIG:-1000000}; do
 		stall_at_attach "$n"
 	done
+fi
+if [ -n "$go" ] && section no-probes; then
 	echo
 	echo "== --no-probes: the target's cost while walked every second"
 	no_probes_cost
 fi
 
-echo
-echo "== codefer-top CPU per refresh with 100,000 live coroutines, 2 pending defers each,"
-echo "   and 1,000,000 Go goroutines with 3 heap defers each (ucoro: seen by the census,"
-echo "   then kept by the probes; go: open-coded, so read from their frames again at each"
-echo "   refresh, at most a tenth of the time)"
-refresh_cpu ucoro "park 100000" "$BUILD/tests/native/churn"
-if [ -n "$go" ]; then
-	refresh_cpu go "park 100000" "$WORK/defers"
-	refresh_cpu "go -s -w" "park 100000" "$WORK/defers-stripped"
-	refresh_cpu "go 1M heap" "parkheap ${BENCH_BIG:-1000000}" "$WORK/defers"
+if section refresh; then
+	echo
+	echo "== codefer-top CPU per refresh with 100,000 live coroutines, 2 pending defers each,"
+	echo "   and 1,000,000 Go goroutines with 3 heap defers each (ucoro: seen by the census,"
+	echo "   then kept by the probes; go: open-coded, so read from their frames again at each"
+	echo "   refresh, at most a tenth of the time)"
+	refresh_cpu ucoro "park 100000" "$BUILD/tests/native/churn"
+	if [ -n "$go" ]; then
+		refresh_cpu go "park 100000" "$WORK/defers"
+		refresh_cpu "go -s -w" "park 100000" "$WORK/defers-stripped"
+		refresh_cpu "go 1M heap" "parkheap ${BENCH_BIG:-1000000}" "$WORK/defers"
+	fi
 fi
 
-echo
-echo "== codefer-dump on a big Go core"
-bash "$HERE/../tests/dump/bench.sh" | grep -E '^(SKIP|core of|codefer|gdb)'
+if section dump; then
+	echo
+	echo "== codefer-dump on a big Go core"
+	bash "$HERE/../tests/dump/bench.sh" | grep -E '^(SKIP|core of|codefer|gdb)'
+fi

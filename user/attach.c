@@ -164,7 +164,17 @@ static void free_states(struct session *s)
 	s->nstates = 0;
 }
 
-static int set_states(struct session *s, const struct census *c, uint64_t ns)
+/* A walk begins: the probes' events from now on are newer than what it reads. Returns its
+ * number (see walk_gen in codefer.bpf.c). */
+static uint64_t begin_walk(struct session *s)
+{
+	s->walks_begun++;
+	if (s->skel)
+		__atomic_store_n(&s->skel->bss->walk_gen, s->walks_begun, __ATOMIC_SEQ_CST);
+	return s->walks_begun;
+}
+
+static int set_states(struct session *s, const struct census *c, uint64_t walk, uint64_t ns)
 {
 	struct census_state *st = calloc(c->ncoros + 1, sizeof(*st));
 	size_t i;
@@ -182,6 +192,7 @@ static int set_states(struct session *s, const struct census *c, uint64_t ns)
 	free_states(s);
 	s->states = st;
 	s->nstates = c->ncoros;
+	s->states_walk = walk;
 	s->states_ns = ns;
 	return 0;
 }
@@ -370,7 +381,7 @@ static int census_walks(struct session *s, char *err, size_t errlen)
 		struct census c = { .scope = s->no_probes ? CENSUS_ALL : CENSUS_PROBED,
 				    .deadline_ns = s->walk_deadline_ns };
 		int last = w + 1 >= CENSUS_WALKS || s->frozen || !s->skel;
-		uint64_t now = mono_ns();
+		uint64_t now = mono_ns(), walk = begin_walk(s);
 		void *np;
 
 		if (s->skel && !(before = read_probed(s, &nbefore))) {
@@ -392,7 +403,7 @@ static int census_walks(struct session *s, char *err, size_t errlen)
 			goto oom;
 		snprintf(s->census_warning, sizeof(s->census_warning), "%s", c.warning);
 		s->walk_partial = c.partial;
-		if (!w && set_states(s, &c, now))
+		if (!w && set_states(s, &c, walk, now))
 			goto oom;
 		if (!(np = realloc(s->rows, (s->nrows + c.ncoros + 1) * sizeof(*s->rows))))
 			goto oom;
@@ -631,7 +642,7 @@ static void set_living(struct session *s, const struct census *c)
  * most a tenth of the time: a slow walk keeps its last result for longer. */
 static void session_unprobed(struct session *s)
 {
-	uint64_t start = mono_ns();
+	uint64_t start = mono_ns(), walk;
 	struct census c = { .scope = CENSUS_UNPROBED };
 	struct unprobed *u = NULL;
 	size_t n = 0, total = 0, i, j;
@@ -641,13 +652,14 @@ static void session_unprobed(struct session *s)
 	    (!s->walk_every && s->unprobed_ns && start - s->unprobed_ns < 10 * s->unprobed_cost_ns))
 		return;
 	s->living_complete = 0;
+	walk = begin_walk(s);
 	if (!s->walker->census(s->wc, &c, err, sizeof(err))) {
 		for (i = 0; i < c.ncoros; i++)
 			total += c.coros[i].ndefers;
 		u = calloc(total + 1, sizeof(*u));
 		if (s->walker->exits_unprobed && !c.warning[0])
 			set_living(s, &c);
-		set_states(s, &c, start);
+		set_states(s, &c, walk, start);
 		/* The pools' own figures as they are now, and pools opened since attach (and
 		 * where the probes only say who holds what, the only figures). */
 		if (!c.warning[0]) {

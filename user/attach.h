@@ -99,7 +99,9 @@ struct session {
 	size_t nseeded;
 	struct census_state *states;	/* sorted by id; from the census or the last walk */
 	size_t nstates;
-	uint64_t states_ns;		/* when they were read */
+	uint64_t states_walk;		/* the walk that read them (begin_walk) */
+	uint64_t states_ns;		/* when it began */
+	uint64_t walks_begun;
 	/* the last CENSUS_UNPROBED walk: its pending defers, sorted by id; the coroutines
 	 * it listed, sorted (exits_unprobed; only from a walk that was not cut short);
 	 * when it started, how long it took, how many walks so far */

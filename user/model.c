@@ -755,7 +755,7 @@ static int build_row(struct model *m, struct coro_row *r, uint64_t id, const str
 	if (in->probed) {
 		r->c = (struct coro_counts){
 			.created_ns = in->probed->created_ns, .first_ns = in->probed->first_ns,
-			.last_ns = in->probed->last_ns, .pending = in->probed->pending,
+			.last_walk = in->probed->last_walk, .pending = in->probed->pending,
 			.low = in->probed->low, .registered = in->probed->registered,
 			.run = in->probed->run, .peak = in->probed->peak,
 			.create_site = in->probed->create_site,
@@ -766,7 +766,7 @@ static int build_row(struct model *m, struct coro_row *r, uint64_t id, const str
 	}
 	if (in->cr)
 		add_census(r, in->cr, r->probed);
-	if (st && r->c.last_ns <= m->s->states_ns) {
+	if (st && r->c.last_walk < m->s->states_walk) {
 		r->state = st->state;
 		_Static_assert(sizeof(r->state_was) == sizeof(st->state), "a state's text");
 		memcpy(r->state_was, st->state, sizeof(r->state_was));

@@ -12,7 +12,7 @@ enum sort_key { SORT_PENDING, SORT_CONNS, SORT_AGE, SORT_GROWTH };
 
 /* What a row takes of its probes' entry (struct coro), with the census's part added. */
 struct coro_counts {
-	uint64_t created_ns, first_ns, last_ns;
+	uint64_t created_ns, first_ns, last_walk;
 	int64_t pending, low;
 	uint64_t registered, run;
 	int64_t peak;

@@ -763,16 +763,21 @@ void render_explain(FILE *f, const struct session *s)
 	fputs("\nprobe points:\n", f);
 	for (i = 0; i < s->plan.n; i++) {
 		const struct probe_point *p = &s->plan.pts[i];
-		const struct loc *locs[] = { &p->cfg.co, &p->cfg.pool, &p->cfg.conn, &p->cfg.site,
-					     &p->cfg.site_aux, &p->cfg.cond, &p->cfg.save };
-		static const char *const names[] = { "co", "pool", "conn", "site", "site_aux", "if",
-						     "save" };
+		const struct loc *locs[] = { &p->cfg.co, &p->cfg.pool, &p->cfg.conn, &p->cfg.site_frame,
+					     &p->cfg.site, &p->cfg.site_aux, &p->cfg.cond, &p->cfg.save };
+		static const char *const names[] = { "co", "pool", "conn", "frame", "site", "site_aux",
+						     "if", "save" };
 		size_t j;
 
 		tty_str(a, sizeof(a), p->desc);
 		tty_str(b, sizeof(b), p->mod->path);
-		fprintf(f, "  %-9s %s\n            in %s at file offset 0x%llx\n           ",
+		fprintf(f, "  %-9s %s\n            in %s at file offset 0x%llx\n",
 			p->cfg.kind < EV__COUNT ? event_name(p->cfg.kind) : "?", a, b, U(p->file_off));
+		if (p->emulated >= 0)
+			fprintf(f, "            on `%s`: %s\n", p->insn, p->emulated ?
+				"the kernel emulates it (a trap)" :
+				"the kernel single-steps it (two traps: costlier)");
+		fputs("           ", f);
 		for (j = 0; j < sizeof(locs) / sizeof(locs[0]); j++) {
 			if (!locs[j]->base)
 				continue;

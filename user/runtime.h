@@ -16,6 +16,8 @@ struct probe_point {
 	struct module *mod;	/* module whose file is probed */
 	uint64_t file_off;	/* file offset of the probed instruction */
 	char desc[160];		/* for --explain: "runtime.deferproc+0x14 (after prologue)" */
+	char insn[64];		/* for --explain: the instruction probed */
+	int emulated;		/* disasm_at(): 1 emulated, 0 single-stepped, -1 unknown */
 	struct probe_cfg cfg;
 };
 

@@ -11,21 +11,6 @@ leaky_start
 expect "exit code" "$?" 0
 expect "runtime line" "$(grep -c '^runtime: ucoro' "$WORK/explain.out")" 1
 
-# file_offset SYMBOL [+ADD]: where SYMBOL+ADD's code sits in the file.
-file_offset() {
-	python3 - "$LEAKY" "$1" "${2:-0}" <<'PY'
-import subprocess, sys
-exe, sym, add = sys.argv[1], sys.argv[2], int(sys.argv[3], 0)
-addr = next(int(l.split()[0], 16) for l in subprocess.run(["nm", exe], capture_output=True,
-            text=True).stdout.splitlines() if l.split()[-1] == sym) + add
-for l in subprocess.run(["readelf", "-lW", exe], capture_output=True, text=True).stdout.splitlines():
-    f = l.split()
-    if f and f[0] == "LOAD":
-        off, va, fsz = int(f[1], 16), int(f[2], 16), int(f[4], 16)
-        if va <= addr < va + fsz:
-            print(hex(addr - va + off))
-PY
-}
 for sym in uco_register uco_defer uco_run_defer uco_unregister uco_pool_put; do
 	got=$(grep -A1 " $sym\$" "$WORK/explain.out" | sed -n 's/.* at file offset \(0x[0-9a-f]*\)$/\1/p' | head -n 1)
 	expect "$sym file offset" "$got" "$(file_offset "$sym")"

@@ -6,10 +6,5 @@
 need_root
 
 leaky_start
-top_start "${NATIVE_PROBES[@]}"
-leaky_do 1 work
-leaky_do 2 "more 40"
-leaky_do 3 "exit 3"
-top_settle 2
-check live
+live_run
 finish

@@ -697,14 +697,76 @@ struct chain {
 	int broken;		/* unreadable, or longer than any real chain (a cycle) */
 };
 
+/* The chains' fn fields, *funcvals, replaced by the code each points to (its first
+ * word), 0 when unreadable: for reports (the probes' census needs only where a defer was
+ * registered). The walk's cache has the static ones (funcval_code); the others are read
+ * together, each once. */
+static void resolve_funcvals(struct target *t, struct go_rt *rt, struct chain *ch, size_t n)
+{
+	uint64_t *fvs = NULL, *codes = NULL;
+	uint8_t *ok = NULL;
+	size_t nf = 0, cap = 0, j, i, k;
+
+	for (j = 0; j < n; j++)
+		for (i = 0; i < ch[j].n; i++) {
+			uint64_t fv = ch[j].recs[i].fn;
+
+			if (!fv || rt->funcvals[(fv >> 3) & (FUNCVAL_CACHE - 1)].fv == fv)
+				continue;
+			if (nf == cap) {
+				void *p = realloc(fvs, (cap = cap ? cap * 2 : 256) * sizeof(*fvs));
+
+				if (!p)
+					goto oom;
+				fvs = p;
+			}
+			fvs[nf++] = fv;
+		}
+	qsort(fvs, nf, sizeof(*fvs), cmp_u64);
+	for (i = k = 0; i < nf; i++)
+		if (!k || fvs[k - 1] != fvs[i])
+			fvs[k++] = fvs[i];
+	nf = k;
+	if (nf && (!(codes = malloc(nf * sizeof(*codes))) || !(ok = malloc(nf))))
+		goto oom;
+	target_read_many(t, fvs, nf, 8, codes, ok);
+	for (i = 0; i < nf; i++)
+		rt->funcvals[(fvs[i] >> 3) & (FUNCVAL_CACHE - 1)] =
+			(struct funcval_seen){ .fv = fvs[i], .code = ok[i] ? codes[i] : 0 };
+	for (j = 0; j < n; j++)
+		for (i = 0; i < ch[j].n; i++) {
+			uint64_t *fn = &ch[j].recs[i].fn;
+			struct funcval_seen *seen = &rt->funcvals[(*fn >> 3) & (FUNCVAL_CACHE - 1)];
+			uint64_t *at;
+
+			if (!*fn || seen->fv == *fn) {
+				*fn = *fn ? seen->code : 0;
+				continue;
+			}
+			/* Its cache slot went to another one of this batch. */
+			at = bsearch(fn, fvs, nf, sizeof(*fvs), cmp_u64);
+			*fn = at && ok[at - fvs] ? codes[at - fvs] : 0;
+		}
+	goto out;
+oom:	/* no function named rather than a funcval taken for code */
+	for (j = 0; j < n; j++)
+		for (i = 0; i < ch[j].n; i++)
+			ch[j].recs[i].fn = 0;
+out:
+	free(fvs);
+	free(codes);
+	free(ok);
+}
+
 /* The _defer chains of a chunk of goroutines, level by level: the k-th records of all
  * of them in one batch of reads. ch[j].d starts at goroutine j's g._defer. Adds each
  * chain to coroutine idx[j] of c, oldest first; returns how many were cut short. */
-static size_t walk_defer_chains(struct target *t, const struct go *g, struct census *c,
+static size_t walk_defer_chains(struct target *t, struct go_rt *rt, struct census *c,
 				struct chain *ch, const size_t *idx, size_t n, int want_fn)
 {
+	const struct go *g = &rt->g;
 	size_t rec = d_rec_size(g), j, k, m, cut = 0;
-	uint64_t addrs[ALLGS_CHUNK], fv;
+	uint64_t addrs[ALLGS_CHUNK];
 	uint8_t raw[ALLGS_CHUNK * 64], ok[ALLGS_CHUNK];
 	size_t who[ALLGS_CHUNK];
 
@@ -740,14 +802,12 @@ static size_t walk_defer_chains(struct target *t, const struct go *g, struct cen
 			if (g->d_skip >= 0 && (g->d_skip_size == 1 ? r[g->d_skip] : u64_at(r, g->d_skip)))
 				continue;
 			x->recs[x->n].pc = u64_at(r, g->o[O_D_PC]);
-			fv = u64_at(r, g->o[O_D_FN]);
-			/* fn is a *funcval whose first word is the code address (for reports:
-			 * the probes' census needs only where the defer was registered). */
-			if (!want_fn || !fv || target_read_u64(t, fv, &x->recs[x->n].fn))
-				x->recs[x->n].fn = 0;
+			x->recs[x->n].fn = want_fn ? u64_at(r, g->o[O_D_FN]) : 0;
 			x->n++;
 		}
 	}
+	if (want_fn)
+		resolve_funcvals(t, rt, ch, n);
 	for (j = 0; j < n; j++) {
 		cut += ch[j].broken;
 		while (ch[j].n--) {
@@ -1340,7 +1400,7 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 		if (nwant && add_chunk_open_defers(t, r, c, gps, heads, want, coro, found, nwant))
 			snprintf(c->warning, sizeof(c->warning), "a frame walk cut short "
 				 "(goroutines %zu to %zu of allgs)", i, i + n - 1);
-		if (nch && walk_defer_chains(t, g, c, ch, idx, nch, c->scope == CENSUS_ALL))
+		if (nch && walk_defer_chains(t, r, c, ch, idx, nch, c->scope == CENSUS_ALL))
 			snprintf(c->warning, sizeof(c->warning), "a defer chain cut short "
 				 "(goroutines %zu to %zu of allgs)", i, i + n - 1);
 	}

@@ -474,11 +474,13 @@ static uint64_t freethread_call(const struct lua *l, uint64_t close_fn)
 /* (Proto *, saved pc) of the frame that `ci` (a loc reaching a CallInfo *) designates. */
 static void site_of_ci(const struct lua *l, struct loc ci, struct probe_cfg *cfg)
 {
-	struct loc fn = loc_deref(ci, l->o[O_CI_FUNC], 8);
+	struct loc frame = { .base = LOC_FRAME };	/* ci, read once for both halves */
+	struct loc fn = loc_deref(frame, l->o[O_CI_FUNC], 8);
 
 	fn = loc_deref(fn, 0, 8);	/* the TValue's value: the closure */
+	cfg->site_frame = ci;
 	cfg->site = loc_deref(fn, l->o[O_CL_P], 8);
-	cfg->site_aux = loc_deref(ci, l->o[O_CI_SAVEDPC], 8);
+	cfg->site_aux = loc_deref(frame, l->o[O_CI_SAVEDPC], 8);
 	cfg->site_kind = SITE_LUA;
 }
 
@@ -1427,8 +1429,11 @@ static int plan_cosockets(struct rt_ctx *rc, struct probe_plan *p, char *err, si
  * runs: its frame link and the thread's cframe (see SITE_LJ_CALL). */
 static void lj_call_site(struct probe_cfg *cfg, struct loc L)
 {
-	cfg->site = loc_deref(loc_deref(L, LJ_L_BASE, 8), -8, 8);
-	cfg->site_aux = loc_deref(L, LJ_L_CFRAME, 8);
+	struct loc frame = { .base = LOC_FRAME };	/* L, read once for both halves */
+
+	cfg->site_frame = L;
+	cfg->site = loc_deref(loc_deref(frame, LJ_L_BASE, 8), -8, 8);
+	cfg->site_aux = loc_deref(frame, LJ_L_CFRAME, 8);
 	cfg->site_kind = SITE_LJ_CALL;
 }
 

@@ -364,6 +364,11 @@ void loc_format(const struct loc *l, char *buf, size_t len)
 	case LOC_CONST:
 		OUT("%lld", (long long)l->base_off);
 		break;
+	case LOC_FRAME:
+		OUT("frame");
+		if (l->base_off)
+			OUT("%+lld", (long long)l->base_off);
+		break;
 	}
 	for (i = 0; i < l->nderef && i < LOC_MAX_DEREF; i++)
 		OUT("[%d]", l->off[i]);

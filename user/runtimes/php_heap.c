@@ -634,8 +634,10 @@ int php_statics_each(struct php_heap *h, int (*fn)(void *arg, const char *cls,
 
 void php_caller_site(const struct php_heap *h, struct loc frame, struct probe_cfg *cfg)
 {
-	struct loc caller = loc_deref(frame, h->o[PO_EX_PREV], 8);
+	struct loc caller = { .base = LOC_FRAME };
 
+	/* The caller's frame is read once, for both halves. */
+	cfg->site_frame = loc_deref(frame, h->o[PO_EX_PREV], 8);
 	cfg->site_kind = SITE_PHP;
 	cfg->site = loc_deref(loc_deref(caller, h->o[PO_EX_FUNC], 8), h->o[PO_FN_FILENAME], 8);
 	cfg->site_aux = loc_deref(loc_deref(caller, h->o[PO_EX_OPLINE], 8), h->o[PO_OP_LINENO], 4);

@@ -141,6 +141,9 @@ int plan_add(struct probe_plan *p, struct module *m, uint64_t vaddr, const char 
 {
 	struct elf_file *e = module_elf(m);
 	int64_t off = e ? elf_vaddr_to_offset(e, vaddr) : -1;
+	const struct elf_sym *fn = e ? elf_sym_by_addr(e, vaddr) : NULL;
+	/* At a function's entry: past its endbr64 when that is safe (disasm_entry). */
+	uint64_t at = fn && fn->value == vaddr ? disasm_entry(e, vaddr, fn->size) : vaddr;
 
 	if (p->n >= MAX_PROBES) {
 		snprintf(err, errlen, "too many probe points (at most %d)", MAX_PROBES);
@@ -152,9 +155,11 @@ int plan_add(struct probe_plan *p, struct module *m, uint64_t vaddr, const char 
 		return EXIT_SYMBOL;
 	}
 	p->pts[p->n].mod = m;
-	p->pts[p->n].file_off = off;
+	p->pts[p->n].file_off = off + (at - vaddr);
+	p->pts[p->n].emulated = disasm_at(e, at, p->pts[p->n].insn, sizeof(p->pts[p->n].insn));
 	p->pts[p->n].cfg = *cfg;
-	snprintf(p->pts[p->n].desc, sizeof(p->pts[p->n].desc), "%s", desc);
+	snprintf(p->pts[p->n].desc, sizeof(p->pts[p->n].desc), at == vaddr ? "%s" : "%s, past endbr64",
+		 desc);
 	p->n++;
 	return 0;
 }
