@@ -950,8 +950,7 @@ static int rows_kept(const struct model *m)
 	const struct session *s = m->s;
 	size_t i, at;
 
-	if (!snap->ns || !s->skel || s->unprobed_walks != m->built_walks ||
-	    s->rows != m->built_census || s->nrows != m->built_ncensus ||
+	if (!snap->ns || !s->skel || s->rows != m->built_census || s->nrows != m->built_ncensus ||
 	    m->raw_coros.n != m->built_nprobed || m->ncontrib > 2 * m->live_contrib + 65536)
 		return 0;
 	/* As many entries as probed rows: the same ids when each entry has its row. */
@@ -964,23 +963,57 @@ static int rows_kept(const struct model *m)
 	return 1;
 }
 
+/* After a walk: does row r show what it showed, by what the walk read of it (its state,
+ * its defers no probe sees; `was`: the last walk's)? Then it takes the walk's state. A
+ * row with an owner, or with no create site of its own (the walk's may be new), is
+ * built again. */
+static int walk_kept(const struct model *m, struct coro_row *r, const struct coro *pe,
+		     const struct row_in *in, const struct unprobed *was, size_t nwas)
+{
+	const char *state = in->st && r->c.last_walk < m->s->states_walk ? in->st->state : "live";
+	const struct site *own = pe && (pe->create_site.kind || pe->create_site.addr)
+				 ? &pe->create_site : r->census ? &r->census->create_site : NULL;
+	size_t i;
+
+	if (!own || (!own->kind && !own->addr) || r->owner || (in->st && in->st->owner) ||
+	    strcmp(state, r->state_was) || in->nu != nwas)
+		return 0;
+	for (i = 0; i < nwas; i++)
+		if (in->u[i].n != was[i].n || memcmp(&in->u[i].site, &was[i].site, sizeof(struct site)))
+			return 0;
+	r->state = state;
+	return 1;
+}
+
 /* The rows in place (rows_kept): those whose probes' entry changed (its seq, or a new
- * entry under the same id) or that hold or held a connection are built again, the others
- * only aged and judged. */
+ * entry under the same id), that hold or held a connection, or that a walk since found
+ * changed are built again, the others only aged and judged. */
 static int update_rows(struct model *m, struct snapshot *snap, const struct hold *holds,
 		       size_t nholds, uint64_t now)
 {
 	const struct coro *vals = m->raw_coros.vals;
-	size_t i, e = 0, h = 0;
+	int walked = m->s->unprobed_walks != m->built_walks;
+	struct row_cursors wc = {};
+	size_t i, e = 0, h = 0, w = 0;
 
 	for (i = 0; i < snap->ncoros; i++) {
 		struct coro_row *r = &snap->coros[i];
 		const struct coro *pe = r->probed ? &vals[e++] : NULL;
+		struct row_in now_in = {};
+		size_t nwas = 0;
+		int changed;
 
 		while (h < nholds && holds[h].co < r->id)
 			h++;
-		if ((pe && (pe->seq != r->seq || pe->first_ns != r->seen_ns)) || r->conns_held ||
-		    (h < nholds && holds[h].co == r->id)) {
+		changed = (pe && (pe->seq != r->seq || pe->first_ns != r->seen_ns)) ||
+			  r->conns_held || (h < nholds && holds[h].co == r->id);
+		if (walked) {
+			find_inputs(m, &wc, holds, nholds, r->id, &now_in);
+			nwas = run_of(m->was, m->nwas, sizeof(*m->was), offsetof(struct unprobed, id),
+				      &w, r->id);
+			changed = changed || !walk_kept(m, r, pe, &now_in, m->was + w, nwas);
+		}
+		if (changed) {
 			struct coro_row old = *r;
 			struct row_in in = { .probed = pe, .cr = old.census, .prev = &old };
 			struct row_cursors c = {
@@ -996,7 +1029,8 @@ static int update_rows(struct model *m, struct snapshot *snap, const struct hold
 			};
 
 			find_inputs(m, &c, holds, nholds, r->id, &in);
-			if (row_totals(m, &old, -1) || build_row(m, r, old.id, &in, now, 1))
+			/* After a walk, old's state and owner point into the states it freed. */
+			if (row_totals(m, &old, -1) || build_row(m, r, old.id, &in, now, !walked))
 				return -1;
 		} else if (r->delta) {
 			r->delta = 0;
@@ -1118,6 +1152,22 @@ static int read_sources(struct model *m)
 	       gather_defer_sites(m);
 }
 
+/* A copy of the last walk's defers no probe sees, for the next walk to be compared with
+ * (the session frees them). */
+static int keep_unprobed(struct model *m)
+{
+	size_t n = m->s->nunprobed;
+	struct unprobed *p = realloc(m->was, (n + 1) * sizeof(*p));
+
+	if (!p)
+		return -1;
+	if (n)
+		memcpy(p, m->s->unprobed, n * sizeof(*p));
+	m->was = p;
+	m->nwas = n;
+	return 0;
+}
+
 int model_refresh(struct model *m)
 {
 	struct snapshot *snap = &m->cur;
@@ -1161,6 +1211,8 @@ int model_refresh(struct model *m)
 	}
 	if (kept ? update_rows(m, snap, holds, nholds, now)
 		 : build_rows(m, snap, holds, nholds, now, states_kept))
+		return -1;
+	if ((!last || m->built_walks != m->s->unprobed_walks) && keep_unprobed(m))
 		return -1;
 	m->built_walks = m->s->unprobed_walks;
 	m->built_census = m->s->rows;
@@ -1353,6 +1405,7 @@ void model_free(struct model *m)
 		free(m->site_now[i]);
 	}
 	free(m->contrib);
+	free(m->was);
 	for (i = 0; i < m->nsite_json; i++)
 		free(m->site_json[i]);
 	free(m->site_json);

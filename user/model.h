@@ -132,6 +132,8 @@ struct model {
 	/* What the rows were built from: while it stays, a refresh rebuilds only the rows
 	 * whose probes' entry or connections changed (model.c, update_rows). */
 	unsigned built_walks;
+	struct unprobed *was;	/* the defers no probe sees as the last walk read them */
+	size_t nwas;
 	const struct census_row *built_census;
 	size_t built_ncensus, built_nprobed;
 	char **site_json;		/* per site index, its JSON literal (render.c) */
