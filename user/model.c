@@ -13,7 +13,6 @@
 #include "escape.h"
 #include "model.h"
 
-#define BATCH 8192
 
 static const char *const verdicts[] = { "ok", "holding", "piling", "growing" };
 static const char *const sort_keys[] = { "pending", "conns", "age", "growth" };
@@ -68,48 +67,6 @@ void model_init(struct model *m, struct session *s, const struct thresholds *th)
 
 /* ---- reading maps ---- */
 
-static int raw_reserve(struct raw_map *r, size_t n, size_t ksz, size_t vsz)
-{
-	void *k, *v;
-
-	if (n <= r->cap)
-		return 0;
-	n = n > 2 * r->cap ? n : 2 * r->cap;
-	if (!(k = realloc(r->keys, n * ksz)))
-		return -1;
-	r->keys = k;
-	if (!(v = realloc(r->vals, n * vsz)))
-		return -1;
-	r->vals = v;
-	r->cap = n;
-	return 0;
-}
-
-/* Every entry of a hash map, BATCH at a time. */
-static int read_map(struct bpf_map *map, struct raw_map *r)
-{
-	size_t ksz = bpf_map__key_size(map), vsz = bpf_map__value_size(map);
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	int fd = bpf_map__fd(map), err;
-	__u64 in = 0, out = 0;
-	void *inp = NULL;
-
-	r->n = 0;
-	for (;;) {
-		__u32 count = BATCH;
-
-		if (raw_reserve(r, r->n + BATCH, ksz, vsz))
-			return -1;
-		err = bpf_map_lookup_batch(fd, inp, &out, (char *)r->keys + r->n * ksz,
-					   (char *)r->vals + r->n * vsz, &count, &opts);
-		r->n += count;
-		if (err)
-			return errno == ENOENT ? 0 : -1;
-		in = out;
-		inp = &in;
-	}
-}
-
 static void sum_counters(struct model *m, uint64_t *out)
 {
 	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(m->s->skel->maps.counters), i, k;
@@ -137,58 +94,6 @@ static int cmp_pool_key(const void *a, const void *b)
 	const struct pool_key *x = a, *y = b;
 
 	return x->pool < y->pool ? -1 : x->pool > y->pool;
-}
-
-struct sort_ent {
-	uint64_t k;
-	size_t i;
-};
-
-static int cmp_sort_ent(const void *a, const void *b)
-{
-	const struct sort_ent *x = a, *y = b;
-
-	return x->k < y->k ? -1 : x->k > y->k;
-}
-
-/* Sorts a map's entries by the u64 at key_off in their keys (the coroutine id or pool
- * after the tgid), values moving with their keys. Through an index: the entries, a few
- * hundred bytes each, move once. */
-static int sort_raw(struct raw_map *r, size_t ksz, size_t vsz, size_t key_off)
-{
-	struct sort_ent *e = malloc((r->n + 1) * sizeof(*e));
-	void *t;
-	size_t i;
-
-	if (!e)
-		return -1;
-	if (r->sorted_cap < r->cap) {
-		void *k = realloc(r->sorted_keys, r->cap * ksz), *v;
-
-		if (k)
-			r->sorted_keys = k;
-		v = k ? realloc(r->sorted_vals, r->cap * vsz) : NULL;
-		if (!v) {
-			free(e);
-			return -1;
-		}
-		r->sorted_vals = v;
-		r->sorted_cap = r->cap;
-	}
-	for (i = 0; i < r->n; i++) {
-		memcpy(&e[i].k, (char *)r->keys + i * ksz + key_off, sizeof(e[i].k));
-		e[i].i = i;
-	}
-	qsort(e, r->n, sizeof(*e), cmp_sort_ent);
-	for (i = 0; i < r->n; i++) {
-		memcpy((char *)r->sorted_keys + i * ksz, (char *)r->keys + e[i].i * ksz, ksz);
-		memcpy((char *)r->sorted_vals + i * vsz, (char *)r->vals + e[i].i * vsz, vsz);
-	}
-	free(e);
-	t = r->keys, r->keys = r->sorted_keys, r->sorted_keys = t;
-	t = r->vals, r->vals = r->sorted_vals, r->sorted_vals = t;
-	i = r->cap, r->cap = r->sorted_cap, r->sorted_cap = i;
-	return 0;
 }
 
 static int cmp_hold_co(const void *a, const void *b)
@@ -628,9 +533,9 @@ static int born_after(const struct model *m, uint64_t id, uint64_t get_ns)
 {
 	const struct coro_key key = { .id = id }, *k;
 
-	k = bsearch(&key, m->raw_coros.keys, m->raw_coros.n, sizeof(key), cmp_coro_key);
-	return k && ((const struct coro *)m->raw_coros.vals)[k - (const struct coro_key *)
-							      m->raw_coros.keys].created_ns > get_ns;
+	k = bsearch(&key, m->coro_sync.coros.keys, m->coro_sync.coros.n, sizeof(key), cmp_coro_key);
+	return k && ((const struct coro *)m->coro_sync.coros.vals)[k - (const struct coro_key *)
+							      m->coro_sync.coros.keys].created_ns > get_ns;
 }
 
 /* Connections out, sorted by holder: as the probes saw them, or as the runtime says
@@ -685,20 +590,20 @@ static void add_census(struct coro_row *r, struct census_row *cr, int probed)
 /* One row per coroutine: the probes' entries and the census rows, merged in id order. */
 static void merge_rows(struct model *m, struct snapshot *snap)
 {
-	const struct coro_key *keys = m->raw_coros.keys;
-	const struct coro *vals = m->raw_coros.vals;
+	const struct coro_key *keys = m->coro_sync.coros.keys;
+	const struct coro *vals = m->coro_sync.coros.vals;
 	struct session *s = m->s;
 	size_t i = 0, j = 0, n = 0;
 
-	while (i < m->raw_coros.n || j < s->nrows) {
+	while (i < m->coro_sync.coros.n || j < s->nrows) {
 		struct coro_row *r = &snap->coros[n++];
 
 		memset(r, 0, sizeof(*r));
-		if (j == s->nrows || (i < m->raw_coros.n && keys[i].id < s->rows[j].id)) {
+		if (j == s->nrows || (i < m->coro_sync.coros.n && keys[i].id < s->rows[j].id)) {
 			r->id = keys[i].id;
 			r->c = vals[i++];
 			r->probed = 1;
-		} else if (i == m->raw_coros.n || s->rows[j].id < keys[i].id) {
+		} else if (i == m->coro_sync.coros.n || s->rows[j].id < keys[i].id) {
 			r->id = s->rows[j].id;
 			add_census(r, &s->rows[j++], 0);
 		} else {
@@ -815,19 +720,19 @@ static size_t add_defer_site(struct raw_map *out, size_t first, size_t n, uint64
  * depths [low, pending) (struct coro), inline in its entry or in defer_stack. */
 static int gather_defer_sites(struct model *m)
 {
-	const struct coro_key *ck = m->raw_coros.keys;
-	const struct coro *cv = m->raw_coros.vals;
+	const struct coro_key *ck = m->coro_sync.coros.keys;
+	const struct coro *cv = m->coro_sync.coros.vals;
 	const struct defer_key *dk = m->raw_stack.keys;
 	const struct site *dv = m->raw_stack.vals;
 	size_t i, j = 0, n = m->raw_stack.n;
 	int64_t d;
 
-	for (i = 0; i < m->raw_coros.n; i++)
+	for (i = 0; i < m->coro_sync.coros.n; i++)
 		if (cv[i].pending > 0)
 			n += cv[i].pending < CORO_INLINE_SITES ? cv[i].pending : CORO_INLINE_SITES;
 	if (raw_reserve(&m->raw_sites, n + 1, sizeof(struct coro_site_key), sizeof(__s64)))
 		return -1;
-	for (n = 0, i = 0; i < m->raw_coros.n; i++) {
+	for (n = 0, i = 0; i < m->coro_sync.coros.n; i++) {
 		size_t first = n;
 
 		for (d = 0; d < cv[i].pending && d < CORO_INLINE_SITES; d++)
@@ -849,16 +754,13 @@ static int read_sources(struct model *m)
 	if (session_refresh(m->s, m->th.walk_budget_s))
 		return -1;
 	if (!skel) {
-		m->raw_coros.n = m->raw_sites.n = m->raw_pools.n = 0;
+		m->coro_sync.coros.n = m->raw_sites.n = m->raw_pools.n = 0;
 		return walked_holds(m);
 	}
-	if (read_map(skel->maps.coros, &m->raw_coros) ||
-	    read_map(skel->maps.defer_stack, &m->raw_stack) ||
+	if (coro_sync(&m->coro_sync, skel) || read_map(skel->maps.defer_stack, &m->raw_stack) ||
 	    read_map(skel->maps.pools, &m->raw_pools) || read_map(skel->maps.conns, &m->raw_conns))
 		return -1;
-	return sort_raw(&m->raw_coros, sizeof(struct coro_key), sizeof(struct coro),
-			offsetof(struct coro_key, id)) ||
-	       sort_raw(&m->raw_stack, sizeof(struct defer_key), sizeof(struct site),
+	return sort_raw(&m->raw_stack, sizeof(struct defer_key), sizeof(struct site),
 			offsetof(struct defer_key, id)) ||
 	       sort_raw(&m->raw_pools, sizeof(struct pool_key), sizeof(struct pool_stats),
 			offsetof(struct pool_key, pool)) ||
@@ -885,8 +787,8 @@ int model_refresh(struct model *m)
 		return -1;
 	if (m->s->skel)
 		sum_counters(m, snap->counters);
-	if (m->raw_coros.n + m->s->nrows >= snap->cap_coros) {
-		size_t cap = (m->raw_coros.n + m->s->nrows) * 5 / 4 + 16;
+	if (m->coro_sync.coros.n + m->s->nrows >= snap->cap_coros) {
+		size_t cap = (m->coro_sync.coros.n + m->s->nrows) * 5 / 4 + 16;
 		void *p = realloc(snap->coros, cap * sizeof(*snap->coros));
 
 		if (!p)
@@ -1016,17 +918,13 @@ int model_sort(struct snapshot *snap, enum sort_key key, size_t rows)
 
 void model_free(struct model *m)
 {
-	struct raw_map *raws[] = { &m->raw_coros, &m->raw_stack, &m->raw_sites, &m->raw_pools,
-				   &m->raw_conns };
+	struct raw_map *raws[] = { &m->raw_stack, &m->raw_sites, &m->raw_pools, &m->raw_conns };
 	struct snapshot *snaps[] = { &m->cur, &m->prev };
 	size_t i;
 
-	for (i = 0; i < sizeof(raws) / sizeof(*raws); i++) {
-		free(raws[i]->keys);
-		free(raws[i]->vals);
-		free(raws[i]->sorted_keys);
-		free(raws[i]->sorted_vals);
-	}
+	for (i = 0; i < sizeof(raws) / sizeof(*raws); i++)
+		raw_map_free(raws[i]);
+	coro_sync_free(&m->coro_sync);
 	for (i = 0; i < 2; i++) {
 		free(snaps[i]->coros);
 		free(snaps[i]->order);
