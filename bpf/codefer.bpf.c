@@ -23,6 +23,11 @@ __u32 census_done = 0;
 /* Bumped by user space before each walk of the runtime: a walk's state of a coroutine is
  * newer than its last event when the walk's number is above the one the event left. */
 __u64 walk_gen = 0;
+/* Bumped by user space at each refresh. A coroutine's first change since the last bump
+ * sends its id on `changed`: a refresh reads the entries that changed, not all. */
+__u32 refresh_epoch = 0;
+/* Set when `changed` had no room: the next refresh reads every entry. */
+__u32 changes_lost = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -79,6 +84,12 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, EXITS_RINGBUF_BYTES);
 } exits SEC(".maps");
+
+/* Ids of coroutines whose entry changed (or went) since the last refresh (mark_changed). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, CHANGED_RINGBUF_BYTES);
+} changed SEC(".maps");
 
 /* One block of counters per CPU, looked up once per hit (probe_cfg_of). */
 struct {
@@ -318,15 +329,37 @@ static __always_inline int eval_site(const struct pt_regs *regs, struct probe_cf
 	return eval_loc(regs, &aux, co, &s->aux);
 }
 
+/* Coroutine id's entry is new, or changed in a way a refresh shows: its id goes on
+ * `changed`, once between two refreshes. */
+static __always_inline void send_changed(__u64 id)
+{
+	if (bpf_ringbuf_output(&changed, &id, sizeof(id), 0))
+		changes_lost = 1;
+}
+
+/* An event changed coroutine id's entry c. */
+static __always_inline void mark_changed(__u64 id, struct coro *c)
+{
+	__u32 epoch = refresh_epoch;
+
+	c->seq++;
+	c->last_walk = walk_gen;
+	if (c->changed_epoch != epoch) {
+		c->changed_epoch = epoch;
+		send_changed(id);
+	}
+}
+
 /* The coroutine's entry, made on its first event (the clock is read only then). */
 static __always_inline struct coro *coro_get(__u64 id)
 {
 	struct coro_key key = { .tgid = targ_tgid, .id = id };
-	struct coro fresh = { .flags = CF_UNSEEN_BIRTH };
+	struct coro fresh = { .flags = CF_UNSEEN_BIRTH, .changed_epoch = refresh_epoch };
 	struct coro *c = bpf_map_lookup_elem(&coros, &key);
 
 	if (c)
 		return c;
+	send_changed(id);
 	fresh.first_ns = bpf_ktime_get_ns();
 	if (update_or_count(&coros, &key, &fresh, BPF_NOEXIST) && !bpf_map_lookup_elem(&coros, &key))
 		return NULL;
@@ -427,6 +460,7 @@ static __always_inline void retire_coro(__u64 id, struct coro *c)
 	/* Even one born after attach: the census may have read it too. */
 	if (!(c->flags & CF_AFTER_CENSUS))
 		report_exit(id, c->low);
+	mark_changed(id, c);
 	bpf_map_delete_elem(&coros, &key);
 }
 
@@ -451,9 +485,12 @@ int BPF_UPROBE(on_create)
 	fresh.last_walk = walk_gen;
 	fresh.seq = 1;
 	fresh.flags = census_done ? CF_AFTER_CENSUS : 0;
+	fresh.changed_epoch = refresh_epoch;
 	fresh.create_site = s;
-	if (!update_or_count(&coros, &key, &fresh, BPF_ANY))
+	if (!update_or_count(&coros, &key, &fresh, BPF_ANY)) {
 		ctr->n[C_CREATED]++;
+		send_changed(key.id);
+	}
 	return 0;
 }
 
@@ -486,10 +523,9 @@ int BPF_UPROBE(on_defer)
 	}
 	c->pending++;
 	c->registered++;
-	c->seq++;
 	if (c->pending > c->peak)
 		c->peak = c->pending;
-	c->last_walk = walk_gen;
+	mark_changed(id, c);
 	ctr->n[C_DEFERS_REGISTERED]++;
 	return 0;
 }
@@ -518,8 +554,7 @@ int BPF_UPROBE(on_defer_run)
 	}
 	c->pending--;
 	c->run++;
-	c->seq++;
-	c->last_walk = walk_gen;
+	mark_changed(key.id, c);
 	return 0;
 }
 
@@ -561,8 +596,10 @@ static __always_inline void release_conn(struct conn_key *ck, struct conn_hold *
 	struct pool_stats *ps = pool_get(h->pool);
 	struct coro *c = bpf_map_lookup_elem(&coros, &holder);
 
-	if (c && !h->orphan)
+	if (c && !h->orphan) {
 		__sync_fetch_and_add(&c->conns, -1);
+		mark_changed(h->co, c);
+	}
 	if (ps) {
 		__sync_fetch_and_add(&ps->outstanding, -1);
 		if (h->orphan)
@@ -602,8 +639,7 @@ int BPF_UPROBE(on_pool_get)
 	if (update_or_count(&conns, &ck, &hold, BPF_ANY))
 		return 0;
 	__sync_fetch_and_add(&c->conns, 1);
-	c->last_walk = walk_gen;
-	c->seq++;
+	mark_changed(id, c);
 	__sync_fetch_and_add(&ps->gets, 1);
 	if (__sync_fetch_and_add(&ps->outstanding, 1) + 1 > ps->peak)
 		ps->peak = ps->outstanding;
@@ -694,10 +730,8 @@ int BPF_UPROBE(on_touch)
 	if (!cfg || !hit_counts(regs, cfg, &id))
 		return 0;
 	c = coro_get(id);
-	if (c) {
-		c->last_walk = walk_gen;
-		c->seq++;
-	}
+	if (c)
+		mark_changed(id, c);
 	return 0;
 }
 

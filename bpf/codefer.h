@@ -25,6 +25,8 @@
 #define MAX_CONNS 65536
 #define MAX_TIMERS 262144
 #define EXITS_RINGBUF_BYTES (1 << 22)
+/* Room for the ids of 256 Ki coroutines changed between two refreshes (16 bytes each). */
+#define CHANGED_RINGBUF_BYTES (1 << 22)
 
 enum event_kind {
 	EV_CREATE = 1,	/* a coroutine is born: co = its id */
@@ -147,7 +149,7 @@ struct coro {
 	__s64 conns;		/* pool connections held now */
 	struct site create_site;	/* where it was created, or its body */
 	__u32 flags;
-	__u32 pad;
+	__u32 changed_epoch;	/* refresh_epoch when its id last went on `changed` */
 	struct site sites[CORO_INLINE_SITES];	/* pending defers at depths 0.. (see defer_key) */
 	__u64 saved[MAX_SAVE_SLOTS];	/* EV_SAVE values, for its probes on return instructions */
 };

@@ -810,7 +810,7 @@ static void drop_gone(struct session *s)
  * Returns how many went. */
 static int retire_unlisted(struct session *s)
 {
-	int fd = bpf_map__fd(s->skel->maps.coros), gone = 0;
+	int fd = bpf_map__fd(s->skel->maps.coros), gone = 0, deleted = 0;
 	size_t n = 0, nretired = 0, nprobed = 0, i, cap;
 	uint64_t *unlisted = NULL, *retired = NULL;
 	struct probed *p = NULL;
@@ -850,10 +850,15 @@ static int retire_unlisted(struct session *s)
 			s->ngone++;
 		} else if (bpf_map_delete_elem(fd, &key)) {
 			continue;
+		} else {
+			deleted = 1;
 		}
 		retired[nretired++] = id;
 	}
 	free(p);
+	/* No handler says so on `changed`: the next refresh reads the map whole. */
+	if (deleted)
+		__atomic_store_n(&s->skel->bss->changes_lost, 1, __ATOMIC_SEQ_CST);
 	qsort(unlisted, n, sizeof(*unlisted), cmp_u64);
 	free(s->unlisted);
 	s->unlisted = unlisted;

@@ -13,7 +13,6 @@
 #include "escape.h"
 #include "model.h"
 
-#define BATCH 8192
 
 static const char *const verdicts[] = { "ok", "holding", "piling", "growing" };
 static const char *const sort_keys[] = { "pending", "conns", "age", "growth" };
@@ -68,48 +67,6 @@ void model_init(struct model *m, struct session *s, const struct thresholds *th)
 
 /* ---- reading maps ---- */
 
-static int raw_reserve(struct raw_map *r, size_t n, size_t ksz, size_t vsz)
-{
-	void *k, *v;
-
-	if (n <= r->cap)
-		return 0;
-	n = n > 2 * r->cap ? n : 2 * r->cap;
-	if (!(k = realloc(r->keys, n * ksz)))
-		return -1;
-	r->keys = k;
-	if (!(v = realloc(r->vals, n * vsz)))
-		return -1;
-	r->vals = v;
-	r->cap = n;
-	return 0;
-}
-
-/* Every entry of a hash map, BATCH at a time. */
-static int read_map(struct bpf_map *map, struct raw_map *r)
-{
-	size_t ksz = bpf_map__key_size(map), vsz = bpf_map__value_size(map);
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	int fd = bpf_map__fd(map), err;
-	__u64 in = 0, out = 0;
-	void *inp = NULL;
-
-	r->n = 0;
-	for (;;) {
-		__u32 count = BATCH;
-
-		if (raw_reserve(r, r->n + BATCH, ksz, vsz))
-			return -1;
-		err = bpf_map_lookup_batch(fd, inp, &out, (char *)r->keys + r->n * ksz,
-					   (char *)r->vals + r->n * vsz, &count, &opts);
-		r->n += count;
-		if (err)
-			return errno == ENOENT ? 0 : -1;
-		in = out;
-		inp = &in;
-	}
-}
-
 static void sum_counters(struct model *m, uint64_t *out)
 {
 	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(m->s->skel->maps.counters), i, k;
@@ -137,58 +94,6 @@ static int cmp_pool_key(const void *a, const void *b)
 	const struct pool_key *x = a, *y = b;
 
 	return x->pool < y->pool ? -1 : x->pool > y->pool;
-}
-
-struct sort_ent {
-	uint64_t k;
-	size_t i;
-};
-
-static int cmp_sort_ent(const void *a, const void *b)
-{
-	const struct sort_ent *x = a, *y = b;
-
-	return x->k < y->k ? -1 : x->k > y->k;
-}
-
-/* Sorts a map's entries by the u64 at key_off in their keys (the coroutine id or pool
- * after the tgid), values moving with their keys. Through an index: the entries, a few
- * hundred bytes each, move once. */
-static int sort_raw(struct raw_map *r, size_t ksz, size_t vsz, size_t key_off)
-{
-	struct sort_ent *e = malloc((r->n + 1) * sizeof(*e));
-	void *t;
-	size_t i;
-
-	if (!e)
-		return -1;
-	if (r->sorted_cap < r->cap) {
-		void *k = realloc(r->sorted_keys, r->cap * ksz), *v;
-
-		if (k)
-			r->sorted_keys = k;
-		v = k ? realloc(r->sorted_vals, r->cap * vsz) : NULL;
-		if (!v) {
-			free(e);
-			return -1;
-		}
-		r->sorted_vals = v;
-		r->sorted_cap = r->cap;
-	}
-	for (i = 0; i < r->n; i++) {
-		memcpy(&e[i].k, (char *)r->keys + i * ksz + key_off, sizeof(e[i].k));
-		e[i].i = i;
-	}
-	qsort(e, r->n, sizeof(*e), cmp_sort_ent);
-	for (i = 0; i < r->n; i++) {
-		memcpy((char *)r->sorted_keys + i * ksz, (char *)r->keys + e[i].i * ksz, ksz);
-		memcpy((char *)r->sorted_vals + i * vsz, (char *)r->vals + e[i].i * vsz, vsz);
-	}
-	free(e);
-	t = r->keys, r->keys = r->sorted_keys, r->sorted_keys = t;
-	t = r->vals, r->vals = r->sorted_vals, r->sorted_vals = t;
-	i = r->cap, r->cap = r->sorted_cap, r->sorted_cap = i;
-	return 0;
 }
 
 static int cmp_hold_co(const void *a, const void *b)
@@ -654,9 +559,9 @@ static int born_after(const struct model *m, uint64_t id, uint64_t get_ns)
 {
 	const struct coro_key key = { .id = id }, *k;
 
-	k = bsearch(&key, m->raw_coros.keys, m->raw_coros.n, sizeof(key), cmp_coro_key);
-	return k && ((const struct coro *)m->raw_coros.vals)[k - (const struct coro_key *)
-							      m->raw_coros.keys].created_ns > get_ns;
+	k = bsearch(&key, m->coro_sync.coros.keys, m->coro_sync.coros.n, sizeof(key), cmp_coro_key);
+	return k && ((const struct coro *)m->coro_sync.coros.vals)[k - (const struct coro_key *)
+							      m->coro_sync.coros.keys].created_ns > get_ns;
 }
 
 /* Is coroutine id alive: an entry of the probes' or a census row? */
@@ -664,7 +569,7 @@ static int holder_alive(struct model *m, uint64_t id)
 {
 	const struct coro_key key = { .id = id };
 
-	return bsearch(&key, m->raw_coros.keys, m->raw_coros.n, sizeof(key), cmp_coro_key) ||
+	return bsearch(&key, m->coro_sync.coros.keys, m->coro_sync.coros.n, sizeof(key), cmp_coro_key) ||
 	       session_row(m->s, id);
 }
 
@@ -901,8 +806,8 @@ static void find_inputs(const struct model *m, struct row_cursors *c, const stru
 static int build_rows(struct model *m, struct snapshot *snap, const struct hold *holds,
 		      size_t nholds, uint64_t now, int states_kept)
 {
-	const struct coro_key *keys = m->raw_coros.keys;
-	const struct coro *vals = m->raw_coros.vals;
+	const struct coro_key *keys = m->coro_sync.coros.keys;
+	const struct coro *vals = m->coro_sync.coros.vals;
 	struct snapshot *prev = &m->prev;
 	struct session *s = m->s;
 	struct row_cursors c = {};
@@ -913,12 +818,12 @@ static int build_rows(struct model *m, struct snapshot *snap, const struct hold 
 	for (k = 0; k < SK__COUNT; k++)
 		if (m->site_now[k])
 			memset(m->site_now[k], 0, m->site_now_cap[k] * sizeof(int64_t));
-	while (i < m->raw_coros.n || j < s->nrows) {
-		uint64_t id = j == s->nrows || (i < m->raw_coros.n && keys[i].id < s->rows[j].id)
+	while (i < m->coro_sync.coros.n || j < s->nrows) {
+		uint64_t id = j == s->nrows || (i < m->coro_sync.coros.n && keys[i].id < s->rows[j].id)
 			      ? keys[i].id : s->rows[j].id;
 		struct row_in in = {};
 
-		if (i < m->raw_coros.n && keys[i].id == id)
+		if (i < m->coro_sync.coros.n && keys[i].id == id)
 			in.probed = &vals[i++];
 		if (j < s->nrows && s->rows[j].id == id)
 			in.cr = &s->rows[j++];
@@ -945,16 +850,16 @@ static int build_rows(struct model *m, struct snapshot *snap, const struct hold 
  * are new), an end (a census row dropped), a coroutine the probes saw appear or go. */
 static int rows_kept(const struct model *m)
 {
-	const struct coro_key *keys = m->raw_coros.keys;
+	const struct coro_key *keys = m->coro_sync.coros.keys;
 	const struct snapshot *snap = &m->cur;
 	const struct session *s = m->s;
 	size_t i, at;
 
 	if (!snap->ns || !s->skel || s->rows != m->built_census || s->nrows != m->built_ncensus ||
-	    m->raw_coros.n != m->built_nprobed || m->ncontrib > 2 * m->live_contrib + 65536)
+	    m->coro_sync.coros.n != m->built_nprobed || m->ncontrib > 2 * m->live_contrib + 65536)
 		return 0;
 	/* As many entries as probed rows: the same ids when each entry has its row. */
-	for (i = 0; i < m->raw_coros.n; i++) {
+	for (i = 0; i < m->coro_sync.coros.n; i++) {
 		at = lower_bound(snap->coros, snap->ncoros, sizeof(*snap->coros),
 				 offsetof(struct coro_row, id), keys[i].id);
 		if (at == snap->ncoros || snap->coros[at].id != keys[i].id || !snap->coros[at].probed)
@@ -991,7 +896,7 @@ static int walk_kept(const struct model *m, struct coro_row *r, const struct cor
 static int update_rows(struct model *m, struct snapshot *snap, const struct hold *holds,
 		       size_t nholds, uint64_t now)
 {
-	const struct coro *vals = m->raw_coros.vals;
+	const struct coro *vals = m->coro_sync.coros.vals;
 	int walked = m->s->unprobed_walks != m->built_walks;
 	struct row_cursors wc = {};
 	size_t i, e = 0, h = 0, w = 0;
@@ -1085,19 +990,19 @@ static size_t add_defer_site(struct raw_map *out, size_t first, size_t n, uint64
  * depths [low, pending) (struct coro), inline in its entry or in defer_stack. */
 static int gather_defer_sites(struct model *m)
 {
-	const struct coro_key *ck = m->raw_coros.keys;
-	const struct coro *cv = m->raw_coros.vals;
+	const struct coro_key *ck = m->coro_sync.coros.keys;
+	const struct coro *cv = m->coro_sync.coros.vals;
 	const struct defer_key *dk = m->raw_stack.keys;
 	const struct site *dv = m->raw_stack.vals;
 	size_t i, j = 0, n = m->raw_stack.n;
 	int64_t d;
 
-	for (i = 0; i < m->raw_coros.n; i++)
+	for (i = 0; i < m->coro_sync.coros.n; i++)
 		if (cv[i].pending > 0)
 			n += cv[i].pending < CORO_INLINE_SITES ? cv[i].pending : CORO_INLINE_SITES;
 	if (raw_reserve(&m->raw_sites, n + 1, sizeof(struct coro_site_key), sizeof(__s64)))
 		return -1;
-	for (n = 0, i = 0; i < m->raw_coros.n; i++) {
+	for (n = 0, i = 0; i < m->coro_sync.coros.n; i++) {
 		size_t first = n;
 
 		for (d = 0; d < cv[i].pending && d < CORO_INLINE_SITES; d++)
@@ -1115,10 +1020,10 @@ static int gather_defer_sites(struct model *m)
  * point of attach, or deeper than CORO_INLINE_SITES)? */
 static int deep_defers(const struct model *m)
 {
-	const struct coro *cv = m->raw_coros.vals;
+	const struct coro *cv = m->coro_sync.coros.vals;
 	size_t i;
 
-	for (i = 0; i < m->raw_coros.n; i++)
+	for (i = 0; i < m->coro_sync.coros.n; i++)
 		if (cv[i].low < 0 || cv[i].pending > CORO_INLINE_SITES)
 			return 1;
 	return 0;
@@ -1132,10 +1037,10 @@ static int read_sources(struct model *m)
 	if (session_refresh(m->s, m->th.walk_budget_s))
 		return -1;
 	if (!skel) {
-		m->raw_coros.n = m->raw_sites.n = m->raw_pools.n = 0;
+		m->coro_sync.coros.n = m->raw_sites.n = m->raw_pools.n = 0;
 		return walked_holds(m);
 	}
-	if (read_map(skel->maps.coros, &m->raw_coros) || read_map(skel->maps.pools, &m->raw_pools) ||
+	if (coro_sync(&m->coro_sync, skel) || read_map(skel->maps.pools, &m->raw_pools) ||
 	    read_map(skel->maps.conns, &m->raw_conns))
 		return -1;
 	/* defer_stack holds the pending defers not inline in their coroutine's entry: when
@@ -1143,9 +1048,7 @@ static int read_sources(struct model *m)
 	m->raw_stack.n = 0;
 	if (deep_defers(m) && read_map(skel->maps.defer_stack, &m->raw_stack))
 		return -1;
-	return sort_raw(&m->raw_coros, sizeof(struct coro_key), sizeof(struct coro),
-			offsetof(struct coro_key, id)) ||
-	       sort_raw(&m->raw_stack, sizeof(struct defer_key), sizeof(struct site),
+	return sort_raw(&m->raw_stack, sizeof(struct defer_key), sizeof(struct site),
 			offsetof(struct defer_key, id)) ||
 	       sort_raw(&m->raw_pools, sizeof(struct pool_key), sizeof(struct pool_stats),
 			offsetof(struct pool_key, pool)) ||
@@ -1200,8 +1103,8 @@ int model_refresh(struct model *m)
 		snap->ordered_at = 0;	/* rows moved: the order is of other indexes */
 	if (m->s->skel)
 		sum_counters(m, snap->counters);
-	if (!kept && m->raw_coros.n + m->s->nrows >= snap->cap_coros) {
-		size_t cap = (m->raw_coros.n + m->s->nrows) * 5 / 4 + 16;
+	if (!kept && m->coro_sync.coros.n + m->s->nrows >= snap->cap_coros) {
+		size_t cap = (m->coro_sync.coros.n + m->s->nrows) * 5 / 4 + 16;
 		void *p = realloc(snap->coros, cap * sizeof(*snap->coros));
 
 		if (!p)
@@ -1217,7 +1120,7 @@ int model_refresh(struct model *m)
 	m->built_walks = m->s->unprobed_walks;
 	m->built_census = m->s->rows;
 	m->built_ncensus = m->s->nrows;
-	m->built_nprobed = m->raw_coros.n;
+	m->built_nprobed = m->coro_sync.coros.n;
 	if (build_pools(m, snap, holds, nholds) || build_sites(m, snap, holds, nholds))
 		return -1;
 	c = snap->counters;
@@ -1380,17 +1283,13 @@ int model_sort(struct snapshot *snap, enum sort_key key, size_t rows)
 
 void model_free(struct model *m)
 {
-	struct raw_map *raws[] = { &m->raw_coros, &m->raw_stack, &m->raw_sites, &m->raw_pools,
-				   &m->raw_conns };
+	struct raw_map *raws[] = { &m->raw_stack, &m->raw_sites, &m->raw_pools, &m->raw_conns };
 	struct snapshot *snaps[] = { &m->cur, &m->prev };
 	size_t i;
 
-	for (i = 0; i < sizeof(raws) / sizeof(*raws); i++) {
-		free(raws[i]->keys);
-		free(raws[i]->vals);
-		free(raws[i]->sorted_keys);
-		free(raws[i]->sorted_vals);
-	}
+	for (i = 0; i < sizeof(raws) / sizeof(*raws); i++)
+		raw_map_free(raws[i]);
+	coro_sync_free(&m->coro_sync);
 	for (i = 0; i < m->cur.ncoros; i++)
 		free(m->cur.coros[i].json);	/* the previous snapshot's rows gave theirs */
 	for (i = 0; i < 2; i++) {

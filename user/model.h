@@ -4,6 +4,7 @@
 #define CODEFER_MODEL_H
 
 #include "attach.h"
+#include "maps.h"
 #include "sitetab.h"
 
 enum verdict { V_OK, V_HOLDING, V_PILING, V_GROWING };
@@ -139,11 +140,8 @@ struct model {
 	char **site_json;		/* per site index, its JSON literal (render.c) */
 	size_t nsite_json;
 	unsigned refreshes;
-	struct raw_map {	/* a map's contents, buffers reused across refreshes */
-		void *keys, *vals;
-		void *sorted_keys, *sorted_vals;	/* where sorting puts them (swapped) */
-		size_t n, cap, sorted_cap;
-	} raw_coros, raw_stack, raw_sites, raw_pools, raw_conns;
+	struct coro_sync coro_sync;	/* the coroutine map */
+	struct raw_map raw_stack, raw_sites, raw_pools, raw_conns;
 };
 
 void model_init(struct model *m, struct session *s, const struct thresholds *th);

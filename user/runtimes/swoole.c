@@ -521,7 +521,8 @@ static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 	p->pools_need_round_trip = 1;
 	p->exit_runs_defers = 1;
 
-	create.co = defer.co = save.co = get.co = put.co = cid_loc(s);
+	/* A put needs no coroutine: the connection says who held it. */
+	create.co = defer.co = save.co = get.co = cid_loc(s);
 
 	/* main_func(Args *): the body is args->fci_cache->function_handler. */
 	create.site_kind = SITE_PHP_FUNC;
