@@ -171,8 +171,9 @@ struct change {
 };
 
 /* Applies ch[0..n) (sorted by id, each once) to the sorted entries: in place while no
- * entry comes or goes, else merged into the scratch buffers. 0 or -1. */
-static int apply_changes(struct raw_map *r, const struct change *ch, size_t n)
+ * entry comes or goes, else merged into the scratch buffers; *came_or_went: how many
+ * did. 0 or -1. */
+static int apply_changes(struct raw_map *r, const struct change *ch, size_t n, size_t *came_or_went)
 {
 	const struct coro_key *keys = r->keys;
 	const struct coro *vals = r->vals;
@@ -189,6 +190,7 @@ static int apply_changes(struct raw_map *r, const struct change *ch, size_t n)
 		grow += !at && ch[k].found;
 		moved += !at != !ch[k].found;
 	}
+	*came_or_went = moved;
 	if (!moved)
 		return 0;
 	if (sorted_reserve(r, r->n + grow + 1, sizeof(*nk), sizeof(*nv)))
@@ -254,7 +256,7 @@ int coro_sync(struct coro_sync *cs, struct codefer_bpf *skel)
 		ch[cs->last_read].found = !bpf_map_lookup_elem(fd, &key, &ch[cs->last_read].val);
 		cs->last_read++;
 	}
-	r = apply_changes(&cs->coros, ch, cs->last_read);
+	r = apply_changes(&cs->coros, ch, cs->last_read, &cs->last_moved);
 	free(ids);
 	free(ch);
 keep:

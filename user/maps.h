@@ -34,6 +34,7 @@ struct coro_sync {
 	int synced;		/* coros was read whole once */
 	size_t last_read;	/* entries the last sync read */
 	int last_whole;		/* ... and whether it read the map whole */
+	size_t last_moved;	/* entries that came or went at the last sync (not whole) */
 };
 
 /* Brings cs->coros up to date. 0 or -1. */

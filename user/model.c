@@ -850,22 +850,14 @@ static int build_rows(struct model *m, struct snapshot *snap, const struct hold 
  * are new), an end (a census row dropped), a coroutine the probes saw appear or go. */
 static int rows_kept(const struct model *m)
 {
-	const struct coro_key *keys = m->coro_sync.coros.keys;
 	const struct snapshot *snap = &m->cur;
 	const struct session *s = m->s;
-	size_t i, at;
 
-	if (!snap->ns || !s->skel || s->rows != m->built_census || s->nrows != m->built_ncensus ||
-	    m->coro_sync.coros.n != m->built_nprobed || m->ncontrib > 2 * m->live_contrib + 65536)
-		return 0;
-	/* As many entries as probed rows: the same ids when each entry has its row. */
-	for (i = 0; i < m->coro_sync.coros.n; i++) {
-		at = lower_bound(snap->coros, snap->ncoros, sizeof(*snap->coros),
-				 offsetof(struct coro_row, id), keys[i].id);
-		if (at == snap->ncoros || snap->coros[at].id != keys[i].id || !snap->coros[at].probed)
-			return 0;
-	}
-	return 1;
+	/* The last build gave every entry its row: they are the same entries when the sync
+	 * since saw none come or go. */
+	return snap->ns && s->skel && s->rows == m->built_census && s->nrows == m->built_ncensus &&
+	       m->coro_sync.coros.n == m->built_nprobed && !m->coro_sync.last_whole &&
+	       !m->coro_sync.last_moved && m->ncontrib <= 2 * m->live_contrib + 65536;
 }
 
 /* After a walk: does row r show what it showed, by what the walk read of it (its state,
