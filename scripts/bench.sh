@@ -189,16 +189,23 @@ no_probes_cost() {
 }
 
 # refresh_cpu WHAT PARK CMD...: codefer-top's CPU per refresh on CMD once it has parked
-# coroutines (PARK on its stdin: "park 100000"), JSON with every row and text.
+# coroutines (PARK on its stdin: "park 100000"), JSON with every row and text. With
+# CHURN=N, the target also runs N short coroutines (each one starts, defers, ends) every
+# 0.1 s meanwhile: rows come and go at every refresh, as on a server.
 refresh_cpu() {
-	local what=$1 park=$2 mode
+	local what=$1 park=$2 mode churn=
 	shift 2
 	target_start "$@"
 	wait_for '^PID ' 1 60
 	ops "$park" >/dev/null
+	if [ -n "${CHURN:-}" ]; then
+		while :; do echo "$CHURN" >&3 || break; sleep 0.1; done 2>/dev/null &
+		churn=$!
+	fi
 	for mode in --json -b; do
 		cpu "$what" "$mode" 21 || fail "codefer-top failed: $(cat "$WORK/top.err")"
 	done
+	[ -n "$churn" ] && kill "$churn" && wait "$churn" 2>/dev/null
 	exec 3>&-
 	kill "$TARGET_PID" 2>/dev/null
 	wait "$TARGET_PID" 2>/dev/null
@@ -300,8 +307,10 @@ if section refresh; then
 	echo "== codefer-top CPU per refresh with 100,000 live coroutines, 2 pending defers each,"
 	echo "   and 1,000,000 Go goroutines with 3 heap defers each (ucoro: seen by the census,"
 	echo "   then kept by the probes; go: open-coded, so read from their frames again at each"
-	echo "   refresh, at most a tenth of the time)"
+	echo "   refresh, at most a tenth of the time; + churn: 2,000 more coroutines a second"
+	echo "   start and end meanwhile)"
 	refresh_cpu ucoro "park 100000" "$BUILD/tests/native/churn"
+	CHURN=200 refresh_cpu "ucoro + churn" "park 100000" "$BUILD/tests/native/churn"
 	if [ -n "$go" ]; then
 		refresh_cpu go "park 100000" "$WORK/defers"
 		refresh_cpu "go -s -w" "park 100000" "$WORK/defers-stripped"
