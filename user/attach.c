@@ -698,6 +698,19 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
+/* Automatic room stops here: a map's buckets take 16 bytes an entry at load. */
+#define MAX_ROOM (1u << 24)
+
+/* Room in the coroutine map for a target with n coroutines now: the default, or n and a
+ * quarter more when that is more (the census's coroutines take room once they do
+ * something; a full map loses events). Deep defers keep their default room. */
+static uint32_t room_for(size_t n)
+{
+	size_t want = n + n / 4;
+
+	return want > MAX_COROS ? (want < MAX_ROOM ? want : MAX_ROOM) : MAX_COROS;
+}
+
 /* The maps keyed by coroutine, sized for n coroutines (the others keep their size). */
 static void size_maps(struct codefer_bpf *skel, uint32_t n)
 {
@@ -988,6 +1001,8 @@ int session_attach(struct session *s, const struct attach_opts *o, char *err, si
 	s->skel->rodata->targ_tgid = s->t.pid;
 	if (o->max_coroutines)
 		size_maps(s->skel, o->max_coroutines);
+	else if (s->walker && s->wc && s->walker->population)
+		bpf_map__set_max_entries(s->skel->maps.coros, room_for(s->walker->population(s->wc)));
 	bpf_object__for_each_program(prog, s->skel->obj)
 		bpf_program__set_expected_attach_type(prog, BPF_TRACE_UPROBE_MULTI);
 	if (codefer_bpf__load(s->skel)) {

@@ -170,6 +170,10 @@ struct runtime {
 	 * with err set: EXIT_SYMBOL when something it needs is missing, EXIT_BAD_CORE when
 	 * the structures cannot be read. A walk cut short is 0 with cs->warning set. */
 	int (*census)(struct rt_ctx *c, struct census *cs, char *err, size_t errlen);
+	/* How many coroutines the target has, read in a moment before the maps are made
+	 * (Go: allglen), so that they have room for all of them; 0 when it cannot tell
+	 * (NULL: never can). */
+	size_t (*population)(struct rt_ctx *c);
 	int has_unprobed;	/* its census finds something in CENSUS_UNPROBED scope */
 	/* No probe sees its coroutines end (they have no defers either): a coroutine that
 	 * two CENSUS_UNPROBED walks in a row do not list has ended. */

@@ -1294,6 +1294,15 @@ static void read_stack_tops(struct target *t, const struct go *g, const uint8_t 
 			imgs[who[j]] = (struct stack_img){ .lo = sps[j], .b = buf + j * STACK_IMG };
 }
 
+/* runtime.allglen, one read: every g, dead ones for reuse among them. */
+static size_t go_population(struct rt_ctx *rc)
+{
+	const struct go_rt *r = rc->priv;
+	uint64_t len;
+
+	return r && !target_read_u64(rc->t, r->g.allgs + 8, &len) && len < (1ull << 32) ? len : 0;
+}
+
 static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errlen)
 {
 	uint64_t hdr[3], gps[ALLGS_CHUNK], goid;
@@ -1492,6 +1501,7 @@ const struct runtime runtime_go = {
 	.close = go_close,
 	.plan = go_plan,
 	.census = go_census,
+	.population = go_population,
 	.has_unprobed = 1,
 	.describe_site = go_describe_site,
 	.start_site = go_start_site,
