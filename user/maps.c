@@ -13,38 +13,34 @@
  * whole, in batches, costs less than a lookup each. */
 #define WHOLE_READ_SHARE 4
 
-int raw_reserve(struct raw_map *r, size_t n, size_t ksz, size_t vsz)
+/* Room for n entries in the buffer pair *keys, *vals (*cap of them now), at least
+ * doubling. 0 or -1. */
+static int reserve_pair(void **keys, void **vals, size_t *cap, size_t n, size_t ksz, size_t vsz)
 {
 	void *k, *v;
 
-	if (n <= r->cap)
+	if (n <= *cap)
 		return 0;
-	n = n > 2 * r->cap ? n : 2 * r->cap;
-	if (!(k = realloc(r->keys, n * ksz)))
+	n = n > 2 * *cap ? n : 2 * *cap;
+	if (!(k = realloc(*keys, n * ksz)))
 		return -1;
-	r->keys = k;
-	if (!(v = realloc(r->vals, n * vsz)))
+	*keys = k;
+	if (!(v = realloc(*vals, n * vsz)))
 		return -1;
-	r->vals = v;
-	r->cap = n;
+	*vals = v;
+	*cap = n;
 	return 0;
+}
+
+int raw_reserve(struct raw_map *r, size_t n, size_t ksz, size_t vsz)
+{
+	return reserve_pair(&r->keys, &r->vals, &r->cap, n, ksz, vsz);
 }
 
 /* Room for n entries in sorted_keys/sorted_vals. */
 static int sorted_reserve(struct raw_map *r, size_t n, size_t ksz, size_t vsz)
 {
-	void *k, *v;
-
-	if (n <= r->sorted_cap)
-		return 0;
-	if (!(k = realloc(r->sorted_keys, n * ksz)))
-		return -1;
-	r->sorted_keys = k;
-	if (!(v = realloc(r->sorted_vals, n * vsz)))
-		return -1;
-	r->sorted_vals = v;
-	r->sorted_cap = n;
-	return 0;
+	return reserve_pair(&r->sorted_keys, &r->sorted_vals, &r->sorted_cap, n, ksz, vsz);
 }
 
 /* The sorted buffers become the entries (and the entries' buffers the scratch ones). */
