@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "maps.h"
+#include "runtime.h"
 
 #define BATCH 8192
 /* More changed ids than this share of the entries (plus a few thousand): reading the map
@@ -145,14 +146,7 @@ static int on_changed(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static int cmp_u64_id(const void *a, const void *b)
-{
-	const uint64_t *x = a, *y = b;
-
-	return *x < *y ? -1 : *x > *y;
-}
-
-static int cmp_coro_key_id(const void *a, const void *b)
+int cmp_coro_key(const void *a, const void *b)
 {
 	const struct coro_key *x = a, *y = b;
 
@@ -179,7 +173,7 @@ static int apply_changes(struct raw_map *r, const struct change *ch, size_t n, s
 
 	for (k = 0; k < n; k++) {
 		const struct coro_key *at = bsearch(&ch[k].key, keys, r->n, sizeof(*keys),
-						    cmp_coro_key_id);
+						    cmp_coro_key);
 
 		if (at && ch[k].found)
 			((struct coro *)r->vals)[at - keys] = ch[k].val;
@@ -214,7 +208,7 @@ int coro_sync(struct coro_sync *cs, struct codefer_bpf *skel)
 {
 	struct coro_key key = { .tgid = skel->rodata->targ_tgid };
 	int fd = bpf_map__fd(skel->maps.coros), lost, r;
-	size_t i, n, last = cs->nids;
+	size_t i, n, nch, last = cs->nids;
 	struct change *ch;
 	uint64_t *ids;
 
@@ -235,7 +229,6 @@ int coro_sync(struct coro_sync *cs, struct codefer_bpf *skel)
 		    sort_raw(&cs->coros, sizeof(struct coro_key), sizeof(struct coro),
 			     offsetof(struct coro_key, id)) ? -1 : 0;
 		cs->synced = !r;
-		cs->last_read = cs->coros.n;
 		goto keep;
 	}
 	if (!(ids = malloc((n + 1) * sizeof(*ids))) || !(ch = malloc((n + 1) * sizeof(*ch)))) {
@@ -243,16 +236,16 @@ int coro_sync(struct coro_sync *cs, struct codefer_bpf *skel)
 		return -1;
 	}
 	memcpy(ids, cs->ids, n * sizeof(*ids));
-	qsort(ids, n, sizeof(*ids), cmp_u64_id);
-	for (i = cs->last_read = 0; i < n; i++) {
+	qsort(ids, n, sizeof(*ids), cmp_u64);
+	for (i = nch = 0; i < n; i++) {
 		if (i && ids[i] == ids[i - 1])
 			continue;	/* from both syncs */
 		key.id = ids[i];
-		ch[cs->last_read].key = key;
-		ch[cs->last_read].found = !bpf_map_lookup_elem(fd, &key, &ch[cs->last_read].val);
-		cs->last_read++;
+		ch[nch].key = key;
+		ch[nch].found = !bpf_map_lookup_elem(fd, &key, &ch[nch].val);
+		nch++;
 	}
-	r = apply_changes(&cs->coros, ch, cs->last_read, &cs->last_moved);
+	r = apply_changes(&cs->coros, ch, nch, &cs->last_moved);
 	free(ids);
 	free(ch);
 keep:

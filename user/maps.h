@@ -22,6 +22,8 @@ int read_map(struct bpf_map *map, struct raw_map *r);
 /* Sorts r's entries by the u64 at key_off in their keys. 0 or -1. */
 int sort_raw(struct raw_map *r, size_t ksz, size_t vsz, size_t key_off);
 void raw_map_free(struct raw_map *r);
+/* qsort/bsearch over struct coro_key, by id. */
+int cmp_coro_key(const void *a, const void *b);
 
 /* The coroutine map as the last refresh left it, and what brings it up to date: the
  * handlers send a coroutine's id on `changed` at its first change between two refreshes
@@ -32,8 +34,7 @@ struct coro_sync {
 	uint64_t *ids;		/* ids the last sync read: read again at the next */
 	size_t nids, cap_ids;
 	int synced;		/* coros was read whole once */
-	size_t last_read;	/* entries the last sync read */
-	int last_whole;		/* ... and whether it read the map whole */
+	int last_whole;		/* the last sync read the map whole */
 	size_t last_moved;	/* entries that came or went at the last sync (not whole) */
 };
 

@@ -545,13 +545,6 @@ static int build_pools(struct model *m, struct snapshot *snap, struct hold *hold
 	return 0;
 }
 
-static int cmp_coro_key(const void *a, const void *b)
-{
-	const struct coro_key *x = a, *y = b;
-
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
 /* Was the coroutine `id` that took a connection at get_ns born after it? Then it is a
  * new coroutine at the address of the one that took it (Lua's ids are addresses, which
  * the GC hands out again): that one has ended. */

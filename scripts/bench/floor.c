@@ -46,16 +46,16 @@ static double run_ns(struct bpf_program *p)
 	return (double)info.run_time_ns / info.run_cnt;
 }
 
-int main(void)
+/* Attaches each program, runs each function, prints the figures. 0 or 1. */
+static int measure(struct floor_bpf *skel)
 {
-	struct floor_bpf *skel = floor_bpf__open_and_load();
 	struct step {
 		const char *name, *fn_name;
 		void (*fn)(void);
 		size_t over;	/* the step it does one thing more than */
 		struct bpf_program *prog;
 	} steps[] = {
-#define STEP(what, name, over) { what, #name "_fn", name##_fn, over, NULL }
+#define STEP(what, name, over) { what, #name "_fn", name##_fn, over, skel->progs.name }
 		STEP("empty", empty, 0),
 		STEP("pid check", pid_check, 0),
 		STEP("cookie + array lookup", cookie_lookup, 0),
@@ -70,17 +70,6 @@ int main(void)
 	LIBBPF_OPTS(bpf_uprobe_opts, stepped_opts, .func_name = "stepped_fn");
 	size_t i;
 
-	if (!skel) {
-		fprintf(stderr, "floor: cannot load its BPF programs (root? BTF?)\n");
-		return 1;
-	}
-	steps[0].prog = skel->progs.empty;
-	steps[1].prog = skel->progs.pid_check;
-	steps[2].prog = skel->progs.cookie_lookup;
-	steps[3].prog = skel->progs.hash_lookup;
-	steps[4].prog = skel->progs.clock_read;
-	steps[5].prog = skel->progs.one_read;
-	steps[6].prog = skel->progs.two_reads;
 	for (i = 0; i < n; i++) {
 		LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = steps[i].fn_name);
 
@@ -111,6 +100,19 @@ int main(void)
 	for (i = 1; i < n; i++)
 		printf(", %s %+.0f", steps[i].name, ns[i] - ns[steps[i].over]);
 	printf("\n");
-	floor_bpf__destroy(skel);
 	return 0;
+}
+
+int main(void)
+{
+	struct floor_bpf *skel = floor_bpf__open_and_load();
+	int r;
+
+	if (!skel) {
+		fprintf(stderr, "floor: cannot load its BPF programs (root? BTF?)\n");
+		return 1;
+	}
+	r = measure(skel);
+	floor_bpf__destroy(skel);
+	return r;
 }
