@@ -839,18 +839,137 @@ static int build_rows(struct model *m, struct snapshot *snap, const struct hold 
 }
 
 /* Can the rows stay where they are, with only those whose probes' entry or connections
- * changed built again? Not after a walk (the census, states and defers no probe sees
- * are new), an end (a census row dropped), a coroutine the probes saw appear or go. */
+ * changed built again, and those of coroutines that came or went put in or taken out
+ * (edit_rows)? Not after the census changed (a census row dropped at an end), nor when
+ * rebuilt rows left too much of m->contrib unused. */
 static int rows_kept(const struct model *m)
 {
 	const struct snapshot *snap = &m->cur;
 	const struct session *s = m->s;
 
-	/* The last build gave every entry its row: they are the same entries when the sync
-	 * since saw none come or go. */
 	return snap->ns && s->skel && s->rows == m->built_census && s->nrows == m->built_ncensus &&
-	       m->coro_sync.coros.n == m->built_nprobed && !m->coro_sync.last_whole &&
-	       !m->coro_sync.last_moved && m->ncontrib <= 2 * m->live_contrib + 65536;
+	       m->ncontrib <= 2 * m->live_contrib + 65536;
+}
+
+#define ROW_GONE UINT32_MAX
+
+/* A coroutine new since the last refresh: where its row goes, and its entry's index. */
+struct came {
+	uint32_t row, entry;
+};
+
+/* Where each row goes (to[i], or ROW_GONE) when the rows become those of the coroutines
+ * alive now: those with an entry of the probes' or a census row, in id order; and the
+ * coroutines that came (to and came NULL: counts only). How many rows that makes. */
+static size_t plan_edits(const struct model *m, const struct snapshot *snap, uint32_t *to,
+			 struct came *came, size_t *ngone, size_t *ncame)
+{
+	const struct coro_key *keys = m->coro_sync.coros.keys;
+	size_t nkeys = m->coro_sync.coros.n, i = 0, e = 0, w = 0;
+
+	*ngone = *ncame = 0;
+	while (i < snap->ncoros || e < nkeys) {
+		const struct coro_row *r = i < snap->ncoros ? &snap->coros[i] : NULL;
+
+		if (r && (e == nkeys || r->id < keys[e].id)) {
+			/* No entry: a census row stays, a row of the probes' alone goes. */
+			if (to)
+				to[i] = r->census ? (uint32_t)w : ROW_GONE;
+			*ngone += !r->census;
+			w += !!r->census;
+			i++;
+			continue;
+		}
+		if (r && r->id == keys[e].id) {
+			if (to)
+				to[i] = w;
+			i++;
+		} else if (came) {
+			came[(*ncame)++] = (struct came){ .row = w, .entry = e };
+		} else {
+			++*ncame;
+		}
+		w++, e++;
+	}
+	return w;
+}
+
+/* Room in snap->coros for n rows. 0 or -1. */
+static int snap_room(struct snapshot *snap, size_t n)
+{
+	size_t cap = n * 5 / 4 + 16;
+	void *p;
+
+	if (n < snap->cap_coros)
+		return 0;
+	if (!(p = realloc(snap->coros, cap * sizeof(*snap->coros))))
+		return -1;
+	snap->coros = p;
+	snap->cap_coros = cap;
+	return 0;
+}
+
+/* Makes the rows those of the coroutines alive now, in place: the rows of those that
+ * went leave (taking their part of the site totals with them), each that came gets a
+ * fresh row where its id belongs, for update_rows to build. The rows that stay keep
+ * their text and, when every row was in order, their place in it. With ids that only
+ * grow (Go, Swoole, ucoro), only the end of the array moves. 0 or -1. */
+static int edit_rows(struct model *m, struct snapshot *snap)
+{
+	const struct coro_key *keys = m->coro_sync.coros.keys;
+	size_t n = snap->ncoros, nn, ngone, ncame, i, o;
+	int full = snap->ordered_at && snap->norder == n;
+	struct came *came = NULL;
+	uint32_t *to = NULL, *order;
+	int r = 0;
+
+	if (m->coro_sync.coros.n == m->built_nprobed && !m->coro_sync.last_moved &&
+	    !m->coro_sync.last_whole)
+		return 0;	/* the same entries */
+	nn = plan_edits(m, snap, NULL, NULL, &ngone, &ncame);
+	if (!ngone && !ncame)
+		return 0;
+	if (!(to = malloc((n + 1) * sizeof(*to))) || !(came = malloc((ncame + 1) * sizeof(*came))) ||
+	    snap_room(snap, nn) || (full && !(order = realloc(snap->order, ((nn > n ? nn : n) + 1) * sizeof(*order))))) {
+		free(to);
+		free(came);
+		return -1;
+	}
+	if (full)
+		snap->order = order;
+	plan_edits(m, snap, to, came, &ngone, &ncame);
+	for (i = 0; i < n; i++)
+		if (to[i] == ROW_GONE) {
+			r |= row_totals(m, &snap->coros[i], -1);
+			free(snap->coros[i].json);
+		}
+	/* Rows move left first, in increasing order, then right, in decreasing order: as
+	 * `to` grows with i, none is overwritten before it moved. */
+	for (i = 0; i < n; i++)
+		if (to[i] != ROW_GONE && to[i] < i)
+			snap->coros[to[i]] = snap->coros[i];
+	for (i = n; i-- > 0;)
+		if (to[i] != ROW_GONE && to[i] > i)
+			snap->coros[to[i]] = snap->coros[i];
+	for (i = 0; i < ncame; i++)
+		snap->coros[came[i].row] = (struct coro_row){
+			.id = keys[came[i].entry].id, .fresh = 1,
+			.site = SITE_TAB_OOM, .create_idx = SITE_TAB_OOM,
+		};
+	if (full) {
+		for (i = o = 0; i < n; i++)
+			if (to[snap->order[i]] != ROW_GONE)
+				snap->order[o++] = to[snap->order[i]];
+		for (i = 0; i < ncame; i++)
+			snap->order[o++] = came[i].row;
+		snap->norder = nn;
+	} else {
+		snap->ordered_at = 0;
+	}
+	snap->ncoros = nn;
+	free(to);
+	free(came);
+	return r;
 }
 
 /* After a walk: does row r show what it showed, by what the walk read of it (its state,
@@ -875,27 +994,35 @@ static int walk_kept(const struct model *m, struct coro_row *r, const struct cor
 	return 1;
 }
 
-/* The rows in place (rows_kept): those whose probes' entry changed (its seq, or a new
- * entry under the same id), that hold or held a connection, or that a walk since found
- * changed are built again, the others only aged and judged. */
+/* The rows in place (rows_kept, edit_rows): those whose probes' entry changed (its seq,
+ * a new entry under the same id, one that came or went), that hold or held a connection,
+ * or that a walk since found changed are built again, the fresh ones built, the others
+ * only aged and judged. */
 static int update_rows(struct model *m, struct snapshot *snap, const struct hold *holds,
 		       size_t nholds, uint64_t now)
 {
+	const struct coro_key *keys = m->coro_sync.coros.keys;
 	const struct coro *vals = m->coro_sync.coros.vals;
+	size_t i, e = 0, h = 0, w = 0, nkeys = m->coro_sync.coros.n;
 	int walked = m->s->unprobed_walks != m->built_walks;
 	struct row_cursors wc = {};
-	size_t i, e = 0, h = 0, w = 0;
 
+	if (edit_rows(m, snap))
+		return -1;
 	for (i = 0; i < snap->ncoros; i++) {
 		struct coro_row *r = &snap->coros[i];
-		const struct coro *pe = r->probed ? &vals[e++] : NULL;
+		const struct coro *pe;
 		struct row_in now_in = {};
 		size_t nwas = 0;
 		int changed;
 
+		while (e < nkeys && keys[e].id < r->id)
+			e++;
+		pe = e < nkeys && keys[e].id == r->id ? &vals[e] : NULL;
 		while (h < nholds && holds[h].co < r->id)
 			h++;
-		changed = (pe && (pe->seq != r->seq || pe->first_ns != r->seen_ns)) ||
+		changed = r->fresh || !pe != !r->probed ||
+			  (pe && (pe->seq != r->seq || pe->first_ns != r->seen_ns)) ||
 			  r->conns_held || (h < nholds && holds[h].co == r->id);
 		if (walked) {
 			find_inputs(m, &wc, holds, nholds, r->id, &now_in);
@@ -905,7 +1032,8 @@ static int update_rows(struct model *m, struct snapshot *snap, const struct hold
 		}
 		if (changed) {
 			struct coro_row old = *r;
-			struct row_in in = { .probed = pe, .cr = old.census, .prev = &old };
+			struct row_in in = { .probed = pe, .cr = old.census,
+					     .prev = old.fresh ? NULL : &old };
 			struct row_cursors c = {
 				.st = lower_bound(m->s->states, m->s->nstates, sizeof(*m->s->states),
 						  offsetof(struct census_state, id), r->id),
@@ -1088,15 +1216,8 @@ int model_refresh(struct model *m)
 		snap->ordered_at = 0;	/* rows moved: the order is of other indexes */
 	if (m->s->skel)
 		sum_counters(m, snap->counters);
-	if (!kept && m->coro_sync.coros.n + m->s->nrows >= snap->cap_coros) {
-		size_t cap = (m->coro_sync.coros.n + m->s->nrows) * 5 / 4 + 16;
-		void *p = realloc(snap->coros, cap * sizeof(*snap->coros));
-
-		if (!p)
-			return -1;
-		snap->coros = p;
-		snap->cap_coros = cap;
-	}
+	if (!kept && snap_room(snap, m->coro_sync.coros.n + m->s->nrows))
+		return -1;
 	if (kept ? update_rows(m, snap, holds, nholds, now)
 		 : build_rows(m, snap, holds, nholds, now, states_kept))
 		return -1;

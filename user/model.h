@@ -28,6 +28,7 @@ struct coro_row {
 	int probed;		/* the probes have an entry for it */
 	enum verdict verdict;
 	int same;		/* every field but age_s is as at the previous refresh */
+	int fresh;		/* a coroutine new since the last refresh, still to be built */
 	int64_t conns_held;
 	double age_s;		/* -1: unknown */
 	int64_t delta;		/* pending now minus pending a snapshot ago */

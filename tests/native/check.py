@@ -44,6 +44,9 @@ def main():
     expect("runtime", snap["runtime"], sys.argv[5] if len(sys.argv) > 5 else "native")
     expect("live coroutine ids", sorted(rows), sorted(coros))
     expect("coroutines_live", totals["coroutines_live"], len(coros))
+    order = [c["id"] for c in snap["coroutines"]]
+    expect("rows in order (most pending first, then by id)", order,
+           [c["id"] for c in sorted(snap["coroutines"], key=lambda c: (-c["defers_pending"], c["id"]))])
     for cid, t in sorted(coros.items()):
         row = rows.get(cid, {})
         expect(f"coroutine {cid} defers_pending", row.get("defers_pending"), t["pending"])

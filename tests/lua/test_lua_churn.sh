@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Coroutines that come and go while codefer-top runs, at lua_State addresses the
+# allocator reuses: a refresh puts the rows of new ones in and takes those of ended ones
+# out where they are, in the middle of the id order (model.c, edit_rows). After every
+# step, the last snapshot against the target's truth: every live coroutine and no other,
+# each one's pending <close> variables, the totals, and the rows in their display order.
+. "$(dirname "$0")/lua_lib.sh"
+need_root
+[ -x /usr/bin/lua5.4 ] || skip "no /usr/bin/lua5.4 (package lua5.4)"
+
+done=0
+# step CMD: the target does CMD; two snapshots later, the last one against its truth.
+step() {
+	local want i
+	echo "$1" >&3
+	done=$((done + 1))
+	wait_for '^DONE' "$done"
+	want=$(($(grep -c '^{' "$WORK/top.json") + 2))
+	for ((i = 0; i < 300; i++)); do
+		[ "$(grep -c '^{' "$WORK/top.json")" -ge "$want" ] && break
+		kill -0 "$TOP_PID" 2>/dev/null || fail "codefer-top exited early"
+		sleep 0.1
+	done
+	grep '^{' "$WORK/top.json" | tail -n 1 >"$WORK/snap.json"
+	echo "-- after '$1'"
+	python3 - "$WORK/target.out" "$WORK/snap.json" "$CREATED0" "$FINISHED0" <<'PY' || FAILED=1
+import json, sys
+out, snap_path, created0, finished0 = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+block = []
+for line in open(out):
+    if line.startswith("TRUTH "):
+        block.append(json.loads(line[6:]))
+    elif line.startswith("DONE"):
+        truth, block = block, []
+snap = json.load(open(snap_path))
+want = {int(t["id"], 16): t["pending"] for t in truth if t["kind"] in ("coroutine", "main")}
+tot = next(t for t in truth if t["kind"] == "totals")
+rows = snap["coroutines"]
+got = {int(c["id"], 16) if isinstance(c["id"], str) else c["id"]: c["defers_pending"] for c in rows}
+bad = 0
+def expect(what, g, w):
+    global bad
+    print(("ok   %s" % what) if g == w else "FAIL %s: codefer %r, truth %r" % (what, g, w))
+    bad |= g != w
+expect("live coroutines: none missing (of %d)" % len(want), sorted(hex(i) for i in set(want) - set(got)), [])
+expect("live coroutines: none extra", sorted(hex(i) for i in set(got) - set(want)), [])
+expect("pending per coroutine: none wrong",
+       {hex(i): (got[i], want[i]) for i in want if i in got and got[i] != want[i]}, {})
+expect("coroutines_live", snap["totals"]["coroutines_live"], len(want))
+expect("defers_pending", snap["totals"]["defers_pending"], tot["pending"])
+expect("created since attach", snap["totals"]["coroutines_created"], tot["created"] - created0)
+expect("exited since attach", snap["totals"]["coroutines_exited"], tot["finished"] - finished0)
+key = lambda c: (-c["defers_pending"], int(c["id"], 16) if isinstance(c["id"], str) else c["id"])
+expect("rows in order (most pending first, then by id): first out of place",
+       next((i for i, (a, b) in enumerate(zip(rows, sorted(rows, key=key))) if a is not b), None), None)
+sys.exit(bad)
+PY
+}
+
+target_start /usr/bin/lua5.4 "$LUA_TESTS/coro_churn.lua"
+# Coroutines from before attach (census rows: one that ends drops its row, and the rows
+# are built again), and addresses freed by some that ended.
+echo "keep 20" >&3
+echo "park 20" >&3
+echo "finish 15" >&3
+done=3
+wait_for '^DONE' 3
+CREATED0=40
+FINISHED0=15
+top_start
+for s in "park 30" "finish 20" "park 25" "finish 10" "churn 12" "park 5" "finish 30" "churn 20" "park 40" "finish 40"; do
+	step "$s"
+done
+finish
