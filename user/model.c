@@ -840,56 +840,67 @@ static int build_rows(struct model *m, struct snapshot *snap, const struct hold 
 
 /* Can the rows stay where they are, with only those whose probes' entry or connections
  * changed built again, and those of coroutines that came or went put in or taken out
- * (edit_rows)? Not after the census changed (a census row dropped at an end), nor when
- * rebuilt rows left too much of m->contrib unused. */
+ * (edit_rows)? Not after a walk replaced the census (--no-probes), nor when rebuilt rows
+ * left too much of m->contrib unused. An end drops census rows in place (drop_gone):
+ * the census is the same array, shorter. */
 static int rows_kept(const struct model *m)
 {
 	const struct snapshot *snap = &m->cur;
 	const struct session *s = m->s;
 
-	return snap->ns && s->skel && s->rows == m->built_census && s->nrows == m->built_ncensus &&
+	return snap->ns && s->skel && s->rows == m->built_census && s->nrows <= m->built_ncensus &&
 	       m->ncontrib <= 2 * m->live_contrib + 65536;
 }
 
 #define ROW_GONE UINT32_MAX
 
-/* A coroutine new since the last refresh: where its row goes, and its entry's index. */
+/* A coroutine with no row: where its row goes, its id and its census row. */
 struct came {
-	uint32_t row, entry;
+	uint32_t row;
+	uint64_t id;
+	struct census_row *census;
 };
 
 /* Where each row goes (to[i], or ROW_GONE) when the rows become those of the coroutines
  * alive now: those with an entry of the probes' or a census row, in id order; and the
- * coroutines that came (to and came NULL: counts only). How many rows that makes. */
+ * coroutines with no row (to and came NULL: counts only). A row whose census row left
+ * while its entry stays goes and comes again (built anew). How many rows that makes. */
 static size_t plan_edits(const struct model *m, const struct snapshot *snap, uint32_t *to,
 			 struct came *came, size_t *ngone, size_t *ncame)
 {
 	const struct coro_key *keys = m->coro_sync.coros.keys;
-	size_t nkeys = m->coro_sync.coros.n, i = 0, e = 0, w = 0;
+	struct session *s = m->s;
+	size_t nkeys = m->coro_sync.coros.n, i = 0, e = 0, c = 0, w = 0;
 
 	*ngone = *ncame = 0;
 	while (i < snap->ncoros || e < nkeys) {
 		const struct coro_row *r = i < snap->ncoros ? &snap->coros[i] : NULL;
+		int entry = e < nkeys && (!r || keys[e].id <= r->id);
+		uint64_t id = entry ? keys[e].id : r->id;
+		int row = r && r->id == id, census;
 
-		if (r && (e == nkeys || r->id < keys[e].id)) {
-			/* No entry: a census row stays, a row of the probes' alone goes. */
-			if (to)
-				to[i] = r->census ? (uint32_t)w : ROW_GONE;
-			*ngone += !r->census;
-			w += !!r->census;
-			i++;
-			continue;
-		}
-		if (r && r->id == keys[e].id) {
+		while (c < s->nrows && s->rows[c].id < id)
+			c++;
+		census = c < s->nrows && s->rows[c].id == id;
+		if (row && (entry || census) && !r->census == !census) {
 			if (to)
 				to[i] = w;
-			i++;
-		} else if (came) {
-			came[(*ncame)++] = (struct came){ .row = w, .entry = e };
+			w++;
 		} else {
-			++*ncame;
+			if (row && to)
+				to[i] = ROW_GONE;
+			*ngone += row;
+			if (entry || census) {
+				if (came)
+					came[*ncame] = (struct came){
+						.row = w, .id = id, .census = census ? &s->rows[c] : NULL,
+					};
+				++*ncame;
+				w++;
+			}
 		}
-		w++, e++;
+		i += row;
+		e += entry;
 	}
 	return w;
 }
@@ -909,6 +920,22 @@ static int snap_room(struct snapshot *snap, size_t n)
 	return 0;
 }
 
+/* The census rows left where they were, but those after a dropped one moved down: the
+ * rows that have one point to it again. */
+static void census_moved(struct model *m, struct snapshot *snap)
+{
+	struct session *s = m->s;
+	size_t i, c = 0;
+
+	for (i = 0; i < snap->ncoros; i++) {
+		if (!snap->coros[i].census)
+			continue;
+		while (c + 1 < s->nrows && s->rows[c].id < snap->coros[i].id)
+			c++;
+		snap->coros[i].census = &s->rows[c];
+	}
+}
+
 /* Makes the rows those of the coroutines alive now, in place: the rows of those that
  * went leave (taking their part of the site totals with them), each that came gets a
  * fresh row where its id belongs, for update_rows to build. The rows that stay keep
@@ -916,21 +943,24 @@ static int snap_room(struct snapshot *snap, size_t n)
  * grow (Go, Swoole, ucoro), only the end of the array moves. 0 or -1. */
 static int edit_rows(struct model *m, struct snapshot *snap)
 {
-	const struct coro_key *keys = m->coro_sync.coros.keys;
 	size_t n = snap->ncoros, nn, ngone, ncame, i, o;
-	int full = snap->ordered_at && snap->norder == n;
+	int full = snap->ordered_at && snap->norder == n, r = 0;
+	int census_dropped = m->s->nrows != m->built_ncensus;
 	struct came *came = NULL;
 	uint32_t *to = NULL, *order;
-	int r = 0;
 
 	if (m->coro_sync.coros.n == m->built_nprobed && !m->coro_sync.last_moved &&
-	    !m->coro_sync.last_whole)
-		return 0;	/* the same entries */
+	    !m->coro_sync.last_whole && !census_dropped)
+		return 0;	/* the same entries, the same census */
 	nn = plan_edits(m, snap, NULL, NULL, &ngone, &ncame);
-	if (!ngone && !ncame)
+	if (!ngone && !ncame) {
+		if (census_dropped)
+			census_moved(m, snap);
 		return 0;
+	}
 	if (!(to = malloc((n + 1) * sizeof(*to))) || !(came = malloc((ncame + 1) * sizeof(*came))) ||
-	    snap_room(snap, nn) || (full && !(order = realloc(snap->order, ((nn > n ? nn : n) + 1) * sizeof(*order))))) {
+	    snap_room(snap, nn) ||
+	    (full && !(order = realloc(snap->order, ((nn > n ? nn : n) + 1) * sizeof(*order))))) {
 		free(to);
 		free(came);
 		return -1;
@@ -953,9 +983,12 @@ static int edit_rows(struct model *m, struct snapshot *snap)
 			snap->coros[to[i]] = snap->coros[i];
 	for (i = 0; i < ncame; i++)
 		snap->coros[came[i].row] = (struct coro_row){
-			.id = keys[came[i].entry].id, .fresh = 1,
+			.id = came[i].id, .census = came[i].census, .fresh = 1,
 			.site = SITE_TAB_OOM, .create_idx = SITE_TAB_OOM,
 		};
+	snap->ncoros = nn;
+	if (census_dropped)
+		census_moved(m, snap);
 	if (full) {
 		for (i = o = 0; i < n; i++)
 			if (to[snap->order[i]] != ROW_GONE)
@@ -966,7 +999,6 @@ static int edit_rows(struct model *m, struct snapshot *snap)
 	} else {
 		snap->ordered_at = 0;
 	}
-	snap->ncoros = nn;
 	free(to);
 	free(came);
 	return r;
