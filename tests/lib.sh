@@ -159,6 +159,20 @@ top_start() {
 	fail "no snapshot from codefer-top"
 }
 
+# top_next N: waits for N more snapshots (30 s at most); the last one in
+# $WORK/snap.json, codefer-top still running.
+top_next() {
+	local want i
+	want=$(($(grep -c '^{' "$WORK/top.json") + $1))
+	for ((i = 0; i < 300; i++)); do
+		[ "$(grep -c '^{' "$WORK/top.json")" -ge "$want" ] && break
+		kill -0 "$TOP_PID" 2>/dev/null || fail "codefer-top exited early: $(cat "$WORK/top.err")"
+		sleep 0.1
+	done
+	[ "$i" -lt 300 ] || fail "no $1 more snapshots in 30 s"
+	grep '^{' "$WORK/top.json" | tail -n 1 >"$WORK/snap.json"
+}
+
 # top_wait SECS: waits for codefer-top to end by itself, at most SECS (then it is killed
 # and the test fails); returns its exit status.
 top_wait() {

@@ -66,20 +66,6 @@ fleet_start() {
 	fail "no snapshot from codefer-top"
 }
 
-# fleet_settle N: waits for N more snapshots (30 s at most); the last one in
-# $WORK/snap.json, codefer-top still running.
-fleet_settle() {
-	local want i
-	want=$(($(grep -c '^{' "$WORK/top.json") + $1))
-	for ((i = 0; i < 300; i++)); do
-		[ "$(grep -c '^{' "$WORK/top.json")" -ge "$want" ] && break
-		kill -0 "$TOP_PID" 2>/dev/null || fail "codefer-top exited early: $(cat "$WORK/top.err")"
-		sleep 0.1
-	done
-	[ "$i" -lt 300 ] || fail "no $1 more snapshots in 30 s"
-	grep '^{' "$WORK/top.json" | tail -n 1 >"$WORK/snap.json"
-}
-
 # fleet_wait JQ-FILTER [SECS]: until the last snapshot makes JQ-FILTER true.
 fleet_wait() {
 	local i

@@ -62,7 +62,7 @@ fleet_start --comm "$NAME"
 run_worker "$W1"
 run_worker "$W2"
 lines 2 '^TRUTH '
-fleet_settle 2
+top_next 2
 expect "master and two workers" "$(jq -c '[.processes[].pid] | sort' "$WORK/snap.json")" \
 	"$(printf '%s\n' "$MASTER" "$W1" "$W2" | sort -n | jq -sc .)"
 check_worker "$W1"
@@ -74,7 +74,7 @@ lines 3 '^READY'
 W3=$(workers | grep -vx "$W2")
 run_worker "$W3"
 lines 3 '^TRUTH '
-fleet_settle 2
+top_next 2
 expect "$W1 reported gone, once" "$(grep '^{' "$WORK/top.json" | jq -c '.gone[]')" \
 	"{\"pid\":$W1,\"comm\":\"$NAME\"}"
 expect "master and the two workers alive" "$(jq -c '[.processes[].pid] | sort' "$WORK/snap.json")" \

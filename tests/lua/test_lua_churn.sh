@@ -11,17 +11,10 @@ need_root
 done=0
 # step CMD: the target does CMD; two snapshots later, the last one against its truth.
 step() {
-	local want i
 	echo "$1" >&3
 	done=$((done + 1))
 	wait_for '^DONE' "$done"
-	want=$(($(grep -c '^{' "$WORK/top.json") + 2))
-	for ((i = 0; i < 300; i++)); do
-		[ "$(grep -c '^{' "$WORK/top.json")" -ge "$want" ] && break
-		kill -0 "$TOP_PID" 2>/dev/null || fail "codefer-top exited early"
-		sleep 0.1
-	done
-	grep '^{' "$WORK/top.json" | tail -n 1 >"$WORK/snap.json"
+	top_next 2
 	echo "-- after '$1'"
 	python3 - "$WORK/target.out" "$WORK/snap.json" "$CREATED0" "$FINISHED0" <<'PY' || FAILED=1
 import json, sys

@@ -21,23 +21,12 @@ site() {	# site KIND PATTERN: pending at the site of that kind matching PATTERN 
 		'[.sites[] | select(.kind == $k and (.site | test($p))) | .pending] | add // 0' \
 		"$WORK/snap.json"
 }
-# snapshot N: the last of N more snapshots, as $WORK/snap.json.
-snapshot() {
-	local want i
-	want=$(($(grep -c '^{' "$WORK/top.json") + $1))
-	for ((i = 0; i < 300; i++)); do
-		[ "$(grep -c '^{' "$WORK/top.json")" -ge "$want" ] && break
-		kill -0 "$TOP_PID" 2>/dev/null || fail "codefer-top exited early"
-		sleep 0.1
-	done
-	grep '^{' "$WORK/top.json" | tail -n 1 >"$WORK/snap.json"
-}
 step=1
 # step CMD: the target does CMD; two snapshots later, everything against its truth.
 step() {
 	step=$((step + 1))
 	leaky_do "$step" "$1"
-	snapshot 2
+	top_next 2
 	echo "-- after '$1'"
 	check census ucoro
 	expect "created since attach" "$(jq_get "$WORK/snap.json" .totals.coroutines_created)" \
@@ -54,7 +43,7 @@ leaky_do 1 work
 CREATED0=$(truth created)
 FINISHED0=$(truth finished)
 top_start
-snapshot 1
+top_next 1
 echo "-- census"
 check census ucoro
 step "park 20"
@@ -64,9 +53,9 @@ step "exit 3"
 step "park 5"
 step "more 7"
 # Nothing happens: the rows and sites stay, and every row's text but its age with them.
-snapshot 1
+top_next 1
 cp "$WORK/snap.json" "$WORK/quiet1.json"
-snapshot 1
+top_next 1
 strip='del(.time, .interval_s) | .coroutines[] |= del(.age_s, .oldest_hold_s, .verdict) | .pools[] |= del(.conns[]?.held_s, .oldest_hold_s)'
 expect "quiet snapshots alike (but ages)" "$(jq -c "$strip" "$WORK/snap.json")" \
 	"$(jq -c "$strip" "$WORK/quiet1.json")"
