@@ -29,6 +29,16 @@ uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+/* This thread's CPU time (user and system): what a walk costs when the target is stopped
+ * and does not compete for the CPUs. */
+static uint64_t cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
 int session_open(struct session *s, const struct attach_opts *o, char *err, size_t errlen)
 {
 	char looked_for[1024];
@@ -268,6 +278,34 @@ fail:
 	return NULL;
 }
 
+/* The probes' entries of the coroutines picked (sorted by id), in id order. */
+static struct probed *read_probed_picks(struct session *s, const struct census_pick *pick,
+					size_t npick, size_t *n)
+{
+	int fd = bpf_map__fd(s->skel->maps.coros);
+	struct probed *p = calloc(npick + 1, sizeof(*p));
+	struct coro_key key = { .tgid = s->t.pid };
+	struct coro v;
+	size_t i;
+
+	if (!p)
+		return NULL;
+	for (i = *n = 0; i < npick; i++) {
+		key.id = pick[i].id;
+		if (!bpf_map_lookup_elem(fd, &key, &v))
+			p[(*n)++] = (struct probed){ .id = key.id, .seq = v.seq,
+						     .first_ns = v.first_ns, .pending = v.pending };
+	}
+	return p;
+}
+
+static int cmp_pick(const void *a, const void *b)
+{
+	const struct census_pick *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
 static const struct probed *probed_of(const struct probed *p, size_t n, uint64_t id)
 {
 	struct probed key = { .id = id };
@@ -356,35 +394,73 @@ static void reset_rows(struct session *s)
  * been read in the middle of an event, and a list walked while the target changes it
  * can break off. So walks go on (at most CENSUS_WALKS) until one is whole and every
  * coroutine it read has been kept from some walk where it stayed still. Coroutines that
- * changed during every walk are read once more with the target stopped when a walk is
- * quick (SETTLE_STOP_WALK_NS; the stop is stated as the attach's stall); else they are
- * kept as last read, and the header says how many those are (their census part may be
- * off by what their events did while they were read). */
+ * changed during every walk (a worker that defers in a loop) are walked once more alone
+ * (census.only: Go reads their gs, not allgs); those that changed again are read once
+ * more with the target stopped when that walk was quick (SETTLE_STOP_WALK_NS; the stop
+ * is stated as the attach's stall); else they are kept as last read, and the header says
+ * how many those are (their census part may be off by what their events did while they
+ * were read). */
 #define CENSUS_WALKS 5
 #define CENSUS_SETTLE_US 2000
-/* When the last walk took less than this, coroutines that changed during every walk are
- * read once more with the target stopped: a stop of about one such walk (its threads'
- * ptrace stops added), well under the 10 ms codefer allows itself at attach. */
+/* When the walk of the coroutines that never stayed still took less CPU than this, they
+ * are read once more with the target stopped: a stop of about one such walk (its
+ * threads' ptrace stops added), well under the 10 ms codefer allows itself at attach.
+ * CPU time, not wall time: on a machine the busy target keeps busy, the walk waits for a
+ * CPU, and the stop frees them. */
 #define SETTLE_STOP_WALK_NS 3000000
+/* A coroutine on a CPU when the target stopped may be stopped inside an event whose
+ * probe fired (a defer probe fires before the record is made, a run's just after it is
+ * gone): it is read again at another stop, SETTLE_GAP_US later, at most SETTLE_STOPS
+ * stops in all. */
+#define SETTLE_STOPS 4
+#define SETTLE_GAP_US 300
+
+/* The coroutines a walk left unkept, for the next one to read alone (sorted by id). */
+struct picks {
+	struct census_pick *v;
+	size_t n, cap;
+};
+
+static int pick(struct picks *p, const struct census_coro *co)
+{
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 64;
+		void *np = realloc(p->v, cap * sizeof(*p->v));
+
+		if (!np)
+			return -1;
+		p->v = np;
+		p->cap = cap;
+	}
+	p->v[p->n++] = (struct census_pick){ .id = co->id, .at = co->at };
+	return 0;
+}
 
 static int census_walks(struct session *s, char *err, size_t errlen)
 {
-	struct probed *before = NULL, *after = NULL;
-	size_t nbefore = 0, nafter = 0, cap_runs = 0, i, kept, dirty = 0;
+	struct probed *before = NULL, *after = NULL, *first = NULL;
+	struct picks only = { .n = 0 }, next = { .n = 0 };
+	size_t nbefore = 0, nafter = 0, nfirst = 0, cap_runs = 0, i, kept;
 	uint64_t stopped_at = 0;
-	int r = 0, w, whole, settle_stop;
+	int r = 0, w, whole, settle_stop, stops = 0;
 
 	reset_rows(s);
 	s->census_unsettled = 0;
-	/* One walk more than CENSUS_WALKS only when it is a settling stop (below). */
+	/* Walks after the CENSUS_WALKS-th read only what the one before left unkept. */
 	for (w = 0;; w++) {
 		struct census c = { .scope = s->no_probes ? CENSUS_ALL : CENSUS_PROBED,
 				    .deadline_ns = s->walk_deadline_ns };
-		int last = w + 1 >= CENSUS_WALKS || s->frozen || !s->skel;
-		uint64_t now = mono_ns(), walk = begin_walk(s);
+		int last = w >= CENSUS_WALKS || s->frozen || !s->skel;
+		uint64_t now = mono_ns(), cpu = cpu_ns(), walk = begin_walk(s);
 		void *np;
 
-		if (s->skel && !(before = read_probed(s, &nbefore))) {
+		if (w >= CENSUS_WALKS) {
+			qsort(only.v, only.n, sizeof(*only.v), cmp_pick);
+			c.only = only.v;
+			c.nonly = only.n;
+		}
+		if (s->skel && !(before = c.only ? read_probed_picks(s, c.only, c.nonly, &nbefore)
+						  : read_probed(s, &nbefore))) {
 			snprintf(err, errlen, "cannot read the BPF maps: %s", strerror(errno));
 			r = EXIT_FAILURE_;
 			break;
@@ -393,37 +469,51 @@ static int census_walks(struct session *s, char *err, size_t errlen)
 			census_free(&c);
 			break;
 		}
-		settle_stop = last && !s->frozen && s->skel && mono_ns() - now < SETTLE_STOP_WALK_NS;
+		settle_stop = last && !s->frozen && s->skel && cpu_ns() - cpu < SETTLE_STOP_WALK_NS;
 		/* Some probed calls come just after the change they stand for (a defer popped,
 		 * then its function called): a moment lets such a probe land before the map
 		 * is read again, so a change the walk saw is never one the map missed. */
 		if (s->skel && !s->frozen)
 			usleep(CENSUS_SETTLE_US);
-		if (s->skel && !(after = read_probed(s, &nafter)))
+		if (s->skel && !(after = c.only ? read_probed_picks(s, c.only, c.nonly, &nafter)
+						 : read_probed(s, &nafter)))
 			goto oom;
-		snprintf(s->census_warning, sizeof(s->census_warning), "%s", c.warning);
-		s->walk_partial = c.partial;
+		if (!c.only) {
+			snprintf(s->census_warning, sizeof(s->census_warning), "%s", c.warning);
+			s->walk_partial = c.partial;
+		}
 		if (!w && set_states(s, &c, walk, now))
 			goto oom;
 		if (!(np = realloc(s->rows, (s->nrows + c.ncoros + 1) * sizeof(*s->rows))))
 			goto oom;
 		s->rows = np;
 		kept = s->nrows;
-		for (i = dirty = 0; i < c.ncoros; i++) {
+		next.n = 0;
+		for (i = 0; i < c.ncoros; i++) {
 			const struct census_coro *co = &c.coros[i];
 			const struct probed *b = s->skel ? probed_of(before, nbefore, co->id) : NULL;
 			const struct probed *a = s->skel ? probed_of(after, nafter, co->id) : NULL;
+			const struct probed *f = s->skel ? probed_of(first, nfirst, co->id) : NULL;
 			int still = (a ? a->seq : 0) == (b ? b->seq : 0);
+
+			/* Running when read, with events since the census began: its last
+			 * event's probe may have fired before its change was made. */
+			if (co->running && !s->frozen && (a ? a->seq : 0) != (f ? f->seq : 0))
+				still = 0;
+			if (co->running && stopped_at && stops + 1 < SETTLE_STOPS)
+				still = 0;
 
 			/* Kept from an earlier walk (those rows are sorted). */
 			if (bsearch(&(struct census_row){ .id = co->id }, s->rows, kept,
 				    sizeof(*s->rows), cmp_row))
 				continue;
-			if (!still && (!last || settle_stop)) {
-				dirty++;
+			if (!still && (!last || settle_stop || stopped_at)) {
+				if (pick(&next, co))
+					goto oom;
 				continue;
 			}
-			s->census_unsettled += !still;
+			/* Kept running at the last stop: maybe inside an event. */
+			s->census_unsettled += !still || (co->running && stopped_at);
 			if (keep_row(s, co, a, now, &cap_runs))
 				goto oom;
 		}
@@ -436,15 +526,38 @@ static int census_walks(struct session *s, char *err, size_t errlen)
 		s->census_walks = w + 1;
 		whole = !c.warning[0] || c.partial;
 		census_free(&c);
-		free(before);
+		if (!w) {
+			first = before;
+			nfirst = nbefore;
+		} else {
+			free(before);
+		}
 		free(after);
 		before = after = NULL;
-		if (last && dirty && settle_stop && !freeze(s->t.pid)) {
+		{
+			struct picks t = only;
+
+			only = next;
+			next = t;
+		}
+		if (stopped_at) {
+			/* A settling stop: the target runs again between two. */
+			release();
+			s->frozen = 0;
+			if (mono_ns() - stopped_at > s->stall_ns)
+				s->stall_ns = mono_ns() - stopped_at;
+			stopped_at = 0;
+			if (!only.n || ++stops >= SETTLE_STOPS)
+				break;
+			usleep(SETTLE_GAP_US);
+			settle_stop = 1;
+		}
+		if (last && only.n && settle_stop && !freeze(s->t.pid)) {
 			s->frozen = 1;
 			stopped_at = mono_ns();
 			continue;
 		}
-		if (last || (whole && !dirty))
+		if (last || (whole && !only.n) || (w + 1 >= CENSUS_WALKS && !only.n))
 			break;
 		continue;
 oom:
@@ -453,12 +566,16 @@ oom:
 		r = EXIT_FAILURE_;
 		break;
 	}
-	free(before);
+	free(before != first ? before : NULL);
 	free(after);
+	free(first);
+	free(only.v);
+	free(next.v);
 	if (stopped_at) {
 		release();
 		s->frozen = 0;
-		s->stall_ns = mono_ns() - stopped_at;
+		if (mono_ns() - stopped_at > s->stall_ns)
+			s->stall_ns = mono_ns() - stopped_at;
 	}
 	if (!r)
 		s->census_coros = s->nrows;

@@ -61,6 +61,15 @@ struct census_coro {
 	size_t ndefers;
 	size_t conns_held;
 	int64_t age_ns;			/* -1 when the runtime does not keep it */
+	uint64_t at;			/* where the runtime keeps it (Go: its g), or 0 */
+	int running;			/* on a CPU as it was read: it may be inside an event
+					   whose probe fired and whose change it does not show
+					   yet (a defer probe fires before the record is made) */
+};
+
+/* A coroutine a walk is asked to read again (census.only): its id and census_coro.at. */
+struct census_pick {
+	uint64_t id, at;
 };
 
 /* What a census walks. Pending defers no probe sees (Go's open-coded defers, which run
@@ -133,6 +142,11 @@ struct census {
 	uint64_t deadline_ns;		/* set by the caller (CLOCK_MONOTONIC; 0 none): past
 					   it census_add_coro stops the walk */
 	int partial;			/* the deadline cut the walk short */
+	/* Set by the caller: the coroutines to read again (by id; NULL: all). A walker
+	 * that starts from their `at` reads them alone, others walk as usual and skip the
+	 * rest where that saves reads (census_wants). */
+	const struct census_pick *only;
+	size_t nonly;
 };
 
 /* Walk limits: every walk over target memory is bounded. */
@@ -231,6 +245,8 @@ void plan_note(struct probe_plan *p, const char *fmt, ...)
 /* A zeroed coroutine entry, or NULL: out of memory, too many, or past the deadline
  * (walkers stop at NULL). */
 struct census_coro *census_add_coro(struct census *c, uint64_t id);
+/* Is coroutine id one the walk is to read (census.only)? */
+int census_wants(const struct census *c, uint64_t id);
 int census_add_defer(struct census_coro *co, const struct site *fn, const struct site *site);
 int census_add_conn(struct census *c, uint64_t conn, uint64_t pool, uint64_t co,
 		    const struct site *site);

@@ -64,6 +64,7 @@
 #define ALLGS_CHUNK 512
 #define G_HEAD_MAX 1024		/* bytes of a g read at once: every field the walks use */
 #define G_RUNNABLE 1
+#define G_RUNNING 2
 #define G_SYSCALL 3
 #define G_WAITING 4
 #define G_PREEMPTED 9
@@ -81,6 +82,7 @@
 #define OPEN_DEFERS_MAX 8		/* deferBits is one byte */
 #define WALK_MAX_FRAMES 256
 #define STACK_IMG 1024			/* bytes of a parked g's stack read with the others' */
+#define DEFER_PAGE 4096			/* _defer records are read a page at a time */
 #define FUNCVAL_CACHE 256		/* a power of two */
 #define SQL_PREFIX "database/sql."
 
@@ -759,34 +761,70 @@ out:
 }
 
 /* The _defer chains of a chunk of goroutines, level by level: the k-th records of all
- * of them in one batch of reads. ch[j].d starts at goroutine j's g._defer. Adds each
- * chain to coroutine idx[j] of c, oldest first; returns how many were cut short. */
+ * of them in one batch of reads. ch[j].d starts at goroutine j's g._defer. A chain's
+ * records come from its page, read whole: the records a goroutine registered one after
+ * another sit side by side, so a long chain (a loop's defers) costs a read per page, not
+ * per record. Adds each chain to coroutine idx[j] of c, oldest first; returns how many
+ * were cut short. */
 static size_t walk_defer_chains(struct target *t, struct go_rt *rt, struct census *c,
 				struct chain *ch, const size_t *idx, size_t n, int want_fn)
 {
 	const struct go *g = &rt->g;
-	size_t rec = d_rec_size(g), j, k, m, cut = 0;
-	uint64_t addrs[ALLGS_CHUNK];
-	uint8_t raw[ALLGS_CHUNK * 64], ok[ALLGS_CHUNK];
-	size_t who[ALLGS_CHUNK];
+	size_t rec = d_rec_size(g), j, k, m, mp, cut = 0;
+	uint64_t addrs[ALLGS_CHUNK], paddrs[ALLGS_CHUNK], page_at[ALLGS_CHUNK];
+	uint8_t raw[ALLGS_CHUNK * 64], ok[ALLGS_CHUNK], pok[ALLGS_CHUNK], *pages, *tmp;
+	const uint8_t *recp[ALLGS_CHUNK];	/* chain j's record, read */
+	size_t who[ALLGS_CHUNK], pwho[ALLGS_CHUNK];
 
-	if (rec > 64)
+	pages = malloc(n * DEFER_PAGE);
+	tmp = malloc(n * DEFER_PAGE);
+	if (rec > 64 || !pages || !tmp) {
+		free(pages);
+		free(tmp);
 		return n;
+	}
+	memset(page_at, 0, n * sizeof(*page_at));	/* page address + 1; 0: none */
 	for (;;) {
-		for (j = m = 0; j < n; j++)
-			if (ch[j].d && !ch[j].broken) {
-				addrs[m] = ch[j].d;
+		/* A record across two pages is read alone; else from its chain's page, read
+		 * when the record is on another one. */
+		for (j = m = mp = 0; j < n; j++) {
+			uint64_t d = ch[j].d, pg = d & ~(uint64_t)(DEFER_PAGE - 1);
+
+			recp[j] = NULL;
+			if (!d || ch[j].broken)
+				continue;
+			if (d + rec > pg + DEFER_PAGE) {
+				addrs[m] = d;
 				who[m++] = j;
+			} else if (page_at[j] != pg + 1) {
+				paddrs[mp] = pg;
+				pwho[mp++] = j;
+			} else {
+				recp[j] = pages + j * DEFER_PAGE + (d - pg);
 			}
-		if (!m)
-			break;
+		}
 		target_read_many(t, addrs, m, rec, raw, ok);
-		for (k = 0; k < m; k++) {
-			struct chain *x = &ch[who[k]];
-			const uint8_t *r = raw + k * rec;
+		target_read_many(t, paddrs, mp, DEFER_PAGE, tmp, pok);
+		for (k = 0; k < m; k++)
+			recp[who[k]] = ok[k] ? raw + k * rec : NULL;
+		for (k = 0; k < mp; k++) {
+			j = pwho[k];
+			page_at[j] = 0;
+			if (!pok[k])
+				continue;
+			memcpy(pages + j * DEFER_PAGE, tmp + k * DEFER_PAGE, DEFER_PAGE);
+			page_at[j] = paddrs[k] + 1;
+			recp[j] = pages + j * DEFER_PAGE + (ch[j].d - paddrs[k]);
+		}
+		for (j = k = 0; j < n; j++) {
+			struct chain *x = &ch[j];
+			const uint8_t *r = recp[j];
 			void *p;
 
-			if (!ok[k] || x->n == WALK_MAX_DEFERS) {
+			if (!x->d || x->broken)
+				continue;
+			k++;
+			if (!r || x->n == WALK_MAX_DEFERS) {
 				x->broken = 1;
 				continue;
 			}
@@ -805,7 +843,11 @@ static size_t walk_defer_chains(struct target *t, struct go_rt *rt, struct censu
 			x->recs[x->n].fn = want_fn ? u64_at(r, g->o[O_D_FN]) : 0;
 			x->n++;
 		}
+		if (!k)
+			break;
 	}
+	free(pages);
+	free(tmp);
 	if (want_fn)
 		resolve_funcvals(t, rt, ch, n);
 	for (j = 0; j < n; j++) {
@@ -1315,7 +1357,7 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 	struct chain ch[ALLGS_CHUNK];
 	size_t idx[ALLGS_CHUNK], nch;
 	struct census_coro *co;
-	size_t i, j, n;
+	size_t i, j, n, total;
 	uint32_t status;
 	struct go_rt *r = rc->priv;
 	const struct go *g = &r->g;
@@ -1349,9 +1391,15 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 		return EXIT_FAILURE_;
 	}
 	memset(r->funcvals, 0, sizeof(r->funcvals));
-	for (i = 0; i < hdr[1]; i += n) {
-		n = hdr[1] - i < ALLGS_CHUNK ? hdr[1] - i : ALLGS_CHUNK;
-		if (target_read(t, hdr[0] + i * 8, gps, n * 8)) {
+	/* Some goroutines again (census.only): their gs alone, not allgs. A g whose goid
+	 * changed was reused by another goroutine: that one ended. */
+	total = c->only ? c->nonly : hdr[1];
+	for (i = 0; i < total; i += n) {
+		n = total - i < ALLGS_CHUNK ? total - i : ALLGS_CHUNK;
+		if (c->only) {
+			for (j = 0; j < n; j++)
+				gps[j] = c->only[i + j].at;
+		} else if (target_read(t, hdr[0] + i * 8, gps, n * 8)) {
 			snprintf(c->warning, sizeof(c->warning), "allgs unreadable at entry %zu", i);
 			break;
 		}
@@ -1371,10 +1419,12 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 			}
 			status = u32_at(gh, g->o[O_G_STATUS]) & ~G_SCAN;
 			goid = u64_at(gh, g->o[O_G_GOID]);
-			if (status == G_DEAD || status == G_DEAD_EXTRA)
+			if (status == G_DEAD || status == G_DEAD_EXTRA || !census_wants(c, goid))
 				continue;
 			if (!(co = census_add_coro(c, goid)))
 				goto out;
+			co->at = gps[j];
+			co->running = status == G_RUNNING;
 			snprintf(co->state, sizeof(co->state), "%s",
 				 status < sizeof(state_names) / sizeof(state_names[0]) ?
 				 state_names[status] : "?");

@@ -258,6 +258,23 @@ struct census_coro *census_add_coro(struct census *c, uint64_t id)
 	return co;
 }
 
+int census_wants(const struct census *c, uint64_t id)
+{
+	size_t lo = 0, hi = c->nonly;
+
+	if (!c->only)
+		return 1;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->only[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < c->nonly && c->only[lo].id == id;
+}
+
 int census_add_defer(struct census_coro *co, const struct site *fn, const struct site *site)
 {
 	struct census_defer *d;
