@@ -173,6 +173,22 @@ top_next() {
 	grep '^{' "$WORK/top.json" | tail -n 1 >"$WORK/snap.json"
 }
 
+# busy_round MODE: codefer-top attaches to the started target while it works (MODE:
+# running, or --freeze); the target is told to stop and prints its truth, and two
+# snapshots later the test's own `compare` judges the last one. The census's figures
+# and the target's longest stall (its TRUTH stall_ms) are printed.
+busy_round() {
+	if [ "$1" = running ]; then top_start; else top_start "$1"; fi
+	expect "census taken" "$(grep -m1 '^{' "$WORK/top.json" | jq -r .census.done)" true
+	echo stop >&3
+	wait_for '^DONE' 1
+	top_settle 2
+	compare
+	echo "   census: $(jq -c .census "$WORK/snap.json")"
+	grep '^TRUTH.*stall_ms' "$WORK/target.out" |
+		sed 's/.*"stall_ms": \([0-9.]*\).*/   target: longest stall \1 ms/'
+}
+
 # top_wait SECS: waits for codefer-top to end by itself, at most SECS (then it is killed
 # and the test fails); returns its exit status.
 top_wait() {

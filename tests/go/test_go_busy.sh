@@ -8,18 +8,15 @@
 need_basics
 
 compare() {
-	python3 - "$WORK/target.out" "$WORK/snap.json" <<'PY' || FAILED=1
+	python3 - "$TESTS" "$WORK/target.out" "$WORK/snap.json" <<'PY' || FAILED=1
 import json, sys
-truth = [json.loads(l[6:]) for l in open(sys.argv[1]) if l.startswith("TRUTH ")]
-want = {t["goid"]: t["pending"] for t in truth if "goid" in t}
-snap = json.load(open(sys.argv[2]))
+sys.path.insert(0, sys.argv[1])
+from truth import Checks, truth_block
+want = {t["goid"]: t["pending"] for t in truth_block(sys.argv[2]) if "goid" in t}
+snap = json.load(open(sys.argv[3]))
 rows = {int(c["id"]): c["defers_pending"] for c in snap["coroutines"]}
-bad = 0
-def expect(what, got, want):
-    global bad
-    print(("ok   %s: %r" % (what, got)) if got == want else
-          ("FAIL %s: codefer %r, truth %r" % (what, got, want)))
-    bad |= got != want
+check = Checks()
+expect = check.expect
 expect("goroutines whose pending defers differ (goid: codefer, truth; of %d)" % len(want),
        {g: (rows.get(g), p) for g, p in want.items() if rows.get(g) != p}, {})
 # runtime.main's own defer (its unlockOSThread) is pending in goroutine 1 from Go 1.x
@@ -29,7 +26,7 @@ expect("goroutines with pending defers the target does not list (but runtime.mai
 expect("defers_pending (but runtime.main's)", snap["totals"]["defers_pending"] - rows.get(1, 0),
        sum(want.values()))
 expect("lost events", snap["totals"]["lost"], 0)
-sys.exit(bad)
+check.done()
 PY
 }
 
@@ -38,14 +35,7 @@ for go in $(go_toolchains | sed -n '1p;$p' | uniq); do
 	for mode in running --freeze; do
 		echo "-- $(basename "$bin"): attach to a busy target ($mode)"
 		target_start "$bin"
-		if [ "$mode" = running ]; then top_start; else top_start --freeze; fi
-		expect "census taken" "$(grep -m1 '^{' "$WORK/top.json" | jq -r .census.done)" true
-		echo stop >&3
-		wait_for '^DONE' 1
-		top_settle 2
-		compare
-		jq -c .census "$WORK/snap.json"
-		grep '^TRUTH.*stall_ms' "$WORK/target.out" | sed 's/.*"stall_ms": \([0-9.]*\).*/   target: longest stall \1 ms/'
+		busy_round "$mode"
 		target_stop
 	done
 done

@@ -16,25 +16,19 @@ step() {
 	wait_for '^DONE' "$done"
 	top_next 2
 	echo "-- after '$1'"
-	python3 - "$WORK/target.out" "$WORK/snap.json" "$CREATED0" "$FINISHED0" <<'PY' || FAILED=1
+	python3 - "$TESTS" "$WORK/target.out" "$WORK/snap.json" "$CREATED0" "$FINISHED0" <<'PY' || FAILED=1
 import json, sys
-out, snap_path, created0, finished0 = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-block = []
-for line in open(out):
-    if line.startswith("TRUTH "):
-        block.append(json.loads(line[6:]))
-    elif line.startswith("DONE"):
-        truth, block = block, []
+sys.path.insert(0, sys.argv[1])
+from truth import Checks, truth_block
+out, snap_path, created0, finished0 = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+truth = truth_block(out)
 snap = json.load(open(snap_path))
 want = {int(t["id"], 16): t["pending"] for t in truth if t["kind"] in ("coroutine", "main")}
 tot = next(t for t in truth if t["kind"] == "totals")
 rows = snap["coroutines"]
 got = {int(c["id"], 16) if isinstance(c["id"], str) else c["id"]: c["defers_pending"] for c in rows}
-bad = 0
-def expect(what, g, w):
-    global bad
-    print(("ok   %s" % what) if g == w else "FAIL %s: codefer %r, truth %r" % (what, g, w))
-    bad |= g != w
+check = Checks()
+expect = check.expect
 expect("live coroutines: none missing (of %d)" % len(want), sorted(hex(i) for i in set(want) - set(got)), [])
 expect("live coroutines: none extra", sorted(hex(i) for i in set(got) - set(want)), [])
 expect("pending per coroutine: none wrong",
@@ -46,7 +40,7 @@ expect("exited since attach", snap["totals"]["coroutines_exited"], tot["finished
 key = lambda c: (-c["defers_pending"], int(c["id"], 16) if isinstance(c["id"], str) else c["id"])
 expect("rows in order (most pending first, then by id): first out of place",
        next((i for i, (a, b) in enumerate(zip(rows, sorted(rows, key=key))) if a is not b), None), None)
-sys.exit(bad)
+check.done()
 PY
 }
 
