@@ -102,11 +102,25 @@ static int matches(const struct view *v, const struct coro_row *r)
 	       strcasestr(site_text(v->m, r->site), f);
 }
 
+/* The model's order for column c, largest first, when it keeps one (model_sort: kept
+ * from one refresh to the next, only the rows that changed sorted again). */
+static int model_key(enum col c, enum sort_key *key)
+{
+	switch (c) {
+	case COL_PENDING: *key = SORT_PENDING; return 1;
+	case COL_CONNS: *key = SORT_CONNS; return 1;
+	case COL_AGE: *key = SORT_AGE; return 1;
+	case COL_DELTA: *key = SORT_GROWTH; return 1;
+	default: return 0;
+	}
+}
+
 /* The rows to show, in order; the selection follows its coroutine. */
 static void build_rows(struct view *v)
 {
-	const struct snapshot *s = v->m ? &v->m->cur : NULL;
+	struct snapshot *s = v->m ? &v->m->cur : NULL;
 	size_t i, *rows = realloc(v->rows, ((s ? s->ncoros : 0) + 1) * sizeof(*rows));
+	enum sort_key key;
 
 	if (!rows)
 		return;
@@ -116,10 +130,17 @@ static void build_rows(struct view *v)
 		v->have_sel = 0;
 		return;
 	}
-	for (i = 0; i < s->ncoros; i++)
-		if (matches(v, &s->coros[i]))
-			v->rows[v->nrows++] = i;
-	qsort_r(v->rows, v->nrows, sizeof(*v->rows), cmp_rows, v);
+	/* The same order as cmp_rows', the model's: the matching rows taken in it. */
+	if (!v->invert && model_key(v->sort, &key) && !model_sort(s, key, 0)) {
+		for (i = 0; i < s->ncoros; i++)
+			if (matches(v, &s->coros[s->order[i]]))
+				v->rows[v->nrows++] = s->order[i];
+	} else {
+		for (i = 0; i < s->ncoros; i++)
+			if (matches(v, &s->coros[i]))
+				v->rows[v->nrows++] = i;
+		qsort_r(v->rows, v->nrows, sizeof(*v->rows), cmp_rows, v);
+	}
 	for (i = 0; v->have_sel && i < v->nrows; i++)
 		if (s->coros[v->rows[i]].id == v->sel_id) {
 			v->sel = i;

@@ -39,6 +39,8 @@ WLINE=$(awk '/^static void worker_body/ { f = 1 } f && /uco_defer\(/ { print NR;
 echo "-- the rows against the truth"
 expect "rows: id pending conns" "$(rows | sort -n | tr '\n' ,)" "$(want_rows | tr '\n' ,)"
 expect "sorted by pending: the worker first" "$(rows | head -n 1 | cut -d' ' -f1)" 1
+expect "every row in order: pending, then id" "$(rows | tr '\n' ,)" \
+	"$(rows | sort -k2,2nr -k1,1n | tr '\n' ,)"
 expect "the worker's site" "$(screen | grep -cE '^ +1 .* piling +worker_body(\+0x[0-9a-f]+)? leaky\.c:'"$WLINE"'$')" 1
 
 echo "-- help: ? and F1"
@@ -66,6 +68,8 @@ echo "-- sort: c, I, < >"
 keys c
 expect "c: the CONNS column" "$(screen | grep -c ' CONNSv ')" 1
 expect "c: a holder first" "$(rows | head -n 1 | cut -d' ' -f3)" 1
+expect "c: every row in order: conns, pending, then id" "$(rows | tr '\n' ,)" \
+	"$(rows | sort -k3,3nr -k2,2nr -k1,1n | tr '\n' ,)"
 keys I
 expect "I: inverted" "$(screen | grep -c ' CONNS^ ')" 1
 expect "I: the worker (no connection) first" "$(rows | head -n 1 | cut -d' ' -f1)" 1
