@@ -415,6 +415,14 @@ static void reset_rows(struct session *s)
 #define SETTLE_STOPS 4
 #define SETTLE_GAP_US 300
 
+/* Was co executing as it was read (every walker names that state "running")? Then it may
+ * be inside an event whose probe fired and whose change it does not show yet (a defer
+ * probe fires before the record is made, a run's just after it is gone). */
+static int on_cpu(const struct census_coro *co)
+{
+	return !strcmp(co->state, "running");
+}
+
 /* The coroutines a walk left unkept, for the next one to read alone (sorted by id). */
 struct picks {
 	struct census_pick *v;
@@ -495,12 +503,12 @@ static int census_walks(struct session *s, char *err, size_t errlen)
 			const struct probed *a = s->skel ? probed_of(after, nafter, co->id) : NULL;
 			const struct probed *f = s->skel ? probed_of(first, nfirst, co->id) : NULL;
 			int still = (a ? a->seq : 0) == (b ? b->seq : 0);
+			/* Executing when read, with events since the census began: its last
+			 * event's probe may have fired before its change was made. Read again,
+			 * at another settling stop if this was one. */
+			int busy = on_cpu(co) && (a ? a->seq : 0) != (f ? f->seq : 0);
 
-			/* Running when read, with events since the census began: its last
-			 * event's probe may have fired before its change was made. */
-			if (co->running && !s->frozen && (a ? a->seq : 0) != (f ? f->seq : 0))
-				still = 0;
-			if (co->running && stopped_at && stops + 1 < SETTLE_STOPS)
+			if (busy && (!stopped_at || stops + 1 < SETTLE_STOPS))
 				still = 0;
 
 			/* Kept from an earlier walk (those rows are sorted). */
@@ -512,8 +520,8 @@ static int census_walks(struct session *s, char *err, size_t errlen)
 					goto oom;
 				continue;
 			}
-			/* Kept running at the last stop: maybe inside an event. */
-			s->census_unsettled += !still || (co->running && stopped_at);
+			/* Kept busy at the last stop: maybe inside an event. */
+			s->census_unsettled += !still || busy;
 			if (keep_row(s, co, a, now, &cap_runs))
 				goto oom;
 		}

@@ -62,9 +62,6 @@ struct census_coro {
 	size_t conns_held;
 	int64_t age_ns;			/* -1 when the runtime does not keep it */
 	uint64_t at;			/* where the runtime keeps it (Go: its g), or 0 */
-	int running;			/* on a CPU as it was read: it may be inside an event
-					   whose probe fired and whose change it does not show
-					   yet (a defer probe fires before the record is made) */
 };
 
 /* A coroutine a walk is asked to read again (census.only): its id and census_coro.at. */

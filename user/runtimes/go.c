@@ -64,7 +64,6 @@
 #define ALLGS_CHUNK 512
 #define G_HEAD_MAX 1024		/* bytes of a g read at once: every field the walks use */
 #define G_RUNNABLE 1
-#define G_RUNNING 2
 #define G_SYSCALL 3
 #define G_WAITING 4
 #define G_PREEMPTED 9
@@ -1424,7 +1423,6 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 			if (!(co = census_add_coro(c, goid)))
 				goto out;
 			co->at = gps[j];
-			co->running = status == G_RUNNING;
 			snprintf(co->state, sizeof(co->state), "%s",
 				 status < sizeof(state_names) / sizeof(state_names[0]) ?
 				 state_names[status] : "?");
