@@ -94,7 +94,9 @@ jq_get() {
 # has replaced the shell that started it: codefer must never attach to that shell.
 target_start() {
 	local i
-	rm -f "$WORK/in"
+	# The child truncates target.out only after the FIFO opens (redirections in order):
+	# a previous target's lines must not be read as this one's meanwhile.
+	rm -f "$WORK/in" "$WORK/target.out"
 	mkfifo "$WORK/in"
 	"$@" <"$WORK/in" >"$WORK/target.out" 2>&1 &
 	TARGET_PID=$!
@@ -124,7 +126,7 @@ free_port() {
 wait_for() {
 	local i
 	for ((i = 0; i < ${3:-30} * 10; i++)); do
-		[ "$(grep -c "$1" "$WORK/target.out")" -ge "$2" ] && return 0
+		[ "$(grep -c "$1" "$WORK/target.out" 2>/dev/null)" -ge "$2" ] 2>/dev/null && return 0
 		kill -0 "$TARGET_PID" 2>/dev/null || fail "target died"
 		sleep 0.1
 	done

@@ -49,8 +49,9 @@ case $mode in
 live)
 	top_start
 	target_go
-	# LuaJIT's exits need two whole walks after the target's last collection.
-	top_settle 3
+	# LuaJIT's exits need two whole walks after the target's last collection, and the
+	# walk under way when the target finished may have begun before it: three walks.
+	case $v in jit*) top_walks 3 ;; *) top_settle 3 ;; esac
 	;;
 census)
 	target_done

@@ -38,7 +38,8 @@ need_swoole_threads() {
 # php_start SCRIPT ARGS...: runs the target with its stdin on a FIFO (fd 3 here), waits
 # for it to print READY. The target waits for a line on stdin before doing anything.
 php_start() {
-	rm -f "$WORK/in"
+	# php.out is truncated only once the FIFO opens: no earlier target's READY is read.
+	rm -f "$WORK/in" "$WORK/php.out" "$WORK/php.err"
 	mkfifo "$WORK/in"
 	"$PHP" "${PHP_ARGS[@]}" "$@" <"$WORK/in" >"$WORK/php.out" 2>"$WORK/php.err" &
 	TARGET_PID=$!
