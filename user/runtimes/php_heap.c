@@ -638,9 +638,9 @@ void php_caller_site(const struct php_heap *h, struct loc frame, struct probe_cf
 
 	/* The caller's frame is read once, for both halves. */
 	cfg->site_frame = loc_deref(frame, h->o[PO_EX_PREV], 8);
-	cfg->site_kind = SITE_PHP;
-	cfg->site = loc_deref(loc_deref(caller, h->o[PO_EX_FUNC], 8), h->o[PO_FN_FILENAME], 8);
-	cfg->site_aux = loc_deref(loc_deref(caller, h->o[PO_EX_OPLINE], 8), h->o[PO_OP_LINENO], 4);
+	cfg->site_kind = SITE_PHP_OP;
+	cfg->site = loc_deref(caller, h->o[PO_EX_FUNC], 8);
+	cfg->site_aux = loc_deref(caller, h->o[PO_EX_OPLINE], 8);
 }
 
 void php_function_site(struct target *t, const struct php_heap *h, uint64_t func,
@@ -666,9 +666,14 @@ void php_describe_site(struct rt_ctx *rc, const struct site *s, char *buf, size_
 	const struct php_heap *h = rc->priv;
 	struct site fs = *s;
 	char name[512];
+	uint32_t line;
 
-	if (s->kind == SITE_PHP_FUNC && s->addr)
+	if ((s->kind == SITE_PHP_FUNC || s->kind == SITE_PHP_OP) && s->addr)
 		php_function_site(rc->t, h, s->addr, &fs);
+	/* A probe's op: the function's file, the op's line. */
+	if (s->kind == SITE_PHP_OP)
+		fs.aux = fs.kind == SITE_PHP && h->t &&
+			 !target_read_u32(rc->t, s->aux + h->o[PO_OP_LINENO], &line) ? line : 0;
 	if (!fs.addr || !h->t) {
 		snprintf(buf, len, "-");
 		return;

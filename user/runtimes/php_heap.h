@@ -14,6 +14,10 @@
 /* A PHP function (a coroutine's body): addr is its zend_function*, shown as the file and
  * first line. For sites that must fit in one address (a coroutine's creation site). */
 #define SITE_PHP_FUNC (SITE_RUNTIME + 1)
+/* A PHP source position as a probe reads it: addr is the frame's zend_function*, aux its
+ * current zend_op*; shown as SITE_PHP (the function's file, the op's line). The handler
+ * reads two pointers, not the file name and line behind them. */
+#define SITE_PHP_OP (SITE_RUNTIME + 2)
 
 /* ZEND_MODULE_API_NO per PHP minor version; the build id string "API20220829,NTS" is in
  * every PHP binary (extensions are checked against it when loaded). */
@@ -119,14 +123,15 @@ int php_statics_each(struct php_heap *h, int (*fn)(void *arg, const char *cls,
 						   const char *prop, uint64_t zv), void *arg);
 /* The file:line a frame is at, as a SITE_PHP site (SITE_NONE for internal functions). */
 void php_frame_site(const struct php_heap *h, uint64_t ex, struct site *out);
-/* Probe sites: the PHP frame that called the internal function whose frame is `frame`:
- * its file (site) and line (site_aux). */
+/* Probe sites: the PHP frame that called the internal function whose frame is `frame`,
+ * as a SITE_PHP_OP site: its function (site) and current op (site_aux). */
 void php_caller_site(const struct php_heap *h, struct loc frame, struct probe_cfg *cfg);
 /* A zend_function's file and first line as a SITE_PHP site (user functions only; else a
  * SITE_NONE site holding the function's address). h may be NULL (offsets unknown). */
 void php_function_site(struct target *t, const struct php_heap *h, uint64_t func,
 		       struct site *out);
-/* "file.php:12" for a SITE_PHP or SITE_PHP_FUNC site (rc->priv starts with a php_heap). */
+/* "file.php:12" for a SITE_PHP, SITE_PHP_FUNC or SITE_PHP_OP site (rc->priv starts with
+ * a php_heap). */
 void php_describe_site(struct rt_ctx *rc, const struct site *s, char *buf, size_t len);
 
 #endif
