@@ -408,10 +408,8 @@ static void reset_rows(struct session *s)
  * CPU time, not wall time: on a machine the busy target keeps busy, the walk waits for a
  * CPU, and the stop frees them. */
 #define SETTLE_STOP_WALK_NS 3000000
-/* A coroutine on a CPU when the target stopped may be stopped inside an event whose
- * probe fired (a defer probe fires before the record is made, a run's just after it is
- * gone): it is read again at another stop, SETTLE_GAP_US later, at most SETTLE_STOPS
- * stops in all. */
+/* A coroutine on a CPU when the target stopped may be stopped inside an event (on_cpu):
+ * it is read again at another stop, SETTLE_GAP_US later, at most SETTLE_STOPS in all. */
 #define SETTLE_STOPS 4
 #define SETTLE_GAP_US 300
 
