@@ -429,16 +429,11 @@ struct picks {
 
 static int pick(struct picks *p, const struct census_coro *co)
 {
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? 2 * p->cap : 64;
-		void *np = realloc(p->v, cap * sizeof(*p->v));
+	struct census_pick *k = array_push(&p->v, &p->n, &p->cap, sizeof(*k));
 
-		if (!np)
-			return -1;
-		p->v = np;
-		p->cap = cap;
-	}
-	p->v[p->n++] = (struct census_pick){ .id = co->id, .at = co->at };
+	if (!k)
+		return -1;
+	*k = (struct census_pick){ .id = co->id, .at = co->at };
 	return 0;
 }
 
@@ -572,7 +567,7 @@ oom:
 		r = EXIT_FAILURE_;
 		break;
 	}
-	free(before != first ? before : NULL);
+	free(before);
 	free(after);
 	free(first);
 	free(only.v);

@@ -130,19 +130,13 @@ void raw_map_free(struct raw_map *r)
 static int on_changed(void *ctx, void *data, size_t size)
 {
 	struct coro_sync *cs = ctx;
+	uint64_t *id;
 
 	if (size < sizeof(uint64_t))
 		return 0;
-	if (cs->nids == cs->cap_ids) {
-		size_t cap = cs->cap_ids ? 2 * cs->cap_ids : 1024;
-		uint64_t *p = realloc(cs->ids, cap * sizeof(*p));
-
-		if (!p)
-			return -1;
-		cs->ids = p;
-		cs->cap_ids = cap;
-	}
-	memcpy(&cs->ids[cs->nids++], data, sizeof(uint64_t));
+	if (!(id = array_push(&cs->ids, &cs->nids, &cs->cap_ids, sizeof(*id))))
+		return -1;
+	memcpy(id, data, sizeof(*id));
 	return 0;
 }
 

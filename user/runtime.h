@@ -241,6 +241,9 @@ void plan_note(struct probe_plan *p, const char *fmt, ...)
 
 /* A zeroed coroutine entry, or NULL: out of memory, too many, or past the deadline
  * (walkers stop at NULL). */
+/* A zeroed slot at the end of the array *v of *n entries of `size` bytes, room doubling
+ * as it grows (*cap); NULL out of memory. */
+void *array_push(void *v, size_t *n, size_t *cap, size_t size);
 struct census_coro *census_add_coro(struct census *c, uint64_t id);
 /* Is coroutine id one the walk is to read (census.only)? */
 int census_wants(const struct census *c, uint64_t id);

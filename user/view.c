@@ -102,17 +102,22 @@ static int matches(const struct view *v, const struct coro_row *r)
 	       strcasestr(site_text(v->m, r->site), f);
 }
 
-/* The model's order for column c, largest first, when it keeps one (model_sort: kept
- * from one refresh to the next, only the rows that changed sorted again). */
+/* The column of each of the model's orders (model_sort: kept from one refresh to the
+ * next, only the rows that changed sorted again). */
+static const enum col key_col[] = { [SORT_PENDING] = COL_PENDING, [SORT_CONNS] = COL_CONNS,
+				    [SORT_AGE] = COL_AGE, [SORT_GROWTH] = COL_DELTA };
+
+/* The model's order for column c, largest first, when it keeps one. */
 static int model_key(enum col c, enum sort_key *key)
 {
-	switch (c) {
-	case COL_PENDING: *key = SORT_PENDING; return 1;
-	case COL_CONNS: *key = SORT_CONNS; return 1;
-	case COL_AGE: *key = SORT_AGE; return 1;
-	case COL_DELTA: *key = SORT_GROWTH; return 1;
-	default: return 0;
-	}
+	size_t k;
+
+	for (k = 0; k < sizeof(key_col) / sizeof(*key_col); k++)
+		if (key_col[k] == c) {
+			*key = (enum sort_key)k;
+			return 1;
+		}
+	return 0;
 }
 
 /* The rows to show, in order; the selection follows its coroutine. */
@@ -716,9 +721,7 @@ static int key(struct view *v, int ch)
 int view_run(struct fleet *fl, const struct view_opts *o, int (*refresh_cb)(void *arg), void *arg,
 	     volatile sig_atomic_t *stop)
 {
-	static const enum col first[] = { [SORT_PENDING] = COL_PENDING, [SORT_CONNS] = COL_CONNS,
-					  [SORT_AGE] = COL_AGE, [SORT_GROWTH] = COL_DELTA };
-	struct view v = { .fl = fl, .o = o, .sort = first[o->sort] };
+	struct view v = { .fl = fl, .o = o, .sort = key_col[o->sort] };
 	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
 	uint64_t next = 0;
 	SCREEN *scr;

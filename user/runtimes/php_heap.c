@@ -579,7 +579,7 @@ static int static_class(void *arg, uint64_t zv, uint64_t key, int int_key)
 	const struct php_heap *h = st->h;
 	struct php_zval z;
 	uint32_t count;
-	uint64_t ptr, base;
+	uint64_t ptr, base, *seen;
 	uint8_t type;
 	size_t i;
 
@@ -600,16 +600,9 @@ static int static_class(void *arg, uint64_t zv, uint64_t key, int int_key)
 	for (i = 0; i < st->nseen; i++)
 		if (st->seen[i] == z.value)
 			return 0;
-	if (st->nseen == st->capseen) {
-		size_t cap = st->capseen ? 2 * st->capseen : 256;
-		uint64_t *v = realloc(st->seen, cap * sizeof(*v));
-
-		if (!v)
-			return -2;
-		st->seen = v;
-		st->capseen = cap;
-	}
-	st->seen[st->nseen++] = z.value;
+	if (!(seen = array_push(&st->seen, &st->nseen, &st->capseen, sizeof(*seen))))
+		return -2;
+	*seen = z.value;
 	st->ce = z.value;
 	st->table = ptr;
 	if (php_class_name(h, z.value, st->cls, sizeof(st->cls)))

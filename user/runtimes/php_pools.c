@@ -144,20 +144,14 @@ static int add_idle(void *arg, uint64_t item)
 {
 	struct pool *p = arg;
 	struct php_zval z;
+	uint64_t *idle;
 
 	p->nitems++;
 	if (php_zval(p->h, item, &z) || z.type != PHP_OBJECT)
 		return 0;
-	if (p->nidle == p->capidle) {
-		size_t cap = p->capidle ? 2 * p->capidle : 64;
-		uint64_t *v = realloc(p->idle, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		p->idle = v;
-		p->capidle = cap;
-	}
-	p->idle[p->nidle++] = z.value;
+	if (!(idle = array_push(&p->idle, &p->nidle, &p->capidle, sizeof(*idle))))
+		return -1;
+	*idle = z.value;
 	return 0;
 }
 
@@ -214,7 +208,7 @@ static int consider(struct walk *w, uint64_t obj)
 {
 	const struct php_heap *h = w->h;
 	struct php_zval z;
-	uint64_t ce;
+	uint64_t ce, *seen;
 	size_t i, k;
 	int role;
 
@@ -234,16 +228,9 @@ static int consider(struct walk *w, uint64_t obj)
 	for (k = 0; k < w->nseen; k++)
 		if (w->seen[k] == obj)
 			return 0;
-	if (w->nseen == w->capseen) {
-		size_t cap = w->capseen ? 2 * w->capseen : 64;
-		uint64_t *v = realloc(w->seen, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		w->seen = v;
-		w->capseen = cap;
-	}
-	w->seen[w->nseen++] = obj;
+	if (!(seen = array_push(&w->seen, &w->nseen, &w->capseen, sizeof(*seen))))
+		return -1;
+	*seen = obj;
 	w->c->coros[w->co->coro].conns_held++;
 	return census_add_conn(w->c, obj, w->pools[i].id, w->c->coros[w->co->coro].id, &w->site);
 }

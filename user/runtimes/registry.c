@@ -212,9 +212,7 @@ int plan_add_returns(struct probe_plan *p, struct module *m, const char *sym,
 	return 0;
 }
 
-/* A zeroed slot at the end of the array *v of *n entries of `size` bytes, room doubling
- * as it grows (*cap); NULL out of memory. */
-static void *append(void *v, size_t *n, size_t *cap, size_t size)
+void *array_push(void *v, size_t *n, size_t *cap, size_t size)
 {
 	void **arr = v;
 	char *slot;
@@ -251,7 +249,7 @@ struct census_coro *census_add_coro(struct census *c, uint64_t id)
 			return NULL;
 		}
 	}
-	if (!(co = append(&c->coros, &c->ncoros, &c->cap_coros, sizeof(*co))))
+	if (!(co = array_push(&c->coros, &c->ncoros, &c->cap_coros, sizeof(*co))))
 		return NULL;
 	co->id = id;
 	co->age_ns = -1;
@@ -302,7 +300,7 @@ int census_add_defer(struct census_coro *co, const struct site *fn, const struct
 int census_add_conn(struct census *c, uint64_t conn, uint64_t pool, uint64_t co,
 		    const struct site *site)
 {
-	struct census_conn *k = append(&c->conns, &c->nconns, &c->cap_conns, sizeof(*k));
+	struct census_conn *k = array_push(&c->conns, &c->nconns, &c->cap_conns, sizeof(*k));
 
 	if (!k)
 		return -1;
@@ -316,7 +314,7 @@ int census_add_conn(struct census *c, uint64_t conn, uint64_t pool, uint64_t co,
 
 struct census_pool *census_add_pool(struct census *c, uint64_t pool)
 {
-	struct census_pool *p = append(&c->pools, &c->npools, &c->cap_pools, sizeof(*p));
+	struct census_pool *p = array_push(&c->pools, &c->npools, &c->cap_pools, sizeof(*p));
 
 	if (!p)
 		return NULL;
@@ -339,12 +337,12 @@ int census_unreadable(const struct target *t)
 
 struct census_timer *census_add_timer(struct census *c)
 {
-	return append(&c->timers, &c->ntimers, &c->cap_timers, sizeof(*c->timers));
+	return array_push(&c->timers, &c->ntimers, &c->cap_timers, sizeof(*c->timers));
 }
 
 struct census_stale *census_add_stale(struct census *c)
 {
-	return append(&c->stale, &c->nstale, &c->cap_stale, sizeof(*c->stale));
+	return array_push(&c->stale, &c->nstale, &c->cap_stale, sizeof(*c->stale));
 }
 
 void census_free(struct census *c)
