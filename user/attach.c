@@ -299,6 +299,62 @@ static struct probed *read_probed_picks(struct session *s, const struct census_p
 	return p;
 }
 
+/* Ends a settling stop begun at *stopped_at (0: none): the target runs again, and the
+ * stop counts in the attach's stall. */
+static void end_stop(struct session *s, uint64_t *stopped_at)
+{
+	if (!*stopped_at)
+		return;
+	release();
+	s->frozen = 0;
+	if (mono_ns() - *stopped_at > s->stall_ns)
+		s->stall_ns = mono_ns() - *stopped_at;
+	*stopped_at = 0;
+}
+
+/* The probes' entries of the picks just before (v[0]) and just after (v[1]) a walker
+ * read their heads (census.around_heads), sorted by id. */
+struct heads_probed {
+	struct session *s;
+	uint64_t *stopped_at;	/* the settling stop the walk began at */
+	struct probed *v[2];
+	size_t n[2];
+	int used, failed;
+};
+
+static void around_heads(struct census *c, int after, size_t from, size_t to)
+{
+	struct heads_probed *h = c->caller;
+	size_t m;
+	struct probed *got = read_probed_picks(h->s, c->only + from, to - from, &m);
+	void *np = got ? realloc(h->v[after], (h->n[after] + m + 1) * sizeof(*got)) : NULL;
+
+	h->used = 1;
+	/* At a settling stop, the heads were what it was for: the walk goes on with the
+	 * target running (a chain that did more than grow meanwhile is read again). */
+	if (after)
+		end_stop(h->s, h->stopped_at);
+	if (!np) {
+		h->failed = 1;
+		free(got);
+		return;
+	}
+	h->v[after] = np;
+	memcpy(h->v[after] + h->n[after], got, m * sizeof(*got));
+	h->n[after] += m;
+	free(got);
+}
+
+static uint64_t seq_of(const struct probed *p)
+{
+	return p ? p->seq : 0;
+}
+
+static int64_t pending_of(const struct probed *p)
+{
+	return p ? p->pending : 0;
+}
+
 static int cmp_pick(const void *a, const void *b)
 {
 	const struct census_pick *x = a, *y = b;
@@ -395,11 +451,14 @@ static void reset_rows(struct session *s)
  * can break off. So walks go on (at most CENSUS_WALKS) until one is whole and every
  * coroutine it read has been kept from some walk where it stayed still. Coroutines that
  * changed during every walk (a worker that defers in a loop) are walked once more alone
- * (census.only: Go reads their gs, not allgs); those that changed again are read once
- * more with the target stopped when that walk was quick (SETTLE_STOP_WALK_NS; the stop
- * is stated as the attach's stall); else they are kept as last read, and the header says
- * how many those are (their census part may be off by what their events did while they
- * were read). */
+ * (census.only: Go reads their gs, not allgs). A walker that reads their heads apart
+ * (census.around_heads: Go) has the map read just around those reads: a coroutine still
+ * there and whose events since were only defers made is kept as of its head, however
+ * long its chain took to read. Those that changed again are read once more with the
+ * target stopped (for their heads only, or when that walk was quick: SETTLE_STOP_WALK_NS;
+ * the stop is stated as the attach's stall); else they are kept as last read, and the
+ * header says how many those are (their census part may be off by what their events did
+ * while they were read). */
 #define CENSUS_WALKS 5
 #define CENSUS_SETTLE_US 2000
 /* When the walk of the coroutines that never stayed still took less CPU than this, they
@@ -441,9 +500,10 @@ static int census_walks(struct session *s, char *err, size_t errlen)
 {
 	struct probed *before = NULL, *after = NULL, *first = NULL;
 	struct picks only = { .n = 0 }, next = { .n = 0 };
+	struct heads_probed heads = { .n = { 0 } };
 	size_t nbefore = 0, nafter = 0, nfirst = 0, cap_runs = 0, i, kept;
 	uint64_t stopped_at = 0;
-	int r = 0, w, whole, settle_stop, stops = 0;
+	int r = 0, w, whole, settle_stop, stops = 0, at_stop;
 
 	reset_rows(s);
 	s->census_unsettled = 0;
@@ -455,10 +515,18 @@ static int census_walks(struct session *s, char *err, size_t errlen)
 		uint64_t now = mono_ns(), cpu = cpu_ns(), walk = begin_walk(s);
 		void *np;
 
+		at_stop = stopped_at != 0;
+		free(heads.v[0]);
+		free(heads.v[1]);
+		heads = (struct heads_probed){ .s = s, .stopped_at = &stopped_at };
 		if (w >= CENSUS_WALKS) {
 			qsort(only.v, only.n, sizeof(*only.v), cmp_pick);
 			c.only = only.v;
 			c.nonly = only.n;
+			if (s->skel) {
+				c.around_heads = around_heads;
+				c.caller = &heads;
+			}
 		}
 		if (s->skel && !(before = c.only ? read_probed_picks(s, c.only, c.nonly, &nbefore)
 						  : read_probed(s, &nbefore))) {
@@ -470,7 +538,9 @@ static int census_walks(struct session *s, char *err, size_t errlen)
 			census_free(&c);
 			break;
 		}
-		settle_stop = last && !s->frozen && s->skel && cpu_ns() - cpu < SETTLE_STOP_WALK_NS;
+		/* A walker that reads heads apart stops the target only for those reads. */
+		settle_stop = last && !at_stop && s->skel &&
+			      (heads.used || cpu_ns() - cpu < SETTLE_STOP_WALK_NS);
 		/* Some probed calls come just after the change they stand for (a defer popped,
 		 * then its function called): a moment lets such a probe land before the map
 		 * is read again, so a change the walk saw is never one the map missed. */
@@ -495,27 +565,40 @@ static int census_walks(struct session *s, char *err, size_t errlen)
 			const struct probed *b = s->skel ? probed_of(before, nbefore, co->id) : NULL;
 			const struct probed *a = s->skel ? probed_of(after, nafter, co->id) : NULL;
 			const struct probed *f = s->skel ? probed_of(first, nfirst, co->id) : NULL;
-			int still = (a ? a->seq : 0) == (b ? b->seq : 0);
+			const struct probed *e = a;	/* the entry as of what the walk read */
+			int still = seq_of(a) == seq_of(b);
 			/* Executing when read, with events since the census began: its last
 			 * event's probe may have fired before its change was made. Read again,
 			 * at another settling stop if this was one. */
-			int busy = on_cpu(co) && (a ? a->seq : 0) != (f ? f->seq : 0);
+			int busy = on_cpu(co) && seq_of(a) != seq_of(f);
 
-			if (busy && (!stopped_at || stops + 1 < SETTLE_STOPS))
+			if (heads.used && !heads.failed) {
+				const struct probed *hb = probed_of(heads.v[0], heads.n[0], co->id);
+				const struct probed *ha = probed_of(heads.v[1], heads.n[1], co->id);
+
+				/* Still around its head's read, and since then only defers made
+				 * (each adds one to seq and pending, and leaves the records
+				 * below as they were): its chain is the one at that read. */
+				still = seq_of(hb) == seq_of(ha) && (!ha || a) &&
+					(int64_t)(seq_of(a) - seq_of(ha)) == pending_of(a) - pending_of(ha);
+				e = ha;
+			}
+
+			if (busy && (!at_stop || stops + 1 < SETTLE_STOPS))
 				still = 0;
 
 			/* Kept from an earlier walk (those rows are sorted). */
 			if (bsearch(&(struct census_row){ .id = co->id }, s->rows, kept,
 				    sizeof(*s->rows), cmp_row))
 				continue;
-			if (!still && (!last || settle_stop || stopped_at)) {
+			if (!still && (!last || settle_stop || at_stop)) {
 				if (pick(&next, co))
 					goto oom;
 				continue;
 			}
 			/* Kept busy at the last stop: maybe inside an event. */
 			s->census_unsettled += !still || busy;
-			if (keep_row(s, co, a, now, &cap_runs))
+			if (keep_row(s, co, e, now, &cap_runs))
 				goto oom;
 		}
 		/* Sorted by id, for session_row() in the next walk and in the model. */
@@ -541,13 +624,9 @@ static int census_walks(struct session *s, char *err, size_t errlen)
 			only = next;
 			next = t;
 		}
-		if (stopped_at) {
+		if (at_stop) {
 			/* A settling stop: the target runs again between two. */
-			release();
-			s->frozen = 0;
-			if (mono_ns() - stopped_at > s->stall_ns)
-				s->stall_ns = mono_ns() - stopped_at;
-			stopped_at = 0;
+			end_stop(s, &stopped_at);
 			if (!only.n || ++stops >= SETTLE_STOPS)
 				break;
 			usleep(SETTLE_GAP_US);
@@ -572,12 +651,9 @@ oom:
 	free(first);
 	free(only.v);
 	free(next.v);
-	if (stopped_at) {
-		release();
-		s->frozen = 0;
-		if (mono_ns() - stopped_at > s->stall_ns)
-			s->stall_ns = mono_ns() - stopped_at;
-	}
+	free(heads.v[0]);
+	free(heads.v[1]);
+	end_stop(s, &stopped_at);
 	if (!r)
 		s->census_coros = s->nrows;
 	return r;

@@ -144,6 +144,14 @@ struct census {
 	 * rest where that saves reads (census_wants). */
 	const struct census_pick *only;
 	size_t nonly;
+	/* Set by the caller for a walk of census.only (NULL: none). A walker that reads the
+	 * picks' heads (where their defers start) apart from the defers calls it just
+	 * before (after = 0) and just after (after = 1) reading the heads of picks
+	 * [from, to): the caller reads the probes' map there, so that a coroutine whose
+	 * only events since were defers made (a chain grows at its head) is known as of
+	 * that read, however long its walk. */
+	void (*around_heads)(struct census *c, int after, size_t from, size_t to);
+	void *caller;			/* around_heads' */
 };
 
 /* Walk limits: every walk over target memory is bounded. */

@@ -3,7 +3,8 @@
 # that gain a heap defer every 50 µs and sleep between, others started and ended all
 # the time, parked ones. Nothing is stopped (the census is reconciled with what the
 # probes saw while it read); once the work stops, each goroutine's pending defers and
-# the total are the target's own. With --freeze, the same counts. Oldest and newest Go.
+# the total are the target's own, and none was left unsettled. With --freeze, the same
+# counts. Oldest and newest Go.
 . "$(dirname "$0")/go_lib.sh"
 need_basics
 
@@ -26,6 +27,9 @@ expect("goroutines with pending defers the target does not list (but runtime.mai
 expect("defers_pending (but runtime.main's)", snap["totals"]["defers_pending"] - rows.get(1, 0),
        sum(want.values()))
 expect("lost events", snap["totals"]["lost"], 0)
+# A grower's chain only grows while it is read: known as of its head's read, never left
+# unsettled (kept as read while it changed).
+expect("goroutines the census kept unsettled", snap["census"]["unsettled"], 0)
 check.done()
 PY
 }

@@ -1402,7 +1402,11 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 			snprintf(c->warning, sizeof(c->warning), "allgs unreadable at entry %zu", i);
 			break;
 		}
+		if (c->around_heads)
+			c->around_heads(c, 0, i, i + n);
 		target_read_many(t, gps, n, g->g_head, heads, ok);
+		if (c->around_heads)
+			c->around_heads(c, 1, i, i + n);
 		for (j = 0; j < n; j++) {
 			gh = heads + j * g->g_head;
 			seen[j] = ok[j] && have_pcln && frames_saved(g, gh) ? seen_before(r, gps[j], gh)
