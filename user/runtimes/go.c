@@ -58,9 +58,6 @@
 #define G_SCAN 0x1000
 #define G_DEAD 6
 #define G_DEAD_EXTRA 11		/* a dead g an extra M keeps for cgo callbacks (after 1.26) */
-#define BUILDINFO_MAGIC "\xff Go buildinf:"
-#define BUILDINFO_HDR 32
-#define BUILDINFO_INLINE 0x2
 #define ALLGS_CHUNK 512
 #define G_HEAD_MAX 1024		/* bytes of a g read at once: every field the walks use */
 #define G_RUNNABLE 1
@@ -97,12 +94,13 @@ enum { SITE_GO_BORROW = SITE_RUNTIME, SITE_GO_CREATED };
  * offset per release for binaries without DWARF (-1: not in that release). Layouts only
  * change between minor releases. 1.17 to 1.23 measured with DWARF on binaries built by
  * Debian's go1.19.8, go1.21.13, go1.22.12 and go1.23.5, and by go1.17.13, go1.18.10 and
- * go1.20.14 built from their release tags. 1.24 to 1.26 laid out by the compiler (go1.23's
- * unsafe.Offsetof, the method checked against 1.23's DWARF) from their sources, no
- * toolchain being at hand: runtime2.go of go1.24 and of go1.25.3, and of master after 1.26
- * for 1.26 (the same fields as 1.25 up to g.startpc); from 1.25 gobuf has no ret field,
- * moving g.sched.bp and everything after g.sched up by 8. _defer and database/sql.DB are
- * 1.23's in each (1.24, 1.25.3 and master sources; delve's go1.27 reader for _defer.pc). */
+ * go1.20.14 built from their release tags. 1.24 to 1.27 laid out by the compiler (go1.23's
+ * unsafe.Offsetof, the method checked against 1.23's DWARF) from their sources, then
+ * checked in the memory of stripped release binaries others built with go1.24.4, 1.24.7,
+ * 1.25.6, 1.26.3, 1.26.6, 1.27.0 and 1.27.3 (tests/go/test_go_released.sh): from 1.25 gobuf
+ * has no ret field, moving g.sched.bp and everything after g.sched up by 8; 1.26 has 8
+ * more bytes before g.gopc than 1.25, and 1.27 keeps 1.26's g. _defer and database/sql.DB
+ * are 1.23's in each. */
 enum go_off {
 	O_G_DEFER, O_G_STATUS, O_G_GOID, O_G_GOPC, O_G_STARTPC,	/* runtime.g */
 	O_G_STACK, O_G_SCHED_PC, O_G_SCHED_BP,
@@ -119,35 +117,35 @@ enum go_off {
 	O__COUNT
 };
 #define GO_TABLE_FIRST 17	/* go1.17 is column 0 */
-#define GO_TABLE_N 10		/* to go1.26 */
+#define GO_TABLE_N 11		/* to go1.27 */
 #define O_OPTIONAL(i) ((i) >= O_D_OPENDEFER)
 
 static const struct {
 	const char *type, *member;
-	long v[GO_TABLE_N];	/* go1.17 ... go1.26 */
+	long v[GO_TABLE_N];	/* go1.17 ... go1.27 */
 } offs_spec[O__COUNT] = {
-	[O_G_DEFER] = { "runtime.g", "_defer", { 40, 40, 40, 40, 40, 40, 40, 40, 40, 40 } },
-	[O_G_STATUS] = { "runtime.g", "atomicstatus", { 144, 144, 144, 144, 144, 144, 152, 152, 144, 144 } },
-	[O_G_GOID] = { "runtime.g", "goid", { 152, 152, 152, 152, 152, 152, 160, 160, 152, 152 } },
-	[O_G_GOPC] = { "runtime.g", "gopc", { 296, 296, 296, 296, 280, 280, 288, 288, 280, 280 } },
-	[O_G_STARTPC] = { "runtime.g", "startpc", { 312, 312, 312, 312, 296, 296, 304, 304, 296, 296 } },
-	[O_G_STACK] = { "runtime.g", "stack.lo", { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 } },
-	[O_G_SCHED_PC] = { "runtime.g", "sched.pc", { 64, 64, 64, 64, 64, 64, 64, 64, 64, 64 } },
-	[O_G_SCHED_BP] = { "runtime.g", "sched.bp", { 104, 104, 104, 104, 104, 104, 104, 104, 96, 96 } },
-	[O_D_PC] = { "runtime._defer", "pc", { 16, 16, 16, 16, 16, 16, 16, 16, 16, 16 } },
-	[O_D_FN] = { "runtime._defer", "fn", { 24, 24, 24, 24, 24, 24, 24, 24, 24, 24 } },
-	[O_D_LINK] = { "runtime._defer", "link", { 40, 40, 40, 40, 40, 32, 32, 32, 32, 32 } },
+	[O_G_DEFER] = { "runtime.g", "_defer", { 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40 } },
+	[O_G_STATUS] = { "runtime.g", "atomicstatus", { 144, 144, 144, 144, 144, 144, 152, 152, 144, 144, 144 } },
+	[O_G_GOID] = { "runtime.g", "goid", { 152, 152, 152, 152, 152, 152, 160, 160, 152, 152, 152 } },
+	[O_G_GOPC] = { "runtime.g", "gopc", { 296, 296, 296, 296, 280, 280, 288, 288, 280, 288, 288 } },
+	[O_G_STARTPC] = { "runtime.g", "startpc", { 312, 312, 312, 312, 296, 296, 304, 304, 296, 304, 304 } },
+	[O_G_STACK] = { "runtime.g", "stack.lo", { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 } },
+	[O_G_SCHED_PC] = { "runtime.g", "sched.pc", { 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64 } },
+	[O_G_SCHED_BP] = { "runtime.g", "sched.bp", { 104, 104, 104, 104, 104, 104, 104, 104, 96, 96, 96 } },
+	[O_D_PC] = { "runtime._defer", "pc", { 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16 } },
+	[O_D_FN] = { "runtime._defer", "fn", { 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24 } },
+	[O_D_LINK] = { "runtime._defer", "link", { 40, 40, 40, 40, 40, 32, 32, 32, 32, 32, 32 } },
 	/* 1.17 has openDefer at 6, after its siz field */
-	[O_D_OPENDEFER] = { "runtime._defer", "openDefer", { 6, 2, 2, 2, 2, -1, -1, -1, -1, -1 } },
-	[O_D_HEAD] = { "runtime._defer", "head", { -1, -1, -1, -1, -1, 40, 40, 40, 40, 40 } },
+	[O_D_OPENDEFER] = { "runtime._defer", "openDefer", { 6, 2, 2, 2, 2, -1, -1, -1, -1, -1, -1 } },
+	[O_D_HEAD] = { "runtime._defer", "head", { -1, -1, -1, -1, -1, 40, 40, 40, 40, 40, 40 } },
 	/* database/sql.DB: measured on 1.19, 1.21, 1.22, 1.23; 1.17, 1.18 and 1.20 from
 	 * their source (the same fields as 1.19), 1.24 to 1.26 (the same as 1.23) too */
-	[O_DB_CONNECTOR] = { "database/sql.DB", "connector", { 8, 8, 8, 8, 8, 8, 8, 8, 8, 8 } },
-	[O_DB_FREECONN] = { "database/sql.DB", "freeConn", { 40, 40, 40, 40, 40, 40, 40, 40, 40, 40 } },
-	[O_DB_CONNREQ_MAP] = { "database/sql.DB", "connRequests", { 64, 64, 64, 64, 64, 64, -1, -1, -1, -1 } },
-	[O_DB_CONNREQ_SET] = { "database/sql.DB", "connRequests.s", { -1, -1, -1, -1, -1, -1, 64, 64, 64, 64 } },
-	[O_DB_NUMOPEN] = { "database/sql.DB", "numOpen", { 80, 80, 80, 80, 80, 80, 88, 88, 88, 88 } },
-	[O_DB_MAXOPEN] = { "database/sql.DB", "maxOpen", { 128, 128, 128, 128, 128, 128, 136, 136, 136, 136 } },
+	[O_DB_CONNECTOR] = { "database/sql.DB", "connector", { 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8 } },
+	[O_DB_FREECONN] = { "database/sql.DB", "freeConn", { 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40 } },
+	[O_DB_CONNREQ_MAP] = { "database/sql.DB", "connRequests", { 64, 64, 64, 64, 64, 64, -1, -1, -1, -1, -1 } },
+	[O_DB_CONNREQ_SET] = { "database/sql.DB", "connRequests.s", { -1, -1, -1, -1, -1, -1, 64, 64, 64, 64, 64 } },
+	[O_DB_NUMOPEN] = { "database/sql.DB", "numOpen", { 80, 80, 80, 80, 80, 80, 88, 88, 88, 88, 88 } },
+	[O_DB_MAXOPEN] = { "database/sql.DB", "maxOpen", { 128, 128, 128, 128, 128, 128, 136, 136, 136, 136, 136 } },
 };
 
 struct go {
@@ -205,32 +203,6 @@ static const char *const state_names[] = {
 	"copystack", "preempted", "leaked" /* 1.26 */,
 };
 
-/* The version string of .go.buildinfo (Go 1.18+: inline, length-prefixed at +32;
- * before: a pointer to a string header at +16). 0, or -1 when absent. */
-static int buildinfo_version(struct elf_file *e, char *buf, size_t len)
-{
-	const uint8_t *p, *s;
-	uint64_t str[2], vaddr;
-	uint32_t n;
-	size_t size;
-
-	p = elf_section(e, ".go.buildinfo", &size, &vaddr);
-	if (!p || size < BUILDINFO_HDR || memcmp(p, BUILDINFO_MAGIC, 14) || p[14] != 8)
-		return -1;
-	if (p[15] & BUILDINFO_INLINE) {
-		if (!(s = go_uvarint(p + BUILDINFO_HDR, p + size, &n)) || n > size - (size_t)(s - p))
-			return -1;
-		snprintf(buf, len, "%.*s", (int)n, s);
-		return 0;
-	}
-	vaddr = u64_at(p, 16);
-	if (elf_read_vaddr(e, vaddr, str, sizeof(str)) || str[1] >= len ||
-	    elf_read_vaddr(e, str[0], buf, str[1]))
-		return -1;
-	buf[str[1]] = 0;
-	return 0;
-}
-
 static int go_detect(struct target *t)
 {
 	struct module *exe = target_module(t, NULL);
@@ -241,7 +213,7 @@ static int go_detect(struct target *t)
 		return 20;
 	/* A stripped Go binary still has its build info: detect it, so that plan() can say
 	 * why it cannot be probed. */
-	return e && !buildinfo_version(e, v, sizeof(v)) ? 20 : 0;
+	return e && !go_build_version(e, v, sizeof(v)) ? 20 : 0;
 }
 
 /* Every offset from DWARF, else from the column of this release. 0, or -1 with *missing
@@ -348,7 +320,7 @@ static int go_resolve(struct target *t, struct go_rt *r, char *err, size_t errle
 	if (exe && module_elf(exe))
 		r->pl = go_pcln_of(exe->elf);
 	if (!target_sym(t, NULL, "runtime.newproc1", &g->mod)) {
-		if (exe && module_elf(exe) && !buildinfo_version(exe->elf, g->version,
+		if (exe && module_elf(exe) && !go_build_version(exe->elf, g->version,
 								 sizeof(g->version))) {
 			snprintf(err, errlen, "%s: %s binary without a symbol table, and no pclntab "
 				 "codefer reads (Go 1.18+) to find its functions", exe->path,
@@ -360,7 +332,7 @@ static int go_resolve(struct target *t, struct go_rt *r, char *err, size_t errle
 	}
 	g->elf = module_elf(g->mod);
 	r->pl = go_pcln_of(g->elf);
-	if (!g->elf || buildinfo_version(g->elf, g->version, sizeof(g->version)))
+	if (!g->elf || go_build_version(g->elf, g->version, sizeof(g->version)))
 		snprintf(g->version, sizeof(g->version), "go (unknown version)");
 	/* A development build says "devel go1.27-abc123 ...". */
 	if ((v = strstr(g->version, "go1.")) && sscanf(v, "go%d.%d", &major, &g->minor) == 2 &&

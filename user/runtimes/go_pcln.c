@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Go's pclntab (1.18+), as runtime/symtab.go lays it out: a pcHeader, then the function
  * name, compilation-unit, file, pc-value and function tables at offsets it gives. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "../elfsym.h"
@@ -26,13 +27,20 @@
 #define FUNC_CU_OFFSET 32
 #define PCDATA_INL_TREE_INDEX 2
 #define FUNCDATA_INL_TREE 3
-/* runtime.moduledata fields: after covctrs/ecovctrs from 1.20 (the same to master after
- * 1.26: symtab.go there; delve's go1.27 reader finds gofunc right after rodata too) */
-#define MODULEDATA_TYPES_118 280
-#define MODULEDATA_TYPES_120 296
-#define MODULEDATA_GOFUNC_118 304
-#define MODULEDATA_GOFUNC_120 320
+/* runtime.moduledata fields. text is at the same place from 1.18 on; types and gofunc
+ * (the go:func.* symbol) move: after covctrs/ecovctrs from 1.20, and 1.27 has two more
+ * words before rodata and gofunc (measured on stripped builds of go1.24.4, go1.26.3 and
+ * go1.27.3: the gofunc that gives every sampled function's funcdata a stackmap). */
+#define MODULEDATA_TEXT 176
+static const struct moduledata_layout {
+	int from_minor;
+	size_t types, gofunc;
+} moduledata_layouts[] = { { 27, 296, 344 }, { 20, 296, 320 }, { 18, 280, 304 } };
 #define PCVALUE_MAX_STEPS 100000
+/* .go.buildinfo */
+#define BUILDINFO_MAGIC "\xff Go buildinf:"
+#define BUILDINFO_HDR 32
+#define BUILDINFO_INLINE 0x2
 #define INLINE_MAX_DEPTH 32
 
 const uint8_t *go_uvarint(const uint8_t *p, const uint8_t *end, uint32_t *v)
@@ -259,8 +267,49 @@ static const uint8_t *pcln_in_relro(struct elf_file *e, size_t *size, uint64_t *
 	return NULL;
 }
 
+int go_build_version(struct elf_file *e, char *buf, size_t len)
+{
+	const uint8_t *p, *s;
+	uint64_t str[2], vaddr;
+	uint32_t n;
+	size_t size;
+
+	p = elf_section(e, ".go.buildinfo", &size, &vaddr);
+	if (!p || size < BUILDINFO_HDR || memcmp(p, BUILDINFO_MAGIC, 14) || p[14] != 8)
+		return -1;
+	if (p[15] & BUILDINFO_INLINE) {
+		if (!(s = go_uvarint(p + BUILDINFO_HDR, p + size, &n)) || n > size - (size_t)(s - p))
+			return -1;
+		snprintf(buf, len, "%.*s", (int)n, s);
+		return 0;
+	}
+	vaddr = u64_at(p, 16);
+	if (elf_read_vaddr(e, vaddr, str, sizeof(str)) || str[1] >= len ||
+	    elf_read_vaddr(e, str[0], buf, str[1]))
+		return -1;
+	buf[str[1]] = 0;
+	return 0;
+}
+
+/* The moduledata layout of e's Go release (from its build info, else its pclntab's). */
+static const struct moduledata_layout *moduledata_layout(const struct go_pcln *pl)
+{
+	const size_t n = sizeof(moduledata_layouts) / sizeof(moduledata_layouts[0]);
+	char v[32];
+	const char *at;
+	int minor = pl->v120 ? 20 : 18;
+	size_t i;
+
+	if (!go_build_version(pl->elf, v, sizeof(v)) && (at = strstr(v, "go1.")))
+		minor = atoi(at + 4);
+	for (i = 0; i < n - 1 && minor < moduledata_layouts[i].from_minor; i++)
+		;
+	return &moduledata_layouts[i];
+}
+
 static int pcln_read(struct go_pcln *pl, struct elf_file *e)
 {
+	const struct moduledata_layout *md;
 	const struct elf_sym *s;
 	uint64_t off;
 	uint32_t magic;
@@ -284,20 +333,24 @@ static int pcln_read(struct go_pcln *pl, struct elf_file *e)
 		return -1;
 	pl->tab = pl->hdr + off;
 	pl->tab_size = pl->size - off;
-	/* The file holds link-time addresses, also where the loader relocates them. */
+	md = moduledata_layout(pl);
+	/* The file holds link-time addresses, also where the loader relocates them. From
+	 * 1.26, pcHeader.textStart is 0: the runtime takes text from its moduledata. */
 	s = elf_sym_by_name(e, "runtime.text");
 	pl->text = s ? s->value : u64_at(pl->hdr, PCLN_TEXT_START);
 	pl->text_from = s ? "symbol runtime.text" : "pcHeader.textStart";
+	if (!pl->text) {
+		pl->text = moduledata_at(pl, MODULEDATA_TEXT);
+		pl->text_from = "runtime.firstmoduledata.text";
+	}
 	if (!(s = elf_sym_by_name(e, "go:func.*")))
 		s = elf_sym_by_name(e, "go.func.*");
-	pl->gofunc = s ? s->value
-		       : moduledata_at(pl, pl->v120 ? MODULEDATA_GOFUNC_120 : MODULEDATA_GOFUNC_118);
+	pl->gofunc = s ? s->value : moduledata_at(pl, md->gofunc);
 	pl->gofunc_from = s ? "symbol go:func.*" : "runtime.firstmoduledata.gofunc";
 	if (!pl->text || !pl->gofunc)
 		return -1;
 	s = elf_sym_by_name(e, "runtime.types");
-	pl->types = s ? s->value
-		      : moduledata_at(pl, pl->v120 ? MODULEDATA_TYPES_120 : MODULEDATA_TYPES_118);
+	pl->types = s ? s->value : moduledata_at(pl, md->types);
 	if (elf_file_is_stripped(e)) {
 		if (add_funcs(pl))
 			return -1;

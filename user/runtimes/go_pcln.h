@@ -35,6 +35,10 @@ const uint8_t *go_pcln_func(const struct go_pcln *pl, uint64_t pc, uint64_t *ent
 /* ELF vaddr of funcdata i of _func fn; 0 when it has none. */
 uint64_t go_pcln_funcdata(const struct go_pcln *pl, const uint8_t *fn, unsigned int i);
 
+/* The Go version e was built with ("go1.26.3"), from .go.buildinfo (Go 1.18+: inline,
+ * length-prefixed at +32; before: a pointer to a string header at +16). 0, or -1 when
+ * absent. */
+int go_build_version(struct elf_file *e, char *buf, size_t len);
 /* An unsigned LEB128 (Go's uvarint) at p: the byte after it, or NULL. */
 const uint8_t *go_uvarint(const uint8_t *p, const uint8_t *end, uint32_t *v);
 
