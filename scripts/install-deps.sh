@@ -8,7 +8,7 @@ MAIN_PKGS="clang llvm make gcc pkg-config libelf-dev libdw-dev zlib1g-dev gdb py
   golang-go lua5.4 liblua5.4-dev liblua5.4-0-dbg lua5.3 liblua5.3-dev liblua5.3-0-dbg
   lua5.1 liblua5.1-0-dev liblua5.1-0-dbg luajit libluajit-5.1-dev php8.2-cli
   libpcre3 procps util-linux binutils libcapstone-dev jq time libncurses-dev
-  libmicrohttpd-dev tmux prometheus coreutils dpkg-dev"
+  libmicrohttpd-dev tmux prometheus coreutils dpkg-dev git"
 
 # --luajit2 DIR: unpacks Debian's luajit2 and libluajit2-5.1-2 (OpenResty's LuaJIT) into
 # DIR for the tests. They conflict with luajit and libluajit-5.1-2, which stay installed:
@@ -28,7 +28,43 @@ unpack() {
   touch "$dir/.done"
   exit 0
 }
+# --go-released DIR: Go programs as their makers ship them, for the tests of Go releases
+# Debian does not package: lefthook's release binaries (stripped, -s -w), built with
+# go1.24.7, go1.25.6, go1.26.6 and go1.27.0, from the npm registry ($NPM_REGISTRY, else
+# npmjs.org). Each tarball is checked against the integrity the registry published for it.
+released() {
+  local dir=$1
+  [ -e "$dir/.done" ] && exit 0
+  mkdir -p "$dir"
+  python3 - "$dir" "${NPM_REGISTRY:-https://registry.npmjs.org}" <<'PY' || exit 1
+import base64, hashlib, io, os, sys, tarfile, urllib.request
+out, registry = sys.argv[1], sys.argv[2].rstrip("/")
+PACKAGES = {  # lefthook-linux-x64 version: (Go it was built with, sha512 of the tarball)
+    "1.13.0": ("go1.24", "5JUhlDaYqt9vBTSQ5gkA00+0ktUSRyL60AhZID6OR4ML39SidzMTu/GrgHscPT4sD3TfSODEdGZ28sNKdLg6jA=="),
+    "2.0.16": ("go1.25", "7eAvBeWGAgjOKZ23OQbjJINLPImDIuDeX8dXOfk+aI6IFt2X6KCzRkp+ASUvGQtrPuNZQZT43EhW0/1jZU14ZQ=="),
+    "2.1.17": ("go1.26", "NyWgJyhmkPspgnhNSvkusKNjCyOOnwiE/IFKkAFkMNfTlst0Dv3UVNxe0e/DlgsGbbFLVieFKhwd4twI2RKoOQ=="),
+    "2.2.2": ("go1.27", "N/OlQyAhcU6RAXjrwFxLsh70sn96rBoi+XkuLJ8CVBkk9Ci3VDXQayDZTNz5B1xML8RwoMcV8Wblniy1xFOmSA=="),
+}
+for version, (go, sha512) in PACKAGES.items():
+    url = "%s/lefthook-linux-x64/-/lefthook-linux-x64-%s.tgz" % (registry, version)
+    try:
+        data = urllib.request.urlopen(url, timeout=60).read()
+    except OSError as e:
+        sys.exit("install-deps: cannot download %s: %s" % (url, e))
+    if base64.b64encode(hashlib.sha512(data).digest()).decode() != sha512:
+        sys.exit("install-deps: %s does not have the published integrity" % url)
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        exe = tar.extractfile("package/bin/lefthook").read()
+    path = os.path.join(out, "lefthook-%s-%s" % (version, go))
+    with open(path, "wb") as f:
+        f.write(exe)
+    os.chmod(path, 0o755)
+PY
+  touch "$dir/.done"
+  exit 0
+}
 case ${1:-} in
+--go-released) released "$2" ;;
 --luajit2) unpack "$2" luajit2 libluajit2-5.1-2 ;;
 --openresty) unpack "$2" nginx libnginx-mod-http-lua libnginx-mod-http-ndk lua-resty-core \
   lua-resty-lrucache libluajit2-5.1-2 ;;
