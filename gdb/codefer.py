@@ -149,10 +149,12 @@ class Coroutine:
         self.defers = [Defer(d) for d in c.get("defers", [])]  # newest first; full reports
 
     def sites(self):
-        """"  created at X  waits at Y  for Z", for what is known."""
-        return "".join("  %s %s" % (what, _safe(s)) for what, s in
-                       (("created at", self.origin), ("waits at", self.wait_site),
-                        ("for", self.owner)) if s != "-")
+        """"  created at X  waits at Y  for Z", for what is known (Go's X says
+        "created by F at file:line" itself)."""
+        created = "" if self.origin.startswith("created by ") else "created at "
+        return "".join("  %s%s" % (what, _safe(s)) for what, s in
+                       ((created, self.origin), ("waits at ", self.wait_site),
+                        ("for ", self.owner)) if s != "-")
 
     def matches(self, arg):
         if str(self.id) == arg:

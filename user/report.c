@@ -570,8 +570,13 @@ static void render_text(FILE *f, const struct rep *r, const struct report_opts *
 			print_id_col(f, r, co->id);
 			fprintf(f, "  %-10s %8zu %6zu  %s", a, co->ndefers, co->conns_held,
 				top_site(r, rows[i]));
-			if (co->create_site.kind || co->create_site.addr)
-				fprintf(f, "  created at %s", r->sites.names[r->origin[rows[i]]].text);
+			if (co->create_site.kind || co->create_site.addr) {
+				const char *origin = r->sites.names[r->origin[rows[i]]].text;
+
+				/* Go's already says so: "created by F at file:line". */
+				fprintf(f, strncmp(origin, "created by ", 11) ? "  created at %s"
+									     : "  %s", origin);
+			}
 			if (co->wait_site.kind || co->wait_site.addr)
 				fprintf(f, "  waits at %s", r->sites.names[r->wait[rows[i]]].text);
 			if (co->owner[0]) {
