@@ -4,7 +4,7 @@
 # so the Go runtime's is taken: run with GOTRACEBACK=system, a Go program that gets
 # SIGQUIT prints every goroutine (id, state, frames, creator) and exits. While lefthook
 # waits for a command it ran, codefer-top's census and codefer-dump on a core (gcore) must
-# list the same goroutines in the same states, created by the same go statements; the
+# list the same goroutines (and gdb's `codefer summary` on the core count them) in the same states, created by the same go statements; the
 # dump's wait site of each is a frame of its stack there, and every pending defer it lists
 # was registered by a function on that stack.
 . "$(dirname "$0")/go_lib.sh"
@@ -108,6 +108,10 @@ for bin in "$released"/lefthook-*; do
 		fail "gcore failed: $(tail -n 1 "$WORK/gcore.out")"
 	"$CODEFER_DUMP" --json "$WORK/core.$TARGET_PID" "$bin" >"$WORK/dump.json" 2>"$WORK/dump.err" ||
 		fail "$v: codefer-dump failed: $(cat "$WORK/dump.err")"
+	timeout 300 gdb -batch -nx "$bin" "$WORK/core.$TARGET_PID" -x "$CODEFER_PY" \
+		-ex 'codefer summary' >"$WORK/gdb.out" 2>&1
+	expect "$v core: gdb codefer summary" "$(grep ' coroutines, ' "$WORK/gdb.out")" \
+		"$(jq -r '.summary | "\(.coroutines) coroutines, \(.defers_pending) pending defers, \(.conns_held) connections held"' "$WORK/dump.json")"
 	rm -f "$WORK/core.$TARGET_PID"
 	kill -QUIT "$TARGET_PID"
 	wait "$TARGET_PID"
