@@ -2,9 +2,11 @@
 # Go as others ship it: lefthook's release binaries (stripped, -s -w), built by its makers
 # with go1.24 to go1.27, none of which Debian packages. They print no truth of their own,
 # so the Go runtime's is taken: run with GOTRACEBACK=system, a Go program that gets
-# SIGQUIT prints every goroutine (id, state, frames, creator) and exits. While lefthook
-# waits for a command it ran, codefer-top's census and codefer-dump on a core (gcore) must
-# list the same goroutines (and gdb's `codefer summary` on the core count them) in the same states, created by the same go statements; the
+# SIGQUIT prints every goroutine (id, state, frames, creator) and exits. codefer-top
+# attaches while lefthook's first command waits; the next ones start and end goroutines
+# (os/exec's), which the probes see come and go. While lefthook waits for its last
+# command, codefer-top's last snapshot and codefer-dump on a core (gcore) must list the
+# same goroutines (and gdb's `codefer summary` on the core count them) in the same states, created by the same go statements; the
 # dump's wait site of each is a frame of its stack there, and every pending defer it lists
 # was registered by a function on that stack.
 . "$(dirname "$0")/go_lib.sh"
@@ -17,10 +19,36 @@ released=$BUILD/go-released
 	skip "lefthook's release binaries cannot be had from the npm registry"
 
 git init -q "$WORK/repo" || fail "git init failed"
-printf 'manual:\n  commands:\n    wait:\n      run: sleep 1000\n' >"$WORK/repo/lefthook.yml"
+mkfifo "$WORK/repo/gate"
+# One command after another: the first waits for the gate, the last for ever.
+cat >"$WORK/repo/lefthook.yml" <<'YML'
+manual:
+  piped: true
+  commands:
+    1_gate: { run: cat gate }
+    2_short: { run: sleep 0.1 }
+    3_echo: { run: echo done }
+    4_wait: { run: sleep 1000 }
+YML
+
+# running CMD: waits until the target runs CMD (as its child, or its shell's: lefthook 1.x
+# runs commands through sh -c); prints that child's pid.
+running() {
+	local i c
+	for ((i = 0; i < 100; i++)); do
+		for c in $(pgrep -P "$TARGET_PID"); do
+			pgrep -f -x "$1" -P "$c" >/dev/null || [ "$(ps -o args= -p "$c")" = "$1" ] ||
+				continue
+			echo "$c"
+			return
+		done
+		sleep 0.1
+	done
+	fail "$v: lefthook did not run $1"
+}
 
 compare() {
-	python3 - "$TESTS" "$WORK/traceback.err" "$WORK/top.json" "$WORK/dump.json" "$1" <<'PY' || FAILED=1
+	python3 - "$TESTS" "$WORK/traceback.err" "$WORK/snap.json" "$WORK/dump.json" "$1" <<'PY' || FAILED=1
 import json, os, re, sys
 sys.path.insert(0, sys.argv[1])
 from truth import Checks
@@ -61,11 +89,11 @@ def on_stack(g, site):
     return fn in names or re.sub(r"\.(deferwrap|func)\d+$", "", fn) in names
 
 v = sys.argv[5]
-top = [json.loads(ln) for ln in open(sys.argv[3]) if ln.startswith("{")][-1]
+top = json.load(open(sys.argv[3]))
 dump = json.load(open(sys.argv[4]))
 check = Checks()
 expect = check.expect
-for tool, rows, created in (("census", top["coroutines"], "create_site"),
+for tool, rows, created in (("live", top["coroutines"], "create_site"),
                             ("dump", dump["coroutines"], "origin")):
     got = {int(c["id"]): c for c in rows}
     expect("%s %s: goroutines" % (v, tool), sorted(got), sorted(gs))
@@ -86,7 +114,9 @@ expect("%s dump: pending defers registered off their goroutine's stack" % v,
 expect("%s dump: defers listed = defers_pending" % v,
        sum(len(c["defers"]) for c in dump["coroutines"]),
        sum(c["defers_pending"] for c in dump["coroutines"]))
-print("     %s: %d goroutines, %d pending defers" % (v, len(gs), dump["summary"]["defers_pending"]))
+print("     %s: %d goroutines, %d pending defers; %d created and %d ended while attached"
+      % (v, len(gs), dump["summary"]["defers_pending"], top["totals"]["coroutines_created"],
+         top["totals"]["coroutines_exited"]))
 check.done()
 PY
 }
@@ -97,13 +127,11 @@ for bin in "$released"/lefthook-*; do
 	(cd "$WORK/repo" && GOTRACEBACK=system exec "$bin" run manual) \
 		</dev/null >"$WORK/lefthook.out" 2>"$WORK/traceback.err" &
 	TARGET_PID=$!
-	for ((i = 0; i < 100; i++)); do
-		child=$(pgrep -P "$TARGET_PID") && break	# sleep, or sh -c sleep (1.x)
-		sleep 0.1
-	done
-	[ -n "$child" ] || fail "$v: lefthook ran no command"
-	"$CODEFER_TOP" -p "$TARGET_PID" -b --json -n 2 -d 0.3 >"$WORK/top.json" 2>"$WORK/top.err" ||
-		fail "$v: codefer-top failed: $(cat "$WORK/top.err")"
+	running "cat gate" >/dev/null
+	top_start
+	echo >"$WORK/repo/gate"
+	child=$(running "sleep 1000")
+	top_settle 2
 	gcore -o "$WORK/core" "$TARGET_PID" >"$WORK/gcore.out" 2>&1 ||
 		fail "gcore failed: $(tail -n 1 "$WORK/gcore.out")"
 	"$CODEFER_DUMP" --json "$WORK/core.$TARGET_PID" "$bin" >"$WORK/dump.json" 2>"$WORK/dump.err" ||
