@@ -28,25 +28,33 @@ unpack() {
   touch "$dir/.done"
   exit 0
 }
-# --go-released DIR: Go programs as their makers ship them, for the tests of Go releases
-# Debian does not package: lefthook's release binaries (stripped, -s -w), built with
-# go1.24.7, go1.25.6, go1.26.6 and go1.27.0, from the npm registry ($NPM_REGISTRY, else
-# npmjs.org). Each tarball is checked against the integrity the registry published for it.
+# --go-released DIR: Go programs as their makers ship them (stripped, -s -w), for the tests
+# of Go releases Debian does not package, from the npm registry ($NPM_REGISTRY, else
+# npmjs.org): lefthook's and dbmate's (a database/sql user) release binaries, built with
+# go1.24 to go1.27. Each tarball is checked against the integrity the registry published.
 released() {
   local dir=$1
-  [ -e "$dir/.done" ] && exit 0
   mkdir -p "$dir"
   python3 - "$dir" "${NPM_REGISTRY:-https://registry.npmjs.org}" <<'PY' || exit 1
 import base64, hashlib, io, os, sys, tarfile, urllib.request
 out, registry = sys.argv[1], sys.argv[2].rstrip("/")
-PACKAGES = {  # lefthook-linux-x64 version: (Go it was built with, sha512 of the tarball)
-    "1.13.0": ("go1.24", "5JUhlDaYqt9vBTSQ5gkA00+0ktUSRyL60AhZID6OR4ML39SidzMTu/GrgHscPT4sD3TfSODEdGZ28sNKdLg6jA=="),
-    "2.0.16": ("go1.25", "7eAvBeWGAgjOKZ23OQbjJINLPImDIuDeX8dXOfk+aI6IFt2X6KCzRkp+ASUvGQtrPuNZQZT43EhW0/1jZU14ZQ=="),
-    "2.1.17": ("go1.26", "NyWgJyhmkPspgnhNSvkusKNjCyOOnwiE/IFKkAFkMNfTlst0Dv3UVNxe0e/DlgsGbbFLVieFKhwd4twI2RKoOQ=="),
-    "2.2.2": ("go1.27", "N/OlQyAhcU6RAXjrwFxLsh70sn96rBoi+XkuLJ8CVBkk9Ci3VDXQayDZTNz5B1xML8RwoMcV8Wblniy1xFOmSA=="),
-}
-for version, (go, sha512) in PACKAGES.items():
-    url = "%s/lefthook-linux-x64/-/lefthook-linux-x64-%s.tgz" % (registry, version)
+PACKAGES = [  # (package, version, the Go it was built with, sha512 of the tarball)
+    ("lefthook-linux-x64", "1.13.0", "go1.24", "5JUhlDaYqt9vBTSQ5gkA00+0ktUSRyL60AhZID6OR4ML39SidzMTu/GrgHscPT4sD3TfSODEdGZ28sNKdLg6jA=="),
+    ("lefthook-linux-x64", "2.0.16", "go1.25", "7eAvBeWGAgjOKZ23OQbjJINLPImDIuDeX8dXOfk+aI6IFt2X6KCzRkp+ASUvGQtrPuNZQZT43EhW0/1jZU14ZQ=="),
+    ("lefthook-linux-x64", "2.1.17", "go1.26", "NyWgJyhmkPspgnhNSvkusKNjCyOOnwiE/IFKkAFkMNfTlst0Dv3UVNxe0e/DlgsGbbFLVieFKhwd4twI2RKoOQ=="),
+    ("lefthook-linux-x64", "2.2.2", "go1.27", "N/OlQyAhcU6RAXjrwFxLsh70sn96rBoi+XkuLJ8CVBkk9Ci3VDXQayDZTNz5B1xML8RwoMcV8Wblniy1xFOmSA=="),
+    ("@dbmate/linux-x64", "2.28.0", "go1.24", "S4pV5HstfN/uLtrMcouxhn0zcErUGco98LWfzjY4Ylcv2pnc6rfzS6bBO6q0dHFbSPPZWOlsTY6Dw7WU4Uqcaw=="),
+    ("@dbmate/linux-x64", "2.29.5", "go1.25", "NBMFbBgwuOtnLhZL/5h5lsLOvnXE1eloIO9Cp8uc+yrXwpAZW8KUoj5M+QKRZiFO4OuPJk8qy42lt0SDVkJLyg=="),
+    ("@dbmate/linux-x64", "2.31.0", "go1.26", "/GC91+u0qjpXtlIcvv6BEbLqR5MZK7MJgDC65huOzP4OOIeymQK+D5QsuMHNTwff/2z1zut42Mc42gROYPsYbg=="),
+    ("@dbmate/linux-x64", "2.36.0", "go1.27", "LdLpgyuluwJ93rWcvJjdlsjJ8rBeeAH52h3dSk0zAMaLrQn49dup1/o2tFpG1jM9f767HkuXdBrrjy6ZwG9BSg=="),
+]
+for package, version, go, sha512 in PACKAGES:
+    name = package.lstrip("@").split("/")[0].split("-linux")[0]  # lefthook, dbmate
+    path = os.path.join(out, "%s-%s-%s" % (name, version, go))
+    if os.path.exists(path):
+        continue
+    base = package.split("/")[-1]
+    url = "%s/%s/-/%s-%s.tgz" % (registry, package, base, version)
     try:
         data = urllib.request.urlopen(url, timeout=60).read()
     except OSError as e:
@@ -54,13 +62,12 @@ for version, (go, sha512) in PACKAGES.items():
     if base64.b64encode(hashlib.sha512(data).digest()).decode() != sha512:
         sys.exit("install-deps: %s does not have the published integrity" % url)
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        exe = tar.extractfile("package/bin/lefthook").read()
-    path = os.path.join(out, "lefthook-%s-%s" % (version, go))
-    with open(path, "wb") as f:
+        exe = tar.extractfile("package/bin/" + name).read()
+    with open(path + ".tmp", "wb") as f:
         f.write(exe)
-    os.chmod(path, 0o755)
+    os.chmod(path + ".tmp", 0o755)
+    os.rename(path + ".tmp", path)
 PY
-  touch "$dir/.done"
   exit 0
 }
 case ${1:-} in

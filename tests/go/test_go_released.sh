@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Go as others ship it: lefthook's release binaries (stripped, -s -w), built by its makers
-# with go1.24 to go1.27, none of which Debian packages. They print no truth of their own,
+# Go as others ship it: lefthook's and dbmate's release binaries (stripped, -s -w), built
+# by their makers with go1.24 to go1.27, none of which Debian packages. They print no truth
+# of their own,
 # so the Go runtime's is taken: run with GOTRACEBACK=system, a Go program that gets
 # SIGQUIT prints every goroutine (id, state, frames, creator) and exits. codefer-top
 # attaches while lefthook's first command waits; the next ones start and end goroutines
 # (os/exec's), which the probes see come and go. While lefthook waits for its last
 # command, codefer-top's last snapshot and codefer-dump on a core (gcore) must list the
-# same goroutines (and gdb's `codefer summary` on the core count them) in the same states, created by the same go statements; the
+# same goroutines (and gdb's `codefer summary` on the core count them). dbmate connects to
+# a server that accepts and never answers: its database/sql pool must count the
+# connections that server holds as open, none idle, no waiter (the other end's truth). in the same states, created by the same go statements; the
 # dump's wait site of each is a frame of its stack there, and every pending defer it lists
 # was registered by a function on that stack.
 . "$(dirname "$0")/go_lib.sh"
@@ -48,7 +51,7 @@ running() {
 }
 
 compare() {
-	python3 - "$TESTS" "$WORK/traceback.err" "$WORK/snap.json" "$WORK/dump.json" "$1" <<'PY' || FAILED=1
+	python3 - "$TESTS" "$WORK/traceback.err" "$WORK/snap.json" "$WORK/dump.json" "$1" "$2" <<'PY' || FAILED=1
 import json, os, re, sys
 sys.path.insert(0, sys.argv[1])
 from truth import Checks
@@ -93,8 +96,8 @@ top = json.load(open(sys.argv[3]))
 dump = json.load(open(sys.argv[4]))
 check = Checks()
 expect = check.expect
-for tool, rows, created in (("live", top["coroutines"], "create_site"),
-                            ("dump", dump["coroutines"], "origin")):
+for tool, rows, created, pools in (("live", top["coroutines"], "create_site", top["pools"]),
+                                   ("dump", dump["coroutines"], "origin", dump["pools"])):
     got = {int(c["id"]): c for c in rows}
     expect("%s %s: goroutines" % (v, tool), sorted(got), sorted(gs))
     expect("%s %s: states that differ (id: codefer, traceback)" % (v, tool),
@@ -103,6 +106,9 @@ for tool, rows, created in (("live", top["coroutines"], "create_site"),
     expect("%s %s: creators that differ (id: codefer, traceback)" % (v, tool),
            {i: (c[created], gs[i]["created"]) for i, c in got.items()
             if i in gs and gs[i]["created"] and c[created] != gs[i]["created"]}, {})
+    expect("%s %s: pools (open, idle, waiters)" % (v, tool),
+           [(p["open"], p["idle"], p["waiters"]) for p in pools],
+           [(int(sys.argv[6]), 0, 0)] if sys.argv[6] else [])
 got = {int(c["id"]): c for c in dump["coroutines"]}
 expect("%s dump: wait sites not a frame of their stack" % v,
        {i: c["wait_site"] for i, c in got.items() if i in gs and c["wait_site"] != "-" and
@@ -121,6 +127,25 @@ check.done()
 PY
 }
 
+# judge V BIN [CONNS]: the target stopped in what it waits for, codefer-top's last
+# snapshot taken: a core, codefer-dump and gdb on it, then SIGQUIT for the traceback, and
+# the comparisons (CONNS: the connections a pool must count as open).
+judge() {
+	gcore -o "$WORK/core" "$TARGET_PID" >"$WORK/gcore.out" 2>&1 ||
+		fail "gcore failed: $(tail -n 1 "$WORK/gcore.out")"
+	"$CODEFER_DUMP" --json "$WORK/core.$TARGET_PID" "$2" >"$WORK/dump.json" 2>"$WORK/dump.err" ||
+		fail "$1: codefer-dump failed: $(cat "$WORK/dump.err")"
+	timeout 300 gdb -batch -nx "$2" "$WORK/core.$TARGET_PID" -x "$CODEFER_PY" \
+		-ex 'codefer summary' >"$WORK/gdb.out" 2>&1
+	expect "$1 core: gdb codefer summary" "$(grep ' coroutines, ' "$WORK/gdb.out")" \
+		"$(jq -r '.summary | "\(.coroutines) coroutines, \(.defers_pending) pending defers, \(.conns_held) connections held"' "$WORK/dump.json")"
+	rm -f "$WORK/core.$TARGET_PID"
+	kill -QUIT "$TARGET_PID"
+	wait "$TARGET_PID"
+	TARGET_PID=
+	compare "$1" "${3:-}"
+}
+
 for bin in "$released"/lefthook-*; do
 	v=$(basename "$bin")
 	echo "-- $v"
@@ -132,20 +157,46 @@ for bin in "$released"/lefthook-*; do
 	echo >"$WORK/repo/gate"
 	child=$(running "sleep 1000")
 	top_settle 2
-	gcore -o "$WORK/core" "$TARGET_PID" >"$WORK/gcore.out" 2>&1 ||
-		fail "gcore failed: $(tail -n 1 "$WORK/gcore.out")"
-	"$CODEFER_DUMP" --json "$WORK/core.$TARGET_PID" "$bin" >"$WORK/dump.json" 2>"$WORK/dump.err" ||
-		fail "$v: codefer-dump failed: $(cat "$WORK/dump.err")"
-	timeout 300 gdb -batch -nx "$bin" "$WORK/core.$TARGET_PID" -x "$CODEFER_PY" \
-		-ex 'codefer summary' >"$WORK/gdb.out" 2>&1
-	expect "$v core: gdb codefer summary" "$(grep ' coroutines, ' "$WORK/gdb.out")" \
-		"$(jq -r '.summary | "\(.coroutines) coroutines, \(.defers_pending) pending defers, \(.conns_held) connections held"' "$WORK/dump.json")"
-	rm -f "$WORK/core.$TARGET_PID"
-	kill -QUIT "$TARGET_PID"
-	wait "$TARGET_PID"
+	judge "$v" "$bin"
 	pkill -P "$child" 2>/dev/null
 	kill "$child" 2>/dev/null
-	TARGET_PID=
-	compare "$v"
+done
+
+for bin in "$released"/dbmate-*; do
+	v=$(basename "$bin")
+	echo "-- $v"
+	port=$(free_port)
+	rm -f "$WORK/held"
+	python3 - "$port" "$WORK/held" <<'PY' &
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(16)
+held = []
+while True:
+    held.append(s.accept()[0])
+    with open(sys.argv[2] + ".tmp", "w") as f:
+        f.write("%d\n" % len(held))
+    __import__("os").rename(sys.argv[2] + ".tmp", sys.argv[2])
+PY
+	server=$!
+	for ((i = 0; i < 100; i++)); do
+		ss -ltnH "sport = :$port" | grep -q . && break
+		sleep 0.1
+	done
+	GOTRACEBACK=system "$bin" --url "postgres://codefer:x@127.0.0.1:$port/db?sslmode=disable" \
+		--wait-timeout 0s status </dev/null >"$WORK/dbmate.out" 2>"$WORK/traceback.err" &
+	TARGET_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$WORK/held" ] && break
+		kill -0 "$TARGET_PID" 2>/dev/null || fail "$v exited: $(cat "$WORK/traceback.err")"
+		sleep 0.1
+	done
+	[ -s "$WORK/held" ] || fail "$v did not connect"
+	top_start
+	top_settle 1
+	judge "$v" "$bin" "$(cat "$WORK/held")"
+	kill "$server"
 done
 finish
