@@ -320,6 +320,12 @@ static __always_inline int eval_site(const struct pt_regs *regs, struct probe_cf
 	s->kind = cfg->site_kind;
 	if (cfg->site_frame.base && eval_loc(regs, &cfg->site_frame, co, &frame))
 		return -1;
+	/* No calling frame (a Lua state an embedder's C code makes a thread on, with no Lua
+	 * function running; PHP's outermost call): the event has no site, none was lost. */
+	if (cfg->site_frame.base && !frame) {
+		s->kind = 0;	/* SITE_NONE */
+		return 0;
+	}
 	rebase(&site, frame);
 	rebase(&aux, frame);
 	if (eval_loc(regs, &site, co, &s->addr))

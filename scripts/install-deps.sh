@@ -8,11 +8,14 @@ MAIN_PKGS="clang llvm make gcc pkg-config libelf-dev libdw-dev zlib1g-dev gdb py
   golang-go lua5.4 liblua5.4-dev liblua5.4-0-dbg lua5.3 liblua5.3-dev liblua5.3-0-dbg
   lua5.1 liblua5.1-0-dev liblua5.1-0-dbg luajit libluajit-5.1-dev php8.2-cli
   libpcre3 procps util-linux binutils libcapstone-dev jq time libncurses-dev
-  libmicrohttpd-dev tmux prometheus coreutils dpkg-dev git"
+  libmicrohttpd-dev tmux prometheus coreutils dpkg-dev git curl"
 
 # --luajit2 DIR: unpacks Debian's luajit2 and libluajit2-5.1-2 (OpenResty's LuaJIT) into
 # DIR for the tests. They conflict with luajit and libluajit-5.1-2, which stay installed:
 # so both layouts are tested on every run, and no package is ever switched.
+# --haproxy DIR: the same for HAProxy (a real embedder of Lua 5.3, its tasks and per-request
+# actions coroutines), with the OpenTracing libraries it links: unpacked, never installed,
+# so no service starts.
 # --openresty DIR: the same for nginx with libnginx-mod-http-lua (which needs luajit2,
 # its lua-resty-core and lrucache, and the ndk module), run from DIR by the tests.
 unpack() {
@@ -73,6 +76,7 @@ PY
 case ${1:-} in
 --go-released) released "$2" ;;
 --luajit2) unpack "$2" luajit2 libluajit2-5.1-2 ;;
+--haproxy) unpack "$2" haproxy libopentracing-c-wrapper0 libopentracing1 ;;
 --openresty) unpack "$2" nginx libnginx-mod-http-lua libnginx-mod-http-ndk lua-resty-core \
   lua-resty-lrucache libluajit2-5.1-2 ;;
 esac
