@@ -586,6 +586,9 @@ static int census_walks(struct session *s, char *err, size_t errlen)
 
 			if (busy && (!at_stop || stops + 1 < SETTLE_STOPS))
 				still = 0;
+			/* Its chain cut short: read while the target changed it. */
+			if (co->cut)
+				still = 0;
 
 			/* Kept from an earlier walk (those rows are sorted). */
 			if (bsearch(&(struct census_row){ .id = co->id }, s->rows, kept,

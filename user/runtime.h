@@ -62,6 +62,8 @@ struct census_coro {
 	size_t conns_held;
 	int64_t age_ns;			/* -1 when the runtime does not keep it */
 	uint64_t at;			/* where the runtime keeps it (Go: its g), or 0 */
+	int cut;			/* its defers were not all read (a record unreadable,
+					   as one the target freed meanwhile) */
 };
 
 /* A coroutine a walk is asked to read again (census.only): its id and census_coro.at. */

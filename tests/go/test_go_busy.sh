@@ -30,6 +30,8 @@ expect("lost events", snap["totals"]["lost"], 0)
 # A grower's chain only grows while it is read: known as of its head's read, never left
 # unsettled (kept as read while it changed).
 expect("goroutines the census kept unsettled", snap["census"]["unsettled"], 0)
+# A chain cut short while its goroutine changed was read again: no warning left.
+expect("census warning", snap["census"]["warning"], "")
 check.done()
 PY
 }

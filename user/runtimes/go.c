@@ -823,6 +823,7 @@ static size_t walk_defer_chains(struct target *t, struct go_rt *rt, struct censu
 		resolve_funcvals(t, rt, ch, n);
 	for (j = 0; j < n; j++) {
 		cut += ch[j].broken;
+		c->coros[idx[j]].cut = ch[j].broken;
 		while (ch[j].n--) {
 			struct site fn = { .addr = ch[j].recs[ch[j].n].fn, .kind = SITE_FUNC };
 			struct site at = { .addr = ch[j].recs[ch[j].n].pc, .kind = SITE_PC };
@@ -1433,7 +1434,9 @@ static int go_census(struct rt_ctx *rc, struct census *c, char *err, size_t errl
 		if (nwant && add_chunk_open_defers(t, r, c, gps, heads, want, coro, found, nwant))
 			snprintf(c->warning, sizeof(c->warning), "a frame walk cut short "
 				 "(goroutines %zu to %zu of allgs)", i, i + n - 1);
-		if (nch && walk_defer_chains(t, r, c, ch, idx, nch, c->scope == CENSUS_ALL))
+		/* Live, a goroutine whose chain was cut is read again (census_coro.cut). */
+		if (nch && walk_defer_chains(t, r, c, ch, idx, nch, c->scope == CENSUS_ALL) &&
+		    c->scope != CENSUS_PROBED)
 			snprintf(c->warning, sizeof(c->warning), "a defer chain cut short "
 				 "(goroutines %zu to %zu of allgs)", i, i + n - 1);
 	}
