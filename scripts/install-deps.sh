@@ -33,8 +33,8 @@ unpack() {
 }
 # --go-released DIR: Go programs as their makers ship them (stripped, -s -w), for the tests
 # of Go releases Debian does not package, from the npm registry ($NPM_REGISTRY, else
-# npmjs.org): lefthook's and dbmate's (a database/sql user) release binaries, built with
-# go1.24 to go1.27. Each tarball is checked against the integrity the registry published.
+# npmjs.org): lefthook's, dbmate's (a database/sql user) and esbuild's (no build info)
+# release binaries, built with go1.24 to go1.27. Each tarball is checked against the integrity the registry published.
 released() {
   local dir=$1
   mkdir -p "$dir"
@@ -50,6 +50,8 @@ PACKAGES = [  # (package, version, the Go it was built with, sha512 of the tarba
     ("@dbmate/linux-x64", "2.29.5", "go1.25", "NBMFbBgwuOtnLhZL/5h5lsLOvnXE1eloIO9Cp8uc+yrXwpAZW8KUoj5M+QKRZiFO4OuPJk8qy42lt0SDVkJLyg=="),
     ("@dbmate/linux-x64", "2.31.0", "go1.26", "/GC91+u0qjpXtlIcvv6BEbLqR5MZK7MJgDC65huOzP4OOIeymQK+D5QsuMHNTwff/2z1zut42Mc42gROYPsYbg=="),
     ("@dbmate/linux-x64", "2.36.0", "go1.27", "LdLpgyuluwJ93rWcvJjdlsjJ8rBeeAH52h3dSk0zAMaLrQn49dup1/o2tFpG1jM9f767HkuXdBrrjy6ZwG9BSg=="),
+    # its makers remove the build info: the version is runtime.buildVersion's
+    ("@esbuild/linux-x64", "0.28.2", "go1.26", "4xTZr1FUmSoQW4XIWmit3tzQrUTZM+N3P0XV8xROKYF50XfI7xeO90+1bZvNwxIufQ9hDQVRJH5YhgPVF8A/HQ=="),
 ]
 for package, version, go, sha512 in PACKAGES:
     name = package.lstrip("@").split("/")[0].split("-linux")[0]  # lefthook, dbmate

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Go as others ship it: lefthook's and dbmate's release binaries (stripped, -s -w), built
-# by their makers with go1.24 to go1.27, none of which Debian packages. They print no truth
+# Go as others ship it: lefthook's, dbmate's and esbuild's release binaries (stripped, -s
+# -w; esbuild's without build info), built by their makers with go1.24 to go1.27, none of which Debian packages. They print no truth
 # of their own,
 # so the Go runtime's is taken: run with GOTRACEBACK=system, a Go program that gets
 # SIGQUIT prints every goroutine (id, state, frames, creator) and exits. codefer-top
@@ -198,5 +198,21 @@ PY
 	top_settle 1
 	judge "$v" "$bin" "$(cat "$WORK/held")"
 	kill "$server"
+done
+# esbuild's makers remove the build info: its Go version is found in the binary itself.
+for bin in "$released"/esbuild-*; do
+	v=$(basename "$bin")
+	echo "-- $v"
+	rm -f "$WORK/in"
+	mkfifo "$WORK/in"
+	GOTRACEBACK=system "$bin" <"$WORK/in" >"$WORK/esbuild.out" 2>"$WORK/traceback.err" &
+	TARGET_PID=$!
+	exec 3>"$WORK/in"	# esbuild reads its input until EOF: it waits meanwhile
+	top_start
+	top_settle 1
+	expect "$v: the Go release codefer found" "$(jq -r .version "$WORK/snap.json" | cut -d. -f1,2)" \
+		"${v##*-}"
+	judge "$v" "$bin"
+	exec 3>&-
 done
 finish

@@ -211,8 +211,9 @@ static int go_detect(struct target *t)
 
 	if (target_sym(t, NULL, "runtime.newproc1", NULL))
 		return 20;
-	/* A stripped Go binary still has its build info: detect it, so that plan() can say
-	 * why it cannot be probed. */
+	/* A stripped Go binary still has its build info (or, without it, the version its
+	 * pclntab's runtime.buildVersion gives): detect it, so that plan() can say why it
+	 * cannot be probed. */
 	return e && !go_build_version(e, v, sizeof(v)) ? 20 : 0;
 }
 
@@ -632,11 +633,11 @@ static int go_plan(struct rt_ctx *c, struct probe_plan *p, char *err, size_t err
 	plan_note(p, "census: runtime.allgs at ELF 0x%llx (%s)",
 		  (unsigned long long)(g->allgs - g->mod->bias), g->allgs_from);
 	if (r->pl)
-		plan_note(p, "pclntab at ELF 0x%llx: %s%s; text from %s, funcdata from %s",
-			  (unsigned long long)r->pl->vaddr,
+		plan_note(p, "pclntab at ELF 0x%llx: %s%s; text from %s, funcdata from %s; "
+			  "version from %s", (unsigned long long)r->pl->vaddr,
 			  r->pl->added_funcs ? "function symbols (no .symtab)" : "frames",
 			  elf_file_has_dwarf(g->elf) ? "" : ", lines (no DWARF)", r->pl->text_from,
-			  r->pl->gofunc_from);
+			  r->pl->gofunc_from, r->pl->version_from ? r->pl->version_from : "nowhere");
 	if (g->d_skip >= 0)
 		plan_note(p, "defers: records with _defer+%ld set (%s) are not counted",
 			  g->d_skip, g->d_skip_size == 1 ? "openDefer: frames of open-coded defers"

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Go's pclntab (1.18+), as runtime/symtab.go lays it out: a pcHeader, then the function
  * name, compilation-unit, file, pc-value and function tables at offsets it gives. */
+#define _GNU_SOURCE	/* memmem */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,7 +268,7 @@ static const uint8_t *pcln_in_relro(struct elf_file *e, size_t *size, uint64_t *
 	return NULL;
 }
 
-int go_build_version(struct elf_file *e, char *buf, size_t len)
+static int buildinfo_version(struct elf_file *e, char *buf, size_t len)
 {
 	const uint8_t *p, *s;
 	uint64_t str[2], vaddr;
@@ -291,16 +292,68 @@ int go_build_version(struct elf_file *e, char *buf, size_t len)
 	return 0;
 }
 
+/* runtime.buildVersion, for a binary whose makers removed its build info (esbuild's):
+ * the one "go1.N[.M]" string in .rodata that a string header in .data points at. 0, or
+ * -1 when there is not exactly one. */
+static int build_version_var(struct elf_file *e, char *buf, size_t len)
+{
+	const uint8_t *ro, *data, *at, *end;
+	uint64_t ro_vaddr, data_vaddr, hdr[2];
+	size_t ro_size, data_size, i, n;
+	int found = 0;
+
+	if (!(ro = elf_section(e, ".rodata", &ro_size, &ro_vaddr)) ||
+	    !(data = elf_section(e, ".data", &data_size, &data_vaddr)))
+		return -1;
+	for (at = ro; (at = memmem(at, ro_size - (size_t)(at - ro), "go1.", 4)); at++) {
+		end = ro + ro_size;
+		/* "go1." digits, then maybe "." digits: each length a header may give */
+		for (n = 4; at + n < end && at[n] >= '0' && at[n] <= '9'; n++)
+			;
+		while (n > 4) {
+			hdr[0] = ro_vaddr + (uint64_t)(at - ro);
+			hdr[1] = n;
+			for (i = 0; i + sizeof(hdr) <= data_size; i += 8) {
+				if (memcmp(data + i, hdr, sizeof(hdr)))
+					continue;
+				if (found++ || n >= len)
+					return -1;
+				memcpy(buf, at, n);
+				buf[n] = 0;
+			}
+			if (at + n < end && at[n] == '.' && n < 8 && at + n + 1 < end &&
+			    at[n + 1] >= '0' && at[n + 1] <= '9') {
+				for (n++; at + n < end && at[n] >= '0' && at[n] <= '9'; n++)
+					;
+				continue;
+			}
+			break;
+		}
+	}
+	return found == 1 ? 0 : -1;
+}
+
+int go_build_version(struct elf_file *e, char *buf, size_t len)
+{
+	const struct go_pcln *pl;
+
+	if (!buildinfo_version(e, buf, len))
+		return 0;
+	if (!(pl = go_pcln_of(e)) || !pl->version[0])
+		return -1;
+	snprintf(buf, len, "%s", pl->version);
+	return 0;
+}
+
 /* The moduledata layout of e's Go release (from its build info, else its pclntab's). */
 static const struct moduledata_layout *moduledata_layout(const struct go_pcln *pl)
 {
 	const size_t n = sizeof(moduledata_layouts) / sizeof(moduledata_layouts[0]);
-	char v[32];
 	const char *at;
 	int minor = pl->v120 ? 20 : 18;
 	size_t i;
 
-	if (!go_build_version(pl->elf, v, sizeof(v)) && (at = strstr(v, "go1.")))
+	if ((at = strstr(pl->version, "go1.")))
 		minor = atoi(at + 4);
 	for (i = 0; i < n - 1 && minor < moduledata_layouts[i].from_minor; i++)
 		;
@@ -326,6 +379,12 @@ static int pcln_read(struct go_pcln *pl, struct elf_file *e)
 	    pl->hdr[7] != 8)
 		return -1;
 	pl->v120 = magic == PCLN_MAGIC_120;
+	if (!buildinfo_version(e, pl->version, sizeof(pl->version)))
+		pl->version_from = "build info";
+	else if (!build_version_var(e, pl->version, sizeof(pl->version)))
+		pl->version_from = "runtime.buildVersion (no build info)";
+	else
+		pl->version[0] = 0;
 	pl->func_hdr = pl->v120 ? 44 : 40;
 	off = u64_at(pl->hdr, PCLN_PCLN_OFFSET);
 	pl->nfunc = (uint32_t)u64_at(pl->hdr, PCLN_NFUNC);

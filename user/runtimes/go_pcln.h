@@ -24,6 +24,8 @@ struct go_pcln {
 	int v120;			/* the Go 1.20+ layout (_func.startLine, inlinedCall) */
 	int added_funcs;		/* its functions stand in for a missing .symtab */
 	const char *text_from, *gofunc_from;	/* for --explain */
+	char version[32];		/* the Go release it was built with, or "" */
+	const char *version_from;
 };
 
 /* The pclntab of e, read once and kept with e; its functions are added as e's symbols
@@ -36,8 +38,8 @@ const uint8_t *go_pcln_func(const struct go_pcln *pl, uint64_t pc, uint64_t *ent
 uint64_t go_pcln_funcdata(const struct go_pcln *pl, const uint8_t *fn, unsigned int i);
 
 /* The Go version e was built with ("go1.26.3"), from .go.buildinfo (Go 1.18+: inline,
- * length-prefixed at +32; before: a pointer to a string header at +16). 0, or -1 when
- * absent. */
+ * length-prefixed at +32; before: a pointer to a string header at +16), else from its
+ * pclntab's binary (go_pcln.version). 0, or -1 when neither has it. */
 int go_build_version(struct elf_file *e, char *buf, size_t len);
 /* An unsigned LEB128 (Go's uvarint) at p: the byte after it, or NULL. */
 const uint8_t *go_uvarint(const uint8_t *p, const uint8_t *end, uint32_t *v);
