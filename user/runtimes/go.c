@@ -79,6 +79,7 @@
 #define WALK_MAX_FRAMES 256
 #define STACK_IMG 1024			/* bytes of a parked g's stack read with the others' */
 #define DEFER_PAGE 4096			/* _defer records are read a page at a time */
+#define DEFER_CACHE 256			/* pages a chunk's chain walk keeps (1 MiB) */
 #define FUNCVAL_CACHE 256		/* a power of two */
 #define SQL_PREFIX "database/sql."
 
@@ -733,34 +734,37 @@ out:
 }
 
 /* The _defer chains of a chunk of goroutines, level by level: the k-th records of all
- * of them in one batch of reads. ch[j].d starts at goroutine j's g._defer. A chain's
- * records come from its page, read whole: the records a goroutine registered one after
- * another sit side by side, so a long chain (a loop's defers) costs a read per page, not
- * per record. Adds each chain to coroutine idx[j] of c, oldest first; returns how many
- * were cut short. */
+ * of them in one batch of reads. ch[j].d starts at goroutine j's g._defer. Records come
+ * from their pages, read whole and kept (DEFER_CACHE, direct-mapped): a goroutine's
+ * records sit side by side, or among a few hundred pages when the runtime recycled them
+ * from its pools, so a long chain (a loop's defers) costs a read per page, not per record.
+ * Every record a chain reaches was there when its g was read, before any page was. Adds
+ * each chain to coroutine idx[j] of c, oldest first; returns how many were cut short. */
 static size_t walk_defer_chains(struct target *t, struct go_rt *rt, struct census *c,
 				struct chain *ch, const size_t *idx, size_t n, int want_fn)
 {
 	const struct go *g = &rt->g;
 	size_t rec = d_rec_size(g), j, k, m, mp, cut = 0;
-	uint64_t addrs[ALLGS_CHUNK], paddrs[ALLGS_CHUNK], page_at[ALLGS_CHUNK];
+	uint64_t addrs[ALLGS_CHUNK], paddrs[ALLGS_CHUNK];
 	uint8_t raw[ALLGS_CHUNK * 64], ok[ALLGS_CHUNK], pok[ALLGS_CHUNK], *pages, *tmp;
 	const uint8_t *recp[ALLGS_CHUNK];	/* chain j's record, read */
 	size_t who[ALLGS_CHUNK], pwho[ALLGS_CHUNK];
+	uint64_t *page_at = calloc(DEFER_CACHE, sizeof(*page_at));	/* page + 1; 0: none */
 
-	pages = malloc(n * DEFER_PAGE);
+	pages = malloc(DEFER_CACHE * DEFER_PAGE);
 	tmp = malloc(n * DEFER_PAGE);
-	if (rec > 64 || !pages || !tmp) {
+	if (rec > 64 || !pages || !tmp || !page_at) {
 		free(pages);
 		free(tmp);
+		free(page_at);
 		return n;
 	}
-	memset(page_at, 0, n * sizeof(*page_at));	/* page address + 1; 0: none */
 	for (;;) {
-		/* A record across two pages is read alone; else from its chain's page, read
-		 * when the record is on another one. */
+		/* A record across two pages is read alone; else from its page, read when
+		 * it is not kept. */
 		for (j = m = mp = 0; j < n; j++) {
 			uint64_t d = ch[j].d, pg = d & ~(uint64_t)(DEFER_PAGE - 1);
+			size_t slot = (pg / DEFER_PAGE) % DEFER_CACHE;
 
 			recp[j] = NULL;
 			if (!d || ch[j].broken)
@@ -768,26 +772,20 @@ static size_t walk_defer_chains(struct target *t, struct go_rt *rt, struct censu
 			if (d + rec > pg + DEFER_PAGE) {
 				addrs[m] = d;
 				who[m++] = j;
-			} else if (page_at[j] != pg + 1) {
+			} else if (page_at[slot] != pg + 1) {
 				paddrs[mp] = pg;
 				pwho[mp++] = j;
 			} else {
-				recp[j] = pages + j * DEFER_PAGE + (d - pg);
+				recp[j] = pages + slot * DEFER_PAGE + (d - pg);
 			}
 		}
 		target_read_many(t, addrs, m, rec, raw, ok);
 		target_read_many(t, paddrs, mp, DEFER_PAGE, tmp, pok);
 		for (k = 0; k < m; k++)
 			recp[who[k]] = ok[k] ? raw + k * rec : NULL;
-		for (k = 0; k < mp; k++) {
-			j = pwho[k];
-			page_at[j] = 0;
-			if (!pok[k])
-				continue;
-			memcpy(pages + j * DEFER_PAGE, tmp + k * DEFER_PAGE, DEFER_PAGE);
-			page_at[j] = paddrs[k] + 1;
-			recp[j] = pages + j * DEFER_PAGE + (ch[j].d - paddrs[k]);
-		}
+		/* From the batch itself: two pages of it may share a slot. */
+		for (k = 0; k < mp; k++)
+			recp[pwho[k]] = pok[k] ? tmp + k * DEFER_PAGE + (ch[pwho[k]].d - paddrs[k]) : NULL;
 		for (j = k = 0; j < n; j++) {
 			struct chain *x = &ch[j];
 			const uint8_t *r = recp[j];
@@ -815,11 +813,20 @@ static size_t walk_defer_chains(struct target *t, struct go_rt *rt, struct censu
 			x->recs[x->n].fn = want_fn ? u64_at(r, g->o[O_D_FN]) : 0;
 			x->n++;
 		}
+		for (j = 0; j < mp; j++) {
+			size_t slot = (paddrs[j] / DEFER_PAGE) % DEFER_CACHE;
+
+			if (!pok[j])
+				continue;
+			memcpy(pages + slot * DEFER_PAGE, tmp + j * DEFER_PAGE, DEFER_PAGE);
+			page_at[slot] = paddrs[j] + 1;
+		}
 		if (!k)
 			break;
 	}
 	free(pages);
 	free(tmp);
+	free(page_at);
 	if (want_fn)
 		resolve_funcvals(t, rt, ch, n);
 	for (j = 0; j < n; j++) {
