@@ -33,8 +33,8 @@ unpack() {
 }
 # --go-released DIR: Go programs as their makers ship them (stripped, -s -w), for the tests
 # of Go releases Debian does not package, from the npm registry ($NPM_REGISTRY, else
-# npmjs.org): lefthook's, dbmate's (a database/sql user) and esbuild's (no build info)
-# release binaries, built with go1.24 to go1.27. Each tarball is checked against the integrity the registry published.
+# npmjs.org): lefthook's, dbmate's (a database/sql user), buf's (an HTTP server) and
+# esbuild's (no build info) release binaries, built with go1.24 to go1.27. Each tarball is checked against the integrity the registry published.
 released() {
   local dir=$1
   mkdir -p "$dir"
@@ -50,11 +50,16 @@ PACKAGES = [  # (package, version, the Go it was built with, sha512 of the tarba
     ("@dbmate/linux-x64", "2.29.5", "go1.25", "NBMFbBgwuOtnLhZL/5h5lsLOvnXE1eloIO9Cp8uc+yrXwpAZW8KUoj5M+QKRZiFO4OuPJk8qy42lt0SDVkJLyg=="),
     ("@dbmate/linux-x64", "2.31.0", "go1.26", "/GC91+u0qjpXtlIcvv6BEbLqR5MZK7MJgDC65huOzP4OOIeymQK+D5QsuMHNTwff/2z1zut42Mc42gROYPsYbg=="),
     ("@dbmate/linux-x64", "2.36.0", "go1.27", "LdLpgyuluwJ93rWcvJjdlsjJ8rBeeAH52h3dSk0zAMaLrQn49dup1/o2tFpG1jM9f767HkuXdBrrjy6ZwG9BSg=="),
+    # an HTTP server (buf beta studio-agent): a goroutine per connection
+    ("@bufbuild/buf-linux-x64", "1.55.1", "go1.24", "/48IjSA1kh/8kZl1bcDkikgH+9BMnPhhVqad+R7+3ttYOFqifet3n+hf2ipA26NtTpTfvOSRXj1tdx/80x0I1g=="),
+    ("@bufbuild/buf-linux-x64", "1.70.0", "go1.26", "5WHGUIb5iLFXcnqV33TDejqaPgx0CWFaYW7b4wh12wT0w3DR+ghFq6S6RmYyZLbTuhS4ZFsf+xyk5m+HViKxrA=="),
+    ("@bufbuild/buf-linux-x64", "1.75.0", "go1.27", "YGGJAx0lpMCE7aMWjNOJcfoEaG/e+iYHnTC4SZ0P5eS4IffMryA9Z4/bb1m1wNXAEJ8ATFMEZOAk/5x9VE47ig=="),
     # its makers remove the build info: the version is runtime.buildVersion's
     ("@esbuild/linux-x64", "0.28.2", "go1.26", "4xTZr1FUmSoQW4XIWmit3tzQrUTZM+N3P0XV8xROKYF50XfI7xeO90+1bZvNwxIufQ9hDQVRJH5YhgPVF8A/HQ=="),
 ]
 for package, version, go, sha512 in PACKAGES:
-    name = package.lstrip("@").split("/")[0].split("-linux")[0]  # lefthook, dbmate
+    name = package.lstrip("@").split("/")[0].split("-linux")[0]  # lefthook, dbmate, ...
+    name = {"bufbuild": "buf"}.get(name, name)
     path = os.path.join(out, "%s-%s-%s" % (name, version, go))
     if os.path.exists(path):
         continue

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Go as others ship it: lefthook's, dbmate's and esbuild's release binaries (stripped, -s
-# -w; esbuild's without build info), built by their makers with go1.24 to go1.27, none of which Debian packages. They print no truth
+# Go as others ship it: lefthook's, dbmate's, buf's and esbuild's release binaries
+# (stripped, -s -w; esbuild's without build info), built by their makers with go1.24 to
+# go1.27, none of which Debian packages. They print no truth
 # of their own,
 # so the Go runtime's is taken: run with GOTRACEBACK=system, a Go program that gets
 # SIGQUIT prints every goroutine (id, state, frames, creator) and exits. codefer-top
@@ -199,6 +200,52 @@ PY
 	judge "$v" "$bin" "$(cat "$WORK/held")"
 	kill "$server"
 done
+# buf's HTTP server (beta studio-agent) serves each connection in a goroutine of its own:
+# codefer-top attaches, a client opens CONNS connections and closes CLOSED of them, and
+# the goroutines net/http started for them (created at attach or after) are exactly the
+# ones still open, in the live view as in the traceback.
+CONNS=9
+CLOSED=4
+for bin in "$released"/buf-*; do
+	v=$(basename "$bin")
+	echo "-- $v"
+	port=$(free_port)
+	GOTRACEBACK=system "$bin" beta studio-agent --port "$port" --origin http://codefer.test \
+		</dev/null >"$WORK/buf.out" 2>"$WORK/traceback.err" &
+	TARGET_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		ss -ltnH "sport = :$port" | grep -q . && break
+		kill -0 "$TARGET_PID" 2>/dev/null || fail "$v exited: $(cat "$WORK/traceback.err")"
+		sleep 0.1
+	done
+	top_start
+	rm -f "$WORK/held"
+	python3 - "$port" "$WORK/held" $CONNS $CLOSED <<'PY' &
+import os, socket, sys, time
+port, out, n, closed = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+conns = [socket.create_connection(("127.0.0.1", port)) for _ in range(n)]
+for c in conns[:closed]:
+    c.close()
+with open(out + ".tmp", "w") as f:
+    f.write("%d\n" % (n - closed))
+os.rename(out + ".tmp", out)
+time.sleep(600)
+PY
+	client=$!
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$WORK/held" ] && break
+		sleep 0.1
+	done
+	[ -s "$WORK/held" ] || fail "$v: the client did not connect"
+	top_next 2
+	top_settle 1
+	expect "$v: goroutines serving a connection (live)" \
+		"$(jq '[.coroutines[] | select(.create_site | test("^created by net/http.\\(\\*Server\\).Serve "))] | length' "$WORK/snap.json")" \
+		"$(cat "$WORK/held")"
+	judge "$v" "$bin"
+	kill "$client"
+done
+
 # esbuild's makers remove the build info: its Go version is found in the binary itself.
 for bin in "$released"/esbuild-*; do
 	v=$(basename "$bin")
