@@ -261,5 +261,23 @@ for bin in "$released"/esbuild-*; do
 		"${v##*-}"
 	judge "$v" "$bin"
 	exec 3>&-
+
+	# With that string gone too, nothing tells the Go version: one line, exit 6.
+	python3 - "$bin" "$WORK/noversion" <<'PY'
+import re, sys
+d = open(sys.argv[1], "rb").read()
+open(sys.argv[2], "wb").write(re.sub(rb"go(1\.\d+\.\d+)", rb"xx\1", d))
+PY
+	chmod +x "$WORK/noversion"
+	rm -f "$WORK/in"
+	mkfifo "$WORK/in"
+	"$WORK/noversion" <"$WORK/in" >/dev/null 2>&1 &
+	TARGET_PID=$!
+	exec 3>"$WORK/in"
+	try "$v without its version string" 6 "its Go version.*is unknown" \
+		"$CODEFER_TOP" -p "$TARGET_PID" -b -n 1
+	exec 3>&-
+	wait "$TARGET_PID"
+	TARGET_PID=
 done
 finish

@@ -213,9 +213,9 @@ static int go_detect(struct target *t)
 	if (target_sym(t, NULL, "runtime.newproc1", NULL))
 		return 20;
 	/* A stripped Go binary still has its build info (or, without it, the version its
-	 * pclntab's runtime.buildVersion gives): detect it, so that plan() can say why it
-	 * cannot be probed. */
-	return e && !go_build_version(e, v, sizeof(v)) ? 20 : 0;
+	 * runtime.buildVersion gives), or at least its pclntab: detect it, so that plan()
+	 * can say why it cannot be probed. */
+	return e && (!go_build_version(e, v, sizeof(v)) || go_pcln_of(e)) ? 20 : 0;
 }
 
 /* Every offset from DWARF, else from the column of this release. 0, or -1 with *missing
@@ -334,8 +334,15 @@ static int go_resolve(struct target *t, struct go_rt *r, char *err, size_t errle
 	}
 	g->elf = module_elf(g->mod);
 	r->pl = go_pcln_of(g->elf);
-	if (!g->elf || go_build_version(g->elf, g->version, sizeof(g->version)))
+	if (!g->elf || go_build_version(g->elf, g->version, sizeof(g->version))) {
 		snprintf(g->version, sizeof(g->version), "go (unknown version)");
+		if (g->elf && !elf_file_has_dwarf(g->elf)) {
+			snprintf(err, errlen, "%s: a Go binary with no build info, no "
+				 "runtime.buildVersion string and no DWARF: its Go version, and so "
+				 "its runtime.g layout, is unknown", g->mod->path);
+			return EXIT_SYMBOL;
+		}
+	}
 	/* A development build says "devel go1.27-abc123 ...". */
 	if ((v = strstr(g->version, "go1.")) && sscanf(v, "go%d.%d", &major, &g->minor) == 2 &&
 	    (major != 1 || g->minor < 17)) {
