@@ -292,6 +292,14 @@ static int buildinfo_version(struct elf_file *e, char *buf, size_t len)
 	return 0;
 }
 
+/* Where the digits from p + i end, in [p, end). */
+static size_t digits_end(const uint8_t *p, const uint8_t *end, size_t i)
+{
+	while (p + i < end && p[i] >= '0' && p[i] <= '9')
+		i++;
+	return i;
+}
+
 /* runtime.buildVersion, for a binary whose makers removed its build info (esbuild's):
  * the one "go1.N[.M]" string in .rodata that a string header in .data points at. 0, or
  * -1 when there is not exactly one. */
@@ -299,35 +307,30 @@ static int build_version_var(struct elf_file *e, char *buf, size_t len)
 {
 	const uint8_t *ro, *data, *at, *end;
 	uint64_t ro_vaddr, data_vaddr, hdr[2];
-	size_t ro_size, data_size, i, n;
+	size_t ro_size, data_size, i, k, n[2];
 	int found = 0;
 
 	if (!(ro = elf_section(e, ".rodata", &ro_size, &ro_vaddr)) ||
 	    !(data = elf_section(e, ".data", &data_size, &data_vaddr)))
 		return -1;
-	for (at = ro; (at = memmem(at, ro_size - (size_t)(at - ro), "go1.", 4)); at++) {
-		end = ro + ro_size;
-		/* "go1." digits, then maybe "." digits: each length a header may give */
-		for (n = 4; at + n < end && at[n] >= '0' && at[n] <= '9'; n++)
-			;
-		while (n > 4) {
+	end = ro + ro_size;
+	for (at = ro; (at = memmem(at, (size_t)(end - at), "go1.", 4)); at++) {
+		/* Both lengths a header may give: "go1.N" and "go1.N.M". */
+		n[0] = digits_end(at, end, 4);
+		n[1] = at + n[0] + 1 < end && at[n[0]] == '.' ? digits_end(at, end, n[0] + 1) : 0;
+		for (k = 0; k < 2; k++) {
+			if (n[k] <= 4 || (k && n[1] == n[0] + 1))
+				continue;
 			hdr[0] = ro_vaddr + (uint64_t)(at - ro);
-			hdr[1] = n;
+			hdr[1] = n[k];
 			for (i = 0; i + sizeof(hdr) <= data_size; i += 8) {
 				if (memcmp(data + i, hdr, sizeof(hdr)))
 					continue;
-				if (found++ || n >= len)
+				if (found++ || n[k] >= len)
 					return -1;
-				memcpy(buf, at, n);
-				buf[n] = 0;
+				memcpy(buf, at, n[k]);
+				buf[n[k]] = 0;
 			}
-			if (at + n < end && at[n] == '.' && n < 8 && at + n + 1 < end &&
-			    at[n + 1] >= '0' && at[n + 1] <= '9') {
-				for (n++; at + n < end && at[n] >= '0' && at[n] <= '9'; n++)
-					;
-				continue;
-			}
-			break;
 		}
 	}
 	return found == 1 ? 0 : -1;
