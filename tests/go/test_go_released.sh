@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # Go as others ship it: lefthook's, dbmate's, buf's and esbuild's release binaries
 # (stripped, -s -w; esbuild's without build info), built by their makers with go1.24 to
-# go1.27, none of which Debian packages. They print no truth
-# of their own,
-# so the Go runtime's is taken: run with GOTRACEBACK=system, a Go program that gets
-# SIGQUIT prints every goroutine (id, state, frames, creator) and exits. codefer-top
-# attaches while lefthook's first command waits; the next ones start and end goroutines
-# (os/exec's), which the probes see come and go. While lefthook waits for its last
-# command, codefer-top's last snapshot and codefer-dump on a core (gcore) must list the
-# same goroutines (and gdb's `codefer summary` on the core count them). dbmate connects to
-# a server that accepts and never answers: its database/sql pool must count the
-# connections that server holds as open, none idle, no waiter (the other end's truth). in the same states, created by the same go statements; the
-# dump's wait site of each is a frame of its stack there, and every pending defer it lists
-# was registered by a function on that stack.
+# go1.27, none of which Debian packages. They print no truth of their own, so the Go
+# runtime's is taken: run with GOTRACEBACK=system, a Go program that gets SIGQUIT prints
+# every goroutine (id, state, frames, creator) and exits. With each program waiting,
+# codefer-top's last snapshot and codefer-dump on a core (gcore) must list the same
+# goroutines, in the same states, created by the same go statements (and gdb's `codefer
+# summary` on the core count them); the dump's wait site of each is a frame of its stack
+# there, and every pending defer it lists was registered by a function on that stack.
+# - lefthook: codefer-top attaches while its first command waits; the next ones start and
+#   end goroutines (os/exec's), which the probes see come and go;
+# - dbmate connects to a server that accepts and never answers: its database/sql pool
+#   counts the connections that server holds as open, none idle, no waiter;
+# - buf's HTTP server: a goroutine per connection a client still holds, after opening and
+#   closing some while codefer-top is attached;
+# - esbuild: its Go version comes from the binary itself; with that string gone too, one
+#   line and exit 6.
 . "$(dirname "$0")/go_lib.sh"
 need_root
 [ -x "$CODEFER_TOP" ] || fail "codefer-top not built ($CODEFER_TOP)"
@@ -20,7 +23,7 @@ command -v gcore >/dev/null || skip "no gcore (gdb)"
 command -v git >/dev/null || skip "no git (lefthook runs in a repository)"
 released=$BUILD/go-released
 "$TESTS/../scripts/install-deps.sh" --go-released "$released" ||
-	skip "lefthook's release binaries cannot be had from the npm registry"
+	skip "the release binaries cannot be had from the npm registry"
 
 git init -q "$WORK/repo" || fail "git init failed"
 mkfifo "$WORK/repo/gate"
