@@ -127,7 +127,8 @@ static const struct {
 	long state_size, ci_size;
 	uint8_t proto_tt;
 } flavours[L__COUNT] = {
-	[L54] = { "5.4", "3456", 200, 64, 10 },	/* tbclist appeared in 5.4.3 */
+	/* tbclist appeared in 5.4.3; 5.4.7 and 5.4.8 change no structure codefer reads */
+	[L54] = { "5.4", "345678", 200, 64, 10 },
 	[L53] = { "5.3", "0123456", 208, 72, 9 },
 	[L51] = { "5.1", "012345", 184, 40, 9 },
 };
@@ -230,7 +231,7 @@ static int lua_resolve(struct target *t, struct lua *l, char *err, size_t errlen
 	if (!strchr(flavours[l->fl].releases, l->version[8]) || l->version[7] != '.' ||
 	    l->version[9]) {
 		snprintf(err, errlen, "%s: %s has no DWARF and codefer has offsets for Lua 5.4.3 "
-			 "to 5.4.6, 5.3 and 5.1 only (install its -dbg package)", l->version,
+			 "to 5.4.8, 5.3 and 5.1 only (install its -dbg package)", l->version,
 			 l->mod->path);
 		return EXIT_SYMBOL;
 	}
