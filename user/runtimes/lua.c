@@ -1238,6 +1238,11 @@ const struct runtime runtime_lua = {
 #define LJ_G_ROOT 40
 #define LJ_G_MAINTHREAD 192
 #define LJ_G_CUR_L 368
+/* Upstream's "Run VM events and finalizers in separate state" (committed at this time,
+ * which rolling releases name themselves by: "LuaJIT 2.1.<commit time>") put
+ * global_State.vmthref before cur_L. */
+#define LJ_VMTHREF_SINCE 1762794686ull
+#define LJ_G_VMTHREF 280	/* from then: the VM's own thread, on gc.root, no coroutine */
 #define LJ_GCT_THREAD 6		/* ~LJ_TTHREAD */
 #define LJ_GCT_PROTO 7
 #define LJ_GCT_FUNC 8
@@ -1309,6 +1314,7 @@ struct luajit {
 	struct module *mod;
 	char version[64];
 	long state_size;	/* sizeof(lua_State) */
+	long cur_l;		/* global_State.cur_L */
 	uint64_t g;		/* the global_State the last census found */
 	/* nginx with lua-nginx-module: where its VM is anchored (ngx_vm_state), the
 	 * registry key of its cosocket pools */
@@ -1398,6 +1404,10 @@ static int luajit_open(struct rt_ctx *c, char *err, size_t errlen)
 	}
 	luajit_version(j->mod, j->version, sizeof(j->version));
 	j->state_size = LJ_STATE_SIZE;
+	j->cur_l = LJ_G_CUR_L;
+	if (!strncmp(j->version, "LuaJIT 2.1.", 11) &&
+	    strtoull(j->version + 11, NULL, 10) >= LJ_VMTHREF_SINCE)
+		j->cur_l += 8;
 	if ((j->ngx_http_lua_module = target_sym(c->t, NULL, "ngx_http_lua_module", NULL))) {
 		j->ngx_cycle = target_sym(c->t, NULL, "ngx_cycle", NULL);
 		j->ngx_pool_key = target_sym(c->t, NULL, "ngx_http_lua_socket_pool_key", NULL);
@@ -1439,9 +1449,9 @@ static void lj_call_site(struct probe_cfg *cfg, struct loc L)
 }
 
 /* The thread that runs (g->cur_L), from a register holding any thread of the VM. */
-static struct loc lj_cur_thread(enum loc_reg any)
+static struct loc lj_cur_thread(const struct luajit *j, enum loc_reg any)
 {
-	return loc_deref(loc_deref(loc_reg(any), LJ_L_GLREF, 8), LJ_G_CUR_L, 8);
+	return loc_deref(loc_deref(loc_reg(any), LJ_L_GLREF, 8), j->cur_l, 8);
 }
 
 static int luajit_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_t errlen)
@@ -1459,7 +1469,7 @@ static int luajit_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 	 * line). Called from C outside any call from Lua (nginx making a request's entry
 	 * thread), cur_L is the thread that ran last, with no C frame (cframe 0): no site
 	 * then. */
-	lj_call_site(&create, lj_cur_thread(CFREG_RAX));
+	lj_call_site(&create, lj_cur_thread(j, CFREG_RAX));
 	/* lua_newthread returns the new thread: read it at each RET, no uretprobe. */
 	if ((r = plan_add_returns(p, m, "lua_newthread", &create, "create", err, errlen)))
 		return r;
@@ -1474,8 +1484,8 @@ static int luajit_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 	if (j->ngx_pool_key && (r = plan_cosockets(rc, p, err, errlen)))
 		return r;
 	plan_note(p, "module %s; offsets: the LuaJIT 2.1 GC64 table (lua_State.glref %d, "
-		  "global_State.gc.root %d mainthref %d), sizeof(lua_State) %ld (%s)", m->path,
-		  LJ_L_GLREF, LJ_G_ROOT, LJ_G_MAINTHREAD, j->state_size,
+		  "global_State.gc.root %d mainthref %d cur_L %ld), sizeof(lua_State) %ld (%s)",
+		  m->path, LJ_L_GLREF, LJ_G_ROOT, LJ_G_MAINTHREAD, j->cur_l, j->state_size,
 		  j->state_size == LJ_STATE_SIZE ? "upstream" : "luajit2: from lua_getexdata2");
 	plan_note(p, "coroutines: creations probed; the GC frees threads through a function "
 		  "table, with no probe: gc.root is walked again at each snapshot (at most a "
@@ -1995,7 +2005,7 @@ static int luajit_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 	struct target *t = rc->t;
 	struct luajit *j = rc->priv;
 	const struct anchor a = { LJ_L_GLREF, LJ_G_MAINTHREAD, j->state_size };
-	uint64_t g, main, cur, obj, next, n;
+	uint64_t g, main, cur, obj, next, n, vm = 0;
 	size_t first_coro = c->ncoros, first_pool = c->npools;
 	struct u64_set sockets = { 0 };
 	/* At each snapshot the probes know the connections out: the pools' figures will do. */
@@ -2015,7 +2025,8 @@ static int luajit_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 		j->g = g;
 	}
 	if (target_read_u64(t, g + LJ_G_MAINTHREAD, &main) ||
-	    target_read_u64(t, g + LJ_G_CUR_L, &cur) || target_read_u64(t, g + LJ_G_ROOT, &obj)) {
+	    target_read_u64(t, g + j->cur_l, &cur) || target_read_u64(t, g + LJ_G_ROOT, &obj) ||
+	    (j->cur_l != LJ_G_CUR_L && target_read_u64(t, g + LJ_G_VMTHREF, &vm))) {
 		snprintf(err, errlen, "global_State at 0x%llx unreadable", (unsigned long long)g);
 		return census_unreadable(t);
 	}
@@ -2037,7 +2048,7 @@ static int luajit_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 		if (gct == LJ_GCT_TAB && conns && lj_cosocket(t, (LJ_IT_TAB << 47) | obj) &&
 		    set_add(&sockets, (LJ_IT_TAB << 47) | obj))
 			break;
-		if (gct != LJ_GCT_THREAD || obj == main)
+		if (gct != LJ_GCT_THREAD || obj == main || obj == vm)
 			continue;
 		if (!(co = census_add_coro(c, obj)))
 			break;
