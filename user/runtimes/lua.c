@@ -1388,6 +1388,28 @@ static long exdata2_offset(struct elf_file *e, uint64_t fn)
 	return off;
 }
 
+/* global_State.cur_L: where the version says (LJ_VMTHREF_SINCE), unless the target's own
+ * global_State says otherwise (a luajit2 newer than that change but without it): a thread
+ * of that state at one of the two places and not at the other. */
+static void luajit_cur_l(struct target *t, struct luajit *j)
+{
+	const struct anchor a = { LJ_L_GLREF, LJ_G_MAINTHREAD, j->state_size };
+	const long at[2] = { LJ_G_CUR_L, LJ_G_CUR_L + 8 };
+	uint64_t g, L, L_g;
+	int thread[2], i;
+
+	j->cur_l = at[!strncmp(j->version, "LuaJIT 2.1.", 11) &&
+		      strtoull(j->version + 11, NULL, 10) >= LJ_VMTHREF_SINCE];
+	if (!is_state(t, &a, ngx_vm_state(t, j), &g) && find_global(t, &a, &g))
+		return;
+	for (i = 0; i < 2; i++)
+		thread[i] = !target_read_u64(t, g + at[i], &L) && L &&
+			    !target_read_u64(t, L + LJ_L_GLREF, &L_g) && L_g == g;
+	if (thread[0] != thread[1])
+		j->cur_l = at[thread[1]];
+	j->g = g;
+}
+
 static int luajit_open(struct rt_ctx *c, char *err, size_t errlen)
 {
 	const struct elf_sym *s;
@@ -1404,10 +1426,6 @@ static int luajit_open(struct rt_ctx *c, char *err, size_t errlen)
 	}
 	luajit_version(j->mod, j->version, sizeof(j->version));
 	j->state_size = LJ_STATE_SIZE;
-	j->cur_l = LJ_G_CUR_L;
-	if (!strncmp(j->version, "LuaJIT 2.1.", 11) &&
-	    strtoull(j->version + 11, NULL, 10) >= LJ_VMTHREF_SINCE)
-		j->cur_l += 8;
 	if ((j->ngx_http_lua_module = target_sym(c->t, NULL, "ngx_http_lua_module", NULL))) {
 		j->ngx_cycle = target_sym(c->t, NULL, "ngx_cycle", NULL);
 		j->ngx_pool_key = target_sym(c->t, NULL, "ngx_http_lua_socket_pool_key", NULL);
@@ -1415,17 +1433,18 @@ static int luajit_open(struct rt_ctx *c, char *err, size_t errlen)
 		if (!j->ngx_http_module)
 			j->ngx_cycle = 0;
 	}
-	if (!(s = elf_sym_by_name(j->mod->elf, "lua_getexdata2")))
-		return 0;
-	/* exdata2 is lua_State's last field. */
-	if ((off = exdata2_offset(j->mod->elf, s->value)) < LJ_STATE_SIZE) {
-		snprintf(err, errlen, "%s: lua_getexdata2 does not read lua_State.exdata2 as "
-			 "codefer expects", j->version);
-		return EXIT_SYMBOL;
+	if ((s = elf_sym_by_name(j->mod->elf, "lua_getexdata2"))) {
+		/* exdata2 is lua_State's last field. */
+		if ((off = exdata2_offset(j->mod->elf, s->value)) < LJ_STATE_SIZE) {
+			snprintf(err, errlen, "%s: lua_getexdata2 does not read lua_State.exdata2 "
+				 "as codefer expects", j->version);
+			return EXIT_SYMBOL;
+		}
+		j->state_size = off + 8;
+		snprintf(j->version + strlen(j->version), sizeof(j->version) - strlen(j->version),
+			 " (OpenResty luajit2)");
 	}
-	j->state_size = off + 8;
-	snprintf(j->version + strlen(j->version), sizeof(j->version) - strlen(j->version),
-		 " (OpenResty luajit2)");
+	luajit_cur_l(c->t, j);
 	return 0;
 }
 
