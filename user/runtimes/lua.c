@@ -1388,26 +1388,41 @@ static long exdata2_offset(struct elf_file *e, uint64_t fn)
 	return off;
 }
 
+/* The VM's global_State in *g: the one found last while it still checks out, else the one
+ * lua-nginx-module's main conf, the main thread's stack or the executable's data holds.
+ * 0, or -1. */
+static int luajit_global(struct target *t, struct luajit *j, uint64_t *g)
+{
+	const struct anchor a = { LJ_L_GLREF, LJ_G_MAINTHREAD, j->state_size };
+	uint64_t main;
+
+	if (j->g && !target_read_u64(t, j->g + LJ_G_MAINTHREAD, &main) &&
+	    is_state(t, &a, main, g) && *g == j->g)
+		return 0;
+	if (!is_state(t, &a, ngx_vm_state(t, j), g) && find_global(t, &a, g))
+		return -1;
+	j->g = *g;
+	return 0;
+}
+
 /* global_State.cur_L: where the version says (LJ_VMTHREF_SINCE), unless the target's own
  * global_State says otherwise (a luajit2 newer than that change but without it): a thread
  * of that state at one of the two places and not at the other. */
 static void luajit_cur_l(struct target *t, struct luajit *j)
 {
-	const struct anchor a = { LJ_L_GLREF, LJ_G_MAINTHREAD, j->state_size };
 	const long at[2] = { LJ_G_CUR_L, LJ_G_CUR_L + 8 };
 	uint64_t g, L, L_g;
 	int thread[2], i;
 
 	j->cur_l = at[!strncmp(j->version, "LuaJIT 2.1.", 11) &&
 		      strtoull(j->version + 11, NULL, 10) >= LJ_VMTHREF_SINCE];
-	if (!is_state(t, &a, ngx_vm_state(t, j), &g) && find_global(t, &a, &g))
+	if (luajit_global(t, j, &g))
 		return;
 	for (i = 0; i < 2; i++)
 		thread[i] = !target_read_u64(t, g + at[i], &L) && L &&
 			    !target_read_u64(t, L + LJ_L_GLREF, &L_g) && L_g == g;
 	if (thread[0] != thread[1])
 		j->cur_l = at[thread[1]];
-	j->g = g;
 }
 
 static int luajit_open(struct rt_ctx *c, char *err, size_t errlen)
@@ -2023,7 +2038,6 @@ static int luajit_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 {
 	struct target *t = rc->t;
 	struct luajit *j = rc->priv;
-	const struct anchor a = { LJ_L_GLREF, LJ_G_MAINTHREAD, j->state_size };
 	uint64_t g, main, cur, obj, next, n, vm = 0;
 	size_t first_coro = c->ncoros, first_pool = c->npools;
 	struct u64_set sockets = { 0 };
@@ -2033,15 +2047,10 @@ static int luajit_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 	uint8_t gct;
 
 	snprintf(c->version, sizeof(c->version), "%s", j->version);
-	/* The global_State the last census found, while it still checks out. */
-	if (!j->g || target_read_u64(t, j->g + LJ_G_MAINTHREAD, &main) ||
-	    !is_state(t, &a, main, &g) || g != j->g) {
-		if (!is_state(t, &a, ngx_vm_state(t, j), &g) && find_global(t, &a, &g)) {
-			snprintf(err, errlen, "no lua_State found in the main thread's stack, the "
-				 "executable's data or lua-nginx-module's main conf");
-			return census_unreadable(t);
-		}
-		j->g = g;
+	if (luajit_global(t, j, &g)) {
+		snprintf(err, errlen, "no lua_State found in the main thread's stack, the "
+			 "executable's data or lua-nginx-module's main conf");
+		return census_unreadable(t);
 	}
 	if (target_read_u64(t, g + LJ_G_MAINTHREAD, &main) ||
 	    target_read_u64(t, g + j->cur_l, &cur) || target_read_u64(t, g + LJ_G_ROOT, &obj) ||
