@@ -677,9 +677,11 @@ int target_open_core(struct target *t, const char *core, const char *exe, const 
 		goto fail;
 
 	for (i = 0; i < nfe; i++) {
-		struct module *m = add_module(t, &fe[i]);
+		struct module *m;
 
-		if (!m) {
+		if (target_path_is_shared_memory(fe[i].path))
+			continue;
+		if (!(m = add_module(t, &fe[i]))) {
 			snprintf(err, errlen, "out of memory");
 			ret = EXIT_FAILURE_;
 			goto fail;

@@ -84,7 +84,8 @@ static int read_maps(struct target *t, char *err, size_t errlen)
 		int deleted;
 
 		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %4095[^\n]", &start, &end, perms, &off,
-			   &maj, &min, &ino, file) < 8 || file[0] != '/')
+			   &maj, &min, &ino, file) < 8 || file[0] != '/' ||
+		    target_path_is_shared_memory(file))
 			continue;
 		n = strlen(file);
 		if ((deleted = n > 10 && !strcmp(file + n - 10, " (deleted)")))
@@ -448,14 +449,24 @@ void target_module_names(const struct target *t, char *buf, size_t len)
 	}
 }
 
+/* The narrowest module's range that holds addr: a library mapped between two mappings
+ * of another file (a gap its range spans) is the one mapped there. */
 struct module *target_module_at(struct target *t, uint64_t addr)
 {
+	struct module *best = NULL;
 	int i;
 
 	for (i = 0; i < t->nmods; i++)
-		if (addr >= t->mods[i].start && addr < t->mods[i].end)
-			return &t->mods[i];
-	return NULL;
+		if (addr >= t->mods[i].start && addr < t->mods[i].end &&
+		    (!best || t->mods[i].end - t->mods[i].start < best->end - best->start))
+			best = &t->mods[i];
+	return best;
+}
+
+bool target_path_is_shared_memory(const char *path)
+{
+	return !strncmp(path, "/dev/", 5) || !strncmp(path, "/memfd:", 7) ||
+	       !strncmp(path, "/SYSV", 5);
 }
 
 static uint64_t sym_in(struct module *m, const char *name)

@@ -5,6 +5,7 @@
 #ifndef CODEFER_TARGET_H
 #define CODEFER_TARGET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -78,6 +79,10 @@ struct module *target_module(struct target *t, const char *name);
 /* "name, name, ..." of the mapped files, for an error saying what could have matched. */
 void target_module_names(const struct target *t, char *buf, size_t len);
 struct module *target_module_at(struct target *t, uint64_t addr);
+/* Shared memory (/dev/zero, /dev/shm, SysV, memfd) is mapped from a file name but holds no
+ * code: no module. A Swoole server maps many under one name, in a core (no inode to tell
+ * them apart) one range that would cover the libraries mapped among them. */
+bool target_path_is_shared_memory(const char *path);
 struct elf_file *module_elf(struct module *m);
 
 /* Runtime address of a symbol in a module (0 if absent). With m == NULL every module
