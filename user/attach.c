@@ -1225,7 +1225,9 @@ int session_attach(struct session *s, const struct attach_opts *o, char *err, si
 	release();
 	if (s->frozen)
 		s->stall_ns = mono_ns() - t0;
-	if (!r && !target_alive(&s->t)) {
+	/* Whatever failed then (a uprobe on a file the exiting process no longer maps), it
+	 * is the target's exit that says why. */
+	if (!target_alive(&s->t)) {
 		snprintf(err, errlen, "process %d exited during attach", s->t.pid);
 		r = EXIT_TARGET_GONE;
 	}

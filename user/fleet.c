@@ -317,7 +317,8 @@ int fleet_refresh(struct fleet *f, char *err, size_t errlen)
 			continue;
 		}
 		if (f->single)
-			return snprintf(err, errlen, "the target process exited; probes detached"),
+			return snprintf(err, errlen, "the target process exited%s",
+					f->mem[i]->s.no_probes ? "" : "; probes detached"),
 			       EXIT_TARGET_GONE;
 		retire(f, i);
 	}
