@@ -143,12 +143,24 @@ static void json_age(struct jrow *j, const struct coro_row *r)
 		jr_f3(j, r->age_s);
 }
 
+/* A coroutine id as JSON: a number where the runtime numbers them (a per-thread id with
+ * its thread after it), else a hex string. */
+static void json_id(char *buf, size_t len, const struct model *m, uint64_t id)
+{
+	if (m->s->plan.ids_per_thread)
+		snprintf(buf, len, "%u, \"thread\": %u", (uint32_t)id, (uint32_t)(id >> 32));
+	else if (m->s->rt->id_is_number)
+		snprintf(buf, len, "%llu", U(id));
+	else
+		snprintf(buf, len, "\"0x%llx\"", U(id));
+}
+
 /* A row's object. A row that shows as it did at the previous refresh but for its age
  * (coro_row.same) is written from the text kept then; any other is made and kept. */
 static void json_row(struct jrow *j, struct model *m, struct coro_row *r, int first)
 {
 	size_t start, age, age_end;
-	char *state, *owner, *keep;
+	char *state, *owner, *keep, id[48];
 	struct site start_site;
 	int plain;
 
@@ -166,18 +178,8 @@ static void json_row(struct jrow *j, struct model *m, struct coro_row *r, int fi
 	state = plain ? NULL : json_quote(r->state);
 	start = j->n;
 	JR_LIT(j, "{\"id\": ");
-	if (m->s->plan.ids_per_thread) {
-		jr_u(j, (uint32_t)r->id);
-		JR_LIT(j, ", \"thread\": ");
-		jr_u(j, r->id >> 32);
-	} else if (m->s->rt->id_is_number) {
-		jr_u(j, r->id);
-	} else {
-		char id[24];
-
-		snprintf(id, sizeof(id), "\"0x%llx\"", U(r->id));
-		jr_s(j, id);
-	}
+	json_id(id, sizeof(id), m, r->id);
+	jr_s(j, id);
 	JR_LIT(j, ", \"state\": ");
 	if (plain) {
 		JR_LIT(j, "\"");
@@ -343,14 +345,16 @@ static void json_holds(FILE *f, struct model *m, const struct snapshot *snap, ui
 	const struct coro_row *r;
 	const struct hold *h;
 	size_t i, n = 0;
+	char id[48];
 
 	fputs(", \"conns\": [", f);
 	for (i = 0; i < snap->nholds; i++) {
 		h = &snap->holds[i];
 		if (h->pool != pool || !h->counted)
 			continue;
-		fprintf(f, "%s{\"conn\": \"0x%llx\", \"coroutine\": \"0x%llx\", \"orphan\": %s, "
-			"\"held_s\": %.3f, \"site\": ", n++ ? ", " : "", U(h->conn), U(h->co),
+		json_id(id, sizeof(id), m, h->co);
+		fprintf(f, "%s{\"conn\": \"0x%llx\", \"coroutine\": %s, \"orphan\": %s, "
+			"\"held_s\": %.3f, \"site\": ", n++ ? ", " : "", U(h->conn), id,
 			h->orphan ? "true" : "false",
 			h->get_ns && h->get_ns <= snap->ns ? (snap->ns - h->get_ns) / 1e9 : -1.0);
 		json_str(f, h->site.kind || h->site.addr ?
@@ -651,12 +655,17 @@ void render_text(FILE *f, struct model *m, const struct snapshot *snap, int max_
 	if (snap->npools) {
 		line(f, width, "%s", "");
 		line(f, width, "%18s %8s %8s %6s %6s %7s %6s %s", "POOL", "GETS", "PUTS", "OUT", "PEAK",
-		     "ORPHANS", "OLDEST", "OLDEST HOLD TAKEN AT");
+		     "ORPHANS", "HELD", "LONGEST HELD TAKEN AT");
 		for (i = 0; i < snap->npools && i < (size_t)max_rows; i++) {
 			const struct pool_row *p = &snap->pools[i];
-			char id[24], opened[512], taken[24] = "-", back[24] = "-";
+			char id[256], opened[512], taken[24] = "-", back[24] = "-";
 
 			model_pool_id(p, id, sizeof(id));
+			/* A name wider than its column (a framework pool's class[name]) has a line. */
+			if (strlen(id) > 18) {
+				line(f, width, "%s", id);
+				id[0] = 0;
+			}
 			age_text(b, sizeof(b), p->oldest_hold_s);
 			/* Probes that cannot tell a pool count no gets or puts per pool. */
 			if (!s->plan.pools_walked) {

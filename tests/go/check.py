@@ -136,6 +136,10 @@ def main():
                bool(re.search(r"gotarget\.go:%d\b" % pool["site_line"], query_site)), True)
         expect("totals conns_outstanding", totals.get("conns_outstanding"), pool["outstanding"])
         expect("totals conns_orphaned", totals.get("conns_orphaned"), pool["orphans"])
+        # A held connection names its holder as the rows do: by goid, a number.
+        holders = sorted(c.get("coroutine") for c in used[0].get("conns", []) if not c.get("orphan")) if used else []
+        expect("pool conns' holders are rows holding connections", holders,
+               sorted(g for g, r in rows.items() for _ in range(r.get("conns_held", 0))))
         expect("totals lost", totals.get("lost"), 0)
     return bad
 
