@@ -31,7 +31,7 @@ struct rep {
 	uint64_t *live_ids;	/* sorted census ids, to tell orphaned connections */
 	size_t *conn_site;
 	size_t *timer_site;	/* per pending timer: its site's index */
-	uint64_t pending, held, orphans;
+	uint64_t pending, held, orphans, out, unknown;	/* out of their pools; unknown: holders not known */
 };
 
 /* ---- the model the renderers share ---- */
@@ -60,7 +60,7 @@ static int is_live(const struct rep *r, uint64_t id)
  * for (unless it cannot tell holders: Go). */
 struct pool_holds {
 	size_t held;
-	int64_t orphans, unlisted;
+	int64_t orphans, unlisted, unknown;	/* unknown: out, holders not known (Go) */
 };
 
 static int is_live(const struct rep *r, uint64_t id);
@@ -80,8 +80,8 @@ static struct pool_holds pool_holds(const struct rep *r, const struct census_poo
 		else
 			h.orphans++;
 	}
-	if (!p->holders_unknown && p->open - p->idle > (int64_t)listed)
-		h.unlisted = p->open - p->idle - (int64_t)listed;
+	if (p->open - p->idle > (int64_t)listed)
+		*(p->holders_unknown ? &h.unknown : &h.unlisted) = p->open - p->idle - (int64_t)listed;
 	h.orphans += h.unlisted;
 	return h;
 }
@@ -150,8 +150,14 @@ static int build(struct rep *r)
 			return -1;
 		r->orphans += !is_live(r, c->conns[i].co);
 	}
-	for (i = 0; i < c->npools; i++)
-		r->orphans += pool_holds(r, &c->pools[i]).unlisted;
+	r->out = c->nconns;
+	for (i = 0; i < c->npools; i++) {
+		struct pool_holds h = pool_holds(r, &c->pools[i]);
+
+		r->orphans += h.unlisted;
+		r->out += h.unlisted + h.unknown;
+		r->unknown += h.unknown;
+	}
 	for (i = 0; i < c->ntimers; i++)
 		if ((r->timer_site[i] = site_tab_index(&r->sites, &c->timers[i].site)) == SITE_TAB_OOM)
 			return -1;
@@ -498,8 +504,9 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 			(long long)c->stale[i].newest_id);
 	}
 	fprintf(f, "],\n \"summary\": {\"coroutines\": %zu, \"defers_pending\": %llu, "
-		"\"conns_held\": %llu, \"conns_out\": %zu, \"orphans\": %llu, \"sites\": [",
-		c->ncoros, (unsigned long long)r->pending, (unsigned long long)r->held, c->nconns,
+		"\"conns_held\": %llu, \"conns_out\": %llu, \"orphans\": %llu, \"sites\": [",
+		c->ncoros, (unsigned long long)r->pending, (unsigned long long)r->held,
+		(unsigned long long)r->out,
 		(unsigned long long)r->orphans);
 	json_ranked(f, rk, rank_sites(r, &rk), "pending");
 	fputs("], \"created\": [", f);
@@ -546,9 +553,9 @@ static void render_text(FILE *f, const struct rep *r, const struct report_opts *
 	fprintf(f, "runtime %s %s\n", r->rt->name, a);
 	fprintf(f, "%zu coroutines, %llu pending defers, %llu connections held", c->ncoros,
 		(unsigned long long)r->pending, (unsigned long long)r->held);
-	if (c->nconns)
-		fprintf(f, " (%zu out of their pools, %llu orphaned)", c->nconns,
-			(unsigned long long)r->orphans);
+	if (r->out)
+		fprintf(f, " (%llu out of their pools, %llu orphaned%s)", (unsigned long long)r->out,
+			(unsigned long long)r->orphans, r->unknown ? ", holders not known" : "");
 	fputs("\n", f);
 	if (c->warning[0]) {
 		tty_str(a, sizeof(a), c->warning);

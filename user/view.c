@@ -362,12 +362,17 @@ static void draw_bottom(struct view *v, int y, int bottom)
 
 	if (s->npools && y + 2 < bottom) {
 		put(y++, A_BOLD, "%18s %8s %8s %6s %6s %7s %6s %s", "POOL", "GETS", "PUTS", "OUT",
-		    "PEAK", "ORPHANS", "OLDEST", "OLDEST HOLD TAKEN AT");
+		    "PEAK", "ORPHANS", "HELD", "LONGEST HELD TAKEN AT");
 		for (i = 0; i < s->npools && y < bottom; i++) {
 			const struct pool_row *p = &s->pools[i];
-			char id[24], opened[512];
+			char id[256], opened[512];
 
 			model_pool_id(p, id, sizeof(id));
+			/* A name wider than its column (a framework pool's class[name]) has a line. */
+			if (strlen(id) > 18 && y + 1 < bottom) {
+				put(y++, 0, "%s", id);
+				id[0] = 0;
+			}
 			age_text(a, sizeof(a), p->oldest_hold_s);
 			put(y++, p->s.orphans ? color(v, P_HOLDING) : 0,
 			    "%18s %8llu %8llu %6lld %6lld %7lld %6s %s", id,
