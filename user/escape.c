@@ -76,8 +76,8 @@ void json_str(FILE *f, const char *s)
 	free(q);
 }
 
-/* Text safe for a terminal: control bytes, C1 controls, backslashes and invalid UTF-8
- * as \xNN. */
+/* Text safe for a terminal: control bytes, C1 controls, invalid UTF-8 and a backslash
+ * before an x as \xNN. */
 void tty_str(char *dst, size_t len, const char *src)
 {
 	const unsigned char *p = (const unsigned char *)src;
@@ -88,9 +88,10 @@ void tty_str(char *dst, size_t len, const char *src)
 		return;
 	while (*p) {
 		n = utf8_len(p);
-		/* U+0080..U+009F (C1 controls, 0xc2 0x80..0x9f) can start escape sequences; a
-		 * backslash is escaped too, so that "\x1b" in the output always means ESC. */
-		if (n == 1 && *p >= 0x20 && *p != 0x7f && *p != '\\') {
+		/* U+0080..U+009F (C1 controls, 0xc2 0x80..0x9f) can start escape sequences. A
+		 * backslash before an x is escaped too, so that "\x1b" in the output always
+		 * means ESC; others stay (PHP's namespaces read as written). */
+		if (n == 1 && *p >= 0x20 && *p != 0x7f && !(*p == '\\' && p[1] == 'x')) {
 			if (o + 1 >= len)
 				break;
 			dst[o++] = *p++;

@@ -398,6 +398,28 @@ static int row_totals(struct model *m, const struct coro_row *r, int sign)
 	return 0;
 }
 
+/* A pool whose walk reads its figures and who holds its connections: those out that no
+ * hold lists (a framework pool's connection made without its channel, kept nowhere a walk
+ * looks) are out, and orphans, as codefer-dump counts them. */
+static void add_unlisted(struct pool_row *p, const struct hold *holds, size_t nholds)
+{
+	const struct census_pool *w = p->walked;
+	int64_t listed = 0;
+	size_t h;
+
+	if (!w || w->holders_unknown)
+		return;
+	for (h = 0; h < nholds; h++)
+		listed += holds[h].pool == p->pool;
+	if (w->open - w->idle <= listed)
+		return;
+	p->s.orphans += w->open - w->idle - listed;
+	if (p->s.outstanding < w->open - w->idle)
+		p->s.outstanding = w->open - w->idle;
+	if (p->s.peak < p->s.outstanding)
+		p->s.peak = p->s.outstanding;
+}
+
 /* The per-site figures: the rows' defers and creations as kept, the connections out
  * counted again (few). */
 static int build_sites(struct model *m, struct snapshot *snap, struct hold *holds, size_t nholds)
@@ -506,6 +528,7 @@ static int build_pools(struct model *m, struct snapshot *snap, struct hold *hold
 		p->opened = p->s.open_site.kind ? site_tab_index(&m->sites, &p->s.open_site)
 						: SITE_TAB_OOM;
 		p->walked = walked_pool(s, p->pool);
+		add_unlisted(p, holds, nholds);
 		snap->tot.conns_outstanding += p->s.outstanding > 0 ? p->s.outstanding : 0;
 		snap->tot.conns_orphaned += p->s.orphans > 0 ? p->s.orphans : 0;
 		snap->npools++;
@@ -536,6 +559,7 @@ static int build_pools(struct model *m, struct snapshot *snap, struct hold *hold
 		} else if (w->site.kind || w->site.addr) {
 			p->site = site_tab_index(&m->sites, &w->site);
 		}
+		add_unlisted(p, holds, nholds);
 		snap->tot.conns_outstanding += p->s.outstanding > 0 ? p->s.outstanding : 0;
 		snap->tot.conns_orphaned += p->s.orphans;
 		snap->npools++;

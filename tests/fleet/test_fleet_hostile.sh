@@ -10,7 +10,7 @@ proc_start a '^PID ' "$LEAKY"
 proc_start b '^PID ' "$LEAKY"
 proc_do b "name 1b5b324a225cffc29b0778" 1
 expect "renamed" "$(od -An -tx1 "/proc/${PID_OF[b]}/comm" | tr -d ' \n')" 1b5b324a225cffc29b07780a
-shown='\x1b[2J"\x5c\xff\xc2\x9b\x07x'
+shown='\x1b[2J"\\xff\xc2\x9b\x07x'
 
 timeout 30 "$CODEFER_TOP" -p "${PID_OF[a]},${PID_OF[b]}" -b -n 1 >"$WORK/top.txt" 2>"$WORK/top.err"
 expect "text: exit code" "$?" 0

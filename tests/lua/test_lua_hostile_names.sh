@@ -16,7 +16,7 @@ expect "json: the site keeps the name, escaped" \
 "$CODEFER_TOP" -p "$TARGET_PID" -b -n 1 >"$WORK/top.txt" 2>"$WORK/top.err"
 expect "text: exit code" "$?" 0
 expect "text: the chunk, every byte escaped unambiguously" \
-	"$(grep -cF '\x1b[2J\x1b]0;pwned\x07evil"\x5c\x0a\xffchunk:' "$WORK/top.txt" | awk '{ print ($1 > 0) }')" 1
+	"$(grep -cF '\x1b[2J\x1b]0;pwned\x07evil"\\x0a\xffchunk:' "$WORK/top.txt" | awk '{ print ($1 > 0) }')" 1
 expect "text: strict UTF-8, no control byte" "$(safe_output "$WORK/top.txt" text)" safe
 
 # The same name in a core: codefer-dump's text and JSON, and gdb.
@@ -26,7 +26,7 @@ core=$WORK/core.$TARGET_PID
 timeout 60 "$CODEFER_DUMP" "$core" >"$WORK/dump.txt" 2>"$WORK/dump.err"
 expect "dump text: exit code" "$?" 0
 expect "dump text: strict UTF-8, no control byte" "$(safe_output "$WORK/dump.txt" text)" safe
-expect "dump text: the chunk escaped" "$(grep -cF '\x1b[2J\x1b]0;pwned\x07evil"\x5c\x0a\xffchunk:' "$WORK/dump.txt" | awk '{ print ($1 > 0) }')" 1
+expect "dump text: the chunk escaped" "$(grep -cF '\x1b[2J\x1b]0;pwned\x07evil"\\x0a\xffchunk:' "$WORK/dump.txt" | awk '{ print ($1 > 0) }')" 1
 timeout 60 "$CODEFER_DUMP" --json "$core" >"$WORK/dump.json" 2>"$WORK/dump.err"
 expect "dump JSON: exit code" "$?" 0
 expect "dump JSON: strict UTF-8, no raw control byte" "$(safe_output "$WORK/dump.json" json)" safe
@@ -34,7 +34,7 @@ expect "dump JSON: the site keeps the name" "$(jq -r '[.. | strings | select(tes
 timeout 300 gdb -batch -nx "$(readlink -f /proc/"$TARGET_PID"/exe)" "$core" -x "$CODEFER_PY" \
 	-ex 'codefer list' -ex 'codefer defers' -ex 'codefer summary' 2>&1 |
 	sed -n '/^runtime /,$p' >"$WORK/gdb.out"
-expect "gdb: the chunk escaped" "$(grep -cF '\x1b[2J\x1b]0;pwned\x07evil"\x5c\x0a\xffchunk:' "$WORK/gdb.out" | awk '{ print ($1 > 0) }')" 1
+expect "gdb: the chunk escaped" "$(grep -cF '\x1b[2J\x1b]0;pwned\x07evil"\\x0a\xffchunk:' "$WORK/gdb.out" | awk '{ print ($1 > 0) }')" 1
 expect "gdb: strict UTF-8, no control byte" "$(safe_output "$WORK/gdb.out" text)" safe
 expect "gdb: no Python exception" "$(python_errors "$WORK/gdb.out")" 0
 finish

@@ -11,7 +11,7 @@ leaky_start
 leaky_do 1 work
 echo "name 1b5b324a225cffc29b0778" >&3
 wait_for '^DONE' 2
-shown='\x1b[2J"\x5c\xff\xc2\x9b\x07x'
+shown='\x1b[2J"\\xff\xc2\x9b\x07x'
 expect "renamed" "$(od -An -tx1 "/proc/$TARGET_PID/comm" | tr -d ' \n')" 1b5b324a225cffc29b07780a
 
 timeout 30 "$CODEFER_TOP" -p "$TARGET_PID" -b -n 1 >"$WORK/top.txt" 2>"$WORK/top.err"

@@ -9,7 +9,7 @@ need_basics
 command -v gcore >/dev/null || skip "no gcore (gdb)"
 dir=$WORK/$'\e[2J\e]0;pwned\aevil"\\\n\xff'
 mkdir "$dir" || fail "cannot make the hostile directory"
-shown='\x1b[2J\x1b]0;pwned\x07evil"\x5c\x0a\xff'
+shown='\x1b[2J\x1b]0;pwned\x07evil"\\x0a\xff'
 
 # outputs WHAT: every output on the running target and on a core of it. The text of
 # codefer-dump and gdb names a file only for pending defers (fibers have none).

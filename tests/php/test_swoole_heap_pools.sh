@@ -11,6 +11,13 @@ need_swoole_cores
 check() {
 	local how=$1 npools i k label line
 	php_start "$PHP_TESTS/swoole_pools.php"
+	# codefer-top, with probes (thread mode: census only) and without: the same figures.
+	local modes=(--no-probes) mode
+	[ "$how" = "thread mode" ] || modes+=(probes)
+	for mode in "${modes[@]}"; do
+		"$CODEFER_TOP" -p "$TARGET_PID" $([ "$mode" = probes ] || echo "$mode") --json -n 1 \
+			>"$WORK/top$mode.json" 2>"$WORK/top.err" || fail "codefer-top $mode failed: $(cat "$WORK/top.err")"
+	done
 	php_reports 'codefer pools'
 
 	npools=$(jq_php "$TRUTH" 'count($j["pools"])')
@@ -29,9 +36,19 @@ check() {
 		expect "$how: $label holders" \
 			"$(p 'implode(",", (function ($v) { sort($v); return $v; })(array_map(fn($k) => $k["coroutine"], $p["conns"] ?? [])))')" \
 			"$(jq_php "$TRUTH" 'implode(",", (function ($v) { sort($v); return $v; })($j["pools"]['"$i"']["holders"]))')"
+		for mode in "${modes[@]}"; do
+			expect "$how: codefer-top $mode: $label out, orphaned" \
+				"$(jq -r --arg n "$label" '.pools[] | select(.name == $n) | "\(.outstanding) \(.orphans)"' "$WORK/top$mode.json")" \
+				"$(t outstanding) $(t orphaned)"
+		done
 		line="$(t open) open, $(t idle) idle, max $(t max), $(t waiters) waiting; $(t outstanding) out: $(t held) held, $(t orphaned) orphaned"
 		expect "$how: gdb core $label" "$(grep -F " $label: " "$WORK/gdb.out" | sed 's/^pool [^ ]* [^ ]*: //')" "$line"
 		expect "$how: gdb live $label" "$(grep -F " $label: " "$WORK/gdb-live.out" | sed 's/^pool [^ ]* [^ ]*: //')" "$line"
+	done
+	for mode in "${modes[@]}"; do
+		expect "$how: codefer-top $mode: totals out, orphaned" \
+			"$(jq -r '.totals | "\(.conns_outstanding) \(.conns_orphaned)"' "$WORK/top$mode.json")" \
+			"$(jq_php "$TRUTH" 'array_sum(array_column($j["pools"], "outstanding")) . " " . array_sum(array_column($j["pools"], "orphaned"))')"
 	done
 	grep -q Traceback "$WORK/gdb.out" "$WORK/gdb-live.out" && fail "python traceback in gdb"
 }

@@ -9,7 +9,9 @@ static const struct {
 } cases[] = {
 	{ "plain", "main.go:12", "\"main.go:12\"", "main.go:12" },
 	{ "empty", "", "\"\"", "" },
-	{ "quote and backslash", "a\"b\\c", "\"a\\\"b\\\\c\"", "a\"b\\x5cc" },
+	{ "quote and backslash", "a\"b\\c", "\"a\\\"b\\\\c\"", "a\"b\\c" },
+	{ "PHP namespace", "App\\Pool\\DbPool", "\"App\\\\Pool\\\\DbPool\"", "App\\Pool\\DbPool" },
+	{ "backslash before x: not an escape", "a\\x1b", "\"a\\\\x1b\"", "a\\x5cx1b" },
 	{ "newline, tab, ESC, DEL", "a\nb\tc\x1b[31md\x7f", "\"a\\u000ab\\u0009c\\u001b[31md\\u007f\"",
 	  "a\\x0ab\\x09c\\x1b[31md\\x7f" },
 	{ "UTF-8 kept", "f\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\x8d", "\"f\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\x8d\"",
