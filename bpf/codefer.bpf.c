@@ -219,6 +219,10 @@ static __noinline int eval_loc(const struct pt_regs *regs, const struct loc *l, 
 	for (i = 0; i < LOC_MAX_DEREF; i++) {
 		if (i >= l->nderef)
 			break;
+		/* A null link (no current coroutine: Swoole's Callable made on the event loop)
+		 * means nothing is there, not that something could not be read. */
+		if (!v)
+			return -1;
 		if (load(v + l->off[i], i == l->nderef - 1 ? l->size : 8, &v)) {
 			count(C_LOST_READ);
 			return -1;
