@@ -96,9 +96,28 @@ static int grow(struct site_tab *st)
 	return 0;
 }
 
+/* Longest site text kept, in bytes of the target's text: a longer one keeps its end (the
+ * file name and line) after "...", not its start. */
+#define SITE_TEXT_MAX 1024
+
+/* raw's last SITE_TEXT_MAX bytes or so, from a character's start, marked as cut. */
+static const char *site_text_tail(char *raw)
+{
+	size_t n = strlen(raw);
+	char *tail;
+
+	if (n <= SITE_TEXT_MAX)
+		return raw;
+	tail = raw + n - SITE_TEXT_MAX + 3;
+	while ((*tail & 0xc0) == 0x80)	/* not inside a UTF-8 sequence */
+		tail++;
+	memcpy(tail - 3, "...", 3);
+	return tail - 3;
+}
+
 size_t site_tab_index(struct site_tab *st, const struct site *s)
 {
-	char raw[512], safe[1024];
+	char raw[8192], safe[4 * SITE_TEXT_MAX + 1];
 	size_t *slot, *tslot;
 
 	if (st->nslots) {
@@ -110,7 +129,7 @@ size_t site_tab_index(struct site_tab *st, const struct site *s)
 		return SITE_TAB_OOM;
 	slot = key_slot(st->slots, st->nslots, st->keys, s);
 	describe_site(st->t, st->rc, s, raw, sizeof(raw));
-	tty_str(safe, sizeof(safe), raw);
+	tty_str(safe, sizeof(safe), site_text_tail(raw));
 	tslot = text_slot(st->tslots, st->ntslots, st->names, safe);
 	if (!*tslot) {
 		struct site_name *e = &st->names[st->n];

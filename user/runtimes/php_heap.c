@@ -658,7 +658,7 @@ void php_describe_site(struct rt_ctx *rc, const struct site *s, char *buf, size_
 {
 	const struct php_heap *h = rc->priv;
 	struct site fs = *s;
-	char name[512];
+	char name[4096];	/* a path: the site table keeps the end of a longer one */
 	uint32_t line;
 
 	if ((s->kind == SITE_PHP_FUNC || s->kind == SITE_PHP_OP) && s->addr)
