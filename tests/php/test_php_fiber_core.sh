@@ -32,4 +32,15 @@ gdb -batch -nx "$(readlink -f "$(command -v "$PHP")")" "$core" -x "$CODEFER_PY" 
 expect "gdb codefer summary" "$(grep ' coroutines, ' "$WORK/gdb.out")" \
 	"$(t live) coroutines, 0 pending defers, 0 connections held"
 expect "gdb: no Python exception" "$(python_errors "$WORK/gdb.out")" 0
+
+# Fibers that resumed the running one are running too, as PHP's Fiber::isRunning says.
+php_start "$PHP_TESTS/fibers_nested.php"
+TRUTH=$(grep '^TRUTH ' "$WORK/php.out" | tail -n 1 | cut -d' ' -f2-)
+gcore -o "$WORK/core" "$TARGET_PID" >"$WORK/gcore.log" 2>&1 || fail "gcore failed"
+"$CODEFER_DUMP" --json "$WORK/core.$TARGET_PID" >"$WORK/dump.json" 2>"$WORK/top.err" ||
+	fail "codefer-dump failed"
+php_stop
+expect "nested fibers: states by body" \
+	"$(jq -r '.coroutines[] | "\(.origin) \(.state)"' "$WORK/dump.json" | sort)" \
+	"$(jq_php "$TRUTH" 'implode("\n", array_map(fn($k, $v) => "$k $v", array_keys($j["states"]), $j["states"]))' | sort)"
 finish

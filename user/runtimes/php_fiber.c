@@ -109,7 +109,7 @@ static int census_object(void *arg, uint64_t obj, uint64_t ce)
 	struct fiber_walk *w = arg;
 	const struct php_heap *h = &w->f->h;
 	struct census_coro *co;
-	uint64_t func;
+	uint64_t func, caller;
 	uint32_t status;
 
 	if (ce != w->fiber_ce ||
@@ -123,6 +123,11 @@ static int census_object(void *arg, uint64_t obj, uint64_t ce)
 			 "more than %d fibers: walk cut short", WALK_MAX_COROS);
 		return 1;
 	}
+	/* A fiber that resumed another one is suspended in its context, but running for PHP
+	 * (Fiber::isRunning): a fiber resumed it (caller), and it has not suspended since. */
+	if (status == FIBER_SUSPENDED && h->o[PO_FIBER_CALLER] >= 0 &&
+	    !target_read_u64(h->t, obj + h->o[PO_FIBER_CALLER], &caller) && caller)
+		status = FIBER_RUNNING;
 	snprintf(co->state, sizeof(co->state), "%s",
 		 status == FIBER_RUNNING ? "running" : "suspended");
 	if (!target_read_u64(h->t, obj + h->o[PO_FIBER_FUNCTION], &func)) {

@@ -89,6 +89,8 @@ static const struct {
 	[PO_FIBER_CTX_STATUS] = { "_zend_fiber_context", "status", { 32, 40, 40, 40 } },
 	[PO_FIBER_FUNCTION] = { "_zend_fiber", "fci_cache.function_handler",
 	  { 232, 248, 248, 248 } },
+	/* 80 bytes before fci_cache: caller, previous, then zend_fcall_info (measured on 8.2) */
+	[PO_FIBER_CALLER] = { "_zend_fiber", "caller", { 152, 168, 168, 168 } },
 	[PO_CLOSURE_FUNC] = { "_zend_closure", "func", { 56, 56, 56, 56 } },
 };
 #define EX_SIZE 80	/* sizeof(zend_execute_data) in 8.1 to 8.4 (the same sources) */
