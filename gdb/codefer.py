@@ -197,6 +197,7 @@ class Summary:
         self.conns_held = s.get("conns_held", 0)
         self.conns_out = s.get("conns_out", 0)
         self.orphans = s.get("orphans", 0)
+        self.holders_unknown = s.get("conns_holders_unknown", 0)
         self.sites = [(x.get("site", "?"), x.get("pending", 0)) for x in s.get("sites", [])]
         self.created = [(x.get("site", "?"), x.get("coroutines", 0))
                         for x in s.get("created", [])]
@@ -374,7 +375,8 @@ coroutines per creation site."""
         line = "%d coroutines, %d pending defers, %d connections held" % (
             s.coroutines, s.defers_pending, s.conns_held)
         if s.conns_out:
-            line += " (%d out of their pools, %d orphaned)" % (s.conns_out, s.orphans)
+            line += " (%d out of their pools, %d orphaned%s)" % (
+                s.conns_out, s.orphans, ", holders not known" if s.holders_unknown else "")
         print(line)
         if s.sites:
             print("%8s  %s" % ("PENDING", "DEFER SITE"))

@@ -343,13 +343,56 @@ static int file_has_build_id(const char *path, const unsigned char *id, size_t l
 	return found;
 }
 
-/* --debug-dir: the file with this build-id, as DIR/.build-id/xx/yyyy (a tree of links to
- * the binaries, not to .debug files: those carry no code), DIR/NAME, or any file in DIR
- * or one level below (at most MAX_DIR_SCAN looked at). NULL if none. */
+/* The executable's ELF and program headers as the core keeps them (its first page), and
+ * their length; NULL when the core kept no header page. */
+static const Elf64_Ehdr *core_exe_headers(struct core_file *c, uint64_t start, size_t *n)
+{
+	const Elf64_Ehdr *eh = core_mem(c, start, sizeof(*eh));
+
+	if (!eh || eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phoff > 65536 ||
+	    !core_mem(c, start, eh->e_phoff + (size_t)eh->e_phnum * sizeof(Elf64_Phdr)))
+		return NULL;
+	*n = eh->e_phoff + (size_t)eh->e_phnum * sizeof(Elf64_Phdr);
+	return eh;
+}
+
+/* Does the file at path start with these ELF and program headers (n bytes from eh)? */
+static int file_has_headers(const char *path, const Elf64_Ehdr *eh, size_t n)
+{
+	unsigned char *buf = malloc(n);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), same;
+
+	same = fd >= 0 && buf && pread(fd, buf, n, 0) == (ssize_t)n &&
+	       !memcmp(buf, eh, sizeof(*eh)) &&
+	       !memcmp(buf + eh->e_phoff, (const char *)eh + eh->e_phoff, n - eh->e_phoff);
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return same;
+}
+
+/* What tells the core's executable: its GNU build-id, else its headers (Go binaries
+ * carry no GNU build-id by default). */
+struct exe_id {
+	const unsigned char *build_id;
+	size_t len;
+	const Elf64_Ehdr *eh;
+	size_t hdr_len;
+};
+
+static int file_is(const char *path, const struct exe_id *x)
+{
+	return x->build_id ? file_has_build_id(path, x->build_id, x->len) :
+			     file_has_headers(path, x->eh, x->hdr_len);
+}
+
+/* --debug-dir: the file with the core's build-id, as DIR/.build-id/xx/yyyy (a tree of
+ * links to the binaries, not to .debug files: those carry no code), or with its build-id
+ * or headers, DIR/NAME, or any file in DIR or one level below (at most MAX_DIR_SCAN
+ * looked at). NULL if none. */
 #define MAX_DIR_SCAN 4096
 
-static char *scan_dir(const char *dir, const unsigned char *id, size_t len, int depth,
-		      int *budget)
+static char *scan_dir(const char *dir, const struct exe_id *x, int depth, int *budget)
 {
 	struct dirent *de;
 	char *hit = NULL, *p;
@@ -360,10 +403,10 @@ static char *scan_dir(const char *dir, const unsigned char *id, size_t len, int 
 
 		if (de->d_name[0] == '.' || asprintf(&p, "%s/%s", dir, de->d_name) < 0)
 			continue;
-		if (!stat(p, &st) && S_ISREG(st.st_mode) && file_has_build_id(p, id, len))
+		if (!stat(p, &st) && S_ISREG(st.st_mode) && file_is(p, x))
 			hit = p;
 		else if (!stat(p, &st) && S_ISDIR(st.st_mode) && depth)
-			hit = scan_dir(p, id, len, depth - 1, budget), free(p);
+			hit = scan_dir(p, x, depth - 1, budget), free(p);
 		else
 			free(p);
 	}
@@ -372,25 +415,26 @@ static char *scan_dir(const char *dir, const unsigned char *id, size_t len, int 
 	return hit;
 }
 
-static char *find_by_build_id(const char *dir, const char *name, const unsigned char *id,
-			      size_t len)
+static char *find_exe(const char *dir, const char *name, const struct exe_id *x)
 {
 	char hexid[130] = "", *p;
 	const char *base = strrchr(name, '/');
 	int budget = MAX_DIR_SCAN;
 
-	hex(hexid, sizeof(hexid), id, len);
-	if (len > 1 && asprintf(&p, "%s/.build-id/%.2s/%s", dir, hexid, hexid + 2) >= 0) {
-		if (file_has_build_id(p, id, len))
-			return p;
-		free(p);
+	if (x->build_id && x->len > 1) {
+		hex(hexid, sizeof(hexid), x->build_id, x->len);
+		if (asprintf(&p, "%s/.build-id/%.2s/%s", dir, hexid, hexid + 2) >= 0) {
+			if (file_is(p, x))
+				return p;
+			free(p);
+		}
 	}
 	if (asprintf(&p, "%s/%s", dir, base ? base + 1 : name) >= 0) {
-		if (file_has_build_id(p, id, len))
+		if (file_is(p, x))
 			return p;
 		free(p);
 	}
-	return scan_dir(dir, id, len, 1, &budget);
+	return scan_dir(dir, x, 1, &budget);
 }
 
 /* Does the executable match the core? Build-ids when both have one; otherwise the ELF
@@ -404,8 +448,6 @@ static int check_exe(struct target *t, struct module *m, char *err, size_t errle
 	const Elf64_Ehdr *eh;
 	const char *fid;
 	size_t clen = 0, flen = 0, n;
-	unsigned char *buf;
-	int fd, same;
 
 	if (!e) {
 		snprintf(err, errlen, "%s: not a readable ELF file", m->open_path);
@@ -426,22 +468,8 @@ static int check_exe(struct target *t, struct module *m, char *err, size_t errle
 			 a, b, m->open_path);
 		return EXIT_BAD_CORE;
 	}
-	eh = core_mem(c, m->bias_map_start, sizeof(*eh));
-	if (!eh || eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phoff > 65536 ||
-	    !core_mem(c, m->bias_map_start, eh->e_phoff + (size_t)eh->e_phnum * sizeof(Elf64_Phdr)))
-		return 0;
-	n = eh->e_phoff + (size_t)eh->e_phnum * sizeof(Elf64_Phdr);
-	if ((fd = open(m->open_path, O_RDONLY | O_CLOEXEC)) < 0 || !(buf = malloc(n))) {
-		if (fd >= 0)
-			close(fd);
-		return 0;
-	}
-	same = pread(fd, buf, n, 0) == (ssize_t)n &&
-	       !memcmp(buf, eh, sizeof(*eh)) &&
-	       !memcmp(buf + eh->e_phoff, (const char *)eh + eh->e_phoff, n - eh->e_phoff);
-	free(buf);
-	close(fd);
-	if (same)
+	if (!(eh = core_exe_headers(c, m->bias_map_start, &n)) ||
+	    file_has_headers(m->open_path, eh, n))
 		return 0;
 	snprintf(err, errlen, "core is from another binary: its ELF headers differ from %s",
 		 m->open_path);
@@ -455,9 +483,9 @@ static int pick_exe(struct target *t, struct module *m, const char *exe, const c
 		    char *err, size_t errlen)
 {
 	const char *named = exe ? exe : m->path;
-	const unsigned char *cid;
-	size_t clen = 0, n;
+	struct exe_id x = { 0 };
 	char *found;
+	size_t n;
 	int ret;
 
 	if (access(named, R_OK)) {
@@ -474,11 +502,15 @@ static int pick_exe(struct target *t, struct module *m, const char *exe, const c
 		}
 		ret = check_exe(t, m, err, errlen);
 	}
-	if (!ret || !debug_dir || !(cid = core_build_id(t->core, m->bias_map_start, &clen)))
+	if (!ret || !debug_dir)
 		return ret;
-	if (!(found = find_by_build_id(debug_dir, m->path, cid, clen))) {
+	if (!(x.build_id = core_build_id(t->core, m->bias_map_start, &x.len)) &&
+	    !(x.eh = core_exe_headers(t->core, m->bias_map_start, &x.hdr_len)))
+		return ret;
+	if (!(found = find_exe(debug_dir, m->path, &x))) {
 		n = strlen(err);
-		snprintf(err + n, errlen - n, "; no file in %s has the core's build-id", debug_dir);
+		snprintf(err + n, errlen - n, "; no file in %s or one level below has the core's %s",
+			 debug_dir, x.build_id ? "build-id" : "ELF headers");
 		return ret;
 	}
 	elf_file_close(m->elf);

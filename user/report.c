@@ -504,9 +504,10 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 			(long long)c->stale[i].newest_id);
 	}
 	fprintf(f, "],\n \"summary\": {\"coroutines\": %zu, \"defers_pending\": %llu, "
-		"\"conns_held\": %llu, \"conns_out\": %llu, \"orphans\": %llu, \"sites\": [",
+		"\"conns_held\": %llu, \"conns_out\": %llu, \"conns_holders_unknown\": %llu, "
+		"\"orphans\": %llu, \"sites\": [",
 		c->ncoros, (unsigned long long)r->pending, (unsigned long long)r->held,
-		(unsigned long long)r->out,
+		(unsigned long long)r->out, (unsigned long long)r->unknown,
 		(unsigned long long)r->orphans);
 	json_ranked(f, rk, rank_sites(r, &rk), "pending");
 	fputs("], \"created\": [", f);

@@ -79,3 +79,10 @@ check() {
 		cat "$WORK/snap.json"
 	}
 }
+
+# summary_line JSON: the line gdb's `codefer summary` prints for codefer-dump's JSON summary.
+summary_line() {
+	jq -r '.summary | "\(.coroutines) coroutines, \(.defers_pending) pending defers, \(.conns_held) connections held" +
+		(if .conns_out > 0 then " (\(.conns_out) out of their pools, \(.orphans) orphaned" +
+			(if .conns_holders_unknown > 0 then ", holders not known" else "" end) + ")" else "" end)' "$1"
+}

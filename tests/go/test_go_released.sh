@@ -142,7 +142,7 @@ judge() {
 	timeout 300 gdb -batch -nx "$2" "$WORK/core.$TARGET_PID" -x "$CODEFER_PY" \
 		-ex 'codefer summary' >"$WORK/gdb.out" 2>&1
 	expect "$1 core: gdb codefer summary" "$(grep ' coroutines, ' "$WORK/gdb.out")" \
-		"$(jq -r '.summary | "\(.coroutines) coroutines, \(.defers_pending) pending defers, \(.conns_held) connections held"' "$WORK/dump.json")"
+		"$(summary_line "$WORK/dump.json")"
 	rm -f "$WORK/core.$TARGET_PID"
 	kill -QUIT "$TARGET_PID"
 	wait "$TARGET_PID"

@@ -3,7 +3,8 @@
 # - runtime.allgs, decoded from runtime.forEachG's code, is the address the symbol table
 #   gives (a build with symbols, and the same file run through strip);
 # - a -ldflags='-s -w' build: the attach-time census, codefer-dump on a core (gcore) and
-#   gdb's `codefer summary` on it match the target's truth;
+#   gdb's `codefer summary` on it match the target's truth; replaced on disk by another
+#   build, codefer-dump refuses it, and finds the one that ran with --debug-dir;
 # - a pclntab codefer cannot read, or a version it has no table for, with no DWARF:
 #   one line and exit 6.
 . "$(dirname "$0")/go_lib.sh"
@@ -41,7 +42,7 @@ for go in $(go_toolchains); do
 	timeout 300 gdb -batch -nx "$bin" "$core" -x "$CODEFER_PY" -ex 'codefer summary' \
 		>"$WORK/gdb.out" 2>&1
 	expect "$v core: gdb codefer summary" "$(grep ' coroutines, ' "$WORK/gdb.out")" \
-		"$(jq -r '.summary | "\(.coroutines) coroutines, \(.defers_pending) pending defers, \(.conns_held) connections held"' "$WORK/snap.json")"
+		"$(summary_line "$WORK/snap.json")"
 
 	# The pclntab's magic cleared: no functions to be had.
 	python3 - "$bin" "$WORK/nopcln" <<'PY'
@@ -57,6 +58,29 @@ PY
 	expect "$v without a pclntab: exit code" "$?" 6
 	expect "$v without a pclntab: one line" "$(wc -l <"$WORK/dump.err")" 1
 	grep -q pclntab "$WORK/dump.err" || fail "no word of the pclntab: $(cat "$WORK/dump.err")"
+	rm -f "$core"
+
+	# A deploy put another build where the one that crashed ran: Go binaries have no GNU
+	# build-id, so codefer-dump tells them by their ELF headers, refuses the new one
+	# (exit 8, one line), and --debug-dir finds the old one kept one level below.
+	rm -rf "$WORK/deploy" "$WORK/keep" "$WORK/none"
+	mkdir -p "$WORK/deploy" "$WORK/keep/sub" "$WORK/none"
+	cp "$bin" "$WORK/deploy/app"
+	target_start "$WORK/deploy/app" $LOOPS
+	target_go
+	gcore -o "$WORK/core" "$TARGET_PID" >"$WORK/gcore.out" 2>&1 || fail "gcore failed"
+	core=$WORK/core.$TARGET_PID
+	target_stop
+	mv "$WORK/deploy/app" "$WORK/keep/sub/app-1.0"
+	cp "$plain" "$WORK/deploy/app"
+	"$CODEFER_DUMP" --json "$core" >/dev/null 2>"$WORK/dump.err"
+	expect "$v replaced: exit code, lines" "$? $(wc -l <"$WORK/dump.err")" "8 1"
+	"$CODEFER_DUMP" --json --debug-dir "$WORK/none" "$core" >/dev/null 2>"$WORK/dump.err"
+	expect "$v replaced, nothing in --debug-dir: exit code, says where it looked" \
+		"$? $(grep -c "ELF headers differ .*no file in $WORK/none" "$WORK/dump.err")" "8 1"
+	"$CODEFER_DUMP" --json --debug-dir "$WORK/keep" "$core" >"$WORK/snap.json" 2>"$WORK/dump.err" ||
+		fail "$v replaced, --debug-dir: codefer-dump failed: $(cat "$WORK/dump.err")"
+	check dump "$v core, its binary found by --debug-dir"
 	rm -f "$core"
 done
 
