@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "core.h"
 #include "elfsym.h"
+#include "escape.h"
 #include "target.h"
 
 static int same_file(const struct module *m, const struct stat *st)
@@ -134,6 +135,15 @@ int target_open_pid(struct target *t, pid_t pid, char *err, size_t errlen)
 	}
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	n = readlink(path, t->exe, sizeof(t->exe) - 1);
+	if (n < 0 && errno == ENOENT && kill(pid, 0) == 0) {
+		/* There, but with no program: a kernel thread (or a zombie). */
+		char comm[4 * sizeof(t->comm)];
+
+		tty_str(comm, sizeof(comm), t->comm);	/* a zombie's is its program's choice */
+		snprintf(err, errlen, "pid %d (%s) runs no program (a kernel thread, or exited)", pid,
+			 comm);
+		return EXIT_NO_TARGET;
+	}
 	if (n < 0) {
 		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
 		return errno == EACCES || errno == EPERM ? EXIT_NOT_ROOT : EXIT_NO_TARGET;

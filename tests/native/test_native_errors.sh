@@ -11,6 +11,10 @@ try "-p not a number" 2 "takes a process id" "$CODEFER_TOP" -p abc
 nopid=$(($(cat /proc/sys/kernel/pid_max) - 1))
 kill -0 "$nopid" 2>/dev/null && skip "pid $nopid exists"
 try "missing pid" 3 "no process with pid $nopid" "$CODEFER_TOP" -p "$nopid" -b -n 1
+# kthreadd, where this PID namespace shows the kernel's threads.
+if [ "$(cat /proc/2/comm 2>/dev/null)" = kthreadd ]; then
+	try "a kernel thread" 3 "pid 2 (kthreadd) runs no program" "$CODEFER_TOP" -p 2 -b -n 1
+fi
 
 # A process without any coroutine runtime or the probe symbols.
 sleep 300 &
