@@ -187,7 +187,7 @@ static __noinline int eval_loc(const struct pt_regs *regs, const struct loc *l, 
 	struct coro_key ck = { .tgid = targ_tgid, .id = co };
 	struct task_struct *task;
 	struct coro *c;
-	__u64 v = 0;
+	__u64 v = 0, at = 0;
 	int i;
 
 	if (!l)
@@ -223,10 +223,16 @@ static __noinline int eval_loc(const struct pt_regs *regs, const struct loc *l, 
 		 * means nothing is there, not that something could not be read. */
 		if (!v)
 			return -1;
-		if (load(v + l->off[i], i == l->nderef - 1 ? l->size : 8, &v)) {
+		at = v + l->off[i];
+		if (load(at, i == l->nderef - 1 ? l->size : 8, &v)) {
 			count(C_LOST_READ);
 			return -1;
 		}
+	}
+	if ((l->flags & LOCF_ALT) && at && (v & l->alt_mask) == l->alt_val &&
+	    load(at + l->alt_off, 8, &v)) {
+		count(C_LOST_READ);
+		return -1;
 	}
 	if (l->flags & LOCF_THREAD)
 		v = (bpf_get_current_pid_tgid() << 32) | (__u32)v;
@@ -488,8 +494,12 @@ int BPF_UPROBE(on_create)
 	if (!cfg || !hit_counts(regs, cfg, &key.id))
 		return 0;
 	old = bpf_map_lookup_elem(&coros, &key);
-	if (old)
+	/* Its id taken again (LuaJIT's, an address, with no probe on its free): the one
+	 * that had it ended. */
+	if (old) {
 		retire_coro(key.id, old);
+		ctr->n[C_EXITED]++;
+	}
 	eval_site(regs, cfg, key.id, &s);
 	fresh.created_ns = fresh.first_ns = now;
 	fresh.last_walk = walk_gen;

@@ -71,6 +71,10 @@ enum loc_reg {
 /* loc.flags. LOCF_THREAD: the value is per OS thread (a coroutine id that restarts in
  * every thread): the thread's id goes in its upper 32 bits, (tid << 32) | (u32)value. */
 #define LOCF_THREAD	(1u << 0)
+/* LOCF_ALT: a tagged word: when the last load's value v has (v & alt_mask) == alt_val,
+ * the value is instead the 8 bytes at alt_off from where v was read (a LuaJIT frame
+ * link that is a continuation's holds no return pc: the continuation frame below does). */
+#define LOCF_ALT	(1u << 1)
 
 struct loc {
 	__u8 base;		/* enum loc_base */
@@ -80,6 +84,8 @@ struct loc {
 	__s32 off[LOC_MAX_DEREF];
 	__u32 flags;		/* LOCF_* */
 	__s64 base_off;
+	__s32 alt_off;		/* LOCF_ALT */
+	__u8 alt_mask, alt_val, pad[2];
 };
 
 /* probe_cfg.flags */

@@ -1,5 +1,5 @@
 -- Where coroutines come from and where they wait, in Lua 5.1, 5.3 and 5.4 alike: the
--- three leak patterns of a game server, then a resume chain left open.
+-- three leak patterns of a game server, a hot loop, then a resume chain left open.
 --   luaX.Y coro_sites.lua live    waits for a line on stdin before doing its work
 --   luaX.Y coro_sites.lua census  does its work at once
 -- It prints one `TRUTH {json}` line per fact and `DONE`, then waits inside the chain
@@ -72,6 +72,18 @@ local function spawn(fn)
 end
 for i = 1, 25 do
 	assert(coroutine.resume(spawn(function(x) return tostring(x + i) end), 1))
+end
+
+-- 4. A hot loop, compiled by LuaJIT's JIT: coroutine.create is called from a trace
+-- stitched around it (a continuation frame, no return pc in the link). Never started.
+local hot, hot_call = {}, nil
+local function hot_body() coroutine.yield() end
+for i = 1, 300 do
+	hot[i] = coroutine.create(hot_body); if i == 300 then hot_call = line(0) end
+end
+created = created + #hot
+for _, co in ipairs(hot) do
+	coros[#coros + 1] = { co = co, def = def(hot_body), call = hot_call, state = "not started", wait = "" }
 end
 
 -- Dropped: created, ended or not, and collected: seen by the probes only.

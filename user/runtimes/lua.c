@@ -1478,6 +1478,12 @@ static void lj_call_site(struct probe_cfg *cfg, struct loc L)
 
 	cfg->site_frame = L;
 	cfg->site = loc_deref(loc_deref(frame, LJ_L_BASE, 8), -8, 8);
+	/* Called from JIT-compiled code (a trace stitched around the C function), the link
+	 * is a continuation's: the return pc is the continuation frame's (frame_contpc). */
+	cfg->site.flags |= LOCF_ALT;
+	cfg->site.alt_mask = LJ_FRAME_TYPEP;
+	cfg->site.alt_val = LJ_FRAME_CONT;
+	cfg->site.alt_off = -16;
 	cfg->site_aux = loc_deref(frame, LJ_L_CFRAME, 8);
 	cfg->site_kind = SITE_LJ_CALL;
 }

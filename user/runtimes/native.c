@@ -374,6 +374,8 @@ void loc_format(const struct loc *l, char *buf, size_t len)
 		OUT("[%d]", l->off[i]);
 	if (l->nderef && l->size && l->size != 8)
 		OUT(":%d", l->size);
+	if (l->flags & LOCF_ALT)
+		OUT(" (if &%#x == %#x: [%+d] of it)", l->alt_mask, l->alt_val, l->alt_off);
 	if (l->flags & LOCF_THREAD)
 		OUT(" (with the thread's id)");
 #undef OUT
