@@ -73,6 +73,13 @@ end
 for i = 1, 25 do
 	assert(coroutine.resume(spawn(function(x) return tostring(x + i) end), 1))
 end
+-- ... some after a deep recursion: their stack grew, and the GC shrinks it once they have
+-- ended (it moves: the first frame's function slot then points into the old one).
+local function depth(n) if n == 0 then return 0 end return 1 + depth(n - 1) end
+for _ = 1, 5 do
+	assert(coroutine.resume(spawn(function(n) local d = depth(n); return d end), 2000))
+end
+collectgarbage("collect")
 
 -- 4. A hot loop, compiled by LuaJIT's JIT: coroutine.create is called from a trace
 -- stitched around it (a continuation frame, no return pc in the link). Never started.

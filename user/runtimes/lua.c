@@ -49,6 +49,8 @@ enum {
 #define LUA_TAG_THREAD 0x48		/* 5.3+: tagged thread (ctb(LUA_VTHREAD)) */
 #define CIST_C_54 (1u << 1)		/* 5.4: a C frame */
 #define CIST_LUA_53 (1u << 1)		/* 5.3: a Lua frame */
+#define CIST_FRESH_54 (1u << 2)		/* a fresh luaV_execute: resume's call of the body */
+#define CIST_FRESH_53 (1u << 3)
 #define LUA_YIELD 1
 #define TBC_MAXDELTA 0xffffu		/* a delta of 0 marks a dummy node this far down */
 
@@ -1078,6 +1080,21 @@ static uint64_t proto_of_pc(struct target *t, const struct lua *l, struct proto_
 	return lo && pc <= ps->r[lo - 1].hi ? ps->r[lo - 1].proto : 0;
 }
 
+/* Is the frame at ci a Lua function's that a fresh luaV_execute ran wanting every result
+ * (5.3, 5.4: resume's call of a body; a __close handler that coroutine.close runs there
+ * wants none)? CallInfo.nresults is the short before callstatus. */
+static int body_like_frame(struct target *t, const struct lua *l, uint64_t ci)
+{
+	uint16_t st;
+	int16_t nresults;
+
+	if (l->fl == L51 || target_read(t, ci + l->o[O_CI_CALLSTATUS], &st, 2) ||
+	    target_read(t, ci + l->o[O_CI_CALLSTATUS] - 2, &nresults, 2) || nresults != -1)
+		return 0;
+	return l->fl == L54 ? (st & (CIST_C_54 | CIST_FRESH_54)) == CIST_FRESH_54 :
+			      (st & (CIST_LUA_53 | CIST_FRESH_53)) == (CIST_LUA_53 | CIST_FRESH_53);
+}
+
 /* The body function of coroutine L: in the slot above its base while it has not ended,
  * else the function whose code the first frame above its base last saved a pc in (the
  * frame stays allocated; its function slot, overwritten by the results, does not). That
@@ -1098,9 +1115,15 @@ static uint64_t body_proto(struct target *t, const struct lua *l, uint64_t L, in
 		ci += l->ci_size;
 	else if (target_read_u64(t, ci + l->o[O_CI_NEXT], &ci) || !ci)
 		return 0;
-	/* A frame freed and replaced by a deeper one when the GC shrank the list is not it. */
-	return target_read_u64(t, ci + l->o[O_CI_FUNC], &fn) || fn != stack + 16 ||
-	       target_read_u64(t, ci + l->o[O_CI_SAVEDPC], &pc) ? 0 : proto_of_pc(t, l, ps, pc);
+	/* A frame freed and replaced by a deeper one when the GC shrank the list is not it:
+	 * the body's has its function at stack + 16, or (the stack moved since: only live
+	 * frames are corrected) looks like resume's call of it, which no Lua-to-Lua call
+	 * does. */
+	if (target_read_u64(t, ci + l->o[O_CI_FUNC], &fn) ||
+	    (fn != stack + 16 && !body_like_frame(t, l, ci)) ||
+	    target_read_u64(t, ci + l->o[O_CI_SAVEDPC], &pc))
+		return 0;
+	return proto_of_pc(t, l, ps, pc);
 }
 
 /* The global_State: the one the last census found while it still checks out, else
