@@ -280,8 +280,11 @@ libcodefer.so is looked for in $CODEFER_LIB, next to this script, and in ../lib/
 
     @_command
     def invoke(self, arg, from_tty):
-        raise gdb.GdbError("codefer: a subcommand is needed (list, defers, pools, summary); "
-                           "see `help codefer`")
+        subs = "list, defers, pools, summary, timers, stale"
+        if arg.strip():
+            raise gdb.GdbError("codefer: no subcommand %s (%s); see `help codefer`"
+                               % (_safe(arg.split()[0]), subs))
+        raise gdb.GdbError("codefer: a subcommand is needed (%s); see `help codefer`" % subs)
 
 
 class CodeferList(gdb.Command):

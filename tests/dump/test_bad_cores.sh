@@ -132,9 +132,10 @@ kill "$sleeper"
 run_bad "no runtime" 5 "$WORK/sleep.$sleeper"
 
 # gdb: errors are one line, never a traceback.
-gdb_codefer "$LEAKY" "$core" 'codefer defers 999999' 'codefer' >"$WORK/gdb.out"
+gdb_codefer "$LEAKY" "$core" 'codefer defers 999999' 'codefer' 'codefer bogus' >"$WORK/gdb.out"
 expect "gdb: unknown coroutine" "$(grep -c '^codefer: no coroutine 999999$' "$WORK/gdb.out")" 1
 expect "gdb: bare prefix" "$(grep -c '^codefer: a subcommand is needed' "$WORK/gdb.out")" 1
+expect "gdb: unknown subcommand" "$(grep -c '^codefer: no subcommand bogus (.*stale)' "$WORK/gdb.out")" 1
 CODEFER_LIB=$WORK/nowhere gdb_codefer "$LEAKY" "$core" 'codefer summary' >"$WORK/gdb.out"
 expect "gdb: no library" "$(grep -c '^codefer: CODEFER_LIB=.*no libcodefer.so there$' "$WORK/gdb.out")" 1
 gdb -batch -nx -x "$CODEFER_PY" -ex 'codefer list' >"$WORK/gdb.out" 2>&1
