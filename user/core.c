@@ -534,14 +534,17 @@ static int cmp_extent(const void *a, const void *b)
 
 /* Every segment's bytes must be in the file. Kernel and gcore cores never overlap
  * segments in the file, so when they do not and the last ones run past the end, the dump
- * was cut short (a full disk, a killed dumper): say "truncated", not "corrupt".
- * Overlapping, or ending absurdly far past the file, they are garbage. */
+ * was cut short (a full disk, a killed dumper): say "truncated", not "corrupt". They
+ * also follow one another (padding aside), so overlapping, far apart or past any address
+ * space, they are garbage; how far past the cut they end says nothing (a Go heap is
+ * gigabytes). */
+#define CORE_SEGMENT_GAP_MAX (1u << 20)
 static int check_layout(const struct core_file *c, const char *core, const Elf64_Phdr *ph,
 			uint64_t phnum, char *err, size_t errlen)
 {
 	struct extent *x = calloc(phnum, sizeof(*x));
 	uint64_t i, n = 0, end = 0;
-	int overlap = 0, outside = 0;
+	int garbage = 0, outside = 0;
 
 	if (!x)
 		return bad(err, errlen, core, "out of memory");
@@ -557,14 +560,16 @@ static int check_layout(const struct core_file *c, const char *core, const Elf64
 	}
 	qsort(x, n, sizeof(*x), cmp_extent);
 	for (i = 0; i < n; i++) {
-		overlap |= i && x[i].off < x[i - 1].end;
+		garbage |= i && (x[i].off < x[i - 1].end ||
+				 x[i].off - x[i - 1].end > CORE_SEGMENT_GAP_MAX);
 		if (x[i].end > end)
 			end = x[i].end;
 	}
 	free(x);
 	if (!outside)
 		return 0;
-	if (overlap || end > c->size * 64 + (1ull << 30))
+	/* Nor can they hold more than a process's whole address space (47 bits). */
+	if (garbage || end > (1ull << 47))
 		return bad(err, errlen, core, "corrupt core: segments point outside the file");
 	snprintf(err, errlen, "%s: truncated core: %llu of %llu bytes", core,
 		 (unsigned long long)c->size, (unsigned long long)end);
