@@ -225,6 +225,7 @@ struct census_row *session_row(struct session *s, uint64_t id)
 struct probed {
 	uint64_t id, seq, first_ns;
 	int64_t pending;
+	uint32_t flags;
 };
 
 static int cmp_probed(const void *a, const void *b)
@@ -265,7 +266,8 @@ static struct probed *read_probed(struct session *s, size_t *n)
 	}
 	for (i = 0; i < got; i++)
 		p[i] = (struct probed){ .id = keys[i].id, .seq = vals[i].seq,
-					.first_ns = vals[i].first_ns, .pending = vals[i].pending };
+					.first_ns = vals[i].first_ns, .pending = vals[i].pending,
+					.flags = vals[i].flags };
 	qsort(p, got, sizeof(*p), cmp_probed);
 	free(keys);
 	free(vals);
@@ -294,7 +296,8 @@ static struct probed *read_probed_picks(struct session *s, const struct census_p
 		key.id = pick[i].id;
 		if (!bpf_map_lookup_elem(fd, &key, &v))
 			p[(*n)++] = (struct probed){ .id = key.id, .seq = v.seq,
-						     .first_ns = v.first_ns, .pending = v.pending };
+						     .first_ns = v.first_ns, .pending = v.pending,
+						     .flags = v.flags };
 	}
 	return p;
 }
@@ -496,6 +499,38 @@ static int pick(struct picks *p, const struct census_coro *co)
 	return 0;
 }
 
+/* A walker that follows links the running target changes can miss coroutines: those
+ * the probes know were there before attach (an event, no create) that neither this walk
+ * nor an earlier one kept are picked to be looked for again. How many, or -1. */
+static long pick_missed(struct session *s, const struct census *c, const struct probed *after,
+			size_t nafter, struct picks *next)
+{
+	uint64_t *walked = malloc((c->ncoros + 1) * sizeof(*walked));
+	size_t i;
+	long n = 0;
+
+	if (!walked)
+		return -1;
+	for (i = 0; i < c->ncoros; i++)
+		walked[i] = c->coros[i].id;
+	qsort(walked, c->ncoros, sizeof(*walked), cmp_u64);
+	for (i = 0; i < nafter; i++) {
+		struct census_coro missed = { .id = after[i].id };
+
+		if (!(after[i].flags & CF_UNSEEN_BIRTH) || (after[i].flags & CF_AFTER_CENSUS) ||
+		    bsearch(&after[i].id, walked, c->ncoros, sizeof(*walked), cmp_u64) ||
+		    session_row(s, after[i].id))
+			continue;
+		if (pick(next, &missed)) {
+			free(walked);
+			return -1;
+		}
+		n++;
+	}
+	free(walked);
+	return n;
+}
+
 static int census_walks(struct session *s, char *err, size_t errlen)
 {
 	struct probed *before = NULL, *after = NULL, *first = NULL;
@@ -504,6 +539,7 @@ static int census_walks(struct session *s, char *err, size_t errlen)
 	size_t nbefore = 0, nafter = 0, nfirst = 0, cap_runs = 0, i, kept;
 	uint64_t stopped_at = 0;
 	int r = 0, w, whole, settle_stop, stops = 0, at_stop;
+	long missed = 0;
 
 	reset_rows(s);
 	s->census_unsettled = 0;
@@ -606,12 +642,15 @@ static int census_walks(struct session *s, char *err, size_t errlen)
 		}
 		/* Sorted by id, for session_row() in the next walk and in the model. */
 		qsort(s->rows, s->nrows, sizeof(*s->rows), cmp_row);
+		missed = s->skel && s->walker->walks_links ? pick_missed(s, &c, after, nafter, &next) : 0;
+		if (missed < 0)
+			goto oom;
 		if (!w) {
 			s->census_conns = c.nconns;
 			keep_pools(s, &c);
 		}
 		s->census_walks = w + 1;
-		whole = !c.warning[0] || c.partial;
+		whole = (!c.warning[0] || c.partial) && !missed;
 		census_free(&c);
 		if (!w) {
 			first = before;
@@ -657,6 +696,8 @@ oom:
 	free(heads.v[0]);
 	free(heads.v[1]);
 	end_stop(s, &stopped_at);
+	/* Missed by the last walk too: their census part is not known. */
+	s->census_unsettled += missed > 0 ? missed : 0;
 	if (!r)
 		s->census_coros = s->nrows;
 	return r;
@@ -672,7 +713,7 @@ static int seed_conns(struct session *s)
 	uint64_t now = mono_ns();
 	size_t i, j;
 
-	if (!(s->seeded = calloc(s->nconns + 1, sizeof(*s->seeded))))
+	if (!(s->seeded = calloc(s->nconns + s->npools + 1, sizeof(*s->seeded))))
 		return -1;
 	for (i = 0; i < s->nconns; i++) {
 		struct census_conn *k = &s->conns[i];
@@ -691,6 +732,27 @@ static int seed_conns(struct session *s)
 		s->seeded[j].pool = k->pool;
 		s->seeded[j].out++;
 		s->seeded[j].orphans += h.orphan;
+		s->nseeded += j == s->nseeded;
+	}
+	/* Out of a pool whose walk tells holders, and held by none it found: orphans (as
+	 * codefer-dump counts them; a framework pool makes connections without its
+	 * channel, which no probe sees). */
+	for (i = 0; i < s->npools; i++) {
+		const struct census_pool *cp = &s->pools[i];
+		struct pool_key pk = { .tgid = s->t.pid, .pool = cp->pool };
+		struct pool_stats ps = {};
+		int64_t unlisted = cp->open - cp->idle;
+
+		for (j = 0; j < s->nconns; j++)
+			unlisted -= s->conns[j].pool == cp->pool;
+		if (cp->holders_unknown || unlisted <= 0)
+			continue;
+		for (j = 0; j < s->nseeded && s->seeded[j].pool != cp->pool; j++)
+			;
+		bpf_map_update_elem(pfd, &pk, &ps, BPF_NOEXIST);
+		s->seeded[j].pool = cp->pool;
+		s->seeded[j].out += unlisted;
+		s->seeded[j].orphans += unlisted;
 		s->nseeded += j == s->nseeded;
 	}
 	qsort(s->seeded, s->nseeded, sizeof(*s->seeded), cmp_u64);

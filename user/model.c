@@ -398,9 +398,9 @@ static int row_totals(struct model *m, const struct coro_row *r, int sign)
 	return 0;
 }
 
-/* A pool whose walk reads its figures and who holds its connections: those out that no
- * hold lists (a framework pool's connection made without its channel, kept nowhere a walk
- * looks) are out, and orphans, as codefer-dump counts them. */
+/* --no-probes: a pool whose walk reads its figures and who holds its connections: those
+ * out that no hold lists (a framework pool's connection made without its channel, kept
+ * nowhere a walk looks) are out, and orphans, as codefer-dump counts them. */
 static void add_unlisted(struct pool_row *p, const struct hold *holds, size_t nholds)
 {
 	const struct census_pool *w = p->walked;
@@ -528,7 +528,6 @@ static int build_pools(struct model *m, struct snapshot *snap, struct hold *hold
 		p->opened = p->s.open_site.kind ? site_tab_index(&m->sites, &p->s.open_site)
 						: SITE_TAB_OOM;
 		p->walked = walked_pool(s, p->pool);
-		add_unlisted(p, holds, nholds);
 		snap->tot.conns_outstanding += p->s.outstanding > 0 ? p->s.outstanding : 0;
 		snap->tot.conns_orphaned += p->s.orphans > 0 ? p->s.orphans : 0;
 		snap->npools++;
@@ -559,7 +558,9 @@ static int build_pools(struct model *m, struct snapshot *snap, struct hold *hold
 		} else if (w->site.kind || w->site.addr) {
 			p->site = site_tab_index(&m->sites, &w->site);
 		}
-		add_unlisted(p, holds, nholds);
+		/* With probes, those the census found at attach were seeded (seed_conns). */
+		if (!s->skel)
+			add_unlisted(p, holds, nholds);
 		snap->tot.conns_outstanding += p->s.outstanding > 0 ? p->s.outstanding : 0;
 		snap->tot.conns_orphaned += p->s.orphans;
 		snap->npools++;

@@ -199,6 +199,9 @@ struct runtime {
 	/* No probe sees its coroutines end (they have no defers either): a coroutine that
 	 * two CENSUS_UNPROBED walks in a row do not list has ended. */
 	int exits_unprobed;
+	/* Its census follows links the running target changes (a list): a walk can miss
+	 * coroutines, and those the probes know were there are looked for again. */
+	int walks_links;
 	/* What a pending timer the probes saw armed keeps alive: its callable (what its
 	 * timer-add probe read as `pool`) captures, into tm->captures (NULL: none). */
 	void (*callback_captures)(struct rt_ctx *c, uint64_t callable, struct census_timer *tm);

@@ -46,10 +46,12 @@ for go in $(go_toolchains); do
 		sleep 1	# a snapshot after the scene is set
 		kill -INT "$TOP_PID"
 		top_wait 60 || fail "$v: codefer-top (text) failed"
+		# A name wider than the POOL column has a line of its own, then the pool's row,
+		# then where it was opened.
 		expect "$v: text, $drv" \
-			"$(grep -A1 "^ *sql.DB $drv " "$WORK/top.txt" | tail -n 1 | sed 's/.* //')" "$at"
+			"$(grep -A2 "^sql.DB $drv$" "$WORK/top.txt" | tail -n 1 | sed 's/.* //')" "$at"
 		expect "$v: text, *main.connector" \
-			"$(grep -A1 '^ *sql.DB \*main.connector ' "$WORK/top.txt" | tail -n 1 | sed 's/^ *//')" \
+			"$(grep -A2 '^sql.DB \*main.connector$' "$WORK/top.txt" | tail -n 1 | sed 's/^ *//')" \
 			"opened before attach"
 		target_stop
 	done

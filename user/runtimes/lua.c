@@ -1234,6 +1234,7 @@ const struct runtime runtime_lua = {
 	.close = lua_close,
 	.plan = lua_plan,
 	.census = lua_census,
+	.walks_links = 1,
 	.describe_site = lua_describe_site,
 };
 
@@ -2131,6 +2132,7 @@ const struct runtime runtime_luajit = {
 	.close = luajit_close,
 	.plan = luajit_plan,
 	.census = luajit_census,
+	.walks_links = 1,
 	.describe_site = luajit_describe_site,
 	.conn_now = luajit_conn_now,
 	.exits_unprobed = 1,

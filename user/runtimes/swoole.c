@@ -994,6 +994,7 @@ const struct runtime runtime_swoole = {
 	.close = swoole_close,
 	.plan = swoole_plan,
 	.census = swoole_census,
+	.walks_links = 1,
 	.callback_captures = swoole_callback_captures,
 	.describe_site = php_describe_site,
 };

@@ -191,4 +191,5 @@ const struct runtime runtime_ucoro = {
 	.detect = ucoro_detect,
 	.plan = ucoro_plan,
 	.census = ucoro_census,
+	.walks_links = 1,
 };
