@@ -126,19 +126,22 @@ void metrics_stop(struct metrics *mx)
 	free(mx);
 }
 
-/* A label value: \, " and newline escaped as the format wants, cut to METRICS_LABEL_MAX
- * bytes of the value without splitting a UTF-8 character (texts from the target are
- * already valid UTF-8: escape.c). */
+/* A label value: \, " and newline escaped as the format wants. A longer one than
+ * METRICS_LABEL_MAX bytes keeps its end after "..." (a site's file and line: two sites
+ * alike in their first bytes stay two series), from a character's start (texts from the
+ * target are already valid UTF-8: escape.c). */
 static void label(FILE *f, const char *name, const char *v)
 {
 	size_t n = strlen(v), i;
 
-	if (n > METRICS_LABEL_MAX) {
-		n = METRICS_LABEL_MAX;
-		while (n && ((unsigned char)v[n] & 0xc0) == 0x80)
-			n--;
-	}
 	fprintf(f, "%s=\"", name);
+	if (n > METRICS_LABEL_MAX) {
+		v += n - METRICS_LABEL_MAX + 3;
+		while (((unsigned char)*v & 0xc0) == 0x80)
+			v++;
+		fputs("...", f);
+		n = strlen(v);
+	}
 	for (i = 0; i < n; i++) {
 		if (v[i] == '\\' || v[i] == '"')
 			fputc('\\', f);

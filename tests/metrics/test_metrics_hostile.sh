@@ -2,7 +2,8 @@
 # A site named by the target with terminal escapes, a quote, a backslash, a newline and
 # invalid UTF-8 (tests/lua/hostile.lua): the metrics page stays valid (promtool), its label
 # has no raw control byte, and read back by the format's rules it is the very text the
-# JSON output gives for that site. A long site is cut to 128 bytes, between characters.
+# JSON output gives for that site. A long site keeps its last 125 bytes after "...", between
+# characters.
 . "$(dirname "$0")/../lua/lua_lib.sh"
 need_root
 command -v lua5.4 >/dev/null || skip "no lua5.4"
@@ -43,17 +44,18 @@ PY
 	expect "$p: the label is the site's text" "$got" "$want"
 done
 
-# A chunk name of "x" and 200 two-byte characters: byte 128 falls inside one.
+# A chunk name of "x" and 200 two-byte characters, two sites in it (lines 2 and 3): each
+# label keeps its end (byte 128 from the end falls inside a character), and two sites
+# alike in their first 128 bytes stay two series.
 kill "$TARGET_PID"
 wait "$TARGET_PID" 2>/dev/null
 cat >"$WORK/long.lua" <<'LUA'
-local co = load([[
-return coroutine.create(function()
-	local c <close> = setmetatable({}, { __close = function() end })
-	coroutine.yield()
-end)
+local t = load([[local mt = { __close = function() end }
+local a = coroutine.create(function() local c <close> = setmetatable({}, mt); coroutine.yield() end)
+local b = coroutine.create(function() local c <close> = setmetatable({}, mt); local d <close> = setmetatable({}, mt); coroutine.yield() end)
+coroutine.resume(a); coroutine.resume(b)
+return { a, b }
 ]], "=x" .. string.rep("\u{e9}", 200))()
-coroutine.resume(co)
 io.write("READY\n")
 io.stdout:flush()
 io.read()
@@ -62,7 +64,24 @@ target_start lua5.4 "$WORK/long.lua"
 top_start --listen "127.0.0.1:$port"
 curl -sf "http://127.0.0.1:$port/metrics" >"$WORK/long.txt" || fail "no metrics page"
 top_settle 0
-expect "long site: cut to 127 bytes, at a character boundary" \
-	"$(sed -n 's/^codefer_site_defers_pending{site="\(x[^"]*\)"} 1$/\1/p' "$WORK/long.txt")" \
-	"x$(printf '\u00e9%.0s' $(seq 63))"
+# The JSON's site texts, each cut as a label: "..." and its last bytes (128 in all), from a
+# character's start.
+want=$(python3 - "$WORK/snap.json" <<'PY'
+import json, sys
+for site in json.load(open(sys.argv[1]))["sites"]:
+    if site["kind"] != "defer" or not site["pending"]:
+        continue
+    b = site["site"].encode()
+    if len(b) > 128:
+        b = b[len(b) - 125:]
+        while b[0] & 0xc0 == 0x80:
+            b = b[1:]
+        b = b"..." + b
+    print(b.decode().replace("\\", "\\\\"), site["pending"])
+PY
+)
+expect "long sites: two series, each the end of its site" \
+	"$(sed -n 's/^codefer_site_defers_pending{site="\([^"]*\)"} \([0-9]*\)$/\1 \2/p' "$WORK/long.txt" | sort)" \
+	"$(sort <<<"$want")"
+expect "long sites: two" "$(wc -l <<<"$want")" 2
 finish
