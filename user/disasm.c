@@ -45,6 +45,20 @@ int disasm_returns(struct elf_file *e, uint64_t start, uint64_t size, uint64_t *
 	return whole || found ? found : -1;
 }
 
+int disasm_boundary(struct elf_file *e, uint64_t start, uint64_t size, uint64_t at)
+{
+	size_t n, i;
+	int whole, found = -1;
+	cs_insn *insn = decode(e, start, size, 0, &n, &whole);
+
+	if (!insn)
+		return -1;
+	for (i = 0; i < n && insn[i].address <= at; i++)
+		found = insn[i].address == at ? 1 : insn[i].address + insn[i].size > at ? 0 : -1;
+	cs_free(insn, n);
+	return found;
+}
+
 /* Whether insn (decoded with detail) is a direct jump or call to `at`. */
 static int branches_to(const cs_insn *insn, uint64_t at)
 {
@@ -55,6 +69,25 @@ static int branches_to(const cs_insn *insn, uint64_t at)
 		branch |= d->groups[i] == CS_GRP_JUMP || d->groups[i] == CS_GRP_CALL;
 	return branch && d->x86.op_count == 1 && d->x86.operands[0].type == X86_OP_IMM &&
 	       (uint64_t)d->x86.operands[0].imm == at;
+}
+
+int disasm_tail_jumps(struct elf_file *e, uint64_t start, uint64_t size)
+{
+	size_t n, i;
+	int whole, found = 0;
+	cs_insn *insn = decode(e, start, size, 1, &n, &whole);
+
+	for (i = 0; insn && i < n; i++) {
+		const cs_x86 *x = &insn[i].detail->x86;
+
+		found += insn[i].id == X86_INS_JMP && x->op_count == 1 &&
+			 x->operands[0].type == X86_OP_IMM &&
+			 ((uint64_t)x->operands[0].imm < start ||
+			  (uint64_t)x->operands[0].imm >= start + size);
+	}
+	if (insn)
+		cs_free(insn, n);
+	return found;
 }
 
 uint64_t disasm_entry(struct elf_file *e, uint64_t start, uint64_t size)

@@ -32,6 +32,25 @@ try "bad probe: loc" 2 "bad probe spec" "$CODEFER_TOP" -p "$TARGET_PID" --probe 
 try "bad probe: no co" 2 "co=LOC" "$CODEFER_TOP" -p "$TARGET_PID" --probe 'defer=uco_defer,site=caller'
 try "bad probe: ret without %return" 2 "ret needs a %return probe" \
 	"$CODEFER_TOP" -p "$TARGET_PID" --probe 'get=uco_pool_get,co=arg0,pool=arg0,conn=ret'
+# An offset inside an instruction would corrupt the code the probe traps: refused. (One
+# byte into uco_defer's first instruction of two bytes or more, as objdump decodes it.)
+mid=$(objdump -d --no-show-raw-insn "$(readlink -f /proc/"$TARGET_PID"/exe)" | python3 -c '
+import re, sys
+addrs, f = [], False
+for line in sys.stdin:
+    if "<uco_defer>:" in line:
+        f = True
+    elif f and re.match(r"\s*[0-9a-f]+:", line):
+        addrs.append(int(line.split(":")[0], 16))
+    elif f and addrs:
+        break
+print(next(a - addrs[0] + 1 for a, b in zip(addrs, addrs[1:]) if b - a >= 2))')
+[ -n "$mid" ] || fail "cannot decode uco_defer with objdump"
+try "bad probe: inside an instruction" 2 "uco_defer+$mid: not the start of an instruction" \
+	"$CODEFER_TOP" -p "$TARGET_PID" -b -n 1 --probe "defer=uco_defer+$mid,co=arg0"
+try "bad probe: before the function" 2 "uco_defer+-2: outside the function" \
+	"$CODEFER_TOP" -p "$TARGET_PID" -b -n 1 --probe 'defer=uco_defer+-2,co=arg0'
+kill -0 "$TARGET_PID" || fail "the target died"
 try "not root" 4 "needs root" setpriv --reuid=nobody --regid=nogroup --clear-groups \
 	"$CODEFER_TOP" -p "$TARGET_PID" -b -n 1
 expect "no breakpoint left" "$(breakpoints "$TARGET_PID")" clean

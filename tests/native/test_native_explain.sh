@@ -30,4 +30,24 @@ expect "return probes: one per ret instruction" "$rets" \
 	"$(objdump -d --no-show-raw-insn --disassemble=uco_pool_get "$LEAKY" | grep -cE '^ *[0-9a-f]+:\s+ret')"
 probe_points
 expect "nothing attached by --explain" "$(breakpoints "$TARGET_PID")" clean
+kill "$TARGET_PID"
+wait "$TARGET_PID" 2>/dev/null
+
+# A %return probe on a function that also leaves through a tail call (at -O2, `jmp malloc`):
+# --explain says those returns are not seen.
+cat >"$WORK/tail.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+__attribute__((noinline)) void *get(size_t n) { if (!n) return NULL; return malloc(n); }
+int main(void) { printf("PID %d\n", getpid()); fflush(stdout); get(1); pause(); return 0; }
+C
+cc -O2 -o "$WORK/tail" "$WORK/tail.c" || fail "cannot build tail.c"
+objdump -d --no-show-raw-insn --disassemble=get "$WORK/tail" | grep -q 'jmp.*<malloc' ||
+	skip "the compiler made no tail call in tail.c"
+target_start "$WORK/tail"
+wait_for '^PID ' 1
+"$CODEFER_TOP" -p "$TARGET_PID" --explain --probe 'get=get%return,co=arg0,pool=0,conn=ret' \
+	>"$WORK/tail.out" 2>&1
+expect "a tail call's returns: said unseen" "$(grep -c 'get also returns through 1 tail call' "$WORK/tail.out")" 1
 finish

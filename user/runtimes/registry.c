@@ -183,6 +183,15 @@ int plan_add_sym(struct probe_plan *p, struct target *t, struct module *m, const
 		snprintf(err, errlen, "symbol %s not found in %s", sym, m ? m->path : "any module");
 		return EXIT_SYMBOL;
 	}
+	/* Inside the function, at an instruction's start: a probe in the middle of one
+	 * corrupts the code it traps (the target dies). */
+	if (sym_off && (sym_off >= s->size ||
+			disasm_boundary(where->elf, s->value, s->size, s->value + sym_off) != 1)) {
+		snprintf(err, errlen, "%s+%lld: %s", sym, (long long)sym_off,
+			 sym_off >= s->size ? "outside the function" :
+			 "not the start of an instruction (as decoded from the function's entry)");
+		return EXIT_USAGE;
+	}
 	snprintf(desc, sizeof(desc), sym_off ? "%s+0x%llx" : "%s", sym, (unsigned long long)sym_off);
 	return plan_add(p, where, s->value + sym_off, desc, cfg, err, errlen);
 }
@@ -209,6 +218,10 @@ int plan_add_returns(struct probe_plan *p, struct module *m, const char *sym,
 		if ((r = plan_add(p, m, rets[i], desc, cfg, err, errlen)))
 			return r;
 	}
+	if ((n = disasm_tail_jumps(e, s->value, s->size)) > 0)
+		plan_note(p, "%.100s also returns through %d tail call%s (a jump to another "
+			  "function, which returns for it): those returns are not seen", sym, n,
+			  n == 1 ? "" : "s");
 	return 0;
 }
 
