@@ -1031,13 +1031,16 @@ static int attach_probes(struct session *s, char *err, size_t errlen)
 		s->links[s->nlinks] = bpf_program__attach_uprobe_multi(prog, s->t.pid,
 								       pt->mod->open_path, NULL, &opts);
 		if (!s->links[s->nlinks]) {
+			/* ENOTSUPP (524, no libc text): the kernel cannot probe that instruction. */
+			const char *why = errno == 524 ? "the kernel cannot probe that instruction"
+						       : strerror(errno);
+
 			if (opts.cnt == 1)
 				snprintf(err, errlen, "cannot attach a uprobe at %s in %s: %s",
-					 pt->desc, pt->mod->path, strerror(errno));
+					 pt->desc, pt->mod->path, why);
 			else
 				snprintf(err, errlen, "cannot attach the uprobes at %s and %zu more "
-					 "in %s: %s", pt->desc, opts.cnt - 1, pt->mod->path,
-					 strerror(errno));
+					 "in %s: %s", pt->desc, opts.cnt - 1, pt->mod->path, why);
 			return EXIT_FAILURE_;
 		}
 		s->nlinks++;

@@ -30,6 +30,14 @@ probe_points
 try "bad probe: event" 2 "bad probe spec" "$CODEFER_TOP" -p "$TARGET_PID" --probe 'defr=uco_defer,co=arg0'
 try "bad probe: loc" 2 "bad probe spec" "$CODEFER_TOP" -p "$TARGET_PID" --probe 'defer=uco_defer,co=arg9'
 try "bad probe: no co" 2 "co=LOC" "$CODEFER_TOP" -p "$TARGET_PID" --probe 'defer=uco_defer,site=caller'
+try "bad probe: a key twice" 2 "a key given twice" \
+	"$CODEFER_TOP" -p "$TARGET_PID" --probe 'defer=uco_defer,co=arg0,co=arg1'
+try "bad probe: %ret" 2 "only %return may follow" \
+	"$CODEFER_TOP" -p "$TARGET_PID" --probe 'defer=uco_defer%ret,co=arg0'
+try "bad probe: no module before the colon" 2 "needs a module" \
+	"$CODEFER_TOP" -p "$TARGET_PID" --probe 'defer=:uco_defer,co=arg0'
+try "bad probe: a number past 64 bits" 2 "bad probe spec" \
+	"$CODEFER_TOP" -p "$TARGET_PID" --probe 'defer=uco_defer,co=arg0+99999999999999999999'
 try "bad probe: ret without %return" 2 "ret needs a %return probe" \
 	"$CODEFER_TOP" -p "$TARGET_PID" --probe 'get=uco_pool_get,co=arg0,pool=arg0,conn=ret'
 # An offset inside an instruction would corrupt the code the probe traps: refused. (One

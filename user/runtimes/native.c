@@ -14,6 +14,7 @@
  * if      LOC==0 | LOC!=0
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,8 +52,9 @@ static int parse_num(const char **p, long long *v)
 {
 	char *end;
 
+	errno = 0;
 	*v = strtoll(*p, &end, 0);
-	if (end == *p)
+	if (end == *p || errno == ERANGE)	/* no number, or past 64 bits */
 		return -1;
 	*p = end;
 	return 0;
@@ -210,8 +212,11 @@ static int parse_key(struct parse *ps, const char **p, struct probe_cfg *cfg)
 	else if (n == 4 && !strncmp(*p, "conn", 4))
 		dst = &cfg->conn;
 	else if (n == 4 && !strncmp(*p, "site", 4))
-		return *p += 5, parse_site(ps, p, cfg);
+		return cfg->site.base || cfg->site_kind ? bad(ps, "site given twice", *p) :
+		       (*p += 5, parse_site(ps, p, cfg));
 	else if (n == 2 && !strncmp(*p, "if", 2)) {
+		if (cfg->cond.base)
+			return bad(ps, "if given twice", *p);
 		*p += 3;
 		if ((r = parse_loc(ps, p, &cfg->cond)))
 			return r;
@@ -225,6 +230,8 @@ static int parse_key(struct parse *ps, const char **p, struct probe_cfg *cfg)
 		return 0;
 	} else
 		return bad(ps, "unknown key (co, pool, conn, site, if)", *p);
+	if (dst->base)
+		return bad(ps, "a key given twice", *p);
 	*p += n + 1;
 	if ((r = parse_loc(ps, p, dst)))
 		return r;
@@ -297,12 +304,16 @@ int native_add_spec(struct target *t, const char *spec, struct probe_plan *plan,
 		return bad(&ps, "expected a symbol", p);
 	snprintf(point, sizeof(point), "%.*s", (int)n, p);
 	p += n;
-	if ((ret = strstr(point, "%return"))) {
+	if ((ret = strstr(point, "%return")) && !ret[7]) {
 		*ret = 0;
 		ps.is_return = 1;
 	}
+	if (strchr(point, '%'))
+		return bad(&ps, "only %return may follow the symbol, once", strchr(p - n, '%'));
 	sym = point;
 	if ((colon = strrchr(point, ':'))) {
+		if (colon == point)
+			return bad(&ps, "MODULE:SYMBOL needs a module before the colon", p - n);
 		*colon = 0;
 		sym = colon + 1;
 		if (!(m = target_module(t, point))) {
