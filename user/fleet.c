@@ -193,7 +193,8 @@ static void follow_comm(struct fleet *f)
 		if (!(r = member_open(f, pid, err, sizeof(err))) &&
 		    (r = member_attach(f, f->mem[f->n - 1], err, sizeof(err))))
 			member_close(f->mem[--f->n]);
-		if (!r)
+		/* Gone, or a zombie not reaped yet (one that was a member, say): nothing to say. */
+		if (!r || r == EXIT_NO_TARGET)
 			continue;
 		if (!po) {
 			if (!(pv = realloc(f->passed, (f->npassed + 1) * sizeof(*pv))))
