@@ -153,6 +153,9 @@ static void build_rows(struct view *v)
 		}
 	if (v->sel >= v->nrows)
 		v->sel = v->nrows ? v->nrows - 1 : 0;
+	/* A coroutine's detail stays on it once it has ended (draw_detail says so). */
+	if (v->mode == M_DETAIL)
+		return;
 	v->have_sel = v->nrows > 0;
 	if (v->have_sel)
 		v->sel_id = s->coros[v->rows[v->sel]].id;

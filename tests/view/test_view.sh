@@ -185,6 +185,15 @@ expect "banner: one warning, every uco_defer call since" "$(screen | sed -n 3p)"
 expect "banner in white on red" "$(screen -e | sed -n 3p | grep -cE '\[([0-9]+;)*41(;[0-9]+)*m|\[[0-9;]*41m')" 1
 keys q
 
+echo "-- a coroutine's detail once it has ended: it says so, on no other coroutine"
+start ""
+keys / 5 7 Enter Enter
+wait_screen '^coroutine 57 ' || FAILED=1
+leaky_do 4 unpark
+wait_screen '^coroutine 57 has ended' || FAILED=1
+expect "ended: the detail stays on 57" "$(screen | head -n 1 | cut -d' ' -f1-4)" "coroutine 57 has ended"
+keys Escape Escape q
+
 for how in NO_COLOR=1 --no-color; do
 	case $how in
 	--*) start "" "$how" ;;
