@@ -187,7 +187,8 @@ keys q
 
 echo "-- a coroutine's detail once it has ended: it says so, on no other coroutine"
 start ""
-keys / 5 7 Enter Enter
+# Selected through a filter, which Esc then clears: other rows are there to take its place.
+keys / 5 7 Enter Escape Enter
 wait_screen '^coroutine 57 ' || FAILED=1
 leaky_do 4 unpark
 wait_screen '^coroutine 57 has ended' || FAILED=1
