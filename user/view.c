@@ -668,8 +668,14 @@ static int key(struct view *v, int ch)
 			memcpy(v->filter, v->edit, sizeof(v->filter));
 			v->mode = M_TABLE;
 		} else if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && n) {
+			/* A whole character: UTF-8 continuation bytes with it. */
+			while (n > 1 && ((unsigned char)v->edit[n - 1] & 0xc0) == 0x80)
+				n--;
 			v->edit[n - 1] = 0;
-		} else if (ch >= 32 && ch < 127 && n + 1 < sizeof(v->edit)) {
+		} else if (((ch >= 32 && ch < 127) || (ch >= 0x80 && ch <= 0xff)) &&
+			   n + 1 < sizeof(v->edit)) {
+			/* Bytes of UTF-8 too (getch gives a character's bytes one by one): sites
+			 * are UTF-8. */
 			v->edit[n] = (char)ch;
 			v->edit[n + 1] = 0;
 		}
