@@ -92,7 +92,11 @@ local function burster(premature, port)
 	local sock = ngx.socket.tcp()
 	assert(sock:connect("127.0.0.1", port, { pool = "burst" })); local at = here(0)
 	bursting = bursting + 1
+	-- Kept in a table only (a list of connections), not in a local of its own.
+	local socks = { sock }
+	sock = nil
 	truth({ kind = "timer", id = me(), def = M.burster_def, wait = here(0), holds = "burst", at = at }); ngx.sleep(3600)
+	return socks
 end
 M.burster_def = def(burster)
 

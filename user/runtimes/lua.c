@@ -1920,15 +1920,65 @@ static int cosocket_out(struct target *t, uint64_t u, const struct u64_set *pool
 	return (!pools || set_has(pools, *pool)) && u64_at(b, NGX_U_CONN - NGX_U_POOL);
 }
 
+/* Connections out (outs, by their sockets' TValues) that coroutine co holds through the
+ * table v on its stack: v itself, or, one level down, a value of v's (its array part and
+ * hash part, each read in one go, at most LJ_HOLD_SCAN slots). Sets their holder. */
+#define LJ_HOLD_SCAN 4096
+
+static void held_in(struct target *t, uint64_t v, const struct u64_set *outs, uint64_t *holder,
+		    struct census_coro *co)
+{
+	uint64_t tab = v & LJ_GCPTR_MASK, part, *vals = NULL, *at;
+	uint32_t asize, hmask;
+	size_t n = 0, i, step = 1;
+
+	if ((at = bsearch(&v, outs->v, outs->n, sizeof(v), cmp_u64))) {
+		if (!holder[at - outs->v]) {
+			holder[at - outs->v] = co->id;
+			co->conns_held++;
+		}
+		return;
+	}
+	/* A table the coroutine keeps its sockets in (a list of connections, one level). */
+	if (target_read_u64(t, tab + LJ_TAB_ARRAY, &part) ||
+	    target_read(t, tab + LJ_TAB_ASIZE, &asize, 4) || asize > LJ_HOLD_SCAN)
+		asize = 0;
+	for (int half = 0; half < 2; half++) {
+		if (half) {
+			if (target_read_u64(t, tab + LJ_TAB_NODE, &part) ||
+			    target_read(t, tab + LJ_TAB_HMASK, &hmask, 4) || hmask >= LJ_HOLD_SCAN)
+				break;
+			n = (size_t)hmask + 1;
+			step = LJ_NODE_SIZE / 8;	/* a node's value is its first word */
+		} else {
+			n = asize;
+		}
+		if (!n || !(vals = malloc(n * step * 8)) || target_read(t, part, vals, n * step * 8)) {
+			free(vals);
+			vals = NULL;
+			continue;
+		}
+		for (i = 0; i < n; i++)
+			if (vals[i * step] >> 47 == LJ_IT_TAB &&
+			    (at = bsearch(&vals[i * step], outs->v, outs->n, sizeof(v), cmp_u64)) &&
+			    !holder[at - outs->v]) {
+				holder[at - outs->v] = co->id;
+				co->conns_held++;
+			}
+		free(vals);
+		vals = NULL;
+	}
+}
+
 /* Connections out of the pools (c->pools from `first` on): cosockets (`sockets`: their
  * tables, as raw TValues, the id the probes know a connection by too) connected through a
- * pool and not back in it; the holder is the coroutine with the socket on its stack
- * (each stack is read once), 0 (an orphan) when none has. */
+ * pool and not back in it; the holder is the coroutine with the socket on its stack, or
+ * in a table there (each stack is read once), 0 (an orphan) when none has. */
 static int ngx_conns_out(struct target *t, struct census *c, size_t first_pool,
 			 size_t first_coro, const struct u64_set *sockets)
 {
 	struct u64_set pools = { 0 }, outs = { 0 };
-	uint64_t sp, stack, top, slot, v, *holder = NULL, *at;
+	uint64_t sp, stack, top, slot, v, *holder = NULL;
 	size_t i, k;
 	int ret = -1;
 
@@ -1952,14 +2002,9 @@ static int ngx_conns_out(struct target *t, struct census *c, size_t first_pool,
 		    target_read_u64(t, c->coros[k].id + LJ_L_TOP, &top) || top < stack ||
 		    top - stack > 8 * LJ_STACK_SLOTS_MAX)
 			continue;
-		for (slot = stack; slot < top; slot += 8) {
-			if (target_read_u64(t, slot, &v) || v >> 47 != LJ_IT_TAB ||
-			    !(at = bsearch(&v, outs.v, outs.n, sizeof(v), cmp_u64)) ||
-			    holder[at - outs.v])
-				continue;
-			holder[at - outs.v] = c->coros[k].id;
-			c->coros[k].conns_held++;
-		}
+		for (slot = stack; slot < top; slot += 8)
+			if (!target_read_u64(t, slot, &v) && v >> 47 == LJ_IT_TAB)
+				held_in(t, v, &outs, holder, &c->coros[k]);
 	}
 	/* One given back meanwhile (live) is not out. */
 	for (i = 0; i < outs.n; i++)
