@@ -1920,54 +1920,54 @@ static int cosocket_out(struct target *t, uint64_t u, const struct u64_set *pool
 	return (!pools || set_has(pools, *pool)) && u64_at(b, NGX_U_CONN - NGX_U_POOL);
 }
 
-/* Connections out (outs, by their sockets' TValues) that coroutine co holds through the
- * table v on its stack: v itself, or, one level down, a value of v's (its array part and
- * hash part, each read in one go, at most LJ_HOLD_SCAN slots). Sets their holder. */
+/* If v is one of the connections out (outs, by their sockets' TValues) and has no holder
+ * yet, co holds it. */
+static void hold_if_out(uint64_t v, const struct u64_set *outs, uint64_t *holder,
+			struct census_coro *co)
+{
+	uint64_t *at = bsearch(&v, outs->v, outs->n, sizeof(v), cmp_u64);
+
+	if (at && !holder[at - outs->v]) {
+		holder[at - outs->v] = co->id;
+		co->conns_held++;
+	}
+}
+
+/* The values of n slots of `stride` words at `at` (a table's array or hash part), read in
+ * one go, checked as connections co holds. */
 #define LJ_HOLD_SCAN 4096
 
+static void hold_in_part(struct target *t, uint64_t at, size_t n, size_t stride,
+			 const struct u64_set *outs, uint64_t *holder, struct census_coro *co)
+{
+	uint64_t *words;
+	size_t i;
+
+	if (!n || n > LJ_HOLD_SCAN || !(words = malloc(n * stride * 8)))
+		return;
+	if (!target_read(t, at, words, n * stride * 8))
+		for (i = 0; i < n; i++)
+			if (words[i * stride] >> 47 == LJ_IT_TAB)
+				hold_if_out(words[i * stride], outs, holder, co);
+	free(words);
+}
+
+/* Connections out that coroutine co holds through the table v on its stack: v itself, or
+ * one level down, a value of v's (a list of connections), at most LJ_HOLD_SCAN slots of
+ * its array part and of its hash part (a node's value is its first word). */
 static void held_in(struct target *t, uint64_t v, const struct u64_set *outs, uint64_t *holder,
 		    struct census_coro *co)
 {
-	uint64_t tab = v & LJ_GCPTR_MASK, part, *vals = NULL, *at;
-	uint32_t asize, hmask;
-	size_t n = 0, i, step = 1;
+	uint64_t tab = v & LJ_GCPTR_MASK, part;
+	uint32_t n;
 
-	if ((at = bsearch(&v, outs->v, outs->n, sizeof(v), cmp_u64))) {
-		if (!holder[at - outs->v]) {
-			holder[at - outs->v] = co->id;
-			co->conns_held++;
-		}
-		return;
-	}
-	/* A table the coroutine keeps its sockets in (a list of connections, one level). */
-	if (target_read_u64(t, tab + LJ_TAB_ARRAY, &part) ||
-	    target_read(t, tab + LJ_TAB_ASIZE, &asize, 4) || asize > LJ_HOLD_SCAN)
-		asize = 0;
-	for (int half = 0; half < 2; half++) {
-		if (half) {
-			if (target_read_u64(t, tab + LJ_TAB_NODE, &part) ||
-			    target_read(t, tab + LJ_TAB_HMASK, &hmask, 4) || hmask >= LJ_HOLD_SCAN)
-				break;
-			n = (size_t)hmask + 1;
-			step = LJ_NODE_SIZE / 8;	/* a node's value is its first word */
-		} else {
-			n = asize;
-		}
-		if (!n || !(vals = malloc(n * step * 8)) || target_read(t, part, vals, n * step * 8)) {
-			free(vals);
-			vals = NULL;
-			continue;
-		}
-		for (i = 0; i < n; i++)
-			if (vals[i * step] >> 47 == LJ_IT_TAB &&
-			    (at = bsearch(&vals[i * step], outs->v, outs->n, sizeof(v), cmp_u64)) &&
-			    !holder[at - outs->v]) {
-				holder[at - outs->v] = co->id;
-				co->conns_held++;
-			}
-		free(vals);
-		vals = NULL;
-	}
+	hold_if_out(v, outs, holder, co);
+	if (!target_read_u64(t, tab + LJ_TAB_ARRAY, &part) &&
+	    !target_read(t, tab + LJ_TAB_ASIZE, &n, 4))
+		hold_in_part(t, part, n, 1, outs, holder, co);
+	if (!target_read_u64(t, tab + LJ_TAB_NODE, &part) &&
+	    !target_read(t, tab + LJ_TAB_HMASK, &n, 4) && n < LJ_HOLD_SCAN)
+		hold_in_part(t, part, (size_t)n + 1, LJ_NODE_SIZE / 8, outs, holder, co);
 }
 
 /* Connections out of the pools (c->pools from `first` on): cosockets (`sockets`: their
