@@ -592,6 +592,16 @@ static int plan_pool(struct probe_plan *p, struct go *g, char *err, size_t errle
 	return 0;
 }
 
+/* Whether the defer-run probe must read the record popped, to pass over those that are
+ * no defer: frames of open-coded defers (before 1.22), range-over-func heads (1.22+),
+ * which only runtime.deferrangefunc makes, and the linker drops it when no loop body
+ * defers. Without, the probe's two reads go. */
+static int skip_popped(const struct go *g)
+{
+	return g->d_skip >= 0 &&
+	       (g->d_skip_size == 1 || elf_sym_by_name(g->elf, "runtime.deferrangefunc"));
+}
+
 static int go_plan(struct rt_ctx *c, struct probe_plan *p, char *err, size_t errlen)
 {
 	struct probe_cfg create = { .kind = EV_CREATE, .site_kind = SITE_GO_CREATED };
@@ -611,7 +621,7 @@ static int go_plan(struct rt_ctx *c, struct probe_plan *p, char *err, size_t err
 	create.site = loc_deref(loc_reg(CFREG_RAX), g->o[O_G_GOPC], 8);
 	create.site_aux = loc_deref(loc_reg(CFREG_RAX), g->o[O_G_STARTPC], 8);
 	exit_.co = defer.co = run.co = goid_of(g, CFREG_R14);
-	if (g->d_skip >= 0) {
+	if (skip_popped(g)) {
 		/* popDefer(gp) unlinks gp._defer; freedefer(d) gets the record itself. */
 		run.cond = loc_reg(CFREG_RAX);
 		if (!strcmp(g->run_fn, "runtime.popDefer"))
@@ -646,10 +656,13 @@ static int go_plan(struct rt_ctx *c, struct probe_plan *p, char *err, size_t err
 			  r->pl->added_funcs ? "function symbols (no .symtab)" : "frames",
 			  elf_file_has_dwarf(g->elf) ? "" : ", lines (no DWARF)", r->pl->text_from,
 			  r->pl->gofunc_from, r->pl->version_from ? r->pl->version_from : "nowhere");
-	if (g->d_skip >= 0)
+	if (skip_popped(g))
 		plan_note(p, "defers: records with _defer+%ld set (%s) are not counted",
 			  g->d_skip, g->d_skip_size == 1 ? "openDefer: frames of open-coded defers"
 							   : "head: range-over-func loop heads");
+	else if (g->d_skip >= 0)
+		plan_note(p, "defers: no range-over-func loop defers here (no "
+			  "runtime.deferrangefunc): every record popped counts, unread");
 	return 0;
 }
 
