@@ -741,11 +741,11 @@ static int seed_conns(struct session *s)
 		const struct census_pool *cp = &s->pools[i];
 		struct pool_key pk = { .tgid = s->t.pid, .pool = cp->pool };
 		struct pool_stats ps = {};
-		int64_t unlisted = cp->open - cp->idle;
+		int64_t listed = 0, unlisted;
 
 		for (j = 0; j < s->nconns; j++)
-			unlisted -= s->conns[j].pool == cp->pool;
-		if (cp->holders_unknown || unlisted <= 0)
+			listed += s->conns[j].pool == cp->pool;
+		if (cp->holders_unknown || !(unlisted = census_pool_unlisted(cp, listed)))
 			continue;
 		for (j = 0; j < s->nseeded && s->seeded[j].pool != cp->pool; j++)
 			;

@@ -398,28 +398,6 @@ static int row_totals(struct model *m, const struct coro_row *r, int sign)
 	return 0;
 }
 
-/* --no-probes: a pool whose walk reads its figures and who holds its connections: those
- * out that no hold lists (a framework pool's connection made without its channel, kept
- * nowhere a walk looks) are out, and orphans, as codefer-dump counts them. */
-static void add_unlisted(struct pool_row *p, const struct hold *holds, size_t nholds)
-{
-	const struct census_pool *w = p->walked;
-	int64_t listed = 0;
-	size_t h;
-
-	if (!w || w->holders_unknown)
-		return;
-	for (h = 0; h < nholds; h++)
-		listed += holds[h].pool == p->pool;
-	if (w->open - w->idle <= listed)
-		return;
-	p->s.orphans += w->open - w->idle - listed;
-	if (p->s.outstanding < w->open - w->idle)
-		p->s.outstanding = w->open - w->idle;
-	if (p->s.peak < p->s.outstanding)
-		p->s.peak = p->s.outstanding;
-}
-
 /* The per-site figures: the rows' defers and creations as kept, the connections out
  * counted again (few). */
 static int build_sites(struct model *m, struct snapshot *snap, struct hold *holds, size_t nholds)
@@ -538,6 +516,7 @@ static int build_pools(struct model *m, struct snapshot *snap, struct hold *hold
 		const struct census_pool *w = &s->pools[i];
 		struct pool_row *p = &snap->pools[snap->npools];
 		const struct hold *oldest = NULL;
+		int64_t listed = 0;
 		size_t h;
 
 		if (!s->plan.pools_walked && pool_index(&m->raw_pools, w->pool) >= 0)
@@ -548,6 +527,7 @@ static int build_pools(struct model *m, struct snapshot *snap, struct hold *hold
 		for (h = 0; h < nholds; h++) {
 			if (holds[h].pool != w->pool)
 				continue;
+			listed++;
 			p->s.orphans += holds[h].orphan;
 			if (holds[h].get_ns && (!oldest || holds[h].get_ns < oldest->get_ns))
 				oldest = &holds[h];
@@ -558,9 +538,11 @@ static int build_pools(struct model *m, struct snapshot *snap, struct hold *hold
 		} else if (w->site.kind || w->site.addr) {
 			p->site = site_tab_index(&m->sites, &w->site);
 		}
-		/* With probes, those the census found at attach were seeded (seed_conns). */
-		if (!s->skel)
-			add_unlisted(p, holds, nholds);
+		/* --no-probes: connections out that no hold lists (a framework pool's made
+		 * without its channel, kept nowhere a walk looks) are orphans, as codefer-dump
+		 * counts them. With probes, the census's were seeded at attach (seed_conns). */
+		if (!s->skel && !w->holders_unknown)
+			p->s.orphans += census_pool_unlisted(w, listed);
 		snap->tot.conns_outstanding += p->s.outstanding > 0 ? p->s.outstanding : 0;
 		snap->tot.conns_orphaned += p->s.orphans;
 		snap->npools++;

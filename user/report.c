@@ -80,8 +80,10 @@ static struct pool_holds pool_holds(const struct rep *r, const struct census_poo
 		else
 			h.orphans++;
 	}
-	if (p->open - p->idle > (int64_t)listed)
-		*(p->holders_unknown ? &h.unknown : &h.unlisted) = p->open - p->idle - (int64_t)listed;
+	if (p->holders_unknown)
+		h.unknown = census_pool_unlisted(p, (int64_t)listed);
+	else
+		h.unlisted = census_pool_unlisted(p, (int64_t)listed);
 	h.orphans += h.unlisted;
 	return h;
 }

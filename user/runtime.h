@@ -260,6 +260,9 @@ void *array_push(void *v, size_t *n, size_t *cap, size_t size);
 struct census_coro *census_add_coro(struct census *c, uint64_t id);
 /* Is coroutine id one the walk is to read (census.only)? */
 int census_wants(const struct census *c, uint64_t id);
+/* How many of pool p's connections out (open - idle) are beyond the `listed` ones a hold
+ * names (0 when none): with holders known, orphans (codefer-dump, codefer-top alike). */
+int64_t census_pool_unlisted(const struct census_pool *p, int64_t listed);
 int census_add_defer(struct census_coro *co, const struct site *fn, const struct site *site);
 int census_add_conn(struct census *c, uint64_t conn, uint64_t pool, uint64_t co,
 		    const struct site *site);

@@ -286,6 +286,11 @@ int census_wants(const struct census *c, uint64_t id)
 	return lo < c->nonly && c->only[lo].id == id;
 }
 
+int64_t census_pool_unlisted(const struct census_pool *p, int64_t listed)
+{
+	return p->open - p->idle > listed ? p->open - p->idle - listed : 0;
+}
+
 int census_add_defer(struct census_coro *co, const struct site *fn, const struct site *site)
 {
 	struct census_defer *d;
