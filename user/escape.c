@@ -111,3 +111,14 @@ void tty_str(char *dst, size_t len, const char *src)
 	dst[o] = 0;
 }
 
+
+size_t utf8_tail(const char *s, size_t max)
+{
+	size_t n = strlen(s), at;
+
+	if (n <= max)
+		return 0;
+	for (at = n - max + 3; ((unsigned char)s[at] & 0xc0) == 0x80; at++)
+		;
+	return at;
+}

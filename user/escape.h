@@ -10,8 +10,12 @@
 void json_str(FILE *f, const char *s);
 /* The same literal, malloc'd (NULL out of memory). */
 char *json_quote(const char *s);
-/* src made safe for a terminal: control bytes, C1 controls, backslashes and invalid UTF-8
- * as \xNN. */
+/* src made safe for a terminal: control bytes, C1 controls, invalid UTF-8 and a
+ * backslash before an x as \xNN. */
 void tty_str(char *dst, size_t len, const char *src);
+/* A text longer than max bytes keeps its end (a site's file and line) after "...": where
+ * that end starts in s, a character's start at most max - 3 bytes from the end; 0 when s
+ * fits. */
+size_t utf8_tail(const char *s, size_t max);
 
 #endif

@@ -132,16 +132,14 @@ void metrics_stop(struct metrics *mx)
  * target are already valid UTF-8: escape.c). */
 static void label(FILE *f, const char *name, const char *v)
 {
-	size_t n = strlen(v), i;
+	size_t at = utf8_tail(v, METRICS_LABEL_MAX), n, i;
 
 	fprintf(f, "%s=\"", name);
-	if (n > METRICS_LABEL_MAX) {
-		v += n - METRICS_LABEL_MAX + 3;
-		while (((unsigned char)*v & 0xc0) == 0x80)
-			v++;
+	if (at) {
 		fputs("...", f);
-		n = strlen(v);
+		v += at;
 	}
+	n = strlen(v);
 	for (i = 0; i < n; i++) {
 		if (v[i] == '\\' || v[i] == '"')
 			fputc('\\', f);

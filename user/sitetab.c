@@ -100,19 +100,15 @@ static int grow(struct site_tab *st)
  * file name and line) after "...", not its start. */
 #define SITE_TEXT_MAX 1024
 
-/* raw's last SITE_TEXT_MAX bytes or so, from a character's start, marked as cut. */
+/* raw, or its end after "..." (written over raw) when it is longer than SITE_TEXT_MAX. */
 static const char *site_text_tail(char *raw)
 {
-	size_t n = strlen(raw);
-	char *tail;
+	size_t at = utf8_tail(raw, SITE_TEXT_MAX);
 
-	if (n <= SITE_TEXT_MAX)
+	if (!at)
 		return raw;
-	tail = raw + n - SITE_TEXT_MAX + 3;
-	while ((*tail & 0xc0) == 0x80)	/* not inside a UTF-8 sequence */
-		tail++;
-	memcpy(tail - 3, "...", 3);
-	return tail - 3;
+	memcpy(raw + at - 3, "...", 3);
+	return raw + at - 3;
 }
 
 size_t site_tab_index(struct site_tab *st, const struct site *s)

@@ -55,5 +55,9 @@ int main(void)
 	tty[0] = 'z';
 	tty_str(tty, 0, "ab");
 	expect_int("tty with len 0 writes nothing", tty[0], 'z');
+	/* The end kept of a long text: from a character's start, room left for "...". */
+	expect_int("tail of a text that fits", (int)utf8_tail("abcdef", 6), 0);
+	expect_int("tail of a longer text", (int)utf8_tail("abcdefgh:1", 8), 5);
+	expect_int("tail past a cut character", (int)utf8_tail("x\xc3\xa9\xc3\xa9:2", 6), 5);
 	return unit_failed;
 }
