@@ -181,42 +181,15 @@ static __always_inline int load(__u64 addr, __u8 size, __u64 *out)
 	return err;
 }
 
-/* Evaluates a loc; `co` is the current coroutine id, for LOC_SAVED. Returns 0 or -1. */
-static __noinline int eval_loc(const struct pt_regs *regs, const struct loc *l, __u64 co, __u64 *out)
+/* The rest of loc l from its load number `from` on, v being the value before it (read at
+ * `at`, 0 for a base). Returns 0 or -1. */
+static __always_inline int deref_from(const struct loc *l, int from, __u64 v, __u64 at, __u64 *out)
 {
-	struct coro_key ck = { .tgid = targ_tgid, .id = co };
-	struct task_struct *task;
-	struct coro *c;
-	__u64 v = 0, at = 0;
 	int i;
 
-	if (!l)
-		return -1;
-	switch (l->base) {
-	case LOC_REG:
-		if (l->reg >= CFREG__COUNT)
-			return -1;
-		v = reg_value(regs, l->reg) + l->base_off;
-		break;
-	case LOC_ADDR:
-	case LOC_CONST:
-		v = l->base_off;
-		break;
-	case LOC_TLS:
-		task = bpf_get_current_task_btf();
-		v = BPF_CORE_READ(task, thread.fsbase) + l->base_off;
-		break;
-	case LOC_SAVED:
-		c = bpf_map_lookup_elem(&coros, &ck);
-		if (!c)
-			return -1;
-		v = c->saved[l->reg & (MAX_SAVE_SLOTS - 1)];
-		break;
-	default:
-		*out = 0;
-		return 0;
-	}
 	for (i = 0; i < LOC_MAX_DEREF; i++) {
+		if (i < from)
+			continue;
 		if (i >= l->nderef)
 			break;
 		/* A null link (no current coroutine: Swoole's Callable made on the event loop)
@@ -238,6 +211,54 @@ static __noinline int eval_loc(const struct pt_regs *regs, const struct loc *l, 
 		v = (bpf_get_current_pid_tgid() << 32) | (__u32)v;
 	*out = v;
 	return 0;
+}
+
+/* Evaluates a loc; `co` is the current coroutine id, for LOC_SAVED; `frame` the site
+ * frame, for LOC_FRAME (sites only). Returns 0 or -1. */
+static __noinline int eval_loc_in(const struct pt_regs *regs, const struct loc *l, __u64 co,
+				  __u64 frame, __u64 *out)
+{
+	struct coro_key ck = { .tgid = targ_tgid, .id = co };
+	struct task_struct *task;
+	struct coro *c;
+	__u64 v = 0;
+
+	if (!l)
+		return -1;
+	switch (l->base) {
+	case LOC_REG:
+		if (l->reg >= CFREG__COUNT)
+			return -1;
+		v = reg_value(regs, l->reg) + l->base_off;
+		break;
+	case LOC_ADDR:
+	case LOC_CONST:
+		v = l->base_off;
+		break;
+	case LOC_FRAME:
+		v = frame + l->base_off;
+		break;
+	case LOC_TLS:
+		task = bpf_get_current_task_btf();
+		v = BPF_CORE_READ(task, thread.fsbase) + l->base_off;
+		break;
+	case LOC_SAVED:
+		c = bpf_map_lookup_elem(&coros, &ck);
+		if (!c)
+			return -1;
+		v = c->saved[l->reg & (MAX_SAVE_SLOTS - 1)];
+		break;
+	default:
+		*out = 0;
+		return 0;
+	}
+	return deref_from(l, 0, v, 0, out);
+}
+
+static __always_inline int eval_loc(const struct pt_regs *regs, const struct loc *l, __u64 co,
+				    __u64 *out)
+{
+	return eval_loc_in(regs, l, co, 0, out);
 }
 
 /* The hit's probe_cfg and this CPU's counters; NULL for other processes. */
@@ -312,19 +333,38 @@ static __always_inline __u64 skip_frames(const struct pt_regs *regs, const struc
 	return pc;
 }
 
-/* A site loc that starts from the probe's site frame, as one from that address. */
-static __always_inline void rebase(struct loc *l, __u64 frame)
+/* The rest of a fused site half (PF_SITE_FUSED): its first load's value is word `idx`. */
+static __always_inline int fused_half(const struct loc *l, const __u64 *words, __u8 idx, __u64 *out)
 {
-	if (l->base == LOC_FRAME) {
-		l->base = LOC_ADDR;
-		l->base_off += frame;
+	__u64 v = words[idx & (SITE_FUSE_BYTES / 8 - 1)];
+
+	if (l->nderef == 1 && l->size && l->size < 8)
+		v &= (1ull << (l->size * 8)) - 1;
+	return deref_from(l, 1, v, 0, out);
+}
+
+/* Site and aux of a PF_SITE_FUSED probe, their first loads in one read. */
+static __noinline int eval_site_fused(const struct pt_regs *regs, const struct probe_cfg *cfg,
+				      __u64 frame, struct site *s)
+{
+	__u64 words[SITE_FUSE_BYTES / 8] = {}, base;
+	__u32 len = cfg->fuse_len;
+
+	base = cfg->site.base == LOC_FRAME ? frame : reg_value(regs, cfg->site.reg);
+	if (!base || !len || len > sizeof(words))
+		return -1;
+	if (bpf_probe_read_user(words, len, (void *)(base + cfg->fuse_off))) {
+		count(C_LOST_READ);
+		return -1;
 	}
+	if (fused_half(&cfg->site, words, cfg->fuse_site, &s->addr))
+		return -1;
+	return fused_half(&cfg->site_aux, words, cfg->fuse_aux, &s->aux);
 }
 
 static __always_inline int eval_site(const struct pt_regs *regs, struct probe_cfg *cfg, __u64 co,
 				     struct site *s)
 {
-	struct loc site = cfg->site, aux = cfg->site_aux;
 	__u64 frame = 0;
 
 	s->kind = cfg->site_kind;
@@ -336,13 +376,13 @@ static __always_inline int eval_site(const struct pt_regs *regs, struct probe_cf
 		s->kind = 0;	/* SITE_NONE */
 		return 0;
 	}
-	rebase(&site, frame);
-	rebase(&aux, frame);
-	if (eval_loc(regs, &site, co, &s->addr))
+	if (cfg->flags & PF_SITE_FUSED)
+		return eval_site_fused(regs, cfg, frame, s);
+	if (eval_loc_in(regs, &cfg->site, co, frame, &s->addr))
 		return -1;
 	if (cfg->flags & PF_SITE_SKIP)
 		s->addr = skip_frames(regs, cfg, s->addr);
-	return eval_loc(regs, &aux, co, &s->aux);
+	return eval_loc_in(regs, &cfg->site_aux, co, frame, &s->aux);
 }
 
 /* Coroutine id's entry is new, or changed in a way a refresh shows: its id goes on
@@ -366,20 +406,27 @@ static __always_inline void mark_changed(__u64 id, struct coro *c)
 	}
 }
 
-/* The coroutine's entry, made on its first event (the clock is read only then). */
-static __always_inline struct coro *coro_get(__u64 id)
+/* A new entry for coroutine id, first seen by an event other than its create (the clock
+ * is read only then). Out of line: its blank entry would sit on every handler's stack. */
+static __noinline struct coro *coro_new(__u64 id)
 {
 	struct coro_key key = { .tgid = targ_tgid, .id = id };
 	struct coro fresh = { .flags = CF_UNSEEN_BIRTH, .changed_epoch = refresh_epoch };
-	struct coro *c = bpf_map_lookup_elem(&coros, &key);
 
-	if (c)
-		return c;
 	send_changed(id);
 	fresh.first_ns = bpf_ktime_get_ns();
 	if (update_or_count(&coros, &key, &fresh, BPF_NOEXIST) && !bpf_map_lookup_elem(&coros, &key))
 		return NULL;
 	return bpf_map_lookup_elem(&coros, &key);
+}
+
+/* The coroutine's entry, made on its first event. */
+static __always_inline struct coro *coro_get(__u64 id)
+{
+	struct coro_key key = { .tgid = targ_tgid, .id = id };
+	struct coro *c = bpf_map_lookup_elem(&coros, &key);
+
+	return c ? c : coro_new(id);
 }
 
 static __always_inline bool inline_depth(__s64 depth)
@@ -488,7 +535,6 @@ int BPF_UPROBE(on_create)
 	struct probe_cfg *cfg = probe_cfg_of(ctx, &ctr);
 	struct coro fresh = {}, *old;
 	struct coro_key key = { .tgid = targ_tgid };
-	struct site s = {};
 	__u64 now = bpf_ktime_get_ns();
 
 	if (!cfg || !hit_counts(regs, cfg, &key.id))
@@ -500,13 +546,12 @@ int BPF_UPROBE(on_create)
 		retire_coro(key.id, old);
 		ctr->n[C_EXITED]++;
 	}
-	eval_site(regs, cfg, key.id, &s);
+	eval_site(regs, cfg, key.id, &fresh.create_site);
 	fresh.created_ns = fresh.first_ns = now;
 	fresh.last_walk = walk_gen;
 	fresh.seq = 1;
 	fresh.flags = census_done ? CF_AFTER_CENSUS : 0;
 	fresh.changed_epoch = refresh_epoch;
-	fresh.create_site = s;
 	if (!update_or_count(&coros, &key, &fresh, BPF_ANY)) {
 		ctr->n[C_CREATED]++;
 		send_changed(key.id);
@@ -598,15 +643,22 @@ int BPF_UPROBE(on_exit)
 	return 0;
 }
 
+/* Out of line, like coro_new. */
+static __noinline struct pool_stats *pool_new(__u64 pool)
+{
+	struct pool_key key = { .tgid = targ_tgid, .pool = pool };
+	struct pool_stats fresh = {};
+
+	update_or_count(&pools, &key, &fresh, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&pools, &key);
+}
+
 static __always_inline struct pool_stats *pool_get(__u64 pool)
 {
 	struct pool_key key = { .tgid = targ_tgid, .pool = pool };
-	struct pool_stats fresh = {}, *ps = bpf_map_lookup_elem(&pools, &key);
+	struct pool_stats *ps = bpf_map_lookup_elem(&pools, &key);
 
-	if (ps)
-		return ps;
-	update_or_count(&pools, &key, &fresh, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&pools, &key);
+	return ps ? ps : pool_new(pool);
 }
 
 /* A held connection comes back (or is taken again without a put we saw). */

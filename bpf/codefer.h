@@ -93,6 +93,13 @@ struct loc {
 #define PF_COND_NONZERO	(1u << 1)	/* ... only when it reads non-zero */
 #define PF_SITE_SKIP	(1u << 2)	/* a site PC in [site_skip_lo, site_skip_hi) is replaced by its
 					 * caller's, up the frame-pointer chain */
+#define PF_SITE_FUSED	(1u << 3)	/* site's and site_aux's first loads are one read (below) */
+
+/* PF_SITE_FUSED: site and site_aux start from the same base and their first loads lie
+ * within SITE_FUSE_BYTES of each other: one read of fuse_len bytes at base + fuse_off
+ * gives both, the word at index fuse_site for site and fuse_aux for site_aux (a read of
+ * the target costs about as much whatever its size). Set by user space (plan_add). */
+#define SITE_FUSE_BYTES 64
 
 struct probe_cfg {
 	__u32 kind;		/* enum event_kind */
@@ -110,6 +117,8 @@ struct probe_cfg {
 	struct loc save;
 	__u64 site_skip_lo;	/* PF_SITE_SKIP: a library's code, whose own frames say */
 	__u64 site_skip_hi;	/* nothing about who borrowed (runtime addresses) */
+	__s64 fuse_off;		/* PF_SITE_FUSED */
+	__u8 fuse_len, fuse_site, fuse_aux, pad[5];
 };
 
 struct site {

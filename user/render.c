@@ -797,6 +797,8 @@ void render_explain(FILE *f, const struct session *s)
 			fputs(" (if ==0)", f);
 		if (p->cfg.flags & PF_COND_NONZERO)
 			fputs(" (if !=0)", f);
+		if (p->cfg.flags & PF_SITE_FUSED)
+			fputs(" (site halves: one read)", f);
 		fputc('\n', f);
 	}
 	if (s->plan.notes[0]) {

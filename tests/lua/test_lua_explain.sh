@@ -15,6 +15,9 @@ expect "exit code" "$?" 0
 explain_check "$WORK/explain.out" lua "$v" create defer defer-run exit
 expect "offsets from DWARF" "$(grep -c 'offsets from DWARF:' "$WORK/explain.out")" 1
 expect "what cannot be seen" "$(grep -c '^  not seen: ' "$WORK/explain.out")" 1
+# CallInfo's func and savedpc are 32 bytes apart: one read of the target for both halves
+# of the create and the defer sites.
+expect "site halves read at once" "$(grep -c ' (site halves: one read)$' "$WORK/explain.out")" 2
 CODEFER_NO_DEBUGINFO=1 "$CODEFER_TOP" -p "$TARGET_PID" --explain >"$WORK/explain.out" 2>"$WORK/top.err"
 expect "no debug info: exit code" "$?" 0
 explain_check "$WORK/explain.out" lua "$v" create defer defer-run exit

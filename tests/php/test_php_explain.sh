@@ -31,6 +31,9 @@ expect "swoole: exit code" "$?" 0
 explain_check "$WORK/explain.out" swoole "Swoole $sv, PHP API $api" create defer exit get put
 expect "swoole: offsets from DWARF" "$(grep -cE '^  offsets: DWARF of .*/swoole.so(, then table for Swoole [0-9.]+ on PHP [0-9./+]+)?: ' "$WORK/explain.out")" 1
 expect "swoole: what cannot be seen" "$(grep -c 'defers are retired at coroutine exit' "$WORK/explain.out")" 1
+# The caller's func and opline are 24 bytes apart: one read of the target for both.
+expect "swoole: defer site halves read at once" \
+	"$(awk '/^  defer / { d = 1 } d && /co=/ { print; exit }' "$WORK/explain.out" | grep -c ' (site halves: one read)$')" 1
 expect "swoole: Event::add callbacks followed live" \
 	"$(grep -c '^  Event::add callbacks: by the line calling Event::add or Event::set since attach$' "$WORK/explain.out")" 1
 expect "swoole: Callables armed and retired" \

@@ -136,6 +136,39 @@ void plan_note(struct probe_plan *p, const char *fmt, ...)
 	strcat(p->notes, "\n");
 }
 
+/* Bytes the first load of site half l reads. */
+static int first_load_size(const struct loc *l)
+{
+	return l->nderef == 1 && l->size ? l->size : 8;
+}
+
+/* Whether a site half's first load can share one read with the other's (PF_SITE_FUSED). */
+static bool fusable_half(const struct loc *l)
+{
+	return l->nderef && !(l->flags & LOCF_ALT) && (l->base == LOC_FRAME || l->base == LOC_REG);
+}
+
+/* When the site's two halves start from the same base and their first loads are close,
+ * one read serves both: a read of the target costs about the same whatever its size. */
+static void fuse_site(struct probe_cfg *c)
+{
+	const struct loc *a = &c->site, *b = &c->site_aux;
+	int64_t at_a = a->base_off + a->off[0], at_b = b->base_off + b->off[0];
+	int64_t lo = at_a < at_b ? at_a : at_b;
+	int64_t end_a = at_a + first_load_size(a), end_b = at_b + first_load_size(b);
+	int64_t hi = end_a > end_b ? end_a : end_b;
+
+	if ((c->flags & PF_SITE_SKIP) || !fusable_half(a) || !fusable_half(b) ||
+	    a->base != b->base || (a->base == LOC_REG && a->reg != b->reg) ||
+	    hi - lo > SITE_FUSE_BYTES || (at_a - lo) % 8 || (at_b - lo) % 8)
+		return;
+	c->flags |= PF_SITE_FUSED;
+	c->fuse_off = lo;
+	c->fuse_len = hi - lo;
+	c->fuse_site = (at_a - lo) / 8;
+	c->fuse_aux = (at_b - lo) / 8;
+}
+
 int plan_add(struct probe_plan *p, struct module *m, uint64_t vaddr, const char *desc,
 	     const struct probe_cfg *cfg, char *err, size_t errlen)
 {
@@ -158,6 +191,7 @@ int plan_add(struct probe_plan *p, struct module *m, uint64_t vaddr, const char 
 	p->pts[p->n].file_off = off + (at - vaddr);
 	p->pts[p->n].emulated = disasm_at(e, at, p->pts[p->n].insn, sizeof(p->pts[p->n].insn));
 	p->pts[p->n].cfg = *cfg;
+	fuse_site(&p->pts[p->n].cfg);
 	snprintf(p->pts[p->n].desc, sizeof(p->pts[p->n].desc), at == vaddr ? "%s" : "%s, past endbr64",
 		 desc);
 	p->n++;
