@@ -195,6 +195,7 @@ static int set_states(struct session *s, const struct census *c, uint64_t walk, 
 		st[i].id = c->coros[i].id;
 		snprintf(st[i].state, sizeof(st[i].state), "%s", c->coros[i].state);
 		st[i].body = c->coros[i].create_site;
+		st[i].wait = c->coros[i].wait_site;
 		if (c->coros[i].owner[0])
 			st[i].owner = strdup(c->coros[i].owner);
 	}

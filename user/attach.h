@@ -15,6 +15,7 @@ struct census_state {
 	char state[16];
 	char *owner;		/* what it runs for (census_coro.owner), or NULL */
 	struct site body;	/* its create site as the walk read it (census_coro.create_site) */
+	struct site wait;	/* the line it was parked at (census_coro.wait_site) */
 };
 
 /* A run of pending defers at one site, in stack order. */

@@ -673,6 +673,10 @@ static int build_row(struct model *m, struct coro_row *r, uint64_t id, const str
 		add_census(r, in->cr, r->probed);
 	if (st && r->c.last_walk < m->s->states_walk) {
 		r->state = st->state;
+		/* Parked where the walk found it (newer than the attach census's, and the
+		 * only one for a coroutine born since: walks that read frames say it). */
+		if (st->wait.kind || st->wait.addr)
+			r->wait_site = st->wait;
 		_Static_assert(sizeof(r->state_was) == sizeof(st->state), "a state's text");
 		memcpy(r->state_was, st->state, sizeof(r->state_was));
 	} else {

@@ -42,7 +42,7 @@ struct coro_row {
 	double hold_s;		/* how long its oldest held connection has been out */
 	size_t site;		/* dominant pending-defer site, else creation site; SITE_TAB_OOM: none */
 	size_t create_idx;	/* its creation site's index (SITE_TAB_OOM: none) */
-	struct site wait_site;	/* the census's, or none */
+	struct site wait_site;	/* where it is parked: the latest walk's, or none */
 	size_t contrib, ncontrib;	/* its pending defers per site: model.contrib[contrib..] */
 	char *json;		/* render.c's text of it, kept while `same` (age_s's value
 				   goes at json_age) */

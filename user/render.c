@@ -217,7 +217,7 @@ static void json_row(struct jrow *j, struct model *m, struct coro_row *r, int fi
 		jr_s(j, json_site(m, &start_site));
 	}
 	JR_LIT(j, ", \"wait_site\": ");
-	jr_s(j, json_site(m, r->census ? &r->wait_site : NULL));
+	jr_s(j, json_site(m, &r->wait_site));
 	if (r->owner && (owner = json_quote(r->owner))) {
 		JR_LIT(j, ", \"owner\": ");
 		jr_s(j, owner);

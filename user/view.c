@@ -506,8 +506,8 @@ static int detail_lines(struct view *v, const struct coro_row *r, char (*out)[10
 	     "refresh)", (long long)r->c.pending, (unsigned long long)r->c.registered,
 	     (unsigned long long)r->c.run, (long long)r->c.peak, (long long)r->delta);
 	LINE("created at: %s", site_text(m, site_tab_index(&m->sites, &r->c.create_site)));
-	if (r->census && (r->census->wait_site.kind || r->census->wait_site.addr))
-		LINE("waiting at: %s", site_text(m, site_tab_index(&m->sites, &r->census->wait_site)));
+	if (r->wait_site.kind || r->wait_site.addr)
+		LINE("waiting at: %s", site_text(m, site_tab_index(&m->sites, &r->wait_site)));
 	else
 		LINE("waiting at: not known (the census reads it, for runtimes that keep it)");
 	if (r->owner) {

@@ -2,9 +2,9 @@
 # Goroutines grouped by the `go` statement that started them (g.gopc), with every
 # installed Go, with symbols and stripped: "created by F at file.go:N" must count
 # exactly the goroutines the target started there, seen by the create probes (attached
-# first), by the census (attached after), and by codefer-dump on a core, whose JSON also
-# keeps the function each one runs (`start`) and the line it is parked at (`wait_site`),
-# and by gdb's `codefer summary` on that core.
+# first), by the census (attached after: with the line each is parked at, `wait_site`),
+# and by codefer-dump on a core, whose JSON also keeps the function each one runs
+# (`start`) and the line it is parked at, and by gdb's `codefer summary` on that core.
 . "$(dirname "$0")/go_lib.sh"
 need_basics
 command -v gcore >/dev/null || skip "no gcore (gdb)"
@@ -32,6 +32,9 @@ for go in $(go_toolchains); do
 		top_start
 		top_settle 1
 		compare "$v: create sites from the census" "$WORK/snap.json" "$sites"
+		expect "$v: codefer-top's wait site of main.named's goroutines" \
+			"$(jq -r '[.coroutines[] | select(.create_site // "" | test("main\\.named")) | .wait_site | sub(".* "; "")] | unique | join(",")' "$WORK/snap.json")" \
+			"gostarts.go:$(grep -n '^func park' "$GO_TESTS/gostarts.go" | cut -d: -f1)"
 		gcore -o "$WORK/core" "$TARGET_PID" >"$WORK/gcore.out" 2>&1 || fail "gcore failed"
 		core=$WORK/core.$TARGET_PID
 		target_stop
