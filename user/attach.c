@@ -735,8 +735,9 @@ static int seed_conns(struct session *s)
 		s->seeded[j].orphans += h.orphan;
 		s->nseeded += j == s->nseeded;
 	}
-	/* Out of a pool whose walk tells holders, and held by none it found: orphans (as
-	 * codefer-dump counts them; a framework pool makes connections without its
+	/* Out of a pool and held by none the census found: out all the same (database/sql
+	 * does not say who took a connection), and orphans where the walk tells holders
+	 * (as codefer-dump counts them; a framework pool makes connections without its
 	 * channel, which no probe sees). */
 	for (i = 0; i < s->npools; i++) {
 		const struct census_pool *cp = &s->pools[i];
@@ -746,14 +747,16 @@ static int seed_conns(struct session *s)
 
 		for (j = 0; j < s->nconns; j++)
 			listed += s->conns[j].pool == cp->pool;
-		if (cp->holders_unknown || !(unlisted = census_pool_unlisted(cp, listed)))
+		if (!(unlisted = census_pool_unlisted(cp, listed)))
 			continue;
 		for (j = 0; j < s->nseeded && s->seeded[j].pool != cp->pool; j++)
 			;
 		bpf_map_update_elem(pfd, &pk, &ps, BPF_NOEXIST);
 		s->seeded[j].pool = cp->pool;
 		s->seeded[j].out += unlisted;
-		s->seeded[j].orphans += unlisted;
+		s->seeded[j].unnamed = unlisted;
+		s->seeded[j].unnamed_orphans = !cp->holders_unknown;
+		s->seeded[j].orphans += cp->holders_unknown ? 0 : unlisted;
 		s->nseeded += j == s->nseeded;
 	}
 	qsort(s->seeded, s->nseeded, sizeof(*s->seeded), cmp_u64);

@@ -91,11 +91,17 @@ struct session {
 	size_t ncensus_timers;
 	struct census_stale *stale;	/* the last walk's state kept for ended coroutines */
 	size_t nstale;
-	/* Per pool, the census's connections out put in the probes' map at attach: the
-	 * probes count from 0 and take them back when they return (sorted by pool). */
+	/* Per pool, the census's connections out at attach: those it names go in the
+	 * probes' map, which takes them back when they return; the probes count from 0
+	 * (sorted by pool). */
 	struct seeded_pool {
 		uint64_t pool;		/* first: sorts by cmp_u64 */
 		int64_t out, orphans;
+		/* of out: those the census counted but could not name (open - idle beyond
+		 * its holds), whose return the probes see as a put of an unknown
+		 * connection; orphans when the walk tells holders */
+		int64_t unnamed;
+		int unnamed_orphans;
 	} *seeded;
 	size_t nseeded;
 	struct census_state *states;	/* sorted by id; from the census or the last walk */

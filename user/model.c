@@ -496,8 +496,12 @@ static int build_pools(struct model *m, struct snapshot *snap, struct hold *hold
 		p->s = pv[i];
 		p->s.orphans += late[i];
 		if ((seeded = seeded_of(s, p->pool))) {
-			p->s.outstanding += seeded->out;
-			p->s.orphans += seeded->orphans;
+			/* Unknown puts return the census's unnamed connections first. */
+			int64_t back = p->s.puts_unknown < (uint64_t)seeded->unnamed ?
+				       (int64_t)p->s.puts_unknown : seeded->unnamed;
+
+			p->s.outstanding += seeded->out - back;
+			p->s.orphans += seeded->orphans - (seeded->unnamed_orphans ? back : 0);
 			if (p->s.peak + seeded->out > p->s.peak)
 				p->s.peak += seeded->out;
 		}

@@ -9,7 +9,9 @@
 // stdin, sets the scene, prints one TRUTH line per pool (JSON: driver, open, idle, max
 // (-1: none), waiters), one OPENED line per pool (its driver, then the file:line of its
 // sql.Open or sql.OpenDB call, then "before READY" for the OpenDB pool) and DONE, then
-// stays as it is until stdin closes.
+// stays as it is until stdin closes. Then each line "take" borrows one more connection
+// from the OpenDB pool and "give" returns one it took before DONE, and it prints
+// "OUT n", the connections now out of that pool.
 package main
 
 import (
@@ -19,7 +21,6 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -106,5 +107,20 @@ func main() {
 	}
 	fmt.Printf("OPENED main.fakeDriver %s\nOPENED *main.connector %s before READY\n", limitedAt, freeAt)
 	fmt.Println("DONE")
-	io.Copy(io.Discard, in)
+	given := 0
+	for {
+		line, err := in.ReadString('\n')
+		if err != nil {
+			return
+		}
+		switch line {
+		case "take\n":
+			take(free, 1)
+		case "give\n":
+			kept[max+given].Close()
+			given++
+		}
+		st := free.Stats()
+		fmt.Printf("OUT %d\n", st.OpenConnections-st.Idle)
+	}
 }

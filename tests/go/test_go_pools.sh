@@ -3,7 +3,8 @@
 # stripped: an exhausted pool (out == max, goroutines waiting) and an unlimited one with
 # idle connections (tests/go/gopools.go). Each DB is found through its connectionOpener
 # goroutine and named by its driver. codefer-dump on a core (gcore), and gdb's `codefer
-# pools` on that core and on the live process, must give the target's own figures.
+# pools` on that core and on the live process, must give the target's own figures; and
+# codefer-top attached after the borrows, as connections are taken and given back.
 . "$(dirname "$0")/go_lib.sh"
 need_basics
 command -v gcore >/dev/null || skip "no gcore (gdb)"
@@ -28,6 +29,23 @@ for go in $(go_toolchains); do
 			"$(gdb_lines | tr '\n' ';')"
 		gcore -o "$WORK/core" "$TARGET_PID" >"$WORK/gcore.out" 2>&1 || fail "gcore failed"
 		core=$WORK/core.$TARGET_PID
+		# codefer-top attached after the borrows: the connections out then, plus and
+		# minus what the probes see taken and given back (one of those taken before).
+		top_start
+		for cmd in take take give; do
+			echo "$cmd" >&3
+		done
+		for ((i = 0; i < 300; i++)); do
+			[ "$(grep -c '^OUT ' "$WORK/target.out")" -ge 3 ] && break
+			sleep 0.1
+		done
+		top_settle 2
+		expect "$v: codefer-top, connections out of the OpenDB pool" \
+			"$(jq -r '.pools[] | select(.name | endswith("main.connector")) | .outstanding' "$WORK/snap.json")" \
+			"$(sed -n 's/^OUT //p' "$WORK/target.out" | tail -n 1)"
+		expect "$v: codefer-top, connections out in all" \
+			"$(jq -r '.totals.conns_outstanding' "$WORK/snap.json")" \
+			"$(($(sed -n 's/^OUT //p' "$WORK/target.out" | tail -n 1) + $(jq -r 'select(.driver == "main.fakeDriver") | .open' "$WORK/truth")))"
 		target_stop
 		"$CODEFER_DUMP" --json "$core" "$bin" >"$WORK/dump.json" 2>"$WORK/dump.err" ||
 			fail "$v: codefer-dump failed"
