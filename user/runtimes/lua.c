@@ -797,7 +797,6 @@ static int find_global(struct target *t, const struct anchor *a, uint64_t *g)
 }
 
 /* The Proto of the Lua closure in stack slot fn. 0, or -1 when it holds no Lua closure. */
-/* The Proto of the Lua closure in stack slot fn. 0, or -1 when it holds no Lua closure. */
 static int slot_proto(struct target *t, const struct lua *l, uint64_t fn, uint64_t *proto)
 {
 	uint64_t clo;
@@ -849,16 +848,18 @@ static int ci_savedpc(struct target *t, const struct lua *l, uint64_t L, uint64_
 
 /* The frame owning stack slot `level` and its (Proto, saved pc); with level 0, the
  * innermost Lua frame of the thread (a suspended one is in coroutine.yield, a C
- * frame), or for a coroutine not started yet the first line of its body. 0, or -1 when
- * that frame is a C function. */
+ * frame), or for a coroutine not started yet the first line of its body. The walk down
+ * the frames starts at *from (L's innermost when 0), and leaves there the frame found:
+ * slots asked for from the top down are found in one walk. 0, or -1 when that frame is
+ * a C function. */
 static int frame_site(struct target *t, const struct lua *l, uint64_t L, uint64_t level,
-		      uint64_t *func, struct site *s)
+		      uint64_t *from, uint64_t *func, struct site *s)
 {
-	uint64_t ci, base, fn = 0, proto, savedpc, code;
+	uint64_t ci = *from, base, fn = 0, proto, savedpc, code;
 	int n, lua = 0;
 	int32_t ncode;
 
-	if (target_read_u64(t, L + l->o[O_L_CI], &ci) || base_ci(t, l, L, &base))
+	if ((!ci && target_read_u64(t, L + l->o[O_L_CI], &ci)) || base_ci(t, l, L, &base))
 		return -1;
 	for (n = 0; ci && n < CI_MAX; n++) {
 		if ((lua = ci_is_lua(t, l, ci, &fn)) < 0)
@@ -878,7 +879,7 @@ static int frame_site(struct target *t, const struct lua *l, uint64_t L, uint64_
 		    proto_code(t, l, proto, &code, &ncode))
 			return -1;
 		savedpc = code + 4;
-	} else if (!ci || n == CI_MAX || lua != 1 || slot_proto(t, l, fn, &proto) ||
+	} else if (!ci || n == CI_MAX || (*from = ci, lua != 1) || slot_proto(t, l, fn, &proto) ||
 		   ci_savedpc(t, l, L, ci, &savedpc)) {
 		return -1;
 	}
@@ -894,14 +895,14 @@ static int frame_site(struct target *t, const struct lua *l, uint64_t L, uint64_
  * pc after its OP_TBC, which is the variable's startpc (locvars, in register order of
  * the variables active at the frame's pc). The frame's current line when not found. */
 static void tbc_site(struct target *t, const struct lua *l, uint64_t L, uint64_t level,
-		     struct site *s)
+		     uint64_t *from, struct site *s)
 {
 	int32_t nloc, range[2];
 	uint64_t func, locvars, code;
 	int pc, i, reg;
 
 	memset(s, 0, sizeof(*s));
-	if (frame_site(t, l, L, level, &func, s) ||
+	if (frame_site(t, l, L, level, from, &func, s) ||
 	    (pc = saved_pc_index(t, l, s->addr, s->aux)) < 0 ||
 	    target_read(t, s->addr + l->o[O_P_SIZELOCVARS], &nloc, 4) ||
 	    target_read_u64(t, s->addr + l->o[O_P_LOCVARS], &locvars) ||
@@ -923,10 +924,10 @@ static void tbc_site(struct target *t, const struct lua *l, uint64_t L, uint64_t
 /* Pending to-be-closed variables of thread L, oldest first. 0, or -1 when cut short. */
 static int walk_tbc(struct target *t, const struct lua *l, uint64_t L, struct census_coro *co)
 {
-	uint64_t tbc, stack, *levels = NULL, *tmp;
-	size_t n = 0, cap = 0;
+	uint64_t tbc, stack, *levels = NULL, *tmp, from = 0;
+	size_t n = 0, cap = 0, i;
+	struct site *sites;
 	uint16_t delta;
-	struct site s;
 	int ret = 0;
 
 	if (target_read_u64(t, L + l->o[O_L_TBCLIST], &tbc) ||
@@ -952,13 +953,19 @@ static int walk_tbc(struct target *t, const struct lua *l, uint64_t L, struct ce
 		levels[n++] = tbc;
 		tbc -= (uint64_t)delta * 16;
 	}
-	while (n--) {
-		tbc_site(t, l, L, levels[n], &s);
-		if (census_add_defer(co, NULL, &s)) {
+	/* Their sites in one walk down the frames (the newest is the highest slot), then
+	 * oldest first into the census. */
+	if (!(sites = calloc(n + 1, sizeof(*sites))))
+		ret = -1;
+	for (i = 0; sites && i < n; i++)
+		tbc_site(t, l, L, levels[i], &from, &sites[i]);
+	while (sites && n--) {
+		if (census_add_defer(co, NULL, &sites[n])) {
 			ret = -1;
 			break;
 		}
 	}
+	free(sites);
 	free(levels);
 	return ret;
 }
@@ -1191,11 +1198,13 @@ static int lua_census(struct rt_ctx *rc, struct census *c, char *err, size_t err
 			break;
 	}
 	for (i = first; i < c->ncoros; i++) {
+		uint64_t from = 0;
+
 		co = &c->coros[i];
 		thread_state(t, l, co->id, main, co->state, sizeof(co->state));
 		/* Where it waits: the line it yielded at, resumed another, or runs. */
 		if (strcmp(co->state, "dead") && strcmp(co->state, "not started") &&
-		    !frame_site(t, l, co->id, 0, &func, &s))
+		    !frame_site(t, l, co->id, 0, &from, &func, &s))
 			co->wait_site = s;
 		/* Where it comes from: its body function's definition. */
 		if (co->id != main &&
