@@ -49,8 +49,8 @@ class Library:
             cand = os.path.normpath(os.path.join(d, _LIB_NAME))
             if os.path.isfile(cand):
                 return cand
-        raise gdb.GdbError("codefer: %s not found next to %s, in ../lib/codefer/, or "
-                           "in $CODEFER_LIB" % (_LIB_NAME, _HERE))
+        raise gdb.GdbError("codefer: %s not found next to %s, in ../lib/codefer/, in "
+                           "../build/, or in $CODEFER_LIB" % (_LIB_NAME, _HERE))
 
     @classmethod
     def get(cls):
@@ -273,7 +273,8 @@ codefer timers          pending timers and deferred callbacks by site, with the 
                         of the objects their closures capture
 set codefer-runtime R   read runtime R instead of detecting it
 
-libcodefer.so is looked for in $CODEFER_LIB, next to this script, and in ../lib/codefer/."""
+libcodefer.so is looked for in $CODEFER_LIB, next to this script, in ../lib/codefer/ and
+in ../build/ (a source tree's)."""
 
     def __init__(self):
         super().__init__("codefer", gdb.COMMAND_DATA, gdb.COMPLETE_NONE, True)

@@ -637,7 +637,7 @@ void render_text(FILE *f, struct model *m, const struct snapshot *snap, int max_
 		line(f, width, "defers lost at exit: %llu  channels used as queues (not pools): %llu",
 		     U(t->defers_lost), U(t->queues));
 	line(f, width, "%s", "");
-	line(f, width, "%18s %-10s %6s %8s %6s %7s %5s %-8s %s", "ID", "STATE", "AGE", "PENDING",
+	line(f, width, "%18s %-11s %6s %8s %6s %7s %5s %-8s %s", "ID", "STATE", "AGE", "PENDING",
 	     "+/INT", "PEAK", "CONNS", "VERDICT", "SITE");
 	n = snap->norder < (size_t)max_rows ? snap->norder : (size_t)max_rows;
 	for (i = 0; i < n; i++) {
@@ -646,7 +646,7 @@ void render_text(FILE *f, struct model *m, const struct snapshot *snap, int max_
 
 		model_id_text(m, r->id, id, sizeof(id));
 		age_text(a, sizeof(a), r->age_s);
-		line(f, width, "%18s %-10.10s %6s %8lld %+6lld %7lld %5lld %-8s %s", id, r->state, a,
+		line(f, width, "%18s %-11.11s %6s %8lld %+6lld %7lld %5lld %-8s %s", id, r->state, a,
 		     L(r->c.pending), L(r->delta), L(r->c.peak), L(r->conns_held),
 		     verdict_name(r->verdict), site_text(m, r->site));
 	}

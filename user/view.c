@@ -25,7 +25,7 @@ static const struct {
 	const char *name;
 	int width;		/* negative: left-aligned; 0: the rest of the line */
 } cols[COL__COUNT] = {
-	{ "ID", 18 }, { "STATE", -10 }, { "AGE", 6 }, { "PENDING", 8 }, { "+/INT", 6 },
+	{ "ID", 18 }, { "STATE", -11 }, { "AGE", 6 }, { "PENDING", 8 }, { "+/INT", 6 },
 	{ "PEAK", 7 }, { "CONNS", 6 }, { "VERDICT", -8 }, { "SITE", 0 },
 };
 
