@@ -32,8 +32,10 @@ static int utf8_len(const unsigned char *s)
 	return n;
 }
 
-/* A JSON string literal; bytes that are not UTF-8 become the text \xNN. */
-char *json_quote(const char *s)
+/* A JSON string literal; bytes that are not UTF-8 become the text \xNN, and with
+ * `untrusted` a backslash before an x too (\x5c), so that the text \xNN always means
+ * an escaped byte. */
+static char *quote(const char *s, int untrusted)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
@@ -44,7 +46,7 @@ char *json_quote(const char *s)
 		return NULL;
 	*o++ = '"';
 	while (*p) {
-		if (*p == '"' || *p == '\\') {
+		if (*p == '"' || (*p == '\\' && !(untrusted && p[1] == 'x'))) {
 			*o++ = '\\';
 			*o++ = *p++;
 		} else if (*p < 0x20 || *p == 0x7f) {
@@ -52,7 +54,7 @@ char *json_quote(const char *s)
 			o[4] = hex[*p >> 4];
 			o[5] = hex[*p++ & 15];
 			o += 6;
-		} else if ((n = utf8_len(p))) {
+		} else if (*p != '\\' && (n = utf8_len(p))) {
 			memcpy(o, p, n);
 			o += n;
 			p += n;
@@ -68,9 +70,27 @@ char *json_quote(const char *s)
 	return out;
 }
 
+char *json_quote(const char *s)
+{
+	return quote(s, 0);
+}
+
 void json_str(FILE *f, const char *s)
 {
 	char *q = json_quote(s);
+
+	fputs(q ? q : "\"\"", f);
+	free(q);
+}
+
+char *json_quote_untrusted(const char *s)
+{
+	return quote(s, 1);
+}
+
+void json_untrusted(FILE *f, const char *s)
+{
+	char *q = json_quote_untrusted(s);
 
 	fputs(q ? q : "\"\"", f);
 	free(q);

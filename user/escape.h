@@ -10,6 +10,11 @@
 void json_str(FILE *f, const char *s);
 /* The same literal, malloc'd (NULL out of memory). */
 char *json_quote(const char *s);
+/* Text read from a target as a JSON string literal, malloc'd: exact where it is UTF-8
+ * (control characters as JSON's \u escapes), and as in tty_str, bytes that are not UTF-8
+ * and a backslash before an x become the text \xNN: two texts never give one string. */
+char *json_quote_untrusted(const char *s);
+void json_untrusted(FILE *f, const char *s);
 /* src made safe for a terminal: control bytes, C1 controls, invalid UTF-8 and a
  * backslash before an x as \xNN. */
 void tty_str(char *dst, size_t len, const char *src);

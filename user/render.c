@@ -218,7 +218,7 @@ static void json_row(struct jrow *j, struct model *m, struct coro_row *r, int fi
 	}
 	JR_LIT(j, ", \"wait_site\": ");
 	jr_s(j, json_site(m, &r->wait_site));
-	if (r->owner && (owner = json_quote(r->owner))) {
+	if (r->owner && (owner = json_quote_untrusted(r->owner))) {
 		JR_LIT(j, ", \"owner\": ");
 		jr_s(j, owner);
 		free(owner);
@@ -363,7 +363,7 @@ static void json_holds(FILE *f, struct model *m, const struct snapshot *snap, ui
 					       cmp_row_id);
 		if (r && r->owner) {
 			fputs(", \"owner\": ", f);
-			json_str(f, r->owner);
+			json_untrusted(f, r->owner);
 		}
 		fputc('}', f);
 	}
@@ -380,11 +380,11 @@ static void json_process(FILE *f, struct model *m, const struct snapshot *snap)
 	int c;
 
 	fprintf(f, "{\"time\": %.3f, \"pid\": %d, \"comm\": ", wall_time(), s->t.pid);
-	json_str(f, s->t.comm);
+	json_untrusted(f, s->t.comm);
 	fputs(", \"runtime\": ", f);
 	json_str(f, s->rt->name);
 	fputs(", \"version\": ", f);
-	json_str(f, s->plan.version);
+	json_untrusted(f, s->plan.version);
 	fprintf(f, ", \"interval_s\": %.3f, ", snap->interval_s);
 	json_totals(f, &snap->tot);
 	fputs(", ", f);
@@ -392,7 +392,7 @@ static void json_process(FILE *f, struct model *m, const struct snapshot *snap)
 	fprintf(f, ", \"census\": {\"done\": %s, \"coroutines\": %zu, \"defers\": %zu, "
 		"\"conns\": %zu, \"warning\": ", s->census_done ? "true" : "false", s->census_coros,
 		s->census_defers, s->census_conns);
-	json_str(f, s->census_warning);
+	json_untrusted(f, s->census_warning);
 	fprintf(f, ", \"mode\": \"%s\", \"frozen\": %s, \"stall_s\": %.6f, \"walks\": %u, "
 		"\"unsettled\": %zu", s->no_probes ? "no-probes" : "probes",
 		s->frozen ? "true" : "false", s->stall_ns / 1e9, s->census_walks, s->census_unsettled);
@@ -426,7 +426,7 @@ static void json_process(FILE *f, struct model *m, const struct snapshot *snap)
 		}
 		if (p->walked) {
 			fputs(", \"name\": ", f);
-			json_str(f, p->walked->name);
+			json_untrusted(f, p->walked->name);
 			fprintf(f, ", \"open\": %lld, \"idle\": %lld, \"max_open\": %lld, "
 				"\"waiters\": %lld, \"over_max\": %lld", L(p->walked->open),
 				L(p->walked->idle), L(p->walked->max), L(p->walked->waiters),
@@ -450,7 +450,7 @@ static void json_process(FILE *f, struct model *m, const struct snapshot *snap)
 		fprintf(f, ", \"pending\": %llu, \"captures\": {", U(ts[k].pending));
 		for (c = 0; c < ts[k].ncaps; c++) {
 			fputs(c ? ", " : "", f);
-			json_str(f, ts[k].caps[c].cls);
+			json_untrusted(f, ts[k].caps[c].cls);
 			fprintf(f, ": %llu", U(ts[k].caps[c].n));
 		}
 		fputs("}}", f);
@@ -459,7 +459,7 @@ static void json_process(FILE *f, struct model *m, const struct snapshot *snap)
 	fputs("], \"stale_state\": [", f);
 	for (i = 0; i < s->nstale; i++) {
 		fputs(i ? ", {\"where\": " : "{\"where\": ", f);
-		json_str(f, s->stale[i].where);
+		json_untrusted(f, s->stale[i].where);
 		fprintf(f, ", \"entries\": %llu, \"oldest_id\": %lld, \"newest_id\": %lld}",
 			U(s->stale[i].entries), L(s->stale[i].oldest_id), L(s->stale[i].newest_id));
 	}
@@ -482,7 +482,7 @@ void render_fleet_json(FILE *f, struct fleet *fl)
 	fleet_totals(fl, &t, counters);
 	fprintf(f, "{\"time\": %.3f, \"comm\": ", wall_time());
 	if (fl->comm)
-		json_str(f, fl->comm);
+		json_untrusted(f, fl->comm);
 	else
 		fputs("null", f);
 	fputs(", \"processes\": [", f);
@@ -497,7 +497,7 @@ void render_fleet_json(FILE *f, struct fleet *fl)
 	fputs(", \"gone\": [", f);
 	for (i = 0; i < fl->ngone; i++) {
 		fprintf(f, "%s{\"pid\": %d, \"comm\": ", i ? ", " : "", fl->gone[i].pid);
-		json_str(f, fl->gone[i].comm);
+		json_untrusted(f, fl->gone[i].comm);
 		fputc('}', f);
 	}
 	fprintf(f, "], \"gone_total\": %llu, \"map_bytes\": %llu}\n", U(fl->gone_total),

@@ -335,7 +335,7 @@ static void render_timers(FILE *f, const struct rep *r, int json)
 		for (k = 0; k < ncaps; k++) {
 			if (json) {
 				fputs(k ? ", " : "", f);
-				json_str(f, caps[k].cls);
+				json_untrusted(f, caps[k].cls);
 				fprintf(f, ": %llu", (unsigned long long)caps[k].n);
 			} else {
 				tty_str(a, sizeof(a), caps[k].cls);
@@ -401,24 +401,23 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 	const struct census *c = r->c;
 	struct ranked *rk;
 	size_t i, k;
-	char safe[1024];
 
 	fputs("{\"target\": {", f);
 	if (o->core) {
 		fputs("\"core\": ", f);
-		json_str(f, o->core);
+		json_untrusted(f, o->core);
 		fputs(", ", f);
 	} else {
 		fprintf(f, "\"pid\": %d, ", (int)o->pid);
 	}
 	fputs("\"exe\": ", f);
-	json_str(f, r->t->exe);
+	json_untrusted(f, r->t->exe);
 	fputs(", \"comm\": ", f);
-	json_str(f, r->t->comm);
+	json_untrusted(f, r->t->comm);
 	fputs("},\n \"runtime\": ", f);
 	json_str(f, r->rt->name);
 	fputs(", \"version\": ", f);
-	json_str(f, c->version);
+	json_untrusted(f, c->version);
 	fputs(",\n \"coroutines\": [", f);
 	for (i = 0; i < c->ncoros; i++) {
 		const struct census_coro *co = &c->coros[i];
@@ -426,9 +425,8 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 
 		fputs(i ? ",\n  {\"id\": " : "\n  {\"id\": ", f);
 		print_id(f, r, co->id, 1);
-		tty_str(safe, sizeof(safe), co->state);
 		fputs(", \"state\": ", f);
-		json_str(f, safe);
+		json_untrusted(f, co->state);
 		fputs(", \"origin\": ", f);
 		json_str(f, r->sites.names[r->origin[i]].text);
 		if (r->start[i] != SIZE_MAX) {
@@ -438,9 +436,8 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 		fputs(", \"wait_site\": ", f);
 		json_str(f, r->sites.names[r->wait[i]].text);
 		if (co->owner[0]) {
-			tty_str(safe, sizeof(safe), co->owner);
 			fputs(", \"owner\": ", f);
-			json_str(f, safe);
+			json_untrusted(f, co->owner);
 		}
 		if (co->age_ns >= 0)
 			fprintf(f, ", \"age_ns\": %lld", (long long)co->age_ns);
@@ -470,7 +467,7 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 
 		fprintf(f, "%s\n  {\"pool\": \"0x%llx\", \"name\": ", i ? "," : "",
 			(unsigned long long)p->pool);
-		json_str(f, p->name);
+		json_untrusted(f, p->name);
 		fprintf(f, ", \"open\": %lld, \"idle\": %lld, \"max\": %lld, \"waiters\": %lld, "
 			"\"out\": %lld, \"held\": %zu, \"orphans\": %lld",
 			(long long)p->open, (long long)p->idle, (long long)p->max,
@@ -500,7 +497,7 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 	fputs("]},\n \"stale_state\": [", f);
 	for (i = 0; i < c->nstale; i++) {
 		fputs(i ? ", {\"where\": " : "{\"where\": ", f);
-		json_str(f, c->stale[i].where);
+		json_untrusted(f, c->stale[i].where);
 		fprintf(f, ", \"entries\": %llu, \"oldest_id\": %lld, \"newest_id\": %lld}",
 			(unsigned long long)c->stale[i].entries, (long long)c->stale[i].oldest_id,
 			(long long)c->stale[i].newest_id);
@@ -516,8 +513,7 @@ static void render_json(FILE *f, const struct rep *r, const struct report_opts *
 	json_ranked(f, rk, rank_origins(r, &rk), "coroutines");
 	fputs("]},\n \"warnings\": [", f);
 	if (c->warning[0]) {
-		tty_str(safe, sizeof(safe), c->warning);
-		json_str(f, safe);
+		json_untrusted(f, c->warning);
 	}
 	fputs("]}\n", f);
 }

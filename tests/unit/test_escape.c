@@ -55,6 +55,11 @@ int main(void)
 	tty[0] = 'z';
 	tty_str(tty, 0, "ab");
 	expect_int("tty with len 0 writes nothing", tty[0], 'z');
+	/* Text read from a target, in JSON: "\x" in the text never reads as an escaped byte
+	 * (two pool names, the text \xff and the byte 0xff, stay two). */
+	json = json_quote_untrusted("P[lit\\xff]\x1b[2J\n\xff");
+	expect_str("json of untrusted text", json, "\"P[lit\\\\x5cxff]\\u001b[2J\\u000a\\\\xff\"");
+	free(json);
 	/* The end kept of a long text: from a character's start, room left for "...". */
 	expect_int("tail of a text that fits", (int)utf8_tail("abcdef", 6), 0);
 	expect_int("tail of a longer text", (int)utf8_tail("abcdefgh:1", 8), 5);
