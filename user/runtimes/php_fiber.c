@@ -36,9 +36,39 @@ struct php_fiber {
 	int zts;
 };
 
+static int php_fiber_census(struct rt_ctx *rc, struct census *c, char *err, size_t errlen);
+extern const struct runtime runtime_php_fiber;
+
+/* Does the target have live fibers (a census finds some)? */
+static int has_fibers(struct target *t)
+{
+	struct census c = { .scope = CENSUS_ALL };
+	struct rt_ctx rc;
+	char err[256];
+	int found;
+
+	if (rt_open(&rc, &runtime_php_fiber, t, NULL, err, sizeof(err))) {
+		rt_close(&rc);
+		return 0;
+	}
+	found = !php_fiber_census(&rc, &c, err, sizeof(err)) && c.ncoros > 0;
+	census_free(&c);
+	rt_close(&rc);
+	return found;
+}
+
+/* Swoole (20) outranks fibers, except in a PHP whose swoole.so (loaded everywhere by
+ * Debian's ini) never ran a coroutine while fibers live: a Revolt or AMPHP program. */
 static int php_fiber_detect(struct target *t)
 {
-	return target_sym(t, NULL, "zend_fiber_init_context", NULL) ? 10 : 0;
+	uint64_t last_cid_at, last_cid;
+
+	if (!target_sym(t, NULL, "zend_fiber_init_context", NULL))
+		return 0;
+	if ((last_cid_at = target_sym(t, NULL, "_ZN6swoole9Coroutine8last_cidE", NULL)) &&
+	    !target_read_u64(t, last_cid_at, &last_cid) && !last_cid && has_fibers(t))
+		return 30;
+	return 10;
 }
 
 static int php_fiber_open(struct rt_ctx *c, char *err, size_t errlen)
