@@ -284,11 +284,12 @@ static __always_inline bool cond_holds(const struct pt_regs *regs, struct probe_
 {
 	__u64 v;
 
-	if (!(cfg->flags & (PF_COND_ZERO | PF_COND_NONZERO)))
+	if (!(cfg->flags & (PF_COND_ZERO | PF_COND_NONZERO | PF_COND_EQ)))
 		return true;
 	if (eval_loc(regs, &cfg->cond, co, &v))
 		return false;
-	if ((cfg->flags & PF_COND_ZERO) ? v == 0 : v != 0)
+	if ((cfg->flags & PF_COND_EQ) ? v == cfg->cond_val :
+	    (cfg->flags & PF_COND_ZERO) ? v == 0 : v != 0)
 		return true;
 	count(C_COND_SKIPPED);
 	return false;

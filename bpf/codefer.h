@@ -94,6 +94,7 @@ struct loc {
 #define PF_SITE_SKIP	(1u << 2)	/* a site PC in [site_skip_lo, site_skip_hi) is replaced by its
 					 * caller's, up the frame-pointer chain */
 #define PF_SITE_FUSED	(1u << 3)	/* site's and site_aux's first loads are one read (below) */
+#define PF_COND_EQ	(1u << 4)	/* count the event only when `cond` reads cond_val */
 
 /* PF_SITE_FUSED: site and site_aux start from the same base and their first loads lie
  * within SITE_FUSE_BYTES of each other: one read of fuse_len bytes at base + fuse_off
@@ -114,6 +115,7 @@ struct probe_cfg {
 	struct loc site_frame;	/* what site and site_aux both start from (LOC_FRAME): a
 				   caller's frame, say, read once instead of twice */
 	struct loc cond;
+	__u64 cond_val;		/* PF_COND_EQ */
 	struct loc save;
 	__u64 site_skip_lo;	/* PF_SITE_SKIP: a library's code, whose own frames say */
 	__u64 site_skip_hi;	/* nothing about who borrowed (runtime addresses) */

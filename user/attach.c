@@ -911,7 +911,8 @@ static void session_unprobed(struct session *s)
 	size_t n = 0, total = 0, i, j;
 	char err[256];
 
-	if (!s->walker || s->no_walks || !(s->walker->has_unprobed || s->walker->exits_unprobed) ||
+	if (!s->walker || s->no_walks ||
+	    !(s->walker->has_unprobed || s->walker->exits_unprobed || s->walker->rewalks_heap) ||
 	    (!s->walk_every && s->unprobed_ns && start - s->unprobed_ns < 10 * s->unprobed_cost_ns))
 		return;
 	s->living_complete = 0;
@@ -928,6 +929,12 @@ static void session_unprobed(struct session *s)
 		if (!c.warning[0]) {
 			qsort(c.pools, c.npools, sizeof(*c.pools), cmp_u64);
 			TAKE(s->pools, s->npools, c.pools, c.npools, c.cap_pools);
+		}
+		/* Who holds what and the state kept for ended coroutines, as they are now. */
+		if (s->walker->rewalks_heap && !c.warning[0]) {
+			TAKE(s->conns, s->nconns, c.conns, c.nconns, c.cap_conns);
+			TAKE(s->stale, s->nstale, c.stale, c.nstale, c.cap_stale);
+			s->heap_rewalked = 1;
 		}
 	}
 	for (i = 0; u && i < c.ncoros; i++)

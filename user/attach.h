@@ -130,6 +130,8 @@ struct session {
 	uint64_t walk_deadline_ns;	/* no_probes: when the current walk must stop */
 	int walk_partial;		/* the last walk was cut short by its budget */
 	int walk_every;			/* walk at every snapshot (CODEFER_WALK_EVERY=1, tests) */
+	int heap_rewalked;		/* rewalks_heap: pools, conns and stale are a walk's since
+					   attach, not the census's */
 	int no_walks;			/* --no-census: no census, no walks at snapshots */
 };
 

@@ -457,6 +457,44 @@ int model_opens_watched(const struct session *s)
 	return 0;
 }
 
+static int holder_alive(struct model *m, uint64_t id);
+
+/* Is connection conn one the probes (or the census's seeding) know out? */
+static int conn_known(const struct hold *holds, size_t nholds, uint64_t conn)
+{
+	size_t i;
+
+	for (i = 0; i < nholds; i++)
+		if (holds[i].conn == conn)
+			return 1;
+	return 0;
+}
+
+/* A pool the walks at snapshots read again (rewalks_heap): out is what it says now. Those
+ * out beyond what the probes saw taken were made without its channel (a framework pool
+ * makes one when the channel is empty): held where the walk finds a live holder, orphans
+ * otherwise, as codefer-dump and --no-probes count them. */
+static void rewalked_pool(struct model *m, struct pool_row *p, const struct census_pool *w,
+			  const struct hold *holds, size_t nholds)
+{
+	int64_t out = w->open - w->idle, unseen = out - p->s.outstanding, held = 0;
+	size_t i;
+
+	for (i = 0; unseen > 0 && i < m->s->nconns; i++) {
+		const struct census_conn *k = &m->s->conns[i];
+
+		held += k->pool == p->pool && holder_alive(m, k->co) &&
+			!conn_known(holds, nholds, k->conn);
+	}
+	if (!w->holders_unknown && unseen > held)
+		p->s.orphans += unseen - held;
+	p->s.outstanding = out;
+	if (p->s.orphans > out)
+		p->s.orphans = out > 0 ? out : 0;
+	if (out > p->s.peak)
+		p->s.peak = out;
+}
+
 static int build_pools(struct model *m, struct snapshot *snap, struct hold *holds, size_t nholds)
 {
 	const struct seeded_pool *seeded;
@@ -510,6 +548,8 @@ static int build_pools(struct model *m, struct snapshot *snap, struct hold *hold
 		p->opened = p->s.open_site.kind ? site_tab_index(&m->sites, &p->s.open_site)
 						: SITE_TAB_OOM;
 		p->walked = walked_pool(s, p->pool);
+		if (s->heap_rewalked && p->walked)
+			rewalked_pool(m, p, p->walked, holds, nholds);
 		snap->tot.conns_outstanding += p->s.outstanding > 0 ? p->s.outstanding : 0;
 		snap->tot.conns_orphaned += p->s.orphans > 0 ? p->s.orphans : 0;
 		snap->npools++;

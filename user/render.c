@@ -797,6 +797,8 @@ void render_explain(FILE *f, const struct session *s)
 			fputs(" (if ==0)", f);
 		if (p->cfg.flags & PF_COND_NONZERO)
 			fputs(" (if !=0)", f);
+		if (p->cfg.flags & PF_COND_EQ)
+			fprintf(f, " (if ==%llu)", U(p->cfg.cond_val));
 		if (p->cfg.flags & PF_SITE_FUSED)
 			fputs(" (site halves: one read)", f);
 		fputc('\n', f);
@@ -820,10 +822,12 @@ void render_explain(FILE *f, const struct session *s)
 	fprintf(f, "\ncensus at attach: %s, %s\n", s->walker ? s->walker->name : "none (no walker)",
 		s->frozen_asked ? "the target stopped meanwhile (--freeze)"
 				: "taken while the target runs, reconciled with the probes");
-	if (s->walker && (s->walker->has_unprobed || s->walker->exits_unprobed))
+	if (s->walker && (s->walker->has_unprobed || s->walker->exits_unprobed ||
+			  s->walker->rewalks_heap))
 		fprintf(f, "walked again at each snapshot (at most a tenth of the time): %s\n",
-			s->walker->has_unprobed ? "pending defers no probe sees"
-						: "the living, for exits no probe sees");
+			s->walker->has_unprobed ? "pending defers no probe sees" :
+			s->walker->exits_unprobed ? "the living, for exits no probe sees" :
+			"pools, who holds what, state kept for ended coroutines, wait sites");
 	fprintf(f, "pools: %s\ndefers pending at exit: %s\n",
 		s->plan.pools_walked ? "their own figures, read at each walk; the probes say who "
 				       "took each connection out, and where" :

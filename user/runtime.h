@@ -199,6 +199,10 @@ struct runtime {
 	/* No probe sees its coroutines end (they have no defers either): a coroutine that
 	 * two CENSUS_UNPROBED walks in a row do not list has ended. */
 	int exits_unprobed;
+	/* Its CENSUS_UNPROBED walks read again what only walks see beside the coroutines
+	 * (pools' own figures and who holds what, state kept for ended coroutines, where
+	 * each waits), not the defers, which the probes see: walked at each snapshot. */
+	int rewalks_heap;
 	/* Its census follows links the running target changes (a list): a walk can miss
 	 * coroutines, and those the probes know were there are looked for again. */
 	int walks_links;

@@ -12,7 +12,11 @@
 //   a Swoft pool: borrowers that park holding a connection in a local, ordinary
 //       borrow/release, and one request that ends without releasing.
 //
-// php swoole_pools.php: prints `TRUTH {json}` then READY, and stays until killed.
+// php swoole_pools.php [LEAK]: prints `TRUTH {json}` then READY, and stays until killed.
+// Once the file LEAK appears (codefer-top attached by then), requests on "sub" end
+// without releasing until one more than its idle connections are gone: the last one the
+// pool makes afresh, as Hyperf's does when its channel is empty (no pop a probe sees);
+// then it prints TRUTH again.
 namespace Hyperf\Engine {
     class Channel extends \Swoole\Coroutine\Channel
     {
@@ -253,7 +257,7 @@ namespace App {
                          'waiters' => $waiters, 'holders' => []];
 
         // Subscribers parked holding their connection; ordinary borrow/release around them.
-        $sub = new \Hyperf\Redis\Pool\RedisPool(null, 'sub', ['max_connections' => 10]);
+        $sub = new \Hyperf\Redis\Pool\RedisPool(null, 'sub', ['max_connections' => 12]);
         $holders = [];
         $ready = new Coroutine\Channel(100);
         for ($i = 0; $i < 6; $i++) {
@@ -284,7 +288,7 @@ namespace App {
         }
         $t['pools'][] = ['class' => \Hyperf\Redis\Pool\RedisPool::class, 'name' => 'sub',
                          'open' => $sub->getCurrentConnections(),
-                         'idle' => $sub->getConnectionsInChannel(), 'max' => 10,
+                         'idle' => $sub->getConnectionsInChannel(), 'max' => 12,
                          'waiters' => 0, 'holders' => $holders];
 
         // Swoft: two parked borrowers, borrow/release, one request that never releases.
@@ -314,17 +318,32 @@ namespace App {
         [$count, $idle, $max] = $sw->counts();
         $t['pools'][] = ['class' => SwoftRedisPool::class, 'name' => '', 'open' => $count,
                          'idle' => $idle, 'max' => $max, 'waiters' => 0, 'holders' => $holders];
-        foreach ($t['pools'] as &$p) {
-            $p['label'] = $p['name'] === '' ? $p['class'] : "{$p['class']}[{$p['name']}]";
-            $p['held'] = count($p['holders']);
-            $p['outstanding'] = $p['open'] - $p['idle'];
-            $p['orphaned'] = $p['outstanding'] - $p['held'];
-        }
-        unset($p);
-        echo "TRUTH ", json_encode($t), "\n";
+        $truth = function () use (&$t) {
+            foreach ($t['pools'] as &$p) {
+                $p['label'] = $p['name'] === '' ? $p['class'] : "{$p['class']}[{$p['name']}]";
+                $p['held'] = count($p['holders']);
+                $p['outstanding'] = $p['open'] - $p['idle'];
+                $p['orphaned'] = $p['outstanding'] - $p['held'];
+            }
+            unset($p);
+            echo "TRUTH ", json_encode($t), "\n";
+        };
+        $truth();
         echo "READY\n";
+        $leak = $GLOBALS['argv'][1] ?? '';
         while (true) {
-            Coroutine::sleep(1);
+            Coroutine::sleep(0.05);
+            if ($leak === '' || !file_exists($leak)) {
+                continue;
+            }
+            for ($i = $sub->getConnectionsInChannel() + 1; $i > 0; $i--) {
+                Coroutine::create(function () use ($sub, $done) { pipeline($sub); $done->push(1); });
+                $done->pop();
+            }
+            $t['pools'][1]['open'] = $sub->getCurrentConnections();
+            $t['pools'][1]['idle'] = $sub->getConnectionsInChannel();
+            $truth();
+            $leak = '';
         }
     });
 }

@@ -261,7 +261,7 @@ int php_zval(const struct php_heap *h, uint64_t addr, struct php_zval *z)
 		if (target_read(h->t, addr, b, sizeof(b)))
 			return -1;
 		z->value = u64_at(b, 0);
-		z->type = b[8];
+		z->type = b[ZVAL_TYPE];
 		if (z->type == PHP_REFERENCE)
 			addr = z->value + h->o[PO_REF_VAL];
 		else if (z->type == PHP_INDIRECT)

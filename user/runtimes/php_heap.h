@@ -27,6 +27,7 @@
 #define PHP_API_8_4 20240924u
 
 #define ZVAL_SIZE 16
+#define ZVAL_TYPE 8	/* the type byte (u1.v.type): after the 8-byte value */
 
 /* zval types (Zend's IS_*), the same in PHP 7 and 8. */
 enum {

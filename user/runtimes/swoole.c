@@ -510,8 +510,9 @@ static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 	struct probe_cfg create = { .kind = EV_CREATE }, defer = { .kind = EV_DEFER };
 	struct probe_cfg exit_ = { .kind = EV_EXIT, .flags = PF_COND_NONZERO };
 	struct probe_cfg save = { .kind = EV_SAVE, .slot = 0, .save = loc_reg(CFREG_RDI) };
-	struct probe_cfg get = { .kind = EV_POOL_GET, .flags = PF_COND_NONZERO };
-	struct probe_cfg put = { .kind = EV_POOL_PUT };
+	/* Only objects are connections: a channel of ints or booleans is signalling. */
+	struct probe_cfg get = { .kind = EV_POOL_GET, .flags = PF_COND_EQ, .cond_val = PHP_OBJECT };
+	struct probe_cfg put = { .kind = EV_POOL_PUT, .flags = PF_COND_EQ, .cond_val = PHP_OBJECT };
 	const struct elf_sym *pop;
 	int r;
 
@@ -536,12 +537,14 @@ static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 	exit_.co = co_key(s, loc_deref(loc_reg(CFREG_RDI), s->so.co_cid, 8));
 	exit_.cond = loc_deref(loc_reg(CFREG_RDI), s->so.co_task, 8);
 
-	/* pop() returns the item (a zval*) or NULL; the connection is the zval's value. */
+	/* pop() returns the item (a zval*) or NULL; the connection is the zval's value, and
+	 * its type byte follows the value. */
 	get.pool = (struct loc){ .base = LOC_SAVED, .reg = 0 };
 	get.conn = loc_deref(loc_reg(CFREG_RAX), 0, 8);
-	get.cond = loc_reg(CFREG_RAX);
+	get.cond = loc_deref(loc_reg(CFREG_RAX), ZVAL_TYPE, 1);
 	put.pool = loc_reg(CFREG_RDI);
 	put.conn = loc_deref(loc_reg(CFREG_RSI), 0, 8);
+	put.cond = loc_deref(loc_reg(CFREG_RSI), ZVAL_TYPE, 1);
 
 	if ((r = plan_add_sym(p, t, s->mod, SYM_MAIN_FUNC, 0, &create, err, errlen)) ||
 	    (r = plan_add_sym(p, t, s->mod, SYM_DEFER, 0, &defer, err, errlen)) ||
@@ -824,7 +827,7 @@ static int swoole_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 {
 	struct target *t = rc->t;
 	struct swoole *s = rc->priv;
-	int heap_ok = !s->no_heap[0] && c->scope != CENSUS_UNPROBED, heap = heap_ok;
+	int heap_ok = !s->no_heap[0], heap = heap_ok;
 	struct php_co *cos = NULL, *v;
 	size_t nco = 0, capco = 0;
 	uint64_t *cids = NULL;		/* every live coroutine id, internal ones too */
@@ -909,7 +912,8 @@ static int swoole_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 				co->create_site.kind = SITE_PHP_FUNC;
 				co->create_site.addr = fn;
 			}
-			r = walk_defers(t, s, task, co);
+			/* Walks at snapshots leave the defers to the probes (rewalks_heap). */
+			r = c->scope == CENSUS_UNPROBED ? 0 : walk_defers(t, s, task, co);
 			if (r > 0)
 				snprintf(c->warning, sizeof(c->warning), "coroutine %lld: more than %d "
 					 "pending defers, list cut short", (long long)cid, WALK_MAX_DEFERS);
@@ -997,4 +1001,5 @@ const struct runtime runtime_swoole = {
 	.walks_links = 1,
 	.callback_captures = swoole_callback_captures,
 	.describe_site = php_describe_site,
+	.rewalks_heap = 1,
 };
