@@ -42,7 +42,7 @@ func goid() int {
 
 func park(ch chan struct{}, id chan int) {
 	for i := range seq(4) {
-		defer func() { sink += i }()
+		defer func() { sink += i }() // parked
 	}
 	id <- goid()
 	<-ch

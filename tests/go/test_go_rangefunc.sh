@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Defers in range-over-func loop bodies (Go 1.23+, tests/go/rangefunc.go): codefer-top
 # attached before the work counts each registered and run exactly, and not the loop's head
-# record (no defer); the parked goroutine's pending ones are its own. A binary with no such
+# record (no defer); the parked goroutine's pending ones are its own, and attached after,
+# the census finds them on their loop's list (records deferprocat keeps until the function
+# returns), with probes and without. A binary with no such
 # loop (gotarget.go) has no runtime.deferrangefunc: its defer-run probe reads nothing
 # (--explain says so).
 . "$(dirname "$0")/go_lib.sh"
@@ -24,6 +26,15 @@ for go in $(go_toolchains); do
 		"$(jq --argjson g "$(t parked)" '.coroutines[] | select(.id == $g) | .defers_pending' "$WORK/snap.json")" \
 		"$(t parked_pending)"
 	expect "$v: nothing lost" "$(jq '.totals.lost' "$WORK/snap.json")" 0
+	# Attached after: the census finds the parked goroutine's on its loop's list, at the
+	# defer statement (the deferred closure's first line).
+	for mode in probes --no-probes; do
+		top_start $([ "$mode" = probes ] || echo "$mode")
+		top_settle 1
+		expect "$v: census ($mode): the parked goroutine's pending defers" \
+			"$(jq -r --argjson g "$(t parked)" '.coroutines[] | select(.id == $g) | "\(.defers_pending) \(.site | sub(".* "; ""))"' "$WORK/snap.json")" \
+			"$(t parked_pending) rangefunc.go:$(grep -n 'defer func() { sink += i }() // parked' "$GO_TESTS/rangefunc.go" | cut -d: -f1)"
+	done
 	"$CODEFER_TOP" -p "$TARGET_PID" --explain >"$WORK/explain.out" 2>&1
 	expect "$v: heads passed over" "$(grep -c 'range-over-func loop heads) are not counted' "$WORK/explain.out")" 1
 	target_stop

@@ -668,6 +668,7 @@ static int go_plan(struct rt_ctx *c, struct probe_plan *p, char *err, size_t err
 
 struct defer_rec {
 	uint64_t fn, pc;
+	int pc_is_fn;	/* a range-over-func body's: pc is its closure's code (no pc kept) */
 };
 
 /* A _defer chain (newest first, from g._defer d), added to co oldest first. 0, or -1
@@ -753,6 +754,59 @@ out:
 	free(ok);
 }
 
+/* Room for one more record in chain x; 0, or -1 (x is then broken). */
+static int chain_room(struct chain *x)
+{
+	void *p;
+
+	if (x->n == WALK_MAX_DEFERS) {
+		x->broken = 1;
+		return -1;
+	}
+	if (x->n == x->cap) {
+		x->cap = x->cap ? x->cap * 2 : 8;
+		if (!(p = realloc(x->recs, x->cap * sizeof(*x->recs)))) {
+			x->broken = 1;
+			return -1;
+		}
+		x->recs = p;
+	}
+	return 0;
+}
+
+/* The defers of a range-over-func loop's body (Go 1.22+), newest first, onto chain x:
+ * runtime.deferprocat pushes them on the list its head record's `head` (an
+ * *atomic.Pointer[_defer]) points to, until the function returns and deferconvert
+ * splices them into g._defer (leaving the sentinel badDefer, 1, in the head). */
+static void add_loop_defers(struct target *t, const struct go *g, struct chain *x, uint64_t head,
+			    int want_fn)
+{
+	size_t rec = d_rec_size(g);
+	uint8_t r[64];
+	uint64_t d;
+
+	if (rec > sizeof(r) || target_read_u64(t, head, &d)) {
+		x->broken = 1;
+		return;
+	}
+	for (; d > 1; d = u64_at(r, g->o[O_D_LINK])) {
+		uint64_t code = 0;
+
+		if (target_read(t, d, r, rec)) {
+			x->broken = 1;
+			return;
+		}
+		if (chain_room(x))
+			return;
+		/* deferprocat keeps no pc: the site is the deferred closure, written at the
+		 * defer statement (its first line is the statement's). */
+		target_read_u64(t, u64_at(r, g->o[O_D_FN]), &code);
+		x->recs[x->n] = (struct defer_rec){ .pc = code, .pc_is_fn = 1,
+						    .fn = want_fn ? u64_at(r, g->o[O_D_FN]) : 0 };
+		x->n++;
+	}
+}
+
 /* The _defer chains of a chunk of goroutines, level by level: the k-th records of all
  * of them in one batch of reads. ch[j].d starts at goroutine j's g._defer. Records come
  * from their pages, read whole and kept (DEFER_CACHE, direct-mapped): a goroutine's
@@ -809,28 +863,26 @@ static size_t walk_defer_chains(struct target *t, struct go_rt *rt, struct censu
 		for (j = k = 0; j < n; j++) {
 			struct chain *x = &ch[j];
 			const uint8_t *r = recp[j];
-			void *p;
 
 			if (!x->d || x->broken)
 				continue;
 			k++;
-			if (!r || x->n == WALK_MAX_DEFERS) {
+			if (!r) {
 				x->broken = 1;
 				continue;
 			}
-			if (x->n == x->cap) {
-				x->cap = x->cap ? x->cap * 2 : 8;
-				if (!(p = realloc(x->recs, x->cap * sizeof(*x->recs)))) {
-					x->broken = 1;
-					continue;
-				}
-				x->recs = p;
-			}
-			x->d = u64_at(r, g->o[O_D_LINK]);
-			if (g->d_skip >= 0 && (g->d_skip_size == 1 ? r[g->d_skip] : u64_at(r, g->d_skip)))
+			if (chain_room(x))
 				continue;
-			x->recs[x->n].pc = u64_at(r, g->o[O_D_PC]);
-			x->recs[x->n].fn = want_fn ? u64_at(r, g->o[O_D_FN]) : 0;
+			x->d = u64_at(r, g->o[O_D_LINK]);
+			/* A range-over-func loop's head: its body's defers wait on its list. */
+			if (g->d_skip_size == 8 && g->d_skip >= 0 && u64_at(r, g->d_skip)) {
+				add_loop_defers(t, g, x, u64_at(r, g->d_skip), want_fn);
+				continue;
+			}
+			if (g->d_skip_size == 1 && g->d_skip >= 0 && r[g->d_skip])
+				continue;
+			x->recs[x->n] = (struct defer_rec){ .pc = u64_at(r, g->o[O_D_PC]),
+							    .fn = want_fn ? u64_at(r, g->o[O_D_FN]) : 0 };
 			x->n++;
 		}
 		for (j = 0; j < mp; j++) {
@@ -854,7 +906,8 @@ static size_t walk_defer_chains(struct target *t, struct go_rt *rt, struct censu
 		c->coros[idx[j]].cut = ch[j].broken;
 		while (ch[j].n--) {
 			struct site fn = { .addr = ch[j].recs[ch[j].n].fn, .kind = SITE_FUNC };
-			struct site at = { .addr = ch[j].recs[ch[j].n].pc, .kind = SITE_PC };
+			struct site at = { .addr = ch[j].recs[ch[j].n].pc,
+					   .kind = ch[j].recs[ch[j].n].pc_is_fn ? SITE_FUNC : SITE_PC };
 
 			if (census_add_defer(&c->coros[idx[j]], &fn, &at)) {
 				cut++;
