@@ -337,7 +337,7 @@ func main() {
 	}
 
 	var ready sync.WaitGroup
-	ready.Add(1 + runners + exiters + 1 + 1 + 1 + 1 + 1)
+	ready.Add(1 + runners + exiters + 1 + 1 + 1 + 1 + 1 + 1)
 	spawn(func() { looper(loops, &ready) })
 	for i := 0; i < runners; i++ {
 		spawn(func() { runner("runner", &ready) })
@@ -349,6 +349,18 @@ func main() {
 	spawn(func() { goexiter(&ready) })
 	spawn(func() { panicker(&ready) })
 	spawn(func() { openRunner(&ready) })
+	// A closure's open-coded defer of a func literal: a closure of a closure
+	// (main.main.funcN.1), registered at its defer statement all the same.
+	spawn(func() {
+		var c counts
+		at := line() + 1
+		defer func() { c.ran() }()
+		out <- truth{"role": "opencoded_closure", "goid": goid(), "defers_registered": 0,
+			"defers_run": 0, "defers_pending": 0, "conns_held": 0, "open_coded_pending": 1,
+			"open_coded_lines": []int{at}, "open_coded_in": "main.main.func"}
+		ready.Done()
+		<-block
+	})
 	spawn(func() { dbWork(db, &ready) })
 	ready.Wait()
 	// main itself: parked on a channel below, with runtime.main's deferred unlock

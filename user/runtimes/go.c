@@ -955,9 +955,22 @@ static int open_defer_info(const struct go *g, const struct go_pcln *pl, const u
 	return 0;
 }
 
+/* Is s the last part of a closure's name: funcN or deferwrapN, or N for a closure in a
+ * closure (f.func1.1 before Go 1.22, f.1 since)? */
+static int closure_part(const char *s)
+{
+	if (!strncmp(s, "func", 4))
+		s += 4;
+	else if (!strncmp(s, "deferwrap", 9))
+		s += 9;
+	if (*s < '0' || *s > '9')
+		return 0;
+	return s[strspn(s, "0123456789")] == 0;
+}
+
 /* Where an open-coded defer was registered. The compiler wraps a deferred call with
  * arguments, or a method call, in a closure of the deferring function written at the
- * defer statement (f.deferwrapN from Go 1.21, f.funcN before), as is a deferred func
+ * defer statement (f.deferwrapN from Go 1.22, f.funcN before), as is a deferred func
  * literal: the closure's first line is the statement's. Otherwise (defer g(), g a
  * named function) only the line the frame is at now is known. */
 static struct site open_defer_site(const struct go *g, uint64_t fn, uint64_t pc)
@@ -966,9 +979,10 @@ static struct site open_defer_site(const struct go *g, uint64_t fn, uint64_t pc)
 	const struct elf_sym *clo = fn ? elf_sym_by_addr(g->elf, fn - g->mod->bias) : NULL;
 	size_t n = frame ? strlen(frame->name) : 0;
 
+	/* Its last part a closure's; parts between are functions inlined into the frame
+	 * (f.func2.g.1: a closure of g, inlined into f.func2). */
 	if (clo && n && clo->value + g->mod->bias == fn && !strncmp(clo->name, frame->name, n) &&
-	    clo->name[n] == '.' &&
-	    (!strncmp(clo->name + n + 1, "func", 4) || !strncmp(clo->name + n + 1, "deferwrap", 9)))
+	    clo->name[n] == '.' && closure_part(strrchr(clo->name + n, '.') + 1))
 		return (struct site){ .addr = fn, .kind = SITE_FUNC };
 	return (struct site){ .addr = pc, .kind = SITE_PC };
 }
