@@ -256,12 +256,15 @@ int plan_add_returns(struct probe_plan *p, struct module *m, const char *sym,
 void plan_note(struct probe_plan *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* A zeroed coroutine entry, or NULL: out of memory, too many, or past the deadline
- * (walkers stop at NULL). */
 /* A zeroed slot at the end of the array *v of *n entries of `size` bytes, room doubling
  * as it grows (*cap); NULL out of memory. */
 void *array_push(void *v, size_t *n, size_t *cap, size_t size);
+/* A zeroed coroutine entry, or NULL: out of memory, too many, or past the deadline
+ * (walkers stop at NULL). */
 struct census_coro *census_add_coro(struct census *c, uint64_t id);
+/* Past the walk's deadline? Then it is partial, its warning saying `kept` coroutines:
+ * a walker that reads more of each after listing them keeps only those read. */
+int census_past_deadline(struct census *c, size_t kept);
 /* Is coroutine id one the walk is to read (census.only)? */
 int census_wants(const struct census *c, uint64_t id);
 /* How many of pool p's connections out (open - idle) are beyond the `listed` ones a hold

@@ -278,6 +278,21 @@ void *array_push(void *v, size_t *n, size_t *cap, size_t size)
 	return slot;
 }
 
+int census_past_deadline(struct census *c, size_t kept)
+{
+	struct timespec ts;
+
+	if (!c->deadline_ns)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if ((uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec <= c->deadline_ns)
+		return 0;
+	c->partial = 1;
+	snprintf(c->warning, sizeof(c->warning), "walk cut short by its time budget after %zu "
+		 "coroutines", kept);
+	return 1;
+}
+
 struct census_coro *census_add_coro(struct census *c, uint64_t id)
 {
 	struct census_coro *co;
@@ -285,17 +300,8 @@ struct census_coro *census_add_coro(struct census *c, uint64_t id)
 	if (c->ncoros >= WALK_MAX_COROS)
 		return NULL;
 	/* The clock is read every 1024 coroutines: cheap next to the reads. */
-	if (c->deadline_ns && !(c->ncoros & 1023) && c->ncoros) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		if ((uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec > c->deadline_ns) {
-			c->partial = 1;
-			snprintf(c->warning, sizeof(c->warning), "walk cut short by its time budget "
-				 "after %zu coroutines", c->ncoros);
-			return NULL;
-		}
-	}
+	if (c->ncoros && !(c->ncoros & 1023) && census_past_deadline(c, c->ncoros))
+		return NULL;
 	if (!(co = array_push(&c->coros, &c->ncoros, &c->cap_coros, sizeof(*co))))
 		return NULL;
 	co->id = id;
