@@ -14,6 +14,9 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u32 targ_tgid = 0;
+/* The runtime's coroutines end with no probe (LuaJIT's: the GC frees them unseen), and
+ * their ids are addresses the next ones reuse. */
+const volatile __u8 exits_unprobed = 0;
 /* Set by user space once every probe is in: uprobes go in one by one, and a create seen
  * before its exit probe exists would never end. */
 __u32 probes_on = 0;
@@ -493,7 +496,7 @@ static long mark_orphan(struct bpf_map *map, struct conn_key *key, struct conn_h
 }
 
 /* A coroutine ended: the census's part of it, if any, goes in user space. */
-static __always_inline void report_exit(__u64 id, __s64 low)
+static __always_inline void report_exit(__u64 id, __s64 low, __u32 reused)
 {
 	struct exit_event *e = bpf_ringbuf_reserve(&exits, sizeof(*e), 0);
 
@@ -503,6 +506,8 @@ static __always_inline void report_exit(__u64 id, __s64 low)
 	}
 	e->id = id;
 	e->low = low;
+	e->reused = reused;
+	e->pad = 0;
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -523,7 +528,7 @@ static __always_inline void retire_coro(__u64 id, struct coro *c)
 		bpf_for_each_map_elem(&conns, mark_orphan, &id, 0);
 	/* Even one born after attach: the census may have read it too. */
 	if (!(c->flags & CF_AFTER_CENSUS))
-		report_exit(id, c->low);
+		report_exit(id, c->low, 0);
 	mark_changed(id, c);
 	bpf_map_delete_elem(&coros, &key);
 }
@@ -546,6 +551,9 @@ int BPF_UPROBE(on_create)
 	if (old) {
 		retire_coro(key.id, old);
 		ctr->n[C_EXITED]++;
+	} else if (exits_unprobed && census_done) {
+		/* One the census read before it ended, if any (the probes never saw it). */
+		report_exit(key.id, 0, 1);
 	}
 	eval_site(regs, cfg, key.id, &fresh.create_site);
 	fresh.created_ns = fresh.first_ns = now;
@@ -640,7 +648,7 @@ int BPF_UPROBE(on_exit)
 	if (c)
 		retire_coro(key.id, c);
 	else
-		report_exit(key.id, 0);
+		report_exit(key.id, 0, 0);
 	return 0;
 }
 

@@ -145,6 +145,8 @@ struct coro_key {
 struct exit_event {
 	__u64 id;
 	__s64 low;		/* its entry's low (0 without one): older defers it retired */
+	__u32 reused;		/* no probe saw it end: a coroutine born since has its id */
+	__u32 pad;
 };
 
 /* A coroutine as the probes saw it since attach. Counts are relative to attach: a

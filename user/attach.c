@@ -1070,6 +1070,8 @@ static int on_exit_event(void *ctx, void *data, size_t size)
 		return 0;
 	r->gone = 1;
 	s->ngone++;
+	/* Its id taken by a coroutine born since: it ended, and no probe counted it. */
+	s->exits_unseen += e->reused;
 	/* Its census defers still pending then (older ones ran while it lived). */
 	if (r->base + e->low > 0)
 		s->census_retired += r->base + e->low;
@@ -1272,6 +1274,7 @@ int session_attach(struct session *s, const struct attach_opts *o, char *err, si
 		return EXIT_FAILURE_;
 	}
 	s->skel->rodata->targ_tgid = s->t.pid;
+	s->skel->rodata->exits_unprobed = s->walker && s->walker->exits_unprobed;
 	if (o->max_coroutines)
 		size_maps(s->skel, o->max_coroutines);
 	else if (s->walker && s->wc && s->walker->population)
