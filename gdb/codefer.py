@@ -315,13 +315,9 @@ Without IDs: every coroutine that has pending defers."""
     def invoke(self, arg, from_tty):
         rep = Report.current(full=True)
         ids = gdb.string_to_argv(arg)
+        missing = [a for a in ids if not any(c.matches(a) for c in rep.coroutines)]
         if ids:
-            chosen = []
-            for a in ids:
-                found = [c for c in rep.coroutines if c.matches(a)]
-                if not found:
-                    raise gdb.GdbError("codefer: no coroutine %s" % _safe(a))
-                chosen += found
+            chosen = [c for a in ids for c in rep.coroutines if c.matches(a)]
         else:
             chosen = [c for c in rep.coroutines if c.defers]
         for c in chosen:
@@ -329,6 +325,9 @@ Without IDs: every coroutine that has pending defers."""
                                                              len(c.defers), c.sites()))
             for i, d in enumerate(c.defers):
                 print("  #%-4d %s  registered at %s" % (i, _safe(d.function), _safe(d.site)))
+        # The others first: one id mistyped does not hide the rest.
+        if missing:
+            raise gdb.GdbError("codefer: no coroutine %s" % ", ".join(_safe(a) for a in missing))
 
 
 class CodeferPools(gdb.Command):

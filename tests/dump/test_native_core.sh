@@ -58,6 +58,10 @@ expect "gdb top site" "$(grep -A1 'PENDING' "$WORK/gdb.out" | tail -n 1 | sed 's
 gdb_codefer "$LEAKY" "$core" "codefer defers $worker" >"$WORK/gdb.out"
 expect "gdb codefer defers $worker" "$(grep -c 'registered at' "$WORK/gdb.out")" "$worker_pending"
 expect "gdb: no Python exception" "$(python_errors "$WORK/gdb.out")" 0
+# One id mistyped: the others are listed all the same, then the error.
+gdb_codefer "$LEAKY" "$core" "codefer defers $worker 999999" >"$WORK/gdb.out"
+expect "gdb codefer defers $worker 999999: $worker's" "$(grep -c 'registered at' "$WORK/gdb.out")" "$worker_pending"
+expect "gdb codefer defers $worker 999999: the error" "$(grep -c '^codefer: no coroutine 999999$' "$WORK/gdb.out")" 1
 
 # The same commands on the live process (gdb -p) agree with the core.
 gdb -batch -nx -p "$TARGET_PID" -x "$CODEFER_PY" -ex 'codefer summary' >"$WORK/gdb.out" 2>&1
