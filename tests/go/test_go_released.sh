@@ -90,10 +90,11 @@ def state(s):
     return s if s in ("running", "runnable", "syscall") else "waiting"
 
 def on_stack(g, site):
-    """site ("F file:line") names a function on g's stack, or the closure one defers."""
+    """site ("F file:line") names a function on g's stack, or the closure one defers
+    (F.funcN, F.deferwrapN, or F.N: a closure in a closure)."""
     fn = site.split(" ")[0]
     names = {f for f, _ in g["frames"]}
-    return fn in names or re.sub(r"\.(deferwrap|func)\d+$", "", fn) in names
+    return fn in names or re.sub(r"\.(deferwrap|func)?\d+$", "", fn) in names
 
 v = sys.argv[5]
 top = json.load(open(sys.argv[3]))
