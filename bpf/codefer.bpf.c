@@ -82,6 +82,14 @@ struct {
 	__type(value, struct timer_val);
 } timers SEC(".maps");
 
+/* Site addresses that are wrappers' (user space fills it: PF_SITE_UP_SKIPS). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_SITE_SKIPS);
+	__type(key, __u64);
+	__type(value, __u8);
+} site_skips SEC(".maps");
+
 /* Ends of coroutines born before attach (struct exit_event). */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -366,10 +374,24 @@ static __noinline int eval_site_fused(const struct pt_regs *regs, const struct p
 	return fused_half(&cfg->site_aux, words, cfg->fuse_aux, &s->aux);
 }
 
+/* Site and aux from site frame `frame`. */
+static __always_inline int site_in(const struct pt_regs *regs, struct probe_cfg *cfg, __u64 co,
+				   __u64 frame, struct site *s)
+{
+	if (cfg->flags & PF_SITE_FUSED)
+		return eval_site_fused(regs, cfg, frame, s);
+	if (eval_loc_in(regs, &cfg->site, co, frame, &s->addr))
+		return -1;
+	if (cfg->flags & PF_SITE_SKIP)
+		s->addr = skip_frames(regs, cfg, s->addr);
+	return eval_loc_in(regs, &cfg->site_aux, co, frame, &s->aux);
+}
+
 static __always_inline int eval_site(const struct pt_regs *regs, struct probe_cfg *cfg, __u64 co,
 				     struct site *s)
 {
 	__u64 frame = 0;
+	int i;
 
 	s->kind = cfg->site_kind;
 	if (cfg->site_frame.base && eval_loc(regs, &cfg->site_frame, co, &frame))
@@ -380,13 +402,17 @@ static __always_inline int eval_site(const struct pt_regs *regs, struct probe_cf
 		s->kind = 0;	/* SITE_NONE */
 		return 0;
 	}
-	if (cfg->flags & PF_SITE_FUSED)
-		return eval_site_fused(regs, cfg, frame, s);
-	if (eval_loc_in(regs, &cfg->site, co, frame, &s->addr))
+	if (site_in(regs, cfg, co, frame, s))
 		return -1;
-	if (cfg->flags & PF_SITE_SKIP)
-		s->addr = skip_frames(regs, cfg, s->addr);
-	return eval_loc_in(regs, &cfg->site_aux, co, frame, &s->aux);
+	/* A wrapper's line (Hyperf's defer() around Swoole's) says nothing: its caller's. */
+	for (i = 0; (cfg->flags & PF_SITE_UP_SKIPS) && i < MAX_SKIP_FRAMES; i++) {
+		if (!bpf_map_lookup_elem(&site_skips, &s->addr) ||
+		    load(frame + cfg->skip_up, 8, &frame) || !frame)
+			break;
+		if (site_in(regs, cfg, co, frame, s))
+			return -1;
+	}
+	return 0;
 }
 
 /* Coroutine id's entry is new, or changed in a way a refresh shows: its id goes on

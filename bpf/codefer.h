@@ -12,6 +12,7 @@
 #define LOC_MAX_DEREF 6
 #define MAX_SAVE_SLOTS 4
 #define MAX_SKIP_FRAMES 12
+#define MAX_SITE_SKIPS 256
 /* Upper bound of the loop that retires a dead coroutine's pending defers in one exit. */
 #define MAX_EXIT_DEFERS (1 << 20)
 
@@ -95,6 +96,9 @@ struct loc {
 					 * caller's, up the frame-pointer chain */
 #define PF_SITE_FUSED	(1u << 3)	/* site's and site_aux's first loads are one read (below) */
 #define PF_COND_EQ	(1u << 4)	/* count the event only when `cond` reads cond_val */
+#define PF_SITE_UP_SKIPS (1u << 5)	/* a site whose address is in `site_skips` (a wrapper's)
+					 * is read again from the frame's parent, at skip_up in
+					 * the frame, up to MAX_SKIP_FRAMES times */
 
 /* PF_SITE_FUSED: site and site_aux start from the same base and their first loads lie
  * within SITE_FUSE_BYTES of each other: one read of fuse_len bytes at base + fuse_off
@@ -120,7 +124,8 @@ struct probe_cfg {
 	__u64 site_skip_lo;	/* PF_SITE_SKIP: a library's code, whose own frames say */
 	__u64 site_skip_hi;	/* nothing about who borrowed (runtime addresses) */
 	__s64 fuse_off;		/* PF_SITE_FUSED */
-	__u8 fuse_len, fuse_site, fuse_aux, pad[5];
+	__u8 fuse_len, fuse_site, fuse_aux, pad;
+	__s32 skip_up;		/* PF_SITE_UP_SKIPS */
 };
 
 struct site {

@@ -428,10 +428,22 @@ static int keep_row(struct session *s, const struct census_coro *co, const struc
 #define TAKE(to, nto, from, n, cap) do { free(to); (to) = (from); (nto) = (n); (from) = NULL; \
 					 (n) = (cap) = 0; } while (0)
 
+/* The wrappers a walk found go in the probes' map (PF_SITE_UP_SKIPS): none goes away. */
+static void keep_site_skips(struct session *s, const struct census *c)
+{
+	const uint8_t one = 1;
+	size_t i;
+
+	for (i = 0; s->skel && i < c->nsite_skips; i++)
+		bpf_map_update_elem(bpf_map__fd(s->skel->maps.site_skips), &c->site_skips[i], &one,
+				    BPF_ANY);
+}
+
 /* Takes what c read beside the coroutines as the session's: pools, connections out,
  * pending timers, state kept for ended coroutines. */
 static void keep_pools(struct session *s, struct census *c)
 {
+	keep_site_skips(s, c);
 	TAKE(s->timers, s->ntimers, c->timers, c->ntimers, c->cap_timers);
 	TAKE(s->stale, s->nstale, c->stale, c->nstale, c->cap_stale);
 	qsort(c->pools, c->npools, sizeof(*c->pools), cmp_u64);
@@ -931,6 +943,7 @@ static void session_unprobed(struct session *s)
 			TAKE(s->pools, s->npools, c.pools, c.npools, c.cap_pools);
 		}
 		/* Who holds what and the state kept for ended coroutines, as they are now. */
+		keep_site_skips(s, &c);
 		if (s->walker->rewalks_heap && !c.warning[0]) {
 			TAKE(s->conns, s->nconns, c.conns, c.nconns, c.cap_conns);
 			TAKE(s->stale, s->nstale, c.stale, c.nstale, c.cap_stale);

@@ -135,6 +135,10 @@ struct census {
 	size_t ntimers, cap_timers;
 	struct census_stale *stale;	/* state kept for ended coroutines */
 	size_t nstale, cap_stale;
+	/* Site addresses of wrappers (PF_SITE_UP_SKIPS: Swoole's PHP functions named defer):
+	 * a site there is its caller's */
+	uint64_t *site_skips;
+	size_t nsite_skips;
 	char version[64];
 	char warning[256];		/* set when a walk was cut short (cycle, wild pointer) */
 	enum census_scope scope;	/* set by the caller */

@@ -55,6 +55,9 @@ static const struct {
 	[PO_EG_CURRENT_EX] = { "_zend_executor_globals", "current_execute_data",
 	  { 488, 488, 488, 488 } },
 	[PO_EG_CLASS_TABLE] = { "_zend_executor_globals", "class_table", { 440, 440, 440, 440 } },
+	[PO_EG_FUNCTION_TABLE] = { "_zend_executor_globals", "function_table",
+	  { 432, 432, 432, 432 } },
+	[PO_CE_FUNCTION_TABLE] = { "_zend_class_entry", "function_table", { 64, 64, 64, 64 } },
 	[PO_EG_SYMBOL_TABLE] = { "_zend_executor_globals", "symbol_table", { 304, 304, 304, 304 } },
 	[PO_CG_MAP_PTR_BASE] = { "_zend_compiler_globals", "map_ptr_base", { -1, 480, 480, 512 } },
 	[PO_OBJ_CE] = { "_zend_object", "ce", { 16, 16, 16, 16 } },
@@ -625,6 +628,64 @@ int php_statics_each(struct php_heap *h, int (*fn)(void *arg, const char *cls,
 	r = php_array_each(h, classes, MAX_CLASSES, static_class, &st);
 	free(st.seen);
 	return r;
+}
+
+struct wrappers {
+	const struct php_heap *h;
+	uint64_t *out;
+	size_t n, max;
+};
+
+/* A function table's entry: a user function named defer (key: its lowercased name,
+ * namespace and all) goes in w->out. */
+static int defer_wrapper(void *arg, uint64_t zv, uint64_t key, int int_key)
+{
+	struct wrappers *w = arg;
+	struct php_zval z;
+	char name[256];
+	uint8_t type;
+	long n;
+
+	if (int_key || (n = php_string(w->h, key, name, sizeof(name))) < 5 ||
+	    (size_t)n >= sizeof(name) || strcmp(name + n - 5, "defer") ||
+	    (n > 5 && name[n - 6] != '\\') || php_zval(w->h, zv, &z) || z.type != PHP_PTR ||
+	    target_read(w->h->t, z.value + w->h->o[PO_FN_TYPE], &type, 1) ||
+	    type != ZEND_USER_FUNCTION)
+		return 0;
+	if (w->n == w->max)
+		return 1;
+	w->out[w->n++] = z.value;
+	return 0;
+}
+
+/* A class table's entry: a user class's methods named defer. */
+static int defer_wrapper_class(void *arg, uint64_t zv, uint64_t key, int int_key)
+{
+	struct wrappers *w = arg;
+	struct php_zval z;
+	uint8_t type;
+
+	(void)key;
+	(void)int_key;
+	if (php_zval(w->h, zv, &z) || z.type != PHP_PTR ||
+	    target_read(w->h->t, z.value + w->h->o[PO_CE_TYPE], &type, 1) || type != ZEND_USER_CLASS)
+		return 0;
+	return php_array_each(w->h, z.value + w->h->o[PO_CE_FUNCTION_TABLE], MAX_PROPS,
+			      defer_wrapper, w) == 1;
+}
+
+long php_defer_wrappers(const struct php_heap *h, uint64_t *out, size_t max)
+{
+	struct wrappers w = { .h = h, .out = out, .max = max };
+	uint64_t functions, classes;
+
+	if (!h->eg || h->o[PO_EG_FUNCTION_TABLE] < 0 || h->o[PO_CE_FUNCTION_TABLE] < 0 ||
+	    target_read_u64(h->t, h->eg + h->o[PO_EG_FUNCTION_TABLE], &functions) ||
+	    target_read_u64(h->t, h->eg + h->o[PO_EG_CLASS_TABLE], &classes) ||
+	    php_array_each(h, functions, MAX_CLASSES, defer_wrapper, &w) < 0 ||
+	    php_array_each(h, classes, MAX_CLASSES, defer_wrapper_class, &w) < 0)
+		return -1;
+	return (long)w.n;
 }
 
 void php_caller_site(const struct php_heap *h, struct loc frame, struct probe_cfg *cfg)

@@ -37,6 +37,7 @@ enum {
 
 enum php_off {
 	PO_EG_STORE_BUCKETS, PO_EG_STORE_TOP, PO_EG_CURRENT_EX, PO_EG_CLASS_TABLE,
+	PO_EG_FUNCTION_TABLE, PO_CE_FUNCTION_TABLE,
 	PO_EG_SYMBOL_TABLE, PO_CG_MAP_PTR_BASE,
 	PO_OBJ_CE, PO_OBJ_PROPS,
 	PO_CE_TYPE, PO_CE_NAME, PO_CE_PARENT, PO_CE_STATIC_COUNT, PO_CE_STATIC_TABLE,
@@ -101,6 +102,11 @@ void php_ce_forget(struct php_heap *h);
 int php_prop(const struct php_heap *h, uint64_t obj, const char *name, struct php_zval *z);
 /* Calls fn on each element of the array ht (its zval's address and integer key); stops
  * when fn returns non-zero (returned). -1 when ht is unreadable; at most max elements. */
+/* The user functions named defer (Hyperf\Coroutine\defer, Swoole\Coroutine\defer of
+ * Swoole's library) and user methods named defer (Hyperf's Coroutine::defer): wrappers
+ * of Swoole's defer, whose own line says nothing of who deferred. Up to max zend_function
+ * pointers into out; how many, or -1 when the tables cannot be read. */
+long php_defer_wrappers(const struct php_heap *h, uint64_t *out, size_t max);
 int php_array_each(const struct php_heap *h, uint64_t ht, size_t max,
 		   int (*fn)(void *arg, uint64_t zv, uint64_t key, int int_key), void *arg);
 /* Calls fn on each live object of the object store. 0; 1 when fn stopped it; -1 when

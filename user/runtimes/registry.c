@@ -414,5 +414,6 @@ void census_free(struct census *c)
 	free(c->pools);
 	free(c->timers);
 	free(c->stale);
+	free(c->site_skips);
 	memset(c, 0, sizeof(*c));
 }

@@ -529,9 +529,16 @@ static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 	create.site_kind = SITE_PHP_FUNC;
 	create.site = loc_deref(loc_deref(loc_reg(CFREG_RDI), s->so.args_fci_cache, 8),
 				s->so.fcc_function_handler, 8);
-	if (caller_site(s, &defer) || caller_site(s, &get))
+	if (caller_site(s, &defer) || caller_site(s, &get)) {
 		plan_note(p, "PHP sites of defers and borrows: not read (%s)", !s->have_php ?
 			  "no Zend offsets" : s->no_heap);
+	} else if (!s->no_heap[0]) {
+		/* Through Hyperf's defer() (or Swoole's library's): the line calling that. */
+		defer.flags |= PF_SITE_UP_SKIPS;
+		defer.skip_up = s->heap.o[PO_EX_PREV];
+		plan_note(p, "defer sites: through a PHP function or method named defer (Hyperf's "
+			  "defer(), Coroutine::defer), the line calling it (wrappers found at each walk)");
+	}
 
 	/* Coroutine::close(this): only coroutines with a task are PHP coroutines. */
 	exit_.co = co_key(s, loc_deref(loc_reg(CFREG_RDI), s->so.co_cid, 8));
@@ -958,6 +965,13 @@ static int swoole_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 	if (s->threaded && heap_ok && !s->no_timers[0] && walk_event_sockets(t, s, c)) {
 		snprintf(err, errlen, "out of memory");
 		return EXIT_FAILURE_;
+	}
+	/* For the defer probe (PF_SITE_UP_SKIPS): the wrappers loaded by now. */
+	if (heap_ok && !s->threaded && c->scope != CENSUS_ALL &&
+	    (c->site_skips = calloc(MAX_SITE_SKIPS, sizeof(*c->site_skips)))) {
+		long n = php_defer_wrappers(&s->heap, c->site_skips, MAX_SITE_SKIPS);
+
+		c->nsite_skips = n > 0 ? (size_t)n : 0;
 	}
 	return 0;
 }
