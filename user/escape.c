@@ -75,25 +75,27 @@ char *json_quote(const char *s)
 	return quote(s, 0);
 }
 
-void json_str(FILE *f, const char *s)
-{
-	char *q = json_quote(s);
-
-	fputs(q ? q : "\"\"", f);
-	free(q);
-}
-
 char *json_quote_untrusted(const char *s)
 {
 	return quote(s, 1);
 }
 
-void json_untrusted(FILE *f, const char *s)
+static void put_quoted(FILE *f, const char *s, int untrusted)
 {
-	char *q = json_quote_untrusted(s);
+	char *q = quote(s, untrusted);
 
 	fputs(q ? q : "\"\"", f);
 	free(q);
+}
+
+void json_str(FILE *f, const char *s)
+{
+	put_quoted(f, s, 0);
+}
+
+void json_untrusted(FILE *f, const char *s)
+{
+	put_quoted(f, s, 1);
 }
 
 /* Text safe for a terminal: control bytes, C1 controls, invalid UTF-8 and a backslash
