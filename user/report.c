@@ -206,8 +206,11 @@ static size_t rank_origins(const struct rep *r, struct ranked **out)
 
 	*out = v;
 	if (n && v) {
+		/* As codefer-top: a coroutine with no creation site (a main thread) is in
+		 * no row. */
 		for (i = 0; i < r->c->ncoros; i++)
-			n[r->origin[i]]++;
+			if (r->c->coros[i].create_site.kind || r->c->coros[i].create_site.addr)
+				n[r->origin[i]]++;
 		for (i = 0; i < r->sites.n; i++)
 			if (n[i])
 				v[m++] = (struct ranked){ r->sites.names[i].text, n[i] };

@@ -21,6 +21,9 @@ core_case() {
 	TARGET_PID=
 	python3 "$LUA_TESTS/check.py" census "$WORK/target.out" "$WORK/snap.json" lua ||
 		fail "numbers differ from the target's truth"
+	# As codefer-top's: the main thread (created nowhere) is in no row of created at.
+	[ "$(jq '[.summary.created[] | select(.site == "-")] | length' "$WORK/snap.json")" = 0 ] ||
+		fail "codefer-dump ranks a creation site '-'"
 	rm -f "$WORK"/core.*
 }
 
