@@ -459,6 +459,13 @@ int model_opens_watched(const struct session *s)
 
 static int holder_alive(struct model *m, uint64_t id);
 
+double model_held_s(uint64_t now, uint64_t get_ns)
+{
+	if (!get_ns)
+		return -1;
+	return get_ns < now ? (now - get_ns) / 1e9 : 0;
+}
+
 /* Is connection conn one the probes (or the census's seeding) know out? */
 static int conn_known(const struct hold *holds, size_t nholds, uint64_t conn)
 {
@@ -543,7 +550,7 @@ static int build_pools(struct model *m, struct snapshot *snap, struct hold *hold
 			if (p->s.peak + seeded->out > p->s.peak)
 				p->s.peak += seeded->out;
 		}
-		p->oldest_hold_s = oldest ? (snap->ns - oldest->get_ns) / 1e9 : -1;
+		p->oldest_hold_s = oldest ? model_held_s(snap->ns, oldest->get_ns) : -1;
 		p->site = oldest ? site_tab_index(&m->sites, &oldest->site) : SITE_TAB_OOM;
 		p->opened = p->s.open_site.kind ? site_tab_index(&m->sites, &p->s.open_site)
 						: SITE_TAB_OOM;
@@ -577,7 +584,7 @@ static int build_pools(struct model *m, struct snapshot *snap, struct hold *hold
 				oldest = &holds[h];
 		}
 		if (oldest) {
-			p->oldest_hold_s = (snap->ns - oldest->get_ns) / 1e9;
+			p->oldest_hold_s = model_held_s(snap->ns, oldest->get_ns);
 			p->site = site_tab_index(&m->sites, &oldest->site);
 		} else if (w->site.kind || w->site.addr) {
 			p->site = site_tab_index(&m->sites, &w->site);
@@ -745,7 +752,7 @@ static int build_row(struct model *m, struct coro_row *r, uint64_t id, const str
 		if (!oldest || in->h[i].get_ns < oldest)
 			oldest = in->h[i].get_ns;
 	}
-	r->hold_s = oldest ? (now - oldest) / 1e9 : 0;
+	r->hold_s = oldest ? model_held_s(now, oldest) : 0;
 	/* Growth: against the previous snapshot. */
 	r->delta = p ? r->c.pending - p->c.pending : 0;
 	if (p && r->delta >= 0) {

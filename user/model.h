@@ -146,6 +146,9 @@ struct model {
 };
 
 void model_init(struct model *m, struct session *s, const struct thresholds *th);
+/* Seconds from get_ns to now (0 for one taken since now was read), -1 when get_ns is 0:
+ * unknown (a walk found the hold). */
+double model_held_s(uint64_t now, uint64_t get_ns);
 /* Reads every map once and builds m->cur (the old one becomes m->prev). 0 or -1. */
 int model_refresh(struct model *m);
 /* Does a probe watch pools being opened (Go's sql.OpenDB)? Then a pool whose opening it

@@ -356,7 +356,7 @@ static void json_holds(FILE *f, struct model *m, const struct snapshot *snap, ui
 		fprintf(f, "%s{\"conn\": \"0x%llx\", \"coroutine\": %s, \"orphan\": %s, "
 			"\"held_s\": %.3f, \"site\": ", n++ ? ", " : "", U(h->conn), id,
 			h->orphan ? "true" : "false",
-			h->get_ns && h->get_ns <= snap->ns ? (snap->ns - h->get_ns) / 1e9 : -1.0);
+			model_held_s(snap->ns, h->get_ns));
 		json_str(f, h->site.kind || h->site.addr ?
 			 site_text(m, site_tab_index(&m->sites, &h->site)) : "-");
 		r = h->reused ? NULL : bsearch(&h->co, snap->coros, snap->ncoros, sizeof(*r),

@@ -532,7 +532,7 @@ static int detail_lines(struct view *v, const struct coro_row *r, char (*out)[10
 		if (ck[i].co != r->id || ck[i].orphan)
 			continue;
 		held++;
-		age_text(a, sizeof(a), ck[i].get_ns && now > ck[i].get_ns ? (now - ck[i].get_ns) / 1e9 : -1);
+		age_text(a, sizeof(a), model_held_s(now, ck[i].get_ns));
 		LINE("%8s  %#18llx  %s", a, (unsigned long long)ck[i].pool,
 		     site_text(m, site_tab_index(&m->sites, &ck[i].site)));
 	}
