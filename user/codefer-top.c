@@ -399,6 +399,14 @@ static int run(struct fleet *f, struct options *o, struct metrics *mx)
 				fail(0, f->note);
 			if (!o->quiet)
 				show(f, o);
+			/* Its reader gone (a pipe into head), or a full disk: nobody reads what
+			 * the probes cost the target, so they go. */
+			if (fflush(stdout) || ferror(stdout)) {
+				snprintf(t.err, sizeof(t.err), "cannot write the output (%s): probes "
+					 "detached", strerror(errno ? errno : EIO));
+				r = EXIT_FAILURE_;
+				break;
+			}
 			if (o->iterations && ++shown >= o->iterations)
 				break;
 			/* A signal ends the wait (no SA_RESTART). */

@@ -58,6 +58,14 @@ try "bad probe: inside an instruction" 2 "uco_defer+$mid: not the start of an in
 	"$CODEFER_TOP" -p "$TARGET_PID" -b -n 1 --probe "defer=uco_defer+$mid,co=arg0"
 try "bad probe: before the function" 2 "uco_defer+-2: outside the function" \
 	"$CODEFER_TOP" -p "$TARGET_PID" -b -n 1 --probe 'defer=uco_defer+-2,co=arg0'
+# Output nobody reads: one line, exit 1, and the probes go (not attached for ever).
+try "output to a full disk" 1 "cannot write the output (No space left on device): probes detached" \
+	sh -c '"$0" -p "$1" -b -n 3 -d 0.1 >/dev/full' "$CODEFER_TOP" "$TARGET_PID"
+timeout 30 sh -c '"$0" -p "$1" -b -d 0.1 2>"$2" | head -n 1 >/dev/null' \
+	"$CODEFER_TOP" "$TARGET_PID" "$WORK/err"
+expect "output into a pipe its reader left: codefer-top ends (no timeout)" "$?" 0
+expect "output into a pipe its reader left: message" \
+	"$(grep -c 'cannot write the output (Broken pipe): probes detached' "$WORK/err")" 1
 kill -0 "$TARGET_PID" || fail "the target died"
 try "not root" 4 "needs root" setpriv --reuid=nobody --regid=nogroup --clear-groups \
 	"$CODEFER_TOP" -p "$TARGET_PID" -b -n 1
