@@ -106,12 +106,34 @@ static void release(void)
 	nstopped = 0;
 }
 
-/* Seizes and interrupts every thread, rescanning until no new one appears. 0, or -1
- * (then nothing stays stopped) when the process cannot be traced (already traced...). */
-static int freeze(pid_t pid)
+/* How long the threads may take to stop: a thread its cgroup froze (docker pause) never
+ * does until thawed. */
+#define FREEZE_WAIT_NS 1000000000ull
+
+/* Waits for thread tid's stop after PTRACE_INTERRUPT, until `deadline`; its signal then
+ * pending, if any, goes in *sig. 0, or -1 when it did not stop in time. */
+static int wait_stop(pid_t tid, uint64_t deadline, int *sig)
 {
+	int status;
+	pid_t r;
+
+	while (!(r = waitpid(tid, &status, __WALL | WNOHANG)) && mono_ns() < deadline)
+		usleep(200);
+	if (r != tid)
+		return r < 0 && errno == ECHILD ? 0 : -1;	/* ECHILD: it ended */
+	if (WIFSTOPPED(status) && status >> 16 != PTRACE_EVENT_STOP && WSTOPSIG(status) != SIGTRAP)
+		*sig = WSTOPSIG(status);
+	return 0;
+}
+
+/* Seizes and interrupts every thread, rescanning until no new one appears. 0, or -1
+ * (then nothing stays stopped, and *why says why) when the process cannot be traced
+ * (traced already) or its threads do not stop within FREEZE_WAIT_NS. */
+static int freeze(pid_t pid, const char **why)
+{
+	uint64_t deadline = mono_ns() + FREEZE_WAIT_NS;
 	char path[64];
-	int found = 1, status;
+	int found = 1;
 
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
 	while (found) {
@@ -130,11 +152,14 @@ static int freeze(pid_t pid)
 			if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) || ptrace(PTRACE_INTERRUPT, tid, NULL, NULL)) {
 				if (errno == ESRCH)
 					continue;	/* the thread just ended */
+				*why = errno == EPERM ? "it is traced by another process (gdb, strace)"
+						      : "it cannot be traced";
 				closedir(dir);
 				release();
 				return -1;
 			}
 			if (!(p = realloc(stopped, (nstopped + 1) * sizeof(*stopped)))) {
+				*why = "out of memory";
 				closedir(dir);
 				release();
 				return -1;
@@ -142,10 +167,13 @@ static int freeze(pid_t pid)
 			stopped = p;
 			stopped[nstopped].tid = tid;
 			stopped[nstopped].sig = 0;
-			if (waitpid(tid, &status, __WALL) == tid && WIFSTOPPED(status) &&
-			    status >> 16 != PTRACE_EVENT_STOP && WSTOPSIG(status) != SIGTRAP)
-				stopped[nstopped].sig = WSTOPSIG(status);
 			nstopped++;
+			if (wait_stop(tid, deadline, &stopped[nstopped - 1].sig)) {
+				*why = "its threads did not stop within 1 s (frozen by its cgroup?)";
+				closedir(dir);
+				release();
+				return -1;
+			}
 			found = 1;
 		}
 		closedir(dir);
@@ -546,6 +574,7 @@ static long pick_missed(struct session *s, const struct census *c, const struct 
 
 static int census_walks(struct session *s, char *err, size_t errlen)
 {
+	const char *unfrozen;	/* why a stop for the last walk failed (it then runs on) */
 	struct probed *before = NULL, *after = NULL, *first = NULL;
 	struct picks only = { .n = 0 }, next = { .n = 0 };
 	struct heads_probed heads = { .n = { 0 } };
@@ -687,7 +716,7 @@ static int census_walks(struct session *s, char *err, size_t errlen)
 			usleep(SETTLE_GAP_US);
 			settle_stop = 1;
 		}
-		if (last && only.n && settle_stop && !freeze(s->t.pid)) {
+		if (last && only.n && settle_stop && !freeze(s->t.pid, &unfrozen)) {
 			s->frozen = 1;
 			stopped_at = mono_ns();
 			continue;
@@ -1265,6 +1294,7 @@ int session_refresh(struct session *s, double walk_budget_s)
 
 int session_attach(struct session *s, const struct attach_opts *o, char *err, size_t errlen)
 {
+	const char *why = "";
 	struct bpf_program *prog;
 	uint64_t t0;
 	int r;
@@ -1300,7 +1330,10 @@ int session_attach(struct session *s, const struct attach_opts *o, char *err, si
 		return errno == EPERM ? EXIT_NOT_ROOT : EXIT_FAILURE_;
 	}
 	t0 = mono_ns();
-	s->frozen = o->freeze && !freeze(s->t.pid);
+	s->frozen = o->freeze && !freeze(s->t.pid, &why);
+	if (o->freeze && !s->frozen)
+		snprintf(s->freeze_failed, sizeof(s->freeze_failed), "--freeze: the target was not "
+			 "stopped: %s; the census was taken while it ran", why);
 	/* Probes first: from here on nothing is missed, and the census is reconciled with
 	 * what they saw while it walked. */
 	r = attach_probes(s, err, errlen);

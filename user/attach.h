@@ -66,6 +66,7 @@ struct session {
 	uint64_t attach_ns;		/* CLOCK_MONOTONIC, as bpf_ktime_get_ns */
 	int frozen_asked;		/* --freeze */
 	int frozen;			/* the target was stopped for census and attach */
+	char freeze_failed[160];	/* --freeze asked and the target not stopped: why */
 	uint64_t stall_ns;		/* how long it was stopped */
 	int no_probes;			/* --no-probes: every refresh walks, nothing attached */
 	/* census: at attach, or (no_probes) the last walk */

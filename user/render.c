@@ -396,6 +396,10 @@ static void json_process(FILE *f, struct model *m, const struct snapshot *snap)
 	fprintf(f, ", \"mode\": \"%s\", \"frozen\": %s, \"stall_s\": %.6f, \"walks\": %u, "
 		"\"unsettled\": %zu", s->no_probes ? "no-probes" : "probes",
 		s->frozen ? "true" : "false", s->stall_ns / 1e9, s->census_walks, s->census_unsettled);
+	if (s->freeze_failed[0]) {
+		fputs(", \"freeze_failed\": ", f);
+		json_str(f, s->freeze_failed);
+	}
 	fprintf(f, "}, \"walks\": {\"runs\": %u, \"last_s\": %.3f, \"defers\": %zu, "
 		"\"exits\": %llu, \"partial\": %s", s->unprobed_walks, s->unprobed_cost_ns / 1e9,
 		s->unprobed_defers, U(s->exits_unseen), s->walk_partial ? "true" : "false");
@@ -622,6 +626,8 @@ void render_text(FILE *f, struct model *m, const struct snapshot *snap, int max_
 		     s->walk_partial ? ", PARTIAL: cut short by its budget" : "");
 	else if (s->frozen)
 		line(f, width, "attach: the target was stopped %.1f ms (--freeze)", s->stall_ns / 1e6);
+	else if (s->freeze_failed[0])
+		line(f, width, "attach: %s", s->freeze_failed);
 	else if (s->stall_ns)
 		line(f, width, "attach: the target was stopped %.1f ms for a last quick walk of the "
 		     "coroutines that changed during every other", s->stall_ns / 1e6);
