@@ -1353,7 +1353,7 @@ int session_attach(struct session *s, const struct attach_opts *o, char *err, si
 	/* Whatever failed then (a uprobe on a file the exiting process no longer maps), it
 	 * is the target's exit that says why. */
 	if (!target_alive(&s->t)) {
-		snprintf(err, errlen, "process %d exited during attach", s->t.pid);
+		snprintf(err, errlen, "process %d %s during attach", s->t.pid, target_gone_how(&s->t));
 		r = EXIT_TARGET_GONE;
 	}
 	return r;

@@ -76,8 +76,8 @@ static const char usage[] =
 "  e.g. --probe 'defer=libco.so:co_defer,co=sym:co_current[0][0],site=caller'\n"
 "\n"
 "Exit codes: 0 ok, 1 failure, 2 usage, 3 no such process, 4 not root, 5 no supported\n"
-"runtime, 6 symbol or offset missing, 7 target exited (with several -p PIDs: all of\n"
-"them; --comm never exits 7).\n";
+"runtime, 6 symbol or offset missing, 7 target exited or exec'd (with several -p PIDs:\n"
+"all of them; --comm never exits 7).\n";
 
 enum { OPT_JSON = 256, OPT_EXPLAIN, OPT_PROBE, OPT_NO_CENSUS, OPT_NO_FREEZE, OPT_FREEZE,
        OPT_NO_PROBES, OPT_WALK_BUDGET, OPT_MAX_COROS, OPT_GROW, OPT_PILE, OPT_HOLD, OPT_LISTEN,

@@ -318,7 +318,8 @@ int fleet_refresh(struct fleet *f, char *err, size_t errlen)
 			continue;
 		}
 		if (f->single)
-			return snprintf(err, errlen, "the target process exited%s",
+			return snprintf(err, errlen, "the target process %s%s",
+					target_gone_how(&f->mem[i]->s.t),
 					f->mem[i]->s.no_probes ? "" : "; probes detached"),
 			       EXIT_TARGET_GONE;
 		retire(f, i);

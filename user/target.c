@@ -115,9 +115,42 @@ static int read_maps(struct target *t, char *err, size_t errlen)
 	return 0;
 }
 
+/* From /proc/PID/stat: its state letter, start time (field 22) and arg_start (48). 0, or
+ * -1 when it cannot be read. */
+static int read_stat(pid_t pid, char *state, uint64_t *start_time, uint64_t *arg_start)
+{
+	char path[64], buf[1024], *p, *end;
+	ssize_t n;
+	int fd, field;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	/* The name may hold anything: the fields start after its last ')'. */
+	if (!(p = strrchr(buf, ')')) || p[1] != ' ')
+		return -1;
+	*state = p[2];
+	*start_time = *arg_start = 0;
+	for (p += 2, field = 3; *p; field++) {
+		if (field == 22)
+			*start_time = strtoull(p, NULL, 10);
+		else if (field == 48)
+			*arg_start = strtoull(p, NULL, 10);
+		if (!(end = strchr(p, ' ')))
+			break;
+		p = end + 1;
+	}
+	return 0;
+}
+
 int target_open_pid(struct target *t, pid_t pid, char *err, size_t errlen)
 {
-	char path[64];
+	char path[64], state;
 	ssize_t n;
 	FILE *f;
 
@@ -154,28 +187,33 @@ int target_open_pid(struct target *t, pid_t pid, char *err, size_t errlen)
 		t->exe[n - 10] = 0;
 	if (read_maps(t, err, errlen))
 		return EXIT_NO_TARGET;
+	read_stat(pid, &state, &t->start_time, &t->arg_start);
 	return 0;
 }
 
-/* Alive and not a zombie (a dead child its parent has not reaped yet). */
+/* Alive, not a zombie (a dead child its parent has not reaped yet), and still the
+ * program it was: not another process with its pid, nor one it exec'd. */
 int target_alive(const struct target *t)
 {
-	char path[64], buf[256], *p;
-	ssize_t n;
-	int fd;
+	uint64_t start_time, arg_start;
+	char state;
 
-	if (t->pid <= 0 || (kill(t->pid, 0) && errno == ESRCH))
+	if (t->pid <= 0 || (kill(t->pid, 0) && errno == ESRCH) ||
+	    read_stat(t->pid, &state, &start_time, &arg_start))
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/stat", t->pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return !(p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
+	return state != 'Z' && state != 'X' && start_time == t->start_time &&
+	       arg_start == t->arg_start;
+}
+
+const char *target_gone_how(const struct target *t)
+{
+	uint64_t start_time, arg_start;
+	char state;
+
+	if (t->pid > 0 && !read_stat(t->pid, &state, &start_time, &arg_start) && state != 'Z' &&
+	    state != 'X')
+		return "now runs another program (exec, or its pid reused)";
+	return "exited";
 }
 
 void target_close(struct target *t)

@@ -34,6 +34,9 @@ struct target {
 	struct core_file *core;
 	char comm[64];
 	char exe[4096];		/* main executable as mapped */
+	/* Who it is: its start time (a reused pid's differs) and where its arguments lie
+	 * (an exec's new stack moves them) */
+	uint64_t start_time, arg_start;
 	struct module *mods;
 	int nmods;
 	uint64_t reads, read_bytes, read_failures;
@@ -59,6 +62,9 @@ int target_open_core(struct target *t, const char *core, const char *exe, const 
 		     char *err, size_t errlen);
 void target_close(struct target *t);
 int target_alive(const struct target *t);
+/* How a target that is no longer alive went: "exited", or that its pid now runs another
+ * program (an exec, or the pid reused). */
+const char *target_gone_how(const struct target *t);
 
 /* Reads exactly len bytes at addr: 0, or -1 when any of it is unreadable. */
 int target_read(struct target *t, uint64_t addr, void *buf, size_t len);
