@@ -14,6 +14,9 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u32 targ_tgid = 0;
+/* codefer-top's pid namespace when it is not the first (a container's): targ_tgid is a
+ * pid in it, and the hitting process's is read there. */
+const volatile __u64 pidns_dev = 0, pidns_ino = 0;
 /* The runtime's coroutines end with no probe (LuaJIT's: the GC frees them unseen), and
  * their ids are addresses the next ones reuse. */
 const volatile __u8 exits_unprobed = 0;
@@ -272,13 +275,23 @@ static __always_inline int eval_loc(const struct pt_regs *regs, const struct loc
 	return eval_loc_in(regs, l, co, 0, out);
 }
 
+/* The hitting process's pid, as codefer-top sees pids (0: none there). */
+static __always_inline __u32 current_tgid(void)
+{
+	struct bpf_pidns_info ns;
+
+	if (!pidns_ino)
+		return bpf_get_current_pid_tgid() >> 32;
+	return bpf_get_ns_current_pid_tgid(pidns_dev, pidns_ino, &ns, sizeof(ns)) ? 0 : ns.tgid;
+}
+
 /* The hit's probe_cfg and this CPU's counters; NULL for other processes. */
 static __always_inline struct probe_cfg *probe_cfg_of(struct pt_regs *ctx, struct counter_block **ctr)
 {
 	__u32 idx = bpf_get_attach_cookie(ctx);
 	struct probe_cfg *cfg;
 
-	if ((bpf_get_current_pid_tgid() >> 32) != targ_tgid || !probes_on)
+	if (current_tgid() != targ_tgid || !probes_on)
 		return NULL;
 	*ctr = counter_block();
 	cfg = bpf_map_lookup_elem(&probe_cfgs, &idx);

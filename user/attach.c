@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1295,6 +1296,7 @@ int session_refresh(struct session *s, double walk_budget_s)
 int session_attach(struct session *s, const struct attach_opts *o, char *err, size_t errlen)
 {
 	const char *why = "";
+	struct stat ns;
 	struct bpf_program *prog;
 	uint64_t t0;
 	int r;
@@ -1317,6 +1319,11 @@ int session_attach(struct session *s, const struct attach_opts *o, char *err, si
 		return EXIT_FAILURE_;
 	}
 	s->skel->rodata->targ_tgid = s->t.pid;
+	/* In a pid namespace other than the first (PROC_PID_INIT_INO), pids are its own. */
+	if (!stat("/proc/self/ns/pid", &ns) && ns.st_ino != 0xeffffffcu) {
+		s->skel->rodata->pidns_dev = ns.st_dev;
+		s->skel->rodata->pidns_ino = ns.st_ino;
+	}
 	s->skel->rodata->exits_unprobed = s->walker && s->walker->exits_unprobed;
 	if (o->max_coroutines)
 		size_maps(s->skel, o->max_coroutines);
