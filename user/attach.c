@@ -943,8 +943,9 @@ static void set_living(struct session *s, const struct census *c)
 	s->living_complete = 1;
 }
 
-/* Re-reads what no probe sees (s->unprobed, s->living), when the runtime has such; at
- * most a tenth of the time: a slow walk keeps its last result for longer. */
+/* Re-reads what no probe sees (s->unprobed, s->living, pools and stale state), when the
+ * runtime has such; at most a tenth of the time (a fiftieth for pools and stale state
+ * alone): a slow walk keeps its last result for longer. */
 static void session_unprobed(struct session *s)
 {
 	uint64_t start = mono_ns(), walk;
@@ -953,9 +954,13 @@ static void session_unprobed(struct session *s)
 	size_t n = 0, total = 0, i, j;
 	char err[256];
 
+	/* Walks that only refresh what the probes cannot see (pools' own figures, state kept
+	 * for ended coroutines: rewalks_heap) take at most a fiftieth. */
+	uint64_t duty = s->walker && !s->walker->has_unprobed && !s->walker->exits_unprobed ? 50 : 10;
+
 	if (!s->walker || s->no_walks ||
 	    !(s->walker->has_unprobed || s->walker->exits_unprobed || s->walker->rewalks_heap) ||
-	    (!s->walk_every && s->unprobed_ns && start - s->unprobed_ns < 10 * s->unprobed_cost_ns))
+	    (!s->walk_every && s->unprobed_ns && start - s->unprobed_ns < duty * s->unprobed_cost_ns))
 		return;
 	s->living_complete = 0;
 	walk = begin_walk(s);

@@ -966,8 +966,10 @@ static int swoole_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 		snprintf(err, errlen, "out of memory");
 		return EXIT_FAILURE_;
 	}
-	/* For the defer probe (PF_SITE_UP_SKIPS): the wrappers loaded by now. */
-	if (heap_ok && !s->threaded && c->scope != CENSUS_ALL &&
+	/* For the defer probe (PF_SITE_UP_SKIPS): the wrappers loaded by now (at attach: a
+	 * scan of every function and class costs thousands of reads, too many for every
+	 * walk; Hyperf loads its own at boot). */
+	if (heap_ok && !s->threaded && c->scope == CENSUS_PROBED &&
 	    (c->site_skips = calloc(MAX_SITE_SKIPS, sizeof(*c->site_skips)))) {
 		long n = php_defer_wrappers(&s->heap, c->site_skips, MAX_SITE_SKIPS);
 
