@@ -537,7 +537,7 @@ static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 		defer.flags |= PF_SITE_UP_SKIPS;
 		defer.skip_up = s->heap.o[PO_EX_PREV];
 		plan_note(p, "defer sites: through a PHP function or method named defer (Hyperf's "
-			  "defer(), Coroutine::defer), the line calling it (wrappers found at each walk)");
+			  "defer(), Coroutine::defer), the line calling it (wrappers loaded at attach)");
 	}
 
 	/* Coroutine::close(this): only coroutines with a task are PHP coroutines. */
