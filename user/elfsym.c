@@ -12,6 +12,7 @@
 #include "elfsym.h"
 
 #define DEBUG_ROOT "/usr/lib/debug"
+#define INLINE_CHAIN_MAX 32	/* scopes (function, blocks, inlined calls) around one address */
 
 struct elf_image {
 	int fd;
@@ -699,6 +700,30 @@ static int cu_of(Dwarf *dw, uint64_t vaddr, Dwarf_Die *cu)
 	return -1;
 }
 
+/* The DIEs under `parent` whose code holds vaddr, outermost first: the function, the
+ * blocks and the calls inlined into it. (libdw's dwarf_getscopes finds none in Go's
+ * DWARF, whose inlined calls name their function in another unit.) */
+static int scopes_at(Dwarf_Die *parent, uint64_t vaddr, Dwarf_Die *chain, int max)
+{
+	Dwarf_Die die;
+	int n = 0, tag;
+
+	if (dwarf_child(parent, &die))
+		return 0;
+	while (n < max) {
+		tag = dwarf_tag(&die);
+		if ((tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
+		     tag == DW_TAG_lexical_block) && dwarf_haspc(&die, vaddr) > 0) {
+			chain[n] = die;
+			if (dwarf_child(&chain[n++], &die))
+				break;
+		} else if (dwarf_siblingof(&die, &die)) {
+			break;
+		}
+	}
+	return n;
+}
+
 /* Steps *file and *line out of the inlined call `inl`: to where it was called from. */
 static int inline_call_site(Dwarf_Die *cu, Dwarf_Die *inl, const char **file, int *line)
 {
@@ -718,17 +743,17 @@ static int inline_call_site(Dwarf_Die *cu, Dwarf_Die *inl, const char **file, in
 	return 0;
 }
 
-int elf_dwarf_line(struct elf_file *e, uint64_t vaddr, const char *skip, const char **file,
-		   int *line)
+int elf_dwarf_line(struct elf_file *e, uint64_t vaddr, elf_skip_fn skip, const char **inlined,
+		   const char **file, int *line)
 {
 	Dwarf *dw = dwarf_of(e);
-	Dwarf_Die cu, *scopes = NULL;
+	Dwarf_Die cu, chain[INLINE_CHAIN_MAX];
 	Dwarf_Attribute attr;
 	Dwarf_Line *l;
-	int i, n;
+	int n;
 
 	if (!dw)
-		return e->ext_lines ? e->ext_lines(e->ext, vaddr, skip, file, line) : -1;
+		return e->ext_lines ? e->ext_lines(e->ext, vaddr, skip, inlined, file, line) : -1;
 	if (cu_of(dw, vaddr, &cu) || !(l = dwarf_getsrc_die(&cu, vaddr)))
 		return -1;
 	*file = dwarf_linesrc(l, NULL, NULL);
@@ -736,19 +761,18 @@ int elf_dwarf_line(struct elf_file *e, uint64_t vaddr, const char *skip, const c
 		return -1;
 	if (!skip)
 		return 0;
-	/* Innermost first: each inlined call whose function is in `skip` hands over to
+	/* Innermost first: each inlined call whose function `skip` names hands over to
 	 * the line that called it. */
-	n = dwarf_getscopes(&cu, vaddr, &scopes);
-	for (i = 0; i < n; i++) {
+	for (n = scopes_at(&cu, vaddr, chain, INLINE_CHAIN_MAX); n-- > 0; ) {
 		const char *name;
 
-		if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine)
+		if (dwarf_tag(&chain[n]) != DW_TAG_inlined_subroutine)
 			continue;
-		name = dwarf_formstring(dwarf_attr_integrate(&scopes[i], DW_AT_name, &attr));
-		if (!name || strncmp(name, skip, strlen(skip)) ||
-		    inline_call_site(&cu, &scopes[i], file, line))
+		name = dwarf_formstring(dwarf_attr_integrate(&chain[n], DW_AT_name, &attr));
+		if (name && !skip(name) && inlined)
+			*inlined = name;
+		if (!name || !skip(name) || inline_call_site(&cu, &chain[n], file, line))
 			break;
 	}
-	free(scopes);
 	return 0;
 }

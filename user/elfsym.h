@@ -31,7 +31,10 @@ const struct elf_sym *elf_sym_by_addr(struct elf_file *e, uint64_t vaddr);
 int elf_add_funcs(struct elf_file *e, const struct elf_sym *funcs, size_t n);
 /* A line table from elsewhere (Go's pclntab), used where the file has no DWARF: `arg`
  * is kept with e, freed with free_arg when e is closed; elf_ext() gives it back. */
-typedef int (*elf_line_fn)(void *arg, uint64_t vaddr, const char *skip, const char **file,
+/* Says whether an inlined function, by name, is passed over (elf_dwarf_line). */
+typedef int (*elf_skip_fn)(const char *name);
+typedef int (*elf_line_fn)(void *arg, uint64_t vaddr, elf_skip_fn skip, const char **inlined,
+			   const char **file,
 			   int *line);
 void elf_set_ext(struct elf_file *e, void *arg, elf_line_fn lines, void (*free_arg)(void *));
 void *elf_ext(struct elf_file *e);
@@ -56,9 +59,10 @@ const char *elf_build_id(struct elf_file *e, size_t *len);
 long elf_dwarf_member_offset(struct elf_file *e, const char *type, const char *member);
 long elf_dwarf_type_size(struct elf_file *e, const char *type);
 /* Source file and line of a code vaddr (without DWARF: from elf_set_ext's line table);
- * 0 on success. With `skip` (a function-name prefix: a library), inlined calls into the
- * library are passed over: the line is that of the innermost frame outside it. */
-int elf_dwarf_line(struct elf_file *e, uint64_t vaddr, const char *skip, const char **file,
-		   int *line);
+ * 0 on success. With `skip` (the functions of a library, say), inlined calls into the
+ * functions it names are passed over: the line is that of the innermost frame outside,
+ * and *inlined (when not NULL) names that frame's function if it is an inlined one. */
+int elf_dwarf_line(struct elf_file *e, uint64_t vaddr, elf_skip_fn skip, const char **inlined,
+		   const char **file, int *line);
 
 #endif

@@ -552,13 +552,13 @@ uint64_t target_sym(struct target *t, struct module *m, const char *name, struct
 	return 0;
 }
 
-void target_describe_pc(struct target *t, uint64_t pc, int is_return, const char *skip, char *buf,
+void target_describe_pc(struct target *t, uint64_t pc, int is_return, elf_skip_fn skip, char *buf,
 			size_t len)
 {
 	struct module *m = target_module_at(t, pc);
 	struct elf_file *e = m ? module_elf(m) : NULL;
 	const struct elf_sym *s;
-	const char *file, *base;
+	const char *file, *base, *inlined = NULL;
 	int line;
 
 	if (!e || !(s = elf_sym_by_addr(e, pc - m->bias))) {
@@ -567,9 +567,10 @@ void target_describe_pc(struct target *t, uint64_t pc, int is_return, const char
 	}
 	/* A return address points past the call: the call's line is that of pc - 1. With a
 	 * line, the offset into the function says nothing more. */
-	if (!elf_dwarf_line(e, pc - m->bias - (is_return ? 1 : 0), skip, &file, &line)) {
+	if (!elf_dwarf_line(e, pc - m->bias - (is_return ? 1 : 0), skip, &inlined, &file, &line)) {
 		base = strrchr(file, '/');
-		snprintf(buf, len, "%s %s:%d", s->name, base ? base + 1 : file, line);
+		snprintf(buf, len, "%s %s:%d", inlined ? inlined : s->name, base ? base + 1 : file,
+			 line);
 	} else {
 		snprintf(buf, len, "%s+0x%llx", s->name, (unsigned long long)(pc - m->bias - s->value));
 	}

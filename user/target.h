@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "elfsym.h"
 
 struct elf_file;
 
@@ -97,7 +98,7 @@ uint64_t target_sym(struct target *t, struct module *m, const char *name, struct
 
 /* "func+0x1a file.c:12" for a code address, "0x..." when unknown. A return address
  * (is_return) is given the line of the call before it; `skip`: see elf_dwarf_line(). */
-void target_describe_pc(struct target *t, uint64_t pc, int is_return, const char *skip, char *buf,
+void target_describe_pc(struct target *t, uint64_t pc, int is_return, elf_skip_fn skip, char *buf,
 			size_t len);
 
 #endif

@@ -5,6 +5,8 @@
 # first), by the census (attached after: with the line each is parked at, `wait_site`),
 # and by codefer-dump on a core, whose JSON also keeps the function each one runs
 # (`start`) and the line it is parked at, and by gdb's `codefer summary` on that core.
+# A goroutine parked in the standard library (mu.Lock, wg.Wait, cond.Wait, time.Sleep,
+# conn.Read) waits at the line of the program's that called it, as the target says.
 . "$(dirname "$0")/go_lib.sh"
 need_basics
 command -v gcore >/dev/null || skip "no gcore (gdb)"
@@ -17,6 +19,15 @@ compare() {
 }
 sites='[.sites[] | select(.kind == "create" and (.site | test("^created by main\\.")))
 	| {key: .site, value: .pending}] | from_entries'
+# waits LABEL FILE ORIGIN: the wait sites of main.waits' goroutines (but its accept loop)
+# in FILE, whose creation site is field ORIGIN, against the target's WAIT lines.
+waits() {
+	expect "$1" \
+		"$(jq -r ".coroutines[] | select(.$3 // \"\" | test(\"by main\\\\.waits at\")) | .wait_site
+			| select(test(\"^main\\\\.waits\\\\.\") | not)" "$2" | sort | tr '\n' ';')" \
+		"$(sed -n 's/^WAIT //p' "$WORK/target.out" | jq -r '"\(.func) gostarts.go:\(.line)"' |
+			sort | tr '\n' ';')"
+}
 
 for go in $(go_toolchains); do
 	for variant in plain stripped; do
@@ -35,6 +46,7 @@ for go in $(go_toolchains); do
 		expect "$v: codefer-top's wait site of main.named's goroutines" \
 			"$(jq -r '[.coroutines[] | select(.create_site // "" | test("main\\.named")) | .wait_site | sub(".* "; "")] | unique | join(",")' "$WORK/snap.json")" \
 			"gostarts.go:$(grep -n '^func park' "$GO_TESTS/gostarts.go" | cut -d: -f1)"
+		waits "$v: codefer-top's wait sites in the standard library's waits" "$WORK/snap.json" create_site
 		gcore -o "$WORK/core" "$TARGET_PID" >"$WORK/gcore.out" 2>&1 || fail "gcore failed"
 		core=$WORK/core.$TARGET_PID
 		target_stop
@@ -60,6 +72,7 @@ for go in $(go_toolchains); do
 		expect "$v: wait site of main.named's goroutines" \
 			"$(jq -r '[.coroutines[] | select(.origin | test("main\\.named")) | .wait_site | sub(".* "; "")] | unique | join(",")' "$WORK/dump.json")" \
 			"gostarts.go:$(grep -n '^func park' "$GO_TESTS/gostarts.go" | cut -d: -f1)"
+		waits "$v: wait sites in the standard library's waits, in a core" "$WORK/dump.json" origin
 	done
 done
 finish

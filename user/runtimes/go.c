@@ -84,12 +84,12 @@
 #define SQL_PREFIX "database/sql."
 
 /* Go's own site kinds:
- * SITE_GO_BORROW   a pool get's site: a return address outside database/sql, whose
- *                  lines inlined from database/sql (db.Query into the caller, say) are
- *                  passed over too;
+ * SITE_GO_CALL     a return address in the program's code whose lines inlined from the
+ *                  standard library are passed over (db.Query, mu.Lock into the
+ *                  caller): a pool get's site (outside database/sql) and a wait site;
  * SITE_GO_CREATED  a goroutine's `go` statement: addr is g.gopc (the return address of
  *                  its call to runtime.newproc), aux g.startpc (the function it runs). */
-enum { SITE_GO_BORROW = SITE_RUNTIME, SITE_GO_CREATED };
+enum { SITE_GO_CALL = SITE_RUNTIME, SITE_GO_CREATED };
 
 /* Offsets the probes and walks use: each field by its DWARF type and member, then its
  * offset per release for binaries without DWARF (-1: not in that release). Layouts only
@@ -184,12 +184,18 @@ struct frames_seen {
 	size_t first, n;	/* its open-coded defers: frames_walk.defers[first .. first + n) */
 };
 
+/* Whose code a frame is in. A wait site is the first frame of the program's own
+ * (the line of its mu.Lock(), wg.Wait(), time.Sleep(), conn.Read()), or failing that,
+ * of a goroutine that only runs the standard library's code, the first one outside the
+ * runtime. */
+enum frame_owner { FRAME_PROGRAM, FRAME_STD, FRAME_RUNTIME };
+
 struct go_rt {
 	struct go g;
 	const struct go_pcln *pl;	/* NULL: no pclntab codefer reads (before 1.18) */
-	/* Return addresses known to be in the runtime or not (wait sites): goroutines
-	 * park at a handful of them. */
-	struct { uint64_t pc; int in_runtime; } rt_pcs[RT_PC_CACHE];
+	/* Return addresses and whose code they are in (wait sites): goroutines park at
+	 * a handful of them. */
+	struct { uint64_t pc; enum frame_owner owner; } frame_owners[RT_PC_CACHE];
 	struct funcval_seen { uint64_t fv, code; } funcvals[FUNCVAL_CACHE];
 	struct frames_walk {	/* what walks found in gs' frames (struct frames_seen) */
 		struct frames_seen *gs;
@@ -546,7 +552,7 @@ static int plan_pool(struct probe_plan *p, struct go *g, char *err, size_t errle
 	struct probe_cfg save_pc = { .kind = EV_SAVE, .slot = 1,
 				     .save = loc_deref(loc_reg(CFREG_RSP), 0, 8) };
 	struct probe_cfg get = {
-		.kind = EV_POOL_GET, .flags = PF_COND_ZERO | PF_SITE_SKIP, .site_kind = SITE_GO_BORROW,
+		.kind = EV_POOL_GET, .flags = PF_COND_ZERO | PF_SITE_SKIP, .site_kind = SITE_GO_CALL,
 		.pool = { .base = LOC_SAVED, .reg = 0 }, .site = { .base = LOC_SAVED, .reg = 1 },
 		.conn = loc_reg(CFREG_RAX), .cond = loc_reg(CFREG_RBX),
 	};
@@ -556,7 +562,7 @@ static int plan_pool(struct probe_plan *p, struct go *g, char *err, size_t errle
 	struct probe_cfg save_open_pc = { .kind = EV_SAVE, .slot = 2,
 					  .save = loc_deref(loc_reg(CFREG_RSP), 0, 8) };
 	struct probe_cfg open = {
-		.kind = EV_POOL_OPEN, .flags = PF_SITE_SKIP, .site_kind = SITE_GO_BORROW,
+		.kind = EV_POOL_OPEN, .flags = PF_SITE_SKIP, .site_kind = SITE_GO_CALL,
 		.pool = loc_reg(CFREG_RAX), .site = { .base = LOC_SAVED, .reg = 2 },
 	};
 	int r;
@@ -1043,20 +1049,45 @@ static int frames_up(struct target *t, struct frames *f)
 	return 0;
 }
 
-/* Is pc in the runtime: a function of package runtime, or one the runtime provides to
- * another package (sync.runtime_Semacquire, internal/poll.runtime_pollWait)? */
-static int in_runtime(struct go_rt *r, uint64_t pc)
+/* Is function `name` (as the symbol table names it: "net/http.(*conn).serve",
+ * "main.F[...]") in Go's standard library? Its package's first path element says: a
+ * program's own packages cannot start with these without shadowing the library's. */
+static int go_std_func(const char *name)
+{
+	static const char *const std[] = {
+		"archive", "bufio", "bytes", "cmp", "compress", "container", "context", "crypto",
+		"database", "debug", "embed", "encoding", "errors", "expvar", "flag", "fmt", "go",
+		"hash", "html", "image", "index", "internal", "io", "iter", "log", "maps", "math",
+		"mime", "net", "os", "path", "plugin", "reflect", "regexp", "runtime", "slices",
+		"sort", "strconv", "strings", "structs", "sync", "syscall", "testing", "text",
+		"time", "unicode", "unique", "unsafe", "vendor", "weak",
+	};
+	size_t n = strcspn(name, "/.["), i;
+
+	for (i = 0; i < sizeof(std) / sizeof(std[0]); i++)
+		if (strlen(std[i]) == n && !strncmp(name, std[i], n))
+			return 1;
+	return 0;
+}
+
+/* Whose code pc is in. The runtime's: a function of package runtime, or one it provides
+ * to another package (sync.runtime_Semacquire, internal/poll.runtime_pollWait). */
+static enum frame_owner frame_owner(struct go_rt *r, uint64_t pc)
 {
 	size_t h = (pc ^ pc >> 12) & (RT_PC_CACHE - 1);
 	const struct elf_sym *s;
+	enum frame_owner owner = FRAME_STD;	/* no symbol: not the program's, as far as known */
 
-	if (r->rt_pcs[h].pc != pc) {
-		s = elf_sym_by_addr(r->g.elf, pc - r->g.mod->bias);
-		r->rt_pcs[h].pc = pc;
-		r->rt_pcs[h].in_runtime = s && (!strncmp(s->name, "runtime.", 8) ||
-						strstr(s->name, ".runtime_"));
-	}
-	return r->rt_pcs[h].in_runtime;
+	if (r->frame_owners[h].pc == pc)
+		return r->frame_owners[h].owner;
+	s = elf_sym_by_addr(r->g.elf, pc - r->g.mod->bias);
+	if (s && (!strncmp(s->name, "runtime.", 8) || strstr(s->name, ".runtime_")))
+		owner = FRAME_RUNTIME;
+	else if (s && !go_std_func(s->name))
+		owner = FRAME_PROGRAM;
+	r->frame_owners[h].pc = pc;
+	r->frame_owners[h].owner = owner;
+	return owner;
 }
 
 /* The code a func value points to (its first word), *fv in place. A deferred closure's
@@ -1086,7 +1117,7 @@ struct open_found {
 };
 
 /* The pending open-coded defers of a parked g (its head read into gh), into *out, and its
- * wait site (the first frame outside the runtime: the line it is parked at): frame
+ * wait site (the line it is parked at: see enum frame_owner): frame
  * pointers from g.sched; each frame of a function with open-coded defers keeps deferBits
  * (bit i: its i-th defer statement ran and its call is pending) and the closures below
  * its frame pointer. Bounded by the g's stack and WALK_MAX_FRAMES. The caller checks
@@ -1101,17 +1132,24 @@ static void walk_open_defers(struct target *t, struct go_rt *r, const uint8_t *g
 	uint64_t fv, at;
 	struct frames f;
 	const uint8_t *fn;
+	uint64_t std_pc = 0;	/* the first frame outside the runtime */
+	enum frame_owner owner;
 	uint8_t bits;
 	int i;
 
 	out->n = 0;
 	out->cut = 0;
-	for (frames_start(g, gh, img, &f); frames_ok(&f); ) {
+	for (frames_start(g, gh, img, &f); frames_ok(&f) && !out->cut; ) {
 		fn = go_pcln_func(pl, f.pc - g->mod->bias, NULL);
 		if (!fn)
 			break;
-		if (f.depth && !co->wait_site.addr && !in_runtime(r, f.pc))
-			co->wait_site = (struct site){ .kind = SITE_PC, .addr = f.pc };
+		if (f.depth && !co->wait_site.addr &&
+		    (owner = frame_owner(r, f.pc)) != FRAME_RUNTIME) {
+			if (!std_pc)
+				std_pc = f.pc;
+			if (owner == FRAME_PROGRAM)
+				co->wait_site = (struct site){ .kind = SITE_GO_CALL, .addr = f.pc };
+		}
 		if (!open_defer_info(g, pl, fn, &info) && info.bits_off < f.bp - f.lo &&
 		    !stack_read(t, img, f.bp - info.bits_off, &bits, 1)) {
 			for (i = OPEN_DEFERS_MAX - 1; i >= 0; i--) {
@@ -1119,7 +1157,7 @@ static void walk_open_defers(struct target *t, struct go_rt *r, const uint8_t *g
 					continue;
 				if (out->n == sizeof(out->d) / sizeof(out->d[0])) {
 					out->cut = 1;
-					return;
+					break;
 				}
 				at = g->minor >= 22 ? f.bp - info.slots_off + (uint64_t)i * 8
 						    : f.bp - info.closure_off[i];
@@ -1134,6 +1172,8 @@ static void walk_open_defers(struct target *t, struct go_rt *r, const uint8_t *g
 		if (frames_up(t, &f))
 			break;
 	}
+	if (!co->wait_site.addr && std_pc)
+		co->wait_site = (struct site){ .kind = SITE_GO_CALL, .addr = std_pc };
 }
 
 /* Adds the open-coded defers found: inner frames and later bits are newer, so in reverse. */
@@ -1561,7 +1601,7 @@ static void describe_created(struct target *t, uint64_t gopc, char *buf, size_t 
 		return;
 	}
 	n = snprintf(buf, len, "created by %s", s->name);
-	if (n > 0 && (size_t)n < len && !elf_dwarf_line(e, gopc - m->bias - 1, NULL, &file, &line)) {
+	if (n > 0 && (size_t)n < len && !elf_dwarf_line(e, gopc - m->bias - 1, NULL, NULL, &file, &line)) {
 		base = strrchr(file, '/');
 		snprintf(buf + n, len - n, " at %s:%d", base ? base + 1 : file, line);
 	}
@@ -1574,7 +1614,7 @@ static void go_describe_site(struct rt_ctx *c, const struct site *s, char *buf, 
 	else if (s->kind == SITE_GO_CREATED)
 		describe_created(c->t, s->addr, buf, len);
 	else
-		target_describe_pc(c->t, s->addr, 1, SQL_PREFIX, buf, len);
+		target_describe_pc(c->t, s->addr, 1, go_std_func, buf, len);
 }
 
 static int go_start_site(struct rt_ctx *c, const struct site *create, struct site *start)

@@ -164,9 +164,10 @@ static int file_line(const struct go_pcln *pl, const uint8_t *fn, uint64_t entry
 	return 0;
 }
 
-/* elf_line_fn: the line of vaddr; inlined calls into `skip` hand over to their call
+/* elf_line_fn: the line of vaddr; inlined calls `skip` names hand over to their call
  * site, as the runtime's own traceback unwinds them (FUNCDATA_InlTree). */
-static int pcln_line(void *arg, uint64_t vaddr, const char *skip, const char **file, int *line)
+static int pcln_line(void *arg, uint64_t vaddr, elf_skip_fn skip, const char **inlined,
+		     const char **file, int *line)
 {
 	const struct go_pcln *pl = arg;
 	uint8_t call[20];
@@ -187,7 +188,9 @@ static int pcln_line(void *arg, uint64_t vaddr, const char *skip, const char **f
 			break;
 		/* inlinedCall: nameOff and parentPc at 4 and 8 (1.20+), at 12 and 16 before */
 		name = pcln_str(pl, PCLN_FUNCNAME_OFFSET, u32_at(call, pl->v120 ? 4 : 12));
-		if (!name || strncmp(name, skip, strlen(skip)))
+		if (name && !skip(name) && inlined)
+			*inlined = name;
+		if (!name || !skip(name))
 			break;
 		vaddr = entry + u32_at(call, pl->v120 ? 8 : 16);
 		if (file_line(pl, fn, entry, vaddr, file, line))
