@@ -70,6 +70,20 @@ jq_php() {
 		$v = '"$2"'; echo is_bool($v) ? ($v ? "true" : "false") : $v, "\n";'
 }
 
+# swoole_copy SO: PHP_ARGS that load SO in place of the installed Swoole and no php.ini,
+# after the other extensions the system's .ini files load (a Swoole built with sockets or
+# curl needs theirs first).
+swoole_copy() {
+	local ini ext
+	PHP_ARGS=(-n)
+	for ini in $("$PHP" -r 'echo str_replace(",", " ", (string)php_ini_scanned_files());'); do
+		while read -r ext; do
+			case $ext in *swoole*) ;; *) PHP_ARGS+=(-d "extension=$ext") ;; esac
+		done < <(sed -n 's/^[[:space:]]*extension[[:space:]]*=[[:space:]]*"\{0,1\}\([^";[:space:]]*\).*/\1/p' "$ini")
+	done
+	PHP_ARGS+=(-d "extension=$1")
+}
+
 # need_swoole_cores: what the tests of Swoole cores need (the tools, gcore, strip), and
 # $WORK/swoole.so: the extension stripped (codefer then reads it by its tables).
 need_swoole_cores() {

@@ -43,7 +43,7 @@ php_stop
 so=$("$PHP" -r 'echo ini_get("extension_dir");')/swoole.so
 if command -v strip >/dev/null && [ -f "$so" ]; then
 	strip -s -o "$WORK/swoole.so" "$so" || fail "strip failed"
-	PHP_ARGS=(-n -d "extension=$WORK/swoole.so")
+	swoole_copy "$WORK/swoole.so"
 	php_start "$PHP_TESTS/swoole_leak.php" 5 2 census
 	"$CODEFER_TOP" -p "$TARGET_PID" --explain >"$WORK/explain.out" 2>"$WORK/top.err"
 	expect "stripped swoole: exit code" "$?" 0

@@ -65,7 +65,7 @@ check() {
 }
 
 check dwarf
-PHP_ARGS=(-n -d "extension=$WORK/swoole.so")
+swoole_copy "$WORK/swoole.so"
 check stripped
 # Swoole's thread mode, when a thread-safe PHP with it is named (see test_swoole_threads.sh).
 if zts_php; then

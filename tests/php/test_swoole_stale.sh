@@ -26,6 +26,6 @@ check() {
 }
 
 check dwarf
-PHP_ARGS=(-n -d "extension=$WORK/swoole.so")
+swoole_copy "$WORK/swoole.so"
 check stripped
 finish

@@ -10,7 +10,7 @@ so=$("$PHP" -r 'echo ini_get("extension_dir");')/swoole.so
 [ -f "$so" ] || skip "swoole.so is not in PHP's extension_dir"
 version=$("$PHP" -r 'echo SWOOLE_VERSION;')
 strip -s -o "$WORK/swoole.so" "$so" || fail "strip failed"
-PHP_ARGS=(-n -d "extension=$WORK/swoole.so")
+swoole_copy "$WORK/swoole.so"
 
 ITER=30
 php_start "$PHP_TESTS/swoole_leak.php" $ITER 10 census
@@ -32,7 +32,7 @@ php_stop
 # Same module, its version string changed to one no table row has.
 unknown=$(echo "$version" | tr '0-8' '9')
 perl -0777 -pe "s/\\x00\\Q$version\\E\\x00/\\x00$unknown\\x00/g" "$WORK/swoole.so" >"$WORK/unknown.so"
-PHP_ARGS=(-n -d "extension=$WORK/unknown.so")
+swoole_copy "$WORK/unknown.so"
 php_start "$PHP_TESTS/swoole_leak.php" 1 1 census
 "$CODEFER_TOP" -p "$TARGET_PID" -b --json -n 1 -d 1 >"$WORK/top.json" 2>"$WORK/top.err"
 rc=$?

@@ -39,6 +39,6 @@ check() {
 }
 
 check dwarf 'after|tick|defer|event'
-PHP_ARGS=(-n -d "extension=$WORK/swoole.so")
+swoole_copy "$WORK/swoole.so"
 check stripped 'after|tick'
 finish
