@@ -85,9 +85,11 @@ struct {
 	__type(value, struct timer_val);
 } timers SEC(".maps");
 
-/* Site addresses that are wrappers' (user space fills it: PF_SITE_UP_SKIPS). */
+/* Site addresses whose line is their caller's, with their SKIP_* kinds (user space fills
+ * it: PF_SITE_UP_SKIPS). A library's functions may be tens of thousands: not preallocated. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, MAX_SITE_SKIPS);
 	__type(key, __u64);
 	__type(value, __u8);
@@ -404,6 +406,7 @@ static __always_inline int eval_site(const struct pt_regs *regs, struct probe_cf
 				     struct site *s)
 {
 	__u64 frame = 0;
+	__u8 *kinds;
 	int i;
 
 	s->kind = cfg->site_kind;
@@ -419,7 +422,8 @@ static __always_inline int eval_site(const struct pt_regs *regs, struct probe_cf
 		return -1;
 	/* A wrapper's line (Hyperf's defer() around Swoole's) says nothing: its caller's. */
 	for (i = 0; (cfg->flags & PF_SITE_UP_SKIPS) && i < MAX_SKIP_FRAMES; i++) {
-		if (!bpf_map_lookup_elem(&site_skips, &s->addr) ||
+		kinds = bpf_map_lookup_elem(&site_skips, &s->addr);
+		if (!kinds || !(*kinds & cfg->skip_kinds) ||
 		    load(frame + cfg->skip_up, 8, &frame) || !frame)
 			break;
 		if (site_in(regs, cfg, co, frame, s))

@@ -12,7 +12,7 @@
 #define LOC_MAX_DEREF 6
 #define MAX_SAVE_SLOTS 4
 #define MAX_SKIP_FRAMES 12
-#define MAX_SITE_SKIPS 256
+#define MAX_SITE_SKIPS 65536
 /* Upper bound of the loop that retires a dead coroutine's pending defers in one exit. */
 #define MAX_EXIT_DEFERS (1 << 20)
 
@@ -96,9 +96,13 @@ struct loc {
 					 * caller's, up the frame-pointer chain */
 #define PF_SITE_FUSED	(1u << 3)	/* site's and site_aux's first loads are one read (below) */
 #define PF_COND_EQ	(1u << 4)	/* count the event only when `cond` reads cond_val */
-#define PF_SITE_UP_SKIPS (1u << 5)	/* a site whose address is in `site_skips` (a wrapper's)
-					 * is read again from the frame's parent, at skip_up in
-					 * the frame, up to MAX_SKIP_FRAMES times */
+#define PF_SITE_UP_SKIPS (1u << 5)	/* a site whose address is in `site_skips` with a kind
+					 * of skip_kinds is read again from the frame's parent,
+					 * at skip_up in the frame, up to MAX_SKIP_FRAMES times */
+
+/* Kinds of code whose line says nothing of who called (site_skips' values). */
+#define SKIP_WRAPPER	(1u << 0)	/* a wrapper of the probed call (Hyperf's defer()) */
+#define SKIP_LIBRARY	(1u << 1)	/* a library's (Composer's vendor/, Swoole's own PHP) */
 
 /* PF_SITE_FUSED: site and site_aux start from the same base and their first loads lie
  * within SITE_FUSE_BYTES of each other: one read of fuse_len bytes at base + fuse_off
@@ -124,8 +128,9 @@ struct probe_cfg {
 	__u64 site_skip_lo;	/* PF_SITE_SKIP: a library's code, whose own frames say */
 	__u64 site_skip_hi;	/* nothing about who borrowed (runtime addresses) */
 	__s64 fuse_off;		/* PF_SITE_FUSED */
-	__u8 fuse_len, fuse_site, fuse_aux, pad;
-	__s32 skip_up;		/* PF_SITE_UP_SKIPS */
+	__u8 fuse_len, fuse_site, fuse_aux;
+	__u8 skip_kinds;	/* PF_SITE_UP_SKIPS: SKIP_* */
+	__s32 skip_up;
 };
 
 struct site {

@@ -457,15 +457,15 @@ static int keep_row(struct session *s, const struct census_coro *co, const struc
 #define TAKE(to, nto, from, n, cap) do { free(to); (to) = (from); (nto) = (n); (from) = NULL; \
 					 (n) = (cap) = 0; } while (0)
 
-/* The wrappers a walk found go in the probes' map (PF_SITE_UP_SKIPS): none goes away. */
+/* The wrappers and library functions a walk found go in the probes' map
+ * (PF_SITE_UP_SKIPS): none goes away. */
 static void keep_site_skips(struct session *s, const struct census *c)
 {
-	const uint8_t one = 1;
 	size_t i;
 
 	for (i = 0; s->skel && i < c->nsite_skips; i++)
-		bpf_map_update_elem(bpf_map__fd(s->skel->maps.site_skips), &c->site_skips[i], &one,
-				    BPF_ANY);
+		bpf_map_update_elem(bpf_map__fd(s->skel->maps.site_skips), &c->site_skips[i].addr,
+				    &c->site_skips[i].kinds, BPF_ANY);
 }
 
 /* Takes what c read beside the coroutines as the session's: pools, connections out,

@@ -135,9 +135,12 @@ struct census {
 	size_t ntimers, cap_timers;
 	struct census_stale *stale;	/* state kept for ended coroutines */
 	size_t nstale, cap_stale;
-	/* Site addresses of wrappers (PF_SITE_UP_SKIPS: Swoole's PHP functions named defer):
-	 * a site there is its caller's */
-	uint64_t *site_skips;
+	/* Site addresses whose line is their caller's for the probes that skip their kinds
+	 * (PF_SITE_UP_SKIPS: Swoole's PHP functions named defer, a library's functions) */
+	struct site_skip {
+		uint64_t addr;
+		uint8_t kinds;	/* SKIP_* */
+	} *site_skips;
 	size_t nsite_skips;
 	char version[64];
 	char warning[256];		/* set when a walk was cut short (cycle, wild pointer) */

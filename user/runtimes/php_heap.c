@@ -630,38 +630,65 @@ int php_statics_each(struct php_heap *h, int (*fn)(void *arg, const char *cls,
 	return r;
 }
 
-struct wrappers {
+#define FILE_CACHE 1024		/* file names told library or not, a power of two */
+
+struct skips {
 	const struct php_heap *h;
-	uint64_t *out;
+	struct site_skip *out;
 	size_t n, max;
+	struct { uint64_t name; int library; } files[FILE_CACHE];
 };
 
-/* A function table's entry: a user function named defer (key: its lowercased name,
- * namespace and all) goes in w->out. */
-static int defer_wrapper(void *arg, uint64_t zv, uint64_t key, int int_key)
+/* Is the file (a zend_string: every function of a file shares it) a library's: under
+ * Composer's vendor/ or in Swoole's own PHP library, compiled into it ("@swoole/...")? */
+static int library_file(struct skips *w, uint64_t name)
 {
-	struct wrappers *w = arg;
+	size_t h = (name >> 4) & (FILE_CACHE - 1);
+	char path[4096];
+
+	if (w->files[h].name != name) {
+		w->files[h].name = name;
+		w->files[h].library = php_string(w->h, name, path, sizeof(path)) > 0 &&
+				      (strstr(path, "/vendor/") || !strncmp(path, "@swoole", 7));
+	}
+	return w->files[h].library;
+}
+
+/* A function table's entry (key: its lowercased name, namespace and all): a user function
+ * named defer is a wrapper, one in a library's file a library's. */
+static int skip_entry(void *arg, uint64_t zv, uint64_t key, int int_key)
+{
+	struct skips *w = arg;
 	struct php_zval z;
 	char name[256];
-	uint8_t type;
+	uint64_t file;
+	uint8_t type, kinds = 0;
 	long n;
 
-	if (int_key || (n = php_string(w->h, key, name, sizeof(name))) < 5 ||
-	    (size_t)n >= sizeof(name) || strcmp(name + n - 5, "defer") ||
-	    (n > 5 && name[n - 6] != '\\') || php_zval(w->h, zv, &z) || z.type != PHP_PTR ||
+	if (php_zval(w->h, zv, &z) || z.type != PHP_PTR ||
 	    target_read(w->h->t, z.value + w->h->o[PO_FN_TYPE], &type, 1) ||
 	    type != ZEND_USER_FUNCTION)
 		return 0;
+	if (!int_key && (n = php_string(w->h, key, name, sizeof(name))) >= 5 &&
+	    (size_t)n < sizeof(name) && !strcmp(name + n - 5, "defer") &&
+	    (n == 5 || name[n - 6] == '\\'))
+		kinds |= SKIP_WRAPPER;
+	if (!target_read_u64(w->h->t, z.value + w->h->o[PO_FN_FILENAME], &file) &&
+	    library_file(w, file))
+		kinds |= SKIP_LIBRARY;
+	if (!kinds)
+		return 0;
 	if (w->n == w->max)
 		return 1;
-	w->out[w->n++] = z.value;
+	w->out[w->n].addr = z.value;
+	w->out[w->n++].kinds = kinds;
 	return 0;
 }
 
-/* A class table's entry: a user class's methods named defer. */
-static int defer_wrapper_class(void *arg, uint64_t zv, uint64_t key, int int_key)
+/* A class table's entry: a user class's methods. */
+static int skip_class(void *arg, uint64_t zv, uint64_t key, int int_key)
 {
-	struct wrappers *w = arg;
+	struct skips *w = arg;
 	struct php_zval z;
 	uint8_t type;
 
@@ -671,21 +698,26 @@ static int defer_wrapper_class(void *arg, uint64_t zv, uint64_t key, int int_key
 	    target_read(w->h->t, z.value + w->h->o[PO_CE_TYPE], &type, 1) || type != ZEND_USER_CLASS)
 		return 0;
 	return php_array_each(w->h, z.value + w->h->o[PO_CE_FUNCTION_TABLE], MAX_PROPS,
-			      defer_wrapper, w) == 1;
+			      skip_entry, w) == 1;
 }
 
-long php_defer_wrappers(const struct php_heap *h, uint64_t *out, size_t max)
+long php_site_skips(const struct php_heap *h, struct site_skip *out, size_t max)
 {
-	struct wrappers w = { .h = h, .out = out, .max = max };
+	struct skips *w = calloc(1, sizeof(*w));
 	uint64_t functions, classes;
+	long n = -1;
 
-	if (!h->eg || h->o[PO_EG_FUNCTION_TABLE] < 0 || h->o[PO_CE_FUNCTION_TABLE] < 0 ||
-	    target_read_u64(h->t, h->eg + h->o[PO_EG_FUNCTION_TABLE], &functions) ||
-	    target_read_u64(h->t, h->eg + h->o[PO_EG_CLASS_TABLE], &classes) ||
-	    php_array_each(h, functions, MAX_CLASSES, defer_wrapper, &w) < 0 ||
-	    php_array_each(h, classes, MAX_CLASSES, defer_wrapper_class, &w) < 0)
+	if (!w)
 		return -1;
-	return (long)w.n;
+	*w = (struct skips){ .h = h, .out = out, .max = max };
+	if (h->eg && h->o[PO_EG_FUNCTION_TABLE] >= 0 && h->o[PO_CE_FUNCTION_TABLE] >= 0 &&
+	    !target_read_u64(h->t, h->eg + h->o[PO_EG_FUNCTION_TABLE], &functions) &&
+	    !target_read_u64(h->t, h->eg + h->o[PO_EG_CLASS_TABLE], &classes) &&
+	    php_array_each(h, functions, MAX_CLASSES, skip_entry, w) >= 0 &&
+	    php_array_each(h, classes, MAX_CLASSES, skip_class, w) >= 0)
+		n = (long)w->n;
+	free(w);
+	return n;
 }
 
 void php_caller_site(const struct php_heap *h, struct loc frame, struct probe_cfg *cfg)

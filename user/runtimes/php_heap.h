@@ -100,13 +100,15 @@ void php_ce_forget(struct php_heap *h);
 /* The object's declared (non-static) property `name`, looked up in its class and then its
  * ancestors. 0, or -1 when there is none or it cannot be read. */
 int php_prop(const struct php_heap *h, uint64_t obj, const char *name, struct php_zval *z);
+/* The user functions and methods whose own line says nothing of who called them, into
+ * out (up to max; zend_function pointers): those named defer (Hyperf\Coroutine\defer,
+ * Swoole\Coroutine\defer of Swoole's library, Hyperf's Coroutine::defer) wrap Swoole's
+ * defer (SKIP_WRAPPER); those of a library (Composer's vendor/, Swoole's own PHP
+ * library: Hyperf's pools, Swoole\ConnectionPool) stand between the program and a pool
+ * (SKIP_LIBRARY). How many, or -1 when the tables cannot be read. */
+long php_site_skips(const struct php_heap *h, struct site_skip *out, size_t max);
 /* Calls fn on each element of the array ht (its zval's address and integer key); stops
  * when fn returns non-zero (returned). -1 when ht is unreadable; at most max elements. */
-/* The user functions named defer (Hyperf\Coroutine\defer, Swoole\Coroutine\defer of
- * Swoole's library) and user methods named defer (Hyperf's Coroutine::defer): wrappers
- * of Swoole's defer, whose own line says nothing of who deferred. Up to max zend_function
- * pointers into out; how many, or -1 when the tables cannot be read. */
-long php_defer_wrappers(const struct php_heap *h, uint64_t *out, size_t max);
 int php_array_each(const struct php_heap *h, uint64_t ht, size_t max,
 		   int (*fn)(void *arg, uint64_t zv, uint64_t key, int int_key), void *arg);
 /* Calls fn on each live object of the object store. 0; 1 when fn stopped it; -1 when

@@ -536,8 +536,16 @@ static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 		/* Through Hyperf's defer() (or Swoole's library's): the line calling that. */
 		defer.flags |= PF_SITE_UP_SKIPS;
 		defer.skip_up = s->heap.o[PO_EX_PREV];
+		defer.skip_kinds = SKIP_WRAPPER;
 		plan_note(p, "defer sites: through a PHP function or method named defer (Hyperf's "
 			  "defer(), Coroutine::defer), the line calling it (wrappers loaded at attach)");
+		/* Through Hyperf's Pool::get() or Swoole\ConnectionPool: the program's line. */
+		get.flags |= PF_SITE_UP_SKIPS;
+		get.skip_up = s->heap.o[PO_EX_PREV];
+		get.skip_kinds = SKIP_LIBRARY;
+		plan_note(p, "borrow sites: the first line outside a library (Composer's vendor/, "
+			  "Swoole's own PHP library: Hyperf's pools, Swoole\\ConnectionPool; "
+			  "functions loaded at attach)");
 	}
 
 	/* Coroutine::close(this): only coroutines with a task are PHP coroutines. */
@@ -966,12 +974,12 @@ static int swoole_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 		snprintf(err, errlen, "out of memory");
 		return EXIT_FAILURE_;
 	}
-	/* For the defer probe (PF_SITE_UP_SKIPS): the wrappers loaded by now (at attach: a
-	 * scan of every function and class costs thousands of reads, too many for every
-	 * walk; Hyperf loads its own at boot). */
+	/* For the defer and borrow probes (PF_SITE_UP_SKIPS): the wrappers and library
+	 * functions loaded by now (at attach: a scan of every function and class costs
+	 * thousands of reads, too many for every walk; Hyperf loads its own at boot). */
 	if (heap_ok && !s->threaded && c->scope == CENSUS_PROBED &&
 	    (c->site_skips = calloc(MAX_SITE_SKIPS, sizeof(*c->site_skips)))) {
-		long n = php_defer_wrappers(&s->heap, c->site_skips, MAX_SITE_SKIPS);
+		long n = php_site_skips(&s->heap, c->site_skips, MAX_SITE_SKIPS);
 
 		c->nsite_skips = n > 0 ? (size_t)n : 0;
 	}

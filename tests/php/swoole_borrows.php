@@ -1,0 +1,50 @@
+<?php
+// Target for test_swoole_borrow_sites.sh: connections borrowed through a library's pool
+// (Composer's vendor/), through Swoole's own ConnectionPool (its PHP library) and from a
+// channel directly, each by a line of the program's; the borrowers park holding them.
+// Prints READY and waits for a line on stdin (codefer-top attaches meanwhile), then
+// borrows and prints `TRUTH {json}`: per borrowing line (`file:line`), how many
+// connections it holds. It stays until killed.
+require __DIR__ . '/vendor/acme/pool/src/Pool.php';
+
+use Swoole\Coroutine;
+
+echo "READY\n";
+fgets(STDIN);
+Coroutine::set(['hook_flags' => 0]);
+Coroutine\run(function () {
+    $library = new Acme\Pool\Pool(8);
+    $swoole = new Swoole\ConnectionPool(fn() => new stdClass(), 8);
+    $channel = new Coroutine\Channel(8);
+    for ($i = 0; $i < 8; $i++) {
+        $channel->push(new stdClass());
+    }
+    $park = new Coroutine\Channel(1);	// never pushed
+    $ready = new Coroutine\Channel(100);
+    $truth = [];
+    $borrowers = [
+        [3, function () use ($library) { return [$library->get(), __LINE__]; }],
+        [2, function () use ($swoole) { return [$swoole->get(), __LINE__]; }],
+        [4, function () use ($channel) { return [$channel->pop(), __LINE__]; }],
+    ];
+    // A connection taken and given back: what makes a channel a pool.
+    $library->release($library->get());
+    $swoole->put($swoole->get());
+    $channel->push($channel->pop());
+    foreach ($borrowers as [$n, $borrow]) {
+        for ($i = 0; $i < $n; $i++) {
+            Coroutine::create(function () use ($borrow, $park, $ready, &$truth) {
+                [$conn, $line] = $borrow();
+                $site = basename(__FILE__) . ":$line";
+                $truth[$site] = ($truth[$site] ?? 0) + 1;
+                $ready->push(1);
+                $park->pop();
+            });
+            $ready->pop();
+        }
+    }
+    echo "TRUTH ", json_encode($truth), "\n";
+    while (true) {
+        Coroutine::sleep(1);	// a timer pending: Swoole ends a run whose coroutines all wait
+    }
+});
