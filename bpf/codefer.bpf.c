@@ -402,12 +402,43 @@ static __always_inline int site_in(const struct pt_regs *regs, struct probe_cfg 
 	return eval_loc_in(regs, &cfg->site_aux, co, frame, &s->aux);
 }
 
+/* PF_SITE_UP_SKIPS: a wrapper's or a library's line (Hyperf's defer() around Swoole's,
+ * its Pool::get() around a channel's pop) says nothing: the first caller's that is
+ * neither, up from site s in frame `innermost`. With none (a coroutine only the library's
+ * code runs), the innermost that is no wrapper's stands: read again (rare) rather than
+ * kept on the stack. */
+static __always_inline int skip_up(const struct pt_regs *regs, struct probe_cfg *cfg, __u64 co,
+				   __u64 innermost, struct site *s)
+{
+	__u64 at = innermost, next, fallback = 0;
+	__u8 *kinds;
+	int i;
+
+	for (i = 0; ; i++) {
+		kinds = bpf_map_lookup_elem(&site_skips, &s->addr);
+		if (!kinds || !(*kinds & cfg->skip_kinds))
+			return 0;
+		if (!fallback && !(*kinds & SKIP_WRAPPER))
+			fallback = at;
+		if (i == MAX_SKIP_FRAMES || load(at + cfg->skip_up, 8, &next) || !next)
+			break;
+		if (site_in(regs, cfg, co, next, s))
+			return -1;
+		at = next;
+		/* No line there: the frame a Swoole coroutine starts from (no code of its
+		 * own), the top. */
+		if (!s->aux)
+			break;
+	}
+	if (!fallback)
+		fallback = innermost;
+	return fallback != at ? site_in(regs, cfg, co, fallback, s) : 0;
+}
+
 static __always_inline int eval_site(const struct pt_regs *regs, struct probe_cfg *cfg, __u64 co,
 				     struct site *s)
 {
 	__u64 frame = 0;
-	__u8 *kinds;
-	int i;
 
 	s->kind = cfg->site_kind;
 	if (cfg->site_frame.base && eval_loc(regs, &cfg->site_frame, co, &frame))
@@ -420,16 +451,7 @@ static __always_inline int eval_site(const struct pt_regs *regs, struct probe_cf
 	}
 	if (site_in(regs, cfg, co, frame, s))
 		return -1;
-	/* A wrapper's line (Hyperf's defer() around Swoole's) says nothing: its caller's. */
-	for (i = 0; (cfg->flags & PF_SITE_UP_SKIPS) && i < MAX_SKIP_FRAMES; i++) {
-		kinds = bpf_map_lookup_elem(&site_skips, &s->addr);
-		if (!kinds || !(*kinds & cfg->skip_kinds) ||
-		    load(frame + cfg->skip_up, 8, &frame) || !frame)
-			break;
-		if (site_in(regs, cfg, co, frame, s))
-			return -1;
-	}
-	return 0;
+	return cfg->flags & PF_SITE_UP_SKIPS ? skip_up(regs, cfg, co, frame, s) : 0;
 }
 
 /* Coroutine id's entry is new, or changed in a way a refresh shows: its id goes on

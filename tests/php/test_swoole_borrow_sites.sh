@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Borrow sites through a library: connections taken through a pool class of a library
-# Composer installed (vendor/), through Swoole's own ConnectionPool (its PHP library) and
-# from a channel directly are each counted at the program's line that asked for them,
-# not at the library's pop, exactly as the target counts them (codefer-top attached
-# first, as the probes see borrows).
+# Borrow and defer sites through a library: connections taken through a pool class of a
+# library Composer installed (vendor/), through Swoole's own ConnectionPool (its PHP
+# library) and from a channel directly, and defers the library registers for them, are
+# each counted at the program's line that asked, not at the library's pop or defer; a
+# coroutine only the library's code runs borrows at the library's innermost line. All
+# exactly as the target counts them (codefer-top attached first, as the probes see them).
 . "$(dirname "$0")/php_lib.sh"
 need_basics
 need_swoole
@@ -12,9 +13,18 @@ php_start "$PHP_TESTS/swoole_borrows.php"
 top_start
 go
 top_settle 2
-expect "connections out per borrowing line" \
-	"$(jq -S -c '[.sites[] | select(.kind == "conn") | {key: (.site | sub(".*/"; "")), value: .pending}]
-		| from_entries' "$WORK/snap.json")" \
-	"$(jq -S -c . <<<"$TRUTH")"
+# by_line KIND: {file:line: pending} of the snapshot's sites of KIND.
+by_line() {
+	jq -S -c --arg k "$1" '[.sites[] | select(.kind == $k) | {key: (.site | sub(".*/"; "")),
+		value: .pending}] | from_entries' "$WORK/snap.json"
+}
+# truth KIND MARK: the truth's KIND, its "keeper" the line of the library's marked MARK.
+truth() {
+	local at
+	at="Pool.php:$(grep -n "$2" "$PHP_TESTS/vendor/acme/pool/src/Pool.php" | cut -d: -f1)"
+	jq -S -c --arg k "$at" ".$1 | with_entries(.key |= if . == \"keeper\" then \$k else . end)" <<<"$TRUTH"
+}
+expect "connections out per borrowing line" "$(by_line conn)" "$(truth conns "the library's own line")"
+expect "defers pending per line" "$(by_line defer)" "$(truth defers "the library's own defer")"
 php_stop
 finish

@@ -533,12 +533,15 @@ static int swoole_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_
 		plan_note(p, "PHP sites of defers and borrows: not read (%s)", !s->have_php ?
 			  "no Zend offsets" : s->no_heap);
 	} else if (!s->no_heap[0]) {
-		/* Through Hyperf's defer() (or Swoole's library's): the line calling that. */
+		/* Through Hyperf's defer() (or Swoole's library's), and from a library's code
+		 * (Hyperf's Redis and Db release their connection so): the program's line. */
 		defer.flags |= PF_SITE_UP_SKIPS;
 		defer.skip_up = s->heap.o[PO_EX_PREV];
-		defer.skip_kinds = SKIP_WRAPPER;
+		defer.skip_kinds = SKIP_WRAPPER | SKIP_LIBRARY;
 		plan_note(p, "defer sites: through a PHP function or method named defer (Hyperf's "
-			  "defer(), Coroutine::defer), the line calling it (wrappers loaded at attach)");
+			  "defer(), Coroutine::defer) and a library's code (Composer's vendor/, "
+			  "Swoole's own PHP library), the program's line that called them (functions "
+			  "loaded at attach)");
 		/* Through Hyperf's Pool::get() or Swoole\ConnectionPool: the program's line. */
 		get.flags |= PF_SITE_UP_SKIPS;
 		get.skip_up = s->heap.o[PO_EX_PREV];
