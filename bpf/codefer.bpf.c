@@ -44,7 +44,6 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, MAX_COROS);
 	__type(key, struct coro_key);
 	__type(value, struct coro);
@@ -55,7 +54,6 @@ struct {
  * preallocated it would be most of a process's map memory. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, MAX_DEFER_RECORDS);
 	__type(key, struct defer_key);
 	__type(value, struct site);
@@ -79,7 +77,6 @@ struct {
 /* Pending timers armed since attach (and the census's, seeded by user space), by id. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);	/* room as used: most targets arm few */
 	__uint(max_entries, MAX_TIMERS);
 	__type(key, struct timer_key);
 	__type(value, struct timer_val);
@@ -114,6 +111,15 @@ struct {
 	__type(key, __u32);
 	__type(value, struct counter_block);
 } counters SEC(".maps");
+
+/* A coroutine's new entry, built here rather than on on_create's stack (too small for
+ * it and a site's climb, skip_up). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct coro);
+} fresh_coro SEC(".maps");
 
 static __always_inline struct counter_block *counter_block(void)
 {
@@ -390,9 +396,11 @@ static __noinline int eval_site_fused(const struct pt_regs *regs, const struct p
 }
 
 /* Site and aux from site frame `frame`. */
-static __always_inline int site_in(const struct pt_regs *regs, struct probe_cfg *cfg, __u64 co,
-				   __u64 frame, struct site *s)
+__noinline int site_in(struct pt_regs *regs, struct probe_cfg *cfg, __u64 co, __u64 frame,
+		       struct site *s)
 {
+	if (!cfg || !s)
+		return -1;
 	if (cfg->flags & PF_SITE_FUSED)
 		return eval_site_fused(regs, cfg, frame, s);
 	if (eval_loc_in(regs, &cfg->site, co, frame, &s->addr))
@@ -407,13 +415,15 @@ static __always_inline int site_in(const struct pt_regs *regs, struct probe_cfg 
  * neither, up from site s in frame `innermost`. With none (a coroutine only the library's
  * code runs), the innermost that is no wrapper's stands: read again (rare) rather than
  * kept on the stack. */
-static __always_inline int skip_up(const struct pt_regs *regs, struct probe_cfg *cfg, __u64 co,
-				   __u64 innermost, struct site *s)
+__noinline int skip_up(struct pt_regs *regs, struct probe_cfg *cfg, __u64 co, __u64 innermost,
+		       struct site *s)
 {
 	__u64 at = innermost, next, fallback = 0;
 	__u8 *kinds;
 	int i;
 
+	if (!cfg || !s)
+		return -1;
 	for (i = 0; ; i++) {
 		kinds = bpf_map_lookup_elem(&site_skips, &s->addr);
 		if (!kinds || !(*kinds & cfg->skip_kinds))
@@ -435,7 +445,7 @@ static __always_inline int skip_up(const struct pt_regs *regs, struct probe_cfg 
 	return fallback != at ? site_in(regs, cfg, co, fallback, s) : 0;
 }
 
-static __always_inline int eval_site(const struct pt_regs *regs, struct probe_cfg *cfg, __u64 co,
+static __always_inline int eval_site(struct pt_regs *regs, struct probe_cfg *cfg, __u64 co,
 				     struct site *s)
 {
 	__u64 frame = 0;
@@ -604,12 +614,15 @@ int BPF_UPROBE(on_create)
 	struct pt_regs *regs = ctx;
 	struct counter_block *ctr = NULL;
 	struct probe_cfg *cfg = probe_cfg_of(ctx, &ctr);
-	struct coro fresh = {}, *old;
 	struct coro_key key = { .tgid = targ_tgid };
 	__u64 now = bpf_ktime_get_ns();
+	struct coro *fresh, *old;
+	__u32 zero = 0;
 
-	if (!cfg || !hit_counts(regs, cfg, &key.id))
+	if (!cfg || !hit_counts(regs, cfg, &key.id) ||
+	    !(fresh = bpf_map_lookup_elem(&fresh_coro, &zero)))
 		return 0;
+	__builtin_memset(fresh, 0, sizeof(*fresh));
 	old = bpf_map_lookup_elem(&coros, &key);
 	/* Its id taken again (LuaJIT's, an address, with no probe on its free): the one
 	 * that had it ended. */
@@ -620,13 +633,13 @@ int BPF_UPROBE(on_create)
 		/* One the census read before it ended, if any (the probes never saw it). */
 		report_exit(key.id, 0, 1);
 	}
-	eval_site(regs, cfg, key.id, &fresh.create_site);
-	fresh.created_ns = fresh.first_ns = now;
-	fresh.last_walk = walk_gen;
-	fresh.seq = 1;
-	fresh.flags = census_done ? CF_AFTER_CENSUS : 0;
-	fresh.changed_epoch = refresh_epoch;
-	if (!update_or_count(&coros, &key, &fresh, BPF_ANY)) {
+	eval_site(regs, cfg, key.id, &fresh->create_site);
+	fresh->created_ns = fresh->first_ns = now;
+	fresh->last_walk = walk_gen;
+	fresh->seq = 1;
+	fresh->flags = census_done ? CF_AFTER_CENSUS : 0;
+	fresh->changed_epoch = refresh_epoch;
+	if (!update_or_count(&coros, &key, fresh, BPF_ANY)) {
 		ctr->n[C_CREATED]++;
 		send_changed(key.id);
 	}

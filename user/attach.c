@@ -461,11 +461,20 @@ static int keep_row(struct session *s, const struct census_coro *co, const struc
  * (PF_SITE_UP_SKIPS): none goes away. */
 static void keep_site_skips(struct session *s, const struct census *c)
 {
+	uint64_t *keys = malloc(c->nsite_skips * sizeof(*keys));
+	uint8_t *kinds = malloc(c->nsite_skips);
+	__u32 n = c->nsite_skips;
 	size_t i;
 
-	for (i = 0; s->skel && i < c->nsite_skips; i++)
-		bpf_map_update_elem(bpf_map__fd(s->skel->maps.site_skips), &c->site_skips[i].addr,
-				    &c->site_skips[i].kinds, BPF_ANY);
+	/* In one system call: a library's functions may be tens of thousands. */
+	for (i = 0; keys && kinds && i < c->nsite_skips; i++) {
+		keys[i] = c->site_skips[i].addr;
+		kinds[i] = c->site_skips[i].kinds;
+	}
+	if (s->skel && n && keys && kinds)
+		bpf_map_update_batch(bpf_map__fd(s->skel->maps.site_skips), keys, kinds, &n, NULL);
+	free(keys);
+	free(kinds);
 }
 
 /* Takes what c read beside the coroutines as the session's: pools, connections out,

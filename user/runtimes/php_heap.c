@@ -631,13 +631,106 @@ int php_statics_each(struct php_heap *h, int (*fn)(void *arg, const char *cls,
 }
 
 #define FILE_CACHE 1024		/* file names told library or not, a power of two */
+#define SCAN_BATCH 1024		/* blocks read in one target_read_many */
+#define NAME_HEAD 64		/* a name's first bytes, read with its zend_string header */
+#define ZSTR_VAL 24		/* zend_string: refcount, hash, len, val[] */
 
+/* The scan of the function and class tables, batched: a Hyperf application has tens of
+ * thousands of methods, one read each would take seconds. */
 struct skips {
 	const struct php_heap *h;
 	struct site_skip *out;
 	size_t n, max;
+	/* elements collected: their zvals' addresses and keys (zend_string *), then what
+	 * they point to (a zend_function or a zend_class_entry) */
+	struct table_ref { uint64_t zv, key, ptr, file; uint8_t user; } *refs;
+	size_t nrefs, caprefs;
 	struct { uint64_t name; int library; } files[FILE_CACHE];
 };
+
+/* Reads len bytes at each of the n addresses addr(refs[i]) for which it is non-zero, a
+ * batch at a time, and hands each block read to fn. */
+static int read_refs(struct skips *w, uint64_t (*addr)(const struct skips *, const struct table_ref *),
+		     size_t len, void (*fn)(struct skips *, struct table_ref *, const uint8_t *))
+{
+	uint64_t addrs[SCAN_BATCH];
+	size_t at[SCAN_BATCH], i, k, m;
+	uint8_t ok[SCAN_BATCH], *bufs = malloc(SCAN_BATCH * len);
+
+	if (!bufs)
+		return -1;
+	for (i = 0; i < w->nrefs; ) {
+		for (m = 0; i < w->nrefs && m < SCAN_BATCH; i++)
+			if ((addrs[m] = addr(w, &w->refs[i])))
+				at[m++] = i;
+		target_read_many(w->h->t, addrs, m, len, bufs, ok);
+		for (k = 0; k < m; k++)
+			if (ok[k])
+				fn(w, &w->refs[at[k]], bufs + k * len);
+	}
+	free(bufs);
+	return 0;
+}
+
+static int collect(void *arg, uint64_t zv, uint64_t key, int int_key)
+{
+	struct skips *w = arg;
+	struct table_ref *r = array_push(&w->refs, &w->nrefs, &w->caprefs, sizeof(*r));
+
+	if (!r)
+		return -2;
+	*r = (struct table_ref){ .zv = zv, .key = int_key ? 0 : key };
+	return 0;
+}
+
+static uint64_t zval_addr(const struct skips *w, const struct table_ref *r)
+{
+	(void)w;
+	return r->zv;
+}
+
+/* A function or class table's zval holds a pointer (IS_PTR). */
+static void took_zval(struct skips *w, struct table_ref *r, const uint8_t *zv)
+{
+	(void)w;
+	r->ptr = zv[ZVAL_TYPE] == PHP_PTR ? u64_at(zv, 0) : 0;
+}
+
+static uint64_t class_type_addr(const struct skips *w, const struct table_ref *r)
+{
+	return r->ptr ? r->ptr + w->h->o[PO_CE_TYPE] : 0;
+}
+
+static void took_class_type(struct skips *w, struct table_ref *r, const uint8_t *type)
+{
+	(void)w;
+	r->user = *type == ZEND_USER_CLASS;
+}
+
+static uint64_t fn_head_addr(const struct skips *w, const struct table_ref *r)
+{
+	(void)w;
+	return r->ptr;
+}
+
+static size_t fn_head_len(const struct php_heap *h)
+{
+	long hi = h->o[PO_FN_TYPE] > h->o[PO_FN_FILENAME] ? h->o[PO_FN_TYPE] : h->o[PO_FN_FILENAME];
+
+	return (size_t)hi + 8;
+}
+
+static void took_fn_head(struct skips *w, struct table_ref *r, const uint8_t *head)
+{
+	r->user = head[w->h->o[PO_FN_TYPE]] == ZEND_USER_FUNCTION;
+	r->file = u64_at(head, w->h->o[PO_FN_FILENAME]);
+}
+
+static uint64_t user_key_addr(const struct skips *w, const struct table_ref *r)
+{
+	(void)w;
+	return r->user ? r->key : 0;
+}
 
 /* Is the file (a zend_string: every function of a file shares it) a library's: under
  * Composer's vendor/ or in Swoole's own PHP library, compiled into it ("@swoole/...")? */
@@ -654,68 +747,80 @@ static int library_file(struct skips *w, uint64_t name)
 	return w->files[h].library;
 }
 
-/* A function table's entry (key: its lowercased name, namespace and all): a user function
- * named defer is a wrapper, one in a library's file a library's. */
-static int skip_entry(void *arg, uint64_t zv, uint64_t key, int int_key)
+/* A user function by its key (lowercased, namespace and all: a method's is its name) and
+ * the file it is in: named defer, a wrapper; in a library's file, a library's. */
+static void took_user_key(struct skips *w, struct table_ref *r, const uint8_t *key)
 {
-	struct skips *w = arg;
-	struct php_zval z;
-	char name[256];
-	uint64_t file;
-	uint8_t type, kinds = 0;
-	long n;
+	uint64_t len = u64_at(key, 16);
+	char tail[6];
+	uint8_t kinds = 0;
 
-	if (php_zval(w->h, zv, &z) || z.type != PHP_PTR ||
-	    target_read(w->h->t, z.value + w->h->o[PO_FN_TYPE], &type, 1) ||
-	    type != ZEND_USER_FUNCTION)
-		return 0;
-	if (!int_key && (n = php_string(w->h, key, name, sizeof(name))) >= 5 &&
-	    (size_t)n < sizeof(name) && !strcmp(name + n - 5, "defer") &&
-	    (n == 5 || name[n - 6] == '\\'))
+	if (len >= 5 && len <= NAME_HEAD) {
+		memcpy(tail, key + ZSTR_VAL + len - (len > 5 ? 6 : 5), len > 5 ? 6 : 5);
+	} else if (len > NAME_HEAD && len < (1u << 20)) {
+		if (target_read(w->h->t, r->key + ZSTR_VAL + len - 6, tail, 6))
+			len = 0;
+	}
+	if (len == 5 ? !memcmp(tail, "defer", 5) : len > 5 && !memcmp(tail, "\\defer", 6))
 		kinds |= SKIP_WRAPPER;
-	if (!target_read_u64(w->h->t, z.value + w->h->o[PO_FN_FILENAME], &file) &&
-	    library_file(w, file))
+	if (library_file(w, r->file))
 		kinds |= SKIP_LIBRARY;
-	if (!kinds)
-		return 0;
-	if (w->n == w->max)
-		return 1;
-	w->out[w->n].addr = z.value;
-	w->out[w->n++].kinds = kinds;
-	return 0;
+	if (kinds && w->n < w->max) {
+		w->out[w->n].addr = r->ptr;
+		w->out[w->n++].kinds = kinds;
+	}
 }
 
-/* A class table's entry: a user class's methods. */
-static int skip_class(void *arg, uint64_t zv, uint64_t key, int int_key)
+static int cmp_ref_ptr(const void *a, const void *b)
 {
-	struct skips *w = arg;
-	struct php_zval z;
-	uint8_t type;
+	const struct table_ref *x = a, *y = b;
 
-	(void)key;
-	(void)int_key;
-	if (php_zval(w->h, zv, &z) || z.type != PHP_PTR ||
-	    target_read(w->h->t, z.value + w->h->o[PO_CE_TYPE], &type, 1) || type != ZEND_USER_CLASS)
-		return 0;
-	return php_array_each(w->h, z.value + w->h->o[PO_CE_FUNCTION_TABLE], MAX_PROPS,
-			      skip_entry, w) == 1;
+	return x->ptr < y->ptr ? -1 : x->ptr > y->ptr;
 }
 
 long php_site_skips(const struct php_heap *h, struct site_skip *out, size_t max)
 {
 	struct skips *w = calloc(1, sizeof(*w));
-	uint64_t functions, classes;
+	uint64_t functions, classes, *ces = NULL;
+	size_t nces = 0, i, k;
 	long n = -1;
 
 	if (!w)
 		return -1;
 	*w = (struct skips){ .h = h, .out = out, .max = max };
-	if (h->eg && h->o[PO_EG_FUNCTION_TABLE] >= 0 && h->o[PO_CE_FUNCTION_TABLE] >= 0 &&
-	    !target_read_u64(h->t, h->eg + h->o[PO_EG_FUNCTION_TABLE], &functions) &&
-	    !target_read_u64(h->t, h->eg + h->o[PO_EG_CLASS_TABLE], &classes) &&
-	    php_array_each(h, functions, MAX_CLASSES, skip_entry, w) >= 0 &&
-	    php_array_each(h, classes, MAX_CLASSES, skip_class, w) >= 0)
+	if (!h->eg || h->o[PO_EG_FUNCTION_TABLE] < 0 || h->o[PO_CE_FUNCTION_TABLE] < 0 ||
+	    target_read_u64(h->t, h->eg + h->o[PO_EG_FUNCTION_TABLE], &functions) ||
+	    target_read_u64(h->t, h->eg + h->o[PO_EG_CLASS_TABLE], &classes) ||
+	    php_array_each(h, classes, MAX_CLASSES, collect, w) < 0 ||
+	    read_refs(w, zval_addr, ZVAL_SIZE, took_zval) ||
+	    read_refs(w, class_type_addr, 1, took_class_type) ||
+	    !(ces = malloc((w->nrefs + 1) * sizeof(*ces))))
+		goto out;
+	/* The user classes' method tables, then the functions' table, in the same list. */
+	for (i = 0; i < w->nrefs; i++)
+		if (w->refs[i].ptr && w->refs[i].user)
+			ces[nces++] = w->refs[i].ptr;
+	w->nrefs = 0;
+	for (i = 0; i < nces; i++)
+		if (php_array_each(h, ces[i] + h->o[PO_CE_FUNCTION_TABLE], MAX_PROPS, collect, w) == -2)
+			goto out;
+	if (php_array_each(h, functions, MAX_CLASSES, collect, w) < 0 ||
+	    read_refs(w, zval_addr, ZVAL_SIZE, took_zval))
+		goto out;
+	/* A method a class inherits is its parent's zend_function: once is enough. */
+	qsort(w->refs, w->nrefs, sizeof(*w->refs), cmp_ref_ptr);
+	for (i = k = 0; i < w->nrefs; i++)
+		if (w->refs[i].ptr && (!k || w->refs[k - 1].ptr != w->refs[i].ptr))
+			w->refs[k++] = w->refs[i];
+	w->nrefs = k;
+	for (i = 0; i < w->nrefs; i++)
+		w->refs[i].user = 0;
+	if (!read_refs(w, fn_head_addr, fn_head_len(h), took_fn_head) &&
+	    !read_refs(w, user_key_addr, ZSTR_VAL + NAME_HEAD, took_user_key))
 		n = (long)w->n;
+out:
+	free(ces);
+	free(w->refs);
 	free(w);
 	return n;
 }
