@@ -7,8 +7,9 @@
 // Prints READY and waits for a line on stdin (codefer-top attaches meanwhile), then
 // borrows and prints `TRUTH {json}`: per borrowing line (`file:line`), how many
 // connections it holds (`conns`), and per line the defers pending (`defers`); the
-// library's own borrow and defer are counted at its lines, `keeper`. It stays until
-// killed.
+// library's own borrow and defer are counted at its lines, `keeper`; one coroutine
+// waits in the library for a connection (`wait`: its cid, and the line that asked). It
+// stays until killed.
 require __DIR__ . '/vendor/acme/pool/src/Pool.php';
 
 use Swoole\Coroutine;
@@ -53,9 +54,19 @@ Coroutine\run(function () {
         $site = basename(__FILE__) . ":$line";
         $truth['defers'][$site] = ($truth['defers'][$site] ?? 0) + 1;
     }
+    // One waiting in the library for a connection of an exhausted pool: it waits at the
+    // program's line that asked (`wait`: its cid and line).
+    $small = new Acme\Pool\Pool(1);
+    $small->get();
+    $asks = __LINE__ + 2;
+    $cid = Coroutine::create(function () use ($small) {
+        $small->get();
+    });
+    $wait = ['cid' => $cid, 'site' => basename(__FILE__) . ":$asks"];
     $library->keeper($park);
     $truth['conns']['keeper'] = 1;
     $truth['defers']['keeper'] = 1;
+    $truth['wait'] = $wait;
     echo "TRUTH ", json_encode($truth), "\n";
     while (true) {
         Coroutine::sleep(1);	// a timer pending: Swoole ends a run whose coroutines all wait

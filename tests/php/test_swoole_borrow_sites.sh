@@ -5,6 +5,7 @@
 # each counted at the program's line that asked, not at the library's pop or defer; a
 # coroutine only the library's code runs borrows at the library's innermost line. All
 # exactly as the target counts them (codefer-top attached first, as the probes see them).
+# A coroutine waiting in the library's pop waits at the program's line that asked.
 . "$(dirname "$0")/php_lib.sh"
 need_basics
 need_swoole
@@ -26,5 +27,8 @@ truth() {
 }
 expect "connections out per borrowing line" "$(by_line conn)" "$(truth conns "the library's own line")"
 expect "defers pending per line" "$(by_line defer)" "$(truth defers "the library's own defer")"
+expect "wait site of a coroutine waiting in the library" \
+	"$(jq -r --argjson id "$(jq .wait.cid <<<"$TRUTH")" '.coroutines[] | select(.id == $id)
+		| .wait_site // "none" | sub(".*/"; "")' "$WORK/snap.json")" "$(jq -r .wait.site <<<"$TRUTH")"
 php_stop
 finish

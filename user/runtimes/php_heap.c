@@ -630,7 +630,6 @@ int php_statics_each(struct php_heap *h, int (*fn)(void *arg, const char *cls,
 	return r;
 }
 
-#define FILE_CACHE 1024		/* file names told library or not, a power of two */
 #define SCAN_BATCH 1024		/* blocks read in one target_read_many */
 #define NAME_HEAD 64		/* a name's first bytes, read with its zend_string header */
 #define ZSTR_VAL 24		/* zend_string: refcount, hash, len, val[] */
@@ -645,7 +644,7 @@ struct skips {
 	 * they point to (a zend_function or a zend_class_entry) */
 	struct table_ref { uint64_t zv, key, ptr, file; uint8_t user; } *refs;
 	size_t nrefs, caprefs;
-	struct { uint64_t name; int library; } files[FILE_CACHE];
+	struct php_lib_files files;
 };
 
 /* Reads len bytes at each of the n addresses addr(refs[i]) for which it is non-zero, a
@@ -732,19 +731,17 @@ static uint64_t user_key_addr(const struct skips *w, const struct table_ref *r)
 	return r->user ? r->key : 0;
 }
 
-/* Is the file (a zend_string: every function of a file shares it) a library's: under
- * Composer's vendor/ or in Swoole's own PHP library, compiled into it ("@swoole/...")? */
-static int library_file(struct skips *w, uint64_t name)
+int php_library_file(const struct php_heap *h, struct php_lib_files *c, uint64_t name)
 {
-	size_t h = (name >> 4) & (FILE_CACHE - 1);
+	size_t i = (name >> 4) & (PHP_LIB_FILES - 1);
 	char path[4096];
 
-	if (w->files[h].name != name) {
-		w->files[h].name = name;
-		w->files[h].library = php_string(w->h, name, path, sizeof(path)) > 0 &&
-				      (strstr(path, "/vendor/") || !strncmp(path, "@swoole", 7));
+	if (c->e[i].name != name) {
+		c->e[i].name = name;
+		c->e[i].library = php_string(h, name, path, sizeof(path)) > 0 &&
+				  (strstr(path, "/vendor/") || !strncmp(path, "@swoole", 7));
 	}
-	return w->files[h].library;
+	return c->e[i].library;
 }
 
 /* A user function by its key (lowercased, namespace and all: a method's is its name) and
@@ -763,7 +760,7 @@ static void took_user_key(struct skips *w, struct table_ref *r, const uint8_t *k
 	}
 	if (len == 5 ? !memcmp(tail, "defer", 5) : len > 5 && !memcmp(tail, "\\defer", 6))
 		kinds |= SKIP_WRAPPER;
-	if (library_file(w, r->file))
+	if (php_library_file(w->h, &w->files, r->file))
 		kinds |= SKIP_LIBRARY;
 	if (kinds && w->n < w->max) {
 		w->out[w->n].addr = r->ptr;

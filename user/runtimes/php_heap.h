@@ -107,6 +107,14 @@ int php_prop(const struct php_heap *h, uint64_t obj, const char *name, struct ph
  * library: Hyperf's pools, Swoole\ConnectionPool) stand between the program and a pool
  * (SKIP_LIBRARY). How many, or -1 when the tables cannot be read. */
 long php_site_skips(const struct php_heap *h, struct site_skip *out, size_t max);
+/* Is the file named by zend_string `name` (every function of a file shares it) a
+ * library's: under Composer's vendor/, or in Swoole's own PHP library, compiled into it
+ * ("@swoole/...")? Remembered in c, by name. */
+#define PHP_LIB_FILES 1024	/* a power of two */
+struct php_lib_files {
+	struct { uint64_t name; int library; } e[PHP_LIB_FILES];
+};
+int php_library_file(const struct php_heap *h, struct php_lib_files *c, uint64_t name);
 /* Calls fn on each element of the array ht (its zval's address and integer key); stops
  * when fn returns non-zero (returned). -1 when ht is unreadable; at most max elements. */
 int php_array_each(const struct php_heap *h, uint64_t ht, size_t max,

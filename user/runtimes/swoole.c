@@ -99,6 +99,7 @@ struct swoole_offs {
 
 struct swoole {
 	struct php_heap heap;		/* first: php_describe_site reads it */
+	struct php_lib_files lib_files;	/* which PHP files are a library's (wait sites) */
 	int have_php;			/* heap opened: PHP sites can be read */
 	struct module *mod;
 	uint64_t current, coroutines;	/* runtime addresses */
@@ -784,21 +785,33 @@ static uint64_t coroutine_frame(struct target *t, const struct swoole *s, uint64
 	return ex;
 }
 
-struct php_heap_site {
+struct wait_walk {
 	const struct php_heap *h;
-	struct site site;
+	struct php_lib_files *libs;
+	struct site site, library;	/* the program's first line, the library's */
 };
 
-/* The first PHP line down the frames: where the coroutine is parked. */
+/* Where the coroutine is parked: the first PHP line down the frames that is the
+ * program's, not a library's (a Hyperf pool's Channel::pop its waiters sit in), or the
+ * library's first when the program has none. */
 static int first_line(void *arg, uint64_t ex, uint64_t func, uint64_t cvs, uint32_t ncv)
 {
-	struct php_heap_site *w = arg;
+	struct wait_walk *w = arg;
+	struct site here;
 
 	(void)func;
 	(void)cvs;
 	(void)ncv;
-	php_frame_site(w->h, ex, &w->site);
-	return w->site.kind != SITE_NONE;
+	php_frame_site(w->h, ex, &here);
+	if (here.kind == SITE_NONE)
+		return 0;
+	if (!php_library_file(w->h, w->libs, here.addr)) {
+		w->site = here;
+		return 1;
+	}
+	if (w->library.kind == SITE_NONE)
+		w->library = here;
+	return 0;
 }
 
 /* Thread mode: points the heap walks at thread pd's own roots (its executor and compiler
@@ -955,10 +968,10 @@ static int swoole_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 			if (target_read_u64(t, task + s->lay.ctx_context, &cos[nco].context))
 				cos[nco].context = 0;
 			if (cos[nco].ex) {
-				struct php_heap_site w = { .h = &s->heap };
+				struct wait_walk w = { .h = &s->heap, .libs = &s->lib_files };
 
 				php_frames_each(&s->heap, cos[nco].ex, first_line, &w);
-				co->wait_site = w.site;
+				co->wait_site = w.site.kind != SITE_NONE ? w.site : w.library;
 			}
 			nco++;
 		}
