@@ -26,9 +26,11 @@ for ($i = 0; $i < $finishing; $i++) {
 }
 unset($f);
 
+// The stuck ones wait in a library's event loop (vendor/), at this line of the program's.
+require __DIR__ . '/vendor/acme/loop/src/Loop.php';
 $keep = [];
 $body = function () {
-    Fiber::suspend();
+    Acme\Loop\Loop::wait();
 };
 for ($i = 0; $i < $stuck; $i++) {
     $f = new Fiber($body);
@@ -42,6 +44,7 @@ echo "TRUTH ", json_encode([
     'finished' => $done,
     'live' => count($keep),
     'stuck_body' => __FILE__ . ':' . (new ReflectionFunction($body))->getStartLine(),
+    'stuck_wait' => __FILE__ . ':' . ((new ReflectionFunction($body))->getStartLine() + 1),
 ]), "\n";
 if ($mode === 'census') {
     echo "READY\n";

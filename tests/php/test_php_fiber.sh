@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# PHP Fibers (php-fiber profile): created, finished and still-suspended fibers, and the
-# body function each stuck one runs, must match what the script counted itself. Then
+# PHP Fibers (php-fiber profile): created, finished and still-suspended fibers, the body
+# function each stuck one runs and the line of its own it waits at (in a library's event
+# loop), must match what the script counted itself. Then
 # with php.ini (Swoole loaded, where it is installed, as Debian's ini does): a fiber
 # program that never ran a Swoole coroutine is read as one, not as an empty Swoole.
 . "$(dirname "$0")/php_lib.sh"
@@ -23,6 +24,10 @@ expect coroutines_live "$(jq_php "$SNAP" '$j["totals"]["coroutines_live"]')" \
 site=$(jq_php "$TRUTH" '$j["stuck_body"]')
 expect "rows running $(basename "$site")" \
 	"$(jq_php "$SNAP" 'count(array_filter($j["coroutines"], fn($c) => $c["site"] === "'"$site"'"))')" \
+	"$(jq_php "$TRUTH" '$j["live"]')"
+wait=$(jq_php "$TRUTH" '$j["stuck_wait"]')
+expect "rows waiting at $(basename "$wait") (in a library's loop)" \
+	"$(jq_php "$SNAP" 'count(array_filter($j["coroutines"], fn($c) => ($c["wait_site"] ?? "") === "'"$wait"'"))')" \
 	"$(jq_php "$TRUTH" '$j["live"]')"
 php_stop
 

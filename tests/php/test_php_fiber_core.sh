@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # PHP Fibers post mortem: codefer-dump (and gdb's codefer commands) on a core must find
-# every started, unfinished fiber in the object store, with its body function's line.
+# every started, unfinished fiber in the object store, with its body function's line and
+# the line of its own it waits at.
 . "$(dirname "$0")/php_lib.sh"
 need_basics
 CODEFER_DUMP=${CODEFER_DUMP:-$PHP_TESTS/../../build/codefer-dump}
@@ -25,6 +26,9 @@ expect runtime "$(jq_php "$SNAP" '$j["runtime"]')" php-fiber
 expect coroutines "$(jq_php "$SNAP" '$j["summary"]["coroutines"]')" "$(t live)"
 expect "suspended fibers running $(basename "$(t stuck_body)")" \
 	"$(jq_php "$SNAP" 'count(array_filter($j["coroutines"], fn($c) => $c["state"] === "suspended" && $c["origin"] === "'"$(t stuck_body)"'"))')" \
+	"$(t live)"
+expect "suspended fibers waiting at $(basename "$(t stuck_wait)")" \
+	"$(jq_php "$SNAP" 'count(array_filter($j["coroutines"], fn($c) => ($c["wait_site"] ?? "") === "'"$(t stuck_wait)"'"))')" \
 	"$(t live)"
 
 gdb -batch -nx "$(readlink -f "$(command -v "$PHP")")" "$core" -x "$CODEFER_PY" \

@@ -42,7 +42,7 @@ outputs() {
 	php_stop
 }
 
-cp "$PHP_TESTS/fibers.php" "$dir/fibers.php"
+cp -r "$PHP_TESTS/fibers.php" "$PHP_TESTS/vendor" "$dir/"
 PHP_ARGS=(-n)
 php_start "$dir/fibers.php" 2 3 census
 outputs fibers

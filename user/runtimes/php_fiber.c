@@ -34,6 +34,7 @@ struct php_fiber {
 	uint64_t ce_sym;	/* &zend_ce_fiber */
 	unsigned api;
 	int zts;
+	struct php_lib_files lib_files;	/* which PHP files are a library's (wait sites) */
 };
 
 static int php_fiber_census(struct rt_ctx *rc, struct census *c, char *err, size_t errlen);
@@ -128,7 +129,7 @@ static int php_fiber_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, si
 }
 
 struct fiber_walk {
-	const struct php_fiber *f;
+	struct php_fiber *f;
 	struct census *c;
 	uint64_t fiber_ce;
 };
@@ -139,7 +140,7 @@ static int census_object(void *arg, uint64_t obj, uint64_t ce)
 	struct fiber_walk *w = arg;
 	const struct php_heap *h = &w->f->h;
 	struct census_coro *co;
-	uint64_t func, caller;
+	uint64_t func, caller, ex;
 	uint32_t status;
 
 	if (ce != w->fiber_ce ||
@@ -164,6 +165,10 @@ static int census_object(void *arg, uint64_t obj, uint64_t ce)
 		co->create_site.kind = SITE_PHP_FUNC;
 		co->create_site.addr = func;
 	}
+	/* A suspended fiber keeps the frame it suspended in (Fiber::suspend's). */
+	if (status == FIBER_SUSPENDED && h->o[PO_FIBER_EXECUTE_DATA] >= 0 &&
+	    !target_read_u64(h->t, obj + h->o[PO_FIBER_EXECUTE_DATA], &ex) && ex)
+		php_wait_site(h, &w->f->lib_files, ex, &co->wait_site);
 	return 0;
 }
 
@@ -197,5 +202,7 @@ const struct runtime runtime_php_fiber = {
 	.close = php_fiber_close,
 	.plan = php_fiber_plan,
 	.census = php_fiber_census,
+	/* Walked at snapshots (a fiftieth of the time): the state and wait site of each. */
+	.rewalks_heap = 1,
 	.describe_site = php_describe_site,
 };

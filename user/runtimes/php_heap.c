@@ -94,6 +94,8 @@ static const struct {
 	  { 232, 248, 248, 248 } },
 	/* 80 bytes before fci_cache: caller, previous, then zend_fcall_info (measured on 8.2) */
 	[PO_FIBER_CALLER] = { "_zend_fiber", "caller", { 152, 168, 168, 168 } },
+	/* after fci_cache (32 bytes): the frame it suspended in (Fiber::suspend's) */
+	[PO_FIBER_EXECUTE_DATA] = { "_zend_fiber", "execute_data", { 264, 280, 280, 280 } },
 	[PO_CLOSURE_FUNC] = { "_zend_closure", "func", { 56, 56, 56, 56 } },
 };
 #define EX_SIZE 80	/* sizeof(zend_execute_data) in 8.1 to 8.4 (the same sources) */
@@ -493,6 +495,41 @@ void php_frame_site(const struct php_heap *h, uint64_t ex, struct site *out)
 	out->kind = SITE_PHP;
 	out->addr = file;
 	out->aux = line;
+}
+
+struct wait_walk {
+	const struct php_heap *h;
+	struct php_lib_files *libs;
+	struct site site, library;	/* the program's first line, the library's */
+};
+
+static int first_line(void *arg, uint64_t ex, uint64_t func, uint64_t cvs, uint32_t ncv)
+{
+	struct wait_walk *w = arg;
+	struct site here;
+
+	(void)func;
+	(void)cvs;
+	(void)ncv;
+	php_frame_site(w->h, ex, &here);
+	if (here.kind == SITE_NONE)
+		return 0;
+	if (!php_library_file(w->h, w->libs, here.addr)) {
+		w->site = here;
+		return 1;
+	}
+	if (w->library.kind == SITE_NONE)
+		w->library = here;
+	return 0;
+}
+
+void php_wait_site(const struct php_heap *h, struct php_lib_files *libs, uint64_t ex,
+		   struct site *out)
+{
+	struct wait_walk w = { .h = h, .libs = libs };
+
+	php_frames_each(h, ex, first_line, &w);
+	*out = w.site.kind != SITE_NONE ? w.site : w.library;
 }
 
 struct captures {

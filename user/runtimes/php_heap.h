@@ -49,6 +49,7 @@ enum php_off {
 	PO_OP_LINENO,
 	PO_REF_VAL,
 	PO_FIBER_CONTEXT, PO_FIBER_CTX_STATUS, PO_FIBER_FUNCTION, PO_FIBER_CALLER,
+	PO_FIBER_EXECUTE_DATA,
 	PO_CLOSURE_FUNC,
 	PO__COUNT
 };
@@ -140,6 +141,11 @@ int php_statics_each(struct php_heap *h, int (*fn)(void *arg, const char *cls,
 						   const char *prop, uint64_t zv), void *arg);
 /* The file:line a frame is at, as a SITE_PHP site (SITE_NONE for internal functions). */
 void php_frame_site(const struct php_heap *h, uint64_t ex, struct site *out);
+/* Where a coroutine whose frame is ex is parked: the first PHP line down its frames that
+ * is the program's, not a library's (a Hyperf pool's Channel::pop its waiters sit in,
+ * an event loop's suspend), or the library's first when the program has none. */
+void php_wait_site(const struct php_heap *h, struct php_lib_files *libs, uint64_t ex,
+		   struct site *out);
 /* Probe sites: the PHP frame that called the internal function whose frame is `frame`,
  * as a SITE_PHP_OP site: its function (site) and current op (site_aux). */
 void php_caller_site(const struct php_heap *h, struct loc frame, struct probe_cfg *cfg);

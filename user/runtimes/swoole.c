@@ -785,35 +785,6 @@ static uint64_t coroutine_frame(struct target *t, const struct swoole *s, uint64
 	return ex;
 }
 
-struct wait_walk {
-	const struct php_heap *h;
-	struct php_lib_files *libs;
-	struct site site, library;	/* the program's first line, the library's */
-};
-
-/* Where the coroutine is parked: the first PHP line down the frames that is the
- * program's, not a library's (a Hyperf pool's Channel::pop its waiters sit in), or the
- * library's first when the program has none. */
-static int first_line(void *arg, uint64_t ex, uint64_t func, uint64_t cvs, uint32_t ncv)
-{
-	struct wait_walk *w = arg;
-	struct site here;
-
-	(void)func;
-	(void)cvs;
-	(void)ncv;
-	php_frame_site(w->h, ex, &here);
-	if (here.kind == SITE_NONE)
-		return 0;
-	if (!php_library_file(w->h, w->libs, here.addr)) {
-		w->site = here;
-		return 1;
-	}
-	if (w->library.kind == SITE_NONE)
-		w->library = here;
-	return 0;
-}
-
 /* Thread mode: points the heap walks at thread pd's own roots (its executor and compiler
  * globals through its TSRM cache, its SwooleTG, its last cid). 0, or -1 when the thread
  * has none of them (it never ran PHP or Swoole). */
@@ -967,12 +938,8 @@ static int swoole_census(struct rt_ctx *rc, struct census *c, char *err, size_t 
 						    .ex = coroutine_frame(t, s, task, state) };
 			if (target_read_u64(t, task + s->lay.ctx_context, &cos[nco].context))
 				cos[nco].context = 0;
-			if (cos[nco].ex) {
-				struct wait_walk w = { .h = &s->heap, .libs = &s->lib_files };
-
-				php_frames_each(&s->heap, cos[nco].ex, first_line, &w);
-				co->wait_site = w.site.kind != SITE_NONE ? w.site : w.library;
-			}
+			if (cos[nco].ex)
+				php_wait_site(&s->heap, &s->lib_files, cos[nco].ex, &co->wait_site);
 			nco++;
 		}
 		r = heap ? heap_walks(s, c, cos, nco, cids, seen - (node != 0), tid) : 0;
