@@ -418,7 +418,7 @@ __noinline int site_in(struct pt_regs *regs, struct probe_cfg *cfg, __u64 co, __
 __noinline int skip_up(struct pt_regs *regs, struct probe_cfg *cfg, __u64 co, __u64 innermost,
 		       struct site *s)
 {
-	__u64 at = innermost, next, fallback = 0;
+	__u64 at = innermost, next, fallback = 0, ok;
 	__u8 *kinds;
 	int i;
 
@@ -430,7 +430,14 @@ __noinline int skip_up(struct pt_regs *regs, struct probe_cfg *cfg, __u64 co, __
 			return 0;
 		if (!fallback && !(*kinds & SKIP_WRAPPER))
 			fallback = at;
-		if (i == MAX_SKIP_FRAMES || load(at + cfg->skip_up, 8, &next) || !next)
+		if (i == MAX_SKIP_FRAMES)
+			break;
+		if (cfg->flags & PF_SKIP_UP_STEP)
+			next = at + cfg->skip_up;
+		else if (load(at + cfg->skip_up, 8, &next) || !next)
+			break;
+		if (cfg->frame_ok.base && (eval_loc_in(regs, &cfg->frame_ok, co, next, &ok) ||
+					   (ok & cfg->frame_ok_mask) != cfg->frame_ok_val))
 			break;
 		if (site_in(regs, cfg, co, next, s))
 			return -1;

@@ -100,6 +100,9 @@ struct loc {
 					 * of skip_kinds is read again from the frame's parent,
 					 * at skip_up in the frame, up to MAX_SKIP_FRAMES times */
 
+#define PF_SKIP_UP_STEP	(1u << 6)	/* PF_SITE_UP_SKIPS: the parent frame is at skip_up
+					 * from the frame (an array of frames), not read there */
+
 /* Kinds of code whose line says nothing of who called (site_skips' values). */
 #define SKIP_WRAPPER	(1u << 0)	/* a wrapper of the probed call (Hyperf's defer()) */
 #define SKIP_LIBRARY	(1u << 1)	/* a library's (Composer's vendor/, Swoole's own PHP) */
@@ -131,6 +134,11 @@ struct probe_cfg {
 	__u8 fuse_len, fuse_site, fuse_aux;
 	__u8 skip_kinds;	/* PF_SITE_UP_SKIPS: SKIP_* */
 	__s32 skip_up;
+	/* PF_SITE_UP_SKIPS, when its base is set: a parent frame has a site to read only if
+	 * frame_ok (LOC_FRAME: from that frame) & frame_ok_mask reads frame_ok_val (a Lua
+	 * function's frame, not a C function's) */
+	struct loc frame_ok;
+	__u64 frame_ok_mask, frame_ok_val;
 };
 
 struct site {

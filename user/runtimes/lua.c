@@ -49,6 +49,7 @@ enum {
 #define LUA_TAG_THREAD 0x48		/* 5.3+: tagged thread (ctb(LUA_VTHREAD)) */
 #define CIST_C_54 (1u << 1)		/* 5.4: a C frame */
 #define CIST_LUA_53 (1u << 1)		/* 5.3: a Lua frame */
+#define LUA51_CL_ISC 10			/* 5.1: Closure.isC, after next, tt and marked */
 #define CIST_FRESH_54 (1u << 2)		/* a fresh luaV_execute: resume's call of the body */
 #define CIST_FRESH_53 (1u << 3)
 #define LUA_YIELD 1
@@ -561,14 +562,33 @@ static int plan_create(struct probe_plan *p, const struct lua *l, char *err, siz
 		return EXIT_SYMBOL;
 	}
 	/* L->ci is coroutine.create's own C frame; the Lua line that called it is one up
-	 * (5.1: the CallInfo before it in the array, whose savedpc the call saved). */
+	 * (5.1: the CallInfo before it in the array, whose savedpc the call saved). Through
+	 * a library's function (copas.addthread), the program's line that called that: up
+	 * the frames while they are a library's Lua functions. */
+	create.flags |= PF_SITE_UP_SKIPS;
+	create.skip_kinds = SKIP_LIBRARY;
 	if (l->fl == L51) {
-		create.site = loc_deref(loc_deref(loc_deref(ci, l->o[O_CI_FUNC] - l->ci_size, 8),
-						  0, 8), l->o[O_CL_P], 8);
-		create.site_aux = loc_deref(ci, l->o[O_CI_SAVEDPC] - l->ci_size, 8);
+		/* Each frame stands for its caller, the CallInfo before it. */
+		struct loc frame = { .base = LOC_FRAME };
+		struct loc fn = loc_deref(frame, l->o[O_CI_FUNC] - l->ci_size, 8);
+
+		create.site_frame = ci;
+		create.site = loc_deref(loc_deref(fn, 0, 8), l->o[O_CL_P], 8);
+		create.site_aux = loc_deref(frame, l->o[O_CI_SAVEDPC] - l->ci_size, 8);
 		create.site_kind = SITE_LUA;
+		create.flags |= PF_SKIP_UP_STEP;
+		create.skip_up = -(int32_t)l->ci_size;
+		/* A Lua function's closure: isC is 0. */
+		create.frame_ok = loc_deref(loc_deref(fn, 0, 8), LUA51_CL_ISC, 1);
+		create.frame_ok_mask = 0xff;
+		create.frame_ok_val = 0;
 	} else {
 		site_of_ci(l, loc_deref(ci, l->o[O_CI_PREVIOUS], 8), &create);
+		create.skip_up = l->o[O_CI_PREVIOUS];
+		create.frame_ok = loc_deref((struct loc){ .base = LOC_FRAME },
+					    l->o[O_CI_CALLSTATUS], 2);
+		create.frame_ok_mask = l->fl == L54 ? CIST_C_54 : CIST_LUA_53;
+		create.frame_ok_val = l->fl == L54 ? 0 : CIST_LUA_53;
 	}
 	return add_at(p, l, fs.calls[fs.ncalls - 1], "create: stack_init(L1, L)", &create, err,
 		      errlen);
@@ -639,6 +659,10 @@ static int lua_plan(struct rt_ctx *rc, struct probe_plan *p, char *err, size_t e
 		  "gives a coroutine its body function's definition and the line it waits at",
 		  l->fl == L54 ? ", and the line of each <close>; lua_toclose from C has no Lua "
 		  "line" : "");
+	plan_note(p, "create sites through a library's Lua functions (chunks under share/lua, "
+		  "lib/lua, lualib, luarocks or lua_modules, loaded at attach: copas.addthread): "
+		  "the program's line that called them; with a C function between, the "
+		  "library's own");
 	plan_note(p, "not seen: resume and yield (no probe: states come from the census)");
 	return 0;
 }
@@ -1149,6 +1173,48 @@ static int find_g(struct target *t, struct lua *l, uint64_t *g)
 	return 0;
 }
 
+/* Is a chunk a library's: a module installed outside the program, where package.path
+ * looks for them (Debian's /usr/share/lua/5.x, /usr/local's, luarocks trees, OpenResty's
+ * lualib)? */
+static int library_chunk(const char *src)
+{
+	static const char *const dirs[] = { "/share/lua/", "/lib/lua/", "/lualib/", "/luarocks/",
+					    "/lua_modules/" };
+	size_t i;
+
+	for (i = 0; src[0] == '@' && i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (strstr(src, dirs[i]))
+			return 1;
+	return 0;
+}
+
+/* The Protos of a library's chunks, for the create probe's climb (site_skips). */
+static void library_protos(struct target *t, const struct lua *l, const struct proto_set *ps,
+			   struct census *c)
+{
+	struct { uint64_t ts; int library; } seen[256] = { { 0 } };
+	char src[512];
+	uint64_t ts;
+	size_t i, h;
+
+	if (!ps->n || !(c->site_skips = calloc(ps->n, sizeof(*c->site_skips))))
+		return;
+	for (i = 0; i < ps->n && c->nsite_skips < MAX_SITE_SKIPS; i++) {
+		/* Every Proto of a chunk shares its source string. */
+		if (target_read_u64(t, ps->protos[i] + l->o[O_P_SOURCE], &ts) || !ts)
+			continue;
+		h = (ts >> 4) & (sizeof(seen) / sizeof(seen[0]) - 1);
+		if (seen[h].ts != ts) {
+			seen[h].ts = ts;
+			seen[h].library = target_read_str(t, ts + l->o[O_TS_CONTENTS], src,
+							  sizeof(src)) > 0 && library_chunk(src);
+		}
+		if (seen[h].library)
+			c->site_skips[c->nsite_skips++] = (struct site_skip){ .addr = ps->protos[i],
+									      .kinds = SKIP_LIBRARY };
+	}
+}
+
 static int lua_census(struct rt_ctx *rc, struct census *c, char *err, size_t errlen)
 {
 	struct target *t = rc->t;
@@ -1220,6 +1286,8 @@ static int lua_census(struct rt_ctx *rc, struct census *c, char *err, size_t err
 				 "short", (unsigned long long)co->id);
 	}
 	resolve_active(t, l, c, first);
+	if (c->scope == CENSUS_PROBED)
+		library_protos(t, l, &ps, c);
 	free(ps.protos);
 	free(ps.r);
 	return 0;
