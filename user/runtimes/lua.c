@@ -1188,18 +1188,18 @@ static int library_chunk(const char *src)
 	return 0;
 }
 
-/* The Protos of a library's chunks, for the create probe's climb (site_skips). */
-static void library_protos(struct target *t, const struct lua *l, const struct proto_set *ps,
-			   struct census *c)
+/* The Protos of a library's chunks among ps', sorted, in a new array of *n (NULL: none
+ * or out of memory). */
+static uint64_t *library_protos(struct target *t, const struct lua *l,
+				const struct proto_set *ps, size_t *n)
 {
 	struct { uint64_t ts; int library; } seen[256] = { { 0 } };
+	uint64_t ts, *libs = ps->n ? malloc(ps->n * sizeof(*libs)) : NULL;
 	char src[512];
-	uint64_t ts;
 	size_t i, h;
 
-	if (!ps->n || !(c->site_skips = calloc(ps->n, sizeof(*c->site_skips))))
-		return;
-	for (i = 0; i < ps->n && c->nsite_skips < MAX_SITE_SKIPS; i++) {
+	*n = 0;
+	for (i = 0; libs && i < ps->n; i++) {
 		/* Every Proto of a chunk shares its source string. */
 		if (target_read_u64(t, ps->protos[i] + l->o[O_P_SOURCE], &ts) || !ts)
 			continue;
@@ -1210,8 +1210,36 @@ static void library_protos(struct target *t, const struct lua *l, const struct p
 							  sizeof(src)) > 0 && library_chunk(src);
 		}
 		if (seen[h].library)
-			c->site_skips[c->nsite_skips++] = (struct site_skip){ .addr = ps->protos[i],
-									      .kinds = SKIP_LIBRARY };
+			libs[(*n)++] = ps->protos[i];
+	}
+	qsort(libs, *n, sizeof(*libs), cmp_u64);
+	return libs;
+}
+
+static int in_sorted(const uint64_t *v, size_t n, uint64_t x)
+{
+	return n && bsearch(&x, v, n, sizeof(*v), cmp_u64);
+}
+
+/* Where thread L waits: the line it yielded at, resumed another, or runs; past a
+ * library's functions (copas.sleep's yield), the program's line that called them. */
+static void wait_site(struct target *t, const struct lua *l, uint64_t L, const uint64_t *libs,
+		      size_t nlibs, struct census_coro *co)
+{
+	uint64_t from = 0, func, base;
+	struct site s;
+	int i;
+
+	for (i = 0; i <= MAX_SKIP_FRAMES && !frame_site(t, l, L, 0, &from, &func, &s); i++) {
+		if (!i || !in_sorted(libs, nlibs, s.addr))
+			co->wait_site = s;
+		if (!in_sorted(libs, nlibs, s.addr) || !from || base_ci(t, l, L, &base) ||
+		    from == base)
+			return;
+		if (l->fl == L51)
+			from -= l->ci_size;
+		else if (target_read_u64(t, from + l->o[O_CI_PREVIOUS], &from) || !from)
+			return;
 	}
 }
 
@@ -1220,10 +1248,9 @@ static int lua_census(struct rt_ctx *rc, struct census *c, char *err, size_t err
 	struct target *t = rc->t;
 	struct lua *l = rc->priv;
 	struct proto_set ps = { 0 };
-	uint64_t g, obj, main, next, func, n, proto, *tmp;
+	uint64_t g, obj, main, next, n, proto, *tmp, *libs;
 	struct census_coro *co;
-	size_t i, first = c->ncoros;
-	struct site s;
+	size_t i, first = c->ncoros, nlibs;
 	uint8_t tt;
 
 	snprintf(c->version, sizeof(c->version), "%s", l->version);
@@ -1263,9 +1290,8 @@ static int lua_census(struct rt_ctx *rc, struct census *c, char *err, size_t err
 		if (!census_add_coro(c, obj))
 			break;
 	}
+	libs = library_protos(t, l, &ps, &nlibs);
 	for (i = first; i < c->ncoros; i++) {
-		uint64_t from = 0;
-
 		/* Each costs reads (state, sites, <close> list): the budget holds here too. */
 		if (i > first && !(i & 63) && census_past_deadline(c, i)) {
 			c->ncoros = i;
@@ -1273,10 +1299,8 @@ static int lua_census(struct rt_ctx *rc, struct census *c, char *err, size_t err
 		}
 		co = &c->coros[i];
 		thread_state(t, l, co->id, main, co->state, sizeof(co->state));
-		/* Where it waits: the line it yielded at, resumed another, or runs. */
-		if (strcmp(co->state, "dead") && strcmp(co->state, "not started") &&
-		    !frame_site(t, l, co->id, 0, &from, &func, &s))
-			co->wait_site = s;
+		if (strcmp(co->state, "dead") && strcmp(co->state, "not started"))
+			wait_site(t, l, co->id, libs, nlibs, co);
 		/* Where it comes from: its body function's definition. */
 		if (co->id != main &&
 		    (proto = body_proto(t, l, co->id, !strcmp(co->state, "dead"), &ps)))
@@ -1286,8 +1310,13 @@ static int lua_census(struct rt_ctx *rc, struct census *c, char *err, size_t err
 				 "short", (unsigned long long)co->id);
 	}
 	resolve_active(t, l, c, first);
-	if (c->scope == CENSUS_PROBED)
-		library_protos(t, l, &ps, c);
+	/* For the create probe's climb (site_skips). */
+	if (c->scope == CENSUS_PROBED && nlibs &&
+	    (c->site_skips = calloc(nlibs, sizeof(*c->site_skips))))
+		for (i = 0; i < nlibs && i < MAX_SITE_SKIPS; i++)
+			c->site_skips[c->nsite_skips++] = (struct site_skip){ .addr = libs[i],
+									      .kinds = SKIP_LIBRARY };
+	free(libs);
 	free(ps.protos);
 	free(ps.r);
 	return 0;
