@@ -44,6 +44,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, MAX_COROS);
 	__type(key, struct coro_key);
 	__type(value, struct coro);
@@ -54,6 +55,7 @@ struct {
  * preallocated it would be most of a process's map memory. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, MAX_DEFER_RECORDS);
 	__type(key, struct defer_key);
 	__type(value, struct site);
@@ -77,6 +79,7 @@ struct {
 /* Pending timers armed since attach (and the census's, seeded by user space), by id. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* room as used: most targets arm few */
 	__uint(max_entries, MAX_TIMERS);
 	__type(key, struct timer_key);
 	__type(value, struct timer_val);
@@ -442,8 +445,8 @@ __noinline int skip_up(struct pt_regs *regs, struct probe_cfg *cfg, __u64 co, __
 		if (site_in(regs, cfg, co, next, s))
 			return -1;
 		at = next;
-		/* No line there: the frame a Swoole coroutine starts from (no code of its
-		 * own), the top. */
+		/* A site with no second half (no current op: the frame a Swoole coroutine
+		 * starts from) is no code's frame: the top. */
 		if (!s->aux)
 			break;
 	}
