@@ -1173,6 +1173,31 @@ static int find_g(struct target *t, struct lua *l, uint64_t *g)
 	return 0;
 }
 
+/* A set of words, sorted for bsearch once filled. */
+struct u64_set {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static int set_add(struct u64_set *s, uint64_t v)
+{
+	uint64_t *tmp;
+
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 256;
+		if (!(tmp = realloc(s->v, s->cap * sizeof(*tmp))))
+			return -1;
+		s->v = tmp;
+	}
+	s->v[s->n++] = v;
+	return 0;
+}
+
+static int set_has(const struct u64_set *s, uint64_t v)
+{
+	return s->n && bsearch(&v, s->v, s->n, sizeof(v), cmp_u64);
+}
+
 /* Is a chunk a library's: a module installed outside the program, where package.path
  * looks for them (Debian's /usr/share/lua/5.x, /usr/local's, luarocks trees, OpenResty's
  * lualib)? */
@@ -1188,53 +1213,56 @@ static int library_chunk(const char *src)
 	return 0;
 }
 
-/* The Protos of a library's chunks among ps', sorted, in a new array of *n (NULL: none
- * or out of memory). */
-static uint64_t *library_protos(struct target *t, const struct lua *l,
-				const struct proto_set *ps, size_t *n)
+/* The Protos of a library's chunks among ps', into libs (sorted). Their source strings
+ * are read in one go (a walk at each --no-probes refresh does this too), each distinct
+ * one's text once: every Proto of a chunk shares it. */
+static void library_protos(struct target *t, const struct lua *l, const struct proto_set *ps,
+			   struct u64_set *libs)
 {
 	struct { uint64_t ts; int library; } seen[256] = { { 0 } };
-	uint64_t ts, *libs = ps->n ? malloc(ps->n * sizeof(*libs)) : NULL;
+	uint64_t *addrs = malloc((ps->n + 1) * sizeof(*addrs));
+	uint64_t *srcs = malloc((ps->n + 1) * sizeof(*srcs));
+	uint8_t *ok = malloc(ps->n + 1);
 	char src[512];
 	size_t i, h;
 
-	*n = 0;
-	for (i = 0; libs && i < ps->n; i++) {
-		/* Every Proto of a chunk shares its source string. */
-		if (target_read_u64(t, ps->protos[i] + l->o[O_P_SOURCE], &ts) || !ts)
+	for (i = 0; addrs && i < ps->n; i++)
+		addrs[i] = ps->protos[i] + l->o[O_P_SOURCE];
+	if (addrs && srcs && ok)
+		target_read_many(t, addrs, ps->n, 8, srcs, ok);
+	for (i = 0; addrs && srcs && ok && i < ps->n; i++) {
+		if (!ok[i] || !srcs[i])
 			continue;
-		h = (ts >> 4) & (sizeof(seen) / sizeof(seen[0]) - 1);
-		if (seen[h].ts != ts) {
-			seen[h].ts = ts;
-			seen[h].library = target_read_str(t, ts + l->o[O_TS_CONTENTS], src,
+		h = (srcs[i] >> 4) & (sizeof(seen) / sizeof(seen[0]) - 1);
+		if (seen[h].ts != srcs[i]) {
+			seen[h].ts = srcs[i];
+			seen[h].library = target_read_str(t, srcs[i] + l->o[O_TS_CONTENTS], src,
 							  sizeof(src)) > 0 && library_chunk(src);
 		}
-		if (seen[h].library)
-			libs[(*n)++] = ps->protos[i];
+		if (seen[h].library && set_add(libs, ps->protos[i]))
+			break;
 	}
-	qsort(libs, *n, sizeof(*libs), cmp_u64);
-	return libs;
-}
-
-static int in_sorted(const uint64_t *v, size_t n, uint64_t x)
-{
-	return n && bsearch(&x, v, n, sizeof(*v), cmp_u64);
+	qsort(libs->v, libs->n, sizeof(*libs->v), cmp_u64);
+	free(addrs);
+	free(srcs);
+	free(ok);
 }
 
 /* Where thread L waits: the line it yielded at, resumed another, or runs; past a
  * library's functions (copas.sleep's yield), the program's line that called them. */
-static void wait_site(struct target *t, const struct lua *l, uint64_t L, const uint64_t *libs,
-		      size_t nlibs, struct census_coro *co)
+static void wait_site(struct target *t, const struct lua *l, uint64_t L,
+		      const struct u64_set *libs, struct census_coro *co)
 {
 	uint64_t from = 0, func, base;
 	struct site s;
 	int i;
 
+	if (base_ci(t, l, L, &base))
+		return;
 	for (i = 0; i <= MAX_SKIP_FRAMES && !frame_site(t, l, L, 0, &from, &func, &s); i++) {
-		if (!i || !in_sorted(libs, nlibs, s.addr))
+		if (!i || !set_has(libs, s.addr))
 			co->wait_site = s;
-		if (!in_sorted(libs, nlibs, s.addr) || !from || base_ci(t, l, L, &base) ||
-		    from == base)
+		if (!set_has(libs, s.addr) || !from || from == base)
 			return;
 		if (l->fl == L51)
 			from -= l->ci_size;
@@ -1248,9 +1276,10 @@ static int lua_census(struct rt_ctx *rc, struct census *c, char *err, size_t err
 	struct target *t = rc->t;
 	struct lua *l = rc->priv;
 	struct proto_set ps = { 0 };
-	uint64_t g, obj, main, next, n, proto, *tmp, *libs;
+	uint64_t g, obj, main, next, n, proto, *tmp;
+	struct u64_set libs = { 0 };
 	struct census_coro *co;
-	size_t i, first = c->ncoros, nlibs;
+	size_t i, first = c->ncoros;
 	uint8_t tt;
 
 	snprintf(c->version, sizeof(c->version), "%s", l->version);
@@ -1290,7 +1319,7 @@ static int lua_census(struct rt_ctx *rc, struct census *c, char *err, size_t err
 		if (!census_add_coro(c, obj))
 			break;
 	}
-	libs = library_protos(t, l, &ps, &nlibs);
+	library_protos(t, l, &ps, &libs);
 	for (i = first; i < c->ncoros; i++) {
 		/* Each costs reads (state, sites, <close> list): the budget holds here too. */
 		if (i > first && !(i & 63) && census_past_deadline(c, i)) {
@@ -1300,7 +1329,7 @@ static int lua_census(struct rt_ctx *rc, struct census *c, char *err, size_t err
 		co = &c->coros[i];
 		thread_state(t, l, co->id, main, co->state, sizeof(co->state));
 		if (strcmp(co->state, "dead") && strcmp(co->state, "not started"))
-			wait_site(t, l, co->id, libs, nlibs, co);
+			wait_site(t, l, co->id, &libs, co);
 		/* Where it comes from: its body function's definition. */
 		if (co->id != main &&
 		    (proto = body_proto(t, l, co->id, !strcmp(co->state, "dead"), &ps)))
@@ -1311,12 +1340,12 @@ static int lua_census(struct rt_ctx *rc, struct census *c, char *err, size_t err
 	}
 	resolve_active(t, l, c, first);
 	/* For the create probe's climb (site_skips). */
-	if (c->scope == CENSUS_PROBED && nlibs &&
-	    (c->site_skips = calloc(nlibs, sizeof(*c->site_skips))))
-		for (i = 0; i < nlibs && i < MAX_SITE_SKIPS; i++)
-			c->site_skips[c->nsite_skips++] = (struct site_skip){ .addr = libs[i],
+	if (c->scope == CENSUS_PROBED && libs.n &&
+	    (c->site_skips = calloc(libs.n, sizeof(*c->site_skips))))
+		for (i = 0; i < libs.n && i < MAX_SITE_SKIPS; i++)
+			c->site_skips[c->nsite_skips++] = (struct site_skip){ .addr = libs.v[i],
 									      .kinds = SKIP_LIBRARY };
-	free(libs);
+	free(libs.v);
 	free(ps.protos);
 	free(ps.r);
 	return 0;
@@ -1979,31 +2008,6 @@ static int ngx_pools(struct target *t, const struct luajit *j, uint64_t g, uint6
 		p->open = (int64_t)conns - p->waiters;
 	}
 	return 0;
-}
-
-/* A set of words, sorted for bsearch once filled. */
-struct u64_set {
-	uint64_t *v;
-	size_t n, cap;
-};
-
-static int set_add(struct u64_set *s, uint64_t v)
-{
-	uint64_t *tmp;
-
-	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 256;
-		if (!(tmp = realloc(s->v, s->cap * sizeof(*tmp))))
-			return -1;
-		s->v = tmp;
-	}
-	s->v[s->n++] = v;
-	return 0;
-}
-
-static int set_has(const struct u64_set *s, uint64_t v)
-{
-	return s->n && bsearch(&v, s->v, s->n, sizeof(v), cmp_u64);
 }
 
 /* The cosocket whose table is the raw TValue v: the payload of the userdata at index 1

@@ -686,8 +686,9 @@ struct skips {
 
 /* Reads len bytes at each of the n addresses addr(refs[i]) for which it is non-zero, a
  * batch at a time, and hands each block read to fn. */
-static int read_refs(struct skips *w, uint64_t (*addr)(const struct skips *, const struct table_ref *),
-		     size_t len, void (*fn)(struct skips *, struct table_ref *, const uint8_t *))
+static int read_refs(struct skips *w,
+		     uint64_t (*addr)(const struct skips *, const struct table_ref *), size_t len,
+		     void (*fn)(struct skips *, struct table_ref *, const uint8_t *))
 {
 	uint64_t addrs[SCAN_BATCH];
 	size_t at[SCAN_BATCH], i, k, m;
@@ -844,11 +845,11 @@ long php_site_skips(const struct php_heap *h, struct site_skip *out, size_t max)
 	/* A method a class inherits is its parent's zend_function: once is enough. */
 	qsort(w->refs, w->nrefs, sizeof(*w->refs), cmp_ref_ptr);
 	for (i = k = 0; i < w->nrefs; i++)
-		if (w->refs[i].ptr && (!k || w->refs[k - 1].ptr != w->refs[i].ptr))
-			w->refs[k++] = w->refs[i];
+		if (w->refs[i].ptr && (!k || w->refs[k - 1].ptr != w->refs[i].ptr)) {
+			w->refs[k] = w->refs[i];
+			w->refs[k++].user = 0;	/* a user function's, once its head is read */
+		}
 	w->nrefs = k;
-	for (i = 0; i < w->nrefs; i++)
-		w->refs[i].user = 0;
 	if (!read_refs(w, fn_head_addr, fn_head_len(h), took_fn_head) &&
 	    !read_refs(w, user_key_addr, ZSTR_VAL + NAME_HEAD, took_user_key))
 		n = (long)w->n;
